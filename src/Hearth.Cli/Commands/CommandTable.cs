@@ -1,0 +1,12 @@
+using System.CommandLine;
+
+namespace Hearth.Cli.Commands;
+
+/// <summary>The list of `hearth` subcommands, in the order `hearth --help` shows them.</summary>
+internal static class CommandTable
+{
+    public static IEnumerable<Command> All()
+    {
+        yield return VersionCommand.Create();
+    }
+}

@@ -1,0 +1,3 @@
+namespace Hearth.Cpu;
+/// <summary>Marker for the Hearth.Cpu assembly.</summary>
+public static class AssemblyMarker { }

@@ -1,0 +1,3 @@
+namespace Hearth.Engine;
+/// <summary>Marker for the Hearth.Engine assembly.</summary>
+public static class AssemblyMarker { }

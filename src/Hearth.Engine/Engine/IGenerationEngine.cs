@@ -1,0 +1,31 @@
+using System.Threading.Channels;
+
+namespace Hearth.Engine;
+
+/// <summary>A running engine for one loaded model (AsyncEngine). Thread-safe.</summary>
+public interface IGenerationEngine : IAsyncDisposable
+{
+    /// <summary>Queues a request. Deltas stream out of the returned reader; the reader completes after the last
+    /// choice finishes. Cancelling <paramref name="cancellationToken"/> (client gone) aborts the request and frees
+    /// its KV blocks at the next step. Throws <see cref="EngineBusyException"/> at once when the waiting queue is
+    /// full and <see cref="InvalidRequestException"/> for a request the model cannot take.</summary>
+    ChannelReader<GenerationDelta> Submit(GenerationRequest request, CancellationToken cancellationToken = default);
+
+    /// <summary>A snapshot for /metrics and /api/ps.</summary>
+    EngineStats GetStats();
+}
+
+/// <summary>Engine counters and gauges at one moment.</summary>
+public sealed record EngineStats
+{
+    public int RunningRequests { get; init; }
+    public int WaitingRequests { get; init; }
+    public int TotalKvBlocks { get; init; }
+    public int UsedKvBlocks { get; init; }
+    public double KvCacheUsage => TotalKvBlocks == 0 ? 0 : (double)UsedKvBlocks / TotalKvBlocks;
+    public long PrefixCacheQueries { get; init; }
+    public long PrefixCacheHits { get; init; }
+    public long PromptTokensTotal { get; init; }
+    public long GenerationTokensTotal { get; init; }
+    public long PreemptionsTotal { get; init; }
+}

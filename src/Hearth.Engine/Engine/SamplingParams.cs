@@ -1,0 +1,26 @@
+namespace Hearth.Engine;
+
+/// <summary>How to pick tokens and when to stop, per request (OpenAI/vLLM semantics).</summary>
+public sealed record SamplingParams
+{
+    /// <summary>0 means greedy (argmax, lowest id on ties).</summary>
+    public float Temperature { get; init; } = 1.0f;
+    public float TopP { get; init; } = 1.0f;
+    /// <summary>0 or negative disables top-k.</summary>
+    public int TopK { get; init; }
+    public float MinP { get; init; }
+    public float RepetitionPenalty { get; init; } = 1.0f;
+    public float PresencePenalty { get; init; }
+    public float FrequencyPenalty { get; init; }
+    /// <summary>Per-request seed; the same seed and prompt reproduce the same tokens.</summary>
+    public ulong? Seed { get; init; }
+    public int MaxTokens { get; init; } = 256;
+    public int MinTokens { get; init; }
+    public IReadOnlyList<string> Stop { get; init; } = [];
+    public IReadOnlyList<int> StopTokenIds { get; init; } = [];
+    public bool IgnoreEos { get; init; }
+    /// <summary>Null: no logprobs. N ≥ 0: the chosen token's logprob plus N top alternatives.</summary>
+    public int? Logprobs { get; init; }
+    /// <summary>Number of completions; they share the prompt's KV blocks.</summary>
+    public int N { get; init; } = 1;
+}

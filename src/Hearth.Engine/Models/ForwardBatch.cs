@@ -1,0 +1,25 @@
+namespace Hearth.Engine.Models;
+
+/// <summary>One forward pass over a flattened batch of tokens from many sequences (vLLM's varlen layout).
+/// Tokens of sequence s occupy [Sequences[s].TokenStart, TokenStart + TokenCount). A decode step is a slice
+/// of one token; a prefill chunk is a slice of many; both can be in the same batch.</summary>
+/// <param name="TokenIds">Token ids, flattened over all sequences.</param>
+/// <param name="Positions">Absolute position of each token in its sequence.</param>
+/// <param name="SlotMapping">KV-cache slot each token's K and V are written to: block * BlockSize + offset.</param>
+/// <param name="Sequences">Per sequence: its token slice, context length and block table.</param>
+public sealed record ForwardBatch(int[] TokenIds, int[] Positions, int[] SlotMapping, SequenceSlice[] Sequences)
+{
+    public int TokenCount => TokenIds.Length;
+    /// <summary>Number of sequences whose last token needs logits (rows of the logits output).</summary>
+    public int LogitRows => Sequences.Count(s => s.NeedsLogits);
+}
+
+/// <summary>One sequence's part of a <see cref="ForwardBatch"/>.</summary>
+/// <param name="TokenStart">Index of its first token in the flattened batch.</param>
+/// <param name="TokenCount">How many of its tokens are in this batch.</param>
+/// <param name="ContextLength">Tokens the sequence has in the KV cache once this batch is written (cached + these).
+/// Attention of the token at position p reads positions 0..p through <paramref name="BlockTable"/>.</param>
+/// <param name="BlockTable">Physical KV block ids, in order, covering ContextLength tokens.</param>
+/// <param name="NeedsLogits">Whether logits are wanted for the last token of this slice (false for a
+/// prefill chunk that does not finish the prompt).</param>
+public readonly record struct SequenceSlice(int TokenStart, int TokenCount, int ContextLength, int[] BlockTable, bool NeedsLogits);

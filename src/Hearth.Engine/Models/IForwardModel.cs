@@ -1,0 +1,33 @@
+namespace Hearth.Engine.Models;
+
+/// <summary>Shape facts the engine needs from a loaded model.</summary>
+public sealed record ModelShape(
+    string Architecture,
+    int VocabSize,
+    int ContextLength,
+    int LayerCount,
+    int KvHeadCount,
+    int HeadDim,
+    int EmbeddingLength);
+
+/// <summary>A model the engine can run: a forward pass over a <see cref="ForwardBatch"/> with a paged KV cache
+/// that the model owns but the engine's BlockManager addresses. Implemented by the Llama-family model over
+/// any backend; the engine never sees tensors or backends.</summary>
+public interface IForwardModel : IDisposable
+{
+    ModelShape Shape { get; }
+
+    /// <summary>Bytes of KV cache one token takes across all layers (K and V).</summary>
+    long KvBytesPerToken { get; }
+
+    /// <summary>(Re)allocates the paged KV cache: <paramref name="blockCount"/> blocks of <paramref name="blockSize"/> tokens.
+    /// Must be called before the first Forward.</summary>
+    void AllocateKvCache(int blockCount, int blockSize);
+
+    /// <summary>Runs the batch: writes each token's K/V to its slot and writes one row of VocabSize logits per
+    /// sequence with NeedsLogits (in sequence order) into <paramref name="logits"/>.</summary>
+    void Forward(ForwardBatch batch, Span<float> logits);
+
+    /// <summary>Copies whole KV blocks (copy-on-write when sequences that shared a block diverge).</summary>
+    void CopyBlocks(ReadOnlySpan<(int Source, int Destination)> pairs);
+}

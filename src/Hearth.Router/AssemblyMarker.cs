@@ -1,0 +1,3 @@
+namespace Hearth.Router;
+/// <summary>Marker for the Hearth.Router assembly.</summary>
+public static class AssemblyMarker { }
