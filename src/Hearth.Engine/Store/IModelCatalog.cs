@@ -26,6 +26,7 @@ public interface IModelCatalog
 /// <param name="Digest">sha256 of the manifest ("sha256:…"), stable for /api/tags.</param>
 /// <param name="GgufPath">Absolute path of the GGUF blob.</param>
 /// <param name="SizeBytes">Size of the GGUF blob.</param>
+/// <param name="ModifiedAt">When the manifest was last written.</param>
 public sealed record ModelEntry(string Name, string Digest, string GgufPath, long SizeBytes, DateTimeOffset ModifiedAt)
 {
     public string Family { get; init; } = "";
