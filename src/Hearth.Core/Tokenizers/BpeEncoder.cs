@@ -30,6 +30,7 @@ internal sealed class BpeEncoder
             _byteToken[b] = vocab.IdOf([ByteLevel.ByteToChar[b]]);
 
         _merges = new Dictionary<long, (int, int)>(merges.Length);
+        Span<char> buffer = stackalloc char[256];
         for (int rank = 0; rank < merges.Length; rank++)
         {
             string m = merges[rank];
@@ -38,7 +39,12 @@ internal sealed class BpeEncoder
                 continue;
             int left = vocab.IdOf(m.AsSpan(0, space));
             int right = vocab.IdOf(m.AsSpan(space + 1));
-            int merged = vocab.IdOf(string.Concat(m.AsSpan(0, space), m.AsSpan(space + 1)));
+            if (left < 0 || right < 0)
+                continue;
+            Span<char> joined = m.Length <= buffer.Length ? buffer[..(m.Length - 1)] : new char[m.Length - 1];
+            m.AsSpan(0, space).CopyTo(joined);
+            m.AsSpan(space + 1).CopyTo(joined[space..]);
+            int merged = vocab.IdOf(joined);
             if (left < 0 || right < 0 || merged < 0)
                 continue; // a merge that cannot produce a token never changes the result
             _merges.TryAdd(Key(left, right), (rank, merged));
@@ -46,7 +52,9 @@ internal sealed class BpeEncoder
         _cacheLookup = _cache.GetAlternateLookup<ReadOnlySpan<char>>();
     }
 
-    private static long Key(int left, int right) => ((long)left << 32) | (uint)right;
+    // left * VocabSize + right is unique and, unlike (left << 32 | right), hashes well: long.GetHashCode folds
+    // the two halves together, which would make every pair with equal left ^ right collide.
+    private long Key(int left, int right) => (long)left * _vocab.Count + right;
 
     public void Encode(ReadOnlySpan<char> text, List<int> output)
     {
