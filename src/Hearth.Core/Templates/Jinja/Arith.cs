@@ -134,7 +134,7 @@ internal static class Arith
 
     public static object? Negate(object? v) => v switch
     {
-        bool or long => -PyOps.ToLong(v),
+        bool or long => (object)(-PyOps.ToLong(v)),
         double d => -d,
         Undefined u => throw new RuntimeFailure(u.Hint),
         _ => throw new RuntimeFailure($"bad operand type for unary -: '{PyOps.TypeName(v)}'"),
@@ -142,7 +142,7 @@ internal static class Arith
 
     public static object? Plus(object? v) => v switch
     {
-        bool or long => PyOps.ToLong(v),
+        bool or long => (object)PyOps.ToLong(v),
         double d => d,
         Undefined u => throw new RuntimeFailure(u.Hint),
         _ => throw new RuntimeFailure($"bad operand type for unary +: '{PyOps.TypeName(v)}'"),

@@ -81,7 +81,8 @@ internal static partial class Filters
 
     private static object? Map(object? v, CallArgs a)
     {
-        var items = PyOps.Iterate(v);
+        // jinja2's map/select/reject start with "if value:", so None and other falsy values give nothing.
+        var items = PyOps.Truthy(v) ? PyOps.Iterate(v) : [];
         if (a.Positional.Count == 0 && a.Has(-1, "attribute"))
         {
             var attribute = a.Get(-1, "attribute");
@@ -102,6 +103,7 @@ internal static partial class Filters
         var testName = a.Positional.Count > offset ? PyRepr.Str(a.Positional[offset]) : null;
         var rest = new CallArgs(a.Positional.Skip(offset + 1).ToList(), a.Named, a.Line, a.Column);
         var result = new List<object?>();
+        if (!PyOps.Truthy(v)) return result;
         foreach (var item in PyOps.Iterate(v))
         {
             var subject = attr ? GetPath(item, attribute) : item;

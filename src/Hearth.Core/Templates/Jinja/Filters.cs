@@ -9,7 +9,7 @@ internal static partial class Filters
     {
         ["abs"] = (v, _) => v switch
         {
-            bool or long => Math.Abs(PyOps.ToLong(v)),
+            bool or long => (object)Math.Abs(PyOps.ToLong(v)),
             double d => Math.Abs(d),
             _ => throw new RuntimeFailure($"bad operand type for abs(): '{PyOps.TypeName(v)}'"),
         },
