@@ -27,7 +27,7 @@ internal static class Arith
         {
             var (x, y) = (PyOps.ToLong(a), PyOps.ToLong(b));
             var r = x + y;
-            return ((x ^ r) & (y ^ r)) < 0 ? (double)x + y : r;
+            return ((x ^ r) & (y ^ r)) < 0 ? (object)((double)x + y) : r;
         }
         if (PyOps.IsNumber(a) && PyOps.IsNumber(b)) return PyOps.ToDouble(a) + PyOps.ToDouble(b);
         if (a is string sa && b is string sb) return sa + sb;
