@@ -104,22 +104,40 @@ public sealed class SyntheticModelTests : IDisposable
     }
 
     [SharedFact]
-    public void QwenPresetCopiesRealVocabularyWithBiasesAndTiedEmbeddings()
+    public void RealVocabularyIsCopiedWhole()
     {
         string vocabPath = TestPaths.SharedFile("vocab", "ggml-vocab-gpt-2.gguf")!;
         string path = Path.Combine(_dir, "qwen.gguf");
-        SyntheticModel.Write(path, "tiny-test-qwen2", GgmlType.Q4_K, vocabPath);
+        SyntheticModel.Write(path, "tiny-test", GgmlType.Q8_0, vocabPath);
         using var vocab = GgufFile.Open(vocabPath);
+        using var f = GgufFile.Open(path);
+        var keys = vocab.Metadata.Keys.Where(k => k.StartsWith("tokenizer.", StringComparison.Ordinal)).ToList();
+        Assert.Equal(7, keys.Count); // model, pre, tokens, token_type, merges, bos, eos
+        foreach (var key in keys)
+        {
+            GgufValue expected = vocab.Metadata[key], actual = f.Metadata[key];
+            Assert.Equal((expected.Type, expected.ElementType), (actual.Type, actual.ElementType));
+            if (expected.Value is Array arr)
+                Assert.Equal(arr.Cast<object>(), ((Array)actual.Value).Cast<object>());
+            else
+                Assert.Equal(expected.Value, actual.Value);
+        }
+        Assert.Equal(50257, f.GetInteger("llama.vocab_size"));
+        Assert.Equal(new long[] { 64, 50257 }, f.GetTensor("token_embd.weight").Dimensions);
+    }
+
+    [Fact]
+    public void QwenPresetHasBiasesTiedEmbeddingsAndKQuants()
+    {
+        string path = Path.Combine(_dir, "qwen.gguf");
+        SyntheticModel.Write(path, "tiny-test-qwen2", GgmlType.Q4_K, TinyVocab());
         using var f = GgufFile.Open(path);
         Assert.Equal("qwen2", f.GetString("general.architecture"));
         Assert.Equal(1e-6f, (float)f.GetFloat("qwen2.attention.layer_norm_rms_epsilon")!);
         Assert.Equal(1e6f, (float)f.GetFloat("qwen2.rope.freq_base")!);
-        foreach (var key in vocab.Metadata.Keys.Where(k => k.StartsWith("tokenizer.", StringComparison.Ordinal)))
-            Assert.Equal(vocab.Metadata[key].Value is Array arr ? arr.Length : 1, f.Metadata[key].Value is Array arr2 ? arr2.Length : 1);
-        Assert.Equal(vocab.GetArray<string>("tokenizer.ggml.merges"), f.GetArray<string>("tokenizer.ggml.merges"));
         Assert.False(f.TryGetTensor("output.weight", out _));
         var embd = f.GetTensor("token_embd.weight");
-        Assert.Equal(new long[] { 256, 50257 }, embd.Dimensions);
+        Assert.Equal(new long[] { 256, 300 }, embd.Dimensions);
         Assert.Equal(GgmlType.Q6_K, embd.Type);
         Assert.Equal(GgmlType.Q4_K, f.GetTensor("blk.0.attn_q.weight").Type);
         Assert.Equal(GgmlType.Q4_K, f.GetTensor("blk.1.ffn_down.weight").Type);
