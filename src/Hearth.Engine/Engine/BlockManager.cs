@@ -11,6 +11,9 @@ namespace Hearth.Engine;
 /// in an LRU free list until reused. Allocation attempts return false and change nothing when there is no room.</summary>
 internal sealed class BlockManager
 {
+    /// <summary>Hash of one full block given its parent's hash (tests substitute a colliding one).</summary>
+    internal delegate ulong BlockHasher(ulong parent, ReadOnlySpan<int> tokens);
+
     private const int NoParent = -1;
     private readonly int[] _refCount;
     private readonly int[] _epoch;      // bumped whenever a block is handed out for new content
@@ -21,9 +24,11 @@ internal sealed class BlockManager
     private readonly int[] _parentEpoch;
     private readonly Dictionary<ulong, int> _byHash = [];
     private readonly FreeBlockList _free;
+    private readonly BlockHasher _hasher;
 
-    public BlockManager(int blockCount, int blockSize, bool enablePrefixCaching = true)
+    public BlockManager(int blockCount, int blockSize, bool enablePrefixCaching = true, BlockHasher? hasher = null)
     {
+        _hasher = hasher ?? ChainHash;
         ArgumentOutOfRangeException.ThrowIfLessThan(blockCount, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(blockSize, 1);
         BlockSize = blockSize;
@@ -219,8 +224,11 @@ internal sealed class BlockManager
         for (int i = seq.BlockHashes.Count; i < fullBlocks; i++)
         {
             ulong parent = i == 0 ? 0x6865617274UL : seq.BlockHashes[i - 1];
-            var bytes = MemoryMarshal.AsBytes(tokens.Slice(i * BlockSize, BlockSize));
-            seq.BlockHashes.Add(XxHash64.HashToUInt64(bytes, unchecked((long)parent)));
+            seq.BlockHashes.Add(_hasher(parent, tokens.Slice(i * BlockSize, BlockSize)));
         }
     }
+
+    /// <summary>XxHash64 of the block's token ids, seeded with the parent block's hash.</summary>
+    internal static ulong ChainHash(ulong parent, ReadOnlySpan<int> tokens) =>
+        XxHash64.HashToUInt64(MemoryMarshal.AsBytes(tokens), unchecked((long)parent));
 }
