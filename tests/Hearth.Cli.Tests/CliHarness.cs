@@ -19,6 +19,9 @@ internal sealed class CliHarness : IDisposable
     public string Home { get; }
     public Dictionary<string, string> Environment { get; } = new(StringComparer.Ordinal);
 
+    /// <summary>The in-process model loader `hearth run` falls back to when no server answers.</summary>
+    public Func<Hearth.Engine.Store.ModelEntry, CancellationToken, Task<Hearth.Engine.LoadedModel>>? Loader { get; set; }
+
     public sealed record Result(int ExitCode, string Out, string Err);
 
     /// <summary>Runs one command. <paramref name="stdin"/> non-null means piped input; <paramref name="interactive"/>
@@ -31,7 +34,7 @@ internal sealed class CliHarness : IDisposable
         var error = new StringWriter { NewLine = "\n" };
         CliContext.Override.Value = new CliContext(
             name => Environment.TryGetValue(name, out var v) ? v : null,
-            new StringReader(stdin ?? ""), stdin != null && !interactive, OutputIsTerminal: false);
+            new StringReader(stdin ?? ""), stdin != null && !interactive, OutputIsTerminal: false) { InProcessLoader = Loader };
         int code = await root.Parse(args).InvokeAsync(new InvocationConfiguration { Output = output, Error = error });
         return new Result(code, output.ToString(), error.ToString());
     }

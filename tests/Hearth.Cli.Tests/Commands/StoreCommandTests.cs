@@ -121,3 +121,33 @@ public sealed class StoreCommandTests : IDisposable
         Assert.Equal((1, "Error: model repository hf.co/owner/none not found (HTTP 404)\n"), (missing.ExitCode, missing.Err));
     }
 }
+
+public sealed class SyntheticCreateTests : IDisposable
+{
+    private readonly CliHarness _cli = new();
+    public void Dispose() => _cli.Dispose();
+
+    [Fact]
+    public async Task CreatesASyntheticModelOfThePresetShape()
+    {
+        var r = await _cli.RunAsync("create", "syn", "--synthetic", "tiny-test-qwen2", "--quant", "f16");
+        Assert.Equal((0, ""), (r.ExitCode, r.Err));
+        Assert.Equal("writing synthetic tiny-test-qwen2 (F16)\nverifying sha256 digest\nwriting manifest\ncreated syn:latest\n", r.Out);
+        var show = await _cli.RunAsync("show", "syn");
+        Assert.Contains("    architecture        qwen2\n", show.Out);
+        Assert.Contains("    context length      2048\n", show.Out);
+        Assert.Contains("    embedding length    256\n", show.Out);
+        Assert.Contains("    quantization        F16\n", show.Out);
+        Assert.Empty(Directory.EnumerateFiles(Path.Combine(_cli.Home, "partial")));
+    }
+
+    [Theory]
+    [InlineData(new[] { "create", "x", "--synthetic", "gpt-9" }, "Error: unknown preset 'gpt-9' (known: llama-3.2-1b, llama-3.1-8b, qwen2.5-0.5b, tiny-test, tiny-test-qwen2)\n")]
+    [InlineData(new[] { "create", "x", "--synthetic", "tiny-test", "--quant", "Q5_0" }, "Error: --quant Q5_0 is not supported for synthetic models (use F16, Q8_0, Q4_K)\n")]
+    [InlineData(new[] { "create", "x", "--synthetic", "tiny-test", "-f", "Modelfile" }, "Error: use either --file or --synthetic, not both\n")]
+    public async Task BadSyntheticOptionsAreOneLineErrors(string[] args, string error)
+    {
+        var r = await _cli.RunAsync(args);
+        Assert.Equal((1, error), (r.ExitCode, r.Err));
+    }
+}
