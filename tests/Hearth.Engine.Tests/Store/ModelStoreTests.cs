@@ -81,7 +81,7 @@ public class ModelStoreTests
         // 8 writers on 8 tasks: each saves its own name and rewrites a shared one 20 times, while a reader lists.
         var writers = Enumerable.Range(0, 8).Select(w => Task.Run(() =>
         {
-            for (int i = 0; i < 20; i++)
+            for (int i = 0; i < 10; i++)
             {
                 t.Store.Save($"own{w}", manifest with { System = $"writer {w} round {i}" });
                 t.Store.Save("shared", manifest with { System = $"writer {w} round {i}" });
@@ -104,8 +104,8 @@ public class ModelStoreTests
         await Task.WhenAll(writers).WaitAsync(TimeSpan.FromSeconds(60));
         Assert.True(await reader > 0);
         Assert.Equal(10, t.Store.List().Count);
-        Assert.Matches(@"^writer \d round 19$", t.Store.Find("shared")!.System);
-        for (int w = 0; w < 8; w++) Assert.Equal($"writer {w} round 19", t.Store.Find($"own{w}")!.System);
+        Assert.Matches(@"^writer \d round 9$", t.Store.Find("shared")!.System);
+        for (int w = 0; w < 8; w++) Assert.Equal($"writer {w} round 9", t.Store.Find($"own{w}")!.System);
         Assert.Empty(Directory.EnumerateFiles(Path.Combine(t.Root, "manifests"), "*.tmp", SearchOption.AllDirectories));
     }
 
