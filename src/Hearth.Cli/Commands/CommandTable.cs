@@ -9,5 +9,6 @@ internal static class CommandTable
     {
         yield return VersionCommand.Create();
         foreach (var command in StoreCommands.All()) yield return command;
+        yield return BenchCommand.Create();
     }
 }
