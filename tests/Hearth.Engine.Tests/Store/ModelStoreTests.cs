@@ -110,6 +110,25 @@ public class ModelStoreTests
     }
 
     [Fact]
+    public async Task ManifestWritesWaitForTheStoreLock()
+    {
+        using var t = new TempStore();
+        t.AddModel("base");
+        var manifest = t.Store.GetManifest("base")!;
+        Task save;
+        // Another process holding store.lock looks exactly like this: an open handle with FileShare.None.
+        using (new FileStream(Path.Combine(t.Root, "store.lock"), FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None))
+        {
+            save = Task.Run(() => t.Store.Save("waiting", manifest));
+            await Task.Delay(300);
+            Assert.False(save.IsCompleted);
+            Assert.Null(t.Store.Find("waiting"));
+        }
+        await save.WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.NotNull(t.Store.Find("waiting"));
+    }
+
+    [Fact]
     public void EmbeddedModelRegistersOnceWithVerifiedBlob()
     {
         using var t = new TempStore();
