@@ -178,6 +178,16 @@ public sealed class PullTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task ARepositoryWithOneSingleFileGgufNeedsNoTag()
+    {
+        _hub.AddFile("owner/one", "sub/one-F16.gguf", Gguf, Sha);
+        _hub.AddFile("owner/one", "big-Q4_K_M-00001-of-00002.gguf", Gguf, Sha); // split files are skipped
+        var entry = await _t.Store.PullAsync("hf.co/owner/one", null, CancellationToken.None);
+        Assert.Equal("hf.co/owner/one:latest", entry.Name);
+        Assert.Equal(["/owner/one/resolve/main/sub/one-F16.gguf"], Downloads());
+    }
+
+    [Fact]
     public async Task InvalidHfEndpointIsReported()
     {
         _t.Environment["HF_ENDPOINT"] = "ftp://example";
