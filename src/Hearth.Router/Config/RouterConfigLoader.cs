@@ -31,6 +31,7 @@ public static class RouterConfigLoader
         var stream = new YamlStream();
         try { stream.Load(new StringReader(yaml)); }
         catch (YamlException e) { throw new RouterConfigException($"{source}:{e.Start.Line}:{e.Start.Column}: invalid YAML: {e.Message}"); }
+        catch (InvalidOperationException e) { throw new RouterConfigException($"{source}: invalid YAML: {e.Message}"); } // YamlDotNet's scanner on some truncated input
         if (stream.Documents.Count == 0 || stream.Documents[0].RootNode is not YamlMappingNode root)
             throw new RouterConfigException($"{source}:1:1: expected a mapping with 'upstreams' and 'models'");
         return new Reader(source).Root(root);
