@@ -1,0 +1,76 @@
+using System.CommandLine;
+using System.Net;
+using Hearth.Router.Bench;
+using Hearth.Router.Config;
+using Hearth.Router.Hosting;
+
+namespace Hearth.Cli.Commands;
+
+/// <summary>`hearth router`: one OpenAI endpoint in front of many upstreams (replicas, models, fallbacks, keys),
+/// plus the hidden `hearth router bench` that measures the router's own overhead.</summary>
+internal static class RouterCommand
+{
+    public static Command Create()
+    {
+        var config = new Option<string?>("--config") { Description = "Router YAML (upstreams, models, keys, health checks)" };
+        var host = new Option<string>("--host") { Description = "Address to bind", DefaultValueFactory = _ => "127.0.0.1" };
+        var port = new Option<int>("--port") { Description = "Port to listen on", DefaultValueFactory = _ => 4000 };
+        var command = new Command("router", "Route OpenAI requests across upstream servers: per-model replicas (least-outstanding or prefix-affinity), "
+            + "health checks, circuit breaking, retries, fallbacks, virtual keys with limits and budgets, usage in SQLite, /metrics.");
+        command.Options.Add(config);
+        command.Options.Add(host);
+        command.Options.Add(port);
+        command.Subcommands.Add(CreateBench());
+        command.SetAction(async (parse, ct) =>
+        {
+            var path = parse.GetValue(config);
+            if (path is null) { Console.Error.WriteLine("hearth router: --config <router.yaml> is required"); return 2; }
+            var p = parse.GetValue(port);
+            if (p is < 0 or > 65535) { Console.Error.WriteLine($"hearth router: --port {p} is out of range"); return 2; }
+            var h = parse.GetValue(host)!;
+            if (h != "localhost" && !IPAddress.TryParse(h, out _)) { Console.Error.WriteLine($"hearth router: --host '{h}' is not an IP address"); return 2; }
+            RouterConfig cfg;
+            try { cfg = RouterConfigLoader.LoadFile(path); }
+            catch (RouterConfigException e) { Console.Error.WriteLine("hearth router: " + e.Message); return 2; }
+            if (cfg.MasterKey is null && h is not ("127.0.0.1" or "localhost" or "::1"))
+                Console.Error.WriteLine($"hearth router: warning: no master_key in {path}, and binding {h} exposes an open proxy");
+            RouterHost router;
+            try { router = await RouterHost.StartAsync(cfg, h, p, log: true, ct); }
+            catch (IOException e) { Console.Error.WriteLine($"hearth router: cannot listen on {h}:{p}: {e.Message}"); return 1; }
+            await using (router)
+            {
+                Console.WriteLine($"hearth router listening on {router.Address} ({cfg.Upstreams.Count} upstreams, models: {string.Join(", ", cfg.Models.Keys)})");
+                try { await router.WaitForShutdownAsync(ct); }
+                catch (OperationCanceledException) { }
+            }
+            return 0;
+        });
+        return command;
+    }
+
+    private static Command CreateBench()
+    {
+        var requests = new Option<int>("--requests") { Description = "Requests per latency run", DefaultValueFactory = _ => 2000 };
+        var concurrency = new Option<int>("--concurrency") { Description = "Concurrency of the latency runs", DefaultValueFactory = _ => 8 };
+        var levels = new Option<string>("--throughput") { Description = "Comma-separated concurrencies for the throughput runs", DefaultValueFactory = _ => "32,64" };
+        var bench = new Command("bench", "Measure the router's added latency and throughput ceiling against an in-process fake upstream") { Hidden = true };
+        bench.Options.Add(requests);
+        bench.Options.Add(concurrency);
+        bench.Options.Add(levels);
+        bench.SetAction(async (parse, ct) =>
+        {
+            var n = parse.GetValue(requests);
+            var c = parse.GetValue(concurrency);
+            var ls = new List<int>();
+            foreach (var part in parse.GetValue(levels)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+            {
+                if (!int.TryParse(part, out var l) || l is < 1 or > 4096) { Console.Error.WriteLine($"hearth router bench: bad --throughput level '{part}'"); return 2; }
+                ls.Add(l);
+            }
+            if (n is < 10 or > 10_000_000 || c is < 1 or > 4096) { Console.Error.WriteLine("hearth router bench: --requests must be >= 10 and --concurrency in [1, 4096]"); return 2; }
+            await RouterBench.RunAsync(n, c, ls, Console.Out, ct);
+            return 0;
+        });
+        return bench;
+    }
+}
