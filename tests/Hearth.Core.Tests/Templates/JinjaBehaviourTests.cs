@@ -53,6 +53,18 @@ public class JinjaBehaviourTests
         Assert.Contains("maximum recursion depth", e.Reason);
     }
 
+    [Theory]
+    [InlineData("{{ ", "(", "1", ")", " }}", "expression nested too deeply")]
+    [InlineData("{{ ", "-", "1", "", " }}", "expression nested too deeply")]
+    [InlineData("{{ ", "[", "1", "]", " }}", "expression nested too deeply")]
+    [InlineData("", "{% if true %}", "x", "{% endif %}", "", "blocks nested too deeply")]
+    public void DeepNestingIsAnErrorNotACrash(string prefix, string open, string middle, string close, string suffix, string reason)
+    {
+        const int n = 100_000;
+        var source = prefix + string.Concat(Enumerable.Repeat(open, n)) + middle + string.Concat(Enumerable.Repeat(close, n)) + suffix;
+        Assert.Contains(reason, Assert.Throws<TemplateException>(() => ChatTemplate.Parse(source)).Reason);
+    }
+
     [Fact]
     public void HugeRangeIsRefused() =>
         Assert.Contains("Range too big", Assert.Throws<TemplateException>(() => Render("{{ range(1000000)|length }}")).Reason);

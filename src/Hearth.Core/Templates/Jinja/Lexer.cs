@@ -131,7 +131,7 @@ internal sealed partial class Lexer
     {
         lineStarting = false;
         var m = RawBegin().Match(_src, tagAt);
-        if (!m.Success || m.Index != tagAt) return false;
+        if (!m.Success) return false; // \G anchors the match at the tag, so this is O(tag) not O(file)
         var endM = RawEnd().Match(_src, m.Index + m.Length);
         if (!endM.Success) throw Error("Missing end of raw directive", tagAt);
         var afterBegin = m.Index + m.Length;
@@ -149,7 +149,7 @@ internal sealed partial class Lexer
         return true;
     }
 
-    [System.Text.RegularExpressions.GeneratedRegex(@"\{%[-+]?\s*raw\s*-?%\}")]
+    [System.Text.RegularExpressions.GeneratedRegex(@"\G\{%[-+]?\s*raw\s*-?%\}")]
     private static partial System.Text.RegularExpressions.Regex RawBegin();
 
     [System.Text.RegularExpressions.GeneratedRegex(@"\{%([-+]?)\s*endraw\s*([-+]?)%\}")]

@@ -179,6 +179,20 @@ internal sealed partial class Parser
     private Expr ParseUnary(bool withFilter)
     {
         var t = Current;
+        // Bound the recursion so hostile input ("((((…" or "- - - …") is an error, not a stack overflow.
+        if (++_exprDepth > MaxNesting) throw Fail($"expression nested too deeply (more than {MaxNesting} levels)", t);
+        try
+        {
+            return ParseUnaryCore(withFilter, t);
+        }
+        finally
+        {
+            _exprDepth--;
+        }
+    }
+
+    private Expr ParseUnaryCore(bool withFilter, Token t)
+    {
         Expr node;
         if (t.IsOp("-") || t.IsOp("+"))
         {
