@@ -352,7 +352,7 @@ internal sealed partial class Parser
 
     private Arguments ParseCallArgs()
     {
-        var open = Expect(TokenKind.Operator, "(");
+        Expect(TokenKind.Operator, "(");
         var positional = new List<Expr>();
         var named = new List<(string, Expr)>();
         var requireComma = false;
@@ -378,7 +378,6 @@ internal sealed partial class Parser
             }
             requireComma = true;
         }
-        _ = open;
         Next();
         return new Arguments(positional, named);
     }
