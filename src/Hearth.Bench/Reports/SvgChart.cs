@@ -47,9 +47,11 @@ internal static class SvgChart
             foreach (var p in pts)
             {
                 sb.Append(Inv($"<circle cx=\"{p.X:0.#}\" cy=\"{p.Y:0.#}\" r=\"3.5\" fill=\"{colour}\"/>"));
-                sb.Append(Inv($"<text x=\"{p.X:0.#}\" y=\"{p.Y - 8 - 11 * s:0.#}\" text-anchor=\"middle\" class=\"v\" fill=\"{colour}\">{Num(p.V)}</text>"));
+                // The first series labels its points above, the second below, so two close lines stay readable.
+                double ly = s % 2 == 0 ? p.Y - 8 : p.Y + 15;
+                sb.Append(Inv($"<text x=\"{p.X:0.#}\" y=\"{ly:0.#}\" text-anchor=\"middle\" class=\"v\" fill=\"{colour}\">{Num(p.V)}</text>"));
             }
-            double lx = Left + 8 + 150 * s;
+            double lx = Left + 8 + 190 * s;
             sb.Append(Inv($"<rect x=\"{lx:0.#}\" y=\"{Top - 12}\" width=\"10\" height=\"10\" fill=\"{colour}\"/>"));
             sb.Append(Inv($"<text x=\"{lx + 14:0.#}\" y=\"{Top - 3}\" class=\"a\">{Esc(series[s].Name)}</text>"));
         }

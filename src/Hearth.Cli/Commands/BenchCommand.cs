@@ -89,7 +89,7 @@ internal static class BenchCommand
     {
         if (!Target.TryParseUrl(url, out var uri)) throw new FormatException($"{option}: '{url}' is not an http:// or https:// URL");
         if (string.IsNullOrWhiteSpace(model)) throw new FormatException("--model must not be empty");
-        return new Target($"{label} {uri.Authority}", uri, model, key);
+        return new Target(label, uri, model, key);
     }
 
     private static ITokenizer LoadTokenizer(string path)
