@@ -41,14 +41,15 @@ internal static class SvgChart
         {
             var colour = Colours[s % Colours.Length];
             var pts = series[s].Values.Select((v, i) => (v, i)).Where(p => p.v.HasValue)
-                .Select(p => (X: X(p.i), Y: Y(p.v!.Value), V: p.v!.Value)).ToList();
+                .Select(p => (X: X(p.i), Y: Y(p.v!.Value), V: p.v!.Value, I: p.i)).ToList();
             if (pts.Count > 1)
                 sb.Append($"<polyline fill=\"none\" stroke=\"{colour}\" stroke-width=\"2\" points=\"{string.Join(' ', pts.Select(p => Inv($"{p.X:0.#},{p.Y:0.#}")))}\"/>");
             foreach (var p in pts)
             {
                 sb.Append(Inv($"<circle cx=\"{p.X:0.#}\" cy=\"{p.Y:0.#}\" r=\"3.5\" fill=\"{colour}\"/>"));
-                // The first series labels its points above, the second below, so two close lines stay readable.
-                double ly = s % 2 == 0 ? p.Y - 8 : p.Y + 15;
+                // The highest series at this x labels its point above, the others below, so close lines stay readable.
+                bool top = series.All(o => o.Values[p.I] is not { } ov || ov <= p.V);
+                double ly = top ? p.Y - 8 : p.Y + 15;
                 sb.Append(Inv($"<text x=\"{p.X:0.#}\" y=\"{ly:0.#}\" text-anchor=\"middle\" class=\"v\" fill=\"{colour}\">{Num(p.V)}</text>"));
             }
             double lx = Left + 8 + 190 * s;
