@@ -22,7 +22,7 @@ public class EndToEndTests
     }
 
     private static Task<BenchReport> Run(BenchConfig config) =>
-        BenchRunner.RunAsync(config, new PromptFactory(null), new NullObserver(), CancellationToken.None);
+        BenchRunner.RunAsync(config, new WorkloadBuilder(config.Workload, new PromptFactory(null), config.Seed), new NullObserver(), CancellationToken.None);
 
     private sealed class NullObserver : IBenchObserver;
 
