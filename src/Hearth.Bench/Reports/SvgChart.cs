@@ -19,7 +19,8 @@ internal static class SvgChart
         var all = series.SelectMany(s => s.Values).Where(v => v.HasValue).Select(v => v!.Value).ToList();
         double max = NiceMax(all.Count == 0 ? 1 : all.Max());
         double plotW = W - Left - Right, plotH = H - Top - Bottom;
-        double X(int i) => Left + (xs.Count == 1 ? plotW / 2 : plotW * i / (xs.Count - 1));
+        const double pad = 26; // keeps the end points' value labels off the y axis
+        double X(int i) => Left + (xs.Count == 1 ? plotW / 2 : pad + (plotW - 2 * pad) * i / (xs.Count - 1));
         double Y(double v) => Top + plotH * (1 - v / max);
 
         var sb = new StringBuilder();
