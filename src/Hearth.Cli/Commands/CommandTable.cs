@@ -8,6 +8,9 @@ internal static class CommandTable
     public static IEnumerable<Command> All()
     {
         yield return VersionCommand.Create();
+        foreach (var command in StoreCommands.All()) yield return command;
+        yield return BenchCommand.Create();
+        yield return ServeCommand.Create();
         yield return ShowTemplateCommand.Create();
     }
 }
