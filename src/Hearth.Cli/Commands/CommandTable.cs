@@ -12,5 +12,6 @@ internal static class CommandTable
         yield return BenchCommand.Create();
         yield return ServeCommand.Create();
         yield return ShowTemplateCommand.Create();
+        yield return TokenizeCommand.Create();
     }
 }
