@@ -13,5 +13,6 @@ internal static class CommandTable
         yield return ServeCommand.Create();
         yield return ShowTemplateCommand.Create();
         yield return TokenizeCommand.Create();
+        yield return SynthCommand.Create();
     }
 }
