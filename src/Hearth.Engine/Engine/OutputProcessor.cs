@@ -1,0 +1,69 @@
+using System.Globalization;
+using Hearth.Core.Tokenizers;
+
+namespace Hearth.Engine;
+
+/// <summary>Turns one newly sampled token of a sequence into a <see cref="GenerationDelta"/>: incremental text,
+/// stop checks (end-of-generation token, stop token ids, stop strings — none of them before min_tokens), length
+/// limits, and usage counts on the final delta. Sets the sequence's finish reason when it ends.</summary>
+internal sealed class OutputProcessor(ITokenizer tokenizer, bool[] endOfGeneration, int maxModelLength)
+{
+    private static readonly IReadOnlyList<string> NoStops = [];
+
+    public GenerationDelta Process(Sequence seq, SampledToken sample)
+    {
+        var p = seq.Request.Sampling;
+        int token = sample.TokenId;
+        bool canStop = seq.OutputLength >= p.MinTokens;
+        string text = "";
+        bool stoppedOnString = false;
+        if (canStop && !p.IgnoreEos && IsEnd(token))
+        {
+            seq.Finish = FinishReason.Stop;
+        }
+        else if (canStop && p.StopTokenIds.Contains(token))
+        {
+            seq.Finish = FinishReason.Stop;
+            seq.StopReason = token.ToString(CultureInfo.InvariantCulture);
+        }
+        else
+        {
+            text = seq.Detokenizer.Push(TokenBytes(token), canStop ? p.Stop : NoStops, out string? stop);
+            if (stop is not null)
+            {
+                seq.Finish = FinishReason.Stop;
+                seq.StopReason = stop;
+                stoppedOnString = true;
+            }
+        }
+        if (seq.Finish is null && (seq.OutputLength >= seq.Request.MaxTokens || seq.Tokens.Count >= maxModelLength))
+            seq.Finish = FinishReason.Length;
+        // A stop string discards what follows it; any other end releases the text still held back.
+        if (seq.Finish is not null && !stoppedOnString) text += seq.Detokenizer.Flush();
+
+        var delta = new GenerationDelta
+        {
+            Index = seq.Index,
+            TokenIds = [token],
+            Text = text,
+            Logprobs = sample.Logprob is { } lp ? [lp] : null,
+        };
+        return seq.Finish is null ? delta : WithUsage(delta with { Finish = seq.Finish, StopReason = seq.StopReason }, seq);
+    }
+
+    /// <summary>The final delta of a choice ended from outside (cancelled, failed).</summary>
+    public GenerationDelta Final(Sequence seq, FinishReason reason, string? error) =>
+        WithUsage(new GenerationDelta { Index = seq.Index, Finish = reason, Error = error }, seq);
+
+    private static GenerationDelta WithUsage(GenerationDelta delta, Sequence seq) => delta with
+    {
+        PromptTokens = seq.PromptLength,
+        CachedPromptTokens = seq.Request.CachedPromptTokens,
+        CompletionTokens = seq.OutputLength,
+    };
+
+    private bool IsEnd(int token) => (uint)token < (uint)endOfGeneration.Length && endOfGeneration[token];
+
+    private byte[] TokenBytes(int token) =>
+        (uint)token < (uint)tokenizer.VocabSize ? tokenizer.TokenBytes(token) : [];
+}
