@@ -8,5 +8,7 @@ internal static class CommandTable
     public static IEnumerable<Command> All()
     {
         yield return VersionCommand.Create();
+        foreach (var command in StoreCommands.All()) yield return command;
+        yield return BenchCommand.Create();
     }
 }

@@ -60,20 +60,27 @@ public sealed unsafe class GgufFile : IDisposable
             {
                 string key = r.String($"metadata key #{i}");
                 var type = (GgufValueType)r.U32($"value type of '{key}'");
-                metadata[key] = r.Value(type, key);
+                if (!metadata.TryAdd(key, r.Value(type, key)))
+                    throw r.Fail($"metadata key '{key}' appears twice");
             }
             Metadata = metadata;
 
             Alignment = 32;
             if (metadata.TryGetValue("general.alignment", out var a))
             {
-                long al = Convert.ToInt64(a.Value, System.Globalization.CultureInfo.InvariantCulture);
+                long al = a.Value switch
+                {
+                    byte or sbyte or ushort or short or uint or int or long when !a.IsArray =>
+                        Convert.ToInt64(a.Value, System.Globalization.CultureInfo.InvariantCulture),
+                    ulong u when u <= int.MaxValue => (long)u,
+                    _ => -1,
+                };
                 if (al <= 0 || al > 1 << 20 || (al & (al - 1)) != 0)
-                    throw r.Fail($"general.alignment {al} is not a power of two");
+                    throw r.Fail($"general.alignment ({a.Type} {(a.IsArray ? "array" : a.Value)}) is not a power of two up to 1 MiB");
                 Alignment = (int)al;
             }
 
-            var raw = new List<(string Name, GgmlType Type, long[] Dims, long Offset)>((int)tensorCount);
+            var raw = new List<(string Name, GgmlType Type, long[] Dims, long Offset)>((int)Math.Min(tensorCount, 4096));
             for (long i = 0; i < tensorCount; i++)
             {
                 string name = r.String($"name of tensor #{i}");
@@ -112,6 +119,9 @@ public sealed unsafe class GgufFile : IDisposable
                 long rowLength = dims.Length == 0 ? 1 : dims[0];
                 if (rowLength % be != 0)
                     throw r.Fail($"tensor '{name}' row length {rowLength} is not a multiple of the {type} block size {be}");
+                // Checked against the file size before multiplying, so a corrupt shape cannot overflow.
+                if (elements / be > _length / bb)
+                    throw r.Fail($"tensor '{name}' ({type}, {elements} elements) is larger than the file ({_length} bytes); the file is truncated or corrupt");
                 long bytes = elements / be * bb;
                 long absolute = DataOffset + offset;
                 if (offset % Alignment != 0)
@@ -144,7 +154,8 @@ public sealed unsafe class GgufFile : IDisposable
         {
             throw;
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException)
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException
+                                      or NotSupportedException or OverflowException or InvalidCastException or FormatException)
         {
             throw new GgufException($"{path}: {e.Message}", e);
         }

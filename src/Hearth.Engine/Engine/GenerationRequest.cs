@@ -31,6 +31,9 @@ public sealed record GenerationDelta
     /// <summary>Prompt tokens served from the prefix cache.</summary>
     public int CachedPromptTokens { get; init; }
     public int CompletionTokens { get; init; }
+    /// <summary>How long the request waited before its first scheduled step; set (on any delta, typically the
+    /// first) by engines that measure it. Feeds hearth:request_queue_time_seconds.</summary>
+    public TimeSpan? QueueTime { get; init; }
 }
 
 /// <summary>The request was refused because the waiting queue is full (maps to HTTP 429/503).</summary>

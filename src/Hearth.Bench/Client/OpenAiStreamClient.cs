@@ -1,0 +1,96 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Http.Headers;
+using Hearth.Bench.Metrics;
+using Hearth.Bench.Workloads;
+
+namespace Hearth.Bench.Client;
+
+/// <summary>Sends streaming completion requests to one OpenAI-compatible server and records each one's
+/// timeline. Talks only to the target's URL: no proxy, no redirects. Thread-safe; one instance per target.</summary>
+public sealed class OpenAiStreamClient : IDisposable
+{
+    private const int MaxErrorBodyChars = 300;
+    private readonly HttpClient _http;
+    private readonly Target _target;
+    private readonly EndpointKind _kind;
+    private readonly bool _ignoreEos;
+    private readonly Uri _url;
+
+    public OpenAiStreamClient(Target target, EndpointKind kind, bool ignoreEos)
+    {
+        _target = target;
+        _kind = kind;
+        _ignoreEos = ignoreEos;
+        _url = target.EndpointUrl(kind);
+        var handler = new SocketsHttpHandler
+        {
+            UseProxy = false,
+            AllowAutoRedirect = false,
+            MaxConnectionsPerServer = int.MaxValue,
+            ConnectTimeout = TimeSpan.FromSeconds(10),
+            PooledConnectionIdleTimeout = TimeSpan.FromSeconds(60),
+        };
+        // No overall timeout: every request is bounded by the level's deadline token instead.
+        _http = new HttpClient(handler) { Timeout = Timeout.InfiniteTimeSpan };
+    }
+
+    /// <summary>Sends one request and records its timeline. Failures (HTTP errors, broken streams, empty
+    /// answers) come back as a failed timeline; cancellation by <paramref name="ct"/> throws
+    /// OperationCanceledException so the caller can count the request as cut off rather than failed.</summary>
+    public async Task<RequestTimeline> SendAsync(BenchRequest request, double sendOffset, CancellationToken ct)
+    {
+        using var message = new HttpRequestMessage(HttpMethod.Post, _url)
+        {
+            Content = new ByteArrayContent(RequestBody.Write(_target.Model, _kind, request, _ignoreEos)),
+        };
+        message.Content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
+        message.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("text/event-stream"));
+        if (_target.ApiKey is { Length: > 0 } key) message.Headers.Authorization = new AuthenticationHeaderValue("Bearer", key);
+
+        long t0 = Stopwatch.GetTimestamp();
+        double Now() => Stopwatch.GetElapsedTime(t0).TotalSeconds;
+        var chunks = new List<double>();
+        int promptTokens = request.PromptTokens;
+        int? usageCompletion = null;
+        try
+        {
+            using var response = await _http.SendAsync(message, HttpCompletionOption.ResponseHeadersRead, ct).ConfigureAwait(false);
+            if (!response.IsSuccessStatusCode)
+            {
+                var body = await response.Content.ReadAsStringAsync(ct).ConfigureAwait(false);
+                if (body.Length > MaxErrorBodyChars) body = body[..MaxErrorBodyChars] + "…";
+                return RequestTimeline.Failed(sendOffset, $"HTTP {(int)response.StatusCode}: {body.Trim()}", Now(), promptTokens);
+            }
+            await using var stream = await response.Content.ReadAsStreamAsync(ct).ConfigureAwait(false);
+            using var reader = new StreamReader(stream);
+            while (await reader.ReadLineAsync(ct).ConfigureAwait(false) is { } line)
+            {
+                double at = Now(); // stamp before parsing so JSON work does not inflate latencies
+                if (!line.StartsWith("data:", StringComparison.Ordinal)) continue;
+                var payload = line.AsSpan(5).Trim();
+                if (payload.SequenceEqual("[DONE]")) break;
+                var chunk = SseChunk.Parse(payload.ToString(), _kind);
+                if (chunk.Error is { } error) return RequestTimeline.Failed(sendOffset, error, at, promptTokens);
+                if (chunk.HasContent) chunks.Add(at);
+                if (chunk.CompletionTokens is { } c) usageCompletion = c;
+                if (chunk.PromptTokens is { } p) promptTokens = p;
+            }
+            double end = Now();
+            if (chunks.Count == 0)
+                return RequestTimeline.Failed(sendOffset, "no generated text in the response stream", end, promptTokens);
+            return new RequestTimeline(sendOffset, true, null, chunks, end, promptTokens, usageCompletion);
+        }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        {
+            throw;
+        }
+        catch (Exception e) when (e is HttpRequestException or IOException or System.Text.Json.JsonException or OperationCanceledException)
+        {
+            var status = e is HttpRequestException { StatusCode: HttpStatusCode s } ? $" (HTTP {(int)s})" : "";
+            return RequestTimeline.Failed(sendOffset, $"{e.GetType().Name}{status}: {e.Message}", Now(), promptTokens);
+        }
+    }
+
+    public void Dispose() => _http.Dispose();
+}

@@ -1,0 +1,21 @@
+namespace Hearth.Bench.Client;
+
+/// <summary>Which OpenAI endpoint to call: /v1/chat/completions (messages) or /v1/completions (raw prompt).</summary>
+public enum EndpointKind { Chat, Completions }
+
+/// <summary>One server under test: a label for reports, its base URL (with or without a trailing /v1), the
+/// model name to send, and an optional bearer key.</summary>
+public sealed record Target(string Label, Uri BaseUrl, string Model, string? ApiKey = null)
+{
+    /// <summary>The endpoint URL: base URL without a trailing "/" or "/v1", then /v1/chat/completions or /v1/completions.</summary>
+    public Uri EndpointUrl(EndpointKind kind)
+    {
+        var baseText = BaseUrl.ToString().TrimEnd('/');
+        if (baseText.EndsWith("/v1", StringComparison.OrdinalIgnoreCase)) baseText = baseText[..^3];
+        return new Uri(baseText + (kind == EndpointKind.Chat ? "/v1/chat/completions" : "/v1/completions"));
+    }
+
+    /// <summary>Parses a user-given URL; only http and https are accepted.</summary>
+    public static bool TryParseUrl(string text, out Uri url) =>
+        Uri.TryCreate(text, UriKind.Absolute, out url!) && (url.Scheme == Uri.UriSchemeHttp || url.Scheme == Uri.UriSchemeHttps);
+}

@@ -1,0 +1,100 @@
+using System.CommandLine;
+using Hearth.Bench.Client;
+using Hearth.Bench.Metrics;
+using Hearth.Bench.Running;
+using Hearth.Bench.Workloads;
+using Hearth.Core.Tokenizers;
+
+namespace Hearth.Cli.Commands;
+
+/// <summary>`hearth bench`: a concurrency (or request-rate) sweep against any OpenAI-compatible server,
+/// measuring TTFT, TPOT, ITL, E2EL and throughputs the way vLLM's serving benchmark does.</summary>
+internal static class BenchCommand
+{
+    public static Command Create()
+    {
+        var url = new Option<string>("--url") { Description = "Base URL of the OpenAI-compatible server (e.g. http://127.0.0.1:11435)", Required = true };
+        var model = new Option<string>("--model") { Description = "Model name to send", Required = true };
+        var apiKey = new Option<string?>("--api-key") { Description = "Bearer key for --url (and --compare-url)" };
+        var concurrency = new Option<string?>("--concurrency") { Description = "Comma-separated concurrency levels (closed loop), e.g. 1,4,16,64" };
+        var rate = new Option<string?>("--rate") { Description = "Comma-separated request rates in req/s (open loop, Poisson arrivals, seeded), e.g. 1,2,4" };
+        var requests = new Option<int?>("--requests") { Description = "Requests per level (default: 5 x concurrency, or 30 s of arrivals; at least 20)" };
+        var duration = new Option<double>("--duration") { Description = "Seconds per level at most; running requests are cut off then", DefaultValueFactory = _ => 120 };
+        var inputLen = new Option<int>("--input-len") { Description = "Prompt tokens per request", DefaultValueFactory = _ => 128 };
+        var outputLen = new Option<int?>("--output-len") { Description = "max_tokens per request (default 128; with --dataset, default is the reply's length)" };
+        var rangeRatio = new Option<double>("--range-ratio") { Description = "Sample lengths uniformly in [len*(1-R), len*(1+R)]", DefaultValueFactory = _ => 0 };
+        var prefixLen = new Option<int>("--prefix-len") { Description = "Tokens of one shared prefix put before every prompt (prefix caching)", DefaultValueFactory = _ => 0 };
+        var dataset = new Option<string?>("--dataset") { Description = "ShareGPT-format JSON: first human turn = prompt, first gpt turn's length = output length" };
+        var ignoreEos = new Option<bool>("--ignore-eos") { Description = "Send ignore_eos so every request generates exactly max_tokens (vLLM, llama.cpp)" };
+        var endpoint = new Option<string>("--endpoint") { Description = "chat (/v1/chat/completions) or completions (/v1/completions)", DefaultValueFactory = _ => "chat" };
+        var json = new Option<string?>("--json") { Description = "Write every figure to this JSON file" };
+        var html = new Option<string?>("--html") { Description = "Write a self-contained HTML report with charts to this file" };
+        var compareUrl = new Option<string?>("--compare-url") { Description = "Second server to run the same sweep against, side by side" };
+        var compareModel = new Option<string?>("--compare-model") { Description = "Model name on --compare-url (default: --model)" };
+        var slo = new Option<string?>("--slo") { Description = "Objectives for goodput in ms, e.g. ttft=500,tpot=50 (also e2el=MS)" };
+        var seed = new Option<int>("--seed") { Description = "Seed for prompts and arrival times", DefaultValueFactory = _ => 0 };
+        var warmup = new Option<int>("--warmup") { Description = "Unmeasured requests per server before the sweep", DefaultValueFactory = _ => 1 };
+        var tokenizer = new Option<string?>("--tokenizer") { Description = "GGUF file whose tokenizer makes prompt lengths exact (else ~1 token per word)" };
+
+        var command = new Command("bench", "Benchmark an OpenAI-compatible server (Hearth, llama-server, Ollama, vLLM) over a concurrency or rate sweep.\n\n"
+            + MetricDefinitions.Text);
+        foreach (var o in new Option[] { url, model, apiKey, concurrency, rate, requests, duration, inputLen, outputLen, rangeRatio, prefixLen,
+                     dataset, ignoreEos, endpoint, json, html, compareUrl, compareModel, slo, seed, warmup, tokenizer })
+            command.Options.Add(o);
+
+        command.SetAction(async (parse, ct) =>
+        {
+            try
+            {
+                if ((parse.GetValue(concurrency) is null) == (parse.GetValue(rate) is null))
+                    throw new FormatException("give exactly one of --concurrency or --rate");
+                var mode = parse.GetValue(concurrency) is not null ? LoadMode.Concurrency : LoadMode.Rate;
+                var levels = mode == LoadMode.Concurrency
+                    ? BenchApp.ParseLevels(parse.GetValue(concurrency)!, "--concurrency")
+                    : BenchApp.ParseLevels(parse.GetValue(rate)!, "--rate");
+                var key = parse.GetValue(apiKey);
+                var targets = new List<Target> { MakeTarget("A", parse.GetValue(url)!, parse.GetValue(model)!, key, "--url") };
+                if (parse.GetValue(compareUrl) is { } cu)
+                    targets.Add(MakeTarget("B", cu, parse.GetValue(compareModel) ?? parse.GetValue(model)!, key, "--compare-url"));
+                var kind = parse.GetValue(endpoint)?.ToLowerInvariant() switch
+                {
+                    "chat" => EndpointKind.Chat,
+                    "completions" => EndpointKind.Completions,
+                    var other => throw new FormatException($"--endpoint: '{other}' is not chat or completions"),
+                };
+                var dur = parse.GetValue(duration);
+                if (!(dur > 0) || !double.IsFinite(dur)) throw new FormatException("--duration must be a positive number of seconds");
+                var datasetPath = parse.GetValue(dataset);
+                var outLen = parse.GetValue(outputLen);
+                var spec = new WorkloadSpec(parse.GetValue(inputLen), outLen ?? 128, parse.GetValue(rangeRatio), parse.GetValue(prefixLen),
+                    datasetPath, datasetPath is not null ? outLen : null);
+                var tokenizerPath = parse.GetValue(tokenizer);
+                var config = new BenchConfig(targets, kind, mode, levels, parse.GetValue(requests), TimeSpan.FromSeconds(dur), spec,
+                    parse.GetValue(ignoreEos), parse.GetValue(slo) is { } s ? Slo.Parse(s) : null, parse.GetValue(seed),
+                    parse.GetValue(warmup), tokenizerPath);
+                var tok = tokenizerPath is null ? null : LoadTokenizer(tokenizerPath);
+                return await BenchApp.RunAsync(config, tok, parse.GetValue(json), parse.GetValue(html), Console.Out, Console.Error,
+                    interactive: !Console.IsOutputRedirected, ct);
+            }
+            catch (FormatException e)
+            {
+                Console.Error.WriteLine("hearth bench: " + e.Message);
+                return 2;
+            }
+        });
+        return command;
+    }
+
+    private static Target MakeTarget(string label, string url, string model, string? key, string option)
+    {
+        if (!Target.TryParseUrl(url, out var uri)) throw new FormatException($"{option}: '{url}' is not an http:// or https:// URL");
+        if (string.IsNullOrWhiteSpace(model)) throw new FormatException("--model must not be empty");
+        return new Target($"{label} {uri.Authority}", uri, model, key);
+    }
+
+    private static ITokenizer LoadTokenizer(string path)
+    {
+        if (!File.Exists(path)) throw new FormatException($"--tokenizer: file not found: {path}");
+        throw new FormatException("--tokenizer: this build has no GGUF tokenizer yet (Hearth.Core.Tokenizers.TokenizerFactory)");
+    }
+}

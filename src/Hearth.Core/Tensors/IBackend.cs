@@ -1,0 +1,63 @@
+using Hearth.Core.Gguf;
+
+namespace Hearth.Core.Tensors;
+
+/// <summary>The compute backend a model is written against: a small op set over backend-owned F32
+/// <see cref="Tensor"/>s and in-place GGUF <see cref="Weight"/>s. Every op works on the first
+/// <c>rows</c> rows of its tensors. Models never name a concrete backend.</summary>
+public interface IBackend : IDisposable
+{
+    /// <summary>Human-readable name ("cpu (2 threads, avx512)").</summary>
+    string Name { get; }
+
+    /// <summary>Allocates a zeroed F32 tensor.</summary>
+    Tensor Allocate(int rows, int columns);
+
+    /// <summary>Makes a weight usable by this backend (the CPU reads the mapping in place).</summary>
+    Weight LoadWeight(GgufFile file, GgufTensorInfo tensor);
+
+    /// <summary>Copies host rows into the tensor starting at row <paramref name="firstRow"/>.</summary>
+    void Upload(ReadOnlySpan<float> source, Tensor destination, int firstRow);
+
+    /// <summary>Copies <paramref name="rowCount"/> rows starting at <paramref name="firstRow"/> to the host.</summary>
+    void Download(Tensor source, int firstRow, int rowCount, Span<float> destination);
+
+    /// <summary>dst[i] = table row ids[i], dequantized to F32.</summary>
+    void Embed(Weight table, ReadOnlySpan<int> ids, Tensor destination);
+
+    /// <summary>y[t, n] = Σ_k x[t, k] · w[n, k] for t &lt; rows (x: rows × K, w: N × K, y: rows × N).
+    /// Weights are read once for all rows.</summary>
+    void MatMul(Tensor x, Weight w, Tensor y, int rows);
+
+    /// <summary>y[t, :] += bias (an F32 weight of one row).</summary>
+    void AddBias(Tensor y, Weight bias, int rows);
+
+    /// <summary>RMS normalisation over groups of weight.Columns elements (a whole row, or one head when
+    /// the weight is per head): y = x / sqrt(mean(x²) + eps) · w. x and y may be the same tensor.</summary>
+    void RmsNorm(Tensor x, Weight weight, float epsilon, Tensor y, int rows);
+
+    /// <summary>Rotates, in place, each head of size <paramref name="headDim"/> of the first rows of x by its token's position.</summary>
+    void Rope(Tensor x, int rows, int headDim, ReadOnlySpan<int> positions, RopeParameters rope);
+
+    /// <summary>y = silu(gate) · up. y may alias gate.</summary>
+    void SwiGlu(Tensor gate, Tensor up, Tensor y, int rows);
+
+    /// <summary>y = a + b. y may alias a or b.</summary>
+    void Add(Tensor a, Tensor b, Tensor y, int rows);
+
+    /// <summary>Softmax of each row, in place.</summary>
+    void Softmax(Tensor x, int rows);
+
+    /// <summary>destination row i = source row rowIndices[i].</summary>
+    void GatherRows(Tensor source, ReadOnlySpan<int> rowIndices, Tensor destination);
+
+    /// <summary>Writes each token's K and V rows into the cache rows named by <paramref name="slots"/>.</summary>
+    void WriteKv(Tensor k, Tensor v, Tensor kCache, Tensor vCache, ReadOnlySpan<int> slots, int rows);
+
+    /// <summary>Causal paged attention: for each token and head, softmax(q·Kᵀ·scale) · V over the token's sequence
+    /// positions 0..p, read from the caches through the block tables (GQA: heads share KV heads in groups).</summary>
+    void PagedAttention(Tensor q, Tensor kCache, Tensor vCache, Tensor output, AttentionParameters attention, int rows);
+
+    /// <summary>Copies <paramref name="count"/> rows from <paramref name="sourceRow"/> to <paramref name="destinationRow"/> within one tensor.</summary>
+    void CopyRows(Tensor tensor, int sourceRow, int destinationRow, int count);
+}

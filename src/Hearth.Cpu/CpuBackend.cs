@@ -1,0 +1,178 @@
+using Hearth.Core.Gguf;
+using Hearth.Core.Tensors;
+using Hearth.Cpu.Kernels;
+
+namespace Hearth.Cpu;
+
+/// <summary>The CPU backend: SIMD kernels (Vector512 → 256 → 128 → scalar) over native F32 tensors, weights read in
+/// place from the GGUF mapping, matmul and attention spread over an own spin-then-sleep thread pool.
+/// Ops are called from one thread at a time (the model's).</summary>
+public sealed unsafe class CpuBackend : IBackend
+{
+    private readonly CpuThreadPool _pool;
+    private readonly MatMulKernel _matmul;
+    private readonly PagedAttentionKernel _attention;
+    private readonly NativeBuffer _ropeCache = new();
+
+    /// <param name="threads">Worker threads including the caller; 0 or less = all logical cores.</param>
+    public CpuBackend(int threads = 0)
+    {
+        if (threads <= 0) threads = Environment.ProcessorCount;
+        _pool = new CpuThreadPool(threads);
+        _matmul = new MatMulKernel(_pool);
+        _attention = new PagedAttentionKernel(_pool);
+    }
+
+    public int ThreadCount => _pool.ThreadCount;
+
+    public string Name => $"cpu ({_pool.ThreadCount} threads, {CpuFeatures.PathName})";
+
+    public Tensor Allocate(int rows, int columns) => new CpuTensor(rows, columns);
+
+    public Weight LoadWeight(GgufFile file, GgufTensorInfo tensor)
+    {
+        if (!RowDequantizer.Supports(tensor.Type))
+            throw new NotSupportedException($"{file.Path}: tensor '{tensor.Name}' has type {tensor.Type}, which the CPU backend does not support (F32, F16, BF16, Q8_0, Q4_0, Q4_K, Q6_K)");
+        return Weight.FromGguf(file, tensor);
+    }
+
+    private static CpuTensor C(Tensor t) => t as CpuTensor ?? throw new ArgumentException("tensor does not belong to the CPU backend");
+
+    private static void CheckRows(Tensor t, int rows)
+    {
+        if ((uint)rows > (uint)t.Rows) throw new ArgumentOutOfRangeException(nameof(rows), $"{rows} rows requested of a tensor with {t.Rows}");
+    }
+
+    public void Upload(ReadOnlySpan<float> source, Tensor destination, int firstRow)
+    {
+        var d = C(destination);
+        source.CopyTo(new Span<float>(d.Row(firstRow), checked((d.Rows - firstRow) * d.Columns)));
+    }
+
+    public void Download(Tensor source, int firstRow, int rowCount, Span<float> destination)
+    {
+        var s = C(source);
+        CheckRows(s, firstRow + rowCount);
+        new ReadOnlySpan<float>(s.Row(firstRow), rowCount * s.Columns).CopyTo(destination);
+    }
+
+    public void Embed(Weight table, ReadOnlySpan<int> ids, Tensor destination)
+    {
+        var d = C(destination);
+        CheckRows(d, ids.Length);
+        if (d.Columns != table.Columns) throw new ArgumentException("embedding width mismatch");
+        for (int i = 0; i < ids.Length; i++)
+        {
+            if ((uint)ids[i] >= (uint)table.Rows)
+                throw new ArgumentOutOfRangeException(nameof(ids), $"token id {ids[i]} is outside the vocabulary (0..{table.Rows - 1})");
+            RowDequantizer.Dequantize(table.Type, table.Row(ids[i]), table.Columns, d.Row(i));
+        }
+    }
+
+    public void MatMul(Tensor x, Weight w, Tensor y, int rows)
+    {
+        var cx = C(x); var cy = C(y);
+        CheckRows(cx, rows); CheckRows(cy, rows);
+        if (cx.Columns != w.Columns || cy.Columns != w.Rows)
+            throw new ArgumentException($"matmul shape mismatch: x[{rows}×{cx.Columns}] · {w.Name}[{w.Rows}×{w.Columns}]ᵀ → y[{rows}×{cy.Columns}]");
+        _matmul.Run(cx.Data, w, cy.Data, rows);
+    }
+
+    public void AddBias(Tensor y, Weight bias, int rows)
+    {
+        var cy = C(y);
+        CheckRows(cy, rows);
+        if (bias.Type != GgmlType.F32 || bias.Columns * bias.Rows != cy.Columns) throw new ArgumentException($"bias '{bias.Name}' must be F32 of {cy.Columns}");
+        for (int t = 0; t < rows; t++) ElementwiseKernels.Add(cy.Row(t), (float*)bias.Data, cy.Row(t), cy.Columns);
+    }
+
+    public void RmsNorm(Tensor x, Weight weight, float epsilon, Tensor y, int rows)
+    {
+        var cx = C(x); var cy = C(y);
+        CheckRows(cx, rows); CheckRows(cy, rows);
+        int n = weight.Columns * weight.Rows;
+        if (weight.Type != GgmlType.F32 || cx.Columns % n != 0 || cx.Columns != cy.Columns)
+            throw new ArgumentException($"rms norm weight '{weight.Name}' ({weight.Type}, {n}) does not fit rows of {cx.Columns}");
+        long groups = (long)rows * (cx.Columns / n);
+        for (long g = 0; g < groups; g++) RmsNormKernel.Run(cx.Data + g * n, (float*)weight.Data, n, epsilon, cy.Data + g * n);
+    }
+
+    public void Rope(Tensor x, int rows, int headDim, ReadOnlySpan<int> positions, RopeParameters rope)
+    {
+        var cx = C(x);
+        CheckRows(cx, rows);
+        if (cx.Columns % headDim != 0 || rope.Dimensions > headDim || rope.Dimensions % 2 != 0)
+            throw new ArgumentException($"rope: {rope.Dimensions} dims do not fit heads of {headDim} in rows of {cx.Columns}");
+        float* ff = null;
+        if (rope.FrequencyFactors is { } f)
+        {
+            if (f.Type != GgmlType.F32 || f.Columns * f.Rows < rope.Dimensions / 2) throw new ArgumentException("rope frequency factors must be F32 of dims/2");
+            ff = (float*)f.Data;
+        }
+        float* cache = (float*)_ropeCache.Ensure(rope.Dimensions * 4L);
+        for (int t = 0; t < rows; t++)
+            RopeKernel.Run(cx.Row(t), cx.Columns / headDim, headDim, positions[t], rope.Dimensions, rope.FrequencyBase,
+                rope.FrequencyScale, rope.Neox, ff, cache);
+    }
+
+    public void SwiGlu(Tensor gate, Tensor up, Tensor y, int rows)
+    {
+        var g = C(gate); var u = C(up); var cy = C(y);
+        CheckRows(g, rows); CheckRows(u, rows); CheckRows(cy, rows);
+        ElementwiseKernels.SwiGlu(g.Data, u.Data, cy.Data, (long)rows * g.Columns);
+    }
+
+    public void Add(Tensor a, Tensor b, Tensor y, int rows)
+    {
+        var ca = C(a); var cb = C(b); var cy = C(y);
+        CheckRows(ca, rows); CheckRows(cb, rows); CheckRows(cy, rows);
+        ElementwiseKernels.Add(ca.Data, cb.Data, cy.Data, (long)rows * ca.Columns);
+    }
+
+    public void Softmax(Tensor x, int rows)
+    {
+        var cx = C(x);
+        CheckRows(cx, rows);
+        for (int t = 0; t < rows; t++) SoftmaxKernel.Run(cx.Row(t), cx.Columns);
+    }
+
+    public void GatherRows(Tensor source, ReadOnlySpan<int> rowIndices, Tensor destination)
+    {
+        var s = C(source); var d = C(destination);
+        CheckRows(d, rowIndices.Length);
+        for (int i = 0; i < rowIndices.Length; i++)
+        {
+            CheckRows(s, rowIndices[i] + 1);
+            s.RowSpan(rowIndices[i]).CopyTo(d.RowSpan(i));
+        }
+    }
+
+    public void WriteKv(Tensor k, Tensor v, Tensor kCache, Tensor vCache, ReadOnlySpan<int> slots, int rows)
+    {
+        var ck = C(k); var cv = C(v); var kc = C(kCache); var vc = C(vCache);
+        for (int t = 0; t < rows; t++)
+        {
+            if ((uint)slots[t] >= (uint)kc.Rows) throw new ArgumentOutOfRangeException(nameof(slots), $"KV slot {slots[t]} is outside the cache ({kc.Rows} slots)");
+            ck.RowSpan(t).CopyTo(kc.RowSpan(slots[t]));
+            cv.RowSpan(t).CopyTo(vc.RowSpan(slots[t]));
+        }
+    }
+
+    public void PagedAttention(Tensor q, Tensor kCache, Tensor vCache, Tensor output, AttentionParameters attention, int rows) =>
+        _attention.Run(C(q), C(kCache), C(vCache), C(output), attention, rows);
+
+    public void CopyRows(Tensor tensor, int sourceRow, int destinationRow, int count)
+    {
+        var c = C(tensor);
+        CheckRows(c, sourceRow + count); CheckRows(c, destinationRow + count);
+        new ReadOnlySpan<float>(c.Row(sourceRow), count * c.Columns).CopyTo(new Span<float>(c.Row(destinationRow), count * c.Columns));
+    }
+
+    public void Dispose()
+    {
+        _pool.Dispose();
+        _matmul.Dispose();
+        _attention.Dispose();
+        _ropeCache.Dispose();
+    }
+}

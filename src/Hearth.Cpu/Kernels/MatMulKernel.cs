@@ -1,0 +1,143 @@
+using Hearth.Core.Gguf;
+using Hearth.Core.Tensors;
+
+namespace Hearth.Cpu.Kernels;
+
+/// <summary>y[t, n] = x[t, :] · w[n, :] for every weight type. Phase 1 converts the activation rows to the
+/// weight's vec-dot type (in parallel over rows); phase 2 splits the weight rows into chunks across threads,
+/// and each weight row is read once and dotted with all T activation rows while it is in L1.</summary>
+internal sealed unsafe class MatMulKernel : IParallelJob, IDisposable
+{
+    private readonly CpuThreadPool _pool;
+    private readonly NativeBuffer _act = new();
+    private readonly NativeBuffer[] _rowScratch;
+    private Weight _w = null!;
+    private float* _x, _y;
+    private int _t, _n, _k, _chunkRows;
+    private bool _quantizePhase;
+    // Prepared activations.
+    private float* _xf;
+    private sbyte* _xq;
+    private float* _xd;
+    private int* _xbs;
+
+    public MatMulKernel(CpuThreadPool pool)
+    {
+        _pool = pool;
+        _rowScratch = new NativeBuffer[pool.ThreadCount];
+        for (int i = 0; i < _rowScratch.Length; i++) _rowScratch[i] = new NativeBuffer();
+    }
+
+    public void Run(float* x, Weight w, float* y, int rows)
+    {
+        if (rows == 0) return;
+        _w = w; _x = x; _y = y; _t = rows; _n = w.Rows; _k = w.Columns;
+        long k = _k;
+        switch (w.Type)
+        {
+            case GgmlType.F32:
+                _xf = x;
+                break;
+            case GgmlType.F16:
+            case GgmlType.BF16:
+                _xf = (float*)_act.Ensure(rows * k * 4);
+                break;
+            case GgmlType.Q8_0:
+            case GgmlType.Q4_0:
+                _xq = (sbyte*)_act.Ensure(rows * k + rows * (k / 32) * 4);
+                _xd = (float*)(_xq + rows * k);
+                break;
+            case GgmlType.Q4_K:
+            case GgmlType.Q6_K:
+                _xq = (sbyte*)_act.Ensure(rows * k + rows * (k / 256) * 4 + rows * (k / 16) * 4);
+                _xd = (float*)(_xq + rows * k);
+                _xbs = (int*)(_xd + rows * (k / 256));
+                break;
+            default:
+                throw new NotSupportedException($"weight '{w.Name}' has type {w.Type}, which the CPU matmul does not support");
+        }
+        if (w.Type != GgmlType.F32)
+        {
+            _quantizePhase = true;
+            _pool.Run(this, rows);
+        }
+        _quantizePhase = false;
+        // Enough chunks to balance threads, but at least 4 weight rows each so tiles stay whole.
+        int threads = _pool.ThreadCount;
+        _chunkRows = Math.Max(4, (_n + threads * 8 - 1) / (threads * 8));
+        _pool.Run(this, (_n + _chunkRows - 1) / _chunkRows);
+    }
+
+    public void Execute(int chunk, int thread)
+    {
+        if (_quantizePhase) { Quantize(chunk); return; }
+        int n0 = chunk * _chunkRows, n1 = Math.Min(_n, n0 + _chunkRows);
+        for (int n = n0; n < n1; n++) Row(n, thread);
+    }
+
+    private void Quantize(int t)
+    {
+        long k = _k;
+        float* x = _x + t * k;
+        switch (_w.Type)
+        {
+            case GgmlType.F16: QuantizeActivations.RoundF16(x, _k, _xf + t * k); break;
+            case GgmlType.BF16: QuantizeActivations.RoundBF16(x, _k, _xf + t * k); break;
+            case GgmlType.Q8_0:
+            case GgmlType.Q4_0: QuantizeActivations.Q8_0(x, _k, _xq + t * k, _xd + t * (k / 32)); break;
+            default: QuantizeActivations.Q8_K(x, _k, _xq + t * k, _xd + t * (k / 256), _xbs + t * (k / 16)); break;
+        }
+    }
+
+    private void Row(int n, int thread)
+    {
+        byte* row = _w.Row(n);
+        float* y = _y + n;
+        int k = _k;
+        switch (_w.Type)
+        {
+            case GgmlType.F32:
+                for (int t = 0; t < _t; t++) y[(long)t * _n] = DotF32.Dot((float*)row, _x + (long)t * k, k);
+                break;
+            case GgmlType.F16:
+                DotF16.Dot((ushort*)row, k, _xf, _t, y, _n);
+                break;
+            case GgmlType.BF16:
+            {
+                float* wf = (float*)_rowScratch[thread].Ensure(k * 4L);
+                for (int i = 0; i < k; i++) wf[i] = BitConverter.UInt32BitsToSingle((uint)((ushort*)row)[i] << 16);
+                for (int t = 0; t < _t; t++) y[(long)t * _n] = DotF32.Dot(wf, _xf + (long)t * k, k);
+                break;
+            }
+            case GgmlType.Q8_0:
+            {
+                int nb = k / 32;
+                float* wd = (float*)_rowScratch[thread].Ensure(nb * 4L);
+                QuantBlocks.Q8_0Scales(row, nb, wd);
+                DotQ8.Dot((sbyte*)(row + 2), QuantBlocks.Q8_0Bytes, wd, nb, _xq, _xd, _t, y, _n);
+                break;
+            }
+            case GgmlType.Q4_0:
+            {
+                int nb = k / 32;
+                sbyte* q = (sbyte*)_rowScratch[thread].Ensure(k + nb * 4L);
+                float* wd = (float*)(q + k);
+                QuantBlocks.Q4_0(row, nb, q, wd);
+                DotQ8.Dot(q, 32, wd, nb, _xq, _xd, _t, y, _n);
+                break;
+            }
+            case GgmlType.Q4_K:
+                KQuantDot.Q4_K(row, k, _rowScratch[thread], _xq, _xd, _xbs, _t, y, _n);
+                break;
+            case GgmlType.Q6_K:
+                KQuantDot.Q6_K(row, k, _rowScratch[thread], _xq, _xd, _t, y, _n);
+                break;
+        }
+    }
+
+    public void Dispose()
+    {
+        _act.Dispose();
+        foreach (var b in _rowScratch) b.Dispose();
+    }
+}

@@ -1,0 +1,103 @@
+using System.Runtime.Intrinsics;
+
+namespace Hearth.Cpu.Kernels;
+
+/// <summary>Converts activation rows to a weight type's "vec-dot type" exactly as llama.cpp does, so results
+/// match its references: Q8_0 (blocks of 32, F16 scale, round-half-even), Q8_K (blocks of 256, F32 scale,
+/// 16-element sums) and F16/BF16 rounding.</summary>
+internal static unsafe class QuantizeActivations
+{
+    /// <summary>Q8_0: d = amax/127 stored as F16; q = round_even(x · 127/amax).</summary>
+    public static void Q8_0(float* x, int k, sbyte* q, float* d)
+    {
+        int nb = k / 32;
+        for (int b = 0; b < nb; b++)
+        {
+            float* xb = x + b * 32;
+            sbyte* qb = q + b * 32;
+            float amax;
+            if (CpuFeatures.Use256)
+            {
+                var m = Vector256.Max(Vector256.Max(Vector256.Abs(Vector256.Load(xb)), Vector256.Abs(Vector256.Load(xb + 8))),
+                                      Vector256.Max(Vector256.Abs(Vector256.Load(xb + 16)), Vector256.Abs(Vector256.Load(xb + 24))));
+                var h = Vector128.Max(m.GetLower(), m.GetUpper());
+                amax = MathF.Max(MathF.Max(h[0], h[1]), MathF.Max(h[2], h[3]));
+            }
+            else
+            {
+                amax = 0;
+                for (int i = 0; i < 32; i++) amax = MathF.Max(amax, MathF.Abs(xb[i]));
+            }
+            d[b] = HalfBits.RoundToHalf(amax / 127f);
+            float id = amax != 0 ? 127f / amax : 0f;
+            if (CpuFeatures.Use256)
+            {
+                var s = Vector256.Create(id);
+                var i0 = Vector256.ConvertToInt32(Vector256.Round(Vector256.Load(xb) * s));
+                var i1 = Vector256.ConvertToInt32(Vector256.Round(Vector256.Load(xb + 8) * s));
+                var i2 = Vector256.ConvertToInt32(Vector256.Round(Vector256.Load(xb + 16) * s));
+                var i3 = Vector256.ConvertToInt32(Vector256.Round(Vector256.Load(xb + 24) * s));
+                // Narrow works per 128-bit lane pair in order for the generic API, so the element order is preserved.
+                var s01 = Vector256.Narrow(i0, i1);
+                var s23 = Vector256.Narrow(i2, i3);
+                Vector256.Narrow(s01, s23).Store(qb);
+            }
+            else
+            {
+                for (int i = 0; i < 32; i++) qb[i] = (sbyte)MathF.Round(xb[i] * id, MidpointRounding.ToEven);
+            }
+        }
+    }
+
+    /// <summary>Q8_K: per 256 block, iscale = -127/max (max = the value of largest magnitude),
+    /// q = min(127, round_even(iscale·x)), d = 1/iscale, and 16 sums of 16 quants.</summary>
+    public static void Q8_K(float* x, int k, sbyte* q, float* d, int* bsums)
+    {
+        int nb = k / 256;
+        for (int b = 0; b < nb; b++)
+        {
+            float* xb = x + b * 256;
+            sbyte* qb = q + b * 256;
+            float max = 0, amax = 0;
+            for (int i = 0; i < 256; i++)
+            {
+                float ax = MathF.Abs(xb[i]);
+                if (ax > amax) { amax = ax; max = xb[i]; }
+            }
+            if (amax == 0)
+            {
+                d[b] = 0;
+                new Span<sbyte>(qb, 256).Clear();
+                new Span<int>(bsums + b * 16, 16).Clear();
+                continue;
+            }
+            float iscale = -127f / max;
+            for (int i = 0; i < 256; i++)
+                qb[i] = (sbyte)Math.Min(127, (int)MathF.Round(iscale * xb[i], MidpointRounding.ToEven));
+            for (int g = 0; g < 16; g++)
+            {
+                int s = 0;
+                for (int i = 0; i < 16; i++) s += qb[g * 16 + i];
+                bsums[b * 16 + g] = s;
+            }
+            d[b] = 1 / iscale;
+        }
+    }
+
+    /// <summary>Rounds each value to the nearest F16 (ties to even), kept as F32.</summary>
+    public static void RoundF16(float* x, int n, float* y)
+    {
+        for (int i = 0; i < n; i++) y[i] = HalfBits.RoundToHalf(x[i]);
+    }
+
+    /// <summary>Rounds each value to the nearest BF16 (ties to even), kept as F32.</summary>
+    public static void RoundBF16(float* x, int n, float* y)
+    {
+        for (int i = 0; i < n; i++)
+        {
+            uint u = BitConverter.SingleToUInt32Bits(x[i]);
+            u = (u & 0x7fffffff) > 0x7f800000 ? (u | 0x400000) & 0xffff0000 : (u + 0x7fff + ((u >> 16) & 1)) & 0xffff0000;
+            y[i] = BitConverter.UInt32BitsToSingle(u);
+        }
+    }
+}

@@ -1,0 +1,102 @@
+using Hearth.Core.Gguf;
+using Hearth.Core.Quants;
+
+namespace Hearth.Engine.Synthetic;
+
+/// <summary>Writes random-weight GGUF models with real architectures' shapes and a real vocabulary, for
+/// benchmarks and tests. Weights are uniform with standard deviation 0.02, norm gains 1; generation is
+/// deterministic for a seed (independent of thread count) and streams to disk (memory use stays ~100 MB).</summary>
+public static class SyntheticModel
+{
+    private const float WeightStd = 0.02f;
+    private const int BatchBytes = 32 << 20;
+
+    /// <summary>Quantization types a synthetic model can be written in.</summary>
+    public static IReadOnlyList<GgmlType> SupportedQuants { get; } = [GgmlType.F16, GgmlType.Q8_0, GgmlType.Q4_K];
+
+    /// <summary>Writes the model for <paramref name="preset"/> (a name in <see cref="SyntheticPreset.All"/>).</summary>
+    public static void Write(string outputPath, string preset, GgmlType quant, string vocabGgufPath, int seed = 1) =>
+        Write(outputPath, SyntheticPreset.Get(preset), quant, vocabGgufPath, seed);
+
+    public static void Write(string outputPath, SyntheticPreset preset, GgmlType quant, string vocabGgufPath, int seed = 1)
+    {
+        if (!SupportedQuants.Contains(quant))
+            throw new ArgumentException($"quantization {quant} is not supported for synthetic models (use {string.Join(", ", SupportedQuants)})");
+        using var vocab = GgufFile.Open(vocabGgufPath);
+        string[] tokens = vocab.GetArray<string>("tokenizer.ggml.tokens")
+            ?? throw new GgufException($"{vocabGgufPath}: no tokenizer.ggml.tokens array; not a vocabulary file");
+
+        var w = new GgufWriter();
+        string a = preset.Architecture;
+        w.SetString("general.architecture", a);
+        w.SetString("general.name", $"synthetic {preset.Name} (random weights, seed {seed})");
+        w.SetUInt32("general.file_type", FileType(quant));
+        w.SetUInt32($"{a}.context_length", (uint)preset.ContextLength);
+        w.SetUInt32($"{a}.embedding_length", (uint)preset.EmbeddingLength);
+        w.SetUInt32($"{a}.block_count", (uint)preset.BlockCount);
+        w.SetUInt32($"{a}.feed_forward_length", (uint)preset.FeedForwardLength);
+        w.SetUInt32($"{a}.attention.head_count", (uint)preset.HeadCount);
+        w.SetUInt32($"{a}.attention.head_count_kv", (uint)preset.HeadCountKv);
+        w.SetFloat32($"{a}.attention.layer_norm_rms_epsilon", preset.RmsEpsilon);
+        w.SetFloat32($"{a}.rope.freq_base", preset.RopeFreqBase);
+        w.SetUInt32($"{a}.rope.dimension_count", (uint)preset.HeadDim);
+        if (preset.HeadDim * preset.HeadCount != preset.EmbeddingLength)
+        {
+            w.SetUInt32($"{a}.attention.key_length", (uint)preset.HeadDim);
+            w.SetUInt32($"{a}.attention.value_length", (uint)preset.HeadDim);
+        }
+        w.SetUInt32($"{a}.vocab_size", (uint)tokens.Length);
+        foreach (var (key, value) in vocab.Metadata)
+            if (key.StartsWith("tokenizer.", StringComparison.Ordinal))
+                w.Set(key, value);
+
+        foreach (var t in SyntheticTensorPlan.Build(preset, quant, tokens.Length))
+        {
+            ulong tensorSeed = WeightRng.Hash(t.Name) ^ ((ulong)(uint)seed * 0x9E3779B97F4A7C15UL);
+            w.AddTensor(t.Name, t.Type, t.Dimensions, (s, n) => WriteTensor(s, t, tensorSeed));
+        }
+        w.Write(outputPath);
+    }
+
+    /// <summary>llama.cpp's general.file_type (llama_ftype) for the quantization.</summary>
+    private static uint FileType(GgmlType quant) => quant switch
+    {
+        GgmlType.F16 => 1,   // MOSTLY_F16
+        GgmlType.Q8_0 => 7,  // MOSTLY_Q8_0
+        _ => 14,             // MOSTLY_Q4_K_S: Q4_K with Q6_K embeddings/output
+    };
+
+    /// <summary>Generates and quantizes rows in parallel, a bounded batch at a time, writing batches in order.</summary>
+    private static void WriteTensor(Stream output, SyntheticTensor t, ulong tensorSeed)
+    {
+        int rowLength = checked((int)t.RowLength);
+        int rowBytes = checked((int)GgmlTypeInfo.RowBytes(t.Type, rowLength));
+        if (t.Ones)
+        {
+            var ones = new float[rowLength];
+            Array.Fill(ones, 1f);
+            var bytes = new byte[rowBytes];
+            Quantizer.Quantize(t.Type, ones, bytes);
+            for (long r = 0; r < t.Rows; r++) output.Write(bytes);
+            return;
+        }
+        int rowsPerBatch = (int)Math.Clamp(BatchBytes / rowBytes, 1, t.Rows);
+        var buffer = new byte[(long)rowsPerBatch * rowBytes];
+        int chunks = Math.Max(1, Environment.ProcessorCount * 4);
+        for (long first = 0; first < t.Rows; first += rowsPerBatch)
+        {
+            int count = (int)Math.Min(rowsPerBatch, t.Rows - first);
+            Parallel.For(0, Math.Min(chunks, count), () => new float[rowLength], (c, _, row) =>
+            {
+                for (int i = c * count / Math.Min(chunks, count); i < (c + 1) * count / Math.Min(chunks, count); i++)
+                {
+                    var rng = new WeightRng(tensorSeed + (ulong)(first + i) * 0xD1B54A32D192ED03UL);
+                    rng.FillUniform(row, WeightStd);
+                    Quantizer.Quantize(t.Type, row, buffer.AsSpan(i * rowBytes, rowBytes));
+                }
+                return row;
+            }, _ => { });
+            output.Write(buffer, 0, count * rowBytes);
+        }
+    }
+}

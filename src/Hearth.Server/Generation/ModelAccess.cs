@@ -1,0 +1,23 @@
+using System.Diagnostics;
+using Hearth.Engine;
+using Hearth.Server.Http;
+using Hearth.Server.Metrics;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Hearth.Server.Generation;
+
+/// <summary>Takes a model lease for a request: the one place that loads models for HTTP handlers.</summary>
+public static class ModelAccess
+{
+    /// <summary>Acquires <paramref name="name"/> (null/empty: the default model); returns the lease and how long loading took.</summary>
+    public static async Task<(ModelLease Lease, TimeSpan LoadTime)> AcquireAsync(HttpContext ctx, string? name, TimeSpan? keepAlive = null)
+    {
+        var host = ctx.RequestServices.GetRequiredService<IModelHost>();
+        var start = Stopwatch.GetTimestamp();
+        var lease = await host.AcquireAsync(string.IsNullOrWhiteSpace(name) ? null : name, keepAlive, ctx.RequestAborted);
+        ctx.RequestServices.GetRequiredService<ServerMetrics>().TrackEngine(lease.Model.Name, lease.Model.Engine);
+        RequestRecord.Of(ctx).Model = lease.Model.Name;
+        return (lease, Stopwatch.GetElapsedTime(start));
+    }
+}

@@ -1,0 +1,112 @@
+using System.Text.Json.Nodes;
+using Hearth.Core.Tokenizers;
+using Hearth.Engine;
+using Hearth.Server.Http;
+
+namespace Hearth.Server.Generation;
+
+/// <summary>One chat message after validation: role, text content, and the original object (tool_calls, name …
+/// are passed through to the template).</summary>
+public sealed record ChatMessage(string Role, string Content, JsonObject Extra);
+
+/// <summary>Turns chats and prompts into prompt tokens for a model.</summary>
+public static class PromptBuilder
+{
+    /// <summary>Renders a chat with the model's template (add_generation_prompt=true) and tokenizes it with control
+    /// tokens parsed. Without a template (e.g. the embedded TinyStories model) the fallback is a plain completion:
+    /// the message contents joined with "\n".</summary>
+    public static int[] Chat(LoadedModel model, IReadOnlyList<ChatMessage> messages, JsonArray? tools = null)
+    {
+        var all = messages;
+        if (model.SystemPrompt is { } system && !messages.Any(m => m.Role == "system"))
+            all = [new ChatMessage("system", system, new JsonObject()), .. messages];
+        if (model.ChatTemplate is null)
+            return Encode(model.Tokenizer, string.Join("\n", all.Select(m => m.Content)));
+
+        var array = new JsonArray();
+        foreach (var m in all)
+        {
+            var o = new JsonObject { ["role"] = m.Role, ["content"] = m.Content };
+            foreach (var (k, v) in m.Extra)
+                if (k is not "role" and not "content") o[k] = v?.DeepClone();
+            array.Add(o);
+        }
+        var tok = model.Tokenizer;
+        var context = new JsonObject
+        {
+            ["messages"] = array,
+            ["add_generation_prompt"] = true,
+            ["bos_token"] = tok.BosId is { } b ? tok.TokenText(b) : "",
+            ["eos_token"] = tok.EosId is { } e ? tok.TokenText(e) : "",
+        };
+        if (tools is not null) context["tools"] = tools.DeepClone();
+        string text;
+        try
+        {
+            text = model.ChatTemplate.Render(context);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            // Templates raise on chats they cannot format (e.g. "roles must alternate"): the request's fault.
+            throw ApiException.BadRequest("the model's chat template rejected the messages: " + ex.Message, "messages");
+        }
+        return Encode(tok, text);
+    }
+
+    /// <summary>Tokenizes text with control tokens parsed and BOS added once: templates usually write BOS
+    /// themselves, so BOS is prepended only when the text does not already start with it.</summary>
+    public static int[] Encode(ITokenizer tokenizer, string text)
+    {
+        var ids = tokenizer.Encode(text, addSpecial: false, parseSpecial: true);
+        if (tokenizer.AddBos && tokenizer.BosId is { } bos && (ids.Length == 0 || ids[0] != bos))
+            return [bos, .. ids];
+        return ids;
+    }
+
+    /// <summary>400 when the prompt is empty or does not leave room for one generated token. Never truncates.</summary>
+    public static void CheckFits(LoadedModel model, int[] prompt, string param)
+    {
+        if (prompt.Length == 0) throw ApiException.BadRequest("the prompt is empty", param);
+        var ctx = model.Shape.ContextLength;
+        if (prompt.Length >= ctx)
+            throw ApiException.BadRequest(
+                $"This model's maximum context length is {ctx} tokens. However, your prompt has {prompt.Length} tokens. Please shorten it.",
+                param, "context_length_exceeded");
+    }
+
+    /// <summary>Validates OpenAI/Ollama message objects: role (string) and content (string, null, or an array of
+    /// {"type":"text","text":…} parts). Images are refused (no vision models yet).</summary>
+    public static List<ChatMessage> ParseMessages(JsonArray? messages)
+    {
+        if (messages is null) throw ApiException.BadRequest("'messages' is required", "messages");
+        if (messages.Count == 0) throw ApiException.BadRequest("'messages' must contain at least one message", "messages");
+        var list = new List<ChatMessage>(messages.Count);
+        for (var i = 0; i < messages.Count; i++)
+        {
+            if (messages[i] is not JsonObject o) throw ApiException.BadRequest($"'messages[{i}]' must be an object", $"messages[{i}]");
+            var args = new JsonArgs(o, $"messages[{i}].");
+            var role = args.String("role") ?? throw ApiException.BadRequest($"'messages[{i}].role' is required", $"messages[{i}].role");
+            if (args.Array("images") is { Count: > 0 })
+                throw ApiException.BadRequest("images are not supported by this server", $"messages[{i}].images");
+            list.Add(new ChatMessage(role, Content(o, i), o));
+        }
+        return list;
+    }
+
+    private static string Content(JsonObject o, int i)
+    {
+        var v = o["content"];
+        if (v is null) return "";
+        if (v.GetValueKind() == System.Text.Json.JsonValueKind.String) return v.GetValue<string>();
+        if (v is not JsonArray parts) throw ApiException.BadRequest($"'messages[{i}].content' must be a string or an array of content parts", $"messages[{i}].content");
+        var sb = new System.Text.StringBuilder();
+        foreach (var part in parts)
+        {
+            var p = part as JsonObject ?? throw ApiException.BadRequest($"'messages[{i}].content' parts must be objects", $"messages[{i}].content");
+            var type = new JsonArgs(p).String("type");
+            if (type != "text") throw ApiException.BadRequest($"content part type '{type}' is not supported (only 'text')", $"messages[{i}].content");
+            sb.Append(new JsonArgs(p, $"messages[{i}].content.").String("text") ?? "");
+        }
+        return sb.ToString();
+    }
+}

@@ -1,0 +1,70 @@
+using System.Net;
+using Hearth.Engine;
+using Hearth.Engine.Store;
+using Hearth.Server.Http;
+using Hearth.Server.Metrics;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace Hearth.Server;
+
+/// <summary>Builds the Hearth HTTP server: Kestrel, the middleware pipeline (request log → error mapping → CORS →
+/// API keys → routing) and the route table in <see cref="Routes"/>.</summary>
+public static class HearthServer
+{
+    /// <param name="options">Binding, keys and limits.</param>
+    /// <param name="host">The loaded models. The caller owns it (dispose it after the app stops).</param>
+    /// <param name="catalog">The model store; null serves the loaded models only (see <see cref="HostCatalog"/>).</param>
+    /// <param name="configureLogging">Replaces the default single-line console logging (tests silence or capture it).</param>
+    public static WebApplication Build(ServerOptions options, IModelHost host, IModelCatalog? catalog = null, Action<ILoggingBuilder>? configureLogging = null)
+    {
+        var keys = new ApiKeySet(options.ResolveApiKeys());
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [], ContentRootPath = AppContext.BaseDirectory });
+        builder.WebHost.ConfigureKestrel(k =>
+        {
+            k.AddServerHeader = false;
+            k.Limits.MaxRequestBodySize = options.MaxRequestBodyBytes;
+            if (options.Host == "localhost") k.ListenLocalhost(options.Port);
+            else if (IPAddress.TryParse(options.Host, out var ip)) k.Listen(ip, options.Port);
+            else throw new ArgumentException($"--host must be an IP address or 'localhost', not '{options.Host}'");
+        });
+        builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = options.ShutdownDeadline);
+        builder.Logging.ClearProviders();
+        if (configureLogging is not null) configureLogging(builder.Logging);
+        else
+        {
+            builder.Logging.AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ "; o.UseUtcTimestamp = true; });
+            builder.Logging.AddFilter("Microsoft", LogLevel.Warning);
+        }
+
+        builder.Services.AddSingleton(options);
+        builder.Services.AddSingleton(keys);
+        builder.Services.AddSingleton(host);
+        builder.Services.AddSingleton(catalog ?? new HostCatalog(host));
+        builder.Services.AddSingleton<ServerMetrics>();
+        if (options.CorsOrigins.Count > 0)
+            builder.Services.AddCors(c => c.AddDefaultPolicy(p =>
+            {
+                if (options.CorsOrigins.Contains("*")) p.AllowAnyOrigin(); else p.WithOrigins([.. options.CorsOrigins]);
+                p.AllowAnyHeader().AllowAnyMethod();
+            }));
+
+        var app = builder.Build();
+        app.UseMiddleware<RequestLogMiddleware>();
+        app.UseMiddleware<ErrorMiddleware>();
+        if (options.CorsOrigins.Count > 0) app.UseCors(); // before keys: browsers send preflights without them
+        app.UseMiddleware<ApiKeyMiddleware>();
+        app.UseRouting();
+        Routes.Map(app);
+        return app;
+    }
+
+    /// <summary>The addresses Kestrel bound (after StartAsync), e.g. "http://127.0.0.1:11435".</summary>
+    public static IReadOnlyList<string> BoundAddresses(WebApplication app) =>
+        app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses.ToList() ?? [];
+}

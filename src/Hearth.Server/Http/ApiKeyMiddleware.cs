@@ -1,0 +1,55 @@
+using System.Security.Cryptography;
+using System.Text;
+using Microsoft.AspNetCore.Http;
+
+namespace Hearth.Server.Http;
+
+/// <summary>With API keys configured, requires `Authorization: Bearer KEY` on every endpoint but /health.
+/// Keys are compared as SHA-256 digests in constant time, so neither the content nor the length of a key leaks
+/// through timing.</summary>
+public sealed class ApiKeyMiddleware(RequestDelegate next, ApiKeySet keys)
+{
+    public async Task InvokeAsync(HttpContext ctx)
+    {
+        if (!keys.Enabled || ctx.Request.Path.Equals("/health", StringComparison.Ordinal))
+        {
+            await next(ctx);
+            return;
+        }
+        var header = ctx.Request.Headers.Authorization.ToString();
+        const string prefix = "Bearer ";
+        if (!header.StartsWith(prefix, StringComparison.OrdinalIgnoreCase))
+        {
+            ctx.Response.Headers.WWWAuthenticate = "Bearer";
+            await ErrorWriter.WriteAsync(ctx, 401, "Missing API key: send 'Authorization: Bearer YOUR_KEY'.", code: "missing_api_key");
+            return;
+        }
+        if (!keys.Contains(header.AsSpan(prefix.Length).Trim()))
+        {
+            ctx.Response.Headers.WWWAuthenticate = "Bearer";
+            await ErrorWriter.WriteAsync(ctx, 401, "Incorrect API key provided.", code: "invalid_api_key");
+            return;
+        }
+        await next(ctx);
+    }
+}
+
+/// <summary>The configured API keys, kept only as SHA-256 digests.</summary>
+public sealed class ApiKeySet(IEnumerable<string> keys)
+{
+    private readonly byte[][] _digests = keys.Select(k => SHA256.HashData(Encoding.UTF8.GetBytes(k))).ToArray();
+
+    public bool Enabled => _digests.Length > 0;
+
+    /// <summary>Whether <paramref name="candidate"/> is one of the keys; checks every key (no early exit).</summary>
+    public bool Contains(ReadOnlySpan<char> candidate)
+    {
+        Span<byte> digest = stackalloc byte[32];
+        var bytes = Encoding.UTF8.GetBytes(candidate.ToArray());
+        SHA256.HashData(bytes, digest);
+        var found = false;
+        foreach (var d in _digests)
+            found |= CryptographicOperations.FixedTimeEquals(d, digest);
+        return found;
+    }
+}

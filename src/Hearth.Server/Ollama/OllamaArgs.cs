@@ -1,0 +1,84 @@
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Hearth.Server.Generation;
+using Hearth.Server.Http;
+
+namespace Hearth.Server.Ollama;
+
+/// <summary>Parsing of Ollama's request conventions: `options`, `keep_alive` and `format`.</summary>
+public static class OllamaArgs
+{
+    /// <summary>Sampling from `options` (Ollama names). num_ctx and runner options (num_thread, num_gpu …) are
+    /// accepted and ignored: the server fixes those at load time.</summary>
+    public static SamplingBuilder Options(JsonArgs? o)
+    {
+        var s = new SamplingBuilder();
+        if (o is null) return s;
+        s.Temperature = (float?)o.Number("temperature", 0, 100);
+        s.TopK = o.Int("top_k", 0);
+        s.TopP = (float?)o.Number("top_p", 0, 1);
+        s.MinP = (float?)o.Number("min_p", 0, 1);
+        s.RepetitionPenalty = (float?)o.Number("repeat_penalty", 0, 100);
+        s.PresencePenalty = (float?)o.Number("presence_penalty", -100, 100);
+        s.FrequencyPenalty = (float?)o.Number("frequency_penalty", -100, 100);
+        if (o.Integer("seed") is { } seed && seed >= 0) s.Seed = (ulong)seed; // negative: random, as in Ollama
+        // -1: until the context is full; -2: fill the context. Both mean "no limit" here.
+        if (o.Int("num_predict") is { } np && np > 0) s.MaxTokens = np;
+        s.Stop = o.StringOrArray("stop");
+        o.Int("num_ctx", 0);
+        if (s.RepetitionPenalty == 0) s.RepetitionPenalty = 1; // Ollama treats 0 as "off"
+        if (s.TopP == 0) throw ApiException.BadRequest("'options.top_p' must be greater than 0", "options.top_p");
+        return s;
+    }
+
+    /// <summary>keep_alive: a number of seconds or a Go duration ("5m", "1h30m", "300ms"); negative keeps the model
+    /// loaded indefinitely (<see cref="Timeout.InfiniteTimeSpan"/>); null when absent.</summary>
+    public static TimeSpan? KeepAlive(JsonArgs a)
+    {
+        var node = a.Object["keep_alive"];
+        if (node is null) return null;
+        var kind = node.GetValueKind();
+        if (kind == JsonValueKind.Number) return Normalize(TimeSpan.FromSeconds(node.GetValue<double>()));
+        if (kind == JsonValueKind.String && ParseDuration(node.GetValue<string>()) is { } d) return Normalize(d);
+        throw ApiException.BadRequest("'keep_alive' must be a number of seconds or a duration such as \"5m\"", "keep_alive");
+    }
+
+    private static TimeSpan Normalize(TimeSpan t) => t < TimeSpan.Zero ? Timeout.InfiniteTimeSpan : t;
+
+    /// <summary>Go's time.ParseDuration subset: [-]N(ns|us|µs|ms|s|m|h)…, or a bare number of seconds.</summary>
+    public static TimeSpan? ParseDuration(string s)
+    {
+        s = s.Trim();
+        if (double.TryParse(s, NumberStyles.Float, CultureInfo.InvariantCulture, out var secs)) return TimeSpan.FromSeconds(secs);
+        var negative = s.StartsWith('-');
+        if (negative) s = s[1..];
+        if (s.Length == 0) return null;
+        double totalMs = 0;
+        var i = 0;
+        while (i < s.Length)
+        {
+            var start = i;
+            while (i < s.Length && (char.IsAsciiDigit(s[i]) || s[i] == '.')) i++;
+            if (!double.TryParse(s.AsSpan(start, i - start), NumberStyles.Float, CultureInfo.InvariantCulture, out var n)) return null;
+            var unitStart = i;
+            while (i < s.Length && !char.IsAsciiDigit(s[i]) && s[i] != '.') i++;
+            double? scale = s[unitStart..i] switch
+            {
+                "ns" => 1e-6, "us" or "µs" => 1e-3, "ms" => 1, "s" => 1000, "m" => 60_000, "h" => 3_600_000, _ => null,
+            };
+            if (scale is null) return null;
+            totalMs += n * scale.Value;
+        }
+        return TimeSpan.FromMilliseconds(negative ? -totalMs : totalMs);
+    }
+
+    /// <summary>`format`: "json" or a JSON schema object is accepted but not enforced yet (documented).</summary>
+    public static void Format(JsonArgs a)
+    {
+        var f = a.Object["format"];
+        if (f is null || f is JsonObject) return;
+        if (f.GetValueKind() == JsonValueKind.String && f.GetValue<string>() is "json" or "") return;
+        throw ApiException.BadRequest("'format' must be \"json\" or a JSON schema object", "format");
+    }
+}

@@ -1,0 +1,57 @@
+using Hearth.Server.Generation;
+using Hearth.Server.Http;
+
+namespace Hearth.Server.OpenAi;
+
+/// <summary>The request fields /v1/chat/completions and /v1/completions share, validated.</summary>
+public sealed record OpenAiParams(string? Model, bool Stream, bool IncludeUsage, SamplingBuilder Sampling, string MaxTokensParam)
+{
+    /// <summary>Parses sampling and streaming fields (OpenAI names plus vLLM's extensions). <paramref name="chat"/>
+    /// selects the chat shape of logprobs (bool + top_logprobs) over the completions shape (an int).</summary>
+    public static OpenAiParams Parse(JsonArgs a, bool chat)
+    {
+        var model = a.String("model");
+        a.String("user"); // validated for type; not used
+        var stream = a.Bool("stream") ?? false;
+        var includeUsage = a.Obj("stream_options")?.Bool("include_usage") ?? false;
+        var s = new SamplingBuilder
+        {
+            N = a.Int("n", 1, 16),
+            Temperature = (float?)a.Number("temperature", 0, 2),
+            TopP = (float?)a.Number("top_p", 0, 1),
+            FrequencyPenalty = (float?)a.Number("frequency_penalty", -2, 2),
+            PresencePenalty = (float?)a.Number("presence_penalty", -2, 2),
+            RepetitionPenalty = (float?)a.Number("repetition_penalty", 0, 100),
+            MinP = (float?)a.Number("min_p", 0, 1),
+            TopK = a.Int("top_k", -1, 1_000_000) is { } k ? Math.Max(k, 0) : null, // vLLM: -1 disables; so does 0
+            MinTokens = a.Int("min_tokens", 0),
+            IgnoreEos = a.Bool("ignore_eos"),
+            Stop = a.StringOrArray("stop"),
+        };
+        if (s.TopP == 0) throw ApiException.BadRequest("'top_p' must be greater than 0", "top_p");
+        if (s.RepetitionPenalty == 0) throw ApiException.BadRequest("'repetition_penalty' must be greater than 0", "repetition_penalty");
+        if (s.Stop is { Count: > 16 }) throw ApiException.BadRequest("'stop' may hold at most 16 sequences", "stop");
+        if (s.Stop is { } stops && stops.Any(x => x.Length == 0)) throw ApiException.BadRequest("'stop' sequences must not be empty", "stop");
+        if (a.Integer("seed") is { } seed) s.Seed = unchecked((ulong)seed);
+
+        var maxParam = "max_tokens";
+        s.MaxTokens = a.Int("max_tokens", 1);
+        if (chat && a.Int("max_completion_tokens", 1) is { } mct) { s.MaxTokens = mct; maxParam = "max_completion_tokens"; }
+
+        if (chat)
+        {
+            var logprobs = a.Bool("logprobs") ?? false;
+            var top = a.Int("top_logprobs", 0, 20);
+            if (top is not null && !logprobs) throw ApiException.BadRequest("'top_logprobs' requires 'logprobs' to be true", "top_logprobs");
+            if (logprobs) s.Logprobs = top ?? 0;
+        }
+        else
+        {
+            s.Logprobs = a.Int("logprobs", 0, 20);
+            if (a.Bool("echo") == true) throw ApiException.BadRequest("'echo' is not supported", "echo");
+            if (a.String("suffix") is { Length: > 0 }) throw ApiException.BadRequest("'suffix' is not supported", "suffix");
+            if (a.Int("best_of", 1, 16) is { } bestOf && bestOf != (s.N ?? 1)) throw ApiException.BadRequest("'best_of' must equal 'n'", "best_of");
+        }
+        return new OpenAiParams(model, stream, includeUsage, s, maxParam);
+    }
+}

@@ -1,0 +1,38 @@
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
+
+namespace Hearth.Server.OpenAi;
+
+/// <summary>Server-sent events as OpenAI frames them: `data: {json}\n\n` per event and `data: [DONE]\n\n` at the end.</summary>
+public static class Sse
+{
+    private static readonly byte[] Prefix = "data: "u8.ToArray();
+    private static readonly byte[] Suffix = "\n\n"u8.ToArray();
+    private static readonly byte[] Done = "data: [DONE]\n\n"u8.ToArray();
+
+    /// <summary>Sends the headers now, so the client sees the stream open before the first token.</summary>
+    public static async Task StartAsync(HttpContext ctx)
+    {
+        ctx.Response.StatusCode = 200;
+        ctx.Response.ContentType = "text/event-stream; charset=utf-8";
+        ctx.Response.Headers.CacheControl = "no-cache";
+        ctx.Response.Headers["X-Accel-Buffering"] = "no"; // keep reverse proxies from buffering the stream
+        ctx.Features.Get<IHttpResponseBodyFeature>()?.DisableBuffering();
+        await ctx.Response.StartAsync(ctx.RequestAborted);
+    }
+
+    public static async Task WriteAsync(HttpContext ctx, byte[] json)
+    {
+        var body = ctx.Response.Body;
+        await body.WriteAsync(Prefix, ctx.RequestAborted);
+        await body.WriteAsync(json, ctx.RequestAborted);
+        await body.WriteAsync(Suffix, ctx.RequestAborted);
+        await body.FlushAsync(ctx.RequestAborted);
+    }
+
+    public static async Task DoneAsync(HttpContext ctx)
+    {
+        await ctx.Response.Body.WriteAsync(Done, ctx.RequestAborted);
+        await ctx.Response.Body.FlushAsync(ctx.RequestAborted);
+    }
+}
