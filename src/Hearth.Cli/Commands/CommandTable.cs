@@ -11,5 +11,8 @@ internal static class CommandTable
         foreach (var command in StoreCommands.All()) yield return command;
         yield return BenchCommand.Create();
         yield return ServeCommand.Create();
+        yield return ShowTemplateCommand.Create();
+        yield return TokenizeCommand.Create();
+        yield return SynthCommand.Create();
     }
 }

@@ -1,29 +1,71 @@
 using System.CommandLine;
 using Hearth.Cli.Support;
+using Hearth.Core.Gguf;
 using Hearth.Engine.Store;
+using Hearth.Engine.Synthetic;
 
 namespace Hearth.Cli.Commands;
 
-/// <summary>`hearth create NAME -f Modelfile`: a model from a Modelfile (FROM a GGUF file, a blob or another model).</summary>
+/// <summary>`hearth create NAME -f Modelfile` (FROM a GGUF file, a blob or another model), or
+/// `hearth create NAME --synthetic PRESET --quant Q` (a random-weight model of a real architecture, for benchmarks).</summary>
 internal static class CreateCommand
 {
     public static Command Create()
     {
         var name = new Argument<string>("name") { Description = "Name of the new model" };
         var file = new Option<string?>("--file", "-f") { Description = "Path to the Modelfile (default: ./Modelfile)" };
-        var command = new Command("create", "Create a model from a Modelfile") { name, file };
-        CommandRunner.SetAction(command, (parse, ctx, ct) =>
+        var synthetic = new Option<string?>("--synthetic") { Description = $"Write a random-weight model of this shape: {string.Join(", ", SyntheticPreset.All.Keys)}" };
+        var quant = new Option<string>("--quant") { Description = "Weight type of a synthetic model: F16, Q8_0 or Q4_K", DefaultValueFactory = _ => "Q8_0" };
+        var vocab = new Option<string?>("--vocab") { Description = "Vocabulary GGUF of a synthetic model (default: the preset's, from ../shared/vocab or tests/fixtures/vocab)" };
+        var command = new Command("create", "Create a model from a Modelfile, or a synthetic one") { name, file, synthetic, quant, vocab };
+        CommandRunner.SetAction(command, async (parse, ctx, ct) =>
         {
             var output = parse.InvocationConfiguration.Output;
-            var path = Path.GetFullPath(parse.GetValue(file) ?? "Modelfile");
-            if (!File.Exists(path)) throw new CliException($"Modelfile not found: {path}");
-            var modelfile = ModelfileParser.Parse(File.ReadAllText(path));
-            var view = new PullProgressView(output, ctx.OutputIsTerminal);
-            var entry = ModelCreator.Create(ctx.OpenStore(), parse.GetRequiredValue(name), modelfile, Path.GetDirectoryName(path)!, view, ct);
-            view.Finish();
-            output.WriteLine($"created {entry.Name}");
-            return Task.FromResult(0);
+            var store = ctx.OpenStore();
+            var modelName = ModelName.Parse(parse.GetRequiredValue(name)).ToString();
+            ModelEntry entry;
+            if (parse.GetValue(synthetic) is { } preset)
+            {
+                if (parse.GetValue(file) != null) throw new CliException("use either --file or --synthetic, not both");
+                entry = await CreateSyntheticAsync(store, modelName, preset, parse.GetValue(quant)!, parse.GetValue(vocab), output, ct);
+            }
+            else
+            {
+                var path = Path.GetFullPath(parse.GetValue(file) ?? "Modelfile");
+                if (!File.Exists(path)) throw new CliException($"Modelfile not found: {path}");
+                var modelfile = ModelfileParser.Parse(await File.ReadAllTextAsync(path, ct));
+                var view = new PullProgressView(output, ctx.OutputIsTerminal);
+                entry = ModelCreator.Create(store, modelName, modelfile, Path.GetDirectoryName(path)!, view, ct);
+                view.Finish();
+            }
+            await output.WriteLineAsync($"created {entry.Name}");
+            return 0;
         });
         return command;
+    }
+
+    private static async Task<ModelEntry> CreateSyntheticAsync(ModelStore store, string name, string presetName, string quantText,
+        string? vocabPath, TextWriter output, CancellationToken ct)
+    {
+        var preset = SyntheticPreset.Get(presetName);
+        if (!Enum.TryParse<GgmlType>(quantText, ignoreCase: true, out var quant) || !SyntheticModel.SupportedQuants.Contains(quant))
+            throw new CliException($"--quant {quantText} is not supported for synthetic models (use {string.Join(", ", SyntheticModel.SupportedQuants)})");
+        var vocab = vocabPath is null ? VocabLocator.Find(preset.DefaultVocab) : Path.GetFullPath(vocabPath);
+        if (!File.Exists(vocab)) throw new CliException($"vocabulary file not found: {vocab}");
+        // Written inside the store so that adopting it as a blob is a rename, not a copy of gigabytes.
+        var temp = Path.Combine(store.PartialDir, $"synthetic-{Guid.NewGuid():N}.gguf");
+        try
+        {
+            await output.WriteLineAsync($"writing synthetic {preset.Name} ({quant})");
+            await Task.Run(() => SyntheticModel.Write(temp, preset, quant, vocab), ct);
+            await output.WriteLineAsync("verifying sha256 digest");
+            var digest = store.AdoptFile(temp, ct);
+            await output.WriteLineAsync("writing manifest");
+            return store.Save(name, store.DescribeBlob(digest, $"synthetic {preset.Name} {quant}"));
+        }
+        finally
+        {
+            if (File.Exists(temp)) File.Delete(temp);
+        }
     }
 }

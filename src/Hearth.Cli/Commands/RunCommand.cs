@@ -73,8 +73,8 @@ internal static class RunCommand
         var server = new ServerClient(uri);
         if (await server.IsUpAsync(TimeSpan.FromSeconds(2), ct)) return server;
         await server.DisposeAsync();
-        if (hostOption is null && InProcessChat.Factory is { } factory) return await factory(store, ct);
+        if (hostOption is null && ctx.InProcessLoader is { } loader) return await InProcessChat.StartAsync(store, loader, ct);
         throw new CliException($"no Hearth server answers at {uri}; start one with `hearth serve`" +
-            (InProcessChat.Factory is null ? " (in-process generation is not available in this build)" : ""));
+            (ctx.InProcessLoader is null ? " (in-process generation is not available in this build)" : ""));
     }
 }

@@ -12,10 +12,3 @@ internal interface IChatBackend : IAsyncDisposable
     /// (temperature, num_predict, stop …) set with /set parameter.</summary>
     IAsyncEnumerable<string> ChatAsync(string model, IReadOnlyList<ChatMessage> messages, JsonObject options, CancellationToken cancellationToken);
 }
-
-/// <summary>The seam for running without a server: the integrator sets <see cref="Factory"/> to build an in-process
-/// engine (ModelHost with the real loader) over the store; until then `hearth run` needs `hearth serve`.</summary>
-internal static class InProcessChat
-{
-    public static Func<Engine.Store.ModelStore, CancellationToken, Task<IChatBackend>>? Factory { get; set; }
-}

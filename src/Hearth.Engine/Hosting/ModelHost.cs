@@ -37,7 +37,7 @@ public sealed class ModelHost : IModelHost
     public async Task<ModelLease> AcquireAsync(string? name, TimeSpan? keepAlive, CancellationToken cancellationToken)
     {
         var requested = string.IsNullOrWhiteSpace(name) ? DefaultModelName : name;
-        var entry = _catalog.Find(requested) ?? throw new ModelNotFoundException(requested);
+        var entry = _catalog.Find(requested) ?? EmbeddedOnFirstUse(requested) ?? throw new ModelNotFoundException(requested);
         var slot = await ReserveAsync(entry, keepAlive ?? _options.DefaultKeepAlive, cancellationToken);
         try
         {
@@ -57,6 +57,11 @@ public sealed class ModelHost : IModelHost
             throw;
         }
     }
+
+    /// <summary>The embedded default model is registered in the store the first time it is asked for.</summary>
+    private ModelEntry? EmbeddedOnFirstUse(string name) =>
+        _catalog is ModelStore store && ModelName.TryParse(name, out var parsed, out _) && parsed == EmbeddedModel.Name
+            ? EmbeddedModel.EnsureRegistered(store) : null;
 
     /// <summary>Takes a lease on the model's slot, creating it (and starting its load after evicting idle models)
     /// when absent. Waits while every loaded model is busy and there is no room.</summary>

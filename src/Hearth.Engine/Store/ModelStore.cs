@@ -183,6 +183,17 @@ public sealed class ModelStore : IModelCatalog
         return digest;
     }
 
+    /// <summary>Moves a finished file that lives inside the store (e.g. a synthetic model written to
+    /// <see cref="PartialDir"/>) into blobs without copying it; returns its digest.</summary>
+    public string AdoptFile(string file, CancellationToken cancellationToken = default)
+    {
+        var digest = BlobDigest.OfFile(file, cancellationToken);
+        var target = BlobPath(digest);
+        if (File.Exists(target)) File.Delete(file);
+        else AtomicFile.Publish(file, target);
+        return digest;
+    }
+
     /// <inheritdoc />
     public bool Delete(string name)
     {

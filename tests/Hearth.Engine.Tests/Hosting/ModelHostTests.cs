@@ -206,3 +206,21 @@ public sealed class ModelHostTests : IDisposable
         public override DateTimeOffset GetUtcNow() => Now;
     }
 }
+
+public sealed class ModelHostEmbeddedTests : IDisposable
+{
+    private readonly TempStore _t = new();
+    public void Dispose() => _t.Dispose();
+
+    [Fact]
+    public async Task TheEmbeddedDefaultIsRegisteredWhenFirstRequested()
+    {
+        var loader = new FakeLoader();
+        await using var host = new ModelHost(_t.Store, loader.LoadAsync);
+        Assert.Equal("tinystories:latest", host.DefaultModelName);
+        Assert.Null(_t.Store.Find("tinystories"));
+        using var lease = await host.AcquireAsync(null, null, default);
+        Assert.Equal("tinystories:latest", lease.Model.Name);
+        Assert.Equal(Hearth.Engine.Store.EmbeddedModel.Digest, Hearth.Engine.Store.BlobDigest.OfFile(_t.Store.Find("tinystories")!.GgufPath));
+    }
+}

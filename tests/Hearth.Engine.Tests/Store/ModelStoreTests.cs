@@ -81,7 +81,7 @@ public class ModelStoreTests
         // 8 writers on 8 tasks: each saves its own name and rewrites a shared one 20 times, while a reader lists.
         var writers = Enumerable.Range(0, 8).Select(w => Task.Run(() =>
         {
-            for (int i = 0; i < 20; i++)
+            for (int i = 0; i < 10; i++)
             {
                 t.Store.Save($"own{w}", manifest with { System = $"writer {w} round {i}" });
                 t.Store.Save("shared", manifest with { System = $"writer {w} round {i}" });
@@ -104,9 +104,28 @@ public class ModelStoreTests
         await Task.WhenAll(writers).WaitAsync(TimeSpan.FromSeconds(60));
         Assert.True(await reader > 0);
         Assert.Equal(10, t.Store.List().Count);
-        Assert.Matches(@"^writer \d round 19$", t.Store.Find("shared")!.System);
-        for (int w = 0; w < 8; w++) Assert.Equal($"writer {w} round 19", t.Store.Find($"own{w}")!.System);
+        Assert.Matches(@"^writer \d round 9$", t.Store.Find("shared")!.System);
+        for (int w = 0; w < 8; w++) Assert.Equal($"writer {w} round 9", t.Store.Find($"own{w}")!.System);
         Assert.Empty(Directory.EnumerateFiles(Path.Combine(t.Root, "manifests"), "*.tmp", SearchOption.AllDirectories));
+    }
+
+    [Fact]
+    public async Task ManifestWritesWaitForTheStoreLock()
+    {
+        using var t = new TempStore();
+        t.AddModel("base");
+        var manifest = t.Store.GetManifest("base")!;
+        Task save;
+        // Another process holding store.lock looks exactly like this: an open handle with FileShare.None.
+        using (new FileStream(Path.Combine(t.Root, "store.lock"), FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None))
+        {
+            save = Task.Run(() => t.Store.Save("waiting", manifest));
+            await Task.Delay(300);
+            Assert.False(save.IsCompleted);
+            Assert.Null(t.Store.Find("waiting"));
+        }
+        await save.WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.NotNull(t.Store.Find("waiting"));
     }
 
     [Fact]

@@ -164,6 +164,37 @@ public sealed class PullTests : IAsyncLifetime
         Assert.Empty(_t.Store.List());
     }
 
+    [Fact]
+    public async Task ASecondConcurrentPullOfTheSameFileIsRefused()
+    {
+        var partial = Path.Combine(_t.Store.PartialDir, $"sha256-{Sha}.partial");
+        using (new FileStream(partial, FileMode.Create, FileAccess.ReadWrite, FileShare.None))
+        {
+            var e = await Assert.ThrowsAsync<ModelStoreException>(() => _t.Store.PullAsync("hf.co/owner/repo:Q8_0", null, CancellationToken.None));
+            Assert.Equal("another pull of model-Q8_0.gguf is in progress", e.Message);
+        }
+        var entry = await _t.Store.PullAsync("hf.co/owner/repo:Q8_0", null, CancellationToken.None);
+        Assert.Equal(EmbeddedModel.Digest, BlobDigest.OfFile(entry.GgufPath));
+    }
+
+    [Fact]
+    public async Task ARepositoryWithOneSingleFileGgufNeedsNoTag()
+    {
+        _hub.AddFile("owner/one", "sub/one-F16.gguf", Gguf, Sha);
+        _hub.AddFile("owner/one", "big-Q4_K_M-00001-of-00002.gguf", Gguf, Sha); // split files are skipped
+        var entry = await _t.Store.PullAsync("hf.co/owner/one", null, CancellationToken.None);
+        Assert.Equal("hf.co/owner/one:latest", entry.Name);
+        Assert.Equal(["/owner/one/resolve/main/sub/one-F16.gguf"], Downloads());
+    }
+
+    [Fact]
+    public async Task InvalidHfEndpointIsReported()
+    {
+        _t.Environment["HF_ENDPOINT"] = "ftp://example";
+        var e = await Assert.ThrowsAsync<ModelStoreException>(() => _t.Store.PullAsync("hf.co/owner/repo", null, CancellationToken.None));
+        Assert.Equal("HF_ENDPOINT 'ftp://example' is not an http(s) URL", e.Message);
+    }
+
     /// <summary>Records reports synchronously (Progress&lt;T&gt; posts to the thread pool and may reorder).</summary>
     private sealed class SyncProgress(List<PullProgress> list) : IProgress<PullProgress>
     {
