@@ -64,7 +64,8 @@ internal static class ServeCommand
                     .GetAwaiter().GetResult();
             }
             catch (Exception e) when (e is CliException or ArgumentException or IOException or GgufException or ModelStoreException
-                                          or ModelNotFoundException or InvalidDataException or NotSupportedException or UnauthorizedAccessException)
+                                          or ModelNotFoundException or InvalidDataException or NotSupportedException or UnauthorizedAccessException
+                                          or Hearth.Core.Templates.TemplateException)
             {
                 error.WriteLine("Error: " + e.Message.ReplaceLineEndings(" ").Trim());
                 return 1;
