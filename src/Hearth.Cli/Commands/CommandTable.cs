@@ -14,5 +14,6 @@ internal static class CommandTable
         yield return ShowTemplateCommand.Create();
         yield return TokenizeCommand.Create();
         yield return SynthCommand.Create();
+        yield return BenchOfflineCommand.Create();
     }
 }
