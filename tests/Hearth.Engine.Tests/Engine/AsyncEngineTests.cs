@@ -44,6 +44,22 @@ public class AsyncEngineTests
     }
 
     [Fact]
+    public async Task TheFirstDeltaCarriesTheQueueTimeAndLaterOnesDoNot()
+    {
+        // One sequence at a time: the second request waits in the queue while the first decodes.
+        var model = new FakeModel { OnForward = () => Thread.Sleep(2) };
+        await using var engine = new AsyncEngine(model, new FakeTokenizer(), new EngineOptions { NumKvBlocks = 64, BlockSize = 4, MaxNumSeqs = 1 });
+        var first = engine.Submit(Request(Prompt(8, 1), Greedy(20)));
+        var second = engine.Submit(Request(Prompt(8, 2), Greedy(5)));
+        var a = await ReadAll(first);
+        var b = await ReadAll(second);
+        Assert.NotNull(a[0].QueueTime);
+        Assert.All(a.Skip(1), d => Assert.Null(d.QueueTime));
+        Assert.True(b[0].QueueTime > a[0].QueueTime, $"queued {b[0].QueueTime} vs {a[0].QueueTime}");
+        Assert.True(b[0].QueueTime >= TimeSpan.FromMilliseconds(20), $"second request queued only {b[0].QueueTime}");
+    }
+
+    [Fact]
     public async Task CancellationAbortsTheRequestAndFreesItsBlocks()
     {
         var model = new FakeModel { OnForward = () => Thread.Sleep(1) };
