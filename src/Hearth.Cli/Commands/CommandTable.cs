@@ -10,5 +10,6 @@ internal static class CommandTable
         yield return VersionCommand.Create();
         foreach (var command in StoreCommands.All()) yield return command;
         yield return BenchCommand.Create();
+        yield return GenerateCommand.Create();
     }
 }
