@@ -15,5 +15,6 @@ internal static class CommandTable
         yield return TokenizeCommand.Create();
         yield return SynthCommand.Create();
         yield return BenchOfflineCommand.Create();
+        yield return GenerateCommand.Create();
     }
 }
