@@ -87,7 +87,9 @@ public class EmbeddedModelServerTests(EmbeddedModelServer server) : IClassFixtur
         {
             var request = new HttpRequestMessage(HttpMethod.Post, "v1/completions")
             {
-                Content = JsonContent.Create(new { model = EmbeddedModelServer.ModelName, prompt = "Once upon a time", max_tokens = 400, ignore_eos = true, stream = true }),
+                // 16 choices of up to 480 tokens: far more work than finishes while the client reads three events, so the
+                // request must end by cancellation (fast machines otherwise finish it before the disconnect is seen).
+                Content = JsonContent.Create(new { model = EmbeddedModelServer.ModelName, prompt = "Once upon a time", max_tokens = 480, n = 16, temperature = 1, ignore_eos = true, stream = true }),
             };
             using var response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead);
             response.EnsureSuccessStatusCode();
@@ -111,7 +113,7 @@ public class EmbeddedModelServerTests(EmbeddedModelServer server) : IClassFixtur
             await Task.Delay(50);
         }
         Assert.Equal((0.0, 0.0), (used, running));
-        // The request ended because its client left, not because it ran to its 400 tokens.
+        // The request ended because its client left, not because it ran to its 480 tokens.
         var final = await probe.GetStringAsync("metrics");
         Assert.Contains(final.Split('\n'), l => l.StartsWith("hearth:request_success_total{", StringComparison.Ordinal)
             && l.Contains("finished_reason=\"abort\"", StringComparison.Ordinal) && !l.EndsWith(" 0", StringComparison.Ordinal));
