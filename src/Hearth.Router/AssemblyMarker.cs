@@ -1,3 +1,0 @@
-namespace Hearth.Router;
-/// <summary>Marker for the Hearth.Router assembly.</summary>
-public static class AssemblyMarker { }

@@ -1,0 +1,46 @@
+namespace Hearth.Router.Config;
+
+/// <summary>How replicas of one model are chosen.</summary>
+public enum RoutingPolicy
+{
+    /// <summary>The replica with the fewest requests in flight (ties rotate).</summary>
+    LeastOutstanding,
+    /// <summary>Consistent hashing on the prompt's leading characters, so a shared prefix hits a warm KV cache.</summary>
+    PrefixAffinity,
+}
+
+/// <summary>One OpenAI-compatible backend: base URL (ending in /v1), optional key, and the models it serves
+/// (router model name → model id on that upstream).</summary>
+public sealed record UpstreamConfig(string Name, Uri Url, string? ApiKey, IReadOnlyDictionary<string, string> Models);
+
+/// <summary>A model name clients may ask for: replica policy and the chain of models to fall back to.</summary>
+public sealed record ModelConfig(string Name, RoutingPolicy Policy, IReadOnlyList<string> Fallback, int PrefixChars);
+
+/// <summary>Active health checks: GET <c>Path</c> (relative to the upstream's origin) every <c>Interval</c>;
+/// a null path tries /health, then {url}/models.</summary>
+public sealed record HealthCheckConfig(TimeSpan Interval, string? Path, TimeSpan Timeout);
+
+/// <summary>Passive ejection: <c>Failures</c> consecutive failures open the breaker for <c>Cooldown</c>.</summary>
+public sealed record CircuitBreakerConfig(int Failures, TimeSpan Cooldown);
+
+/// <summary>Retries before the first response byte reaches the client: at most <c>Max</c> more attempts,
+/// waiting <c>BackoffMs</c> × 2^attempt between them.</summary>
+public sealed record RetryConfig(int Max, int BackoffMs);
+
+/// <summary>The whole router configuration (see <see cref="RouterConfigLoader"/> for the YAML shape).</summary>
+public sealed record RouterConfig(
+    IReadOnlyList<UpstreamConfig> Upstreams,
+    IReadOnlyDictionary<string, ModelConfig> Models,
+    string? MasterKey,
+    string? Database,
+    HealthCheckConfig? HealthCheck,
+    CircuitBreakerConfig CircuitBreaker,
+    RetryConfig Retries)
+{
+    public static readonly CircuitBreakerConfig DefaultBreaker = new(3, TimeSpan.FromSeconds(30));
+    public static readonly RetryConfig DefaultRetries = new(2, 50);
+    public const int DefaultPrefixChars = 256;
+}
+
+/// <summary>A configuration error, with file, line and column where known.</summary>
+public sealed class RouterConfigException(string message) : Exception(message);

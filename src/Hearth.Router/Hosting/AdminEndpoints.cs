@@ -1,0 +1,71 @@
+using System.Text.Json;
+using Hearth.Router.Keys;
+using Hearth.Router.Proxy;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+
+namespace Hearth.Router.Hosting;
+
+/// <summary>/admin/keys (issue, list, revoke virtual keys) and /admin/usage (usage per key, model, upstream).</summary>
+public static class AdminEndpoints
+{
+    private sealed record KeyBody(string? Name, List<string>? Models, int? Rpm, int? Tpm, long? Budget);
+
+    public static void Map(IEndpointRouteBuilder app, RouterState state)
+    {
+        app.MapPost("/admin/keys", async ctx =>
+        {
+            if (!await AdminAsync(ctx, state)) return;
+            KeyBody? body;
+            try { body = await JsonSerializer.DeserializeAsync<KeyBody>(ctx.Request.Body, Json, ctx.RequestAborted); }
+            catch (JsonException e) { await OpenAiError.WriteAsync(ctx, 400, "invalid_request_error", "bad key request: " + e.Message); return; }
+            body ??= new KeyBody(null, null, null, null, null);
+            if (body.Models is { } ms && ms.FirstOrDefault(m => !state.Routes.ContainsKey(m)) is { } unknown)
+            {
+                await OpenAiError.WriteAsync(ctx, 400, "invalid_request_error", $"unknown model '{unknown}'", "model_not_found");
+                return;
+            }
+            try
+            {
+                var (key, secret) = state.Keys.Create(new KeyRequest(body.Name, body.Models, body.Rpm, body.Tpm, body.Budget));
+                await Results.Json(new { key = secret, id = key.Id, name = key.Name, models = key.Models, rpm = key.Rpm, tpm = key.Tpm, budget = key.Budget }, statusCode: 201).ExecuteAsync(ctx);
+            }
+            catch (ArgumentException e) { await OpenAiError.WriteAsync(ctx, 400, "invalid_request_error", e.Message); }
+        });
+        app.MapGet("/admin/keys", async ctx =>
+        {
+            if (!await AdminAsync(ctx, state)) return;
+            await Results.Json(new
+            {
+                data = state.Keys.All.Select(k => new { id = k.Key.Id, name = k.Key.Name, models = k.Key.Models, rpm = k.Key.Rpm, tpm = k.Key.Tpm, budget = k.Key.Budget, tokens_used = k.TokensUsed }),
+            }).ExecuteAsync(ctx);
+        });
+        app.MapDelete("/admin/keys/{id}", async (HttpContext ctx, string id) =>
+        {
+            if (!await AdminAsync(ctx, state)) return;
+            if (state.Keys.Revoke(id)) ctx.Response.StatusCode = 204;
+            else await OpenAiError.WriteAsync(ctx, 404, "invalid_request_error", $"no key '{id}'");
+        });
+        app.MapGet("/admin/usage", async ctx =>
+        {
+            if (!await AdminAsync(ctx, state)) return;
+            await state.UsageLog.FlushAsync();
+            var key = ctx.Request.Query["key"].ToString();
+            var rows = state.Database.Summaries(string.IsNullOrEmpty(key) ? null : key);
+            await Results.Json(new
+            {
+                data = rows.Select(r => new { key = r.KeyId, model = r.Model, upstream = r.Upstream, requests = r.Requests, prompt_tokens = r.PromptTokens, completion_tokens = r.CompletionTokens }),
+            }).ExecuteAsync(ctx);
+        });
+    }
+
+    private static readonly JsonSerializerOptions Json = new() { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower, UnmappedMemberHandling = System.Text.Json.Serialization.JsonUnmappedMemberHandling.Disallow };
+
+    private static async Task<bool> AdminAsync(HttpContext ctx, RouterState state)
+    {
+        if (RouterAuth.IsAdmin(ctx, state)) return true;
+        await OpenAiError.WriteAsync(ctx, 401, "invalid_request_error", "admin endpoints need the master key", "invalid_api_key");
+        return false;
+    }
+}

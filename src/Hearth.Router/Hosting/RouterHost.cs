@@ -1,0 +1,94 @@
+using System.Net;
+using Hearth.Router.Config;
+using Hearth.Router.Proxy;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace Hearth.Router.Hosting;
+
+/// <summary>A running router: Kestrel on host:port (port 0 picks a free one) serving the proxied OpenAI endpoints,
+/// /v1/models, /health, /metrics and /admin/*.</summary>
+public sealed class RouterHost : IAsyncDisposable
+{
+    private readonly WebApplication _app;
+    private readonly HealthChecker? _health;
+
+    private RouterHost(WebApplication app, RouterState state, HealthChecker? health, Uri address)
+    {
+        _app = app;
+        State = state;
+        _health = health;
+        Address = address;
+    }
+
+    public RouterState State { get; }
+
+    /// <summary>Base address, e.g. http://127.0.0.1:4000/.</summary>
+    public Uri Address { get; }
+
+    public static async Task<RouterHost> StartAsync(RouterConfig config, string host = "127.0.0.1", int port = 0, bool log = false, CancellationToken ct = default)
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        if (log) builder.Logging.AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(LogLevel.Warning);
+        builder.WebHost.ConfigureKestrel(k =>
+        {
+            k.AddServerHeader = false;
+            k.Limits.MaxRequestBodySize = 64 << 20;
+            if (host is "localhost") k.ListenLocalhost(port);
+            else k.Listen(IPAddress.TryParse(host, out var ip) ? ip : throw new ArgumentException($"--host '{host}' is not an IP address"), port);
+        });
+        var app = builder.Build();
+        var state = new RouterState(config);
+        var proxy = new ProxyHandler(state);
+        app.MapPost("/v1/chat/completions", ctx => proxy.HandleAsync(ctx, "chat/completions"));
+        app.MapPost("/v1/completions", ctx => proxy.HandleAsync(ctx, "completions"));
+        app.MapPost("/v1/embeddings", ctx => proxy.HandleAsync(ctx, "embeddings"));
+        app.MapGet("/v1/models", async ctx =>
+        {
+            var auth = RouterAuth.Authenticate(ctx, state);
+            if (!auth.Ok) { await OpenAiError.WriteAsync(ctx, 401, "invalid_request_error", auth.Error!, "invalid_api_key"); return; }
+            var names = state.Routes.Keys.Where(m => auth.Key?.Key.Models is not { } allowed || allowed.Contains(m)).Order(StringComparer.Ordinal);
+            await Results.Json(new { @object = "list", data = names.Select(n => new { id = n, @object = "model", created = 0, owned_by = "hearth-router" }) }).ExecuteAsync(ctx);
+        });
+        app.MapGet("/health", async ctx =>
+        {
+            var now = RouterState.NowMs;
+            var ups = state.Upstreams.Select(u => new { name = u.Name, healthy = u.Healthy, breaker = u.Breaker.State.ToString().ToLowerInvariant(), outstanding = u.Outstanding, available = u.IsAvailable(now) }).ToList();
+            var ok = ups.Any(u => u.available);
+            await Results.Json(new { status = ok ? "ok" : "unavailable", upstreams = ups }, statusCode: ok ? 200 : 503).ExecuteAsync(ctx);
+        });
+        app.MapGet("/metrics", ctx =>
+        {
+            ctx.Response.ContentType = "text/plain; version=0.0.4";
+            return ctx.Response.WriteAsync(state.Metrics.Render(state.Upstreams, RouterState.NowMs), ctx.RequestAborted);
+        });
+        AdminEndpoints.Map(app, state);
+        try { await app.StartAsync(ct); }
+        catch
+        {
+            await state.DisposeAsync();
+            await app.DisposeAsync();
+            throw;
+        }
+        var bound = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        var health = config.HealthCheck is { } hc ? new HealthChecker(state, hc) : null;
+        return new RouterHost(app, state, health, new Uri(bound.EndsWith('/') ? bound : bound + "/"));
+    }
+
+    /// <summary>Waits until the host shuts down (Ctrl+C or <paramref name="ct"/>).</summary>
+    public Task WaitForShutdownAsync(CancellationToken ct) => _app.WaitForShutdownAsync(ct);
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_health is not null) await _health.DisposeAsync();
+        await _app.StopAsync();
+        await _app.DisposeAsync();
+        await State.DisposeAsync();
+    }
+}
