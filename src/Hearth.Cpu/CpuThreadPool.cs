@@ -5,7 +5,7 @@ namespace Hearth.Cpu;
 /// work; chunks are handed out by an atomic counter so uneven chunks balance themselves.</summary>
 public sealed class CpuThreadPool : IDisposable
 {
-    private const int SpinIterations = 20_000;
+    private const int SpinIterations = 1_000;
     private readonly Thread[] _workers;
     private readonly SemaphoreSlim[] _wake;
     private readonly int[] _sleeping;

@@ -22,7 +22,7 @@ public class EndToEndTests
     }
 
     private static Task<BenchReport> Run(BenchConfig config) =>
-        BenchRunner.RunAsync(config, new PromptFactory(null), new NullObserver(), CancellationToken.None);
+        BenchRunner.RunAsync(config, new WorkloadBuilder(config.Workload, new PromptFactory(null), config.Seed), new NullObserver(), CancellationToken.None);
 
     private sealed class NullObserver : IBenchObserver;
 
@@ -132,7 +132,7 @@ public class EndToEndTests
     public async Task ComparisonWritesJsonAndHtmlWithBothServersAndRatios()
     {
         await using var a = await new FakeOpenAiServer().StartAsync();
-        await using var b = await new FakeOpenAiServer { TokenEveryMs = 20 }.StartAsync();
+        await using var b = await new FakeOpenAiServer { FirstTokenMs = 150, TokenEveryMs = 40 }.StartAsync();
         var dir = Path.Combine(Path.GetTempPath(), $"hearth-bench-{Guid.NewGuid():N}");
         Directory.CreateDirectory(dir);
         try
@@ -158,7 +158,7 @@ public class EndToEndTests
             }
             var ratios = root.GetProperty("ratios");
             Assert.Equal(2, ratios.GetArrayLength());
-            // B emits tokens half as fast, so A's output throughput is higher at every level.
+            // A request takes about 80 ms on A and 270 ms on B, so A's output throughput is higher at every level.
             Assert.All(ratios.EnumerateArray(), r => Assert.True(r.GetProperty("output_throughput").GetDouble() > 1.0));
 
             var page = File.ReadAllText(html);

@@ -66,8 +66,11 @@ internal sealed class FakeOpenAiServer : IAsyncDisposable
         if (chat) await Send(ctx, "{\"choices\":[{\"index\":0,\"delta\":{\"role\":\"assistant\",\"content\":\"\"}}]}", ct);
         for (int k = 0; k < chunks; k++)
         {
-            var due = TimeSpan.FromMilliseconds(FirstTokenMs + k * TokenEveryMs) - Stopwatch.GetElapsedTime(t0);
-            if (due > TimeSpan.Zero) await Task.Delay(due, ct);
+            // Timers can fire a little early; wait again until the chunk is really due.
+            var due = TimeSpan.FromMilliseconds(FirstTokenMs + k * TokenEveryMs);
+            TimeSpan left;
+            while ((left = due - Stopwatch.GetElapsedTime(t0)) > TimeSpan.Zero)
+                await Task.Delay(TimeSpan.FromMilliseconds(Math.Ceiling(left.TotalMilliseconds)), ct);
             await Send(ctx, chat
                 ? "{\"choices\":[{\"index\":0,\"delta\":{\"content\":\" tok\"}}]}"
                 : "{\"choices\":[{\"index\":0,\"text\":\" tok\"}]}", ct);

@@ -146,3 +146,25 @@ public class WorkloadTests
         public string TokenText(int tokenId) => ((char)tokenId).ToString();
     }
 }
+
+public class RealTokenizerTests
+{
+    [Theory]
+    [InlineData("ggml-vocab-llama-spm.gguf")]
+    [InlineData("ggml-vocab-gpt-2.gguf")]
+    public void PromptsHaveExactLengthsInARealVocabulary(string file)
+    {
+        var tokenizer = Hearth.Core.Tokenizers.TokenizerFactory.FromGguf(Path.Combine(Hearth.Tests.TestPaths.Fixtures, "vocab", file));
+        var w = new WorkloadBuilder(new WorkloadSpec(50, 8, RangeRatio: 0.5, PrefixLen: 30), new PromptFactory(tokenizer), 1).Build(20, 2);
+        foreach (var r in w.Requests)
+        {
+            // The reported length is the real one, and the random part alone hits the sampled length.
+            Assert.Equal(tokenizer.Encode(r.Prompt, addSpecial: false, parseSpecial: false).Length, r.PromptTokens);
+            Assert.InRange(r.PromptTokens, 30 + 25 - 2, 30 + 75 + 2);
+        }
+        var factory = new PromptFactory(tokenizer);
+        var rng = new Random(8);
+        foreach (var len in new[] { 1, 16, 128, 512 })
+            Assert.Equal(len, factory.Make(len, rng).Tokens);
+    }
+}

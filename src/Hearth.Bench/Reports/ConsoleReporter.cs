@@ -97,7 +97,8 @@ public sealed class ConsoleReporter(TextWriter output, bool interactive) : IBenc
                 table.Add([.. cells]);
             }
         }
-        var text = "Summary (latencies in ms)\n" + table;
+        var servers = string.Concat(report.Targets.Select(t => $"  {t.Target.Label} = {t.Target.BaseUrl} (model {t.Target.Model})\n"));
+        var text = "Summary (latencies in ms)\n" + servers + table;
         var ratios = Comparison.Ratios(report);
         if (ratios.Count > 0)
         {

@@ -19,7 +19,7 @@ public static class HtmlReport
         var xs = levels.Select(l => Fmt.Level(mode, l)).ToList();
         var targets = report.Targets.Where(t => t.Levels.Count > 0).ToList();
         IReadOnlyList<SvgChart.Series> Series(Func<LevelMetrics, double> pick) => targets
-            .Select(t => new SvgChart.Series(t.Target.Label, levels
+            .Select(t => new SvgChart.Series($"{t.Target.Label} ({t.Target.BaseUrl.Authority})", levels
                 .Select(l => t.Levels.FirstOrDefault(r => r.Plan.Value == l) is { } r ? pick(r.Metrics) : (double?)null).ToList()))
             .ToList();
         string xName = Fmt.LevelName(mode);
@@ -27,7 +27,7 @@ public static class HtmlReport
         var sb = new StringBuilder();
         sb.Append("<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>hearth bench</title><style>")
           .Append("body{font:14px system-ui,sans-serif;margin:24px;color:#111;max-width:1100px}h1{font-size:22px}h2{font-size:17px;margin-top:28px}")
-          .Append("table{border-collapse:collapse;margin:8px 0}td,th{padding:3px 9px;border-bottom:1px solid #ddd;text-align:right}")
+          .Append(".wide{overflow-x:auto}table{border-collapse:collapse;margin:8px 0;font-size:13px}td,th{padding:3px 7px;border-bottom:1px solid #ddd;text-align:right}")
           .Append("td:first-child,th:first-child{text-align:left}th{background:#f3f4f6}.charts{display:flex;flex-wrap:wrap;gap:12px}")
           .Append(".chart{border:1px solid #e5e7eb;border-radius:6px;background:#fff}.chart .t{font-weight:600;font-size:13px}")
           .Append(".chart .a{font-size:11px;fill:#374151}.chart .l{font-size:11px;fill:#6b7280}.chart .v{font-size:10px}")
@@ -60,9 +60,9 @@ public static class HtmlReport
 
     private static void TargetTable(StringBuilder sb, TargetResult t, LoadMode mode)
     {
-        sb.Append($"<h2>{Esc(t.Target.Label)}: {Esc(t.Target.Model)} at {Esc(t.Target.BaseUrl.ToString())}</h2><table><tr>");
+        sb.Append($"<h2>{Esc(t.Target.Label)}: {Esc(t.Target.Model)} at {Esc(t.Target.BaseUrl.ToString())}</h2><div class=\"wide\"><table><tr>");
         foreach (var h in new[] { Fmt.LevelName(mode), "completed", "failed", "cut off", "duration s", "req/s", "out tok/s", "total tok/s", "goodput",
-                     "TTFT mean", "TTFT p50", "TTFT p90", "TTFT p99", "TPOT mean", "TPOT p99", "ITL mean", "ITL p50", "ITL p99", "E2EL mean", "E2EL p99" })
+                     "TTFT p50", "TTFT p99", "TPOT mean", "TPOT p99", "ITL p50", "ITL p99", "E2EL p50", "E2EL p99" })
             sb.Append("<th>").Append(Esc(h)).Append("</th>");
         sb.Append("</tr>");
         foreach (var l in t.Levels)
@@ -70,10 +70,10 @@ public static class HtmlReport
             var m = l.Metrics;
             Row(sb, Fmt.Level(mode, l.Plan.Value), m.Completed.ToString(), m.Failed.ToString(), m.Incomplete.ToString(), Fmt.F(m.DurationS, 2),
                 Fmt.F(m.RequestThroughput, 2), Fmt.F(m.OutputThroughput), Fmt.F(m.TotalTokenThroughput), m.Goodput is { } g ? Fmt.F(g, 2) : "–",
-                Fmt.F(m.Ttft.Mean), Fmt.F(m.Ttft.Median), Fmt.F(m.Ttft.P90), Fmt.F(m.Ttft.P99), Fmt.F(m.Tpot.Mean, 2), Fmt.F(m.Tpot.P99, 2),
-                Fmt.F(m.Itl.Mean, 2), Fmt.F(m.Itl.Median, 2), Fmt.F(m.Itl.P99, 2), Fmt.F(m.E2el.Mean), Fmt.F(m.E2el.P99));
+                Fmt.F(m.Ttft.Median), Fmt.F(m.Ttft.P99), Fmt.F(m.Tpot.Mean, 2), Fmt.F(m.Tpot.P99, 2),
+                Fmt.F(m.Itl.Median, 2), Fmt.F(m.Itl.P99, 2), Fmt.F(m.E2el.Median), Fmt.F(m.E2el.P99));
         }
-        sb.Append("</table><p class=\"note\">latencies in ms</p>");
+        sb.Append("</table></div><p class=\"note\">latencies in ms; every figure (means, p90, max, per-request timings) is in the --json output</p>");
         var errors = t.Levels.SelectMany(l => l.Metrics.Errors).Distinct().Take(5).ToList();
         if (errors.Count > 0) sb.Append("<p class=\"note\">errors: ").Append(Esc(string.Join(" | ", errors))).Append("</p>");
     }

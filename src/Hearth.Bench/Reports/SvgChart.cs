@@ -19,7 +19,8 @@ internal static class SvgChart
         var all = series.SelectMany(s => s.Values).Where(v => v.HasValue).Select(v => v!.Value).ToList();
         double max = NiceMax(all.Count == 0 ? 1 : all.Max());
         double plotW = W - Left - Right, plotH = H - Top - Bottom;
-        double X(int i) => Left + (xs.Count == 1 ? plotW / 2 : plotW * i / (xs.Count - 1));
+        const double pad = 26; // keeps the end points' value labels off the y axis
+        double X(int i) => Left + (xs.Count == 1 ? plotW / 2 : pad + (plotW - 2 * pad) * i / (xs.Count - 1));
         double Y(double v) => Top + plotH * (1 - v / max);
 
         var sb = new StringBuilder();
@@ -41,15 +42,18 @@ internal static class SvgChart
         {
             var colour = Colours[s % Colours.Length];
             var pts = series[s].Values.Select((v, i) => (v, i)).Where(p => p.v.HasValue)
-                .Select(p => (X: X(p.i), Y: Y(p.v!.Value), V: p.v!.Value)).ToList();
+                .Select(p => (X: X(p.i), Y: Y(p.v!.Value), V: p.v!.Value, I: p.i)).ToList();
             if (pts.Count > 1)
                 sb.Append($"<polyline fill=\"none\" stroke=\"{colour}\" stroke-width=\"2\" points=\"{string.Join(' ', pts.Select(p => Inv($"{p.X:0.#},{p.Y:0.#}")))}\"/>");
             foreach (var p in pts)
             {
                 sb.Append(Inv($"<circle cx=\"{p.X:0.#}\" cy=\"{p.Y:0.#}\" r=\"3.5\" fill=\"{colour}\"/>"));
-                sb.Append(Inv($"<text x=\"{p.X:0.#}\" y=\"{p.Y - 8 - 11 * s:0.#}\" text-anchor=\"middle\" class=\"v\" fill=\"{colour}\">{Num(p.V)}</text>"));
+                // The highest series at this x labels its point above, the others below, so close lines stay readable.
+                bool top = series.All(o => o.Values[p.I] is not { } ov || ov <= p.V);
+                double ly = top ? p.Y - 8 : p.Y + 15;
+                sb.Append(Inv($"<text x=\"{p.X:0.#}\" y=\"{ly:0.#}\" text-anchor=\"middle\" class=\"v\" fill=\"{colour}\">{Num(p.V)}</text>"));
             }
-            double lx = Left + 8 + 150 * s;
+            double lx = Left + 8 + 190 * s;
             sb.Append(Inv($"<rect x=\"{lx:0.#}\" y=\"{Top - 12}\" width=\"10\" height=\"10\" fill=\"{colour}\"/>"));
             sb.Append(Inv($"<text x=\"{lx + 14:0.#}\" y=\"{Top - 3}\" class=\"a\">{Esc(series[s].Name)}</text>"));
         }

@@ -7,7 +7,7 @@ namespace Hearth.Bench.Running;
 /// <summary>The whole `hearth bench` run once options are parsed: validate, run the sweep with console
 /// progress, print the summary, write the JSON and HTML files. Returns the process exit code: 0 when every
 /// server answered (failed requests are data, not an error), 1 when a server's warm-up failed or nothing
-/// completed, 2 for invalid options.</summary>
+/// completed, 2 for invalid options, 130 when interrupted.</summary>
 public static class BenchApp
 {
     public static async Task<int> RunAsync(BenchConfig config, ITokenizer? tokenizer, string? jsonPath, string? htmlPath,
@@ -33,15 +33,19 @@ public static class BenchApp
         {
             try
             {
-                var prompts = new PromptFactory(tokenizer);
-                output.WriteLine($"hearth bench: {Fmt.LevelName(config.Mode)} {string.Join(",", config.Levels.Select(l => Fmt.Level(config.Mode, l)))}; "
-                    + new WorkloadBuilder(config.Workload, prompts, config.Seed).Note);
-                report = await BenchRunner.RunAsync(config, prompts, console, ct).ConfigureAwait(false);
+                var builder = new WorkloadBuilder(config.Workload, new PromptFactory(tokenizer), config.Seed);
+                output.WriteLine($"hearth bench: {Fmt.LevelName(config.Mode)} {string.Join(",", config.Levels.Select(l => Fmt.Level(config.Mode, l)))}; {builder.Note}");
+                report = await BenchRunner.RunAsync(config, builder, console, ct).ConfigureAwait(false);
             }
             catch (FormatException e)
             {
                 error.WriteLine("hearth bench: " + e.Message);
                 return 2;
+            }
+            catch (OperationCanceledException) when (ct.IsCancellationRequested)
+            {
+                error.WriteLine("hearth bench: interrupted; no report written");
+                return 130;
             }
         }
 

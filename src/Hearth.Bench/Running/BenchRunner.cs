@@ -11,10 +11,9 @@ public static class BenchRunner
     /// <summary>Warm-up requests may take this long (a server may load the model on the first request).</summary>
     private static readonly TimeSpan WarmupTimeout = TimeSpan.FromMinutes(5);
 
-    public static async Task<BenchReport> RunAsync(BenchConfig config, PromptFactory prompts, IBenchObserver observer, CancellationToken ct)
+    public static async Task<BenchReport> RunAsync(BenchConfig config, WorkloadBuilder builder, IBenchObserver observer, CancellationToken ct)
     {
         var started = DateTimeOffset.UtcNow;
-        var builder = new WorkloadBuilder(config.Workload, prompts, config.Seed);
         var clients = config.Targets.Select(t => new OpenAiStreamClient(t, config.Endpoint, config.IgnoreEos)).ToArray();
         try
         {

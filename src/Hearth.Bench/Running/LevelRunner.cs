@@ -62,12 +62,14 @@ public static class LevelRunner
             var running = new List<Task>(n);
             for (int i = 0; i < n && !deadline.IsCancellationRequested; i++)
             {
-                var wait = arrivals[i] - Elapsed();
-                if (wait > 0)
+                // Timers may fire a millisecond or two early, so wait again until the arrival time has really come.
+                double wait;
+                while ((wait = arrivals[i] - Elapsed()) > 0 && !deadline.IsCancellationRequested)
                 {
-                    try { await Task.Delay(TimeSpan.FromSeconds(wait), deadline.Token).ConfigureAwait(false); }
-                    catch (OperationCanceledException) when (deadline.IsCancellationRequested) { break; }
+                    try { await Task.Delay(TimeSpan.FromMilliseconds(Math.Ceiling(wait * 1000)), deadline.Token).ConfigureAwait(false); }
+                    catch (OperationCanceledException) when (deadline.IsCancellationRequested) { }
                 }
+                if (deadline.IsCancellationRequested) break;
                 int index = i;
                 running.Add(Task.Run(() => One(index), CancellationToken.None));
             }

@@ -3,6 +3,7 @@ using Hearth.Bench.Client;
 using Hearth.Bench.Metrics;
 using Hearth.Bench.Running;
 using Hearth.Bench.Workloads;
+using Hearth.Core.Gguf;
 using Hearth.Core.Tokenizers;
 
 namespace Hearth.Cli.Commands;
@@ -89,12 +90,16 @@ internal static class BenchCommand
     {
         if (!Target.TryParseUrl(url, out var uri)) throw new FormatException($"{option}: '{url}' is not an http:// or https:// URL");
         if (string.IsNullOrWhiteSpace(model)) throw new FormatException("--model must not be empty");
-        return new Target($"{label} {uri.Authority}", uri, model, key);
+        return new Target(label, uri, model, key);
     }
 
     private static ITokenizer LoadTokenizer(string path)
     {
         if (!File.Exists(path)) throw new FormatException($"--tokenizer: file not found: {path}");
-        throw new FormatException("--tokenizer: this build has no GGUF tokenizer yet (Hearth.Core.Tokenizers.TokenizerFactory)");
+        try { return TokenizerFactory.FromGguf(path); }
+        catch (Exception e) when (e is GgufException or IOException or InvalidDataException)
+        {
+            throw new FormatException($"--tokenizer: cannot read a tokenizer from {path}: {e.Message}", e);
+        }
     }
 }

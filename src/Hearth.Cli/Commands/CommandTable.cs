@@ -11,5 +11,11 @@ internal static class CommandTable
         foreach (var command in StoreCommands.All()) yield return command;
         yield return BenchCommand.Create();
         yield return RouterCommand.Create();
+        yield return ServeCommand.Create();
+        yield return ShowTemplateCommand.Create();
+        yield return TokenizeCommand.Create();
+        yield return SynthCommand.Create();
+        yield return BenchOfflineCommand.Create();
+        yield return GenerateCommand.Create();
     }
 }

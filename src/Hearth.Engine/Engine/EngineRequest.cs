@@ -36,6 +36,9 @@ internal sealed class EngineRequest
     /// <summary>Set when the request first enters the running set (it then leaves the waiting queue bound).</summary>
     public bool Admitted { get; set; }
 
+    /// <summary>When the scheduler first admitted the request (queue time = this − arrival).</summary>
+    public DateTimeOffset? AdmittedAt { get; set; }
+
     /// <summary>Prompt tokens served from the prefix cache at first admission.</summary>
     public int CachedPromptTokens { get; set; }
 

@@ -47,6 +47,7 @@ internal sealed class OutputProcessor(ITokenizer tokenizer, bool[] endOfGenerati
             TokenIds = [token],
             Text = text,
             Logprobs = sample.Logprob is { } lp ? [lp] : null,
+            QueueTime = seq.OutputLength == 1 ? QueueTime(seq.Request) : null,
         };
         return seq.Finish is null ? delta : WithUsage(delta with { Finish = seq.Finish, StopReason = seq.StopReason }, seq);
     }
@@ -61,6 +62,9 @@ internal sealed class OutputProcessor(ITokenizer tokenizer, bool[] endOfGenerati
         CachedPromptTokens = seq.Request.CachedPromptTokens,
         CompletionTokens = seq.OutputLength,
     };
+
+    private static TimeSpan? QueueTime(EngineRequest request) =>
+        request.AdmittedAt is { } admitted ? admitted - request.Request.ArrivalTime : null;
 
     private bool IsEnd(int token) => (uint)token < (uint)endOfGeneration.Length && endOfGeneration[token];
 

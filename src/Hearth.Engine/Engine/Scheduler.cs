@@ -69,6 +69,7 @@ internal sealed class Scheduler(BlockManager blocks, OutputProcessor outputs, En
             if (!seq.Request.Admitted)
             {
                 seq.Request.Admitted = true;
+                seq.Request.AdmittedAt = DateTimeOffset.UtcNow;
                 seq.Request.CachedPromptTokens = seq.NumComputed;
                 Admitted?.Invoke(seq.Request);
             }

@@ -31,8 +31,8 @@ public sealed class ErrorMiddleware(RequestDelegate next, ServerOptions options,
         {
             var (status, message, param, code) = Map(e);
             if (status >= 500) logger.LogError(e, "request {Path} failed", ctx.Request.Path);
-            if (status == 429) ctx.Response.Headers.RetryAfter = Math.Max(1, (int)Math.Ceiling(options.BusyRetryAfter.TotalSeconds)).ToString();
             ctx.Response.Clear();
+            if (status == 429) ctx.Response.Headers.RetryAfter = Math.Max(1, (int)Math.Ceiling(options.BusyRetryAfter.TotalSeconds)).ToString();
             await ErrorWriter.WriteAsync(ctx, status, message, param, code, (e as ApiException)?.Type);
         }
     }

@@ -20,8 +20,13 @@ public sealed class JsonArgs(JsonObject obj, string prefix = "")
         try
         {
             node = await JsonNode.ParseAsync(ctx.Request.Body, documentOptions: new JsonDocumentOptions { MaxDepth = 64 }, cancellationToken: ctx.RequestAborted);
+            _ = (node as JsonObject)?.Count; // materializes the properties now, so a duplicate key fails here as a 400
         }
         catch (JsonException e)
+        {
+            throw ApiException.BadRequest("malformed JSON in request body: " + e.Message.Split('\n')[0], code: "invalid_json");
+        }
+        catch (ArgumentException e)
         {
             throw ApiException.BadRequest("malformed JSON in request body: " + e.Message.Split('\n')[0], code: "invalid_json");
         }

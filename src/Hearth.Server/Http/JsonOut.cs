@@ -7,7 +7,12 @@ namespace Hearth.Server.Http;
 /// <summary>Writes JSON with Utf8JsonWriter into a pooled buffer (no reflection, no per-field allocations).</summary>
 public static class JsonOut
 {
-    private static readonly JsonWriterOptions Options = new() { Indented = false, SkipValidation = false };
+    private static readonly JsonWriterOptions Options = new()
+    {
+        Indented = false,
+        // APIs, not HTML: keep quotes and non-ASCII text readable as Ollama and OpenAI write them.
+        Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+    };
 
     /// <summary>Serializes one JSON value built by <paramref name="build"/> into bytes.</summary>
     public static byte[] ToBytes(Action<Utf8JsonWriter> build)

@@ -22,7 +22,7 @@ public sealed class RequestLogMiddleware(RequestDelegate next, ServerOptions opt
                 logger.LogInformation(
                     "request id={RequestId} method={Method} path={Path} model={Model} prompt_tokens={PromptTokens} completion_tokens={CompletionTokens} ttft_ms={TtftMs} duration_ms={DurationMs} status={Status}",
                     record.Id, ctx.Request.Method, ctx.Request.Path.Value, record.Model ?? "-", record.PromptTokens, record.CompletionTokens,
-                    record.TimeToFirstToken is { } t ? Math.Round(t.TotalMilliseconds, 1) : null, Math.Round(ms, 1),
+                    record.TimeToFirstToken is { } t ? Math.Round(t.TotalMilliseconds, 1).ToString(System.Globalization.CultureInfo.InvariantCulture) : "-", Math.Round(ms, 1),
                     record.Status ?? ctx.Response.StatusCode);
             }
         }

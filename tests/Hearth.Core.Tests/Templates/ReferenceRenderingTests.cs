@@ -33,3 +33,21 @@ public class ReferenceRenderingTests
         Assert.True(Directory.GetFiles(Dir!, "*.json").Length >= 124);
     }
 }
+
+/// <summary>Gemma 2 refuses a system message with raise_exception; the engine raises too, naming the line.</summary>
+public class GemmaSystemRoleTests
+{
+    [SharedFact]
+    public void SystemRoleRaises()
+    {
+        var dir = TestPaths.SharedFile("reference", "templates")!;
+        var template = Hearth.Core.Templates.ChatTemplate.Parse(File.ReadAllText(Path.Combine(dir, "google-gemma-2-2b-it.jinja")));
+        var ctx = System.Text.Json.Nodes.JsonNode.Parse("""
+            {"messages": [{"role": "system", "content": "s"}, {"role": "user", "content": "u"}],
+             "add_generation_prompt": true, "bos_token": "<bos>", "eos_token": "<eos>"}
+            """)!.AsObject();
+        var e = Assert.Throws<Hearth.Core.Templates.TemplateException>(() => template.Render(ctx));
+        Assert.Equal("System role not supported", e.Reason);
+        Assert.Equal(1, e.Line);
+    }
+}

@@ -157,4 +157,25 @@ public class FixtureTokenizerTests
             }
         }
     }
+
+    [Fact]
+    public void ConcurrentEncodesGiveTheSameIds()
+    {
+        var file = VocabTestFile.Load(Fixture("gpt-2"));
+        var spm = VocabTestFile.Load(Fixture("llama-spm"));
+        var gpt2 = VocabTestFile.TokenizerFor(file.GgufPath);
+        var llama = VocabTestFile.TokenizerFor(spm.GgufPath);
+        // 4 threads x all cases x 3 rounds, sharing the tokenizers and their piece caches.
+        Parallel.For(0, 4, new ParallelOptions { MaxDegreeOfParallelism = 4 }, _ =>
+        {
+            for (int round = 0; round < 3; round++)
+            {
+                for (int i = 0; i < file.Texts.Length; i++)
+                {
+                    Assert.Equal(file.Expected[i], gpt2.Encode(file.Texts[i], false, false));
+                    Assert.Equal(spm.Expected[i], llama.Encode(spm.Texts[i], false, false));
+                }
+            }
+        });
+    }
 }

@@ -18,7 +18,7 @@ public sealed class ReferenceTests(ITestOutputHelper output)
     {
         var c = ReferenceCase.Load(file);
         using var gguf = GgufFile.Open(c.ModelFile);
-        using var backend = new CpuBackend(2);
+        using var backend = new CpuBackend(1);
         using var model = LlamaModel.Load(gguf, backend);
         const int blockSize = 16;
         int blocks = (c.PromptIds.Length + c.GreedyIds.Length + blockSize) / blockSize + 1;

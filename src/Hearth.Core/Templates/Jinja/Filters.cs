@@ -67,6 +67,9 @@ internal static partial class Filters
         ["reject"] = (v, a) => Select(v, a, attr: false, keep: false),
         ["selectattr"] = (v, a) => Select(v, a, attr: true, keep: true),
         ["rejectattr"] = (v, a) => Select(v, a, attr: true, keep: false),
+        ["batch"] = Batch,
+        ["center"] = Center,
+        ["truncate"] = Truncate,
         ["wordcount"] = (v, _) => (long)WordRegex().Count(PyRepr.Str(v)),
     };
 

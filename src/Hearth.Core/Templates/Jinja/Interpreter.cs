@@ -106,17 +106,21 @@ internal sealed partial class Interpreter(ChatTemplateOptions options)
         if (f.Recursive) throw At(f, "recursive for loops are not supported");
         var source = Eval(f.Iterable, scope);
         var items = PyOps.Iterate(source).ToList();
-        var loopScope = new Scope(scope);
         if (f.Filter is not null)
+        {
+            var filterScope = new Scope(scope);
             items = items.Where(item =>
             {
-                Assign(f.Target, item, loopScope);
-                return PyOps.Truthy(Eval(f.Filter, loopScope));
+                Assign(f.Target, item, filterScope);
+                return PyOps.Truthy(Eval(f.Filter, filterScope));
             }).ToList();
+        }
         if (items.Count == 0)
             return f.Else is null ? Flow.Normal : Exec(f.Else, scope, sb);
         for (var i = 0; i < items.Count; i++)
         {
+            // jinja2 gives every iteration a fresh frame: a {% set %} in one iteration is not seen by the next.
+            var loopScope = new Scope(scope);
             Assign(f.Target, items[i], loopScope);
             loopScope.Set("loop", new LoopContext(items, i, 0));
             var flow = Exec(f.Body, loopScope, sb);

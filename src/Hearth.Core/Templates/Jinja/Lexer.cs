@@ -67,7 +67,7 @@ internal sealed partial class Lexer
             if (text.Length > 0) _tokens.Add(Make(TokenKind.Data, text, _pos));
             var bodyStart = tagAt + 2 + (sign != '\0' ? 1 : 0);
             if (kind == '#') lineStarting = LexComment(bodyStart);
-            else if (kind == '%' && TryLexRaw(tagAt, bodyStart, out var ls)) lineStarting = ls;
+            else if (kind == '%' && TryLexRaw(tagAt, out var ls)) lineStarting = ls;
             else lineStarting = LexTag(kind == '%', tagAt, bodyStart);
         }
         _tokens.Add(Make(TokenKind.Eof, "", _src.Length));
@@ -94,7 +94,7 @@ internal sealed partial class Lexer
     }
 
     /// <summary>Consumes a tag end at _pos ("%}" / "}}" / "#}" with its "-"/"+"), returns whether it ended in a newline.</summary>
-    private bool ConsumeEnd(char closer, bool isBlock, bool minus, bool plus)
+    private bool ConsumeEnd(bool isBlock, bool minus, bool plus)
     {
         // _pos points at the closer's first char ('%', '}' or '#').
         _pos += 2;
@@ -109,29 +109,24 @@ internal sealed partial class Lexer
             _pos++;
             return true;
         }
-        _ = closer;
         return false;
     }
 
     private bool LexComment(int bodyStart)
     {
-        var i = bodyStart;
-        while (true)
-        {
-            var end = _src.IndexOf("#}", i, StringComparison.Ordinal);
-            if (end < 0) throw Error("Missing end of comment tag", bodyStart - 2);
-            var minus = end > bodyStart && _src[end - 1] == '-';
-            var plus = end > bodyStart && _src[end - 1] == '+';
-            _pos = end;
-            return ConsumeEnd('#', isBlock: true, minus, plus);
-        }
+        var end = _src.IndexOf("#}", bodyStart, StringComparison.Ordinal);
+        if (end < 0) throw Error("Missing end of comment tag", bodyStart - 2);
+        var minus = end > bodyStart && _src[end - 1] == '-';
+        var plus = end > bodyStart && _src[end - 1] == '+';
+        _pos = end;
+        return ConsumeEnd(isBlock: true, minus, plus);
     }
 
-    private bool TryLexRaw(int tagAt, int bodyStart, out bool lineStarting)
+    private bool TryLexRaw(int tagAt, out bool lineStarting)
     {
         lineStarting = false;
         var m = RawBegin().Match(_src, tagAt);
-        if (!m.Success || m.Index != tagAt) return false;
+        if (!m.Success) return false; // \G anchors the match at the tag, so this is O(tag) not O(file)
         var endM = RawEnd().Match(_src, m.Index + m.Length);
         if (!endM.Success) throw Error("Missing end of raw directive", tagAt);
         var afterBegin = m.Index + m.Length;
@@ -145,11 +140,10 @@ internal sealed partial class Lexer
             while (_pos < _src.Length && PyStr.IsSpace(_src[_pos])) _pos++;
         else if (!tail.StartsWith('+') && _pos < _src.Length && _src[_pos] == '\n') _pos++;
         lineStarting = _pos > 0 && _src[_pos - 1] == '\n';
-        _ = bodyStart;
         return true;
     }
 
-    [System.Text.RegularExpressions.GeneratedRegex(@"\{%[-+]?\s*raw\s*-?%\}")]
+    [System.Text.RegularExpressions.GeneratedRegex(@"\G\{%[-+]?\s*raw\s*-?%\}")]
     private static partial System.Text.RegularExpressions.Regex RawBegin();
 
     [System.Text.RegularExpressions.GeneratedRegex(@"\{%([-+]?)\s*endraw\s*([-+]?)%\}")]
@@ -174,7 +168,7 @@ internal sealed partial class Lexer
                 {
                     _tokens.Add(Make(isBlock ? TokenKind.BlockEnd : TokenKind.VariableEnd, "", _pos));
                     if (minus || plus) _pos++;
-                    return ConsumeEnd(closer, isBlock, minus, plus);
+                    return ConsumeEnd(isBlock, minus, plus);
                 }
             }
             if (PyStr.IsSpace(c)) { _pos++; continue; }

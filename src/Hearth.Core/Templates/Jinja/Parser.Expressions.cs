@@ -179,6 +179,20 @@ internal sealed partial class Parser
     private Expr ParseUnary(bool withFilter)
     {
         var t = Current;
+        // Bound the recursion so hostile input ("((((…" or "- - - …") is an error, not a stack overflow.
+        if (++_exprDepth > MaxNesting) throw Fail($"expression nested too deeply (more than {MaxNesting} levels)", t);
+        try
+        {
+            return ParseUnaryCore(withFilter, t);
+        }
+        finally
+        {
+            _exprDepth--;
+        }
+    }
+
+    private Expr ParseUnaryCore(bool withFilter, Token t)
+    {
         Expr node;
         if (t.IsOp("-") || t.IsOp("+"))
         {
@@ -338,7 +352,7 @@ internal sealed partial class Parser
 
     private Arguments ParseCallArgs()
     {
-        var open = Expect(TokenKind.Operator, "(");
+        Expect(TokenKind.Operator, "(");
         var positional = new List<Expr>();
         var named = new List<(string, Expr)>();
         var requireComma = false;
@@ -364,7 +378,6 @@ internal sealed partial class Parser
             }
             requireComma = true;
         }
-        _ = open;
         Next();
         return new Arguments(positional, named);
     }

@@ -86,9 +86,26 @@ internal sealed partial class Parser(List<Token> tokens)
         }
     }
 
+    private const int MaxNesting = 200;
+    private int _blockDepth;
+    private int _exprDepth;
+
     private Stmt ParseStatement()
     {
         var t = Current;
+        if (++_blockDepth > MaxNesting) throw Fail($"blocks nested too deeply (more than {MaxNesting} levels)", t);
+        try
+        {
+            return ParseStatementCore(t);
+        }
+        finally
+        {
+            _blockDepth--;
+        }
+    }
+
+    private Stmt ParseStatementCore(Token t)
+    {
         if (t.Kind != TokenKind.Name) throw Fail("tag name expected", t);
         switch (t.Value)
         {

@@ -1,0 +1,58 @@
+using BenchmarkDotNet.Attributes;
+using Hearth.Core.Gguf;
+using Hearth.Core.Quants;
+using Hearth.Core.Tensors;
+using Hearth.Cpu;
+
+namespace Hearth.Benchmarks;
+
+/// <summary>CPU matmul at Llama-3.2-1B FFN shape (2048 → 8192): decode (T=1) and a 16-token batch, Q8_0 and F16, 2 threads.
+/// Run: dotnet run -c Release --project bench/Hearth.Benchmarks -- --filter '*KernelMatMul*'</summary>
+[MemoryDiagnoser]
+public unsafe class KernelMatMulBenchmarks
+{
+    private const int K = 2048, N = 8192;
+    private CpuBackend _backend = null!;
+    private Weight _weight = null!;
+    private byte[] _storage = [];
+    private Tensor _x = null!, _y = null!;
+
+    [Params(GgmlType.Q8_0, GgmlType.F16)]
+    public GgmlType Type { get; set; }
+
+    [Params(1, 16)]
+    public int Tokens { get; set; }
+
+    [GlobalSetup]
+    public void Setup()
+    {
+        var r = new Random(1);
+        long rowBytes = GgmlTypeInfo.RowBytes(Type, K);
+        _storage = GC.AllocateArray<byte>((int)(rowBytes * N), pinned: true);
+        var row = new float[K];
+        for (int n = 0; n < N; n++)
+        {
+            for (int i = 0; i < K; i++) row[i] = (float)(r.NextDouble() * 2 - 1);
+            Quantizer.Quantize(Type, row, _storage.AsSpan((int)(n * rowBytes), (int)rowBytes));
+        }
+        fixed (byte* p = _storage) _weight = new Weight("w", Type, N, K, p);
+        _backend = new CpuBackend(2);
+        _x = _backend.Allocate(Tokens, K);
+        _y = _backend.Allocate(Tokens, N);
+        var x = new float[Tokens * K];
+        for (int i = 0; i < x.Length; i++) x[i] = (float)(r.NextDouble() * 2 - 1);
+        _backend.Upload(x, _x, 0);
+    }
+
+    [Benchmark]
+    public void MatMul() => _backend.MatMul(_x, _weight, _y, Tokens);
+
+    [GlobalCleanup]
+    public void Cleanup()
+    {
+        _x.Dispose();
+        _y.Dispose();
+        _backend.Dispose();
+        GC.KeepAlive(_storage);
+    }
+}

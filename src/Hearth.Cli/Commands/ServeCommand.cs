@@ -1,0 +1,139 @@
+using System.CommandLine;
+using System.Globalization;
+using Hearth.Cli.Support;
+using Hearth.Core.Gguf;
+using Hearth.Engine;
+using Hearth.Engine.Hosting;
+using Hearth.Engine.Store;
+using Hearth.Server;
+using Microsoft.AspNetCore.Builder;
+
+namespace Hearth.Cli.Commands;
+
+/// <summary>`hearth serve`: the OpenAI- and Ollama-compatible HTTP server. Models named with --model are loaded at
+/// start-up (GGUF files directly, or names from the store); without --model the embedded TinyStories model is the
+/// default and other store models load on first use.</summary>
+internal static class ServeCommand
+{
+    public static Command Create()
+    {
+        var model = new Option<string[]>("--model", "-m") { Description = "Model to serve: a store name (name:tag) or a GGUF file; repeat for more. The first is the default", Arity = ArgumentArity.ZeroOrMore };
+        var host = new Option<string>("--host") { Description = "Address to bind (127.0.0.1: this machine only; 0.0.0.0: all interfaces)", DefaultValueFactory = _ => "127.0.0.1" };
+        var port = new Option<int>("--port", "-p") { Description = "TCP port", DefaultValueFactory = _ => 11435 };
+        var apiKey = new Option<string[]>("--api-key") { Description = "Require this API key (Authorization: Bearer KEY) on every endpoint but /health; repeatable", Arity = ArgumentArity.ZeroOrMore };
+        var apiKeyFile = new Option<string?>("--api-key-file") { Description = "File with one API key per line" };
+        var cors = new Option<string[]>("--cors-origin") { Description = "Allow browser requests from this origin ('*' for any); repeatable. Off by default", Arity = ArgumentArity.ZeroOrMore };
+        var threads = new Option<int>("--threads") { Description = "CPU threads per model (0: all cores)", DefaultValueFactory = _ => 0 };
+        var kvMemory = new Option<string?>("--kv-cache-memory") { Description = "KV cache size per model, e.g. 512MiB or 2GiB (default: a quarter of available memory)" };
+        var maxSeqs = new Option<int?>("--max-num-seqs") { Description = "Most sequences decoded together per step (default 64)" };
+        var maxBatched = new Option<int?>("--max-num-batched-tokens") { Description = "Token budget of one engine step (default 2048)" };
+        var maxQueued = new Option<int?>("--max-queued-requests") { Description = "Waiting requests beyond which new ones get 429 (default 256)" };
+        var maxLoaded = new Option<int?>("--max-loaded-models") { Description = "Most models loaded at once; least recently used idle ones are unloaded (default: no limit)" };
+        var command = new Command("serve", "Serve models over OpenAI- and Ollama-compatible HTTP APIs")
+        {
+            model, host, port, apiKey, apiKeyFile, cors, threads, kvMemory, maxSeqs, maxBatched, maxQueued, maxLoaded,
+        };
+        port.Validators.Add(r => { if (r.GetValueOrDefault<int>() is < 0 or > 65535) r.AddError("--port must be between 0 and 65535"); });
+        threads.Validators.Add(r => { if (r.GetValueOrDefault<int>() < 0) r.AddError("--threads must be ≥ 0"); });
+
+        // Synchronous on purpose: ASP.NET Core's console lifetime then owns SIGTERM/Ctrl+C and drains in-flight
+        // requests for the shutdown deadline (an async System.CommandLine action would be killed after 2 s).
+        command.SetAction(parse =>
+        {
+            var error = parse.InvocationConfiguration.Error;
+            try
+            {
+                var engine = new EngineOptions();
+                engine = engine with
+                {
+                    KvCacheMemoryBytes = parse.GetValue(kvMemory) is { } kv ? ParseSize(kv, "--kv-cache-memory") : null,
+                    MaxNumSeqs = parse.GetValue(maxSeqs) ?? engine.MaxNumSeqs,
+                    MaxNumBatchedTokens = parse.GetValue(maxBatched) ?? engine.MaxNumBatchedTokens,
+                    MaxQueuedRequests = parse.GetValue(maxQueued) ?? engine.MaxQueuedRequests,
+                };
+                var options = new ServerOptions
+                {
+                    Host = parse.GetValue(host)!,
+                    Port = parse.GetValue(port),
+                    ApiKeys = parse.GetValue(apiKey) ?? [],
+                    ApiKeyFile = parse.GetValue(apiKeyFile),
+                    CorsOrigins = parse.GetValue(cors) ?? [],
+                };
+                var settings = new ServeEngineSettings(parse.GetValue(threads), engine);
+                return RunAsync(options, parse.GetValue(model) ?? [], settings, parse.GetValue(maxLoaded), parse.InvocationConfiguration.Output)
+                    .GetAwaiter().GetResult();
+            }
+            catch (Exception e) when (e is CliException or ArgumentException or IOException or GgufException or ModelStoreException
+                                          or ModelNotFoundException or InvalidDataException or NotSupportedException or UnauthorizedAccessException
+                                          or Hearth.Core.Templates.TemplateException)
+            {
+                error.WriteLine("Error: " + e.Message.ReplaceLineEndings(" ").Trim());
+                return 1;
+            }
+        });
+        return command;
+    }
+
+    private static async Task<int> RunAsync(ServerOptions options, string[] models, ServeEngineSettings settings, int? maxLoaded, TextWriter output)
+    {
+        var (host, catalog) = await OpenModelsAsync(models, settings, maxLoaded, output);
+        await using var _ = host;
+        var app = HearthServer.Build(options, host, catalog);
+        await app.StartAsync();
+        var where = string.Join(", ", HearthServer.BoundAddresses(app));
+        var scope = options.IsLoopbackOnly ? "localhost only; use --host 0.0.0.0 to accept other machines"
+            : "all interfaces" + (options.ResolveApiKeys().Count == 0 ? "; WARNING: no --api-key set" : "");
+        output.WriteLine($"hearth: serving {host.DefaultModelName} at {where} ({scope}). OpenAI API under /v1, Ollama API under /api. Ctrl+C to stop.");
+        await app.WaitForShutdownAsync();
+        await app.DisposeAsync();
+        return 0;
+    }
+
+    /// <summary>GGUF files → a fixed set of models (no store). Store names (or none: the embedded default) → the
+    /// store with on-demand loading; the named models are loaded now and stay loaded.</summary>
+    private static async Task<(IModelHost, IModelCatalog?)> OpenModelsAsync(string[] models, ServeEngineSettings settings, int? maxLoaded, TextWriter output)
+    {
+        var files = models.Where(File.Exists).ToList();
+        if (files.Count > 0 && files.Count != models.Length)
+            throw new CliException("--model takes either GGUF files or store names, not both");
+        if (files.Count > 0)
+        {
+            var loaded = new List<LoadedModel>();
+            foreach (var f in files)
+            {
+                var name = Path.GetFileNameWithoutExtension(f).ToLowerInvariant() + ":latest";
+                output.WriteLine($"hearth: loading {f} as {name}");
+                loaded.Add(ServeModelLoader.Load(name, Path.GetFullPath(f), null, settings));
+            }
+            return (new StaticModelHost(loaded, files.Select((f, i) => (loaded[i].Name, new FileInfo(f).Length)).ToDictionary()), null);
+        }
+
+        var store = CliContext.Current.OpenStore();
+        var embedded = EmbeddedModel.EnsureRegistered(store);
+        var names = models.Select(m => (store.Find(m) ?? throw new CliException($"model '{m}' not found; pull it first with `hearth pull {m}`")).Name).ToList();
+        var hostOptions = new ModelHostOptions { DefaultModelName = names.FirstOrDefault() ?? embedded.Name, DefaultKeepAlive = TimeSpan.FromMinutes(5) };
+        if (maxLoaded is { } m) hostOptions = hostOptions with { MaxLoadedModels = m };
+        var host = new ModelHost(store,
+            (entry, ct) => Task.Run(() => ServeModelLoader.Load(entry.Name, entry.GgufPath, entry, settings), ct), hostOptions);
+        foreach (var name in names.DefaultIfEmpty(hostOptions.DefaultModelName))
+        {
+            output.WriteLine($"hearth: loading {name}");
+            // A negative keep-alive pins the model: models named at start-up stay loaded.
+            using var lease = await host.AcquireAsync(name, Timeout.InfiniteTimeSpan, CancellationToken.None);
+        }
+        return (host, store);
+    }
+
+    /// <summary>"512MiB", "2GiB", "2G", "1048576" → bytes.</summary>
+    internal static long ParseSize(string text, string option)
+    {
+        var s = text.Trim();
+        var split = s.Length;
+        while (split > 0 && char.IsAsciiLetter(s[split - 1])) split--;
+        var unit = s[split..].ToUpperInvariant().Replace("IB", "").TrimEnd('B');
+        long scale = unit switch { "" => 1, "K" => 1L << 10, "M" => 1L << 20, "G" => 1L << 30, "T" => 1L << 40, _ => 0 };
+        if (scale == 0 || !double.TryParse(s[..split], NumberStyles.Float, CultureInfo.InvariantCulture, out var n) || n <= 0)
+            throw new CliException($"{option}: '{text}' is not a size such as 512MiB or 2GiB");
+        return (long)(n * scale);
+    }
+}

@@ -1,0 +1,106 @@
+using System.Diagnostics;
+using Hearth.Core.Tokenizers;
+using Hearth.Engine.Models;
+
+namespace Hearth.Engine;
+
+/// <summary>Shape of an offline (in-process, no HTTP) engine benchmark.</summary>
+public sealed record OfflineBenchmarkOptions
+{
+    public int Requests { get; init; } = 16;
+    public int InputLength { get; init; } = 128;
+    public int OutputLength { get; init; } = 64;
+    /// <summary>Length of the shared prefix in the time-to-first-token test.</summary>
+    public int PrefixLength { get; init; } = 1000;
+    public int Seed { get; init; } = 1;
+}
+
+/// <summary>Figures of one offline benchmark run.</summary>
+public sealed record OfflineBenchmarkResult(
+    int Requests, int InputLength, int OutputLength, int PrefixLength,
+    double SequentialTokensPerSecond, double ConcurrentTokensPerSecond,
+    double FirstTtftMs, double SharedPrefixTtftMs, int SharedPrefixCachedTokens,
+    double KvUnusedPercent, long Preemptions)
+{
+    public double BatchingSpeedup => ConcurrentTokensPerSecond / SequentialTokensPerSecond;
+    public double PrefixTtftSpeedup => FirstTtftMs / SharedPrefixTtftMs;
+}
+
+/// <summary>Measures the engine on a model without a server: output tokens/s of N concurrent requests against the
+/// same N one at a time (greedy, ignore_eos, random prompts), the time to first token of a request sharing a long
+/// prefix with the one before it against that first one, and the KV slots held but unused while batching.</summary>
+public static class OfflineBenchmark
+{
+    public static OfflineBenchmarkResult Run(IForwardModel model, ITokenizer tokenizer, OfflineBenchmarkOptions options,
+        EngineOptions? engineOptions = null, Action<string>? log = null)
+    {
+        engineOptions ??= new EngineOptions { MaxNumSeqs = Math.Max(options.Requests, 16) };
+        var engine = new LlmEngine(model, tokenizer, engineOptions);
+        int context = engine.MaxModelLength;
+        if (options.Requests < 1 || options.InputLength < 1 || options.OutputLength < 1)
+            throw new ArgumentException("requests, input length and output length must be ≥ 1");
+        if (options.InputLength + options.OutputLength > context)
+            throw new ArgumentException($"input + output length ({options.InputLength + options.OutputLength}) exceeds the model context ({context})");
+        var rng = new Random(options.Seed);
+        var vocab = Enumerable.Range(0, model.Shape.VocabSize).Where(t => t >= tokenizer.VocabSize || !tokenizer.IsEndOfGeneration(t)).ToArray();
+        int[] RandomTokens(int n) => Enumerable.Range(0, n).Select(_ => vocab[rng.Next(vocab.Length)]).ToArray();
+        var sampling = new SamplingParams { Temperature = 0, MaxTokens = options.OutputLength, IgnoreEos = true };
+
+        RunToEnd(engine, [RandomTokens(8)], sampling with { MaxTokens = 4 }); // warm-up (JIT, buffers)
+
+        log?.Invoke($"one at a time: {options.Requests} × ({options.InputLength} in, {options.OutputLength} out)");
+        var sw = Stopwatch.StartNew();
+        for (int i = 0; i < options.Requests; i++) RunToEnd(engine, [RandomTokens(options.InputLength)], sampling);
+        double sequential = options.Requests * options.OutputLength / sw.Elapsed.TotalSeconds;
+
+        log?.Invoke($"concurrent: {options.Requests} requests at once");
+        long preemptionsBefore = engine.GetStats().PreemptionsTotal;
+        var prompts = Enumerable.Range(0, options.Requests).Select(_ => RandomTokens(options.InputLength)).ToArray();
+        double unusedSum = 0;
+        int steps = 0;
+        sw.Restart();
+        RunToEnd(engine, prompts, sampling, () =>
+        {
+            unusedSum += engine.KvUnusedFraction();
+            steps++;
+        });
+        double concurrent = options.Requests * options.OutputLength / sw.Elapsed.TotalSeconds;
+        long preemptions = engine.GetStats().PreemptionsTotal - preemptionsBefore;
+
+        // Shared prefix: a fresh engine (empty cache), two requests with the same prefix and different tails.
+        int prefix = Math.Min(options.PrefixLength, context - 17);
+        log?.Invoke($"time to first token with a shared {prefix}-token prefix");
+        var fresh = new LlmEngine(model, tokenizer, engineOptions with { MaxNumBatchedTokens = Math.Max(engineOptions.MaxNumBatchedTokens, prefix + 16) });
+        RunToEnd(fresh, [RandomTokens(8)], sampling with { MaxTokens = 2 });
+        int[] shared = RandomTokens(prefix);
+        var (firstMs, _) = TimeToFirstToken(fresh, [.. shared, .. RandomTokens(16)]);
+        var (secondMs, cached) = TimeToFirstToken(fresh, [.. shared, .. RandomTokens(16)]);
+
+        return new OfflineBenchmarkResult(options.Requests, options.InputLength, options.OutputLength, prefix,
+            sequential, concurrent, firstMs, secondMs, cached, steps == 0 ? 0 : 100 * unusedSum / steps, preemptions);
+    }
+
+    private static void RunToEnd(LlmEngine engine, int[][] prompts, SamplingParams sampling, Action? afterStep = null)
+    {
+        foreach (var p in prompts) engine.AddRequest(new GenerationRequest("bench", p, sampling));
+        while (engine.HasUnfinishedRequests)
+        {
+            foreach (var o in engine.Step())
+                if (o.Delta.Finish == FinishReason.Error) throw new InvalidOperationException("benchmark request failed: " + o.Delta.Error);
+            afterStep?.Invoke();
+        }
+    }
+
+    private static (double Ms, int Cached) TimeToFirstToken(LlmEngine engine, int[] prompt)
+    {
+        var sw = Stopwatch.StartNew();
+        engine.AddRequest(new GenerationRequest("ttft", prompt, new SamplingParams { Temperature = 0, MaxTokens = 1, IgnoreEos = true }));
+        while (engine.HasUnfinishedRequests)
+        {
+            foreach (var o in engine.Step())
+                if (o.Delta.TokenIds.Count > 0 || o.Delta.Finish is not null)
+                    return (sw.Elapsed.TotalMilliseconds, o.Delta.CachedPromptTokens);
+        }
+        throw new InvalidOperationException("no token was produced");
+    }
+}

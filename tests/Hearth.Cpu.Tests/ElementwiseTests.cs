@@ -1,0 +1,87 @@
+using Hearth.Core.Tensors;
+using Hearth.Cpu;
+
+namespace Hearth.Cpu.Tests;
+
+/// <summary>Add, SwiGLU, RMSNorm and softmax over every length 0..70 on every SIMD rung, against scalar formulas.</summary>
+[Collection("simd")]
+public sealed class ElementwiseTests
+{
+    public static IEnumerable<object[]> Paths() => SimdPaths.All();
+
+    [Theory]
+    [MemberData(nameof(Paths))]
+    public void AddAndSwiGluMatchScalar(int bits, bool vnni)
+    {
+        using var _ = SimdPaths.Force(bits, vnni);
+        using var b = new CpuBackend(1);
+        var r = new Random(7);
+        for (int n = 0; n <= 70; n++)
+        {
+            var x = TestData.Floats(r, 2 * n, 4f); var y = TestData.Floats(r, 2 * n, 4f);
+            using var xt = TestData.Tensor(x, 2, n); using var yt = TestData.Tensor(y, 2, n); using var o = new CpuTensor(2, n);
+            b.Add(xt, yt, o, 2);
+            var sum = TestData.Read(o, 2);
+            b.SwiGlu(xt, yt, o, 2);
+            var glu = TestData.Read(o, 2);
+            for (int i = 0; i < 2 * n; i++)
+            {
+                Assert.Equal(x[i] + y[i], sum[i]);
+                float expected = x[i] / (1f + MathF.Exp(-x[i])) * y[i];
+                Assert.True(MathF.Abs(glu[i] - expected) <= 1e-6f * (1 + MathF.Abs(expected)), $"n={n} i={i}: {glu[i]} vs {expected}");
+            }
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(Paths))]
+    public unsafe void RmsNormMatchesScalar(int bits, bool vnni)
+    {
+        using var _ = SimdPaths.Force(bits, vnni);
+        using var b = new CpuBackend(1);
+        var r = new Random(8);
+        for (int n = 1; n <= 70; n++)
+        {
+            var x = TestData.Floats(r, 3 * n, 2f);
+            var w = TestData.Floats(r, n);
+            fixed (float* wp = w)
+            {
+                var weight = new Weight("norm", Hearth.Core.Gguf.GgmlType.F32, 1, n, (byte*)wp);
+                using var xt = TestData.Tensor(x, 3, n); using var o = new CpuTensor(3, n);
+                b.RmsNorm(xt, weight, 1e-5f, o, 3);
+                var y = TestData.Read(o, 3);
+                for (int row = 0; row < 3; row++)
+                {
+                    double ss = 0;
+                    for (int i = 0; i < n; i++) ss += (double)x[row * n + i] * x[row * n + i];
+                    double scale = 1 / Math.Sqrt(ss / n + 1e-5);
+                    for (int i = 0; i < n; i++)
+                    {
+                        double expected = x[row * n + i] * scale * w[i];
+                        Assert.True(Math.Abs(y[row * n + i] - expected) <= 2e-6 * (1 + Math.Abs(expected)), $"n={n}: {y[row * n + i]} vs {expected}");
+                    }
+                }
+            }
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(Paths))]
+    public void SoftmaxMatchesScalar(int bits, bool vnni)
+    {
+        using var _ = SimdPaths.Force(bits, vnni);
+        using var b = new CpuBackend(1);
+        var r = new Random(9);
+        for (int n = 1; n <= 70; n++)
+        {
+            var x = TestData.Floats(r, n, 10f);
+            using var t = TestData.Tensor(x, 1, n);
+            b.Softmax(t, 1);
+            var y = TestData.Read(t, 1);
+            double max = x.Max(), sum = x.Sum(v => Math.Exp(v - max));
+            for (int i = 0; i < n; i++)
+                Assert.True(Math.Abs(y[i] - Math.Exp(x[i] - max) / sum) <= 1e-6, $"n={n} i={i}");
+            Assert.Equal(1.0, y.Sum(v => (double)v), 5);
+        }
+    }
+}

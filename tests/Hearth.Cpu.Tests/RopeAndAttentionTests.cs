@@ -1,0 +1,103 @@
+using Hearth.Core.Gguf;
+using Hearth.Core.Tensors;
+using Hearth.Cpu;
+
+namespace Hearth.Cpu.Tests;
+
+/// <summary>Rope (normal, NeoX, frequency factors, partial rotation, linear scaling) and paged attention against
+/// straightforward double-precision formulas.</summary>
+[Collection("simd")]
+public sealed class RopeAndAttentionTests
+{
+    public static IEnumerable<object[]> Paths() => SimdPaths.All();
+
+    [Theory]
+    [InlineData(false, 8, 8, false, 1f)]
+    [InlineData(true, 8, 8, false, 1f)]
+    [InlineData(false, 16, 8, true, 1f)]
+    [InlineData(true, 16, 12, true, 0.25f)]
+    public unsafe void RopeRotatesPairs(bool neox, int headDim, int dims, bool factors, float scale)
+    {
+        using var b = new CpuBackend(1);
+        var r = new Random(3);
+        const int heads = 3, rows = 4;
+        var x = TestData.Floats(r, rows * heads * headDim);
+        var ff = Enumerable.Range(0, dims / 2).Select(i => 1f + i * 0.5f).ToArray();
+        int[] positions = [0, 1, 7, 300];
+        fixed (float* ffp = ff)
+        {
+            var rope = new RopeParameters(dims, 10000f, scale, neox, factors ? new Weight("rope_freqs", GgmlType.F32, 1, dims / 2, (byte*)ffp) : null);
+            using var t = TestData.Tensor(x, rows, heads * headDim);
+            b.Rope(t, rows, headDim, positions, rope);
+            var y = TestData.Read(t, rows);
+            for (int row = 0; row < rows; row++)
+                for (int h = 0; h < heads; h++)
+                {
+                    int o = (row * heads + h) * headDim;
+                    var expected = x.AsSpan(o, headDim).ToArray();
+                    for (int i = 0; i < dims / 2; i++)
+                    {
+                        double theta = scale * positions[row] * Math.Pow(10000, -2.0 * i / dims) / (factors ? ff[i] : 1);
+                        int a = neox ? i : 2 * i, c = neox ? i + dims / 2 : 2 * i + 1;
+                        expected[a] = (float)(x[o + a] * Math.Cos(theta) - x[o + c] * Math.Sin(theta));
+                        expected[c] = (float)(x[o + a] * Math.Sin(theta) + x[o + c] * Math.Cos(theta));
+                    }
+                    for (int i = 0; i < headDim; i++)
+                        Assert.True(Math.Abs(y[o + i] - expected[i]) <= 2e-4, $"row {row} head {h} dim {i}: {y[o + i]} vs {expected[i]}");
+                }
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(Paths))]
+    public void PagedAttentionMatchesDense(int bits, bool vnni)
+    {
+        using var _ = SimdPaths.Force(bits, vnni);
+        using var b = new CpuBackend(2);
+        var r = new Random(11);
+        const int heads = 4, kvHeads = 2, hd = 20, blockSize = 4, blocks = 12;
+        using var kc = new CpuTensor(blocks * blockSize, kvHeads * hd);
+        using var vc = new CpuTensor(blocks * blockSize, kvHeads * hd);
+        // Two sequences with scattered block tables: A has 9 positions, B has 6.
+        int[][] tables = [[5, 0, 9], [2, 11]];
+        int[] lengths = [9, 6];
+        var keys = new float[2][]; var values = new float[2][];
+        for (int s = 0; s < 2; s++)
+        {
+            keys[s] = TestData.Floats(r, lengths[s] * kvHeads * hd);
+            values[s] = TestData.Floats(r, lengths[s] * kvHeads * hd);
+            using var kt = TestData.Tensor(keys[s], lengths[s], kvHeads * hd);
+            using var vt = TestData.Tensor(values[s], lengths[s], kvHeads * hd);
+            var slots = Enumerable.Range(0, lengths[s]).Select(p => tables[s][p / blockSize] * blockSize + p % blockSize).ToArray();
+            b.WriteKv(kt, vt, kc, vc, slots, lengths[s]);
+        }
+        // Tokens: A at positions 3 and 8, B at positions 0 and 5.
+        int[] tokenSeq = [0, 0, 1, 1], pos = [3, 8, 0, 5];
+        var q = TestData.Floats(r, 4 * heads * hd);
+        using var qt = TestData.Tensor(q, 4, heads * hd);
+        using var ot = new CpuTensor(4, heads * hd);
+        float scale = 1 / MathF.Sqrt(hd);
+        var ap = new AttentionParameters(heads, kvHeads, hd, scale, blockSize) { Positions = pos, TokenSequence = tokenSeq, BlockTables = tables };
+        b.PagedAttention(qt, kc, vc, ot, ap, 4);
+        var o = TestData.Read(ot, 4);
+        for (int t = 0; t < 4; t++)
+            for (int h = 0; h < heads; h++)
+            {
+                int s = tokenSeq[t], kvh = h / (heads / kvHeads), n = pos[t] + 1;
+                var w = new double[n];
+                for (int p = 0; p < n; p++)
+                {
+                    double dot = 0;
+                    for (int i = 0; i < hd; i++) dot += q[(t * heads + h) * hd + i] * keys[s][(p * kvHeads + kvh) * hd + i];
+                    w[p] = dot * scale;
+                }
+                double max = w.Max(), sum = w.Sum(v => Math.Exp(v - max));
+                for (int i = 0; i < hd; i++)
+                {
+                    double expected = 0;
+                    for (int p = 0; p < n; p++) expected += Math.Exp(w[p] - max) / sum * values[s][(p * kvHeads + kvh) * hd + i];
+                    Assert.True(Math.Abs(o[(t * heads + h) * hd + i] - expected) <= 1e-5, $"t={t} h={h} i={i}");
+                }
+            }
+    }
+}
