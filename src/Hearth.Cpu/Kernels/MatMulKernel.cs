@@ -112,13 +112,12 @@ internal sealed unsafe class MatMulKernel : IParallelJob, IDisposable
             case GgmlType.Q8_0:
             {
                 int nb = k / 32;
-                float* wd = (float*)_rowScratch[thread].Ensure(nb * 4L);
                 if (_t == 1 && DotQ8Decode.Available)
                 {
-                    DotQ8Decode.CombinedScales(row, nb, _xd, wd);
-                    *y = DotQ8Decode.Dot(row, nb, _xq, wd);
+                    *y = DotQ8Decode.Dot(row, nb, _xq, _xd);
                     break;
                 }
+                float* wd = (float*)_rowScratch[thread].Ensure(nb * 4L);
                 QuantBlocks.Q8_0Scales(row, nb, wd);
                 DotQ8.Dot((sbyte*)(row + 2), QuantBlocks.Q8_0Bytes, wd, nb, _xq, _xd, _t, y, _n);
                 break;
