@@ -16,7 +16,9 @@ internal static unsafe class DotQ8
     public static void Dot(sbyte* wq, int wStride, float* wd, int nb, sbyte* xq, float* xd, int tokens, float* result, int resultStride)
     {
         int t = 0;
-        if (CpuFeatures.Use512)
+        // With AVX-VNNI the 256-bit tile wins (measured ~15% at T=16): one vpdpbusd per block replaces the
+        // 512-bit sign-select + maddubs + madd sequence.
+        if (CpuFeatures.Use512 && !CpuFeatures.UseVnni)
             for (; t + 4 <= tokens; t += 4)
                 Tile4x512(wq, wStride, wd, nb, xq + (long)t * nb * 32, xd + (long)t * nb, result + (long)t * resultStride, resultStride);
         else if (CpuFeatures.Use256)

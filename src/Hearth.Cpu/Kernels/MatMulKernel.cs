@@ -112,9 +112,17 @@ internal sealed unsafe class MatMulKernel : IParallelJob, IDisposable
             case GgmlType.Q8_0:
             {
                 int nb = k / 32;
-                float* wd = (float*)_rowScratch[thread].Ensure(nb * 4L);
-                QuantBlocks.Q8_0Scales(row, nb, wd);
-                DotQ8.Dot((sbyte*)(row + 2), QuantBlocks.Q8_0Bytes, wd, nb, _xq, _xd, _t, y, _n);
+                // Whole 4-token tiles through the tile kernel; the rest (all of decode) through the one-pass
+                // decode kernel, which reads the row while converting its scales.
+                int tiled = DotQ8Decode.Available ? _t & ~3 : _t;
+                if (tiled > 0)
+                {
+                    float* wd = (float*)_rowScratch[thread].Ensure(nb * 4L);
+                    QuantBlocks.Q8_0Scales(row, nb, wd);
+                    DotQ8.Dot((sbyte*)(row + 2), QuantBlocks.Q8_0Bytes, wd, nb, _xq, _xd, tiled, y, _n);
+                }
+                for (int t = tiled; t < _t; t++)
+                    y[(long)t * _n] = DotQ8Decode.Dot(row, nb, _xq + (long)t * k, _xd + (long)t * nb);
                 break;
             }
             case GgmlType.Q4_0:
