@@ -34,16 +34,7 @@ public static class ChatCompletionsEndpoint
 
     private static async Task CompleteAsync(HttpContext ctx, GenerationRun run, string id, long created)
     {
-        var texts = Enumerable.Range(0, run.N).Select(_ => new StringBuilder()).ToArray();
-        var logprobs = Enumerable.Range(0, run.N).Select(_ => new List<TokenLogprob>()).ToArray();
-        var finish = new string?[run.N];
-        await foreach (var d in run.ReadAsync())
-        {
-            texts[d.Index].Append(d.Text);
-            if (d.Logprobs is not null) logprobs[d.Index].AddRange(d.Logprobs);
-            if (d.Finish is FinishReason.Error) throw new ApiException(500, "generation failed: " + (d.Error ?? "engine error"));
-            if (d.Finish is { } f) finish[d.Index] = GenerationRun.ReasonName(f);
-        }
+        var choices = await CollectedChoice.CollectAsync(run);
         var wantLogprobs = run.Sampling.Logprobs is not null;
         await JsonOut.WriteAsync(ctx, 200, w =>
         {
@@ -59,10 +50,10 @@ public static class ChatCompletionsEndpoint
                 w.WriteNumber("index", i);
                 w.WriteStartObject("message");
                 w.WriteString("role", "assistant");
-                w.WriteString("content", texts[i].ToString());
+                w.WriteString("content", choices[i].Text.ToString());
                 w.WriteEndObject();
-                OpenAiJson.WriteChatLogprobs(w, run.Model.Tokenizer, wantLogprobs ? logprobs[i] : null);
-                w.StringOrNull("finish_reason", finish[i] ?? "abort");
+                OpenAiJson.WriteChatLogprobs(w, run.Model.Tokenizer, wantLogprobs ? choices[i].Logprobs : null);
+                w.StringOrNull("finish_reason", choices[i].Finish ?? "abort");
                 w.WriteEndObject();
             }
             w.WriteEndArray();

@@ -59,16 +59,7 @@ public static class CompletionsEndpoint
 
     private static async Task CompleteAsync(HttpContext ctx, GenerationRun run, string id, long created)
     {
-        var texts = Enumerable.Range(0, run.N).Select(_ => new StringBuilder()).ToArray();
-        var logprobs = Enumerable.Range(0, run.N).Select(_ => new List<TokenLogprob>()).ToArray();
-        var finish = new string?[run.N];
-        await foreach (var d in run.ReadAsync())
-        {
-            texts[d.Index].Append(d.Text);
-            if (d.Logprobs is not null) logprobs[d.Index].AddRange(d.Logprobs);
-            if (d.Finish is FinishReason.Error) throw new ApiException(500, "generation failed: " + (d.Error ?? "engine error"));
-            if (d.Finish is { } f) finish[d.Index] = GenerationRun.ReasonName(f);
-        }
+        var choices = await CollectedChoice.CollectAsync(run);
         var wantLogprobs = run.Sampling.Logprobs is not null;
         await JsonOut.WriteAsync(ctx, 200, w =>
         {
@@ -82,9 +73,9 @@ public static class CompletionsEndpoint
             {
                 w.WriteStartObject();
                 w.WriteNumber("index", i);
-                w.WriteString("text", texts[i].ToString());
-                OpenAiJson.WriteCompletionLogprobs(w, run.Model.Tokenizer, wantLogprobs ? logprobs[i] : null, 0);
-                w.WriteString("finish_reason", finish[i] ?? "abort");
+                w.WriteString("text", choices[i].Text.ToString());
+                OpenAiJson.WriteCompletionLogprobs(w, run.Model.Tokenizer, wantLogprobs ? choices[i].Logprobs : null, 0);
+                w.WriteString("finish_reason", choices[i].Finish ?? "abort");
                 w.WriteEndObject();
             }
             w.WriteEndArray();

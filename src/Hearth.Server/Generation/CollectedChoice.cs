@@ -1,0 +1,29 @@
+using System.Text;
+using Hearth.Engine;
+using Hearth.Server.Http;
+
+namespace Hearth.Server.Generation;
+
+/// <summary>One choice of a non-streaming response, read to its end.</summary>
+public sealed class CollectedChoice
+{
+    public StringBuilder Text { get; } = new();
+    public List<TokenLogprob> Logprobs { get; } = [];
+    /// <summary>The API's finish-reason name ("stop", "length", …), or null when the choice never finished.</summary>
+    public string? Finish { get; set; }
+
+    /// <summary>Reads a whole run into its choices; an engine error becomes HTTP 500.</summary>
+    public static async Task<CollectedChoice[]> CollectAsync(GenerationRun run)
+    {
+        var choices = Enumerable.Range(0, run.N).Select(_ => new CollectedChoice()).ToArray();
+        await foreach (var d in run.ReadAsync())
+        {
+            var choice = choices[d.Index];
+            choice.Text.Append(d.Text);
+            if (d.Logprobs is not null) choice.Logprobs.AddRange(d.Logprobs);
+            if (d.Finish is FinishReason.Error) throw new ApiException(500, "generation failed: " + (d.Error ?? "engine error"));
+            if (d.Finish is { } f) choice.Finish = GenerationRun.ReasonName(f);
+        }
+        return choices;
+    }
+}
