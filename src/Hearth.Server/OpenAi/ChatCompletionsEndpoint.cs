@@ -39,10 +39,7 @@ public static class ChatCompletionsEndpoint
         await JsonOut.WriteAsync(ctx, 200, w =>
         {
             w.WriteStartObject();
-            w.WriteString("id", id);
-            w.WriteString("object", "chat.completion");
-            w.WriteNumber("created", created);
-            w.WriteString("model", run.Model.Name);
+            OpenAiJson.WriteHeader(w, id, "chat.completion", created, run.Model.Name);
             w.WriteStartArray("choices");
             for (var i = 0; i < run.N; i++)
             {
@@ -69,10 +66,7 @@ public static class ChatCompletionsEndpoint
         byte[] Chunk(int index, bool role, string? content, IReadOnlyList<TokenLogprob>? lps, string? finish) => JsonOut.ToBytes(w =>
         {
             w.WriteStartObject();
-            w.WriteString("id", id);
-            w.WriteString("object", "chat.completion.chunk");
-            w.WriteNumber("created", created);
-            w.WriteString("model", run.Model.Name);
+            OpenAiJson.WriteHeader(w, id, "chat.completion.chunk", created, run.Model.Name);
             w.WriteStartArray("choices");
             w.WriteStartObject();
             w.WriteNumber("index", index);
@@ -107,10 +101,7 @@ public static class ChatCompletionsEndpoint
                 await Sse.WriteAsync(ctx, JsonOut.ToBytes(w =>
                 {
                     w.WriteStartObject();
-                    w.WriteString("id", id);
-                    w.WriteString("object", "chat.completion.chunk");
-                    w.WriteNumber("created", created);
-                    w.WriteString("model", run.Model.Name);
+                    OpenAiJson.WriteHeader(w, id, "chat.completion.chunk", created, run.Model.Name);
                     w.WriteStartArray("choices");
                     w.WriteEndArray();
                     OpenAiJson.WriteUsage(w, run);

@@ -64,10 +64,7 @@ public static class CompletionsEndpoint
         await JsonOut.WriteAsync(ctx, 200, w =>
         {
             w.WriteStartObject();
-            w.WriteString("id", id);
-            w.WriteString("object", "text_completion");
-            w.WriteNumber("created", created);
-            w.WriteString("model", run.Model.Name);
+            OpenAiJson.WriteHeader(w, id, "text_completion", created, run.Model.Name);
             w.WriteStartArray("choices");
             for (var i = 0; i < run.N; i++)
             {
@@ -91,10 +88,7 @@ public static class CompletionsEndpoint
         byte[] Chunk(bool withChoice, int index, string text, IReadOnlyList<TokenLogprob>? lps, string? finish, bool usage) => JsonOut.ToBytes(w =>
         {
             w.WriteStartObject();
-            w.WriteString("id", id);
-            w.WriteString("object", "text_completion");
-            w.WriteNumber("created", created);
-            w.WriteString("model", run.Model.Name);
+            OpenAiJson.WriteHeader(w, id, "text_completion", created, run.Model.Name);
             w.WriteStartArray("choices");
             if (withChoice)
             {

@@ -9,6 +9,15 @@ namespace Hearth.Server.OpenAi;
 /// <summary>Writers for the JSON pieces OpenAI responses share: usage and both logprobs shapes.</summary>
 public static class OpenAiJson
 {
+    /// <summary>The fields every completion object and chunk starts with: id, object, created, model.</summary>
+    public static void WriteHeader(Utf8JsonWriter w, string id, string objectType, long created, string model)
+    {
+        w.WriteString("id", id);
+        w.WriteString("object", objectType);
+        w.WriteNumber("created", created);
+        w.WriteString("model", model);
+    }
+
     public static void WriteUsage(Utf8JsonWriter w, GenerationRun run)
     {
         w.WriteStartObject("usage");
