@@ -1,6 +1,8 @@
+using System.Runtime.Intrinsics.X86;
 using Hearth.Core.Gguf;
 using Hearth.Core.Tensors;
 using Hearth.Cpu.Kernels;
+using Hearth.Cpu.Packed;
 
 namespace Hearth.Cpu;
 
@@ -13,6 +15,7 @@ public sealed unsafe class CpuBackend : IBackend
     private readonly MatMulKernel _matmul;
     private readonly PagedAttentionKernel _attention;
     private readonly NativeBuffer _ropeCache = new();
+    private readonly List<IDisposable> _ownedWeights = [];
 
     /// <param name="threads">Worker threads including the caller; 0 or less = all logical cores.</param>
     public CpuBackend(int threads = 0)
@@ -33,7 +36,21 @@ public sealed unsafe class CpuBackend : IBackend
     {
         if (!RowDequantizer.Supports(tensor.Type))
             throw new NotSupportedException($"{file.Path}: tensor '{tensor.Name}' has type {tensor.Type}, which the CPU backend does not support (F32, F16, BF16, Q8_0, Q4_0, Q4_K, Q6_K)");
-        return Weight.FromGguf(file, tensor);
+        return AdoptWeight(Weight.FromGguf(file, tensor));
+    }
+
+    /// <summary>The form of <paramref name="weight"/> this backend computes with fastest: Q8_0 matrices are re-laid
+    /// out for the AVX-VNNI kernel when the machine has it (the backend owns and frees the copy); anything else is
+    /// returned as is. The original data must stay valid: lookups and the lower SIMD rungs still read it.</summary>
+    public Weight AdoptWeight(Weight weight)
+    {
+        if (weight.Type == GgmlType.Q8_0 && weight.Rows > 1 && weight.Columns % 32 == 0 && AvxVnni.IsSupported && Avx2.IsSupported)
+        {
+            var packed = PackedQ8_0Weight.Pack(weight);
+            lock (_ownedWeights) _ownedWeights.Add(packed);
+            return packed;
+        }
+        return weight;
     }
 
     private static CpuTensor C(Tensor t) => t as CpuTensor ?? throw new ArgumentException("tensor does not belong to the CPU backend");
@@ -174,5 +191,10 @@ public sealed unsafe class CpuBackend : IBackend
         _matmul.Dispose();
         _attention.Dispose();
         _ropeCache.Dispose();
+        lock (_ownedWeights)
+        {
+            foreach (var w in _ownedWeights) w.Dispose();
+            _ownedWeights.Clear();
+        }
     }
 }

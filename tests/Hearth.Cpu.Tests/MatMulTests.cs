@@ -28,9 +28,12 @@ public sealed class MatMulTests
         int[] ks = block == 1 ? [1, 7, 16, 33, 64, 100] : block == 32 ? [32, 64, 96, 288] : [256, 512];
         foreach (int k in ks)
             foreach (int t in new[] { 1, 3, 4, 5, 9 })
+            foreach (int n in new[] { 13, 40 })
+            foreach (bool adopt in new[] { false, true })
             {
-                const int n = 13;
-                var (w, storage) = TestData.MakeWeight(r, type, n, k);
+                var (plain, storage) = TestData.MakeWeight(r, type, n, k);
+                // The backend's own form (Q8_0 re-laid out for the VNNI kernel where the machine has it).
+                var w = adopt ? backend.AdoptWeight(plain) : plain;
                 var x = TestData.Floats(r, t * k, 3f);
                 using var xt = TestData.Tensor(x, t, k);
                 using var yt = new CpuTensor(t, n);
@@ -52,7 +55,7 @@ public sealed class MatMulTests
                         }
                         double err = Math.Abs(y[ti * n + ni] - expected);
                         Assert.True(err <= 2e-5 * magnitude + 1e-6,
-                            $"{type} bits={bits} k={k} t={ti}/{t} n={ni}: got {y[ti * n + ni]}, expected {expected} (|Σ| {magnitude})");
+                            $"{type} ({w.GetType().Name}) bits={bits} k={k} t={ti}/{t} n={ni}/{n}: got {y[ti * n + ni]}, expected {expected} (|Σ| {magnitude})");
                     }
                 }
                 GC.KeepAlive(storage);
@@ -62,6 +65,7 @@ public sealed class MatMulTests
     /// <summary>The activation row as llama.cpp's matmul sees it for this weight type.</summary>
     private static float[] VecDotView(GgmlType weightType, ReadOnlySpan<float> x)
     {
+        if (weightType is GgmlType.Q8_0 or GgmlType.Q4_0) return RuntimeQ8_0(x);
         GgmlType vecDot = weightType switch
         {
             GgmlType.F16 => GgmlType.F16,
@@ -74,6 +78,24 @@ public sealed class MatMulTests
         Quantizer.Quantize(vecDot, x, bytes);
         var back = new float[x.Length];
         Dequantizer.Dequantize(vecDot, bytes, back);
+        return back;
+    }
+
+    /// <summary>Q8_0 as llama.cpp quantizes activations at run time (its SIMD quantize_row_q8_0: q = round-half-even of
+    /// x · 127/amax), which differs in rare ties and last-bit cases from the reference quantizer llama-quantize uses
+    /// for weights (q = roundf(x / d), half away from zero).</summary>
+    private static float[] RuntimeQ8_0(ReadOnlySpan<float> x)
+    {
+        var back = new float[x.Length];
+        for (int b = 0; b < x.Length / 32; b++)
+        {
+            float amax = 0;
+            for (int i = 0; i < 32; i++) amax = MathF.Max(amax, MathF.Abs(x[b * 32 + i]));
+            float d = (float)(Half)(amax / 127f);
+            float id = amax != 0 ? 127f / amax : 0f;
+            for (int i = 0; i < 32; i++)
+                back[b * 32 + i] = MathF.Round(x[b * 32 + i] * id, MidpointRounding.ToEven) * d;
+        }
         return back;
     }
 }

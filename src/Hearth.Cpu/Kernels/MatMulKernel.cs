@@ -1,5 +1,6 @@
 using Hearth.Core.Gguf;
 using Hearth.Core.Tensors;
+using Hearth.Cpu.Packed;
 
 namespace Hearth.Cpu.Kernels;
 
@@ -20,6 +21,8 @@ internal sealed unsafe class MatMulKernel : IParallelJob, IDisposable
     private sbyte* _xq;
     private float* _xd;
     private int* _xbs;
+    private int* _xc;
+    private PackedQ8_0Weight? _packed;
 
     public MatMulKernel(CpuThreadPool pool)
     {
@@ -44,8 +47,9 @@ internal sealed unsafe class MatMulKernel : IParallelJob, IDisposable
                 break;
             case GgmlType.Q8_0:
             case GgmlType.Q4_0:
-                _xq = (sbyte*)_act.Ensure(rows * k + rows * (k / 32) * 4);
+                _xq = (sbyte*)_act.Ensure(rows * k + rows * (k / 32) * 8);
                 _xd = (float*)(_xq + rows * k);
+                _xc = (int*)(_xd + rows * (k / 32));
                 break;
             case GgmlType.Q4_K:
             case GgmlType.Q6_K:
@@ -56,12 +60,22 @@ internal sealed unsafe class MatMulKernel : IParallelJob, IDisposable
             default:
                 throw new NotSupportedException($"weight '{w.Name}' has type {w.Type}, which the CPU matmul does not support");
         }
+        _packed = w as PackedQ8_0Weight;
+        if (_packed != null && !CpuFeatures.UseVnni) _packed = null;
         if (w.Type != GgmlType.F32)
         {
             _quantizePhase = true;
             _pool.Run(this, rows);
         }
         _quantizePhase = false;
+        if (_packed != null)
+        {
+            // Chunks of whole 2-group tiles for the packed kernel.
+            int groups = _packed.Groups;
+            _chunkRows = Math.Max(2, groups / (_pool.ThreadCount * 8) & ~1) * PackedQ8_0Weight.GroupRows;
+            _pool.Run(this, (groups * PackedQ8_0Weight.GroupRows + _chunkRows - 1) / _chunkRows);
+            return;
+        }
         // Enough chunks to balance threads, but at least 4 weight rows each so tiles stay whole.
         int threads = _pool.ThreadCount;
         _chunkRows = Math.Max(4, (_n + threads * 8 - 1) / (threads * 8));
@@ -70,22 +84,65 @@ internal sealed unsafe class MatMulKernel : IParallelJob, IDisposable
 
     public void Execute(int chunk, int thread)
     {
-        if (_quantizePhase) { Quantize(chunk); return; }
+        if (_quantizePhase) { Quantize(chunk, thread); return; }
         int n0 = chunk * _chunkRows, n1 = Math.Min(_n, n0 + _chunkRows);
+        if (_packed != null) { PackedGroups(n0, n1); return; }
         for (int n = n0; n < n1; n++) Row(n, thread);
     }
 
-    private void Quantize(int t)
+    private void Quantize(int t, int thread)
     {
         long k = _k;
         float* x = _x + t * k;
+        if (_packed != null) { QuantizeInterleaved(t, thread); return; }
         switch (_w.Type)
         {
             case GgmlType.F16: QuantizeActivations.RoundF16(x, _k, _xf + t * k); break;
             case GgmlType.BF16: QuantizeActivations.RoundBF16(x, _k, _xf + t * k); break;
             case GgmlType.Q8_0:
-            case GgmlType.Q4_0: QuantizeActivations.Q8_0(x, _k, _xq + t * k, _xd + t * (k / 32)); break;
+            case GgmlType.Q4_0: QuantizeActivations.Q8_0(x, _k, _xq + t * k, _xd + t * (k / 32), _xc + t * (k / 32)); break;
             default: QuantizeActivations.Q8_K(x, _k, _xq + t * k, _xd + t * (k / 256), _xbs + t * (k / 16)); break;
+        }
+    }
+
+    /// <summary>Token t's activation row quantized to Q8_0 and scattered into its tile of the packed kernel's
+    /// interleaved layout (tiles of <see cref="PackedQ8_0Gemm.MaxTokens"/> tokens, the last one narrower).</summary>
+    private void QuantizeInterleaved(int t, int thread)
+    {
+        int k = _k, nb = k / 32;
+        sbyte* q = (sbyte*)_rowScratch[thread].Ensure(k + nb * 8L);
+        float* d = (float*)(q + k);
+        int* c = (int*)(d + nb);
+        QuantizeActivations.Q8_0(_x + (long)t * k, k, q, d, c);
+        int t0 = t - t % PackedQ8_0Gemm.MaxTokens, tokens = Math.Min(PackedQ8_0Gemm.MaxTokens, _t - t0), u = t - t0;
+        PackedQ8_0Gemm.InterleaveTile(q, k, tokens, u, _xq + (long)t0 * k);
+        for (int b = 0; b < nb; b++)
+        {
+            _xd[(long)t0 * nb + b * tokens + u] = d[b];
+            _xc[(long)t0 * nb + b * tokens + u] = c[b];
+        }
+    }
+
+    /// <summary>Weight rows [n0, n1) (whole groups) × every token through the packed VNNI micro-kernel, in tiles of
+    /// two groups × four tokens (narrower at the edges).</summary>
+    private void PackedGroups(int n0, int n1)
+    {
+        var p = _packed!;
+        int nb = p.Blocks;
+        const int groupRows = PackedQ8_0Weight.GroupRows;
+        for (int n = n0; n < n1; n += groupRows * PackedQ8_0Gemm.MaxGroups)
+        {
+            int g = n / groupRows;
+            int groups = Math.Min(PackedQ8_0Gemm.MaxGroups, (n1 - n + groupRows - 1) / groupRows);
+            byte* q = p.Quants + (long)g * nb * 256;
+            ushort* sc = p.Scales + (long)g * nb * groupRows;
+            int rows = Math.Min(groups * groupRows, _n - n);
+            for (int t = 0; t < _t; t += PackedQ8_0Gemm.MaxTokens)
+            {
+                int tokens = Math.Min(PackedQ8_0Gemm.MaxTokens, _t - t);
+                PackedQ8_0Gemm.Tile(groups, tokens, q, sc, nb, _xq + (long)t * _k, _xd + (long)t * nb, _xc + (long)t * nb,
+                    _y + (long)t * _n + n, _n, rows);
+            }
         }
     }
 

@@ -7,8 +7,9 @@ namespace Hearth.Cpu.Kernels;
 /// 16-element sums) and F16/BF16 rounding.</summary>
 internal static unsafe class QuantizeActivations
 {
-    /// <summary>Q8_0: d = amax/127 stored as F16; q = round_even(x · 127/amax).</summary>
-    public static void Q8_0(float* x, int k, sbyte* q, float* d)
+    /// <summary>Q8_0: d = amax/127 stored as F16; q = round_even(x · 127/amax). When <paramref name="corrections"/> is
+    /// given, also writes −128·Σq per block (what the packed u8-weight kernel subtracts).</summary>
+    public static void Q8_0(float* x, int k, sbyte* q, float* d, int* corrections = null)
     {
         int nb = k / 32;
         for (int b = 0; b < nb; b++)
@@ -41,10 +42,13 @@ internal static unsafe class QuantizeActivations
                 var s01 = Vector256.Narrow(i0, i1);
                 var s23 = Vector256.Narrow(i2, i3);
                 Vector256.Narrow(s01, s23).Store(qb);
+                if (corrections != null) corrections[b] = -128 * Vector256.Sum((i0 + i1) + (i2 + i3));
             }
             else
             {
-                for (int i = 0; i < 32; i++) qb[i] = (sbyte)MathF.Round(xb[i] * id, MidpointRounding.ToEven);
+                int sum = 0;
+                for (int i = 0; i < 32; i++) sum += qb[i] = (sbyte)MathF.Round(xb[i] * id, MidpointRounding.ToEven);
+                if (corrections != null) corrections[b] = -128 * sum;
             }
         }
     }

@@ -1,0 +1,79 @@
+using System.Runtime.InteropServices;
+using Hearth.Core.Tensors;
+using Hearth.Cpu.Kernels;
+
+namespace Hearth.Cpu.Packed;
+
+/// <summary>A Q8_0 weight re-laid out for the AVX-VNNI outer-product kernel (<see cref="PackedQ8_0Gemm"/>), kept
+/// alongside the GGUF mapping (which embedding lookups and the lower SIMD rungs still read).
+/// Rows are taken in groups of 8. For group g and block b (32 columns) there are 8 "steps" of 32 bytes; step j
+/// holds columns b·32 + 4j .. 4j+3 of each of the 8 rows (row r at bytes 4r..4r+3), stored as w + 128 (u8), so one
+/// vpdpbusd against a broadcast of 4 activation bytes advances 8 rows at once. The 8 rows' F16 block scales follow
+/// in a separate array (8 per group-block). Rows past N (the last group) are zero. Same bytes as the GGUF rows.</summary>
+public sealed unsafe class PackedQ8_0Weight : Weight, IDisposable
+{
+    public const int GroupRows = 8;
+    private const int StepBytes = 32, BlockBytes = 8 * StepBytes;
+
+    private PackedQ8_0Weight(Weight source)
+        : base(source.Name, source.Type, source.Rows, source.Columns, source.Data)
+    {
+        Blocks = source.Columns / 32;
+        Groups = (source.Rows + GroupRows - 1) / GroupRows;
+        long quantBytes = (long)Groups * Blocks * BlockBytes;
+        Quants = (byte*)NativeMemory.AlignedAlloc((nuint)quantBytes, 64);
+        Scales = (ushort*)NativeMemory.AlignedAlloc((nuint)((long)Groups * Blocks * GroupRows * 2), 64);
+    }
+
+    /// <summary>Number of 8-row groups (the last may be partly padding).</summary>
+    public int Groups { get; }
+
+    /// <summary>32-column blocks per row.</summary>
+    public int Blocks { get; }
+
+    /// <summary>Packed quants: group g, block b starts at Quants + (g·Blocks + b)·256.</summary>
+    public byte* Quants { get; private set; }
+
+    /// <summary>F16 scales: group g, block b → 8 values at Scales + (g·Blocks + b)·8.</summary>
+    public ushort* Scales { get; private set; }
+
+    /// <summary>Re-lays out a Q8_0 weight (columns a multiple of 32).</summary>
+    public static PackedQ8_0Weight Pack(Weight w)
+    {
+        if (w.Type != Core.Gguf.GgmlType.Q8_0 || w.Columns % 32 != 0)
+            throw new ArgumentException($"weight '{w.Name}' is not a Q8_0 matrix");
+        var p = new PackedQ8_0Weight(w);
+        int nb = p.Blocks;
+        for (int g = 0; g < p.Groups; g++)
+            for (int r = 0; r < GroupRows; r++)
+            {
+                int row = g * GroupRows + r;
+                byte* src = row < w.Rows ? w.Row(row) : null;
+                for (int b = 0; b < nb; b++)
+                {
+                    long gb = (long)g * nb + b;
+                    uint* dst = (uint*)(p.Quants + gb * BlockBytes) + r;
+                    if (src == null)
+                    {
+                        for (int j = 0; j < 8; j++) dst[j * 8] = 0x80808080u;
+                        p.Scales[gb * GroupRows + r] = 0;
+                        continue;
+                    }
+                    byte* blk = src + (long)b * QuantBlocks.Q8_0Bytes;
+                    p.Scales[gb * GroupRows + r] = *(ushort*)blk;
+                    uint* q = (uint*)(blk + 2);
+                    // XOR 0x80 per byte = w + 128 as u8 (two's complement), the unsigned operand of vpdpbusd.
+                    for (int j = 0; j < 8; j++) dst[j * 8] = q[j] ^ 0x80808080u;
+                }
+            }
+        return p;
+    }
+
+    public void Dispose()
+    {
+        if (Quants != null) NativeMemory.AlignedFree(Quants);
+        if (Scales != null) NativeMemory.AlignedFree(Scales);
+        Quants = null;
+        Scales = null;
+    }
+}
