@@ -48,14 +48,23 @@ public sealed class RopeAndAttentionTests
         }
     }
 
+    public static IEnumerable<object[]> AttentionShapes()
+    {
+        // (heads, KV heads, head size): odd head size; Llama-3.2-1B's GQA group of 4 at 64; 5 heads per KV head
+        // (a group of 4 plus one); multi-head at 128.
+        foreach (var path in SimdPaths.All())
+            foreach (var (heads, kvHeads, hd) in new[] { (4, 2, 20), (8, 2, 64), (10, 2, 64), (2, 2, 128) })
+                yield return [path[0], path[1], heads, kvHeads, hd];
+    }
+
     [Theory]
-    [MemberData(nameof(Paths))]
-    public void PagedAttentionMatchesDense(int bits, bool vnni)
+    [MemberData(nameof(AttentionShapes))]
+    public void PagedAttentionMatchesDense(int bits, bool vnni, int heads, int kvHeads, int hd)
     {
         using var _ = SimdPaths.Force(bits, vnni);
         using var b = new CpuBackend(2);
         var r = new Random(11);
-        const int heads = 4, kvHeads = 2, hd = 20, blockSize = 4, blocks = 12;
+        const int blockSize = 4, blocks = 12;
         using var kc = new CpuTensor(blocks * blockSize, kvHeads * hd);
         using var vc = new CpuTensor(blocks * blockSize, kvHeads * hd);
         // Two sequences with scattered block tables: A has 9 positions, B has 6.

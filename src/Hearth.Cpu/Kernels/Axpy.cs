@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 
 namespace Hearth.Cpu.Kernels;
@@ -5,6 +6,7 @@ namespace Hearth.Cpu.Kernels;
 /// <summary>y[i] += a · x[i].</summary>
 internal static unsafe class Axpy
 {
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Run(float a, float* x, float* y, int n)
     {
         int i = 0;

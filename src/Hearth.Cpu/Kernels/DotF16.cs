@@ -8,6 +8,7 @@ namespace Hearth.Cpu.Kernels;
 /// llama.cpp does): each 16-wide chunk of weights is widened once and multiplied into every row's accumulator.</summary>
 internal static unsafe class DotF16
 {
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Dot(ushort* w, int k, float* x, int tokens, float* result, int resultStride)
     {
         int t = 0;
@@ -18,6 +19,7 @@ internal static unsafe class DotF16
             result[(long)t * resultStride] = Single(w, k, x + (long)t * k);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static float Single(ushort* w, int k, float* x)
     {
         int i = 0;
@@ -67,6 +69,7 @@ internal static unsafe class DotF16
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector256<float> Load256(ushort* p) => HalfBits.ToFloat(Avx2.ConvertToVector256Int32(Vector128.Load(p)).AsUInt32());
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Tile4x512(ushort* w, int k, float* x, float* result, int resultStride)
     {
         var a0 = Vector512<float>.Zero; var a1 = Vector512<float>.Zero;

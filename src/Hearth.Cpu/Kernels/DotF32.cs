@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 
 namespace Hearth.Cpu.Kernels;
@@ -5,6 +6,7 @@ namespace Hearth.Cpu.Kernels;
 /// <summary>Σ a[i]·b[i] over F32 vectors.</summary>
 internal static unsafe class DotF32
 {
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static float Dot(float* a, float* b, int n)
     {
         int i = 0;

@@ -13,6 +13,7 @@ internal static unsafe class DotQ8
     /// <param name="wd">Weight block scales as F32.</param>
     /// <param name="xq">Activation row 0 (nb·32 int8); row t at xq + t·nb·32.</param>
     /// <param name="xd">Activation scales; row t at xd + t·nb.</param>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Dot(sbyte* wq, int wStride, float* wd, int nb, sbyte* xq, float* xd, int tokens, float* result, int resultStride)
     {
         int t = 0;
@@ -28,6 +29,7 @@ internal static unsafe class DotQ8
             result[(long)t * resultStride] = Single(wq, wStride, wd, nb, xq + (long)t * nb * 32, xd + (long)t * nb);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static float Single(sbyte* wq, int wStride, float* wd, int nb, sbyte* xq, float* xd)
     {
         int b = 0;
@@ -78,6 +80,7 @@ internal static unsafe class DotQ8
             : Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(uw, sx), Vector256.Create((short)1));
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Tile4x256(sbyte* wq, int wStride, float* wd, int nb, sbyte* xq, float* xd, float* result, int resultStride)
     {
         var a0 = Vector256<float>.Zero; var a1 = Vector256<float>.Zero;
@@ -117,6 +120,7 @@ internal static unsafe class DotQ8
         result[3 * resultStride] = Vector256.Sum(a3);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Tile4x512(sbyte* wq, int wStride, float* wd, int nb, sbyte* xq, float* xd, float* result, int resultStride)
     {
         var a0 = Vector512<float>.Zero; var a1 = Vector512<float>.Zero;

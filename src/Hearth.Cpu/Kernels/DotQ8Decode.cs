@@ -20,6 +20,7 @@ internal static unsafe class DotQ8Decode
     /// <param name="row">The raw Q8_0 row (nb blocks of {f16 d; i8 qs[32]}).</param>
     /// <param name="xq">The activation's nb·32 int8 values.</param>
     /// <param name="xd">The activation's nb block scales.</param>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static float Dot(byte* row, int nb, sbyte* xq, float* xd)
     {
         int b = 0;

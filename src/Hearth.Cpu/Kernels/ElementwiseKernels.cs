@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 
 namespace Hearth.Cpu.Kernels;
@@ -5,6 +6,7 @@ namespace Hearth.Cpu.Kernels;
 /// <summary>Element-wise ops: y = a + b, and SwiGLU y = silu(g) · u with silu(x) = x / (1 + e^-x) in F32.</summary>
 internal static unsafe class ElementwiseKernels
 {
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Add(float* a, float* b, float* y, long n)
     {
         long i = 0;
@@ -17,6 +19,7 @@ internal static unsafe class ElementwiseKernels
         for (; i < n; i++) y[i] = a[i] + b[i];
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void SwiGlu(float* g, float* u, float* y, long n)
     {
         long i = 0;

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 namespace Hearth.Cpu.Kernels;
 
 /// <summary>Q4_K and Q6_K weight rows against Q8_K activation rows, with llama.cpp's integer arithmetic:
@@ -5,6 +6,7 @@ namespace Hearth.Cpu.Kernels;
 /// through the activation's 16-element sums). The weight row is unpacked once for all T activation rows.</summary>
 internal static unsafe class KQuantDot
 {
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Q4_K(byte* row, int k, NativeBuffer scratch, sbyte* xq, float* xd, int* xbs, int tokens, float* y, int yStride)
     {
         int nb = k / 256;
@@ -34,6 +36,7 @@ internal static unsafe class KQuantDot
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Q6_K(byte* row, int k, NativeBuffer scratch, sbyte* xq, float* xd, int tokens, float* y, int yStride)
     {
         int nb = k / 256;

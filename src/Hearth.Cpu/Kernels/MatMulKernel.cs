@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Hearth.Core.Gguf;
 using Hearth.Core.Tensors;
 using Hearth.Cpu.Packed;
@@ -82,6 +83,7 @@ internal sealed unsafe class MatMulKernel : IParallelJob, IDisposable
         _pool.Run(this, (_n + _chunkRows - 1) / _chunkRows);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Execute(int chunk, int thread)
     {
         if (_quantizePhase) { Quantize(chunk, thread); return; }
@@ -107,6 +109,7 @@ internal sealed unsafe class MatMulKernel : IParallelJob, IDisposable
 
     /// <summary>Token t's activation row quantized to Q8_0 and scattered into its tile of the packed kernel's
     /// interleaved layout (tiles of <see cref="PackedQ8_0Gemm.MaxTokens"/> tokens, the last one narrower).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void QuantizeInterleaved(int t, int thread)
     {
         int k = _k, nb = k / 32;
@@ -125,6 +128,7 @@ internal sealed unsafe class MatMulKernel : IParallelJob, IDisposable
 
     /// <summary>Weight rows [n0, n1) (whole groups) × every token through the packed VNNI micro-kernel, in tiles of
     /// two groups × four tokens (narrower at the edges).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void PackedGroups(int n0, int n1)
     {
         var p = _packed!;
@@ -146,6 +150,7 @@ internal sealed unsafe class MatMulKernel : IParallelJob, IDisposable
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void Row(int n, int thread)
     {
         byte* row = _w.Row(n);

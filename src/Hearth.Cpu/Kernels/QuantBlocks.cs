@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 namespace Hearth.Cpu.Kernels;
 
 /// <summary>Unpacks GGUF quantized rows into int8 values plus per-group scales (the layout the integer dot
@@ -9,12 +10,14 @@ internal static unsafe class QuantBlocks
     public const int Q4_0Bytes = 18, Q8_0Bytes = 34, Q4_KBytes = 144, Q6_KBytes = 210;
 
     /// <summary>Q8_0 row: scales to F32 (the int8 values are used in place).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Q8_0Scales(byte* row, int nb, float* d)
     {
         for (int b = 0; b < nb; b++) d[b] = HalfBits.ToFloat(*(ushort*)(row + b * Q8_0Bytes));
     }
 
     /// <summary>Q4_0 row → int8 values in [-8, 7] (32 per block, contiguous) and F32 scales.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Q4_0(byte* row, int nb, sbyte* q, float* d)
     {
         for (int b = 0; b < nb; b++)
@@ -32,6 +35,7 @@ internal static unsafe class QuantBlocks
     }
 
     /// <summary>Q4_K row → int8 values in [0, 15], per super-block d and dmin, and per 32-group 6-bit scale and min.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Q4_K(byte* row, int nb, sbyte* q, float* d, float* dmin, int* scales, int* mins)
     {
         for (int b = 0; b < nb; b++)
@@ -60,6 +64,7 @@ internal static unsafe class QuantBlocks
     }
 
     /// <summary>Q6_K row → int8 values in [-32, 31], per super-block d, and per 16-group int8 scale.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Q6_K(byte* row, int nb, sbyte* q, float* d, int* scales)
     {
         for (int b = 0; b < nb; b++)

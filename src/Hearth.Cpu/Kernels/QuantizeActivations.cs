@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 
 namespace Hearth.Cpu.Kernels;
@@ -9,6 +10,7 @@ internal static unsafe class QuantizeActivations
 {
     /// <summary>Q8_0: d = amax/127 stored as F16; q = round_even(x · 127/amax). When <paramref name="corrections"/> is
     /// given, also writes −128·Σq per block (what the packed u8-weight kernel subtracts).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Q8_0(float* x, int k, sbyte* q, float* d, int* corrections = null)
     {
         int nb = k / 32;
@@ -55,6 +57,7 @@ internal static unsafe class QuantizeActivations
 
     /// <summary>Q8_K: per 256 block, iscale = -127/max (max = the value of largest magnitude),
     /// q = min(127, round_even(iscale·x)), d = 1/iscale, and 16 sums of 16 quants.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Q8_K(float* x, int k, sbyte* q, float* d, int* bsums)
     {
         int nb = k / 256;
@@ -89,12 +92,14 @@ internal static unsafe class QuantizeActivations
     }
 
     /// <summary>Rounds each value to the nearest F16 (ties to even), kept as F32.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void RoundF16(float* x, int n, float* y)
     {
         for (int i = 0; i < n; i++) y[i] = HalfBits.RoundToHalf(x[i]);
     }
 
     /// <summary>Rounds each value to the nearest BF16 (ties to even), kept as F32.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void RoundBF16(float* x, int n, float* y)
     {
         for (int i = 0; i < n; i++)

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 
 namespace Hearth.Cpu.Kernels;
@@ -6,6 +7,7 @@ namespace Hearth.Cpu.Kernels;
 /// in F32, y = (x · scale) · w.</summary>
 internal static unsafe class RmsNormKernel
 {
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Run(float* x, float* w, int n, float eps, float* y)
     {
         double sum = 0;

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 namespace Hearth.Cpu.Kernels;
 
 /// <summary>Rotary embedding of all heads of one token, following ggml's rope: θ starts at the position and is
@@ -6,6 +7,7 @@ namespace Hearth.Cpu.Kernels;
 internal static unsafe class RopeKernel
 {
     /// <param name="cache">Scratch of at least <paramref name="dims"/> floats (cos, sin interleaved per pair).</param>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Run(float* x, int heads, int headDim, int position, int dims, float freqBase, float freqScale,
         bool neox, float* freqFactors, float* cache)
     {

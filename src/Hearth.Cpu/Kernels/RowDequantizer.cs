@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Hearth.Core.Gguf;
 
 namespace Hearth.Cpu.Kernels;
@@ -6,6 +7,7 @@ namespace Hearth.Cpu.Kernels;
 /// Core dequantizer the tests use as oracle).</summary>
 internal static unsafe class RowDequantizer
 {
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Dequantize(GgmlType type, byte* row, int k, float* y)
     {
         switch (type)

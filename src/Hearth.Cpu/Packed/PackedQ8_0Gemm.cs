@@ -47,6 +47,7 @@ internal static unsafe class PackedQ8_0Gemm
 
     /// <summary>Scatters token u (of a tile of <paramref name="tokens"/>) from a plain int8 row into the tile's
     /// interleaved layout: the 4 bytes of step j of block b go to tile + ((b·8 + j)·tokens + u)·4.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void InterleaveTile(sbyte* row, int k, int tokens, int u, sbyte* tile)
     {
         uint* src = (uint*)row;

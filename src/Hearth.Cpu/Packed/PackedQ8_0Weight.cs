@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using Hearth.Core.Tensors;
 using Hearth.Cpu.Kernels;
@@ -38,6 +39,7 @@ public sealed unsafe class PackedQ8_0Weight : Weight, IDisposable
     public ushort* Scales { get; private set; }
 
     /// <summary>Re-lays out a Q8_0 weight (columns a multiple of 32).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static PackedQ8_0Weight Pack(Weight w)
     {
         if (w.Type != Core.Gguf.GgmlType.Q8_0 || w.Columns % 32 != 0)
