@@ -79,7 +79,7 @@ internal sealed unsafe class MatMulKernel : IParallelJob, IDisposable
         }
         // Enough chunks to balance threads, but at least 4 weight rows each so tiles stay whole.
         int threads = _pool.ThreadCount;
-        _chunkRows = Math.Max(4, (_n + threads * 8 - 1) / (threads * 8));
+        _chunkRows = (Math.Max(4, (_n + threads * 8 - 1) / (threads * 8)) + 3) & ~3;
         _pool.Run(this, (_n + _chunkRows - 1) / _chunkRows);
     }
 
@@ -89,6 +89,12 @@ internal sealed unsafe class MatMulKernel : IParallelJob, IDisposable
         if (_quantizePhase) { Quantize(chunk, thread); return; }
         int n0 = chunk * _chunkRows, n1 = Math.Min(_n, n0 + _chunkRows);
         if (_packed != null) { PackedGroups(n0, n1); return; }
+        if (_t > 1 && FloatPanelGemm.Supports(_w.Type))
+        {
+            float* panel = (float*)_rowScratch[thread].Ensure(FloatPanelGemm.RowTile * 4L * FloatPanelGemm.ColumnBlock);
+            FloatPanelGemm.Rows(_w.Type, _w.Data, _w.RowBytes, n0, n1, _k, _xf, _t, _y, _n, panel);
+            return;
+        }
         for (int n = n0; n < n1; n++) Row(n, thread);
     }
 

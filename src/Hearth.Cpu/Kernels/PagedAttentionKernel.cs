@@ -98,26 +98,12 @@ internal sealed unsafe class PagedAttentionKernel : IParallelJob, IDisposable
                 a2 = Vector512.FusedMultiplyAdd(Vector512.Load(q + 2 * hd + c), kv, a2);
                 a3 = Vector512.FusedMultiplyAdd(Vector512.Load(q + 3 * hd + c), kv, a3);
             }
-            var sums = Sum4(a0, a1, a2, a3) * scale;
+            var sums = VectorSums.Sum4(a0, a1, a2, a3) * scale;
             scores[p] = sums.GetElement(0);
             scores[n + p] = sums.GetElement(1);
             scores[2 * n + p] = sums.GetElement(2);
             scores[3 * n + p] = sums.GetElement(3);
         }
-    }
-
-    /// <summary>The four horizontal sums of a0..a3 as one vector (halve to 256, then two rounds of pairwise adds).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector128<float> Sum4(Vector512<float> a0, Vector512<float> a1, Vector512<float> a2, Vector512<float> a3)
-    {
-        var b0 = a0.GetLower() + a0.GetUpper();
-        var b1 = a1.GetLower() + a1.GetUpper();
-        var b2 = a2.GetLower() + a2.GetUpper();
-        var b3 = a3.GetLower() + a3.GetUpper();
-        var c01 = Avx.HorizontalAdd(b0, b1); // per 128-bit lane: b0 pairs, b1 pairs
-        var c23 = Avx.HorizontalAdd(b2, b3);
-        var d = Avx.HorizontalAdd(c01, c23); // per lane: partial sums of b0, b1, b2, b3
-        return d.GetLower() + d.GetUpper();
     }
 
     /// <summary>o[0..64) = Σ_p s[p] · v_p[0..64), with the 64 outputs held in four registers across all positions.</summary>
