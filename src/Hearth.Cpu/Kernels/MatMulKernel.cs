@@ -95,7 +95,13 @@ internal sealed unsafe class MatMulKernel : IParallelJob, IDisposable
             FloatPanelGemm.Rows(_w.Type, _w.Data, _w.RowBytes, n0, n1, _k, _xf, _t, _y, _n, panel);
             return;
         }
-        for (int n = n0; n < n1; n++) Row(n, thread);
+        int first = n0;
+        // Measured on DRAM-sized F16 weights (2 threads): four rows at a time lifts 16 KB rows (K = 8192) from 30 to
+        // 39 GB/s but drops 4 KB rows (K = 2048) from 58 to 35 GB/s, so only long rows take it.
+        if (_t == 1 && _w.Type == GgmlType.F16 && CpuFeatures.Use512 && _k >= 4096)
+            for (; first + 4 <= n1; first += 4)
+                DotF16.Rows4((ushort*)_w.Row(first), _w.RowBytes / 2, _k, _xf, _y + first);
+        for (int n = first; n < n1; n++) Row(n, thread);
     }
 
     private void Quantize(int t, int thread)
