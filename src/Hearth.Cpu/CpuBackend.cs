@@ -39,18 +39,18 @@ public sealed unsafe class CpuBackend : IBackend
         return AdoptWeight(Weight.FromGguf(file, tensor));
     }
 
-    /// <summary>The form of <paramref name="weight"/> this backend computes with fastest: Q8_0 matrices are re-laid
-    /// out for the AVX-VNNI kernel when the machine has it (the backend owns and frees the copy); anything else is
-    /// returned as is. The original data must stay valid: lookups and the lower SIMD rungs still read it.</summary>
+    /// <summary>The form of <paramref name="weight"/> this backend computes with fastest, owned (and freed) by the
+    /// backend: Q8_0 matrices re-laid out for the AVX-VNNI kernel when the machine has it (the original data must
+    /// stay valid: lookups and the lower SIMD rungs still read it); other matrices copied out of the file mapping
+    /// (see <see cref="CopiedWeight"/>). Vectors (norms, biases) are used in place.</summary>
     public Weight AdoptWeight(Weight weight)
     {
-        if (weight.Type == GgmlType.Q8_0 && weight.Rows > 1 && weight.Columns % 32 == 0 && AvxVnni.IsSupported && Avx2.IsSupported)
-        {
-            var packed = PackedQ8_0Weight.Pack(weight);
-            lock (_ownedWeights) _ownedWeights.Add(packed);
-            return packed;
-        }
-        return weight;
+        if (weight.Rows <= 1) return weight;
+        Weight adopted = weight.Type == GgmlType.Q8_0 && weight.Columns % 32 == 0 && AvxVnni.IsSupported && Avx2.IsSupported
+            ? PackedQ8_0Weight.Pack(weight)
+            : CopiedWeight.Copy(weight);
+        lock (_ownedWeights) _ownedWeights.Add((IDisposable)adopted);
+        return adopted;
     }
 
     private static CpuTensor C(Tensor t) => t as CpuTensor ?? throw new ArgumentException("tensor does not belong to the CPU backend");

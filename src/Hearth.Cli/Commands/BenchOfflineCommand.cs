@@ -44,6 +44,8 @@ internal static class BenchOfflineCommand
             var r = OfflineBenchmark.Run(forward, tokenizer, options, log: line => output.WriteLine("  " + line));
             output.WriteLine($"output tokens/s, one at a time:        {r.SequentialTokensPerSecond,10:F1}");
             output.WriteLine($"output tokens/s, {r.Requests,3} concurrent:       {r.ConcurrentTokensPerSecond,10:F1}   ({r.BatchingSpeedup:F2}x)");
+            output.WriteLine($"decode step, 1 sequence (median):      {r.SingleDecodeStepMs,10:F2} ms");
+            output.WriteLine($"decode step, {r.Requests,3} sequences (median):  {r.BatchedDecodeStepMs,10:F2} ms   ({r.DecodeStepSpeedup:F2}x decode tokens/s)");
             output.WriteLine($"TTFT, first request ({r.PrefixLength}-token prefix): {r.FirstTtftMs,10:F2} ms");
             output.WriteLine($"TTFT, second request sharing it:       {r.SharedPrefixTtftMs,10:F2} ms   ({r.PrefixTtftSpeedup:F1}x faster, {r.SharedPrefixCachedTokens} tokens cached)");
             output.WriteLine($"KV slots held but unused (mean/step):  {r.KvUnusedPercent,10:F2} %");

@@ -63,29 +63,6 @@ internal static unsafe class DotF16
         return sum;
     }
 
-    /// <summary>Decode: four consecutive rows (rowStride halves apart) · one activation row, y[0..4): four weight
-    /// streams in flight, one activation load per four FMAs (used for long rows, see <see cref="MatMulKernel"/>).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Rows4(ushort* w, long rowStride, int k, float* x, float* y)
-    {
-        var a0 = Vector512<float>.Zero; var a1 = Vector512<float>.Zero;
-        var a2 = Vector512<float>.Zero; var a3 = Vector512<float>.Zero;
-        ushort* w1 = w + rowStride, w2 = w + 2 * rowStride, w3 = w + 3 * rowStride;
-        int i = 0;
-        for (; i + 16 <= k; i += 16)
-        {
-            var v = Vector512.Load(x + i);
-            a0 = Vector512.FusedMultiplyAdd(Load512(w + i), v, a0);
-            a1 = Vector512.FusedMultiplyAdd(Load512(w1 + i), v, a1);
-            a2 = Vector512.FusedMultiplyAdd(Load512(w2 + i), v, a2);
-            a3 = Vector512.FusedMultiplyAdd(Load512(w3 + i), v, a3);
-        }
-        var s = VectorSums.Sum4(a0, a1, a2, a3);
-        for (; i < k; i++)
-            s += Vector128.Create(HalfBits.ToFloat(w[i]), HalfBits.ToFloat(w1[i]), HalfBits.ToFloat(w2[i]), HalfBits.ToFloat(w3[i])) * x[i];
-        s.Store(y);
-    }
-
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector512<float> Load512(ushort* p) => HalfBits.ToFloat(Avx512F.ConvertToVector512UInt32(Vector256.Load(p)));
 

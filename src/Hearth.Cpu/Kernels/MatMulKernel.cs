@@ -23,6 +23,7 @@ internal sealed unsafe class MatMulKernel : IParallelJob, IDisposable
     private float* _xd;
     private int* _xbs;
     private int* _xc;
+    private float* _xp; // F16 decode: the activation prepared by F16Decode.Prepare
     private PackedQ8_0Weight? _packed;
 
     public MatMulKernel(CpuThreadPool pool)
@@ -44,7 +45,8 @@ internal sealed unsafe class MatMulKernel : IParallelJob, IDisposable
                 break;
             case GgmlType.F16:
             case GgmlType.BF16:
-                _xf = (float*)_act.Ensure(rows * k * 4);
+                _xf = (float*)_act.Ensure(rows * k * 4 + k * 4);
+                _xp = _xf + rows * k;
                 break;
             case GgmlType.Q8_0:
             case GgmlType.Q4_0:
@@ -95,13 +97,8 @@ internal sealed unsafe class MatMulKernel : IParallelJob, IDisposable
             FloatPanelGemm.Rows(_w.Type, _w.Data, _w.RowBytes, n0, n1, _k, _xf, _t, _y, _n, panel);
             return;
         }
-        int first = n0;
-        // Measured on DRAM-sized F16 weights (2 threads): four rows at a time lifts 16 KB rows (K = 8192) from 30 to
-        // 39 GB/s but drops 4 KB rows (K = 2048) from 58 to 35 GB/s, so only long rows take it.
-        if (_t == 1 && _w.Type == GgmlType.F16 && CpuFeatures.Use512 && _k >= 4096)
-            for (; first + 4 <= n1; first += 4)
-                DotF16.Rows4((ushort*)_w.Row(first), _w.RowBytes / 2, _k, _xf, _y + first);
-        for (int n = first; n < n1; n++) Row(n, thread);
+        if (_t == 1 && _w.Type == GgmlType.F16 && F16Decode.Available) { F16DecodeRows(n0, n1); return; }
+        for (int n = n0; n < n1; n++) Row(n, thread);
     }
 
     private void Quantize(int t, int thread)
@@ -111,7 +108,10 @@ internal sealed unsafe class MatMulKernel : IParallelJob, IDisposable
         if (_packed != null) { QuantizeInterleaved(t, thread); return; }
         switch (_w.Type)
         {
-            case GgmlType.F16: QuantizeActivations.RoundF16(x, _k, _xf + t * k); break;
+            case GgmlType.F16:
+                QuantizeActivations.RoundF16(x, _k, _xf + t * k);
+                if (_t == 1 && F16Decode.Available) F16Decode.Prepare(_xf, _k, _xp);
+                break;
             case GgmlType.BF16: QuantizeActivations.RoundBF16(x, _k, _xf + t * k); break;
             case GgmlType.Q8_0:
             case GgmlType.Q4_0: QuantizeActivations.Q8_0(x, _k, _xq + t * k, _xd + t * (k / 32), _xc + t * (k / 32)); break;
@@ -160,6 +160,18 @@ internal sealed unsafe class MatMulKernel : IParallelJob, IDisposable
                     _y + (long)t * _n + n, _n, rows);
             }
         }
+    }
+
+    /// <summary>F16 decode. Measured on DRAM-sized weights (2 threads): four rows at a time lifts 16 KB rows (K = 8192)
+    /// from 36 to 46 GB/s but drops 4 KB rows (K = 2048) from 59 to 42 GB/s, so only long rows take it.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private void F16DecodeRows(int n0, int n1)
+    {
+        int n = n0;
+        if (_k >= 4096)
+            for (; n + 4 <= n1; n += 4)
+            F16Decode.Rows4((ushort*)_w.Row(n), _w.RowBytes / 2, _k, _xp, _y + n);
+        for (; n < n1; n++) _y[n] = F16Decode.Dot((ushort*)_w.Row(n), _k, _xp);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]

@@ -1,5 +1,4 @@
 using System.Runtime.CompilerServices;
-using System.Runtime.InteropServices;
 using Hearth.Core.Tensors;
 using Hearth.Cpu.Kernels;
 
@@ -22,8 +21,8 @@ public sealed unsafe class PackedQ8_0Weight : Weight, IDisposable
         Blocks = source.Columns / 32;
         Groups = (source.Rows + GroupRows - 1) / GroupRows;
         long quantBytes = (long)Groups * Blocks * BlockBytes;
-        Quants = (byte*)NativeMemory.AlignedAlloc((nuint)quantBytes, 64);
-        Scales = (ushort*)NativeMemory.AlignedAlloc((nuint)((long)Groups * Blocks * GroupRows * 2), 64);
+        Quants = HostMemory.Allocate(quantBytes);
+        Scales = (ushort*)HostMemory.Allocate((long)Groups * Blocks * GroupRows * 2);
     }
 
     /// <summary>Number of 8-row groups (the last may be partly padding).</summary>
@@ -73,8 +72,8 @@ public sealed unsafe class PackedQ8_0Weight : Weight, IDisposable
 
     public void Dispose()
     {
-        if (Quants != null) NativeMemory.AlignedFree(Quants);
-        if (Scales != null) NativeMemory.AlignedFree(Scales);
+        HostMemory.Free(Quants);
+        HostMemory.Free((byte*)Scales);
         Quants = null;
         Scales = null;
     }

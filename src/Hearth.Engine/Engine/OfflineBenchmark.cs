@@ -20,9 +20,12 @@ public sealed record OfflineBenchmarkResult(
     int Requests, int InputLength, int OutputLength, int PrefixLength,
     double SequentialTokensPerSecond, double ConcurrentTokensPerSecond,
     double FirstTtftMs, double SharedPrefixTtftMs, int SharedPrefixCachedTokens,
-    double KvUnusedPercent, long Preemptions)
+    double KvUnusedPercent, long Preemptions, double SingleDecodeStepMs, double BatchedDecodeStepMs)
 {
     public double BatchingSpeedup => ConcurrentTokensPerSecond / SequentialTokensPerSecond;
+    /// <summary>Decode tokens/s of one step over all <see cref="Requests"/> running sequences against one step of a
+    /// single sequence (median decode-only steps of the two runs).</summary>
+    public double DecodeStepSpeedup => Requests * SingleDecodeStepMs / BatchedDecodeStepMs;
     public double PrefixTtftSpeedup => FirstTtftMs / SharedPrefixTtftMs;
 }
 
@@ -49,8 +52,10 @@ public static class OfflineBenchmark
         RunToEnd(engine, [RandomTokens(8)], sampling with { MaxTokens = 4 }); // warm-up (JIT, buffers)
 
         log?.Invoke($"one at a time: {options.Requests} × ({options.InputLength} in, {options.OutputLength} out)");
+        var singleSteps = new List<double>();
         var sw = Stopwatch.StartNew();
-        for (int i = 0; i < options.Requests; i++) RunToEnd(engine, [RandomTokens(options.InputLength)], sampling);
+        for (int i = 0; i < options.Requests; i++)
+            RunToEnd(engine, [RandomTokens(options.InputLength)], sampling, stepTimes: singleSteps, decodeWidth: 1);
         double sequential = options.Requests * options.OutputLength / sw.Elapsed.TotalSeconds;
 
         log?.Invoke($"concurrent: {options.Requests} requests at once");
@@ -58,12 +63,13 @@ public static class OfflineBenchmark
         var prompts = Enumerable.Range(0, options.Requests).Select(_ => RandomTokens(options.InputLength)).ToArray();
         double unusedSum = 0;
         int steps = 0;
+        var batchedSteps = new List<double>();
         sw.Restart();
         RunToEnd(engine, prompts, sampling, () =>
         {
             unusedSum += engine.KvUnusedFraction();
             steps++;
-        });
+        }, batchedSteps, options.Requests);
         double concurrent = options.Requests * options.OutputLength / sw.Elapsed.TotalSeconds;
         long preemptions = engine.GetStats().PreemptionsTotal - preemptionsBefore;
 
@@ -77,18 +83,35 @@ public static class OfflineBenchmark
         var (secondMs, cached) = TimeToFirstToken(fresh, [.. shared, .. RandomTokens(16)]);
 
         return new OfflineBenchmarkResult(options.Requests, options.InputLength, options.OutputLength, prefix,
-            sequential, concurrent, firstMs, secondMs, cached, steps == 0 ? 0 : 100 * unusedSum / steps, preemptions);
+            sequential, concurrent, firstMs, secondMs, cached, steps == 0 ? 0 : 100 * unusedSum / steps, preemptions,
+            Median(singleSteps), Median(batchedSteps));
     }
 
-    private static void RunToEnd(LlmEngine engine, int[][] prompts, SamplingParams sampling, Action? afterStep = null)
+    /// <summary>Runs the prompts to completion. When <paramref name="stepTimes"/> is given, records the duration of
+    /// every pure decode step over exactly <paramref name="decodeWidth"/> sequences (no prompt tokens scheduled).</summary>
+    private static void RunToEnd(LlmEngine engine, int[][] prompts, SamplingParams sampling, Action? afterStep = null,
+        List<double>? stepTimes = null, int decodeWidth = 0)
     {
         foreach (var p in prompts) engine.AddRequest(new GenerationRequest("bench", p, sampling));
+        var sw = new Stopwatch();
         while (engine.HasUnfinishedRequests)
         {
-            foreach (var o in engine.Step())
+            sw.Restart();
+            var outputs = engine.Step();
+            double ms = sw.Elapsed.TotalMilliseconds;
+            foreach (var o in outputs)
                 if (o.Delta.Finish == FinishReason.Error) throw new InvalidOperationException("benchmark request failed: " + o.Delta.Error);
+            // A step of w sequences and w tokens is pure decode (a prompt chunk brings more tokens than sequences).
+            if (stepTimes != null && engine.LastStepSequences == decodeWidth && engine.LastStepTokens == decodeWidth) stepTimes.Add(ms);
             afterStep?.Invoke();
         }
+    }
+
+    private static double Median(List<double> xs)
+    {
+        if (xs.Count == 0) return double.NaN;
+        xs.Sort();
+        return xs[xs.Count / 2];
     }
 
     private static (double Ms, int Cached) TimeToFirstToken(LlmEngine engine, int[] prompt)
