@@ -6,7 +6,8 @@ using Hearth.Cpu;
 
 namespace Hearth.Benchmarks;
 
-/// <summary>CPU matmul at Llama-3.2-1B FFN shape (2048 → 8192): decode (T=1) and a 16-token batch, Q8_0 and F16, 2 threads.
+/// <summary>CPU matmul at Llama-3.2-1B FFN shape (2048 → 8192): decode (T=1), a 16-token batch and a 512-token prompt,
+/// Q8_0 and F16, 2 threads.
 /// Run: dotnet run -c Release --project bench/Hearth.Benchmarks -- --filter '*KernelMatMul*'</summary>
 [MemoryDiagnoser]
 public unsafe class KernelMatMulBenchmarks
@@ -20,7 +21,7 @@ public unsafe class KernelMatMulBenchmarks
     [Params(GgmlType.Q8_0, GgmlType.F16)]
     public GgmlType Type { get; set; }
 
-    [Params(1, 16)]
+    [Params(1, 16, 512)]
     public int Tokens { get; set; }
 
     [GlobalSetup]
@@ -35,8 +36,9 @@ public unsafe class KernelMatMulBenchmarks
             for (int i = 0; i < K; i++) row[i] = (float)(r.NextDouble() * 2 - 1);
             Quantizer.Quantize(Type, row, _storage.AsSpan((int)(n * rowBytes), (int)rowBytes));
         }
-        fixed (byte* p = _storage) _weight = new Weight("w", Type, N, K, p);
         _backend = new CpuBackend(2);
+        // The backend's own form of the weight, as a loaded model uses it (Q8_0 re-laid out for the VNNI kernel).
+        fixed (byte* p = _storage) _weight = _backend.AdoptWeight(new Weight("w", Type, N, K, p));
         _x = _backend.Allocate(Tokens, K);
         _y = _backend.Allocate(Tokens, N);
         var x = new float[Tokens * K];

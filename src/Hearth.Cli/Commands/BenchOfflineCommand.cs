@@ -48,7 +48,7 @@ internal static class BenchOfflineCommand
             output.WriteLine($"decode step, {r.Requests,3} sequences (median):  {r.BatchedDecodeStepMs,10:F2} ms   ({r.DecodeStepSpeedup:F2}x decode tokens/s)");
             output.WriteLine($"TTFT, first request ({r.PrefixLength}-token prefix): {r.FirstTtftMs,10:F2} ms");
             output.WriteLine($"TTFT, second request sharing it:       {r.SharedPrefixTtftMs,10:F2} ms   ({r.PrefixTtftSpeedup:F1}x faster, {r.SharedPrefixCachedTokens} tokens cached)");
-            output.WriteLine($"KV slots held but unused (mean/step):  {r.KvUnusedPercent,10:F2} %");
+            output.WriteLine($"KV slots held but unused (mean/step):  {r.KvUnusedPercent,10:F2} %   (mixed lengths: {r.MixedKvUnusedPercent:F2} %)");
             output.WriteLine($"preemptions:                           {r.Preemptions,10}");
             return Task.FromResult(0);
         });

@@ -20,7 +20,8 @@ public sealed record OfflineBenchmarkResult(
     int Requests, int InputLength, int OutputLength, int PrefixLength,
     double SequentialTokensPerSecond, double ConcurrentTokensPerSecond,
     double FirstTtftMs, double SharedPrefixTtftMs, int SharedPrefixCachedTokens,
-    double KvUnusedPercent, long Preemptions, double SingleDecodeStepMs, double BatchedDecodeStepMs)
+    double KvUnusedPercent, long Preemptions, double SingleDecodeStepMs, double BatchedDecodeStepMs,
+    double MixedKvUnusedPercent)
 {
     public double BatchingSpeedup => ConcurrentTokensPerSecond / SequentialTokensPerSecond;
     /// <summary>Decode tokens/s of one step over all <see cref="Requests"/> running sequences against one step of a
@@ -73,6 +74,24 @@ public static class OfflineBenchmark
         double concurrent = options.Requests * options.OutputLength / sw.Elapsed.TotalSeconds;
         long preemptions = engine.GetStats().PreemptionsTotal - preemptionsBefore;
 
+        // Mixed lengths: prompts of 1..2·input and outputs of 1..2·output tokens, so sequences end and grow out of
+        // step; the mean share of held KV slots that hold no token over every step.
+        log?.Invoke($"mixed lengths: {options.Requests} requests, 1..{2 * options.InputLength} in, 1..{2 * options.OutputLength} out");
+        foreach (var _ in Enumerable.Range(0, options.Requests))
+        {
+            int inLength = rng.Next(1, Math.Min(2 * options.InputLength, context - 2 * options.OutputLength) + 1);
+            engine.AddRequest(new GenerationRequest("mixed", RandomTokens(inLength), sampling with { MaxTokens = rng.Next(1, 2 * options.OutputLength + 1) }));
+        }
+        double mixedUnused = 0;
+        int mixedSteps = 0;
+        while (engine.HasUnfinishedRequests)
+        {
+            foreach (var o in engine.Step())
+                if (o.Delta.Finish == FinishReason.Error) throw new InvalidOperationException("benchmark request failed: " + o.Delta.Error);
+            mixedUnused += engine.KvUnusedFraction();
+            mixedSteps++;
+        }
+
         // Shared prefix: a fresh engine (empty cache), two requests with the same prefix and different tails.
         int prefix = Math.Min(options.PrefixLength, context - 17);
         log?.Invoke($"time to first token with a shared {prefix}-token prefix");
@@ -84,7 +103,7 @@ public static class OfflineBenchmark
 
         return new OfflineBenchmarkResult(options.Requests, options.InputLength, options.OutputLength, prefix,
             sequential, concurrent, firstMs, secondMs, cached, steps == 0 ? 0 : 100 * unusedSum / steps, preemptions,
-            Median(singleSteps), Median(batchedSteps));
+            Median(singleSteps), Median(batchedSteps), mixedSteps == 0 ? 0 : 100 * mixedUnused / mixedSteps);
     }
 
     /// <summary>Runs the prompts to completion. When <paramref name="stepTimes"/> is given, records the duration of

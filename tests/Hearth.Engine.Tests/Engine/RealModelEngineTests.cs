@@ -66,6 +66,7 @@ public class RealModelEngineTests
         Assert.True(r.SequentialTokensPerSecond > 0 && r.ConcurrentTokensPerSecond > 0);
         Assert.Equal(288, r.SharedPrefixCachedTokens); // 300-token prefix: 18 full blocks of 16 (the rest differs)
         Assert.InRange(r.KvUnusedPercent, 0, 100);
+        Assert.InRange(r.MixedKvUnusedPercent, 0, 100);
         // Both runs had pure decode steps (1 and 4 sequences wide) to time; NaN would mean none was recognised.
         Assert.True(r.SingleDecodeStepMs > 0 && r.BatchedDecodeStepMs > 0, $"{r.SingleDecodeStepMs} / {r.BatchedDecodeStepMs}");
     }
