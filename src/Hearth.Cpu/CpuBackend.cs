@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics.X86;
 using Hearth.Core.Gguf;
 using Hearth.Core.Tensors;
@@ -73,6 +74,7 @@ public sealed unsafe class CpuBackend : IBackend
         new ReadOnlySpan<float>(s.Row(firstRow), rowCount * s.Columns).CopyTo(destination);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Embed(Weight table, ReadOnlySpan<int> ids, Tensor destination)
     {
         var d = C(destination);
@@ -95,6 +97,7 @@ public sealed unsafe class CpuBackend : IBackend
         _matmul.Run(cx.Data, w, cy.Data, rows);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void AddBias(Tensor y, Weight bias, int rows)
     {
         var cy = C(y);
@@ -103,6 +106,7 @@ public sealed unsafe class CpuBackend : IBackend
         for (int t = 0; t < rows; t++) ElementwiseKernels.Add(cy.Row(t), (float*)bias.Data, cy.Row(t), cy.Columns);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void RmsNorm(Tensor x, Weight weight, float epsilon, Tensor y, int rows)
     {
         var cx = C(x); var cy = C(y);
@@ -114,6 +118,7 @@ public sealed unsafe class CpuBackend : IBackend
         for (long g = 0; g < groups; g++) RmsNormKernel.Run(cx.Data + g * n, (float*)weight.Data, n, epsilon, cy.Data + g * n);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Rope(Tensor x, int rows, int headDim, ReadOnlySpan<int> positions, RopeParameters rope)
     {
         var cx = C(x);
@@ -146,6 +151,7 @@ public sealed unsafe class CpuBackend : IBackend
         ElementwiseKernels.Add(ca.Data, cb.Data, cy.Data, (long)rows * ca.Columns);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Softmax(Tensor x, int rows)
     {
         var cx = C(x);
@@ -153,6 +159,7 @@ public sealed unsafe class CpuBackend : IBackend
         for (int t = 0; t < rows; t++) SoftmaxKernel.Run(cx.Row(t), cx.Columns);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void GatherRows(Tensor source, ReadOnlySpan<int> rowIndices, Tensor destination)
     {
         var s = C(source); var d = C(destination);
@@ -164,6 +171,7 @@ public sealed unsafe class CpuBackend : IBackend
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void WriteKv(Tensor k, Tensor v, Tensor kCache, Tensor vCache, ReadOnlySpan<int> slots, int rows)
     {
         var ck = C(k); var cv = C(v); var kc = C(kCache); var vc = C(vCache);

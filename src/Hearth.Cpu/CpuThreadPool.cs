@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 namespace Hearth.Cpu;
 
 /// <summary>A small fork-join pool in the style of ggml's: worker threads spin briefly on a generation counter
@@ -36,6 +37,7 @@ public sealed class CpuThreadPool : IDisposable
     public int ThreadCount { get; }
 
     /// <summary>Runs job.Execute(i) for every i in [0, count) and returns when all are done.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Run(IParallelJob job, int count)
     {
         if (count <= 0) return;
@@ -59,6 +61,7 @@ public sealed class CpuThreadPool : IDisposable
         _job = null;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void Work(IParallelJob job, int thread)
     {
         int i;
@@ -66,6 +69,7 @@ public sealed class CpuThreadPool : IDisposable
             job.Execute(i, thread);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void WorkerLoop(int index)
     {
         int seen = 0;

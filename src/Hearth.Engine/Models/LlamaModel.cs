@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Hearth.Core.Gguf;
 using Hearth.Core.Tensors;
 
@@ -104,6 +105,7 @@ public sealed class LlamaModel : IForwardModel
             }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Forward(ForwardBatch batch, Span<float> logits)
     {
         if (_kCache.Length == 0) throw new InvalidOperationException("AllocateKvCache must be called before Forward");
@@ -152,6 +154,7 @@ public sealed class LlamaModel : IForwardModel
     }
 
     /// <summary>Validates the batch and fills the per-token sequence index, block tables and logit rows.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private int PrepareBatch(ForwardBatch batch)
     {
         int t = batch.TokenCount;
