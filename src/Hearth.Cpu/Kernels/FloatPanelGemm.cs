@@ -95,27 +95,19 @@ internal static unsafe class FloatPanelGemm
     {
         switch (tokens)
         {
-            case 1: Tile<T1>(w, k, x, xStride, y, yStride, accumulate); break;
-            case 2: Tile<T2>(w, k, x, xStride, y, yStride, accumulate); break;
-            case 3: Tile<T3>(w, k, x, xStride, y, yStride, accumulate); break;
-            case 4: Tile<T4>(w, k, x, xStride, y, yStride, accumulate); break;
-            case 5: Tile<T5>(w, k, x, xStride, y, yStride, accumulate); break;
-            default: Tile<T6>(w, k, x, xStride, y, yStride, accumulate); break;
+            case 1: Tile<Count1>(w, k, x, xStride, y, yStride, accumulate); break;
+            case 2: Tile<Count2>(w, k, x, xStride, y, yStride, accumulate); break;
+            case 3: Tile<Count3>(w, k, x, xStride, y, yStride, accumulate); break;
+            case 4: Tile<Count4>(w, k, x, xStride, y, yStride, accumulate); break;
+            case 5: Tile<Count5>(w, k, x, xStride, y, yStride, accumulate); break;
+            default: Tile<Count6>(w, k, x, xStride, y, yStride, accumulate); break;
         }
     }
-
-    private interface ICount { static abstract int N { get; } }
-    private struct T1 : ICount { public static int N => 1; }
-    private struct T2 : ICount { public static int N => 2; }
-    private struct T3 : ICount { public static int N => 3; }
-    private struct T4 : ICount { public static int N => 4; }
-    private struct T5 : ICount { public static int N => 5; }
-    private struct T6 : ICount { public static int N => 6; }
 
     /// <summary>Four panel rows (w, w + k, …) × TN tokens (x, x + xStride, …) over k columns; a[r][u] accumulates
     /// row r · token u 16 columns at a time. Stores (or adds to) y[u·yStride + r].</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Tile<TN>(float* w, int k, float* x, long xStride, float* y, long yStride, bool accumulate) where TN : struct, ICount
+    private static void Tile<TN>(float* w, int k, float* x, long xStride, float* y, long yStride, bool accumulate) where TN : struct, ITileCount
     {
         int n = TN.N;
         Vector512<float> a00 = default, a01 = default, a02 = default, a03 = default, a04 = default, a05 = default;

@@ -33,14 +33,14 @@ internal static unsafe class PackedQ8_0Gemm
     {
         switch (groups * 8 + tokens)
         {
-            case 8 + 1: Tile<G1, T1>(q, scales, nb, x, xd, xc, y, yStride, rows); break;
-            case 8 + 2: Tile<G1, T2>(q, scales, nb, x, xd, xc, y, yStride, rows); break;
-            case 8 + 3: Tile<G1, T3>(q, scales, nb, x, xd, xc, y, yStride, rows); break;
-            case 8 + 4: Tile<G1, T4>(q, scales, nb, x, xd, xc, y, yStride, rows); break;
-            case 16 + 1: Tile<G2, T1>(q, scales, nb, x, xd, xc, y, yStride, rows); break;
-            case 16 + 2: Tile<G2, T2>(q, scales, nb, x, xd, xc, y, yStride, rows); break;
-            case 16 + 3: Tile<G2, T3>(q, scales, nb, x, xd, xc, y, yStride, rows); break;
-            case 16 + 4: Tile<G2, T4>(q, scales, nb, x, xd, xc, y, yStride, rows); break;
+            case 8 + 1: Tile<Count1, Count1>(q, scales, nb, x, xd, xc, y, yStride, rows); break;
+            case 8 + 2: Tile<Count1, Count2>(q, scales, nb, x, xd, xc, y, yStride, rows); break;
+            case 8 + 3: Tile<Count1, Count3>(q, scales, nb, x, xd, xc, y, yStride, rows); break;
+            case 8 + 4: Tile<Count1, Count4>(q, scales, nb, x, xd, xc, y, yStride, rows); break;
+            case 16 + 1: Tile<Count2, Count1>(q, scales, nb, x, xd, xc, y, yStride, rows); break;
+            case 16 + 2: Tile<Count2, Count2>(q, scales, nb, x, xd, xc, y, yStride, rows); break;
+            case 16 + 3: Tile<Count2, Count3>(q, scales, nb, x, xd, xc, y, yStride, rows); break;
+            case 16 + 4: Tile<Count2, Count4>(q, scales, nb, x, xd, xc, y, yStride, rows); break;
             default: throw new ArgumentOutOfRangeException(nameof(tokens), $"tile of {groups} groups × {tokens} tokens");
         }
     }
@@ -54,14 +54,6 @@ internal static unsafe class PackedQ8_0Gemm
         uint* dst = (uint*)tile + u;
         for (int s = 0; s < k / 4; s++) dst[(long)s * tokens] = src[s];
     }
-
-    private interface ICount { static abstract int N { get; } }
-    private struct G1 : ICount { public static int N => 1; }
-    private struct G2 : ICount { public static int N => 2; }
-    private struct T1 : ICount { public static int N => 1; }
-    private struct T2 : ICount { public static int N => 2; }
-    private struct T3 : ICount { public static int N => 3; }
-    private struct T4 : ICount { public static int N => 4; }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector256<int> Dot(Vector256<int> acc, Vector256<byte> w, Vector256<sbyte> x) =>
@@ -81,7 +73,7 @@ internal static unsafe class PackedQ8_0Gemm
     // i* / f* are group 0's int and float accumulators per token, j* / g* group 1's.
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Tile<TG, TN>(byte* q, ushort* scales, int nb, sbyte* x, float* xd, int* xc, float* y, long yStride, int rows)
-        where TG : struct, ICount where TN : struct, ICount
+        where TG : struct, ITileCount where TN : struct, ITileCount
     {
         int n = TN.N;
         bool two = TG.N == 2;
