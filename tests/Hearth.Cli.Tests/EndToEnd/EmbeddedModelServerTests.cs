@@ -83,14 +83,15 @@ public class EmbeddedModelServerTests(EmbeddedModelServer server) : IClassFixtur
     [Fact]
     public async Task AClientKilledMidStreamLeavesNoKvBlocksAllocated()
     {
+        // Three companion requests share every engine step with the victim, so the victim's 16 × 480 tokens take several
+        // times longer than the moment it takes to notice the disconnect, however fast the machine (alone it finishes in
+        // about a second, which a loaded CI machine could let it reach before the disconnect is seen).
+        object Body(bool stream) => new { model = EmbeddedModelServer.ModelName, prompt = "Once upon a time", max_tokens = 480, n = 16, temperature = 1, ignore_eos = true, stream };
+        using var companionHttp = Http();
+        var companions = Enumerable.Range(0, 3).Select(_ => companionHttp.PostAsJsonAsync("v1/completions", Body(false))).ToArray();
         using (var http = Http())
         {
-            var request = new HttpRequestMessage(HttpMethod.Post, "v1/completions")
-            {
-                // 16 choices of up to 480 tokens: far more work than finishes while the client reads three events, so the
-                // request must end by cancellation (fast machines otherwise finish it before the disconnect is seen).
-                Content = JsonContent.Create(new { model = EmbeddedModelServer.ModelName, prompt = "Once upon a time", max_tokens = 480, n = 16, temperature = 1, ignore_eos = true, stream = true }),
-            };
+            var request = new HttpRequestMessage(HttpMethod.Post, "v1/completions") { Content = JsonContent.Create(Body(true)) };
             using var response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead);
             response.EnsureSuccessStatusCode();
             using var reader = new StreamReader(await response.Content.ReadAsStreamAsync());
@@ -99,6 +100,14 @@ public class EmbeddedModelServerTests(EmbeddedModelServer server) : IClassFixtur
                 if (line.StartsWith("data: {", StringComparison.Ordinal)) events++;
             Assert.Equal(3, events);
             // Leaving this block drops the connection with the stream still running.
+        }
+
+        // The companions run to their full length; only the victim can end as an abort.
+        foreach (var reply in await Task.WhenAll(companions))
+        {
+            reply.EnsureSuccessStatusCode();
+            var choices = JsonNode.Parse(await reply.Content.ReadAsStringAsync())!["choices"]!.AsArray();
+            Assert.All(choices, c => Assert.Equal("length", c!["finish_reason"]!.GetValue<string>()));
         }
 
         using var probe = Http();
@@ -113,7 +122,7 @@ public class EmbeddedModelServerTests(EmbeddedModelServer server) : IClassFixtur
             await Task.Delay(50);
         }
         Assert.Equal((0.0, 0.0), (used, running));
-        // The request ended because its client left, not because it ran to its 480 tokens.
+        // The victim ended because its client left, not because it ran to its 480 tokens.
         var final = await probe.GetStringAsync("metrics");
         Assert.Contains(final.Split('\n'), l => l.StartsWith("hearth:request_success_total{", StringComparison.Ordinal)
             && l.Contains("finished_reason=\"abort\"", StringComparison.Ordinal) && !l.EndsWith(" 0", StringComparison.Ordinal));
