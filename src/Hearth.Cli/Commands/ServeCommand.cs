@@ -76,22 +76,37 @@ internal static class ServeCommand
 
     private static async Task<int> RunAsync(ServerOptions options, string[] models, ServeEngineSettings settings, int? maxLoaded, TextWriter output)
     {
-        var (host, catalog) = await OpenModelsAsync(models, settings, maxLoaded, output);
+        var (host, catalog, startup) = OpenModels(models, settings, maxLoaded, output);
         await using var _ = host;
         var app = HearthServer.Build(options, host, catalog);
-        await app.StartAsync();
-        var where = string.Join(", ", HearthServer.BoundAddresses(app));
-        var scope = options.IsLoopbackOnly ? "localhost only; use --host 0.0.0.0 to accept other machines"
-            : "all interfaces" + (options.ResolveApiKeys().Count == 0 ? "; WARNING: no --api-key set" : "");
-        output.WriteLine($"hearth: serving {host.DefaultModelName} at {where} ({scope}). OpenAI API under /v1, Ollama API under /api. Ctrl+C to stop.");
-        await app.WaitForShutdownAsync();
-        await app.DisposeAsync();
-        return 0;
+        try
+        {
+            await app.StartAsync();
+            var where = string.Join(", ", HearthServer.BoundAddresses(app));
+            var scope = options.IsLoopbackOnly ? "localhost only; use --host 0.0.0.0 to accept other machines"
+                : "all interfaces" + (options.ResolveApiKeys().Count == 0 ? "; WARNING: no --api-key set" : "");
+            // Bound before loading: /health answers during a long load and /ready turns 200 once the default model
+            // is in; requests that arrive meanwhile wait for that same load. A failed load still ends the command
+            // with its error and exit code 1.
+            foreach (var name in startup)
+            {
+                output.WriteLine($"hearth: loading {name} (listening at {where}; /ready reports when it is loaded)");
+                // A negative keep-alive pins the model: models named at start-up stay loaded.
+                using var lease = await host.AcquireAsync(name, Timeout.InfiniteTimeSpan, CancellationToken.None);
+            }
+            output.WriteLine($"hearth: serving {host.DefaultModelName} at {where} ({scope}). OpenAI API under /v1, Ollama API under /api. Ctrl+C to stop.");
+            await app.WaitForShutdownAsync();
+            return 0;
+        }
+        finally
+        {
+            await app.DisposeAsync();
+        }
     }
 
-    /// <summary>GGUF files → a fixed set of models (no store). Store names (or none: the embedded default) → the
-    /// store with on-demand loading; the named models are loaded now and stay loaded.</summary>
-    private static async Task<(IModelHost, IModelCatalog?)> OpenModelsAsync(string[] models, ServeEngineSettings settings, int? maxLoaded, TextWriter output)
+    /// <summary>GGUF files → a fixed set of models, loaded now (no store). Store names (or none: the embedded default)
+    /// → the store with on-demand loading, plus the names to load (and pin) once the server is listening.</summary>
+    private static (IModelHost Host, IModelCatalog? Catalog, IReadOnlyList<string> Startup) OpenModels(string[] models, ServeEngineSettings settings, int? maxLoaded, TextWriter output)
     {
         var files = models.Where(File.Exists).ToList();
         if (files.Count > 0 && files.Count != models.Length)
@@ -105,7 +120,7 @@ internal static class ServeCommand
                 output.WriteLine($"hearth: loading {f} as {name}");
                 loaded.Add(ServeModelLoader.Load(name, Path.GetFullPath(f), null, settings));
             }
-            return (new StaticModelHost(loaded, files.Select((f, i) => (loaded[i].Name, new FileInfo(f).Length)).ToDictionary()), null);
+            return (new StaticModelHost(loaded, files.Select((f, i) => (loaded[i].Name, new FileInfo(f).Length)).ToDictionary()), null, []);
         }
 
         var store = CliContext.Current.OpenStore();
@@ -115,13 +130,7 @@ internal static class ServeCommand
         if (maxLoaded is { } m) hostOptions = hostOptions with { MaxLoadedModels = m };
         var host = new ModelHost(store,
             (entry, ct) => Task.Run(() => ServeModelLoader.Load(entry.Name, entry.GgufPath, entry, settings), ct), hostOptions);
-        foreach (var name in names.DefaultIfEmpty(hostOptions.DefaultModelName))
-        {
-            output.WriteLine($"hearth: loading {name}");
-            // A negative keep-alive pins the model: models named at start-up stay loaded.
-            using var lease = await host.AcquireAsync(name, Timeout.InfiniteTimeSpan, CancellationToken.None);
-        }
-        return (host, store);
+        return (host, store, names.DefaultIfEmpty(hostOptions.DefaultModelName).ToList());
     }
 
     /// <summary>"512MiB", "2GiB", "2G", "1048576" → bytes.</summary>
