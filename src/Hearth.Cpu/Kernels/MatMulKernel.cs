@@ -220,6 +220,14 @@ internal sealed unsafe class MatMulKernel : IParallelJob, IDisposable
                 DotQ8.Dot(q, 32, wd, nb, _xq, _xd, _t, y, _n);
                 break;
             }
+            case GgmlType.Q4_K when KQuantVnni.Available:
+                for (int t = 0; t < _t; t++)
+                    y[(long)t * _n] = KQuantVnni.Q4_K(row, k / 256, _xq + (long)t * k, _xd + (long)t * (k / 256), _xbs + (long)t * (k / 16));
+                break;
+            case GgmlType.Q6_K when KQuantVnni.Available:
+                for (int t = 0; t < _t; t++)
+                    y[(long)t * _n] = KQuantVnni.Q6_K(row, k / 256, _xq + (long)t * k, _xd + (long)t * (k / 256), _xbs + (long)t * (k / 16));
+                break;
             case GgmlType.Q4_K:
                 KQuantDot.Q4_K(row, k, _rowScratch[thread], _xq, _xd, _xbs, _t, y, _n);
                 break;
