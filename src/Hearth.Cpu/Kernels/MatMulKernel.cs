@@ -25,6 +25,7 @@ internal sealed unsafe class MatMulKernel : IParallelJob, IDisposable
     private int* _xc;
     private float* _xp; // F16 decode: the activation prepared by F16Decode.Prepare
     private PackedQ8_0Weight? _packed;
+    private PackedQ4_KWeight? _packedQ4;
 
     public MatMulKernel(CpuThreadPool pool)
     {
@@ -59,22 +60,29 @@ internal sealed unsafe class MatMulKernel : IParallelJob, IDisposable
                 _xq = (sbyte*)_act.Ensure(rows * k + rows * (k / 256) * 4 + rows * (k / 16) * 4);
                 _xd = (float*)(_xq + rows * k);
                 _xbs = (int*)(_xd + rows * (k / 256));
+                if (w is PackedQ4_KWeight)
+                {
+                    // The packed kernel's tile layout: per 32-column sub-block a scale and a (negated) scaled sum.
+                    _xd = (float*)(_xq + rows * k);
+                    _xc = (int*)(_xd + rows * (k / 32));
+                }
                 break;
             default:
                 throw new NotSupportedException($"weight '{w.Name}' has type {w.Type}, which the CPU matmul does not support");
         }
         _packed = w as PackedQ8_0Weight;
         if (_packed != null && !CpuFeatures.UseVnni) _packed = null;
+        _packedQ4 = CpuFeatures.UseVnni ? w as PackedQ4_KWeight : null;
         if (w.Type != GgmlType.F32)
         {
             _quantizePhase = true;
             _pool.Run(this, rows);
         }
         _quantizePhase = false;
-        if (_packed != null)
+        if (_packed != null || _packedQ4 != null)
         {
-            // Chunks of whole 2-group tiles for the packed kernel.
-            int groups = _packed.Groups;
+            // Chunks of whole 2-group tiles for the packed kernels.
+            int groups = _packed?.Groups ?? _packedQ4!.Groups;
             _chunkRows = Math.Max(2, groups / (_pool.ThreadCount * 8) & ~1) * PackedQ8_0Weight.GroupRows;
             _pool.Run(this, (groups * PackedQ8_0Weight.GroupRows + _chunkRows - 1) / _chunkRows);
             return;
@@ -91,6 +99,7 @@ internal sealed unsafe class MatMulKernel : IParallelJob, IDisposable
         if (_quantizePhase) { Quantize(chunk, thread); return; }
         int n0 = chunk * _chunkRows, n1 = Math.Min(_n, n0 + _chunkRows);
         if (_packed != null) { PackedGroups(n0, n1); return; }
+        if (_packedQ4 != null) { PackedQ4Groups(n0, n1); return; }
         if (_t > 1 && FloatPanelGemm.Supports(_w.Type))
         {
             float* panel = (float*)_rowScratch[thread].Ensure(FloatPanelGemm.RowTile * 4L * FloatPanelGemm.ColumnBlock);
@@ -106,6 +115,7 @@ internal sealed unsafe class MatMulKernel : IParallelJob, IDisposable
         long k = _k;
         float* x = _x + t * k;
         if (_packed != null) { QuantizeInterleaved(t, thread); return; }
+        if (_packedQ4 != null) { QuantizeInterleavedQ8_K(t, thread); return; }
         switch (_w.Type)
         {
             case GgmlType.F16:
@@ -135,6 +145,51 @@ internal sealed unsafe class MatMulKernel : IParallelJob, IDisposable
         {
             _xd[(long)t0 * nb + b * tokens + u] = d[b];
             _xc[(long)t0 * nb + b * tokens + u] = c[b];
+        }
+    }
+
+    /// <summary>Token t's activation row quantized to Q8_K (as llama.cpp pairs with Q4_K) and laid out for the packed
+    /// Q4_K kernel: the int8 values interleaved by tile, then per 32-column sub-block its 256-block's scale and
+    /// −scale·Σx over the sub-block (from the Q8_K 16-value sums).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private void QuantizeInterleavedQ8_K(int t, int thread)
+    {
+        int k = _k, nb = k / 32;
+        sbyte* q = (sbyte*)_rowScratch[thread].Ensure(k + (k / 256) * 4L + (k / 16) * 4L);
+        float* d = (float*)(q + k);
+        int* bs = (int*)(d + k / 256);
+        QuantizeActivations.Q8_K(_x + (long)t * k, k, q, d, bs);
+        int t0 = t - t % PackedQ4_KGemm.MaxTokens, tokens = Math.Min(PackedQ4_KGemm.MaxTokens, _t - t0), u = t - t0;
+        PackedQ8_0Gemm.InterleaveTile(q, k, tokens, u, _xq + (long)t0 * k);
+        float* xm = (float*)_xc;
+        for (int b = 0; b < nb; b++)
+        {
+            float scale = d[b / 8];
+            _xd[(long)t0 * nb + b * tokens + u] = scale;
+            xm[(long)t0 * nb + b * tokens + u] = -(scale * (bs[2 * b] + bs[2 * b + 1]));
+        }
+    }
+
+    /// <summary>Weight rows [n0, n1) of a packed Q4_K weight × every token, in tiles of two groups × four tokens.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private void PackedQ4Groups(int n0, int n1)
+    {
+        var p = _packedQ4!;
+        int nb = p.Blocks;
+        const int groupRows = PackedQ4_KWeight.GroupRows;
+        for (int n = n0; n < n1; n += groupRows * PackedQ4_KGemm.MaxGroups)
+        {
+            int g = n / groupRows;
+            int groups = Math.Min(PackedQ4_KGemm.MaxGroups, (n1 - n + groupRows - 1) / groupRows);
+            byte* q = p.Quants + (long)g * nb * 128;
+            float* sc = p.Scales + (long)g * nb * 16;
+            int rows = Math.Min(groups * groupRows, _n - n);
+            for (int t = 0; t < _t; t += PackedQ4_KGemm.MaxTokens)
+            {
+                int tokens = Math.Min(PackedQ4_KGemm.MaxTokens, _t - t);
+                PackedQ4_KGemm.Tile(groups, tokens, q, sc, nb, _xq + (long)t * _k, _xd + (long)t * nb, (float*)_xc + (long)t * nb,
+                    _y + (long)t * _n + n, _n, rows);
+            }
         }
     }
 

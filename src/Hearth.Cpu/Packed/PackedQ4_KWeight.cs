@@ -1,0 +1,85 @@
+using Hearth.Core.Gguf;
+using Hearth.Core.Tensors;
+using Hearth.Cpu.Kernels;
+
+namespace Hearth.Cpu.Packed;
+
+/// <summary>A Q4_K weight re-laid out for the AVX-VNNI outer-product kernel (<see cref="PackedQ4_KGemm"/>), in the
+/// shape of <see cref="PackedQ8_0Weight"/>: rows in groups of 8, 32-column sub-blocks. Per group and sub-block, four
+/// 32-byte vectors hold the 4-bit values of steps 2v (low nibble) and 2v+1 (high nibble), step j being columns
+/// 4j..4j+3 of each of the 8 rows (row r at bytes 4r..4r+3); then the rows' F32 scale d·sc and min dmin·m of that
+/// sub-block (exact: an F16 times a 6-bit integer fits an F32 mantissa). Value = scale·q − min, q in 0..15.</summary>
+public sealed unsafe class PackedQ4_KWeight : Weight, IDisposable
+{
+    public const int GroupRows = 8;
+    private const int QuantBytes = 128;
+
+    private PackedQ4_KWeight(Weight source) : base(source.Name, source.Type, source.Rows, source.Columns, source.Data)
+    {
+        Blocks = source.Columns / 32;
+        Groups = (source.Rows + GroupRows - 1) / GroupRows;
+        Quants = HostMemory.Allocate((long)Groups * Blocks * QuantBytes);
+        Scales = (float*)HostMemory.Allocate((long)Groups * Blocks * GroupRows * 2 * sizeof(float));
+    }
+
+    /// <summary>Number of 8-row groups (the last may be partly padding).</summary>
+    public int Groups { get; }
+
+    /// <summary>32-column sub-blocks per row.</summary>
+    public int Blocks { get; }
+
+    /// <summary>Group g, sub-block b: 128 bytes at Quants + (g·Blocks + b)·128.</summary>
+    public byte* Quants { get; private set; }
+
+    /// <summary>Group g, sub-block b: 8 scales then 8 mins at Scales + (g·Blocks + b)·16.</summary>
+    public float* Scales { get; private set; }
+
+    public static PackedQ4_KWeight Pack(Weight w)
+    {
+        if (w.Type != GgmlType.Q4_K || w.Columns % 256 != 0)
+            throw new ArgumentException($"weight '{w.Name}' is not a Q4_K matrix");
+        var p = new PackedQ4_KWeight(w);
+        int nb = p.Blocks;
+        new Span<byte>(p.Quants, (int)Math.Min(int.MaxValue, (long)p.Groups * nb * QuantBytes)).Clear();
+        new Span<float>(p.Scales, (int)Math.Min(int.MaxValue, (long)p.Groups * nb * GroupRows * 2)).Clear();
+        for (int row = 0; row < w.Rows; row++)
+        {
+            int g = row / GroupRows, r = row % GroupRows;
+            byte* src = w.Row(row);
+            for (int sb = 0; sb < nb / 8; sb++)
+            {
+                byte* blk = src + (long)sb * QuantBlocks.Q4_KBytes;
+                float d = HalfBits.ToFloat(*(ushort*)blk), dmin = HalfBits.ToFloat(*(ushort*)(blk + 2));
+                byte* s = blk + 4;
+                for (int sub = 0; sub < 8; sub++)
+                {
+                    int sc, m;
+                    if (sub < 4) { sc = s[sub] & 63; m = s[sub + 4] & 63; }
+                    else { sc = (s[sub + 4] & 0xF) | ((s[sub - 4] >> 6) << 4); m = (s[sub + 4] >> 4) | ((s[sub] >> 6) << 4); }
+                    long gb = (long)g * nb + sb * 8 + sub;
+                    p.Scales[gb * 16 + r] = d * sc;
+                    p.Scales[gb * 16 + 8 + r] = dmin * m;
+                    // Sub-block 2c takes the low nibbles of qs[32c .. 32c+31], sub-block 2c+1 the high ones.
+                    byte* qs = blk + 16 + (sub / 2) * 32;
+                    int shift = (sub & 1) * 4;
+                    byte* dst = p.Quants + gb * QuantBytes;
+                    for (int j = 0; j < 8; j++)
+                        for (int i = 0; i < 4; i++)
+                        {
+                            int q = (qs[j * 4 + i] >> shift) & 0xF;
+                            dst[(j / 2) * 32 + r * 4 + i] |= (byte)(q << ((j & 1) * 4));
+                        }
+                }
+            }
+        }
+        return p;
+    }
+
+    public void Dispose()
+    {
+        HostMemory.Free(Quants);
+        HostMemory.Free((byte*)Scales);
+        Quants = null;
+        Scales = null;
+    }
+}
