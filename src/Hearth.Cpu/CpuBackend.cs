@@ -41,7 +41,7 @@ public sealed unsafe class CpuBackend : IBackend
     }
 
     /// <summary>The form of <paramref name="weight"/> this backend computes with fastest, owned (and freed) by the
-    /// backend: Q8_0 and Q4_K matrices re-laid out for the AVX-VNNI kernels when the machine has it (the original data must
+    /// backend: Q8_0, Q4_K and Q6_K matrices re-laid out for the AVX-VNNI kernels when the machine has it (the original data must
     /// stay valid: lookups and the lower SIMD rungs still read it); other matrices copied out of the file mapping
     /// (see <see cref="CopiedWeight"/>). Vectors (norms, biases) are used in place.</summary>
     public Weight AdoptWeight(Weight weight)
@@ -50,6 +50,7 @@ public sealed unsafe class CpuBackend : IBackend
         bool vnni = AvxVnni.IsSupported && Avx2.IsSupported;
         Weight adopted = weight.Type == GgmlType.Q8_0 && weight.Columns % 32 == 0 && vnni ? PackedQ8_0Weight.Pack(weight)
             : weight.Type == GgmlType.Q4_K && weight.Columns % 256 == 0 && vnni ? PackedQ4_KWeight.Pack(weight)
+            : weight.Type == GgmlType.Q6_K && weight.Columns % 256 == 0 && vnni ? PackedQ6_KWeight.Pack(weight)
             : CopiedWeight.Copy(weight);
         lock (_ownedWeights) _ownedWeights.Add((IDisposable)adopted);
         return adopted;

@@ -26,6 +26,7 @@ internal sealed unsafe class MatMulKernel : IParallelJob, IDisposable
     private float* _xp; // F16 decode: the activation prepared by F16Decode.Prepare
     private PackedQ8_0Weight? _packed;
     private PackedQ4_KWeight? _packedQ4;
+    private PackedQ6_KWeight? _packedQ6;
 
     public MatMulKernel(CpuThreadPool pool)
     {
@@ -60,6 +61,13 @@ internal sealed unsafe class MatMulKernel : IParallelJob, IDisposable
                 _xq = (sbyte*)_act.Ensure(rows * k + rows * (k / 256) * 4 + rows * (k / 16) * 4);
                 _xd = (float*)(_xq + rows * k);
                 _xbs = (int*)(_xd + rows * (k / 256));
+                if (w is PackedQ6_KWeight)
+                {
+                    // The packed Q6_K kernel's tile layout: per 16-column block a scale and −32·Σx.
+                    _xq = (sbyte*)_act.Ensure(rows * k + rows * (k / 16) * 8);
+                    _xd = (float*)(_xq + rows * k);
+                    _xc = (int*)(_xd + rows * (k / 16));
+                }
                 if (w is PackedQ4_KWeight)
                 {
                     // The packed kernel's tile layout: per 32-column sub-block a scale and a (negated) scaled sum.
@@ -73,16 +81,17 @@ internal sealed unsafe class MatMulKernel : IParallelJob, IDisposable
         _packed = w as PackedQ8_0Weight;
         if (_packed != null && !CpuFeatures.UseVnni) _packed = null;
         _packedQ4 = CpuFeatures.UseVnni ? w as PackedQ4_KWeight : null;
+        _packedQ6 = CpuFeatures.UseVnni ? w as PackedQ6_KWeight : null;
         if (w.Type != GgmlType.F32)
         {
             _quantizePhase = true;
             _pool.Run(this, rows);
         }
         _quantizePhase = false;
-        if (_packed != null || _packedQ4 != null)
+        if (_packed != null || _packedQ4 != null || _packedQ6 != null)
         {
             // Chunks of whole 2-group tiles for the packed kernels.
-            int groups = _packed?.Groups ?? _packedQ4!.Groups;
+            int groups = _packed?.Groups ?? _packedQ4?.Groups ?? _packedQ6!.Groups;
             _chunkRows = Math.Max(2, groups / (_pool.ThreadCount * 8) & ~1) * PackedQ8_0Weight.GroupRows;
             _pool.Run(this, (groups * PackedQ8_0Weight.GroupRows + _chunkRows - 1) / _chunkRows);
             return;
@@ -100,6 +109,7 @@ internal sealed unsafe class MatMulKernel : IParallelJob, IDisposable
         int n0 = chunk * _chunkRows, n1 = Math.Min(_n, n0 + _chunkRows);
         if (_packed != null) { PackedGroups(n0, n1); return; }
         if (_packedQ4 != null) { PackedQ4Groups(n0, n1); return; }
+        if (_packedQ6 != null) { PackedQ6Groups(n0, n1); return; }
         if (_t > 1 && FloatPanelGemm.Supports(_w.Type))
         {
             float* panel = (float*)_rowScratch[thread].Ensure(FloatPanelGemm.RowTile * 4L * FloatPanelGemm.ColumnBlock);
@@ -115,7 +125,7 @@ internal sealed unsafe class MatMulKernel : IParallelJob, IDisposable
         long k = _k;
         float* x = _x + t * k;
         if (_packed != null) { QuantizeInterleaved(t, thread); return; }
-        if (_packedQ4 != null) { QuantizeInterleavedQ8_K(t, thread); return; }
+        if (_packedQ4 != null || _packedQ6 != null) { QuantizeInterleavedQ8_K(t, thread); return; }
         switch (_w.Type)
         {
             case GgmlType.F16:
@@ -161,12 +171,46 @@ internal sealed unsafe class MatMulKernel : IParallelJob, IDisposable
         QuantizeActivations.Q8_K(_x + (long)t * k, k, q, d, bs);
         int t0 = t - t % PackedQ4_KGemm.MaxTokens, tokens = Math.Min(PackedQ4_KGemm.MaxTokens, _t - t0), u = t - t0;
         PackedQ8_0Gemm.InterleaveTile(q, k, tokens, u, _xq + (long)t0 * k);
+        if (_packedQ6 != null)
+        {
+            // Per 16-column block: the 256-block's scale and −32·Σx (Q6_K's offset).
+            int nb16 = k / 16;
+            for (int b = 0; b < nb16; b++)
+            {
+                _xd[(long)t0 * nb16 + b * tokens + u] = d[b / 16];
+                _xc[(long)t0 * nb16 + b * tokens + u] = -32 * bs[b];
+            }
+            return;
+        }
         float* xm = (float*)_xc;
         for (int b = 0; b < nb; b++)
         {
             float scale = d[b / 8];
             _xd[(long)t0 * nb + b * tokens + u] = scale;
             xm[(long)t0 * nb + b * tokens + u] = -(scale * (bs[2 * b] + bs[2 * b + 1]));
+        }
+    }
+
+    /// <summary>Weight rows [n0, n1) of a packed Q6_K weight × every token, in tiles of two groups × four tokens.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private void PackedQ6Groups(int n0, int n1)
+    {
+        var p = _packedQ6!;
+        int nb = p.Blocks;
+        const int groupRows = PackedQ6_KWeight.GroupRows;
+        for (int n = n0; n < n1; n += groupRows * PackedQ6_KGemm.MaxGroups)
+        {
+            int g = n / groupRows;
+            int groups = Math.Min(PackedQ6_KGemm.MaxGroups, (n1 - n + groupRows - 1) / groupRows);
+            byte* q = p.Quants + (long)g * nb * 128;
+            float* sc = p.Scales + (long)g * nb * groupRows;
+            int rows = Math.Min(groups * groupRows, _n - n);
+            for (int t = 0; t < _t; t += PackedQ6_KGemm.MaxTokens)
+            {
+                int tokens = Math.Min(PackedQ6_KGemm.MaxTokens, _t - t);
+                PackedQ6_KGemm.Tile(groups, tokens, q, sc, nb, _xq + (long)t * _k, _xd + (long)t * nb, _xc + (long)t * nb,
+                    _y + (long)t * _n + n, _n, rows);
+            }
         }
     }
 
