@@ -24,9 +24,7 @@ internal sealed unsafe class MatMulKernel : IParallelJob, IDisposable
     private int* _xbs;
     private int* _xc;
     private float* _xp; // F16 decode: the activation prepared by F16Decode.Prepare
-    private PackedQ8_0Weight? _packed;
-    private PackedQ4_KWeight? _packedQ4;
-    private PackedQ6_KWeight? _packedQ6;
+    private PackedWeight? _packed;
 
     public MatMulKernel(CpuThreadPool pool)
     {
@@ -61,39 +59,31 @@ internal sealed unsafe class MatMulKernel : IParallelJob, IDisposable
                 _xq = (sbyte*)_act.Ensure(rows * k + rows * (k / 256) * 4 + rows * (k / 16) * 4);
                 _xd = (float*)(_xq + rows * k);
                 _xbs = (int*)(_xd + rows * (k / 256));
-                if (w is PackedQ6_KWeight)
-                {
-                    // The packed Q6_K kernel's tile layout: per 16-column block a scale and −32·Σx.
-                    _xq = (sbyte*)_act.Ensure(rows * k + rows * (k / 16) * 8);
-                    _xd = (float*)(_xq + rows * k);
-                    _xc = (int*)(_xd + rows * (k / 16));
-                }
-                if (w is PackedQ4_KWeight)
-                {
-                    // The packed kernel's tile layout: per 32-column sub-block a scale and a (negated) scaled sum.
-                    _xd = (float*)(_xq + rows * k);
-                    _xc = (int*)(_xd + rows * (k / 32));
-                }
                 break;
             default:
                 throw new NotSupportedException($"weight '{w.Name}' has type {w.Type}, which the CPU matmul does not support");
         }
-        _packed = w as PackedQ8_0Weight;
-        if (_packed != null && !CpuFeatures.UseVnni) _packed = null;
-        _packedQ4 = CpuFeatures.UseVnni ? w as PackedQ4_KWeight : null;
-        _packedQ6 = CpuFeatures.UseVnni ? w as PackedQ6_KWeight : null;
+        _packed = CpuFeatures.UseVnni ? w as PackedWeight : null;
+        if (_packed != null)
+        {
+            // The packed kernels' tile layout: interleaved int8 values, then per block a token scale and a correction.
+            long blocks = k / _packed.ActivationBlock;
+            _xq = (sbyte*)_act.Ensure(rows * k + rows * blocks * 8);
+            _xd = (float*)(_xq + rows * k);
+            _xc = (int*)(_xd + rows * blocks);
+        }
         if (w.Type != GgmlType.F32)
         {
             _quantizePhase = true;
             _pool.Run(this, rows);
         }
         _quantizePhase = false;
-        if (_packed != null || _packedQ4 != null || _packedQ6 != null)
+        if (_packed != null)
         {
             // Chunks of whole 2-group tiles for the packed kernels.
-            int groups = _packed?.Groups ?? _packedQ4?.Groups ?? _packedQ6!.Groups;
-            _chunkRows = Math.Max(2, groups / (_pool.ThreadCount * 8) & ~1) * PackedQ8_0Weight.GroupRows;
-            _pool.Run(this, (groups * PackedQ8_0Weight.GroupRows + _chunkRows - 1) / _chunkRows);
+            int groups = _packed.Groups;
+            _chunkRows = Math.Max(2, groups / (_pool.ThreadCount * 8) & ~1) * PackedWeight.GroupRows;
+            _pool.Run(this, (groups * PackedWeight.GroupRows + _chunkRows - 1) / _chunkRows);
             return;
         }
         // Enough chunks to balance threads, but at least 4 weight rows each so tiles stay whole.
@@ -107,9 +97,7 @@ internal sealed unsafe class MatMulKernel : IParallelJob, IDisposable
     {
         if (_quantizePhase) { Quantize(chunk, thread); return; }
         int n0 = chunk * _chunkRows, n1 = Math.Min(_n, n0 + _chunkRows);
-        if (_packed != null) { PackedGroups(n0, n1); return; }
-        if (_packedQ4 != null) { PackedQ4Groups(n0, n1); return; }
-        if (_packedQ6 != null) { PackedQ6Groups(n0, n1); return; }
+        if (_packed != null) { PackedTiles(n0, n1); return; }
         if (_t > 1 && FloatPanelGemm.Supports(_w.Type))
         {
             float* panel = (float*)_rowScratch[thread].Ensure(FloatPanelGemm.RowTile * 4L * FloatPanelGemm.ColumnBlock);
@@ -124,8 +112,12 @@ internal sealed unsafe class MatMulKernel : IParallelJob, IDisposable
     {
         long k = _k;
         float* x = _x + t * k;
-        if (_packed != null) { QuantizeInterleaved(t, thread); return; }
-        if (_packedQ4 != null || _packedQ6 != null) { QuantizeInterleavedQ8_K(t, thread); return; }
+        if (_packed != null)
+        {
+            if (_packed.UsesQ8_K) QuantizeInterleavedQ8_K(t, thread);
+            else QuantizeInterleaved(t, thread);
+            return;
+        }
         switch (_w.Type)
         {
             case GgmlType.F16:
@@ -169,9 +161,9 @@ internal sealed unsafe class MatMulKernel : IParallelJob, IDisposable
         float* d = (float*)(q + k);
         int* bs = (int*)(d + k / 256);
         QuantizeActivations.Q8_K(_x + (long)t * k, k, q, d, bs);
-        int t0 = t - t % PackedQ4_KGemm.MaxTokens, tokens = Math.Min(PackedQ4_KGemm.MaxTokens, _t - t0), u = t - t0;
+        int t0 = t - t % PackedQ8_0Gemm.MaxTokens, tokens = Math.Min(PackedQ8_0Gemm.MaxTokens, _t - t0), u = t - t0;
         PackedQ8_0Gemm.InterleaveTile(q, k, tokens, u, _xq + (long)t0 * k);
-        if (_packedQ6 != null)
+        if (_packed is PackedQ6_KWeight)
         {
             // Per 16-column block: the 256-block's scale and −32·Σx (Q6_K's offset).
             int nb16 = k / 16;
@@ -191,73 +183,21 @@ internal sealed unsafe class MatMulKernel : IParallelJob, IDisposable
         }
     }
 
-    /// <summary>Weight rows [n0, n1) of a packed Q6_K weight × every token, in tiles of two groups × four tokens.</summary>
+    /// <summary>Weight rows [n0, n1) (whole groups) × every token through the packed weight's VNNI micro-kernel, in
+    /// tiles of two groups × four tokens (narrower at the edges).</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private void PackedQ6Groups(int n0, int n1)
-    {
-        var p = _packedQ6!;
-        int nb = p.Blocks;
-        const int groupRows = PackedQ6_KWeight.GroupRows;
-        for (int n = n0; n < n1; n += groupRows * PackedQ6_KGemm.MaxGroups)
-        {
-            int g = n / groupRows;
-            int groups = Math.Min(PackedQ6_KGemm.MaxGroups, (n1 - n + groupRows - 1) / groupRows);
-            byte* q = p.Quants + (long)g * nb * 128;
-            float* sc = p.Scales + (long)g * nb * groupRows;
-            int rows = Math.Min(groups * groupRows, _n - n);
-            for (int t = 0; t < _t; t += PackedQ6_KGemm.MaxTokens)
-            {
-                int tokens = Math.Min(PackedQ6_KGemm.MaxTokens, _t - t);
-                PackedQ6_KGemm.Tile(groups, tokens, q, sc, nb, _xq + (long)t * _k, _xd + (long)t * nb, _xc + (long)t * nb,
-                    _y + (long)t * _n + n, _n, rows);
-            }
-        }
-    }
-
-    /// <summary>Weight rows [n0, n1) of a packed Q4_K weight × every token, in tiles of two groups × four tokens.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private void PackedQ4Groups(int n0, int n1)
-    {
-        var p = _packedQ4!;
-        int nb = p.Blocks;
-        const int groupRows = PackedQ4_KWeight.GroupRows;
-        for (int n = n0; n < n1; n += groupRows * PackedQ4_KGemm.MaxGroups)
-        {
-            int g = n / groupRows;
-            int groups = Math.Min(PackedQ4_KGemm.MaxGroups, (n1 - n + groupRows - 1) / groupRows);
-            byte* q = p.Quants + (long)g * nb * 128;
-            float* sc = p.Scales + (long)g * nb * 16;
-            int rows = Math.Min(groups * groupRows, _n - n);
-            for (int t = 0; t < _t; t += PackedQ4_KGemm.MaxTokens)
-            {
-                int tokens = Math.Min(PackedQ4_KGemm.MaxTokens, _t - t);
-                PackedQ4_KGemm.Tile(groups, tokens, q, sc, nb, _xq + (long)t * _k, _xd + (long)t * nb, (float*)_xc + (long)t * nb,
-                    _y + (long)t * _n + n, _n, rows);
-            }
-        }
-    }
-
-    /// <summary>Weight rows [n0, n1) (whole groups) × every token through the packed VNNI micro-kernel, in tiles of
-    /// two groups × four tokens (narrower at the edges).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private void PackedGroups(int n0, int n1)
+    private void PackedTiles(int n0, int n1)
     {
         var p = _packed!;
-        int nb = p.Blocks;
-        const int groupRows = PackedQ8_0Weight.GroupRows;
-        for (int n = n0; n < n1; n += groupRows * PackedQ8_0Gemm.MaxGroups)
+        int blocks = _k / p.ActivationBlock;
+        const int groupRows = PackedWeight.GroupRows, maxGroups = 2, maxTokens = PackedQ8_0Gemm.MaxTokens;
+        for (int n = n0; n < n1; n += groupRows * maxGroups)
         {
-            int g = n / groupRows;
-            int groups = Math.Min(PackedQ8_0Gemm.MaxGroups, (n1 - n + groupRows - 1) / groupRows);
-            byte* q = p.Quants + (long)g * nb * 256;
-            ushort* sc = p.Scales + (long)g * nb * groupRows;
+            int groups = Math.Min(maxGroups, (n1 - n + groupRows - 1) / groupRows);
             int rows = Math.Min(groups * groupRows, _n - n);
-            for (int t = 0; t < _t; t += PackedQ8_0Gemm.MaxTokens)
-            {
-                int tokens = Math.Min(PackedQ8_0Gemm.MaxTokens, _t - t);
-                PackedQ8_0Gemm.Tile(groups, tokens, q, sc, nb, _xq + (long)t * _k, _xd + (long)t * nb, _xc + (long)t * nb,
+            for (int t = 0; t < _t; t += maxTokens)
+                p.Tile(n / groupRows, groups, Math.Min(maxTokens, _t - t), _xq + (long)t * _k, _xd + (long)t * blocks, _xc + (long)t * blocks,
                     _y + (long)t * _n + n, _n, rows);
-            }
         }
     }
 

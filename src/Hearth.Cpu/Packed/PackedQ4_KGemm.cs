@@ -12,12 +12,6 @@ namespace Hearth.Cpu.Packed;
 /// repeated per sub-block), so the integer dot products are the same as its.</summary>
 internal static unsafe class PackedQ4_KGemm
 {
-    /// <summary>Tokens per tile (the activation interleave width, as <see cref="PackedQ8_0Gemm.MaxTokens"/>).</summary>
-    public const int MaxTokens = PackedQ8_0Gemm.MaxTokens;
-
-    /// <summary>Groups per tile.</summary>
-    public const int MaxGroups = 2;
-
     /// <summary>y[u, 8g .. 8g+8) for g &lt; groups (1..2), u &lt; tokens (1..4). <paramref name="xm"/> holds, per
     /// sub-block and token, −(token scale)·Σx over the sub-block; the rest as <see cref="PackedQ8_0Gemm.Tile"/>.</summary>
     public static void Tile(int groups, int tokens, byte* q, float* scales, int nb, sbyte* x, float* xd, float* xm, float* y, long yStride, int rows)

@@ -9,21 +9,16 @@ namespace Hearth.Cpu.Packed;
 /// 32-byte vectors hold the 4-bit values of steps 2v (low nibble) and 2v+1 (high nibble), step j being columns
 /// 4j..4j+3 of each of the 8 rows (row r at bytes 4r..4r+3); then the rows' F32 scale d·sc and min dmin·m of that
 /// sub-block (exact: an F16 times a 6-bit integer fits an F32 mantissa). Value = scale·q − min, q in 0..15.</summary>
-public sealed unsafe class PackedQ4_KWeight : Weight, IDisposable
+public sealed unsafe class PackedQ4_KWeight : PackedWeight
 {
-    public const int GroupRows = 8;
     private const int QuantBytes = 128;
 
-    private PackedQ4_KWeight(Weight source) : base(source.Name, source.Type, source.Rows, source.Columns, source.Data)
+    private PackedQ4_KWeight(Weight source) : base(source)
     {
         Blocks = source.Columns / 32;
-        Groups = (source.Rows + GroupRows - 1) / GroupRows;
         Quants = HostMemory.Allocate((long)Groups * Blocks * QuantBytes);
         Scales = (float*)HostMemory.Allocate((long)Groups * Blocks * GroupRows * 2 * sizeof(float));
     }
-
-    /// <summary>Number of 8-row groups (the last may be partly padding).</summary>
-    public int Groups { get; }
 
     /// <summary>32-column sub-blocks per row.</summary>
     public int Blocks { get; }
@@ -75,7 +70,16 @@ public sealed unsafe class PackedQ4_KWeight : Weight, IDisposable
         return p;
     }
 
-    public void Dispose()
+    public override int ActivationBlock => 32;
+
+    public override bool UsesQ8_K => true;
+
+    /// <remarks><paramref name="xc"/> holds, as F32 bits, −(token scale)·Σx over each sub-block.</remarks>
+    internal override void Tile(int group, int groups, int tokens, sbyte* x, float* xd, int* xc, float* y, long yStride, int rows) =>
+        PackedQ4_KGemm.Tile(groups, tokens, Quants + (long)group * Blocks * QuantBytes, Scales + (long)group * Blocks * 16, Blocks,
+            x, xd, (float*)xc, y, yStride, rows);
+
+    public override void Dispose()
     {
         HostMemory.Free(Quants);
         HostMemory.Free((byte*)Scales);

@@ -11,12 +11,6 @@ namespace Hearth.Cpu.Packed;
 /// the offset out exactly; then one FMA by the rows' scales × the token's Q8_K scale.</summary>
 internal static unsafe class PackedQ6_KGemm
 {
-    /// <summary>Tokens per tile (the activation interleave width, as <see cref="PackedQ8_0Gemm.MaxTokens"/>).</summary>
-    public const int MaxTokens = PackedQ8_0Gemm.MaxTokens;
-
-    /// <summary>Groups per tile.</summary>
-    public const int MaxGroups = 2;
-
     /// <summary>y[u, 8g .. 8g+8) for g &lt; groups (1..2), u &lt; tokens (1..4). <paramref name="xc"/> holds, per
     /// 16-column block and token, −32·Σx over the block; the rest as <see cref="PackedQ8_0Gemm.Tile"/>.</summary>
     public static void Tile(int groups, int tokens, byte* q, float* scales, int nb, sbyte* x, float* xd, int* xc, float* y, long yStride, int rows)

@@ -8,21 +8,16 @@ namespace Hearth.Cpu.Packed;
 /// groups of 8 and 16-column blocks (Q6_K's scale granularity). Per group and block, four 32-byte steps hold 4 columns
 /// of each of the 8 rows as the unsigned 6-bit value q + 32 (0..63); then the rows' F32 scales d·sc (exact: an F16
 /// times an int8). Value = scale·(stored − 32).</summary>
-public sealed unsafe class PackedQ6_KWeight : Weight, IDisposable
+public sealed unsafe class PackedQ6_KWeight : PackedWeight
 {
-    public const int GroupRows = 8;
     private const int QuantBytes = 128;
 
-    private PackedQ6_KWeight(Weight source) : base(source.Name, source.Type, source.Rows, source.Columns, source.Data)
+    private PackedQ6_KWeight(Weight source) : base(source)
     {
         Blocks = source.Columns / 16;
-        Groups = (source.Rows + GroupRows - 1) / GroupRows;
         Quants = HostMemory.Allocate((long)Groups * Blocks * QuantBytes);
         Scales = (float*)HostMemory.Allocate((long)Groups * Blocks * GroupRows * sizeof(float));
     }
-
-    /// <summary>Number of 8-row groups (the last may be partly padding).</summary>
-    public int Groups { get; }
 
     /// <summary>16-column blocks per row.</summary>
     public int Blocks { get; }
@@ -78,7 +73,16 @@ public sealed unsafe class PackedQ6_KWeight : Weight, IDisposable
         return p;
     }
 
-    public void Dispose()
+    public override int ActivationBlock => 16;
+
+    public override bool UsesQ8_K => true;
+
+    /// <remarks><paramref name="xc"/> holds −32·Σx over each 16-column block.</remarks>
+    internal override void Tile(int group, int groups, int tokens, sbyte* x, float* xd, int* xc, float* y, long yStride, int rows) =>
+        PackedQ6_KGemm.Tile(groups, tokens, Quants + (long)group * Blocks * QuantBytes, Scales + (long)group * Blocks * GroupRows, Blocks,
+            x, xd, xc, y, yStride, rows);
+
+    public override void Dispose()
     {
         HostMemory.Free(Quants);
         HostMemory.Free((byte*)Scales);

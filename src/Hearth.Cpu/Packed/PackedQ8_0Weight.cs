@@ -10,23 +10,17 @@ namespace Hearth.Cpu.Packed;
 /// holds columns b·32 + 4j .. 4j+3 of each of the 8 rows (row r at bytes 4r..4r+3), stored as w + 128 (u8), so one
 /// vpdpbusd against a broadcast of 4 activation bytes advances 8 rows at once. The 8 rows' F16 block scales follow
 /// in a separate array (8 per group-block). Rows past N (the last group) are zero. Same bytes as the GGUF rows.</summary>
-public sealed unsafe class PackedQ8_0Weight : Weight, IDisposable
+public sealed unsafe class PackedQ8_0Weight : PackedWeight
 {
-    public const int GroupRows = 8;
     private const int StepBytes = 32, BlockBytes = 8 * StepBytes;
 
-    private PackedQ8_0Weight(Weight source)
-        : base(source.Name, source.Type, source.Rows, source.Columns, source.Data)
+    private PackedQ8_0Weight(Weight source) : base(source)
     {
         Blocks = source.Columns / 32;
-        Groups = (source.Rows + GroupRows - 1) / GroupRows;
         long quantBytes = (long)Groups * Blocks * BlockBytes;
         Quants = HostMemory.Allocate(quantBytes);
         Scales = (ushort*)HostMemory.Allocate((long)Groups * Blocks * GroupRows * 2);
     }
-
-    /// <summary>Number of 8-row groups (the last may be partly padding).</summary>
-    public int Groups { get; }
 
     /// <summary>32-column blocks per row.</summary>
     public int Blocks { get; }
@@ -70,7 +64,15 @@ public sealed unsafe class PackedQ8_0Weight : Weight, IDisposable
         return p;
     }
 
-    public void Dispose()
+    public override int ActivationBlock => 32;
+
+    public override bool UsesQ8_K => false;
+
+    internal override void Tile(int group, int groups, int tokens, sbyte* x, float* xd, int* xc, float* y, long yStride, int rows) =>
+        PackedQ8_0Gemm.Tile(groups, tokens, Quants + (long)group * Blocks * 256, Scales + (long)group * Blocks * GroupRows, Blocks,
+            x, xd, xc, y, yStride, rows);
+
+    public override void Dispose()
     {
         HostMemory.Free(Quants);
         HostMemory.Free((byte*)Scales);
