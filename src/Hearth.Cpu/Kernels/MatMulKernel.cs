@@ -132,7 +132,7 @@ internal sealed unsafe class MatMulKernel : IParallelJob, IDisposable
     }
 
     /// <summary>Token t's activation row quantized to Q8_0 and scattered into its tile of the packed kernel's
-    /// interleaved layout (tiles of <see cref="PackedQ8_0Gemm.MaxTokens"/> tokens, the last one narrower).</summary>
+    /// interleaved layout (tiles of <see cref="PackedGemm.MaxTokens"/> tokens, the last one narrower).</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void QuantizeInterleaved(int t, int thread)
     {
@@ -141,8 +141,8 @@ internal sealed unsafe class MatMulKernel : IParallelJob, IDisposable
         float* d = (float*)(q + k);
         int* c = (int*)(d + nb);
         QuantizeActivations.Q8_0(_x + (long)t * k, k, q, d, c);
-        int t0 = t - t % PackedQ8_0Gemm.MaxTokens, tokens = Math.Min(PackedQ8_0Gemm.MaxTokens, _t - t0), u = t - t0;
-        PackedQ8_0Gemm.InterleaveTile(q, k, tokens, u, _xq + (long)t0 * k);
+        int t0 = t - t % PackedGemm.MaxTokens, tokens = Math.Min(PackedGemm.MaxTokens, _t - t0), u = t - t0;
+        PackedGemm.InterleaveTile(q, k, tokens, u, _xq + (long)t0 * k);
         for (int b = 0; b < nb; b++)
         {
             _xd[(long)t0 * nb + b * tokens + u] = d[b];
@@ -161,8 +161,8 @@ internal sealed unsafe class MatMulKernel : IParallelJob, IDisposable
         float* d = (float*)(q + k);
         int* bs = (int*)(d + k / 256);
         QuantizeActivations.Q8_K(_x + (long)t * k, k, q, d, bs);
-        int t0 = t - t % PackedQ8_0Gemm.MaxTokens, tokens = Math.Min(PackedQ8_0Gemm.MaxTokens, _t - t0), u = t - t0;
-        PackedQ8_0Gemm.InterleaveTile(q, k, tokens, u, _xq + (long)t0 * k);
+        int t0 = t - t % PackedGemm.MaxTokens, tokens = Math.Min(PackedGemm.MaxTokens, _t - t0), u = t - t0;
+        PackedGemm.InterleaveTile(q, k, tokens, u, _xq + (long)t0 * k);
         if (_packed is PackedQ6_KWeight)
         {
             // Per 16-column block: the 256-block's scale and −32·Σx (Q6_K's offset).
@@ -190,7 +190,7 @@ internal sealed unsafe class MatMulKernel : IParallelJob, IDisposable
     {
         var p = _packed!;
         int blocks = _k / p.ActivationBlock;
-        const int groupRows = PackedWeight.GroupRows, maxGroups = 2, maxTokens = PackedQ8_0Gemm.MaxTokens;
+        const int groupRows = PackedWeight.GroupRows, maxGroups = 2, maxTokens = PackedGemm.MaxTokens;
         for (int n = n0; n < n1; n += groupRows * maxGroups)
         {
             int groups = Math.Min(maxGroups, (n1 - n + groupRows - 1) / groupRows);

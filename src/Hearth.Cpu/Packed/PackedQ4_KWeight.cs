@@ -4,7 +4,7 @@ using Hearth.Cpu.Kernels;
 
 namespace Hearth.Cpu.Packed;
 
-/// <summary>A Q4_K weight re-laid out for the AVX-VNNI outer-product kernel (<see cref="PackedQ4_KGemm"/>), in the
+/// <summary>A Q4_K weight re-laid out for the AVX-VNNI outer-product kernel (<see cref="PackedGemm"/> with <see cref="Q4_KFormat"/>), in the
 /// shape of <see cref="PackedQ8_0Weight"/>: rows in groups of 8, 32-column sub-blocks. Per group and sub-block, four
 /// 32-byte vectors hold the 4-bit values of steps 2v (low nibble) and 2v+1 (high nibble), step j being columns
 /// 4j..4j+3 of each of the 8 rows (row r at bytes 4r..4r+3); then the rows' F32 scale d·sc and min dmin·m of that
@@ -76,8 +76,8 @@ public sealed unsafe class PackedQ4_KWeight : PackedWeight
 
     /// <remarks><paramref name="xc"/> holds, as F32 bits, −(token scale)·Σx over each sub-block.</remarks>
     internal override void Tile(int group, int groups, int tokens, sbyte* x, float* xd, int* xc, float* y, long yStride, int rows) =>
-        PackedQ4_KGemm.Tile(groups, tokens, Quants + (long)group * Blocks * QuantBytes, Scales + (long)group * Blocks * 16, Blocks,
-            x, xd, (float*)xc, y, yStride, rows);
+        PackedGemm.Tile<Q4_KFormat>(groups, tokens, Quants + (long)group * Blocks * QuantBytes, (byte*)(Scales + (long)group * Blocks * 16),
+            Blocks, x, xd, xc, y, yStride, rows);
 
     public override void Dispose()
     {

@@ -4,7 +4,7 @@ using Hearth.Cpu.Kernels;
 
 namespace Hearth.Cpu.Packed;
 
-/// <summary>A Q6_K weight re-laid out for the AVX-VNNI outer-product kernel (<see cref="PackedQ6_KGemm"/>): rows in
+/// <summary>A Q6_K weight re-laid out for the AVX-VNNI outer-product kernel (<see cref="PackedGemm"/> with <see cref="Q6_KFormat"/>): rows in
 /// groups of 8 and 16-column blocks (Q6_K's scale granularity). Per group and block, four 32-byte steps hold 4 columns
 /// of each of the 8 rows as the unsigned 6-bit value q + 32 (0..63); then the rows' F32 scales d·sc (exact: an F16
 /// times an int8). Value = scale·(stored − 32).</summary>
@@ -79,8 +79,8 @@ public sealed unsafe class PackedQ6_KWeight : PackedWeight
 
     /// <remarks><paramref name="xc"/> holds −32·Σx over each 16-column block.</remarks>
     internal override void Tile(int group, int groups, int tokens, sbyte* x, float* xd, int* xc, float* y, long yStride, int rows) =>
-        PackedQ6_KGemm.Tile(groups, tokens, Quants + (long)group * Blocks * QuantBytes, Scales + (long)group * Blocks * GroupRows, Blocks,
-            x, xd, xc, y, yStride, rows);
+        PackedGemm.Tile<Q6_KFormat>(groups, tokens, Quants + (long)group * Blocks * QuantBytes, (byte*)(Scales + (long)group * Blocks * GroupRows),
+            Blocks, x, xd, xc, y, yStride, rows);
 
     public override void Dispose()
     {

@@ -4,7 +4,7 @@ using Hearth.Cpu.Kernels;
 
 namespace Hearth.Cpu.Packed;
 
-/// <summary>A Q8_0 weight re-laid out for the AVX-VNNI outer-product kernel (<see cref="PackedQ8_0Gemm"/>), kept
+/// <summary>A Q8_0 weight re-laid out for the AVX-VNNI outer-product kernel (<see cref="PackedGemm"/> with <see cref="Q8_0Format"/>), kept
 /// alongside the GGUF mapping (which embedding lookups and the lower SIMD rungs still read).
 /// Rows are taken in groups of 8. For group g and block b (32 columns) there are 8 "steps" of 32 bytes; step j
 /// holds columns b·32 + 4j .. 4j+3 of each of the 8 rows (row r at bytes 4r..4r+3), stored as w + 128 (u8), so one
@@ -69,8 +69,8 @@ public sealed unsafe class PackedQ8_0Weight : PackedWeight
     public override bool UsesQ8_K => false;
 
     internal override void Tile(int group, int groups, int tokens, sbyte* x, float* xd, int* xc, float* y, long yStride, int rows) =>
-        PackedQ8_0Gemm.Tile(groups, tokens, Quants + (long)group * Blocks * 256, Scales + (long)group * Blocks * GroupRows, Blocks,
-            x, xd, xc, y, yStride, rows);
+        PackedGemm.Tile<Q8_0Format>(groups, tokens, Quants + (long)group * Blocks * 256, (byte*)(Scales + (long)group * Blocks * GroupRows),
+            Blocks, x, xd, xc, y, yStride, rows);
 
     public override void Dispose()
     {

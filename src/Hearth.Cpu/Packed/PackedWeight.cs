@@ -4,7 +4,7 @@ namespace Hearth.Cpu.Packed;
 
 /// <summary>A weight re-laid out for one of the AVX-VNNI outer-product kernels: rows in groups of
 /// <see cref="GroupRows"/>, columns in blocks of <see cref="ActivationBlock"/>, with the activation interleaved by
-/// tiles of up to 4 tokens (<see cref="PackedQ8_0Gemm.InterleaveTile"/>). Kept alongside the GGUF mapping, which
+/// tiles of up to 4 tokens (<see cref="PackedGemm.InterleaveTile"/>). Kept alongside the GGUF mapping, which
 /// embedding lookups and the lower SIMD rungs still read.</summary>
 public abstract unsafe class PackedWeight(Weight source) : Weight(source.Name, source.Type, source.Rows, source.Columns, source.Data), IDisposable
 {

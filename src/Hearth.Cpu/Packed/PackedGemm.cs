@@ -1,0 +1,258 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+using Hearth.Cpu.Kernels;
+
+namespace Hearth.Cpu.Packed;
+
+/// <summary>The AVX-VNNI outer-product micro-kernel shared by the packed weight formats: up to two 8-row groups × up to
+/// four tokens. Per block and token, one vpdpbusd per 4-column step (the packed weights' unsigned bytes against a
+/// broadcast of 4 activation int8s) adds 4 columns of each of the 8 rows into the 8 int32 lanes; the format says how
+/// a step's bytes come out of the block, where the accumulator starts (a correction that cancels the format's unsigned
+/// offset exactly) and how the block's integer dot products become floats. Each weight vector is loaded once for all
+/// tokens of the tile (the batching win), and no per-token sign fix-up or horizontal sum is needed. vpdpbusd has
+/// ~4 cycles of latency at 2 per cycle, so the full 2 × 4 tile keeps 8 independent chains in flight (measured on Q8_0
+/// at T=512, K=2048, N=8192, 2 threads: 1 × 6 → 230 GMAC/s, 2 × 6 → 282, 2 × 4 → 306; the JIT encodes the EVEX
+/// form, so all 32 ymm registers are available).</summary>
+internal static unsafe class PackedGemm
+{
+    /// <summary>Tokens per tile (the activation interleave width).</summary>
+    public const int MaxTokens = 4;
+
+    /// <summary>Groups per tile.</summary>
+    public const int MaxGroups = 2;
+
+    /// <summary>y[u, 8g .. 8g+8) = group g's rows · token u, for g &lt; groups (1..2), u &lt; tokens (1..4).</summary>
+    /// <param name="q">The first group's packed quants (block 0); the second group's follow nb blocks later.</param>
+    /// <param name="scales">The first group's scales (block 0); the second group's follow nb blocks later.</param>
+    /// <param name="x">The tile's activations interleaved by <see cref="InterleaveTile"/>.</param>
+    /// <param name="xd">The tile's per-block token scales, [block][token].</param>
+    /// <param name="xc">The tile's per-block token corrections, [block][token] (the format's meaning).</param>
+    /// <param name="y">Output for token 0, row 0 of the first group; token u at y + u·yStride.</param>
+    /// <param name="rows">Valid output rows of the tile (16 or fewer at the end of the matrix).</param>
+    public static void Tile<TF>(int groups, int tokens, byte* q, byte* scales, int nb, sbyte* x, float* xd, int* xc, float* y, long yStride, int rows)
+        where TF : struct, IPackedFormat
+    {
+        switch (groups * 8 + tokens)
+        {
+            case 8 + 1: Tile<TF, Count1, Count1>(q, scales, nb, x, xd, xc, y, yStride, rows); break;
+            case 8 + 2: Tile<TF, Count1, Count2>(q, scales, nb, x, xd, xc, y, yStride, rows); break;
+            case 8 + 3: Tile<TF, Count1, Count3>(q, scales, nb, x, xd, xc, y, yStride, rows); break;
+            case 8 + 4: Tile<TF, Count1, Count4>(q, scales, nb, x, xd, xc, y, yStride, rows); break;
+            case 16 + 1: Tile<TF, Count2, Count1>(q, scales, nb, x, xd, xc, y, yStride, rows); break;
+            case 16 + 2: Tile<TF, Count2, Count2>(q, scales, nb, x, xd, xc, y, yStride, rows); break;
+            case 16 + 3: Tile<TF, Count2, Count3>(q, scales, nb, x, xd, xc, y, yStride, rows); break;
+            case 16 + 4: Tile<TF, Count2, Count4>(q, scales, nb, x, xd, xc, y, yStride, rows); break;
+            default: throw new ArgumentOutOfRangeException(nameof(tokens), $"tile of {groups} groups × {tokens} tokens");
+        }
+    }
+
+    /// <summary>Scatters token u (of a tile of <paramref name="tokens"/>) from a plain int8 row into the tile's
+    /// interleaved layout: the 4 bytes of 4-column step s go to tile + (s·tokens + u)·4.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void InterleaveTile(sbyte* row, int k, int tokens, int u, sbyte* tile)
+    {
+        uint* src = (uint*)row;
+        uint* dst = (uint*)tile + u;
+        for (int s = 0; s < k / 4; s++) dst[(long)s * tokens] = src[s];
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<int> Dot(Vector256<int> acc, Vector256<byte> w, Vector256<sbyte> x) =>
+        AvxVnni.MultiplyWideningAndAdd(acc, w, x);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<sbyte> Broadcast(sbyte* x) => Vector256.Create(*(int*)x).AsSByte();
+
+    // One body for every format and tile shape: the JIT specialises each struct instantiation and drops what it does
+    // not use. i* / f* are group 0's int and float accumulators per token, j* / g* group 1's.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Tile<TF, TG, TN>(byte* q, byte* scales, int nb, sbyte* x, float* xd, int* xc, float* y, long yStride, int rows)
+        where TF : struct, IPackedFormat where TG : struct, ITileCount where TN : struct, ITileCount
+    {
+        int n = TN.N;
+        bool two = TG.N == 2;
+        var f0 = Vector256<float>.Zero; var f1 = Vector256<float>.Zero; var f2 = Vector256<float>.Zero; var f3 = Vector256<float>.Zero;
+        var g0 = Vector256<float>.Zero; var g1 = Vector256<float>.Zero; var g2 = Vector256<float>.Zero; var g3 = Vector256<float>.Zero;
+        byte* q2 = q + (long)nb * TF.QuantBytes;
+        byte* s2 = scales + (long)nb * TF.ScaleBytes;
+        for (int b = 0; b < nb; b++)
+        {
+            var i0 = TF.Start(xc[0]);
+            var i1 = n > 1 ? TF.Start(xc[1]) : default;
+            var i2 = n > 2 ? TF.Start(xc[2]) : default;
+            var i3 = n > 3 ? TF.Start(xc[3]) : default;
+            var j0 = i0; var j1 = i1; var j2 = i2; var j3 = i3;
+            for (int j = 0; j < TF.Steps; j++)
+            {
+                var w = TF.Step(q, j);
+                var v = two ? TF.Step(q2, j) : default;
+                var b0 = Broadcast(x);
+                i0 = Dot(i0, w, b0);
+                if (two) j0 = Dot(j0, v, b0);
+                if (n > 1)
+                {
+                    var b1 = Broadcast(x + 4);
+                    i1 = Dot(i1, w, b1);
+                    if (two) j1 = Dot(j1, v, b1);
+                }
+                if (n > 2)
+                {
+                    var b2 = Broadcast(x + 8);
+                    i2 = Dot(i2, w, b2);
+                    if (two) j2 = Dot(j2, v, b2);
+                }
+                if (n > 3)
+                {
+                    var b3 = Broadcast(x + 12);
+                    i3 = Dot(i3, w, b3);
+                    if (two) j3 = Dot(j3, v, b3);
+                }
+                x += 4 * n;
+            }
+            q += TF.QuantBytes;
+            // The rows' scales (and mins) are read once per block for all tokens of the tile.
+            var ws = TF.Scales(scales);
+            var wm = TF.Mins(scales);
+            f0 = TF.Accumulate(i0, ws, wm, xd[0], xc[0], f0);
+            if (n > 1) f1 = TF.Accumulate(i1, ws, wm, xd[1], xc[1], f1);
+            if (n > 2) f2 = TF.Accumulate(i2, ws, wm, xd[2], xc[2], f2);
+            if (n > 3) f3 = TF.Accumulate(i3, ws, wm, xd[3], xc[3], f3);
+            if (two)
+            {
+                q2 += TF.QuantBytes;
+                var vs = TF.Scales(s2);
+                var vm = TF.Mins(s2);
+                g0 = TF.Accumulate(j0, vs, vm, xd[0], xc[0], g0);
+                if (n > 1) g1 = TF.Accumulate(j1, vs, vm, xd[1], xc[1], g1);
+                if (n > 2) g2 = TF.Accumulate(j2, vs, vm, xd[2], xc[2], g2);
+                if (n > 3) g3 = TF.Accumulate(j3, vs, vm, xd[3], xc[3], g3);
+                s2 += TF.ScaleBytes;
+            }
+            scales += TF.ScaleBytes;
+            xd += n;
+            xc += n;
+        }
+        Store(f0, y, rows);
+        if (n > 1) Store(f1, y + yStride, rows);
+        if (n > 2) Store(f2, y + 2 * yStride, rows);
+        if (n > 3) Store(f3, y + 3 * yStride, rows);
+        if (two)
+        {
+            Store(g0, y + 8, rows - 8);
+            if (n > 1) Store(g1, y + 8 + yStride, rows - 8);
+            if (n > 2) Store(g2, y + 8 + 2 * yStride, rows - 8);
+            if (n > 3) Store(g3, y + 8 + 3 * yStride, rows - 8);
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Store(Vector256<float> v, float* y, int rows)
+    {
+        if (rows >= 8) { v.Store(y); return; }
+        for (int r = 0; r < rows; r++) y[r] = v.GetElement(r);
+    }
+}
+
+/// <summary>How a packed format's block feeds <see cref="PackedGemm"/>.</summary>
+internal unsafe interface IPackedFormat
+{
+    /// <summary>4-column steps per block.</summary>
+    static abstract int Steps { get; }
+
+    /// <summary>Bytes of packed values per group and block.</summary>
+    static abstract int QuantBytes { get; }
+
+    /// <summary>Bytes of scales per group and block.</summary>
+    static abstract int ScaleBytes { get; }
+
+    /// <summary>The 8 rows' unsigned bytes of step j of the block at <paramref name="block"/>.</summary>
+    static abstract Vector256<byte> Step(byte* block, int j);
+
+    /// <summary>The accumulator's start for a token's block, from its correction.</summary>
+    static abstract Vector256<int> Start(int correction);
+
+    /// <summary>The 8 rows' scales of a block.</summary>
+    static abstract Vector256<float> Scales(byte* scales);
+
+    /// <summary>The 8 rows' mins of a block (formats without mins return zero and ignore it).</summary>
+    static abstract Vector256<float> Mins(byte* scales);
+
+    /// <summary>acc + the block's integer dot products turned into floats by the rows' scales and the token's.</summary>
+    static abstract Vector256<float> Accumulate(Vector256<int> dot, Vector256<float> rowScales, Vector256<float> rowMins, float tokenScale, int correction, Vector256<float> acc);
+}
+
+/// <summary>Q8_0: values w + 128, F16 row scales; the correction −128·Σx starts the accumulator.</summary>
+internal unsafe struct Q8_0Format : IPackedFormat
+{
+    public static int Steps => 8;
+    public static int QuantBytes => 256;
+    public static int ScaleBytes => 16;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<byte> Step(byte* block, int j) => Vector256.Load(block + j * 32);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<int> Start(int correction) => Vector256.Create(correction);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> Scales(byte* scales) => HalfBits.ToFloat(Avx2.ConvertToVector256Int32(Vector128.Load((ushort*)scales)).AsUInt32());
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> Mins(byte* scales) => default;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> Accumulate(Vector256<int> dot, Vector256<float> rowScales, Vector256<float> rowMins, float tokenScale, int correction, Vector256<float> acc) =>
+        Vector256.FusedMultiplyAdd(Avx.ConvertToVector256Single(dot), rowScales * tokenScale, acc);
+}
+
+/// <summary>Q4_K: two steps per 32-byte vector (low, high nibbles), F32 row scales then mins; the correction is
+/// −(token scale)·Σx as F32 bits, multiplied by the mins.</summary>
+internal unsafe struct Q4_KFormat : IPackedFormat
+{
+    public static int Steps => 8;
+    public static int QuantBytes => 128;
+    public static int ScaleBytes => 64;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<byte> Step(byte* block, int j) =>
+        (Vector256.Load(block + (j >> 1) * 32).AsUInt16() >> ((j & 1) * 4)).AsByte() & Vector256.Create((byte)0x0F);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<int> Start(int correction) => Vector256<int>.Zero;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> Scales(byte* scales) => Vector256.Load((float*)scales);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> Mins(byte* scales) => Vector256.Load((float*)scales + 8);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> Accumulate(Vector256<int> dot, Vector256<float> rowScales, Vector256<float> rowMins, float tokenScale, int correction, Vector256<float> acc) =>
+        Vector256.FusedMultiplyAdd(rowMins, Vector256.Create(BitConverter.Int32BitsToSingle(correction)),
+            Vector256.FusedMultiplyAdd(Avx.ConvertToVector256Single(dot), rowScales * tokenScale, acc));
+}
+
+/// <summary>Q6_K: 16-column blocks of values q + 32, F32 row scales; the correction −32·Σx starts the accumulator.</summary>
+internal unsafe struct Q6_KFormat : IPackedFormat
+{
+    public static int Steps => 4;
+    public static int QuantBytes => 128;
+    public static int ScaleBytes => 32;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<byte> Step(byte* block, int j) => Vector256.Load(block + j * 32);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<int> Start(int correction) => Vector256.Create(correction);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> Scales(byte* scales) => Vector256.Load((float*)scales);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> Mins(byte* scales) => default;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> Accumulate(Vector256<int> dot, Vector256<float> rowScales, Vector256<float> rowMins, float tokenScale, int correction, Vector256<float> acc) =>
+        Vector256.FusedMultiplyAdd(Avx.ConvertToVector256Single(dot), rowScales * tokenScale, acc);
+}
