@@ -13,21 +13,10 @@ public sealed unsafe class PackedQ4_KWeight : PackedWeight
 {
     private const int QuantBytes = 128;
 
-    private PackedQ4_KWeight(Weight source) : base(source)
-    {
-        Blocks = source.Columns / 32;
-        Quants = HostMemory.Allocate((long)Groups * Blocks * QuantBytes);
-        Scales = (float*)HostMemory.Allocate((long)Groups * Blocks * GroupRows * 2 * sizeof(float));
-    }
-
-    /// <summary>32-column sub-blocks per row.</summary>
-    public int Blocks { get; }
-
-    /// <summary>Group g, sub-block b: 128 bytes at Quants + (g·Blocks + b)·128.</summary>
-    public byte* Quants { get; private set; }
+    private PackedQ4_KWeight(Weight source) : base(source, 32, QuantBytes, GroupRows * 2 * sizeof(float)) { }
 
     /// <summary>Group g, sub-block b: 8 scales then 8 mins at Scales + (g·Blocks + b)·16.</summary>
-    public float* Scales { get; private set; }
+    public float* Scales => (float*)ScaleData;
 
     public static PackedQ4_KWeight Pack(Weight w)
     {
@@ -35,8 +24,8 @@ public sealed unsafe class PackedQ4_KWeight : PackedWeight
             throw new ArgumentException($"weight '{w.Name}' is not a Q4_K matrix");
         var p = new PackedQ4_KWeight(w);
         int nb = p.Blocks;
-        new Span<byte>(p.Quants, (int)Math.Min(int.MaxValue, (long)p.Groups * nb * QuantBytes)).Clear();
-        new Span<float>(p.Scales, (int)Math.Min(int.MaxValue, (long)p.Groups * nb * GroupRows * 2)).Clear();
+        System.Runtime.InteropServices.NativeMemory.Clear(p.Quants, (nuint)((long)p.Groups * nb * QuantBytes));
+        System.Runtime.InteropServices.NativeMemory.Clear(p.Scales, (nuint)((long)p.Groups * nb * GroupRows * 2 * sizeof(float)));
         for (int row = 0; row < w.Rows; row++)
         {
             int g = row / GroupRows, r = row % GroupRows;
@@ -70,20 +59,9 @@ public sealed unsafe class PackedQ4_KWeight : PackedWeight
         return p;
     }
 
-    public override int ActivationBlock => 32;
-
     public override bool UsesQ8_K => true;
 
     /// <remarks><paramref name="xc"/> holds, as F32 bits, −(token scale)·Σx over each sub-block.</remarks>
     internal override void Tile(int group, int groups, int tokens, sbyte* x, float* xd, int* xc, float* y, long yStride, int rows) =>
-        PackedGemm.Tile<Q4_KFormat>(groups, tokens, Quants + (long)group * Blocks * QuantBytes, (byte*)(Scales + (long)group * Blocks * 16),
-            Blocks, x, xd, xc, y, yStride, rows);
-
-    public override void Dispose()
-    {
-        HostMemory.Free(Quants);
-        HostMemory.Free((byte*)Scales);
-        Quants = null;
-        Scales = null;
-    }
+        PackedGemm.Tile<Q4_KFormat>(groups, tokens, GroupQuants(group), GroupScales(group), Blocks, x, xd, xc, y, yStride, rows);
 }

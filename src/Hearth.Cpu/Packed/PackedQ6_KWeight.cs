@@ -12,21 +12,10 @@ public sealed unsafe class PackedQ6_KWeight : PackedWeight
 {
     private const int QuantBytes = 128;
 
-    private PackedQ6_KWeight(Weight source) : base(source)
-    {
-        Blocks = source.Columns / 16;
-        Quants = HostMemory.Allocate((long)Groups * Blocks * QuantBytes);
-        Scales = (float*)HostMemory.Allocate((long)Groups * Blocks * GroupRows * sizeof(float));
-    }
-
-    /// <summary>16-column blocks per row.</summary>
-    public int Blocks { get; }
-
-    /// <summary>Group g, block b: 128 bytes at Quants + (g·Blocks + b)·128.</summary>
-    public byte* Quants { get; private set; }
+    private PackedQ6_KWeight(Weight source) : base(source, 16, QuantBytes, GroupRows * sizeof(float)) { }
 
     /// <summary>Group g, block b: 8 row scales at Scales + (g·Blocks + b)·8.</summary>
-    public float* Scales { get; private set; }
+    public float* Scales => (float*)ScaleData;
 
     public static PackedQ6_KWeight Pack(Weight w)
     {
@@ -35,8 +24,8 @@ public sealed unsafe class PackedQ6_KWeight : PackedWeight
         var p = new PackedQ6_KWeight(w);
         int nb = p.Blocks;
         // Padding rows: value 32 (a stored zero) with scale 0.
-        new Span<byte>(p.Quants, (int)Math.Min(int.MaxValue, (long)p.Groups * nb * QuantBytes)).Fill(32);
-        new Span<float>(p.Scales, (int)Math.Min(int.MaxValue, (long)p.Groups * nb * GroupRows)).Clear();
+        System.Runtime.InteropServices.NativeMemory.Fill(p.Quants, (nuint)((long)p.Groups * nb * QuantBytes), 32);
+        System.Runtime.InteropServices.NativeMemory.Clear(p.Scales, (nuint)((long)p.Groups * nb * GroupRows * sizeof(float)));
         byte* values = stackalloc byte[256];
         for (int row = 0; row < w.Rows; row++)
         {
@@ -73,20 +62,9 @@ public sealed unsafe class PackedQ6_KWeight : PackedWeight
         return p;
     }
 
-    public override int ActivationBlock => 16;
-
     public override bool UsesQ8_K => true;
 
     /// <remarks><paramref name="xc"/> holds −32·Σx over each 16-column block.</remarks>
     internal override void Tile(int group, int groups, int tokens, sbyte* x, float* xd, int* xc, float* y, long yStride, int rows) =>
-        PackedGemm.Tile<Q6_KFormat>(groups, tokens, Quants + (long)group * Blocks * QuantBytes, (byte*)(Scales + (long)group * Blocks * GroupRows),
-            Blocks, x, xd, xc, y, yStride, rows);
-
-    public override void Dispose()
-    {
-        HostMemory.Free(Quants);
-        HostMemory.Free((byte*)Scales);
-        Quants = null;
-        Scales = null;
-    }
+        PackedGemm.Tile<Q6_KFormat>(groups, tokens, GroupQuants(group), GroupScales(group), Blocks, x, xd, xc, y, yStride, rows);
 }

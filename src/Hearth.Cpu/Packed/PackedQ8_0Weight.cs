@@ -14,22 +14,10 @@ public sealed unsafe class PackedQ8_0Weight : PackedWeight
 {
     private const int StepBytes = 32, BlockBytes = 8 * StepBytes;
 
-    private PackedQ8_0Weight(Weight source) : base(source)
-    {
-        Blocks = source.Columns / 32;
-        long quantBytes = (long)Groups * Blocks * BlockBytes;
-        Quants = HostMemory.Allocate(quantBytes);
-        Scales = (ushort*)HostMemory.Allocate((long)Groups * Blocks * GroupRows * 2);
-    }
-
-    /// <summary>32-column blocks per row.</summary>
-    public int Blocks { get; }
-
-    /// <summary>Packed quants: group g, block b starts at Quants + (g·Blocks + b)·256.</summary>
-    public byte* Quants { get; private set; }
+    private PackedQ8_0Weight(Weight source) : base(source, 32, BlockBytes, GroupRows * 2) { }
 
     /// <summary>F16 scales: group g, block b → 8 values at Scales + (g·Blocks + b)·8.</summary>
-    public ushort* Scales { get; private set; }
+    public ushort* Scales => (ushort*)ScaleData;
 
     /// <summary>Re-lays out a Q8_0 weight (columns a multiple of 32).</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -64,19 +52,8 @@ public sealed unsafe class PackedQ8_0Weight : PackedWeight
         return p;
     }
 
-    public override int ActivationBlock => 32;
-
     public override bool UsesQ8_K => false;
 
     internal override void Tile(int group, int groups, int tokens, sbyte* x, float* xd, int* xc, float* y, long yStride, int rows) =>
-        PackedGemm.Tile<Q8_0Format>(groups, tokens, Quants + (long)group * Blocks * 256, (byte*)(Scales + (long)group * Blocks * GroupRows),
-            Blocks, x, xd, xc, y, yStride, rows);
-
-    public override void Dispose()
-    {
-        HostMemory.Free(Quants);
-        HostMemory.Free((byte*)Scales);
-        Quants = null;
-        Scales = null;
-    }
+        PackedGemm.Tile<Q8_0Format>(groups, tokens, GroupQuants(group), GroupScales(group), Blocks, x, xd, xc, y, yStride, rows);
 }

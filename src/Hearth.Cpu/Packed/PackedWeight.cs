@@ -6,15 +6,46 @@ namespace Hearth.Cpu.Packed;
 /// <see cref="GroupRows"/>, columns in blocks of <see cref="ActivationBlock"/>, with the activation interleaved by
 /// tiles of up to 4 tokens (<see cref="PackedGemm.InterleaveTile"/>). Kept alongside the GGUF mapping, which
 /// embedding lookups and the lower SIMD rungs still read.</summary>
-public abstract unsafe class PackedWeight(Weight source) : Weight(source.Name, source.Type, source.Rows, source.Columns, source.Data), IDisposable
+public abstract unsafe class PackedWeight : Weight, IDisposable
 {
     public const int GroupRows = 8;
+    private readonly int _quantBytes, _scaleBytes;
+
+    /// <param name="blockColumns">Columns per block.</param>
+    /// <param name="quantBytes">Bytes of packed values per group and block.</param>
+    /// <param name="scaleBytes">Bytes of scales per group and block.</param>
+    protected PackedWeight(Weight source, int blockColumns, int quantBytes, int scaleBytes)
+        : base(source.Name, source.Type, source.Rows, source.Columns, source.Data)
+    {
+        ActivationBlock = blockColumns;
+        Blocks = source.Columns / blockColumns;
+        Groups = (source.Rows + GroupRows - 1) / GroupRows;
+        _quantBytes = quantBytes;
+        _scaleBytes = scaleBytes;
+        Quants = HostMemory.Allocate((long)Groups * Blocks * quantBytes);
+        ScaleData = HostMemory.Allocate((long)Groups * Blocks * scaleBytes);
+    }
 
     /// <summary>Number of 8-row groups (the last may be partly padding).</summary>
-    public int Groups { get; } = (source.Rows + GroupRows - 1) / GroupRows;
+    public int Groups { get; }
+
+    /// <summary>Blocks per row.</summary>
+    public int Blocks { get; }
 
     /// <summary>Columns per block: the granularity of the per-token scale and correction the kernel reads.</summary>
-    public abstract int ActivationBlock { get; }
+    public int ActivationBlock { get; }
+
+    /// <summary>Packed values: group g, block b at Quants + (g·Blocks + b)·(bytes per block).</summary>
+    public byte* Quants { get; private set; }
+
+    /// <summary>Scales: group g, block b at ScaleData + (g·Blocks + b)·(bytes per block).</summary>
+    protected byte* ScaleData { get; private set; }
+
+    /// <summary>Group g's first block of values.</summary>
+    protected byte* GroupQuants(int group) => Quants + (long)group * Blocks * _quantBytes;
+
+    /// <summary>Group g's first block of scales.</summary>
+    protected byte* GroupScales(int group) => ScaleData + (long)group * Blocks * _scaleBytes;
 
     /// <summary>Whether activations are quantized as Q8_K (one scale per 256 columns, as llama.cpp pairs with K-quants)
     /// rather than Q8_0.</summary>
@@ -26,5 +57,11 @@ public abstract unsafe class PackedWeight(Weight source) : Weight(source.Name, s
     /// <param name="xc">The tile's per-block token corrections, [block][token] (their meaning is the format's).</param>
     internal abstract void Tile(int group, int groups, int tokens, sbyte* x, float* xd, int* xc, float* y, long yStride, int rows);
 
-    public abstract void Dispose();
+    public void Dispose()
+    {
+        HostMemory.Free(Quants);
+        HostMemory.Free(ScaleData);
+        Quants = null;
+        ScaleData = null;
+    }
 }
