@@ -170,7 +170,7 @@ public class ResilienceTests
     public async Task ActiveHealthChecksEjectAndReadmit()
     {
         await using var bed = await RouterTestBed.StartAsync("""
-            health_check: {interval: 50ms, timeout: 1s}
+            health_check: {interval: 50ms, timeout: 10s}
             upstreams:
               - {name: a, url: "{a}", models: {m: m}}
               - {name: b, url: "{b}", models: {m: m}}
