@@ -147,7 +147,15 @@ public sealed class ModelHost : IModelHost
         lock (_lock)
         {
             if (slot.Leases > 0 || !_slots.TryGetValue(slot.Name, out var current) || current != slot) return;
-            if (_time.GetUtcNow() < slot.LastUsed + slot.KeepAlive) return;
+            // A timer can fire a little before the wall clock says the keep-alive is over (they are different
+            // clocks): wait out the rest instead of dropping the expiry, which left the model loaded forever.
+            var remaining = slot.LastUsed + slot.KeepAlive - _time.GetUtcNow();
+            if (remaining > TimeSpan.Zero)
+            {
+                slot.Timer?.Dispose();
+                slot.Timer = _time.CreateTimer(_ => Expire(slot), null, remaining, Timeout.InfiniteTimeSpan);
+                return;
+            }
         }
         _ = RemoveAndDisposeLocked(slot);
     }

@@ -200,11 +200,38 @@ public sealed class ModelHostTests : IDisposable
         await Assert.ThrowsAsync<ObjectDisposedException>(() => host.AcquireAsync("a", null, default));
     }
 
+    [Fact]
+    public async Task AnExpiryTimerFiringBeforeTheClockSaysSoWaitsOutTheRestAndStillUnloads()
+    {
+        // The wall clock stands still while the timer fires: the host must re-arm, not forget the expiry.
+        var time = new EarlyTimers(new DateTimeOffset(2026, 1, 2, 3, 4, 5, TimeSpan.Zero));
+        await using var host = Host(new ModelHostOptions { DefaultModelName = "a", TimeProvider = time });
+        using (await host.AcquireAsync("a", TimeSpan.FromMilliseconds(100), default)) { }
+        await WaitUntil(() => time.TimersCreated >= 2); // fired early and re-armed
+        Assert.Single(host.Loaded());
+        time.Now += TimeSpan.FromSeconds(1);
+        await WaitUntil(() => host.Loaded().Count == 0);
+        Assert.Equal(1, _loader.EngineOf("a:latest").DisposeCount);
+    }
+
     /// <summary>A clock the test moves by hand (timers still run on real time).</summary>
-    private sealed class ManualTime(DateTimeOffset start) : TimeProvider
+    private class ManualTime(DateTimeOffset start) : TimeProvider
     {
         public DateTimeOffset Now { get; set; } = start;
         public override DateTimeOffset GetUtcNow() => Now;
+    }
+
+    /// <summary>A hand-moved clock whose timers fire on real time regardless of it (so before it reaches their due time).</summary>
+    private sealed class EarlyTimers(DateTimeOffset start) : ManualTime(start)
+    {
+        private int _created;
+        public int TimersCreated => Volatile.Read(ref _created);
+
+        public override ITimer CreateTimer(TimerCallback callback, object? state, TimeSpan dueTime, TimeSpan period)
+        {
+            Interlocked.Increment(ref _created);
+            return base.CreateTimer(callback, state, dueTime, period);
+        }
     }
 }
 
