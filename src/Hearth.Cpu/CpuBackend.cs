@@ -36,19 +36,19 @@ public sealed unsafe class CpuBackend : IBackend
     public Weight LoadWeight(GgufFile file, GgufTensorInfo tensor)
     {
         if (!RowDequantizer.Supports(tensor.Type))
-            throw new NotSupportedException($"{file.Path}: tensor '{tensor.Name}' has type {tensor.Type}, which the CPU backend does not support (F32, F16, BF16, Q8_0, Q4_0, Q4_K, Q6_K)");
+            throw new NotSupportedException($"{file.Path}: tensor '{tensor.Name}' has type {tensor.Type}, which the CPU backend does not support (F32, F16, BF16, Q8_0, Q4_0, Q5_0, Q4_K, Q6_K)");
         return AdoptWeight(Weight.FromGguf(file, tensor));
     }
 
     /// <summary>The form of <paramref name="weight"/> this backend computes with fastest, owned (and freed) by the
-    /// backend: Q8_0, Q4_K and Q6_K matrices re-laid out for the AVX-VNNI kernels when the machine has it (the original data must
+    /// backend: Q8_0 (and Q4_0 / Q5_0, whose values are Q8_0 values with the same scale), Q4_K and Q6_K matrices re-laid out for the AVX-VNNI kernels when the machine has it (the original data must
     /// stay valid: lookups and the lower SIMD rungs still read it); other matrices copied out of the file mapping
     /// (see <see cref="CopiedWeight"/>). Vectors (norms, biases) are used in place.</summary>
     public Weight AdoptWeight(Weight weight)
     {
         if (weight.Rows <= 1) return weight;
         bool vnni = AvxVnni.IsSupported && Avx2.IsSupported;
-        Weight adopted = weight.Type == GgmlType.Q8_0 && weight.Columns % 32 == 0 && vnni ? PackedQ8_0Weight.Pack(weight)
+        Weight adopted = weight.Type is GgmlType.Q8_0 or GgmlType.Q4_0 or GgmlType.Q5_0 && weight.Columns % 32 == 0 && vnni ? PackedQ8_0Weight.Pack(weight)
             : weight.Type == GgmlType.Q4_K && weight.Columns % 256 == 0 && vnni ? PackedQ4_KWeight.Pack(weight)
             : weight.Type == GgmlType.Q6_K && weight.Columns % 256 == 0 && vnni ? PackedQ6_KWeight.Pack(weight)
             : CopiedWeight.Copy(weight);

@@ -13,7 +13,7 @@ public sealed class MatMulTests
     public static IEnumerable<object[]> Cases()
     {
         foreach (var path in SimdPaths.All())
-            foreach (var type in new[] { GgmlType.F32, GgmlType.F16, GgmlType.BF16, GgmlType.Q8_0, GgmlType.Q4_0, GgmlType.Q4_K, GgmlType.Q6_K })
+            foreach (var type in new[] { GgmlType.F32, GgmlType.F16, GgmlType.BF16, GgmlType.Q8_0, GgmlType.Q4_0, GgmlType.Q5_0, GgmlType.Q4_K, GgmlType.Q6_K })
                 yield return [path[0], path[1], type];
     }
 
@@ -23,7 +23,7 @@ public sealed class MatMulTests
     {
         using var _ = SimdPaths.Force(bits, vnni);
         var r = new Random(1234 + (int)type);
-        int block = type is GgmlType.Q4_K or GgmlType.Q6_K ? 256 : type is GgmlType.Q8_0 or GgmlType.Q4_0 ? 32 : 1;
+        int block = type is GgmlType.Q4_K or GgmlType.Q6_K ? 256 : type is GgmlType.Q8_0 or GgmlType.Q4_0 or GgmlType.Q5_0 ? 32 : 1;
         using var backend = new CpuBackend(2);
         int[] ks = block == 1 ? [1, 7, 16, 33, 64, 100, 1100, 4100] : block == 32 ? [32, 64, 96, 288] : [256, 512];
         foreach (int k in ks)
@@ -65,7 +65,7 @@ public sealed class MatMulTests
     /// <summary>The activation row as llama.cpp's matmul sees it for this weight type.</summary>
     private static float[] VecDotView(GgmlType weightType, ReadOnlySpan<float> x)
     {
-        if (weightType is GgmlType.Q8_0 or GgmlType.Q4_0) return RuntimeQ8_0(x);
+        if (weightType is GgmlType.Q8_0 or GgmlType.Q4_0 or GgmlType.Q5_0) return RuntimeQ8_0(x);
         GgmlType vecDot = weightType switch
         {
             GgmlType.F16 => GgmlType.F16,

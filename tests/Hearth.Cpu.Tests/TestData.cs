@@ -23,8 +23,20 @@ internal static unsafe class TestData
         var values = Floats(r, k);
         for (int row = 0; row < n; row++)
         {
+            var dst = storage.AsSpan((int)(row * rowBytes), (int)rowBytes);
+            if (type == GgmlType.Q5_0)
+            {
+                // No Q5_0 quantizer in Core: random blocks (an F16 scale, random fifth bits and nibbles) are valid data.
+                for (int b = 0; b < k / 32; b++)
+                {
+                    var blk = dst.Slice(b * 22, 22);
+                    r.NextBytes(blk);
+                    BitConverter.TryWriteBytes(blk, (Half)(0.01 + r.NextDouble() * 0.05));
+                }
+                continue;
+            }
             for (int i = 0; i < k; i++) values[i] = (float)(r.NextDouble() * 2 - 1);
-            Quantizer.Quantize(type, values, storage.AsSpan((int)(row * rowBytes), (int)rowBytes));
+            Quantizer.Quantize(type, values, dst);
         }
         fixed (byte* p = storage)
             return (new Weight("w", type, n, k, p), storage);

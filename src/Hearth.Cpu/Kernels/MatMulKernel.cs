@@ -50,6 +50,7 @@ internal sealed unsafe class MatMulKernel : IParallelJob, IDisposable
                 break;
             case GgmlType.Q8_0:
             case GgmlType.Q4_0:
+            case GgmlType.Q5_0:
                 _xq = (sbyte*)_act.Ensure(rows * k + rows * (k / 32) * 8);
                 _xd = (float*)(_xq + rows * k);
                 _xc = (int*)(_xd + rows * (k / 32));
@@ -126,7 +127,8 @@ internal sealed unsafe class MatMulKernel : IParallelJob, IDisposable
                 break;
             case GgmlType.BF16: QuantizeActivations.RoundBF16(x, _k, _xf + t * k); break;
             case GgmlType.Q8_0:
-            case GgmlType.Q4_0: QuantizeActivations.Q8_0(x, _k, _xq + t * k, _xd + t * (k / 32), _xc + t * (k / 32)); break;
+            case GgmlType.Q4_0:
+            case GgmlType.Q5_0: QuantizeActivations.Q8_0(x, _k, _xq + t * k, _xd + t * (k / 32), _xc + t * (k / 32)); break;
             default: QuantizeActivations.Q8_K(x, _k, _xq + t * k, _xd + t * (k / 256), _xbs + t * (k / 16)); break;
         }
     }
@@ -251,11 +253,13 @@ internal sealed unsafe class MatMulKernel : IParallelJob, IDisposable
                 break;
             }
             case GgmlType.Q4_0:
+            case GgmlType.Q5_0:
             {
                 int nb = k / 32;
                 sbyte* q = (sbyte*)_rowScratch[thread].Ensure(k + nb * 4L);
                 float* wd = (float*)(q + k);
-                QuantBlocks.Q4_0(row, nb, q, wd);
+                if (_w.Type == GgmlType.Q4_0) QuantBlocks.Q4_0(row, nb, q, wd);
+                else QuantBlocks.Q5_0(row, nb, q, wd);
                 DotQ8.Dot(q, 32, wd, nb, _xq, _xd, _t, y, _n);
                 break;
             }

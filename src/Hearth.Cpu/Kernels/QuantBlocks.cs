@@ -7,7 +7,7 @@ namespace Hearth.Cpu.Kernels;
 /// Q6_K = {u8 ql[128]; u8 qh[64]; i8 scales[16]; f16 d}.</summary>
 internal static unsafe class QuantBlocks
 {
-    public const int Q4_0Bytes = 18, Q8_0Bytes = 34, Q4_KBytes = 144, Q6_KBytes = 210;
+    public const int Q4_0Bytes = 18, Q5_0Bytes = 22, Q8_0Bytes = 34, Q4_KBytes = 144, Q6_KBytes = 210;
 
     /// <summary>Q8_0 row: scales to F32 (the int8 values are used in place).</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -30,6 +30,26 @@ internal static unsafe class QuantBlocks
             {
                 o[j] = (sbyte)((qs[j] & 0xF) - 8);
                 o[j + 16] = (sbyte)((qs[j] >> 4) - 8);
+            }
+        }
+    }
+
+    /// <summary>Q5_0 row ({f16 d; u8 qh[4]; u8 qs[16]}: the fifth bit of value j is bit j of qh) → int8 values in
+    /// [-16, 15] (32 per block, contiguous) and F32 scales.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void Q5_0(byte* row, int nb, sbyte* q, float* d)
+    {
+        for (int b = 0; b < nb; b++)
+        {
+            byte* blk = row + b * Q5_0Bytes;
+            d[b] = HalfBits.ToFloat(*(ushort*)blk);
+            uint qh = *(uint*)(blk + 2);
+            byte* qs = blk + 6;
+            sbyte* o = q + b * 32;
+            for (int j = 0; j < 16; j++)
+            {
+                o[j] = (sbyte)(((qs[j] & 0xF) | (int)((qh >> j) & 1) << 4) - 16);
+                o[j + 16] = (sbyte)(((qs[j] >> 4) | (int)((qh >> (j + 16)) & 1) << 4) - 16);
             }
         }
     }

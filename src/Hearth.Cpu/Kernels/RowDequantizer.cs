@@ -30,13 +30,15 @@ internal static unsafe class RowDequantizer
                 }
                 break;
             case GgmlType.Q4_0:
+            case GgmlType.Q5_0:
             {
                 int nb = k / 32;
                 var q = new sbyte[k];
                 var d = new float[nb];
                 fixed (sbyte* qp = q) fixed (float* dp = d)
                 {
-                    QuantBlocks.Q4_0(row, nb, qp, dp);
+                    if (type == GgmlType.Q4_0) QuantBlocks.Q4_0(row, nb, qp, dp);
+                    else QuantBlocks.Q5_0(row, nb, qp, dp);
                     for (int i = 0; i < k; i++) y[i] = qp[i] * dp[i / 32];
                 }
                 break;
@@ -78,5 +80,5 @@ internal static unsafe class RowDequantizer
     }
 
     public static bool Supports(GgmlType type) => type is GgmlType.F32 or GgmlType.F16 or GgmlType.BF16 or
-        GgmlType.Q8_0 or GgmlType.Q4_0 or GgmlType.Q4_K or GgmlType.Q6_K;
+        GgmlType.Q8_0 or GgmlType.Q4_0 or GgmlType.Q5_0 or GgmlType.Q4_K or GgmlType.Q6_K;
 }

@@ -1,3 +1,4 @@
+using Hearth.Core.Gguf;
 using System.Runtime.CompilerServices;
 using Hearth.Core.Tensors;
 using Hearth.Cpu.Kernels;
@@ -19,36 +20,44 @@ public sealed unsafe class PackedQ8_0Weight : PackedWeight
     /// <summary>F16 scales: group g, block b → 8 values at Scales + (g·Blocks + b)·8.</summary>
     public ushort* Scales => (ushort*)ScaleData;
 
-    /// <summary>Re-lays out a Q8_0 weight (columns a multiple of 32).</summary>
+    /// <summary>Re-lays out a Q8_0 weight, or a Q4_0 / Q5_0 one (their values are int8 values under the same F16
+    /// block scale, so the packed result computes exactly what llama.cpp's Q4_0/Q5_0 · Q8_0 dot products do).</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static PackedQ8_0Weight Pack(Weight w)
     {
-        if (w.Type != Core.Gguf.GgmlType.Q8_0 || w.Columns % 32 != 0)
-            throw new ArgumentException($"weight '{w.Name}' is not a Q8_0 matrix");
+        if (w.Type is not (GgmlType.Q8_0 or GgmlType.Q4_0 or GgmlType.Q5_0) || w.Columns % 32 != 0)
+            throw new ArgumentException($"weight '{w.Name}' is not a Q8_0, Q4_0 or Q5_0 matrix");
         var p = new PackedQ8_0Weight(w);
         int nb = p.Blocks;
-        for (int g = 0; g < p.Groups; g++)
-            for (int r = 0; r < GroupRows; r++)
-            {
-                int row = g * GroupRows + r;
-                byte* src = row < w.Rows ? w.Row(row) : null;
-                for (int b = 0; b < nb; b++)
+        int blockBytes = w.Type switch { GgmlType.Q8_0 => QuantBlocks.Q8_0Bytes, GgmlType.Q4_0 => QuantBlocks.Q4_0Bytes, _ => QuantBlocks.Q5_0Bytes };
+        var values = new sbyte[w.Columns];
+        var unusedScales = new float[nb];
+        fixed (sbyte* v = values)
+        fixed (float* unused = unusedScales)
+            for (int g = 0; g < p.Groups; g++)
+                for (int r = 0; r < GroupRows; r++)
                 {
-                    long gb = (long)g * nb + b;
-                    uint* dst = (uint*)(p.Quants + gb * BlockBytes) + r;
-                    if (src == null)
+                    int row = g * GroupRows + r;
+                    byte* src = row < w.Rows ? w.Row(row) : null;
+                    if (src != null && w.Type == GgmlType.Q4_0) QuantBlocks.Q4_0(src, nb, v, unused);
+                    if (src != null && w.Type == GgmlType.Q5_0) QuantBlocks.Q5_0(src, nb, v, unused);
+                    for (int b = 0; b < nb; b++)
                     {
-                        for (int j = 0; j < 8; j++) dst[j * 8] = 0x80808080u;
-                        p.Scales[gb * GroupRows + r] = 0;
-                        continue;
+                        long gb = (long)g * nb + b;
+                        uint* dst = (uint*)(p.Quants + gb * BlockBytes) + r;
+                        if (src == null)
+                        {
+                            for (int j = 0; j < 8; j++) dst[j * 8] = 0x80808080u;
+                            p.Scales[gb * GroupRows + r] = 0;
+                            continue;
+                        }
+                        byte* blk = src + (long)b * blockBytes;
+                        p.Scales[gb * GroupRows + r] = *(ushort*)blk; // every one of the three formats starts with its F16 d
+                        uint* q = w.Type == GgmlType.Q8_0 ? (uint*)(blk + 2) : (uint*)(v + b * 32);
+                        // XOR 0x80 per byte = w + 128 as u8 (two's complement), the unsigned operand of vpdpbusd.
+                        for (int j = 0; j < 8; j++) dst[j * 8] = q[j] ^ 0x80808080u;
                     }
-                    byte* blk = src + (long)b * QuantBlocks.Q8_0Bytes;
-                    p.Scales[gb * GroupRows + r] = *(ushort*)blk;
-                    uint* q = (uint*)(blk + 2);
-                    // XOR 0x80 per byte = w + 128 as u8 (two's complement), the unsigned operand of vpdpbusd.
-                    for (int j = 0; j < 8; j++) dst[j * 8] = q[j] ^ 0x80808080u;
                 }
-            }
         return p;
     }
 
