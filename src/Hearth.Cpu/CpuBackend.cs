@@ -1,5 +1,4 @@
 using System.Runtime.CompilerServices;
-using System.Runtime.Intrinsics.X86;
 using Hearth.Core.Gguf;
 using Hearth.Core.Tensors;
 using Hearth.Cpu.Kernels;
@@ -41,17 +40,13 @@ public sealed unsafe class CpuBackend : IBackend
     }
 
     /// <summary>The form of <paramref name="weight"/> this backend computes with fastest, owned (and freed) by the
-    /// backend: Q8_0 (and Q4_0 / Q5_0, whose values are Q8_0 values with the same scale), Q4_K and Q6_K matrices re-laid out for the AVX-VNNI kernels when the machine has it (the original data must
-    /// stay valid: lookups and the lower SIMD rungs still read it); other matrices copied out of the file mapping
-    /// (see <see cref="CopiedWeight"/>). Vectors (norms, biases) are used in place.</summary>
+    /// backend: matrices with a packed layout re-laid out for the AVX-VNNI kernels (<see cref="PackedWeight.TryPack"/>;
+    /// the original data must stay valid, as lookups and the lower SIMD rungs still read it), other matrices copied
+    /// out of the file mapping (<see cref="CopiedWeight"/>). Vectors (norms, biases) are used in place.</summary>
     public Weight AdoptWeight(Weight weight)
     {
         if (weight.Rows <= 1) return weight;
-        bool vnni = AvxVnni.IsSupported && Avx2.IsSupported;
-        Weight adopted = weight.Type is GgmlType.Q8_0 or GgmlType.Q4_0 or GgmlType.Q5_0 && weight.Columns % 32 == 0 && vnni ? PackedQ8_0Weight.Pack(weight)
-            : weight.Type == GgmlType.Q4_K && weight.Columns % 256 == 0 && vnni ? PackedQ4_KWeight.Pack(weight)
-            : weight.Type == GgmlType.Q6_K && weight.Columns % 256 == 0 && vnni ? PackedQ6_KWeight.Pack(weight)
-            : CopiedWeight.Copy(weight);
+        Weight adopted = (Weight?)PackedWeight.TryPack(weight) ?? CopiedWeight.Copy(weight);
         lock (_ownedWeights) _ownedWeights.Add((IDisposable)adopted);
         return adopted;
     }

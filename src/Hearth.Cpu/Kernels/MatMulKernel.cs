@@ -38,40 +38,42 @@ internal sealed unsafe class MatMulKernel : IParallelJob, IDisposable
         if (rows == 0) return;
         _w = w; _x = x; _y = y; _t = rows; _n = w.Rows; _k = w.Columns;
         long k = _k;
-        switch (w.Type)
-        {
-            case GgmlType.F32:
-                _xf = x;
-                break;
-            case GgmlType.F16:
-            case GgmlType.BF16:
-                _xf = (float*)_act.Ensure(rows * k * 4 + k * 4);
-                _xp = _xf + rows * k;
-                break;
-            case GgmlType.Q8_0:
-            case GgmlType.Q4_0:
-            case GgmlType.Q5_0:
-                _xq = (sbyte*)_act.Ensure(rows * k + rows * (k / 32) * 8);
-                _xd = (float*)(_xq + rows * k);
-                _xc = (int*)(_xd + rows * (k / 32));
-                break;
-            case GgmlType.Q4_K:
-            case GgmlType.Q6_K:
-                _xq = (sbyte*)_act.Ensure(rows * k + rows * (k / 256) * 4 + rows * (k / 16) * 4);
-                _xd = (float*)(_xq + rows * k);
-                _xbs = (int*)(_xd + rows * (k / 256));
-                break;
-            default:
-                throw new NotSupportedException($"weight '{w.Name}' has type {w.Type}, which the CPU matmul does not support");
-        }
         _packed = CpuFeatures.UseVnni ? w as PackedWeight : null;
         if (_packed != null)
         {
             // The packed kernels' tile layout: interleaved int8 values, then per block a token scale and a correction.
-            long blocks = k / _packed.ActivationBlock;
+            long blocks = _packed.Blocks;
             _xq = (sbyte*)_act.Ensure(rows * k + rows * blocks * 8);
             _xd = (float*)(_xq + rows * k);
             _xc = (int*)(_xd + rows * blocks);
+        }
+        else
+        {
+            switch (w.Type)
+            {
+                case GgmlType.F32:
+                    _xf = x;
+                    break;
+                case GgmlType.F16:
+                case GgmlType.BF16:
+                    _xf = (float*)_act.Ensure(rows * k * 4 + k * 4);
+                    _xp = _xf + rows * k;
+                    break;
+                case GgmlType.Q8_0:
+                case GgmlType.Q4_0:
+                case GgmlType.Q5_0:
+                    _xq = (sbyte*)_act.Ensure(rows * k + rows * (k / 32) * 4);
+                    _xd = (float*)(_xq + rows * k);
+                    break;
+                case GgmlType.Q4_K:
+                case GgmlType.Q6_K:
+                    _xq = (sbyte*)_act.Ensure(rows * k + rows * (k / 256) * 4 + rows * (k / 16) * 4);
+                    _xd = (float*)(_xq + rows * k);
+                    _xbs = (int*)(_xd + rows * (k / 256));
+                    break;
+                default:
+                    throw new NotSupportedException($"weight '{w.Name}' has type {w.Type}, which the CPU matmul does not support");
+            }
         }
         if (w.Type != GgmlType.F32)
         {
@@ -113,12 +115,7 @@ internal sealed unsafe class MatMulKernel : IParallelJob, IDisposable
     {
         long k = _k;
         float* x = _x + t * k;
-        if (_packed != null)
-        {
-            if (_packed.UsesQ8_K) QuantizeInterleavedQ8_K(t, thread);
-            else QuantizeInterleaved(t, thread);
-            return;
-        }
+        if (_packed != null) { QuantizeInterleaved(t, thread); return; }
         switch (_w.Type)
         {
             case GgmlType.F16:
@@ -128,21 +125,23 @@ internal sealed unsafe class MatMulKernel : IParallelJob, IDisposable
             case GgmlType.BF16: QuantizeActivations.RoundBF16(x, _k, _xf + t * k); break;
             case GgmlType.Q8_0:
             case GgmlType.Q4_0:
-            case GgmlType.Q5_0: QuantizeActivations.Q8_0(x, _k, _xq + t * k, _xd + t * (k / 32), _xc + t * (k / 32)); break;
+            case GgmlType.Q5_0: QuantizeActivations.Q8_0(x, _k, _xq + t * k, _xd + t * (k / 32)); break;
             default: QuantizeActivations.Q8_K(x, _k, _xq + t * k, _xd + t * (k / 256), _xbs + t * (k / 16)); break;
         }
     }
 
-    /// <summary>Token t's activation row quantized to Q8_0 and scattered into its tile of the packed kernel's
-    /// interleaved layout (tiles of <see cref="PackedGemm.MaxTokens"/> tokens, the last one narrower).</summary>
+    /// <summary>Token t's activation row quantized as the packed format reads it and scattered into its tile of the
+    /// kernel's interleaved layout (tiles of <see cref="PackedGemm.MaxTokens"/> tokens, the last one narrower):
+    /// values by 4-column step, token scales and corrections by block.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void QuantizeInterleaved(int t, int thread)
     {
-        int k = _k, nb = k / 32;
+        var p = _packed!;
+        int k = _k, nb = p.Blocks;
         sbyte* q = (sbyte*)_rowScratch[thread].Ensure(k + nb * 8L);
         float* d = (float*)(q + k);
         int* c = (int*)(d + nb);
-        QuantizeActivations.Q8_0(_x + (long)t * k, k, q, d, c);
+        p.QuantizeActivation(_x + (long)t * k, q, d, c);
         int t0 = t - t % PackedGemm.MaxTokens, tokens = Math.Min(PackedGemm.MaxTokens, _t - t0), u = t - t0;
         PackedGemm.InterleaveTile(q, k, tokens, u, _xq + (long)t0 * k);
         for (int b = 0; b < nb; b++)
@@ -152,46 +151,13 @@ internal sealed unsafe class MatMulKernel : IParallelJob, IDisposable
         }
     }
 
-    /// <summary>Token t's activation row quantized to Q8_K (as llama.cpp pairs with Q4_K) and laid out for the packed
-    /// Q4_K kernel: the int8 values interleaved by tile, then per 32-column sub-block its 256-block's scale and
-    /// −scale·Σx over the sub-block (from the Q8_K 16-value sums).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private void QuantizeInterleavedQ8_K(int t, int thread)
-    {
-        int k = _k, nb = k / 32;
-        sbyte* q = (sbyte*)_rowScratch[thread].Ensure(k + (k / 256) * 4L + (k / 16) * 4L);
-        float* d = (float*)(q + k);
-        int* bs = (int*)(d + k / 256);
-        QuantizeActivations.Q8_K(_x + (long)t * k, k, q, d, bs);
-        int t0 = t - t % PackedGemm.MaxTokens, tokens = Math.Min(PackedGemm.MaxTokens, _t - t0), u = t - t0;
-        PackedGemm.InterleaveTile(q, k, tokens, u, _xq + (long)t0 * k);
-        if (_packed is PackedQ6_KWeight)
-        {
-            // Per 16-column block: the 256-block's scale and −32·Σx (Q6_K's offset).
-            int nb16 = k / 16;
-            for (int b = 0; b < nb16; b++)
-            {
-                _xd[(long)t0 * nb16 + b * tokens + u] = d[b / 16];
-                _xc[(long)t0 * nb16 + b * tokens + u] = -32 * bs[b];
-            }
-            return;
-        }
-        float* xm = (float*)_xc;
-        for (int b = 0; b < nb; b++)
-        {
-            float scale = d[b / 8];
-            _xd[(long)t0 * nb + b * tokens + u] = scale;
-            xm[(long)t0 * nb + b * tokens + u] = -(scale * (bs[2 * b] + bs[2 * b + 1]));
-        }
-    }
-
     /// <summary>Weight rows [n0, n1) (whole groups) × every token through the packed weight's VNNI micro-kernel, in
     /// tiles of two groups × four tokens (narrower at the edges).</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void PackedTiles(int n0, int n1)
     {
         var p = _packed!;
-        int blocks = _k / p.ActivationBlock;
+        int blocks = p.Blocks;
         const int groupRows = PackedWeight.GroupRows, maxGroups = 2, maxTokens = PackedGemm.MaxTokens;
         for (int n = n0; n < n1; n += groupRows * maxGroups)
         {
@@ -211,7 +177,7 @@ internal sealed unsafe class MatMulKernel : IParallelJob, IDisposable
         int n = n0;
         if (_k >= 4096)
             for (; n + 4 <= n1; n += 4)
-            F16Decode.Rows4((ushort*)_w.Row(n), _w.RowBytes / 2, _k, _xp, _y + n);
+                F16Decode.Rows4((ushort*)_w.Row(n), _w.RowBytes / 2, _k, _xp, _y + n);
         for (; n < n1; n++) _y[n] = F16Decode.Dot((ushort*)_w.Row(n), _k, _xp);
     }
 
@@ -263,14 +229,6 @@ internal sealed unsafe class MatMulKernel : IParallelJob, IDisposable
                 DotQ8.Dot(q, 32, wd, nb, _xq, _xd, _t, y, _n);
                 break;
             }
-            case GgmlType.Q4_K when KQuantVnni.Available:
-                for (int t = 0; t < _t; t++)
-                    y[(long)t * _n] = KQuantVnni.Q4_K(row, k / 256, _xq + (long)t * k, _xd + (long)t * (k / 256), _xbs + (long)t * (k / 16));
-                break;
-            case GgmlType.Q6_K when KQuantVnni.Available:
-                for (int t = 0; t < _t; t++)
-                    y[(long)t * _n] = KQuantVnni.Q6_K(row, k / 256, _xq + (long)t * k, _xd + (long)t * (k / 256), _xbs + (long)t * (k / 16));
-                break;
             case GgmlType.Q4_K:
                 KQuantDot.Q4_K(row, k, _rowScratch[thread], _xq, _xd, _xbs, _t, y, _n);
                 break;

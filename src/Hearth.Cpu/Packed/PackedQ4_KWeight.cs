@@ -59,7 +59,19 @@ public sealed unsafe class PackedQ4_KWeight : PackedWeight
         return p;
     }
 
-    public override bool UsesQ8_K => true;
+    /// <remarks>Q8_K, as llama.cpp pairs with Q4_K (one scale per 256 columns, repeated per sub-block); the correction
+    /// is, as F32 bits, −(token scale)·Σx over the sub-block, which the kernel multiplies by the rows' mins.</remarks>
+    internal override void QuantizeActivation(float* x, sbyte* q, float* d, int* c)
+    {
+        int* sums = stackalloc int[Columns / 16];
+        float* scales = stackalloc float[Columns / 256];
+        QuantizeActivations.Q8_K(x, Columns, q, scales, sums);
+        for (int b = 0; b < Blocks; b++)
+        {
+            d[b] = scales[b / 8];
+            c[b] = BitConverter.SingleToInt32Bits(-(scales[b / 8] * (sums[2 * b] + sums[2 * b + 1])));
+        }
+    }
 
     /// <remarks><paramref name="xc"/> holds, as F32 bits, −(token scale)·Σx over each sub-block.</remarks>
     internal override void Tile(int group, int groups, int tokens, sbyte* x, float* xd, int* xc, float* y, long yStride, int rows) =>

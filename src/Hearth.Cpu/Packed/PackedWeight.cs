@@ -1,9 +1,11 @@
+using System.Runtime.Intrinsics.X86;
+using Hearth.Core.Gguf;
 using Hearth.Core.Tensors;
 
 namespace Hearth.Cpu.Packed;
 
 /// <summary>A weight re-laid out for one of the AVX-VNNI outer-product kernels: rows in groups of
-/// <see cref="GroupRows"/>, columns in blocks of <see cref="ActivationBlock"/>, with the activation interleaved by
+/// <see cref="GroupRows"/>, columns in blocks (<see cref="Blocks"/> per row), with the activation interleaved by
 /// tiles of up to 4 tokens (<see cref="PackedGemm.InterleaveTile"/>). Kept alongside the GGUF mapping, which
 /// embedding lookups and the lower SIMD rungs still read.</summary>
 public abstract unsafe class PackedWeight : Weight, IDisposable
@@ -11,13 +13,12 @@ public abstract unsafe class PackedWeight : Weight, IDisposable
     public const int GroupRows = 8;
     private readonly int _quantBytes, _scaleBytes;
 
-    /// <param name="blockColumns">Columns per block.</param>
+    /// <param name="blockColumns">Columns per block: the granularity of the per-token scale and correction the kernel reads.</param>
     /// <param name="quantBytes">Bytes of packed values per group and block.</param>
     /// <param name="scaleBytes">Bytes of scales per group and block.</param>
     protected PackedWeight(Weight source, int blockColumns, int quantBytes, int scaleBytes)
         : base(source.Name, source.Type, source.Rows, source.Columns, source.Data)
     {
-        ActivationBlock = blockColumns;
         Blocks = source.Columns / blockColumns;
         Groups = (source.Rows + GroupRows - 1) / GroupRows;
         _quantBytes = quantBytes;
@@ -32,9 +33,6 @@ public abstract unsafe class PackedWeight : Weight, IDisposable
     /// <summary>Blocks per row.</summary>
     public int Blocks { get; }
 
-    /// <summary>Columns per block: the granularity of the per-token scale and correction the kernel reads.</summary>
-    public int ActivationBlock { get; }
-
     /// <summary>Packed values: group g, block b at Quants + (g·Blocks + b)·(bytes per block).</summary>
     public byte* Quants { get; private set; }
 
@@ -47,9 +45,24 @@ public abstract unsafe class PackedWeight : Weight, IDisposable
     /// <summary>Group g's first block of scales.</summary>
     protected byte* GroupScales(int group) => ScaleData + (long)group * Blocks * _scaleBytes;
 
-    /// <summary>Whether activations are quantized as Q8_K (one scale per 256 columns, as llama.cpp pairs with K-quants)
-    /// rather than Q8_0.</summary>
-    public abstract bool UsesQ8_K { get; }
+    /// <summary>The weight re-laid out for its VNNI kernel, or null where there is none (no AVX-VNNI on this machine,
+    /// or a type or width without a packed layout).</summary>
+    public static PackedWeight? TryPack(Weight w)
+    {
+        if (!AvxVnni.IsSupported || !Avx2.IsSupported || w.Rows <= 1) return null;
+        return w.Type switch
+        {
+            GgmlType.Q8_0 or GgmlType.Q4_0 or GgmlType.Q5_0 when w.Columns % 32 == 0 => PackedQ8_0Weight.Pack(w),
+            GgmlType.Q4_K when w.Columns % 256 == 0 => PackedQ4_KWeight.Pack(w),
+            GgmlType.Q6_K when w.Columns % 256 == 0 => PackedQ6_KWeight.Pack(w),
+            _ => null,
+        };
+    }
+
+    /// <summary>Quantizes one activation row the way this format's kernel reads it: <paramref name="q"/> gets the k
+    /// int8 values (plain order), <paramref name="d"/> and <paramref name="c"/> one token scale and one correction per
+    /// block (<see cref="Blocks"/> each; the correction's meaning is the format's).</summary>
+    internal abstract void QuantizeActivation(float* x, sbyte* q, float* d, int* c);
 
     /// <summary>y[u, 8·(group + i) ..] for i &lt; groups (1..2) and u &lt; tokens (1..4): the tile at
     /// <paramref name="group"/> against one interleaved activation tile.</summary>

@@ -84,13 +84,11 @@ public static class OfflineBenchmark
         }
         double mixedUnused = 0;
         int mixedSteps = 0;
-        while (engine.HasUnfinishedRequests)
+        StepToEnd(engine, () =>
         {
-            foreach (var o in engine.Step())
-                if (o.Delta.Finish == FinishReason.Error) throw new InvalidOperationException("benchmark request failed: " + o.Delta.Error);
             mixedUnused += engine.KvUnusedFraction();
             mixedSteps++;
-        }
+        });
 
         // Shared prefix: a fresh engine (empty cache), two requests with the same prefix and different tails.
         int prefix = Math.Min(options.PrefixLength, context - 17);
@@ -106,12 +104,19 @@ public static class OfflineBenchmark
             Median(singleSteps), Median(batchedSteps), mixedSteps == 0 ? 0 : 100 * mixedUnused / mixedSteps);
     }
 
-    /// <summary>Runs the prompts to completion. When <paramref name="stepTimes"/> is given, records the duration of
-    /// every pure decode step over exactly <paramref name="decodeWidth"/> sequences (no prompt tokens scheduled).</summary>
+    /// <summary>Runs the prompts to completion (see <see cref="StepToEnd"/>).</summary>
     private static void RunToEnd(LlmEngine engine, int[][] prompts, SamplingParams sampling, Action? afterStep = null,
         List<double>? stepTimes = null, int decodeWidth = 0)
     {
         foreach (var p in prompts) engine.AddRequest(new GenerationRequest("bench", p, sampling));
+        StepToEnd(engine, afterStep, stepTimes, decodeWidth);
+    }
+
+    /// <summary>Steps the engine until every request has finished (a failed request fails the benchmark). When
+    /// <paramref name="stepTimes"/> is given, records the duration of every pure decode step over exactly
+    /// <paramref name="decodeWidth"/> sequences (no prompt tokens scheduled).</summary>
+    private static void StepToEnd(LlmEngine engine, Action? afterStep = null, List<double>? stepTimes = null, int decodeWidth = 0)
+    {
         var sw = new Stopwatch();
         while (engine.HasUnfinishedRequests)
         {
