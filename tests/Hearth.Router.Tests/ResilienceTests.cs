@@ -75,7 +75,7 @@ public class ResilienceTests
     public async Task BreakerEjectsAfterConsecutiveFailuresAndRecoversAfterCooldown()
     {
         await using var bed = await RouterTestBed.StartAsync("""
-            circuit_breaker: {failures: 2, cooldown: 1s}
+            circuit_breaker: {failures: 2, cooldown: 3s}
             retries: {max: 0}
             upstreams:
               - {name: a, url: "{a}", models: {m: m}}
@@ -96,7 +96,8 @@ public class ResilienceTests
         using (var h = await bed.Client.GetAsync("health")) Assert.Equal(HttpStatusCode.ServiceUnavailable, h.StatusCode);
 
         a.Script = null; // healthy again
-        await Task.Delay(1100);
+        // The open window is 3 s so a loaded machine still makes the checks above inside it.
+        await Task.Delay(3100);
         using (var r = await bed.ChatAsync("m")) Assert.Equal(HttpStatusCode.OK, r.StatusCode); // the half-open probe
         Assert.Equal(3, a.Requests);
         var metrics = await bed.Client.GetStringAsync("metrics");
@@ -110,7 +111,7 @@ public class ResilienceTests
     public async Task FailedProbeReopensTheBreaker()
     {
         await using var bed = await RouterTestBed.StartAsync("""
-            circuit_breaker: {failures: 1, cooldown: 800ms}
+            circuit_breaker: {failures: 1, cooldown: 2s}
             retries: {max: 0}
             upstreams:
               - {name: a, url: "{a}", models: {m: m}}
@@ -119,7 +120,7 @@ public class ResilienceTests
             """, "a");
         bed["a"].Script = (ctx, _) => FakeUpstream.Error(ctx, 503, "overloaded");
         using (var r = await bed.ChatAsync("m")) Assert.Equal(HttpStatusCode.ServiceUnavailable, r.StatusCode);
-        await Task.Delay(900);
+        await Task.Delay(2100);
         using (var r = await bed.ChatAsync("m")) Assert.Equal("overloaded", (await RouterTestBed.JsonOf(r))["error"]!["message"]!.GetValue<string>()); // probe, fails
         using (var r = await bed.ChatAsync("m")) Assert.Equal("upstream_unavailable", (await RouterTestBed.JsonOf(r))["error"]!["code"]!.GetValue<string>());
         Assert.Equal(2, bed["a"].Requests);
