@@ -40,7 +40,7 @@ public sealed record GenerationDelta
 public sealed class EngineBusyException(string message) : Exception(message);
 
 /// <summary>The request is invalid for this model (prompt longer than the context, bad parameters); maps to HTTP 400.</summary>
-public sealed class InvalidRequestException(string message, string? param = null) : Exception(message)
+public class InvalidRequestException(string message, string? param = null) : Exception(message)
 {
     public string? Param { get; } = param;
 }

@@ -1,0 +1,53 @@
+using System.Text.Json.Nodes;
+
+namespace Hearth.Engine.Structured.Json;
+
+/// <summary>type: integer and number with minimum/maximum (inclusive or exclusive, draft-4 boolean form too).
+/// Integers are exact over the range. Bounded numbers are the integers of the range plus, where the integer part is
+/// non-negative and at least one below the top, any fraction (a sound subset: every value is inside the bounds).</summary>
+internal static class JsonNumberSchema
+{
+    public static GrammarNode Integer(JsonParts json, JsonObject s, string path)
+    {
+        var (lo, hi) = IntegerBounds(s, path);
+        return lo == -IntegerRange.Limit && hi == IntegerRange.Limit ? json.Integer : IntegerRange.Node(lo, hi);
+    }
+
+    public static GrammarNode Number(JsonParts json, JsonObject s, string path)
+    {
+        if (!HasBounds(s)) return json.Number;
+        var (lo, hi) = IntegerBounds(s, path);
+        var options = new List<GrammarNode> { IntegerRange.Node(lo, hi) };
+        long fracLo = Math.Max(lo, 0), fracHi = hi - 1;
+        if (fracLo <= fracHi)
+            options.Add(GrammarNode.Sequence(IntegerRange.Node(fracLo, fracHi), GrammarNode.Literal("."),
+                GrammarNode.Times(GrammarNode.Range('0', '9'), 1, JsonParts.MaxFractionDigits)));
+        return GrammarNode.Choice(options);
+    }
+
+    private static bool HasBounds(JsonObject s) =>
+        s.ContainsKey("minimum") || s.ContainsKey("maximum") || s.ContainsKey("exclusiveMinimum") || s.ContainsKey("exclusiveMaximum");
+
+    /// <summary>The integers allowed by the bounds, clamped to what the grammar generates.</summary>
+    private static (long Lo, long Hi) IntegerBounds(JsonObject s, string path)
+    {
+        double lo = -IntegerRange.Limit, hi = IntegerRange.Limit;
+        if (Number(s, "minimum", path) is double min)
+            lo = Math.Max(lo, IsTrue(s["exclusiveMinimum"]) ? Math.Floor(min) + 1 : Math.Ceiling(min));
+        if (Number(s, "maximum", path) is double max)
+            hi = Math.Min(hi, IsTrue(s["exclusiveMaximum"]) ? Math.Ceiling(max) - 1 : Math.Floor(max));
+        if (s["exclusiveMinimum"] is JsonValue xm && !xm.TryGetValue(out bool _)) lo = Math.Max(lo, Math.Floor(xm.GetValue<double>()) + 1);
+        if (s["exclusiveMaximum"] is JsonValue xM && !xM.TryGetValue(out bool _)) hi = Math.Min(hi, Math.Ceiling(xM.GetValue<double>()) - 1);
+        if (lo > hi) throw new GrammarException($"the bounds at {path} allow no integer value", "minimum", path);
+        return ((long)lo, (long)hi);
+    }
+
+    private static double? Number(JsonObject s, string key, string path)
+    {
+        if (s[key] is not JsonValue v) return null;
+        if (v.TryGetValue(out double d) && double.IsFinite(d)) return d;
+        throw new GrammarException($"'{key}' at {path} must be a number", key, path);
+    }
+
+    private static bool IsTrue(JsonNode? n) => n is JsonValue v && v.TryGetValue(out bool b) && b;
+}

@@ -1,0 +1,213 @@
+using System.Runtime.CompilerServices;
+
+namespace Hearth.Engine.Structured;
+
+/// <summary>Where the matcher stands: the element to match next (always a byte set) and the continuation stack
+/// beneath it (a node of the arena, -1 for none).</summary>
+internal readonly record struct StackTop(int Pos, int Parent);
+
+/// <summary>A nondeterministic pushdown matcher over one <see cref="Grammar"/> (the llama.cpp scheme): the state is
+/// a set of stacks, each with a byte-set element on top; a byte keeps the stacks whose top admits it, advanced and
+/// re-expanded (rule references push their continuation unless it is the end of the alternative — a tail call, so
+/// repetitions do not grow stacks). Continuations live in an arena of (position, parent) nodes shared by stacks.
+/// <see cref="FillMask"/> walks the <see cref="TokenTrie"/> with a stack of states (one per trie depth) and drops
+/// the arena nodes it made afterwards. Not thread-safe: one per sequence.</summary>
+internal sealed class PushdownMatcher
+{
+    /// <summary>More live stacks than this means a wildly ambiguous grammar; refused rather than slowing the engine.</summary>
+    public const int MaxStacks = 4096;
+
+    private readonly Grammar _g;
+    private readonly ElementKind[] _kinds;
+    private readonly int[] _args;
+    private readonly ByteSet[] _sets;
+    private int[] _nodePos = new int[64];
+    private int[] _nodeParent = new int[64];
+    private int _nodes;
+    private StackTop[] _buf = new StackTop[64];
+    private StackTop[] _current;
+    private int _currentCount;
+    private int[] _levelStart = [], _levelEnd = [], _levelNodes = [];
+
+    public PushdownMatcher(Grammar grammar)
+    {
+        _g = grammar;
+        _kinds = grammar.Kinds;
+        _args = grammar.Args;
+        _sets = grammar.Sets;
+        bool accepting = false;
+        int end = 0;
+        Expand(0, -1, 0, ref end, ref accepting);
+        _current = _buf[..end];
+        _currentCount = end;
+        IsAccepting = accepting;
+    }
+
+    /// <summary>The bytes so far form a complete sentence (an end token may come now).</summary>
+    public bool IsAccepting { get; private set; }
+
+    /// <summary>No byte can follow (the sentence is complete and cannot grow).</summary>
+    public bool IsTerminated => _currentCount == 0;
+
+    public Grammar Grammar => _g;
+
+    /// <summary>Consumes bytes; false (and no change) when the grammar rejects them.</summary>
+    public bool TryAdvance(ReadOnlySpan<byte> bytes)
+    {
+        EnsureBuffer(_currentCount);
+        Array.Copy(_current, _buf, _currentCount);
+        int start = 0, end = _currentCount;
+        bool accepting = IsAccepting;
+        int nodesBefore = _nodes;
+        foreach (byte b in bytes)
+        {
+            int next = Advance(start, end, b, out accepting);
+            if (next == end && !accepting)
+            {
+                _nodes = nodesBefore;
+                return false;
+            }
+            start = end;
+            end = next;
+        }
+        if (_current.Length < end - start) _current = new StackTop[Math.Max(end - start, _current.Length * 2)];
+        Array.Copy(_buf, start, _current, 0, end - start);
+        _currentCount = end - start;
+        IsAccepting = accepting;
+        return true;
+    }
+
+    /// <summary>Sets bit t of <paramref name="mask"/> for every trie token the grammar accepts next (whole token).
+    /// End tokens are not touched here.</summary>
+    public void FillMask(TokenTrie trie, Span<ulong> mask)
+    {
+        mask.Clear();
+        if (_currentCount == 0) return;
+        int depthCap = trie.MaxDepth + 1;
+        if (_levelStart.Length < depthCap)
+        {
+            _levelStart = new int[depthCap];
+            _levelEnd = new int[depthCap];
+            _levelNodes = new int[depthCap];
+        }
+        int baseNodes = _nodes;
+        EnsureBuffer(_currentCount);
+        Array.Copy(_current, _buf, _currentCount);
+        _levelStart[0] = 0;
+        _levelEnd[0] = _currentCount;
+        _levelNodes[0] = _nodes;
+        var nodeByte = trie.NodeByte;
+        var nodeDepth = trie.NodeDepth;
+        var subtreeEnd = trie.SubtreeEnd;
+        var tokStart = trie.TokenStart;
+        var tokens = trie.Tokens;
+        int n = nodeByte.Length;
+        for (int i = 0; i < n;)
+        {
+            int d = nodeDepth[i];
+            _nodes = _levelNodes[d - 1];
+            int s1 = _levelEnd[d - 1];
+            int end = Advance(_levelStart[d - 1], s1, nodeByte[i], out bool complete);
+            if (end == s1 && !complete)
+            {
+                i = subtreeEnd[i];
+                continue;
+            }
+            for (int k = tokStart[i]; k < tokStart[i + 1]; k++)
+            {
+                int t = tokens[k];
+                mask[t >> 6] |= 1UL << (t & 63);
+            }
+            if (end == s1)
+            {
+                i = subtreeEnd[i]; // the grammar is complete here: no longer token can fit
+                continue;
+            }
+            _levelStart[d] = s1;
+            _levelEnd[d] = end;
+            _levelNodes[d] = _nodes;
+            i++;
+        }
+        _nodes = baseNodes;
+    }
+
+    /// <summary>Writes a signature of the state (every stack, top to bottom) for the mask cache.</summary>
+    public void Signature(List<int> into)
+    {
+        into.Clear();
+        into.Add(IsAccepting ? 1 : 0);
+        for (int i = 0; i < _currentCount; i++)
+        {
+            into.Add(_current[i].Pos);
+            for (int p = _current[i].Parent; p >= 0; p = _nodeParent[p]) into.Add(_nodePos[p]);
+            into.Add(-1);
+        }
+    }
+
+    /// <summary>Advances stacks _buf[s0..s1) by one byte into _buf[s1..); returns the new end (s1: rejected).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private int Advance(int s0, int s1, byte b, out bool accepting)
+    {
+        accepting = false;
+        int end = s1;
+        for (int i = s0; i < s1; i++)
+        {
+            var top = _buf[i];
+            if (_sets[_args[top.Pos]].Contains(b)) Expand(top.Pos + 1, top.Parent, s1, ref end, ref accepting);
+        }
+        return end;
+    }
+
+    /// <summary>Expands the element at pos (continuation parent) into stacks with a byte set on top, appended to
+    /// _buf[from..end) without duplicates; reaching the end of the entry sets accepting.</summary>
+    private void Expand(int pos, int parent, int from, ref int end, ref bool accepting)
+    {
+        while (true)
+        {
+            switch (_kinds[pos])
+            {
+                case ElementKind.Bytes:
+                    for (int i = from; i < end; i++)
+                        if (_buf[i].Pos == pos && _buf[i].Parent == parent) return;
+                    if (end - from >= MaxStacks) throw new GrammarException("the grammar is too ambiguous to match (too many parallel parses)");
+                    EnsureBuffer(end + 1);
+                    _buf[end++] = new StackTop(pos, parent);
+                    return;
+                case ElementKind.End:
+                    if (parent < 0)
+                    {
+                        accepting = true;
+                        return;
+                    }
+                    pos = _nodePos[parent];
+                    parent = _nodeParent[parent];
+                    continue;
+                default:
+                    int cont = pos + 1;
+                    int next = _kinds[cont] == ElementKind.End ? parent : Push(cont, parent);
+                    int rule = _args[pos];
+                    var firstAlt = _g.RuleFirstAlt;
+                    var altStarts = _g.AltStarts;
+                    for (int a = firstAlt[rule]; a < firstAlt[rule + 1]; a++) Expand(altStarts[a], next, from, ref end, ref accepting);
+                    return;
+            }
+        }
+    }
+
+    private int Push(int pos, int parent)
+    {
+        if (_nodes == _nodePos.Length)
+        {
+            Array.Resize(ref _nodePos, _nodes * 2);
+            Array.Resize(ref _nodeParent, _nodes * 2);
+        }
+        _nodePos[_nodes] = pos;
+        _nodeParent[_nodes] = parent;
+        return _nodes++;
+    }
+
+    private void EnsureBuffer(int size)
+    {
+        if (_buf.Length < size) Array.Resize(ref _buf, Math.Max(size, _buf.Length * 2));
+    }
+}
