@@ -31,6 +31,7 @@ internal static class SchemaMerge
         if (a is JsonValue av && av.TryGetValue(out bool at)) return at ? b?.DeepClone() ?? new JsonObject() : a.DeepClone();
         if (b is JsonValue bv && bv.TryGetValue(out bool bt)) return bt ? a?.DeepClone() ?? new JsonObject() : b.DeepClone();
         if (a is not JsonObject x || b is not JsonObject y) throw new GrammarException($"allOf at {path}: subschemas must be objects", "allOf", path);
+        var allowed = AllowedNames(x, y);
         var r = (JsonObject)x.DeepClone();
         foreach (var (k, v) in y)
         {
@@ -50,7 +51,33 @@ internal static class SchemaMerge
                 _ => throw new GrammarException($"allOf at {path}: '{k}' differs between subschemas and cannot be merged", "allOf", path),
             };
         }
+        if (allowed is not null) Restrict(r, allowed, path);
         return r;
+    }
+
+    /// <summary>additionalProperties:false on either side limits the merged object to that side's declared names
+    /// (JSON Schema applies each subschema on its own: the other side's properties are "additional" to it).</summary>
+    private static HashSet<string>? AllowedNames(JsonObject x, JsonObject y)
+    {
+        HashSet<string>? allowed = null;
+        foreach (var side in (ReadOnlySpan<JsonObject>)[x, y])
+        {
+            if (!IsFalse(side["additionalProperties"])) continue;
+            var names = (side["properties"] as JsonObject)?.Select(p => p.Key).ToHashSet() ?? [];
+            allowed = allowed is null ? names : [.. allowed.Intersect(names)];
+        }
+        return allowed;
+    }
+
+    private static void Restrict(JsonObject r, HashSet<string> allowed, string path)
+    {
+        if (r["properties"] is JsonObject props)
+            foreach (string name in props.Select(p => p.Key).Where(n => !allowed.Contains(n)).ToList()) props.Remove(name);
+        if (r["required"] is JsonArray required)
+            foreach (var name in required.Select(n => n!.GetValue<string>()))
+                if (!allowed.Contains(name))
+                    throw new GrammarException($"allOf at {path} requires '{name}', which additionalProperties: false forbids (no object can match)", "allOf", path);
+        r["additionalProperties"] = false;
     }
 
     private static bool IsFalse(JsonNode? n) => n is JsonValue v && v.TryGetValue(out bool b) && !b;
