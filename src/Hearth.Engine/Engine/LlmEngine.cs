@@ -1,5 +1,6 @@
 using Hearth.Core.Tokenizers;
 using Hearth.Engine.Models;
+using Hearth.Engine.Structured;
 
 namespace Hearth.Engine;
 
@@ -13,6 +14,7 @@ public sealed class LlmEngine
     private readonly ModelRunner _runner;
     private readonly RequestValidator _validator;
     private readonly Dictionary<long, EngineRequest> _requests = [];
+    private readonly Lazy<TokenTrie> _trie;
     private long _nextKey;
     private long _promptTokens, _generationTokens;
 
@@ -38,6 +40,7 @@ public sealed class LlmEngine
         };
         _runner = new ModelRunner(model, new Sampler(shape.VocabSize, endOfGeneration), Options.BlockSize);
         _validator = new RequestValidator(shape.VocabSize, MaxModelLength, Options.MaxNumSeqs);
+        _trie = new Lazy<TokenTrie>(() => TokenTrie.For(tokenizer, shape.VocabSize));
     }
 
     public EngineOptions Options { get; }
@@ -66,7 +69,8 @@ public sealed class LlmEngine
     {
         int maxTokens = _validator.Validate(request);
         var r = new EngineRequest(++_nextKey, request, maxTokens,
-            (req, i) => new Sequence(req, i, SequenceRng.ForChoice(req.Sampling.Seed, i), new Detokenizer()));
+            (req, i) => new Sequence(req, i, SequenceRng.ForChoice(req.Sampling.Seed, i), new Detokenizer(),
+                req.Sampling.Grammar is { } g ? new GrammarMatcher(g, _trie.Value) : null));
         _requests.Add(r.Key, r);
         _scheduler.Add(r);
         _promptTokens += request.PromptTokens.Count;

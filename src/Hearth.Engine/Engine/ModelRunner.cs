@@ -4,7 +4,8 @@ namespace Hearth.Engine;
 
 /// <summary>The only engine part that talks to the model: turns a <see cref="ScheduledBatch"/> into a flattened
 /// <see cref="ForwardBatch"/> (token ids, positions, slot mapping, block tables), runs copy-on-write copies and the
-/// forward pass, and samples one token per sequence whose logits were computed (one per choice at a fork).</summary>
+/// forward pass, and samples one token per sequence whose logits were computed (one per choice at a fork). The
+/// grammar masks of constrained sequences are computed on the thread pool during the forward pass.</summary>
 internal sealed class ModelRunner(IForwardModel model, Sampler sampler, int blockSize)
 {
     private readonly int _vocab = model.Shape.VocabSize;
@@ -19,7 +20,16 @@ internal sealed class ModelRunner(IForwardModel model, Sampler sampler, int bloc
         var forward = BuildForwardBatch(batch);
         int rows = forward.LogitRows;
         if (_logits.Length < rows * _vocab) _logits = new float[rows * _vocab];
-        model.Forward(forward, _logits.AsSpan(0, rows * _vocab));
+        // Grammar masks depend only on tokens already taken: compute them while the model runs.
+        var masks = GrammarMasks.Start(batch);
+        try
+        {
+            model.Forward(forward, _logits.AsSpan(0, rows * _vocab));
+        }
+        finally
+        {
+            masks?.Wait();
+        }
         TokensComputed += forward.TokenCount;
 
         var samples = new IReadOnlyList<SampledToken>?[batch.Sequences.Count];

@@ -5,7 +5,9 @@ namespace Hearth.Engine;
 
 /// <summary>Turns one newly sampled token of a sequence into a <see cref="GenerationDelta"/>: incremental text,
 /// stop checks (end-of-generation token, stop token ids, stop strings — none of them before min_tokens), length
-/// limits, and usage counts on the final delta. Sets the sequence's finish reason when it ends.</summary>
+/// limits, and usage counts on the final delta. Sets the sequence's finish reason when it ends. A constrained sequence
+/// feeds the token to its grammar, and stops when the grammar is complete and cannot grow (max_tokens cutting it
+/// short is reported as Length, like any other cut).</summary>
 internal sealed class OutputProcessor(ITokenizer tokenizer, bool[] endOfGeneration, int maxModelLength)
 {
     private static readonly IReadOnlyList<string> NoStops = [];
@@ -17,7 +19,14 @@ internal sealed class OutputProcessor(ITokenizer tokenizer, bool[] endOfGenerati
         bool canStop = seq.OutputLength >= p.MinTokens;
         string text = "";
         bool stoppedOnString = false;
-        if (canStop && !p.IgnoreEos && IsEnd(token))
+        var grammar = seq.Grammar;
+        if (grammar is not null && !grammar.TryAccept(token))
+            throw new InvalidOperationException($"token {token} is not allowed by the output grammar");
+        if (grammar is not null && IsEnd(token))
+        {
+            seq.Finish = FinishReason.Stop; // the mask allowed the end: the output is complete
+        }
+        else if (canStop && !p.IgnoreEos && IsEnd(token))
         {
             seq.Finish = FinishReason.Stop;
         }
@@ -36,6 +45,8 @@ internal sealed class OutputProcessor(ITokenizer tokenizer, bool[] endOfGenerati
                 stoppedOnString = true;
             }
         }
+        // A complete sentence that nothing can extend ends here, without waiting for an end token.
+        if (seq.Finish is null && grammar is { IsTerminated: true }) seq.Finish = FinishReason.Stop;
         if (seq.Finish is null && (seq.OutputLength >= seq.Request.MaxTokens || seq.Tokens.Count >= maxModelLength))
             seq.Finish = FinishReason.Length;
         // A stop string discards what follows it; any other end releases the text still held back.

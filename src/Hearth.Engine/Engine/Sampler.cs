@@ -9,7 +9,8 @@ internal readonly record struct SampledToken(int TokenId, TokenLogprob? Logprob)
 /// penalties; min-tokens suppression of end/stop tokens; then greedy argmax (temperature 0, lowest id on ties) or
 /// temperature scaling, min-p, top-k, top-p and a draw from the sequence's own RNG. Logprobs are the log-softmax of
 /// the processed logits after penalties and temperature, before the min-p/top-k/top-p cut (temperature 0 counts as 1),
-/// so alternatives outside the cut still get finite values. Reuses its buffers: one Sampler per engine thread.</summary>
+/// so alternatives outside the cut still get finite values. A sequence under a grammar first has every token its
+/// mask disallows set to -inf. Reuses its buffers: one Sampler per engine thread.</summary>
 internal sealed class Sampler
 {
     private readonly int _vocab;
@@ -36,8 +37,10 @@ internal sealed class Sampler
         var p = seq.Request.Sampling;
         var x = _x.AsSpan();
         logits[.._vocab].CopyTo(x);
+        if (seq.Mask is { } mask) ApplyMask(mask, x);
         ApplyPenalties(seq, p, x);
-        if (seq.OutputLength < p.MinTokens) SuppressEnds(p, x);
+        // Under a grammar, the grammar decides where the output may end (min_tokens does not override it).
+        if (seq.OutputLength < p.MinTokens && seq.Grammar is null) SuppressEnds(p, x);
 
         if (p.Temperature > 0 && p.Temperature != 1f)
         {
@@ -46,6 +49,22 @@ internal sealed class Sampler
         }
         int token = p.Temperature == 0 ? ArgMax(x) : Draw(x, p, seq.Rng);
         return new SampledToken(token, p.Logprobs is int n ? Logprobs(x, token, n) : null);
+    }
+
+    /// <summary>Disallowed tokens get -inf, so penalties, temperature and the cuts only ever see allowed ones.</summary>
+    private static void ApplyMask(ulong[] mask, Span<float> x)
+    {
+        bool any = false;
+        for (int w = 0; w < mask.Length; w++)
+        {
+            ulong bits = mask[w];
+            if (bits != 0) any = true;
+            if (bits == ulong.MaxValue) continue;
+            int end = Math.Min(x.Length, (w + 1) * 64);
+            for (int t = w * 64; t < end; t++)
+                if ((bits >> (t & 63) & 1) == 0) x[t] = float.NegativeInfinity;
+        }
+        if (!any) throw new InvalidOperationException("the output grammar allows no token of this vocabulary here");
     }
 
     private void ApplyPenalties(Sequence seq, SamplingParams p, Span<float> x)

@@ -1,3 +1,5 @@
+using Hearth.Engine.Structured;
+
 namespace Hearth.Engine;
 
 /// <summary>How to pick tokens and when to stop, per request (OpenAI/vLLM semantics).</summary>
@@ -23,4 +25,7 @@ public sealed record SamplingParams
     public int? Logprobs { get; init; }
     /// <summary>Number of completions; they share the prompt's KV blocks.</summary>
     public int N { get; init; } = 1;
+    /// <summary>The output must be a sentence of this grammar (structured outputs): the sampler draws only tokens it
+    /// allows, end tokens only where it may end, and the completion stops when nothing else can follow.</summary>
+    public Grammar? Grammar { get; init; }
 }

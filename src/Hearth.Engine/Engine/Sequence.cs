@@ -1,3 +1,5 @@
+using Hearth.Engine.Structured;
+
 namespace Hearth.Engine;
 
 /// <summary>Where a sequence is in its life.</summary>
@@ -8,8 +10,10 @@ internal enum SequenceStatus { Waiting, Running, ForkPending, Finished }
 /// <c>Tokens.Count - NumComputed</c>, and when they catch up the last token's logits give the next token.</summary>
 internal sealed class Sequence
 {
-    public Sequence(EngineRequest request, int index, SequenceRng rng, Detokenizer detokenizer)
+    public Sequence(EngineRequest request, int index, SequenceRng rng, Detokenizer detokenizer, GrammarMatcher? grammar = null)
     {
+        Grammar = grammar;
+        if (grammar is not null) Mask = new ulong[grammar.MaskWords];
         Request = request;
         Index = index;
         Rng = rng;
@@ -43,5 +47,11 @@ internal sealed class Sequence
     public SequenceRng Rng { get; }
     public Detokenizer Detokenizer { get; }
     public FinishReason? Finish { get; set; }
+
+    /// <summary>The output constraint's state (it has taken every output token), or null when unconstrained.</summary>
+    public GrammarMatcher? Grammar { get; }
+
+    /// <summary>The tokens the grammar allows next, filled by the runner before sampling (null when unconstrained).</summary>
+    public ulong[]? Mask { get; }
     public string? StopReason { get; set; }
 }
