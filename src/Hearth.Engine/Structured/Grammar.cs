@@ -18,7 +18,8 @@ public sealed class Grammar
 
     internal ElementKind[] Kinds { get; }
 
-    /// <summary>Byte set index for <see cref="ElementKind.Bytes"/>, rule index for <see cref="ElementKind.Ref"/>.</summary>
+    /// <summary>Byte set index for <see cref="ElementKind.Bytes"/> and <see cref="ElementKind.Utf8"/> (its ASCII
+    /// part), rule index for <see cref="ElementKind.Ref"/>.</summary>
     internal int[] Args { get; }
     internal ByteSet[] Sets { get; }
 
@@ -37,4 +38,15 @@ public sealed class Grammar
 }
 
 /// <summary>What one grammar element is.</summary>
-internal enum ElementKind : byte { Bytes, Ref, End }
+internal enum ElementKind : byte
+{
+    /// <summary>One byte of a set.</summary>
+    Bytes,
+    /// <summary>A call of a rule.</summary>
+    Ref,
+    /// <summary>The end of an alternative.</summary>
+    End,
+    /// <summary>One whole UTF-8 character: an ASCII byte of a set, or any multi-byte scalar value (a tiny decoder
+    /// in the stack's sub-state instead of a dozen byte-range alternatives: the hot path inside strings).</summary>
+    Utf8,
+}

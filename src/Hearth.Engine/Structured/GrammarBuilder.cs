@@ -99,6 +99,9 @@ public sealed class GrammarBuilder
                 case GrammarNode.Ref re:
                     Emit(ElementKind.Ref, re.Rule);
                     break;
+                case GrammarNode.AnyChar c:
+                    Emit(ElementKind.Utf8, SetIndex(c.Ascii & ByteSet.Range(0, 0x7F), allowEmpty: true));
+                    break;
                 case GrammarNode.Seq s:
                     foreach (var item in s.Items) EmitSequence(item);
                     break;
@@ -115,7 +118,7 @@ public sealed class GrammarBuilder
         {
             if (rep.Max is int max && (max < rep.Min || max < 0)) throw new GrammarException($"a repetition {{{rep.Min},{max}}} has max < min");
             // A repeated item that is more than one element is referenced through its own rule, emitted once.
-            var item = rep.Item is GrammarNode.Bytes or GrammarNode.Ref ? rep.Item : new GrammarNode.Ref(Anonymous("item", rep.Item));
+            var item = rep.Item is GrammarNode.Bytes or GrammarNode.Ref or GrammarNode.AnyChar ? rep.Item : new GrammarNode.Ref(Anonymous("item", rep.Item));
             for (int i = 0; i < rep.Min; i++) EmitSequence(item);
             if (rep.Max is null)
             {
@@ -155,9 +158,9 @@ public sealed class GrammarBuilder
             return _pending.Count - 1;
         }
 
-        private int SetIndex(ByteSet set)
+        private int SetIndex(ByteSet set, bool allowEmpty = false)
         {
-            if (set.IsEmpty) throw new GrammarException("the grammar has an empty character class (it can never match)");
+            if (set.IsEmpty && !allowEmpty) throw new GrammarException("the grammar has an empty character class (it can never match)");
             if (!_setIndex.TryGetValue(set, out int i))
             {
                 i = _sets.Count;

@@ -11,6 +11,10 @@ public abstract record GrammarNode
     /// <summary>One byte from a set.</summary>
     public sealed record Bytes(ByteSet Allowed) : GrammarNode;
 
+    /// <summary>One UTF-8 character: an ASCII character of <paramref name="Ascii"/> (bytes below 0x80) or any
+    /// non-ASCII scalar value.</summary>
+    public sealed record AnyChar(ByteSet Ascii) : GrammarNode;
+
     /// <summary>A reference to a rule of the builder (recursion goes through these).</summary>
     public sealed record Ref(int Rule) : GrammarNode;
 

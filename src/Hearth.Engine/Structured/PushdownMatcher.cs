@@ -2,9 +2,10 @@ using System.Runtime.CompilerServices;
 
 namespace Hearth.Engine.Structured;
 
-/// <summary>Where the matcher stands: the element to match next (always a byte set) and the continuation stack
-/// beneath it (a node of the arena, -1 for none).</summary>
-internal readonly record struct StackTop(int Pos, int Parent);
+/// <summary>Where the matcher stands: the element to match next (always a terminal) and the continuation stack
+/// beneath it (a node of the arena, -1 for none), and for a <see cref="ElementKind.Utf8"/> element the decoder state
+/// inside the character (0 at its start).</summary>
+internal readonly record struct StackTop(int Pos, int Parent, int Sub = 0);
 
 /// <summary>A nondeterministic pushdown matcher over one <see cref="Grammar"/> (the llama.cpp scheme): the state is
 /// a set of stacks, each with a byte-set element on top; a byte keeps the stacks whose top admits it, advanced and
@@ -139,6 +140,7 @@ internal sealed class PushdownMatcher
         for (int i = 0; i < _currentCount; i++)
         {
             into.Add(_current[i].Pos);
+            into.Add(_current[i].Sub);
             for (int p = _current[i].Parent; p >= 0; p = _nodeParent[p]) into.Add(_nodePos[p]);
             into.Add(-1);
         }
@@ -153,7 +155,14 @@ internal sealed class PushdownMatcher
         for (int i = s0; i < s1; i++)
         {
             var top = _buf[i];
-            if (_sets[_args[top.Pos]].Contains(b)) Expand(top.Pos + 1, top.Parent, s1, ref end, ref accepting);
+            if (_kinds[top.Pos] == ElementKind.Bytes)
+            {
+                if (_sets[_args[top.Pos]].Contains(b)) Expand(top.Pos + 1, top.Parent, s1, ref end, ref accepting);
+                continue;
+            }
+            int sub = top.Sub == 0 && b < 0x80 ? (_sets[_args[top.Pos]].Contains(b) ? 0 : -1) : Utf8Decoder.Step(top.Sub, b);
+            if (sub == 0) Expand(top.Pos + 1, top.Parent, s1, ref end, ref accepting);
+            else if (sub > 0) AddTop(new StackTop(top.Pos, top.Parent, sub), s1, ref end);
         }
         return end;
     }
@@ -166,12 +175,8 @@ internal sealed class PushdownMatcher
         {
             switch (_kinds[pos])
             {
-                case ElementKind.Bytes:
-                    for (int i = from; i < end; i++)
-                        if (_buf[i].Pos == pos && _buf[i].Parent == parent) return;
-                    if (end - from >= MaxStacks) throw new GrammarException("the grammar is too ambiguous to match (too many parallel parses)");
-                    EnsureBuffer(end + 1);
-                    _buf[end++] = new StackTop(pos, parent);
+                case ElementKind.Bytes or ElementKind.Utf8:
+                    AddTop(new StackTop(pos, parent), from, ref end);
                     return;
                 case ElementKind.End:
                     if (parent < 0)
@@ -192,6 +197,15 @@ internal sealed class PushdownMatcher
                     return;
             }
         }
+    }
+
+    private void AddTop(StackTop top, int from, ref int end)
+    {
+        for (int i = from; i < end; i++)
+            if (_buf[i] == top) return;
+        if (end - from >= MaxStacks) throw new GrammarException("the grammar is too ambiguous to match (too many parallel parses)");
+        EnsureBuffer(end + 1);
+        _buf[end++] = top;
     }
 
     private int Push(int pos, int parent)

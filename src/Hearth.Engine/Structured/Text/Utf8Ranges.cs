@@ -7,12 +7,35 @@ internal static class Utf8Ranges
 {
     public static GrammarNode Node(CodePointSet set)
     {
+        if (CoversNonAscii(set)) return new GrammarNode.AnyChar(AsciiPart(set));
         var ascii = ByteSet.Empty;
         var options = new List<GrammarNode>();
         foreach (var (lo, hi) in set.Ranges) Split(lo, hi, ref ascii, options);
         if (!ascii.IsEmpty) options.Insert(0, GrammarNode.Set(ascii));
         if (options.Count == 0) throw new GrammarException("a character class matches nothing");
         return GrammarNode.Choice(options);
+    }
+
+    /// <summary>Whether every scalar value from U+0080 up is in the set (then one decoder element serves it).</summary>
+    private static bool CoversNonAscii(CodePointSet set)
+    {
+        int next = 0x80;
+        foreach (var (lo, hi) in set.Ranges)
+        {
+            if (hi < next) continue;
+            if (lo > next) return false;
+            next = hi + 1;
+            if (next == 0xD800) next = 0xE000; // surrogates are not scalar values
+        }
+        return next > CodePointSet.MaxCodePoint;
+    }
+
+    private static ByteSet AsciiPart(CodePointSet set)
+    {
+        var ascii = ByteSet.Empty;
+        foreach (var (lo, hi) in set.Ranges)
+            if (lo < 0x80) ascii |= ByteSet.Range(lo, Math.Min(hi, 0x7F));
+        return ascii;
     }
 
     private static void Split(int lo, int hi, ref ByteSet ascii, List<GrammarNode> options)
