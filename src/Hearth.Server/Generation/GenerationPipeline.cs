@@ -16,9 +16,10 @@ public static class GenerationPipeline
         using var _ = lease;
         var model = lease.Model;
         var prompt = spec.Prompt.Tokens(model, spec.Tools);
-        PromptBuilder.CheckFits(model, prompt, spec.Prompt.Param);
+        var limits = model.Engine.Limits;
+        RequestLimits.CheckPrompt(limits, prompt.Length, spec.Prompt.Param);
         var sampling = spec.Defaults.WithModelParameters(model.DefaultParameters).Overlay(spec.Sampling)
-            .Build(model, prompt.Length, spec.ClampMaxTokens, spec.MaxTokensParam);
+            .Build(limits, prompt.Length, spec.ClampMaxTokens, spec.MaxTokensParam);
         // Issue 22 hook: a grammar constraint built from spec.Output / spec.Tools is attached to the engine request here.
 
         using var run = GenerationRun.Start(ctx, model, prompt, sampling, loadTime);

@@ -33,10 +33,7 @@ public sealed record TokenPrompt(IReadOnlyList<int> Ids) : PromptSpec
     public override string Param => "prompt";
     public override int[] Tokens(LoadedModel model, ToolSettings? tools)
     {
-        var vocab = model.Tokenizer.VocabSize;
-        for (var i = 0; i < Ids.Count; i++)
-            if ((uint)Ids[i] >= (uint)vocab)
-                throw Http.ApiException.BadRequest($"'prompt[{i}]' is not a token id of this model (0..{vocab - 1})", "prompt");
+        for (var i = 0; i < Ids.Count; i++) RequestLimits.CheckTokenId(model.Engine.Limits, Ids[i], $"prompt[{i}]", "prompt");
         return [.. Ids];
     }
 }
@@ -60,6 +57,7 @@ public sealed record GeneratePrompt(string Prompt, string? System, bool Raw, int
             tokens = PromptBuilder.Chat(model, messages);
         }
         if (Context.Length == 0) return tokens;
+        for (var i = 0; i < Context.Length; i++) RequestLimits.CheckTokenId(model.Engine.Limits, Context[i], $"context[{i}]", "context");
         // Continue a previous exchange: its tokens already start with BOS.
         var bos = model.Tokenizer.BosId;
         return [.. Context, .. tokens.Length > 0 && tokens[0] == bos ? tokens[1..] : tokens];
