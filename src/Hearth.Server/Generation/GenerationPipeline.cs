@@ -20,7 +20,7 @@ public static class GenerationPipeline
         RequestLimits.CheckPrompt(limits, prompt.Length, spec.Prompt.Param);
         var sampling = spec.Defaults.WithModelParameters(model.DefaultParameters).Overlay(spec.Sampling)
             .Build(limits, prompt.Length, spec.ClampMaxTokens, spec.MaxTokensParam);
-        // Issue 22 hook: a grammar constraint built from spec.Output / spec.Tools is attached to the engine request here.
+        if (spec.Output is { } output) sampling = sampling with { Grammar = OutputGrammar.Compile(output) };
 
         using var run = GenerationRun.Start(ctx, model, prompt, sampling, loadTime);
         if (spec.Stream) await StreamAsync(ctx, run, writer);
@@ -32,14 +32,12 @@ public static class GenerationPipeline
         }
     }
 
-    /// <summary>Until tool calling, structured outputs and reasoning are built (issue 22), requests that need them
-    /// get a 400 rather than an answer that silently ignores them.</summary>
+    /// <summary>Until tool calling and reasoning are built (issue 22), requests that need them get a 400 rather than
+    /// an answer that silently ignores them.</summary>
     private static void RejectUnsupported(GenerationSpec spec)
     {
         if (spec.Tools is { PassToTemplateOnly: false } tools)
             throw ApiException.BadRequest("tools are not supported yet by this server", tools.Param, "unsupported_feature");
-        if (spec.Output is { Advisory: false } output)
-            throw ApiException.BadRequest("structured outputs are not supported yet by this server", output.Param, "unsupported_feature");
         if (spec.Reasoning is { } reasoning)
             throw ApiException.BadRequest("reasoning settings are not supported yet by this server", reasoning.Param, "unsupported_feature");
     }

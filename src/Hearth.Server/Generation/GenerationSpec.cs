@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using Hearth.Engine.Structured;
 
 namespace Hearth.Server.Generation;
 
@@ -28,7 +29,7 @@ public sealed record GenerationSpec
     public bool Stream { get; init; }
     /// <summary>Tool definitions (function tools), when the request has any. See <see cref="ToolSettings"/>.</summary>
     public ToolSettings? Tools { get; init; }
-    /// <summary>A constraint on the output's form (JSON, a JSON schema), when the request asks for one.</summary>
+    /// <summary>A constraint on the output's form (JSON, a JSON schema, a regex…), when the request asks for one.</summary>
     public StructuredOutput? Output { get; init; }
     /// <summary>Reasoning ("thinking") settings, when the request has any.</summary>
     public ReasoningSettings? Reasoning { get; init; }
@@ -44,13 +45,11 @@ public sealed record GenerationSpec
 /// are refused until tool calling lands (issue 22).</param>
 public sealed record ToolSettings(JsonArray Definitions, JsonNode? Choice, string Param, bool PassToTemplateOnly = false);
 
-/// <summary>A requested output form: "json" (any JSON object) or "json_schema" with its schema.</summary>
-/// <param name="Kind">"json" or "json_schema".</param>
-/// <param name="Schema">The JSON schema for "json_schema".</param>
-/// <param name="Param">The request field it came from ("response_format", "format", "text.format").</param>
-/// <param name="Advisory">True where the protocol accepted the field before it was enforced (OpenAI
-/// response_format, Ollama format): it is then not refused until the grammar engine (issue 22) enforces it.</param>
-public sealed record StructuredOutput(string Kind, JsonObject? Schema, string Param, bool Advisory = false);
+/// <summary>A constraint on the output (JSON, a JSON schema, a regex, a choice, a GBNF grammar), enforced by the
+/// engine's grammar masks.</summary>
+/// <param name="Constraint">What the output must follow.</param>
+/// <param name="Param">The request field it came from ("response_format", "format", "guided_json", "grammar"…).</param>
+public sealed record StructuredOutput(OutputConstraint Constraint, string Param);
 
 /// <summary>Reasoning settings: Anthropic's thinking budget, OpenAI's reasoning effort.</summary>
 /// <param name="Param">The request field ("thinking", "reasoning").</param>

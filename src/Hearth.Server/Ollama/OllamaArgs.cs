@@ -73,15 +73,14 @@ public static class OllamaArgs
         return TimeSpan.FromMilliseconds(negative ? -totalMs : totalMs);
     }
 
-    /// <summary>`format`: "json" or a JSON schema object; accepted (advisory) until the grammar engine enforces it
-    /// (issue 22). "" or absent: no constraint.</summary>
+    /// <summary>`format`: "json" (any JSON object) or a JSON schema object, enforced. "" or absent: no constraint.</summary>
     public static StructuredOutput? Format(JsonArgs a)
     {
         var f = a.Object["format"];
         if (f is null) return null;
-        if (f is JsonObject schema) return new StructuredOutput("json_schema", schema, "format", Advisory: true);
+        if (f is JsonObject schema) return new StructuredOutput(Hearth.Engine.Structured.OutputConstraint.Schema(schema.ToJsonString()), "format");
         if (f.GetValueKind() == JsonValueKind.String && f.GetValue<string>() is "json" or "")
-            return f.GetValue<string>() == "" ? null : new StructuredOutput("json", null, "format", Advisory: true);
+            return f.GetValue<string>() == "" ? null : new StructuredOutput(Hearth.Engine.Structured.OutputConstraint.Json(), "format");
         throw ApiException.BadRequest("'format' must be \"json\" or a JSON schema object", "format");
     }
 }

@@ -21,7 +21,7 @@ public static class ChatCompletionsEndpoint
             Stream = p.Stream,
             // Given to the chat template; calls in the answer are not parsed yet (issue 22).
             Tools = args.Array("tools") is { } tools ? new ToolSettings(tools, args.Object["tool_choice"], "tools", PassToTemplateOnly: true) : null,
-            Output = OpenAiParams.ResponseFormat(args),
+            Output = OpenAiParams.Output(args),
         };
         await GenerationPipeline.RunAsync(ctx, spec, new ChatCompletionWriter(ctx, p.IncludeUsage));
     }

@@ -21,6 +21,7 @@ public static class CompletionsEndpoint
             Sampling = p.Sampling,
             MaxTokensParam = p.MaxTokensParam,
             Stream = p.Stream,
+            Output = OpenAiParams.Output(args),
         };
         await GenerationPipeline.RunAsync(ctx, spec, new CompletionWriter(ctx, p.IncludeUsage));
     }

@@ -1,3 +1,6 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Hearth.Engine.Structured;
 using Hearth.Server.Generation;
 using Hearth.Server.Http;
 
@@ -55,8 +58,8 @@ public sealed record OpenAiParams(string? Model, bool Stream, bool IncludeUsage,
         return new OpenAiParams(model, stream, includeUsage, s, maxParam);
     }
 
-    /// <summary>`response_format`: {"type":"text"} asks for nothing; "json_object" and "json_schema" are accepted
-    /// (advisory) until the grammar engine enforces them (issue 22).</summary>
+    /// <summary>`response_format`: {"type":"text"} asks for nothing; "json_object" any JSON object; "json_schema" the
+    /// schema under json_schema.schema (strict or not, it is enforced).</summary>
     public static StructuredOutput? ResponseFormat(JsonArgs a)
     {
         var format = a.Obj("response_format");
@@ -64,9 +67,43 @@ public sealed record OpenAiParams(string? Model, bool Stream, bool IncludeUsage,
         return type switch
         {
             null or "text" => null,
-            "json_object" => new StructuredOutput("json", null, "response_format", Advisory: true),
-            "json_schema" => new StructuredOutput("json_schema", format!.Obj("json_schema")?.Obj("schema")?.Object, "response_format", Advisory: true),
+            "json_object" => new StructuredOutput(OutputConstraint.Json(), "response_format"),
+            "json_schema" => new StructuredOutput(OutputConstraint.Schema((format!.Obj("json_schema")?.Obj("schema")?.Object
+                ?? throw ApiException.BadRequest("'response_format.json_schema.schema' is required for type \"json_schema\"", "response_format.json_schema.schema"))
+                .ToJsonString()), "response_format"),
             _ => throw ApiException.BadRequest($"'response_format.type' must be \"text\", \"json_object\" or \"json_schema\", not \"{type}\"", "response_format.type"),
         };
+    }
+
+    /// <summary>The output constraint of an OpenAI-compatible request: response_format, or one of the vLLM extras
+    /// (structured_outputs / guided_json, guided_regex, guided_choice, guided_grammar) or llama.cpp's grammar /
+    /// json_schema. More than one is a 400.</summary>
+    public static StructuredOutput? Output(JsonArgs a)
+    {
+        var found = new List<StructuredOutput>();
+        if (ResponseFormat(a) is { } rf) found.Add(rf);
+        if (a.Obj("structured_outputs") is { } so) found.AddRange(Extras(so, "structured_outputs.", "json", "regex", "choice", "grammar", "json_object"));
+        found.AddRange(Extras(a, "", "guided_json", "guided_regex", "guided_choice", "guided_grammar", null));
+        if (a.Object["json_schema"] is JsonObject llamaSchema) found.Add(new StructuredOutput(OutputConstraint.Schema(llamaSchema.ToJsonString()), "json_schema"));
+        if (a.String("grammar") is { Length: > 0 } gbnf) found.Add(new StructuredOutput(OutputConstraint.Gbnf(gbnf), "grammar"));
+        if (found.Count > 1)
+            throw ApiException.BadRequest($"only one output constraint may be given; got {string.Join(", ", found.Select(f => f.Param))}", found[1].Param);
+        return found.Count == 1 ? found[0] : null;
+    }
+
+    private static IEnumerable<StructuredOutput> Extras(JsonArgs a, string prefix, string json, string regex, string choice, string grammar, string? jsonObject)
+    {
+        var o = a.Object;
+        if (o[json] is { } schema)
+            yield return new StructuredOutput(OutputConstraint.Schema(schema is JsonValue v && v.GetValueKind() == JsonValueKind.String ? v.GetValue<string>() : schema.ToJsonString()), prefix + json);
+        if (a.String(regex) is { } pattern) yield return new StructuredOutput(OutputConstraint.Pattern(pattern), prefix + regex);
+        if (a.Array(choice) is { } options)
+        {
+            if (options.Count == 0 || options.Any(x => x is not JsonValue ov || ov.GetValueKind() != JsonValueKind.String))
+                throw ApiException.BadRequest($"'{prefix + choice}' must be a non-empty array of strings", prefix + choice);
+            yield return new StructuredOutput(OutputConstraint.OneOf([.. options.Select(x => x!.GetValue<string>())]), prefix + choice);
+        }
+        if (a.String(grammar) is { } g) yield return new StructuredOutput(OutputConstraint.Gbnf(g), prefix + grammar);
+        if (jsonObject is not null && a.Bool(jsonObject) == true) yield return new StructuredOutput(OutputConstraint.Json(), prefix + jsonObject);
     }
 }
