@@ -26,6 +26,17 @@ public static class GrammarCache
         return Compiled.GetOrAdd(key, grammar);
     }
 
+    /// <summary>A grammar built by other code (tool calls), cached under a key of the caller's making.</summary>
+    public static Grammar GetOrAdd(string source, Func<Grammar> build)
+    {
+        string key = Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(source)));
+        if (Compiled.TryGetValue(key, out var known)) return known;
+        var grammar = build();
+        grammar.Key = key;
+        if (Compiled.Count >= Capacity) Compiled.Clear();
+        return Compiled.GetOrAdd(key, grammar);
+    }
+
     private static Grammar Compile(OutputConstraint c) => c.Kind switch
     {
         ConstraintKind.JsonObject => JsonSchemaCompiler.Compile("{\"type\":\"object\"}"),

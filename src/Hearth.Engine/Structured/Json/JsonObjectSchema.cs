@@ -34,7 +34,7 @@ internal static class JsonObjectSchema
         {
             if (i == names.Count) return GrammarNode.Empty;
             if (rules.TryGetValue((i, comma), out var known)) return known;
-            int rule = json.Builder.Rule($"{path}/members-{i}-{(comma ? "c" : "f")}");
+            int rule = json.Builder.Rule($"{json.Prefix}{path}/members-{i}-{(comma ? "c" : "f")}");
             var reference = new GrammarNode.Ref(rule);
             rules[(i, comma)] = reference;
             var take = GrammarNode.Sequence(comma ? GrammarNode.Sequence(GrammarNode.Literal(","), json.Ws) : GrammarNode.Empty, members[i], Rest(i + 1, true));

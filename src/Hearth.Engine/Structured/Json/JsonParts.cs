@@ -8,7 +8,7 @@ namespace Hearth.Engine.Structured.Json;
 /// <summary>The JSON building blocks of one grammar under construction (each defined once as a rule of the
 /// builder): bounded whitespace, strings with length bounds, numbers with bounded digits (so noise cannot run on in
 /// digits), literals, and any JSON value (free JSON).</summary>
-internal sealed class JsonParts(GrammarBuilder builder, int maxWhitespace)
+internal sealed class JsonParts(GrammarBuilder builder, int maxWhitespace, string prefix = "")
 {
     /// <summary>Digits allowed in an integer part and in a fraction; exponent digits.</summary>
     public const int MaxIntDigits = 15, MaxFractionDigits = 15, MaxExponentDigits = 2;
@@ -17,6 +17,9 @@ internal sealed class JsonParts(GrammarBuilder builder, int maxWhitespace)
     private GrammarNode? _ws, _char, _string, _number, _integer, _value;
 
     public GrammarBuilder Builder => builder;
+
+    /// <summary>Prefixes the names of rules this schema declares (several schemas can share one builder).</summary>
+    public string Prefix => prefix;
 
     /// <summary>Whitespace between tokens: at most <c>maxWhitespace</c> of space, tab, CR, LF.</summary>
     public GrammarNode Ws => _ws ??= builder.Add("ws", GrammarNode.Times(GrammarNode.Set(" \t\n\r"), 0, maxWhitespace));
@@ -58,7 +61,7 @@ internal sealed class JsonParts(GrammarBuilder builder, int maxWhitespace)
         get
         {
             if (_value is not null) return _value;
-            int rule = builder.Rule("value");
+            int rule = builder.Rule(prefix + "value");
             _value = new GrammarNode.Ref(rule);
             var member = GrammarNode.Sequence(String, Ws, GrammarNode.Literal(":"), Ws, _value, Ws);
             builder.Define(rule, GrammarNode.Choice(

@@ -61,16 +61,16 @@ public sealed class JsonSchemaCompiler
     }
 
     /// <summary>A schema inside a larger grammar (tool calls): adds its rules to <paramref name="builder"/>.</summary>
-    internal static GrammarNode Embed(JsonNode schema, GrammarBuilder builder, int maxWhitespace = 20)
+    internal static GrammarNode Embed(JsonNode schema, GrammarBuilder builder, string prefix, int maxWhitespace = 20)
     {
-        return new JsonSchemaCompiler(schema, maxWhitespace, builder).Schema(schema, "#");
+        return new JsonSchemaCompiler(schema, maxWhitespace, builder, prefix).Schema(schema, "#");
     }
 
-    private JsonSchemaCompiler(JsonNode root, int maxWhitespace, GrammarBuilder builder)
+    private JsonSchemaCompiler(JsonNode root, int maxWhitespace, GrammarBuilder builder, string prefix)
     {
         _root = root;
         _builder = builder;
-        _json = new JsonParts(builder, maxWhitespace);
+        _json = new JsonParts(builder, maxWhitespace, prefix);
     }
 
     private GrammarNode Schema(JsonNode? node, string path)
@@ -141,7 +141,7 @@ public sealed class JsonSchemaCompiler
             return Schema(SchemaMerge.Both(SchemaMerge.Without(s, "$ref"), Resolve(s), path), path);
         if (_refs.TryGetValue(reference, out var known)) return known;
         var target = Pointer(reference, path);
-        int rule = _builder.Rule("ref " + reference);
+        int rule = _builder.Rule(_json.Prefix + "ref " + reference);
         var node = new GrammarNode.Ref(rule);
         _refs[reference] = node;
         _builder.Define(rule, Schema(target, reference));
