@@ -17,6 +17,8 @@ public sealed class CollectedChoice
     public FinishReason? Reason { get; set; }
     /// <summary>The stop string that ended it, when one did (Anthropic's stop_sequence).</summary>
     public string? StopSequence { get; set; }
+    /// <summary>Tool calls parsed out of the answer (then <see cref="Text"/> holds only the content around them).</summary>
+    public IReadOnlyList<Hearth.Engine.Structured.Tools.ToolCall> ToolCalls { get; set; } = [];
 
     /// <summary>Reads a whole run into its choices; an engine error becomes HTTP 500.</summary>
     public static async Task<CollectedChoice[]> CollectAsync(GenerationRun run)

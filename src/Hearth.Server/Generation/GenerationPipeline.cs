@@ -20,30 +20,35 @@ public static class GenerationPipeline
         RequestLimits.CheckPrompt(limits, prompt.Length, spec.Prompt.Param);
         var sampling = spec.Defaults.WithModelParameters(model.DefaultParameters).Overlay(spec.Sampling)
             .Build(limits, prompt.Length, spec.ClampMaxTokens, spec.MaxTokensParam);
-        if (spec.Output is { } output) sampling = sampling with { Grammar = OutputGrammar.Compile(output) };
+        var tools = ToolPlan.From(spec.Tools, model.ChatTemplate);
+        if (tools?.Grammar is { } toolGrammar)
+        {
+            if (spec.Output is { } both) throw ApiException.BadRequest("tool_choice \"required\" or a named tool cannot be combined with an output format", both.Param);
+            sampling = sampling with { Grammar = toolGrammar };
+        }
+        else if (spec.Output is { } output) sampling = sampling with { Grammar = OutputGrammar.Compile(output) };
 
         using var run = GenerationRun.Start(ctx, model, prompt, sampling, loadTime);
-        if (spec.Stream) await StreamAsync(ctx, run, writer);
+        if (spec.Stream) await StreamAsync(ctx, run, writer, tools);
         else
         {
             var choices = await CollectedChoice.CollectAsync(run);
-            // Issue 22 hook: each choice's text is split into content, reasoning and tool calls here.
+            tools?.Apply(choices);
             await writer.WriteCompleteAsync(run, choices);
         }
     }
 
-    /// <summary>Until tool calling and reasoning are built (issue 22), requests that need them get a 400 rather than
-    /// an answer that silently ignores them.</summary>
+    /// <summary>Until reasoning is built (issue 22), requests that ask for it get a 400 rather than an answer that
+    /// silently ignores it.</summary>
     private static void RejectUnsupported(GenerationSpec spec)
     {
-        if (spec.Tools is { PassToTemplateOnly: false } tools)
-            throw ApiException.BadRequest("tools are not supported yet by this server", tools.Param, "unsupported_feature");
         if (spec.Reasoning is { } reasoning)
             throw ApiException.BadRequest("reasoning settings are not supported yet by this server", reasoning.Param, "unsupported_feature");
     }
 
-    private static async Task StreamAsync(HttpContext ctx, GenerationRun run, IResponseWriter writer)
+    private static async Task StreamAsync(HttpContext ctx, GenerationRun run, IResponseWriter writer, ToolPlan? tools)
     {
+        var calls = tools is not null && writer is IToolCallWriter callWriter ? new ToolCallDeltas(tools.Format, run.N, callWriter) : null;
         await writer.StartStreamAsync(run);
         try
         {
@@ -54,8 +59,7 @@ public static class GenerationPipeline
                     await FailAsync(ctx, writer, "generation failed: " + (d.Error ?? "engine error"));
                     return;
                 }
-                // Issue 22 hook: streamed text passes through a tool-call / reasoning parser here.
-                await writer.WriteDeltaAsync(run, d);
+                if (calls is null || !await calls.HandleAsync(run, writer, d)) await writer.WriteDeltaAsync(run, d);
             }
             await writer.EndStreamAsync(run);
         }

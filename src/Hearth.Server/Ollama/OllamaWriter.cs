@@ -16,6 +16,8 @@ public sealed class OllamaWriter(HttpContext ctx, bool chat) : IResponseWriter
     private readonly List<int> _generated = [];
     private string? _reason;
 
+    private IReadOnlyList<Hearth.Engine.Structured.Tools.ToolCall> _calls = [];
+
     private void WriteText(Utf8JsonWriter w, string text)
     {
         if (chat)
@@ -23,6 +25,22 @@ public sealed class OllamaWriter(HttpContext ctx, bool chat) : IResponseWriter
             w.WriteStartObject("message");
             w.WriteString("role", "assistant");
             w.WriteString("content", text);
+            if (_calls.Count > 0)
+            {
+                // Ollama's shape: arguments as an object, no ids.
+                w.WriteStartArray("tool_calls");
+                foreach (var call in _calls)
+                {
+                    w.WriteStartObject();
+                    w.WriteStartObject("function");
+                    w.WriteString("name", call.Name);
+                    w.WritePropertyName("arguments");
+                    using (var args = JsonDocument.Parse(call.Arguments.Length == 0 ? "{}" : call.Arguments)) args.RootElement.WriteTo(w);
+                    w.WriteEndObject();
+                    w.WriteEndObject();
+                }
+                w.WriteEndArray();
+            }
             w.WriteEndObject();
         }
         else w.WriteString("response", text);
@@ -60,7 +78,9 @@ public sealed class OllamaWriter(HttpContext ctx, bool chat) : IResponseWriter
 
     public async Task WriteCompleteAsync(GenerationRun run, IReadOnlyList<CollectedChoice> choices)
     {
-        var body = Final(run, choices[0].Text.ToString(), choices[0].Finish ?? "abort", choices[0].TokenIds);
+        _calls = choices[0].ToolCalls;
+        // Ollama reports a tool-call answer as done_reason "stop".
+        var body = Final(run, choices[0].Text.ToString(), choices[0].Finish is "tool_calls" ? "stop" : choices[0].Finish ?? "abort", choices[0].TokenIds);
         ctx.Response.ContentType = "application/json; charset=utf-8";
         ctx.Response.ContentLength = body.Length;
         await ctx.Response.Body.WriteAsync(body, ctx.RequestAborted);

@@ -7,7 +7,7 @@ using Microsoft.AspNetCore.Http;
 namespace Hearth.Server.OpenAi;
 
 /// <summary>Answers /v1/chat/completions: a chat.completion object, or chat.completion.chunk events over SSE.</summary>
-public sealed class ChatCompletionWriter(HttpContext ctx, bool includeUsage) : IResponseWriter
+public sealed class ChatCompletionWriter(HttpContext ctx, bool includeUsage) : IResponseWriter, IToolCallWriter
 {
     private readonly string _id = "chatcmpl-" + RequestRecord.Of(ctx).Id;
     private readonly long _created = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
@@ -26,7 +26,15 @@ public sealed class ChatCompletionWriter(HttpContext ctx, bool includeUsage) : I
                 w.WriteNumber("index", i);
                 w.WriteStartObject("message");
                 w.WriteString("role", "assistant");
-                w.WriteString("content", choices[i].Text.ToString());
+                var calls = choices[i].ToolCalls;
+                if (calls.Count > 0 && choices[i].Text.Length == 0) w.WriteNull("content");
+                else w.WriteString("content", choices[i].Text.ToString());
+                if (calls.Count > 0)
+                {
+                    w.WriteStartArray("tool_calls");
+                    for (int k = 0; k < calls.Count; k++) WriteCall(w, calls[k], null, arguments: true);
+                    w.WriteEndArray();
+                }
                 w.WriteEndObject();
                 OpenAiJson.WriteChatLogprobs(w, run.Model.Tokenizer, wantLogprobs ? choices[i].Logprobs : null);
                 w.StringOrNull("finish_reason", choices[i].Finish ?? "abort");
@@ -65,6 +73,59 @@ public sealed class ChatCompletionWriter(HttpContext ctx, bool includeUsage) : I
             }));
         await Sse.DoneAsync(ctx);
     }
+
+    /// <summary>Per call: a chunk with its index, id, type and name (arguments ""), then one with the arguments;
+    /// then the choice's finish chunk ("tool_calls").</summary>
+    public async Task WriteToolCallsAsync(GenerationRun run, int index, IReadOnlyList<Hearth.Engine.Structured.Tools.ToolCall> calls)
+    {
+        for (int k = 0; k < calls.Count; k++)
+        {
+            var call = calls[k];
+            await Sse.WriteAsync(ctx, ToolChunk(run, index, w => WriteCall(w, call, k, arguments: false)));
+            await Sse.WriteAsync(ctx, ToolChunk(run, index, w =>
+            {
+                w.WriteStartObject();
+                w.WriteNumber("index", k);
+                w.WriteStartObject("function");
+                w.WriteString("arguments", call.Arguments);
+                w.WriteEndObject();
+                w.WriteEndObject();
+            }));
+        }
+        await Sse.WriteAsync(ctx, Chunk(run, index, false, null, null, "tool_calls"));
+    }
+
+    private static void WriteCall(Utf8JsonWriter w, Hearth.Engine.Structured.Tools.ToolCall call, int? index, bool arguments)
+    {
+        w.WriteStartObject();
+        if (index is int k) w.WriteNumber("index", k);
+        w.WriteString("id", call.Id);
+        w.WriteString("type", "function");
+        w.WriteStartObject("function");
+        w.WriteString("name", call.Name);
+        w.WriteString("arguments", arguments ? call.Arguments : "");
+        w.WriteEndObject();
+        w.WriteEndObject();
+    }
+
+    private byte[] ToolChunk(GenerationRun run, int index, Action<Utf8JsonWriter> call) => JsonOut.ToBytes(w =>
+    {
+        w.WriteStartObject();
+        OpenAiJson.WriteHeader(w, _id, "chat.completion.chunk", _created, run.Model.Name);
+        w.WriteStartArray("choices");
+        w.WriteStartObject();
+        w.WriteNumber("index", index);
+        w.WriteStartObject("delta");
+        w.WriteStartArray("tool_calls");
+        call(w);
+        w.WriteEndArray();
+        w.WriteEndObject();
+        w.WriteNull("finish_reason");
+        w.WriteEndObject();
+        w.WriteEndArray();
+        if (includeUsage) w.WriteNull("usage");
+        w.WriteEndObject();
+    });
 
     public Task WriteStreamErrorAsync(string message) => Sse.WriteErrorAsync(ctx, message);
 

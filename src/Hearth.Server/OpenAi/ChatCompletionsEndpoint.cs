@@ -19,8 +19,8 @@ public static class ChatCompletionsEndpoint
             Sampling = p.Sampling,
             MaxTokensParam = p.MaxTokensParam,
             Stream = p.Stream,
-            // Given to the chat template; calls in the answer are not parsed yet (issue 22).
-            Tools = args.Array("tools") is { } tools ? new ToolSettings(tools, args.Object["tool_choice"], "tools", PassToTemplateOnly: true) : null,
+            // Given to the chat template; calls in the answer are parsed (ToolPlan); required/named choices are enforced.
+            Tools = args.Array("tools") is { } tools ? new ToolSettings(tools, args.Object["tool_choice"], "tools") : null,
             Output = OpenAiParams.Output(args),
         };
         await GenerationPipeline.RunAsync(ctx, spec, new ChatCompletionWriter(ctx, p.IncludeUsage));
