@@ -2,7 +2,7 @@ using Hearth.Router.Config;
 using Hearth.Router.Keys;
 using Hearth.Router.Metrics;
 using Hearth.Router.Routing;
-using Hearth.Router.Usage;
+using Hearth.Router.State;
 
 namespace Hearth.Router;
 
@@ -28,9 +28,20 @@ public sealed class RouterState : IAsyncDisposable
             AutomaticDecompression = System.Net.DecompressionMethods.None,
         })
         { Timeout = Timeout.InfiniteTimeSpan }; // streams may run for minutes; cancellation comes from the client
-        Database = new RouterDatabase(config.Database);
-        Keys = new KeyManager(Database);
-        UsageLog = new UsageLog(Database);
+        Store = config.Postgres is { } pg ? new PostgresRouterStore(pg) : new SqliteRouterStore(config.Database);
+        try
+        {
+            Limiter = config.Redis is { } redis ? new RedisKeyLimiter(redis) : new LocalKeyLimiter();
+            Keys = new KeyManager(Store, Limiter);
+        }
+        catch
+        {
+            Limiter?.Dispose();
+            Store.Dispose();
+            Http.Dispose();
+            throw;
+        }
+        UsageLog = new UsageLog(Store);
     }
 
     public RouterConfig Config { get; }
@@ -38,7 +49,8 @@ public sealed class RouterState : IAsyncDisposable
     public IReadOnlyDictionary<string, ModelRoute> Routes { get; }
     public HttpClient Http { get; }
     public RouterMetrics Metrics { get; } = new();
-    public RouterDatabase Database { get; }
+    public IRouterStore Store { get; }
+    public IKeyLimiter Limiter { get; }
     public KeyManager Keys { get; }
     public UsageLog UsageLog { get; }
 
@@ -47,7 +59,8 @@ public sealed class RouterState : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         await UsageLog.DisposeAsync();
-        Database.Dispose();
+        Limiter.Dispose();
+        Store.Dispose();
         Http.Dispose();
     }
 }

@@ -27,7 +27,10 @@ public sealed record CircuitBreakerConfig(int Failures, TimeSpan Cooldown);
 /// waiting <c>BackoffMs</c> × 2^attempt between them.</summary>
 public sealed record RetryConfig(int Max, int BackoffMs);
 
-/// <summary>The whole router configuration (see <see cref="RouterConfigLoader"/> for the YAML shape).</summary>
+/// <summary>The whole router configuration (see <see cref="RouterConfigLoader"/> for the YAML shape). Keys and usage
+/// live in <c>Database</c> (a SQLite file; in memory when null) or, for several router replicas, in the PostgreSQL
+/// database <c>Postgres</c> names (an Npgsql connection string); <c>Redis</c> (a StackExchange.Redis configuration)
+/// makes per-minute limits and budgets exact across replicas.</summary>
 public sealed record RouterConfig(
     IReadOnlyList<UpstreamConfig> Upstreams,
     IReadOnlyDictionary<string, ModelConfig> Models,
@@ -35,7 +38,9 @@ public sealed record RouterConfig(
     string? Database,
     HealthCheckConfig? HealthCheck,
     CircuitBreakerConfig CircuitBreaker,
-    RetryConfig Retries)
+    RetryConfig Retries,
+    string? Postgres = null,
+    string? Redis = null)
 {
     public static readonly CircuitBreakerConfig DefaultBreaker = new(3, TimeSpan.FromSeconds(30));
     public static readonly RetryConfig DefaultRetries = new(2, 50);

@@ -10,6 +10,8 @@ namespace Hearth.Router.Config;
 /// <code>
 /// master_key: sk-admin            # optional; without it the router is open
 /// database: router.db             # optional SQLite file for keys and usage (default: in memory)
+/// postgres: env:HEARTH_PG         # or: keys and usage in PostgreSQL, shared by router replicas (Npgsql connection string)
+/// redis: 127.0.0.1:6379           # optional: requests/min, tokens/min and budgets shared exactly across replicas
 /// health_check: {interval: 5s, path: /health}
 /// circuit_breaker: {failures: 3, cooldown: 30s}
 /// retries: {max: 2, backoff_ms: 50}
@@ -44,7 +46,9 @@ public static class RouterConfigLoader
 
         public RouterConfig Root(YamlMappingNode root)
         {
-            var map = Keys(root, "top level", "upstreams", "models", "master_key", "database", "health_check", "circuit_breaker", "retries");
+            var map = Keys(root, "top level", "upstreams", "models", "master_key", "database", "postgres", "redis", "health_check", "circuit_breaker", "retries");
+            if (map.ContainsKey("database") && map.TryGetValue("postgres", out var both))
+                throw Error(both, "'database' (SQLite) and 'postgres' both name where keys and usage live; keep one");
             var upstreamsNode = Required(root, map, "upstreams", "top level");
             if (upstreamsNode is not YamlSequenceNode seq || seq.Children.Count == 0)
                 throw Error(upstreamsNode, "'upstreams' must be a non-empty list");
@@ -82,7 +86,9 @@ public static class RouterConfigLoader
                 map.TryGetValue("database", out var db) ? NonEmpty(db, "database") : null,
                 map.TryGetValue("health_check", out var hc) ? Health(hc) : null,
                 map.TryGetValue("circuit_breaker", out var cb) ? Breaker(cb) : RouterConfig.DefaultBreaker,
-                map.TryGetValue("retries", out var r) ? Retries(r) : RouterConfig.DefaultRetries);
+                map.TryGetValue("retries", out var r) ? Retries(r) : RouterConfig.DefaultRetries,
+                map.TryGetValue("postgres", out var pg) ? Secret(pg, "postgres") : null,
+                map.TryGetValue("redis", out var rd) ? Secret(rd, "redis") : null);
         }
 
         private UpstreamConfig Upstream(YamlNode node)
@@ -99,9 +105,7 @@ public static class RouterConfigLoader
                 throw Error(modelsNode, $"upstream '{name}': 'models' must map router model names to model ids on this upstream");
             var models = new Dictionary<string, string>(StringComparer.Ordinal);
             foreach (var (k, v) in mm.Children) models[Scalar(k, "model name")] = NonEmpty(v, "model id");
-            var key = map.TryGetValue("api_key", out var kn) ? NonEmpty(kn, "api_key") : null;
-            if (key is not null && key.StartsWith("env:", StringComparison.Ordinal))
-                key = Environment.GetEnvironmentVariable(key[4..]) ?? throw Error(kn!, $"upstream '{name}': environment variable {key[4..]} is not set");
+            var key = map.TryGetValue("api_key", out var kn) ? Secret(kn, $"upstream '{name}': api_key") : null;
             // Normalise so relative paths ("chat/completions") append under /v1.
             var baseUrl = new Uri(url.AbsoluteUri.EndsWith('/') ? url.AbsoluteUri : url.AbsoluteUri + "/");
             return new UpstreamConfig(name, baseUrl, key, models);
@@ -187,6 +191,15 @@ public static class RouterConfigLoader
 
         private string Scalar(YamlNode node, string what) =>
             node is YamlScalarNode s ? s.Value ?? "" : throw Error(node, $"{what} must be a plain value");
+
+        /// <summary>A non-empty value, or <c>env:NAME</c> for the value of an environment variable (keeps secrets out of the file).</summary>
+        private string Secret(YamlNode node, string what)
+        {
+            var v = NonEmpty(node, what);
+            if (!v.StartsWith("env:", StringComparison.Ordinal)) return v;
+            var value = Environment.GetEnvironmentVariable(v[4..]);
+            return string.IsNullOrWhiteSpace(value) ? throw Error(node, $"{what}: environment variable {v[4..]} is not set") : value;
+        }
 
         private string NonEmpty(YamlNode node, string what)
         {
