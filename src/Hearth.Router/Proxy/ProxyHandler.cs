@@ -185,12 +185,26 @@ public sealed class ProxyHandler(RouterState state)
         var buffer = ArrayPool<byte>.Shared.Rent(16 * 1024);
         try
         {
+            var contentType = response.Content.Headers.ContentType;
+            var sse = contentType?.MediaType == "text/event-stream";
             Stream upstream;
             int n;
+            // Nothing reaches the client before the first chunk (for streams: the first output, see FirstTokenGate),
+            // so an upstream that breaks before then is retried on another replica.
+            using var held = new MemoryStream();
             try
             {
                 upstream = await response.Content.ReadAsStreamAsync(ct);
                 n = await upstream.ReadAsync(buffer, ct);
+                if (sse)
+                {
+                    var gate = new FirstTokenGate();
+                    while (n > 0 && !gate.Feed(buffer.AsSpan(0, n)))
+                    {
+                        held.Write(buffer, 0, n);
+                        n = await upstream.ReadAsync(buffer, ct);
+                    }
+                }
             }
             catch (Exception) when (!ct.IsCancellationRequested)
             {
@@ -200,15 +214,20 @@ public sealed class ProxyHandler(RouterState state)
 
             var res = ctx.Response;
             res.StatusCode = (int)response.StatusCode;
-            var contentType = response.Content.Headers.ContentType;
             if (contentType is not null) res.ContentType = contentType.ToString();
             if (response.Content.Headers.ContentLength is { } len) res.ContentLength = len;
             if (response.Headers.CacheControl is { } cc) res.Headers.CacheControl = cc.ToString();
             res.Headers["x-hearth-upstream"] = up.Name;
-            var scanner = new UsageScanner(contentType?.MediaType == "text/event-stream");
+            var scanner = new UsageScanner(sse);
             var length = response.Content.Headers.ContentLength;
             long forwarded = 0;
             var accounted = false;
+            if (held.Length > 0)
+            {
+                scanner.Feed(held.GetBuffer().AsSpan(0, (int)held.Length));
+                forwarded += held.Length;
+                await res.Body.WriteAsync(held.GetBuffer().AsMemory(0, (int)held.Length), ct);
+            }
             while (n > 0)
             {
                 scanner.Feed(buffer.AsSpan(0, n));
