@@ -108,28 +108,23 @@ public sealed class ChatCompletionWriter(HttpContext ctx, bool includeUsage) : I
         w.WriteEndObject();
     }
 
-    private byte[] ToolChunk(GenerationRun run, int index, Action<Utf8JsonWriter> call) => JsonOut.ToBytes(w =>
+    private byte[] ToolChunk(GenerationRun run, int index, Action<Utf8JsonWriter> call) => Envelope(run, index, w =>
     {
-        w.WriteStartObject();
-        OpenAiJson.WriteHeader(w, _id, "chat.completion.chunk", _created, run.Model.Name);
-        w.WriteStartArray("choices");
-        w.WriteStartObject();
-        w.WriteNumber("index", index);
-        w.WriteStartObject("delta");
         w.WriteStartArray("tool_calls");
         call(w);
         w.WriteEndArray();
-        w.WriteEndObject();
-        w.WriteNull("finish_reason");
-        w.WriteEndObject();
-        w.WriteEndArray();
-        if (includeUsage) w.WriteNull("usage");
-        w.WriteEndObject();
-    });
+    }, null, null);
 
     public Task WriteStreamErrorAsync(string message) => Sse.WriteErrorAsync(ctx, message);
 
-    private byte[] Chunk(GenerationRun run, int index, bool role, string? content, IReadOnlyList<TokenLogprob>? lps, string? finish) => JsonOut.ToBytes(w =>
+    private byte[] Chunk(GenerationRun run, int index, bool role, string? content, IReadOnlyList<TokenLogprob>? lps, string? finish) => Envelope(run, index, w =>
+    {
+        if (role) w.WriteString("role", "assistant");
+        if (content is not null) w.WriteString("content", content);
+    }, lps, finish);
+
+    /// <summary>One chat.completion.chunk for one choice, its delta written by <paramref name="delta"/>.</summary>
+    private byte[] Envelope(GenerationRun run, int index, Action<Utf8JsonWriter> delta, IReadOnlyList<TokenLogprob>? lps, string? finish) => JsonOut.ToBytes(w =>
     {
         w.WriteStartObject();
         OpenAiJson.WriteHeader(w, _id, "chat.completion.chunk", _created, run.Model.Name);
@@ -137,8 +132,7 @@ public sealed class ChatCompletionWriter(HttpContext ctx, bool includeUsage) : I
         w.WriteStartObject();
         w.WriteNumber("index", index);
         w.WriteStartObject("delta");
-        if (role) w.WriteString("role", "assistant");
-        if (content is not null) w.WriteString("content", content);
+        delta(w);
         w.WriteEndObject();
         OpenAiJson.WriteChatLogprobs(w, run.Model.Tokenizer, lps);
         w.StringOrNull("finish_reason", finish);
