@@ -11,16 +11,16 @@ public static class GenerationPipeline
 {
     public static async Task RunAsync(HttpContext ctx, GenerationSpec spec, IResponseWriter writer)
     {
-        RejectUnsupported(spec);
+        RejectUnsupported(spec, writer);
         var (lease, loadTime) = await ModelAccess.AcquireAsync(ctx, spec.Model, spec.KeepAlive);
         using var _ = lease;
         var model = lease.Model;
+        var tools = ToolPlan.From(spec.Tools, model.ChatTemplate);
         var prompt = spec.Prompt.Tokens(model, spec.Tools);
         var limits = model.Engine.Limits;
         RequestLimits.CheckPrompt(limits, prompt.Length, spec.Prompt.Param);
         var sampling = spec.Defaults.WithModelParameters(model.DefaultParameters).Overlay(spec.Sampling)
             .Build(limits, prompt.Length, spec.ClampMaxTokens, spec.MaxTokensParam);
-        var tools = ToolPlan.From(spec.Tools, model.ChatTemplate);
         if (tools?.Grammar is { } toolGrammar)
         {
             if (spec.Output is { } both) throw ApiException.BadRequest("tool_choice \"required\" or a named tool cannot be combined with an output format", both.Param);
@@ -38,10 +38,12 @@ public static class GenerationPipeline
         }
     }
 
-    /// <summary>Until reasoning is built (issue 22), requests that ask for it get a 400 rather than an answer that
-    /// silently ignores it.</summary>
-    private static void RejectUnsupported(GenerationSpec spec)
+    /// <summary>Tools on a protocol whose writer cannot answer with calls, and reasoning settings (not built yet,
+    /// issue 22), get a 400 rather than an answer that silently ignores them.</summary>
+    private static void RejectUnsupported(GenerationSpec spec, IResponseWriter writer)
     {
+        if (spec.Tools is { PassToTemplateOnly: false } tools && writer is not IToolCallWriter)
+            throw ApiException.BadRequest("tools are not supported by this endpoint yet", tools.Param, "unsupported_feature");
         if (spec.Reasoning is { } reasoning)
             throw ApiException.BadRequest("reasoning settings are not supported yet by this server", reasoning.Param, "unsupported_feature");
     }

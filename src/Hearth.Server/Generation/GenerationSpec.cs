@@ -40,9 +40,9 @@ public sealed record GenerationSpec
 /// <param name="Definitions">The tools, normalized to OpenAI's chat shape (what chat templates expect).</param>
 /// <param name="Choice">tool_choice as the request gave it ("auto", "none", "required", or a named tool), or null.</param>
 /// <param name="Param">The request field the tools came from, for error messages.</param>
-/// <param name="PassToTemplateOnly">True for the protocols that, before tool calling existed, gave tools to the chat
-/// template without parsing calls out of the answer (OpenAI chat completions, Ollama chat); other protocols' tools
-/// are refused until tool calling lands (issue 22).</param>
+/// <param name="PassToTemplateOnly">True for a protocol whose writer cannot send tool calls in a stream but takes tools
+/// anyway, as it did before tool calling existed (Ollama chat: the tools reach the template, and calls are parsed out
+/// of non-streamed answers). A protocol with neither this nor an <see cref="IToolCallWriter"/> gets a 400 for tools.</param>
 public sealed record ToolSettings(JsonArray Definitions, JsonNode? Choice, string Param, bool PassToTemplateOnly = false);
 
 /// <summary>A constraint on the output (JSON, a JSON schema, a regex, a choice, a GBNF grammar), enforced by the

@@ -33,7 +33,7 @@ public static class ChatEndpoint
             ClampMaxTokens = true,
             Stream = stream,
             // Given to the chat template; calls in the answer are not parsed yet (issue 22).
-            Tools = tools is null ? null : new ToolSettings(tools, null, "tools"),
+            Tools = tools is null ? null : new ToolSettings(tools, null, "tools", PassToTemplateOnly: true),
             Output = format,
         };
         await GenerationPipeline.RunAsync(ctx, spec, new OllamaWriter(ctx, chat: true));

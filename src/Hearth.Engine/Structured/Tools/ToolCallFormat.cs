@@ -21,9 +21,14 @@ public enum ToolCallFormat
 /// "parameters" object in Llama 3 headers) name the family — the way the model was trained to write calls.</summary>
 public static class ToolCallFormats
 {
-    public static ToolCallFormat Detect(IChatTemplate? template)
+    private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<IChatTemplate, object> Detected = new();
+
+    /// <summary>The template's format (detected once per template instance).</summary>
+    public static ToolCallFormat Detect(IChatTemplate? template) =>
+        template is null ? ToolCallFormat.GenericJson : (ToolCallFormat)Detected.GetValue(template, t => Probe(t));
+
+    private static ToolCallFormat Probe(IChatTemplate template)
     {
-        if (template is null) return ToolCallFormat.GenericJson;
         string rendered;
         try
         {
