@@ -116,6 +116,28 @@ public sealed unsafe class CpuBackend : IBackend
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public void LayerNorm(Tensor x, Weight weight, Weight? bias, float epsilon, Tensor y, int rows)
+    {
+        var cx = C(x); var cy = C(y);
+        CheckRows(cx, rows); CheckRows(cy, rows);
+        int n = cx.Columns;
+        if (weight.Type != GgmlType.F32 || weight.Columns * weight.Rows != n || cy.Columns != n)
+            throw new ArgumentException($"layer norm weight '{weight.Name}' ({weight.Type}, {weight.Columns * weight.Rows}) does not fit rows of {n}");
+        if (bias is not null && (bias.Type != GgmlType.F32 || bias.Columns * bias.Rows != n))
+            throw new ArgumentException($"layer norm bias '{bias.Name}' must be F32 of {n}");
+        float* b = bias is null ? null : (float*)bias.Data;
+        for (int t = 0; t < rows; t++) LayerNormKernel.Run(cx.Row(t), (float*)weight.Data, b, n, epsilon, cy.Row(t));
+    }
+
+    public void Gelu(Tensor x, Tensor y, int rows)
+    {
+        var cx = C(x); var cy = C(y);
+        CheckRows(cx, rows); CheckRows(cy, rows);
+        if (cx.Columns != cy.Columns) throw new ArgumentException("gelu: x and y widths differ");
+        GeluKernel.Run(cx.Data, cy.Data, (long)rows * cx.Columns);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Rope(Tensor x, int rows, int headDim, ReadOnlySpan<int> positions, RopeParameters rope)
     {
         var cx = C(x);

@@ -36,6 +36,13 @@ public interface IBackend : IDisposable
     /// the weight is per head): y = x / sqrt(mean(x²) + eps) · w. x and y may be the same tensor.</summary>
     void RmsNorm(Tensor x, Weight weight, float epsilon, Tensor y, int rows);
 
+    /// <summary>Layer normalisation of each row (BERT): y = (x − mean) / sqrt(var + eps) · w + b, with the bias optional.
+    /// x and y may be the same tensor.</summary>
+    void LayerNorm(Tensor x, Weight weight, Weight? bias, float epsilon, Tensor y, int rows);
+
+    /// <summary>y = gelu(x), the tanh approximation (as ggml's CPU evaluates it, through an F16 table). y may alias x.</summary>
+    void Gelu(Tensor x, Tensor y, int rows);
+
     /// <summary>Rotates, in place, each head of size <paramref name="headDim"/> of the first rows of x by its token's position.</summary>
     void Rope(Tensor x, int rows, int headDim, ReadOnlySpan<int> positions, RopeParameters rope);
 

@@ -12,7 +12,7 @@ public static class SyntheticModel
     private const int BatchBytes = 32 << 20;
 
     /// <summary>Quantization types a synthetic model can be written in.</summary>
-    public static IReadOnlyList<GgmlType> SupportedQuants { get; } = [GgmlType.F16, GgmlType.Q8_0, GgmlType.Q4_K];
+    public static IReadOnlyList<GgmlType> SupportedQuants { get; } = [GgmlType.F32, GgmlType.F16, GgmlType.Q8_0, GgmlType.Q4_K];
 
     /// <summary>Writes the model for <paramref name="preset"/> (a name in <see cref="SyntheticPreset.All"/>).</summary>
     public static void Write(string outputPath, string preset, GgmlType quant, string vocabGgufPath, int seed = 1) =>
@@ -37,9 +37,19 @@ public static class SyntheticModel
         w.SetUInt32($"{a}.feed_forward_length", (uint)preset.FeedForwardLength);
         w.SetUInt32($"{a}.attention.head_count", (uint)preset.HeadCount);
         w.SetUInt32($"{a}.attention.head_count_kv", (uint)preset.HeadCountKv);
-        w.SetFloat32($"{a}.attention.layer_norm_rms_epsilon", preset.RmsEpsilon);
-        w.SetFloat32($"{a}.rope.freq_base", preset.RopeFreqBase);
-        w.SetUInt32($"{a}.rope.dimension_count", (uint)preset.HeadDim);
+        if (preset.IsEncoder)
+        {
+            w.SetFloat32($"{a}.attention.layer_norm_epsilon", preset.RmsEpsilon);
+            w.SetBool($"{a}.attention.causal", false);
+            w.SetUInt32("tokenizer.ggml.token_type_count", 2);
+        }
+        else w.SetFloat32($"{a}.attention.layer_norm_rms_epsilon", preset.RmsEpsilon);
+        if (preset.Pooling is { } pooling) w.SetUInt32($"{a}.pooling_type", (uint)pooling);
+        if (preset.Architecture != "bert")
+        {
+            w.SetFloat32($"{a}.rope.freq_base", preset.RopeFreqBase);
+            w.SetUInt32($"{a}.rope.dimension_count", (uint)preset.HeadDim);
+        }
         if (preset.HeadDim * preset.HeadCount != preset.EmbeddingLength)
         {
             w.SetUInt32($"{a}.attention.key_length", (uint)preset.HeadDim);
@@ -47,7 +57,7 @@ public static class SyntheticModel
         }
         w.SetUInt32($"{a}.vocab_size", (uint)tokens.Length);
         foreach (var (key, value) in vocab.Metadata)
-            if (key.StartsWith("tokenizer.", StringComparison.Ordinal))
+            if (key.StartsWith("tokenizer.", StringComparison.Ordinal) && !w.Metadata.Any(m => m.Key == key))
                 w.Set(key, value);
 
         foreach (var t in SyntheticTensorPlan.Build(preset, quant, tokens.Length))
@@ -61,6 +71,7 @@ public static class SyntheticModel
     /// <summary>llama.cpp's general.file_type (llama_ftype) for the quantization.</summary>
     private static uint FileType(GgmlType quant) => quant switch
     {
+        GgmlType.F32 => 0,   // ALL_F32
         GgmlType.F16 => 1,   // MOSTLY_F16
         GgmlType.Q8_0 => 7,  // MOSTLY_Q8_0
         _ => 14,             // MOSTLY_Q4_K_S: Q4_K with Q6_K embeddings/output

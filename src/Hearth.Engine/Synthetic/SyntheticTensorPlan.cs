@@ -24,6 +24,7 @@ internal static class SyntheticTensorPlan
 
     public static List<SyntheticTensor> Build(SyntheticPreset p, GgmlType quant, long nVocab)
     {
+        if (p.IsEncoder) return BuildEncoder(p, quant, nVocab);
         long e = p.EmbeddingLength, q = p.HeadCount * p.HeadDim, kv = p.HeadCountKv * p.HeadDim, ff = p.FeedForwardLength;
         var list = new List<SyntheticTensor>();
         void W(string name, long cols, long rows) => list.Add(new(name, [cols, rows], WeightType(quant, name, cols), false));
@@ -48,6 +49,48 @@ internal static class SyntheticTensorPlan
         }
         V("output_norm.weight", e, true);
         if (!p.TiedEmbeddings) W("output.weight", e, nVocab);
+        return list;
+    }
+
+    /// <summary>bert (separate Q/K/V with biases, learned positions, GELU) or nomic-bert (fused QKV, rope, SwiGLU, no
+    /// biases); layer norms everywhere; a classification head when the pooling is rank.</summary>
+    private static List<SyntheticTensor> BuildEncoder(SyntheticPreset p, GgmlType quant, long nVocab)
+    {
+        long e = p.EmbeddingLength, ff = p.FeedForwardLength;
+        bool nomic = p.Architecture == "nomic-bert";
+        var list = new List<SyntheticTensor>();
+        void W(string name, long cols, long rows) => list.Add(new(name, [cols, rows], WeightType(quant, name, cols), false));
+        void F(string name, long cols, long rows) => list.Add(new(name, [cols, rows], GgmlType.F32, false));
+        void V(string name, long n, bool ones) => list.Add(new(name, [n], GgmlType.F32, ones));
+        void Norm(string name) { V(name + ".weight", e, true); V(name + ".bias", e, false); }
+
+        W("token_embd.weight", e, nVocab);
+        F("token_types.weight", e, 2);
+        if (!nomic) W("position_embd.weight", e, p.ContextLength);
+        Norm("token_embd_norm");
+        for (int i = 0; i < p.BlockCount; i++)
+        {
+            string b = $"blk.{i}.";
+            if (nomic) W(b + "attn_qkv.weight", e, 3 * e);
+            else
+                foreach (var m in (string[])["attn_q", "attn_k", "attn_v"]) { W(b + m + ".weight", e, e); V(b + m + ".bias", e, false); }
+            W(b + "attn_output.weight", e, e);
+            if (!nomic) V(b + "attn_output.bias", e, false);
+            Norm(b + "attn_output_norm");
+            W(b + "ffn_up.weight", e, ff);
+            if (nomic) W(b + "ffn_gate.weight", e, ff);
+            else V(b + "ffn_up.bias", ff, false);
+            W(b + "ffn_down.weight", ff, e);
+            if (!nomic) V(b + "ffn_down.bias", e, false);
+            Norm(b + "layer_output_norm");
+        }
+        if (p.Pooling == Models.PoolingType.Rank)
+        {
+            W("cls.weight", e, e);
+            V("cls.bias", e, false);
+            F("cls.output.weight", e, 1);
+            V("cls.output.bias", 1, false);
+        }
         return list;
     }
 }
