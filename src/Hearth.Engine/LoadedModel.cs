@@ -14,6 +14,9 @@ public sealed record LoadedModel(string Name, ITokenizer Tokenizer, IChatTemplat
 {
     /// <summary>Default sampling options from the model's Modelfile/manifest (PARAMETER lines), applied under request options.</summary>
     public IReadOnlyDictionary<string, string> DefaultParameters { get; init; } = new Dictionary<string, string>();
+    /// <summary>The embedding engine of an embedding or reranking model; null for a generation model (the HTTP layer
+    /// answers 400 when one is asked for embeddings). Its lifetime is tied to <see cref="Engine"/>.</summary>
+    public Embeddings.IEmbeddingEngine? Embedder { get; init; }
     /// <summary>Default system prompt (Modelfile SYSTEM), used when a chat has no system message.</summary>
     public string? SystemPrompt { get; init; }
     public DateTimeOffset LoadedAt { get; init; } = DateTimeOffset.UtcNow;

@@ -4,6 +4,7 @@ using Hearth.Core.Templates;
 using Hearth.Core.Tokenizers;
 using Hearth.Cpu;
 using Hearth.Engine;
+using Hearth.Engine.Embeddings;
 using Hearth.Engine.Models;
 using Hearth.Engine.Store;
 
@@ -20,6 +21,7 @@ internal static class ServeModelLoader
     public static LoadedModel Load(string name, string ggufPath, ModelEntry? entry, ServeEngineSettings settings)
     {
         var file = GgufFile.Open(ggufPath);
+        if (EncoderLoader.IsEncoder(file)) return LoadEncoder(name, file, settings);
         CpuBackend? backend = null;
         LlamaModel? model = null;
         try
@@ -40,6 +42,22 @@ internal static class ServeModelLoader
         {
             model?.Dispose();
             backend?.Dispose();
+            file.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>An encoder (bert, nomic-bert): embeddings and reranking; generation requests get a 400.</summary>
+    private static LoadedModel LoadEncoder(string name, GgufFile file, ServeEngineSettings settings)
+    {
+        var backend = new CpuBackend(settings.Threads);
+        try
+        {
+            return EncoderLoader.Load(name, file, backend, settings.Engine);
+        }
+        catch
+        {
+            backend.Dispose();
             file.Dispose();
             throw;
         }

@@ -11,6 +11,10 @@ namespace Hearth.Engine.Tests.Embeddings;
 /// rebuilt once per test run from their presets with the committed BGE vocabulary, and llama.cpp's outputs for them.</summary>
 public static class EncoderFixtures
 {
+    /// <summary>Largest allowed |hearth − llama.cpp| of one component of the L2-normalised vectors (random weights,
+    /// F32; what remains is summation order in matmuls and attention).</summary>
+    public const float Tolerance = 1e-4f;
+
     /// <summary>Fixture name → (preset, pooling override).</summary>
     public static readonly IReadOnlyDictionary<string, (string Preset, PoolingType? Pooling)> Models = new Dictionary<string, (string, PoolingType?)>
     {

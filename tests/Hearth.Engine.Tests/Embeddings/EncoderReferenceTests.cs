@@ -6,13 +6,12 @@ using Hearth.Engine.Models.Bert;
 namespace Hearth.Engine.Tests.Embeddings;
 
 /// <summary>Hearth's encoders against llama.cpp on the same GGUF files, for each architecture and pooling type:
-/// token ids exactly, L2-normalised vectors within <see cref="Tolerance"/> per component (random weights, F32;
+/// token ids exactly, L2-normalised vectors within <see cref="EncoderFixtures.Tolerance"/> per component (random weights, F32;
 /// the remaining difference is summation order in matmuls and attention), and a batch of all texts equal to each
 /// text run alone.</summary>
 public class EncoderReferenceTests
 {
-    /// <summary>Largest allowed |hearth − llama.cpp| of one component of the normalised vectors.</summary>
-    public const float Tolerance = 1e-4f;
+    private const float Tolerance = EncoderFixtures.Tolerance;
 
     public static TheoryData<string> EmbeddingModels() => new(EncoderFixtures.Models.Keys.Where(k => k != "tiny-bert-rerank"));
 
