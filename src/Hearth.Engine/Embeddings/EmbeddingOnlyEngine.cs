@@ -11,6 +11,9 @@ public sealed class EmbeddingOnlyEngine(string modelName, string architecture, I
         throw new InvalidRequestException(
             $"model '{modelName}' is an embedding model ({architecture}); it cannot generate text. Use /v1/embeddings, /api/embed or /v1/rerank", "model");
 
+    /// <summary>The model's own limits; every generation request is refused anyway.</summary>
+    public EngineLimits Limits { get; } = new(embedder.Shape.ContextLength, embedder.Shape.ContextLength, embedder.Shape.VocabSize, 1);
+
     public EngineStats GetStats() => new() { WaitingRequests = embedder.GetStats().WaitingInputs };
 
     public async ValueTask DisposeAsync()
