@@ -25,21 +25,7 @@ internal static unsafe class LayerNormKernel
         for (; i < n; i++) sum += x[i];
         float mean = (float)(sum / n);
 
-        double sq = 0;
-        i = 0;
-        if (CpuFeatures.Use256)
-        {
-            var acc = Vector256<double>.Zero;
-            var m = Vector256.Create(mean);
-            for (; i + 8 <= n; i += 8)
-            {
-                var v = Vector256.Load(x + i) - m;
-                var s = v * v;
-                acc += Vector256.WidenLower(s) + Vector256.WidenUpper(s);
-            }
-            sq = Vector256.Sum(acc);
-        }
-        for (; i < n; i++) { float c = x[i] - mean; sq += c * c; }
+        double sq = SquaredDeviationSum(x, n, mean);
         float scale = 1.0f / MathF.Sqrt((float)(sq / n) + eps);
 
         i = 0;
@@ -62,5 +48,27 @@ internal static unsafe class LayerNormKernel
             }
         }
         for (; i < n; i++) y[i] = (x[i] - mean) * scale * w[i] + (b == null ? 0f : b[i]);
+    }
+
+    /// <summary>Σ (x_i − center)², the squares in F32 summed in F64 (ggml's order); RMS norm uses center 0.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static double SquaredDeviationSum(float* x, int n, float center)
+    {
+        double sum = 0;
+        int i = 0;
+        if (CpuFeatures.Use256)
+        {
+            var acc = Vector256<double>.Zero;
+            var c = Vector256.Create(center);
+            for (; i + 8 <= n; i += 8)
+            {
+                var v = Vector256.Load(x + i) - c;
+                var s = v * v;
+                acc += Vector256.WidenLower(s) + Vector256.WidenUpper(s);
+            }
+            sum = Vector256.Sum(acc);
+        }
+        for (; i < n; i++) { float d = x[i] - center; sum += d * d; }
+        return sum;
     }
 }
