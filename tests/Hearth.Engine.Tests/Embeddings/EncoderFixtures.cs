@@ -27,7 +27,20 @@ public static class EncoderFixtures
     };
 
     private static readonly ConcurrentDictionary<string, Lazy<string>> Built = new();
-    private static readonly string Folder = Path.Combine(Path.GetTempPath(), $"hearth-encoders-{Environment.ProcessId}");
+    private static readonly string Folder = MakeFolder();
+
+    /// <summary>A folder of this test process's own, removed when the process exits.</summary>
+    private static string MakeFolder()
+    {
+        string folder = Path.Combine(Path.GetTempPath(), $"hearth-encoders-{Environment.ProcessId}");
+        AppDomain.CurrentDomain.ProcessExit += (_, _) =>
+        {
+            try { Directory.Delete(folder, recursive: true); }
+            catch (IOException) { } // still mapped by a model that was not disposed: the OS temp cleaner takes it
+            catch (UnauthorizedAccessException) { }
+        };
+        return folder;
+    }
 
     public static string VocabPath => Path.Combine(TestPaths.Fixtures, "vocab", "ggml-vocab-bert-bge.gguf");
 
