@@ -9,6 +9,8 @@ namespace Hearth.Router.Config;
 /// <remarks>Shape:
 /// <code>
 /// master_key: sk-admin            # optional; without it the router is open
+/// allowed_origins: [https://ui.example.com]   # optional browser origins besides localhost ones
+/// allowed_hosts: [router.internal]            # optional Host names besides localhost ones
 /// database: router.db             # optional SQLite file for keys and usage (default: in memory)
 /// health_check: {interval: 5s, path: /health}
 /// circuit_breaker: {failures: 3, cooldown: 30s}
@@ -29,12 +31,31 @@ public static class RouterConfigLoader
     public static RouterConfig Parse(string yaml, string source = "router.yaml")
     {
         var stream = new YamlStream();
-        try { stream.Load(new StringReader(yaml)); }
+        var parser = new PositionTrackingParser(new Parser(new StringReader(yaml)));
+        try { stream.Load(parser); }
         catch (YamlException e) { throw new RouterConfigException($"{source}:{e.Start.Line}:{e.Start.Column}: invalid YAML: {e.Message}"); }
-        catch (InvalidOperationException e) { throw new RouterConfigException($"{source}: invalid YAML: {e.Message}"); } // YamlDotNet's scanner on some truncated input
+        catch (InvalidOperationException)
+        {
+            // YamlDotNet's scanner fails this way on some malformed input; report where it was reading.
+            var at = parser.LastGood;
+            throw new RouterConfigException($"{source}:{at.Line}:{at.Column}: invalid YAML after this point (an unclosed quote, bracket or brace?)");
+        }
         if (stream.Documents.Count == 0 || stream.Documents[0].RootNode is not YamlMappingNode root)
             throw new RouterConfigException($"{source}:1:1: expected a mapping with 'upstreams' and 'models'");
         return new Reader(source).Root(root);
+    }
+
+    /// <summary>Remembers where the last event that parsed well ended, for errors that carry no position.</summary>
+    private sealed class PositionTrackingParser(IParser inner) : IParser
+    {
+        public Mark LastGood { get; private set; } = new(0, 1, 1);
+        public YamlDotNet.Core.Events.ParsingEvent? Current => inner.Current;
+
+        public bool MoveNext()
+        {
+            if (inner.Current is { } current) LastGood = current.End;
+            return inner.MoveNext();
+        }
     }
 
     private sealed class Reader(string source)
@@ -44,7 +65,8 @@ public static class RouterConfigLoader
 
         public RouterConfig Root(YamlMappingNode root)
         {
-            var map = Keys(root, "top level", "upstreams", "models", "master_key", "database", "health_check", "circuit_breaker", "retries");
+            var map = Keys(root, "top level", "upstreams", "models", "master_key", "database", "health_check", "circuit_breaker", "retries",
+                "allowed_origins", "allowed_hosts");
             var upstreamsNode = Required(root, map, "upstreams", "top level");
             if (upstreamsNode is not YamlSequenceNode seq || seq.Children.Count == 0)
                 throw Error(upstreamsNode, "'upstreams' must be a non-empty list");
@@ -82,8 +104,16 @@ public static class RouterConfigLoader
                 map.TryGetValue("database", out var db) ? NonEmpty(db, "database") : null,
                 map.TryGetValue("health_check", out var hc) ? Health(hc) : null,
                 map.TryGetValue("circuit_breaker", out var cb) ? Breaker(cb) : RouterConfig.DefaultBreaker,
-                map.TryGetValue("retries", out var r) ? Retries(r) : RouterConfig.DefaultRetries);
+                map.TryGetValue("retries", out var r) ? Retries(r) : RouterConfig.DefaultRetries)
+            {
+                AllowedOrigins = map.TryGetValue("allowed_origins", out var ao) ? Strings(ao, "allowed_origins") : [],
+                AllowedHosts = map.TryGetValue("allowed_hosts", out var ah) ? Strings(ah, "allowed_hosts") : [],
+            };
         }
+
+        private List<string> Strings(YamlNode node, string what) =>
+            node is YamlSequenceNode seq ? seq.Children.Select(c => NonEmpty(c, what)).ToList()
+            : throw Error(node, $"'{what}' must be a list of strings");
 
         private UpstreamConfig Upstream(YamlNode node)
         {

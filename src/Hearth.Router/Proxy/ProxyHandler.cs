@@ -24,7 +24,7 @@ public sealed class ProxyHandler(RouterState state)
         if (!auth.Ok)
         {
             state.Metrics.Rejected();
-            await OpenAiError.WriteAsync(ctx, 401, "invalid_request_error", auth.Error!, "invalid_api_key");
+            await RouterAuth.WriteUnauthorizedAsync(ctx, auth.Error!);
             return;
         }
         var body = await ReadBodyAsync(ctx.Request, ct);
@@ -202,14 +202,16 @@ public sealed class ProxyHandler(RouterState state)
             res.StatusCode = (int)response.StatusCode;
             var contentType = response.Content.Headers.ContentType;
             if (contentType is not null) res.ContentType = contentType.ToString();
-            if (response.Content.Headers.ContentLength is { } len) res.ContentLength = len;
+            // The client asked for the router's model name; the upstream answers with its own id.
+            var rewriter = ModelNameRewriter.For(contentType?.MediaType, up.Config.Models[modelName], modelName);
+            if (rewriter is null && response.Content.Headers.ContentLength is { } len) res.ContentLength = len;
             if (response.Headers.CacheControl is { } cc) res.Headers.CacheControl = cc.ToString();
             res.Headers["x-hearth-upstream"] = up.Name;
             var scanner = new UsageScanner(contentType?.MediaType == "text/event-stream");
             while (n > 0)
             {
                 scanner.Feed(buffer.AsSpan(0, n));
-                await res.Body.WriteAsync(buffer.AsMemory(0, n), ct);
+                await res.Body.WriteAsync(rewriter is null ? buffer.AsMemory(0, n) : rewriter.Feed(buffer.AsSpan(0, n)), ct);
                 await res.Body.FlushAsync(ct);
                 try { n = await upstream.ReadAsync(buffer, ct); }
                 catch (Exception) when (!ct.IsCancellationRequested)
@@ -220,6 +222,7 @@ public sealed class ProxyHandler(RouterState state)
                     return new AttemptOutcome(AttemptKind.Done, -1);
                 }
             }
+            if (rewriter is not null) await res.Body.WriteAsync(rewriter.Complete(), ct);
             up.Breaker.OnSuccess();
             scanner.Complete();
             var prompt = scanner.PromptTokens ?? 0;
