@@ -43,6 +43,9 @@ public static class HearthServer
         {
             builder.Logging.AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ "; o.UseUtcTimestamp = true; });
             builder.Logging.AddFilter("Microsoft", LogLevel.Warning);
+            // "Hosting failed to start" (e.g. a port in use) would print a stack trace; StartAsync rethrows the same
+            // exception, and the caller reports it in one line.
+            builder.Logging.AddFilter("Microsoft.Extensions.Hosting.Internal.Host", LogLevel.Critical);
         }
 
         builder.Services.AddSingleton(options);

@@ -69,7 +69,7 @@ public sealed record ServerOptions
     /// <summary>One phrase for the start-up line: whether keys are required and what is exposed.</summary>
     public string DescribeAuth(int keyCount) => keyCount > 0
         ? $"auth: API key required ({keyCount} key{(keyCount == 1 ? "" : "s")})"
-        : IsLoopbackOnly ? "auth: none (no --api-key; localhost only)"
+        : IsLoopbackOnly ? "auth: none (no --api-key)"
         : "auth: NONE (--allow-unauthenticated) — WARNING: anyone who can reach this address can use it";
 
     /// <summary>True when the bound address accepts only local connections.</summary>

@@ -19,10 +19,12 @@ public class RoutingTests
         using var r1 = await bed.ChatAsync("small", key: "client-secret");
         Assert.Equal(HttpStatusCode.OK, r1.StatusCode);
         Assert.Equal("a", RouterTestBed.UpstreamOf(r1));
-        Assert.Equal("qwen-0.5b", (await RouterTestBed.JsonOf(r1))["model"]!.GetValue<string>());
+        Assert.Equal("small", (await RouterTestBed.JsonOf(r1))["model"]!.GetValue<string>()); // the client's name back
+        Assert.Equal("qwen-0.5b", bed["a"].Bodies.Single()["model"]!.GetValue<string>()); // the upstream's id sent
         using var r2 = await bed.ChatAsync("large");
         Assert.Equal("b", RouterTestBed.UpstreamOf(r2));
-        Assert.Equal("llama-8b", (await RouterTestBed.JsonOf(r2))["model"]!.GetValue<string>());
+        Assert.Equal("large", (await RouterTestBed.JsonOf(r2))["model"]!.GetValue<string>());
+        Assert.Equal("llama-8b", bed["b"].Bodies.Single()["model"]!.GetValue<string>());
 
         Assert.Equal(1, bed["a"].Requests);
         Assert.Equal(1, bed["b"].Requests);

@@ -49,7 +49,7 @@ public sealed class OpenDoorsTests(ServerFixture fixture) : IClassFixture<Server
         Assert.Empty((options with { AllowUnauthenticated = true }).Validate());
         Assert.Equal("auth: NONE (--allow-unauthenticated) — WARNING: anyone who can reach this address can use it", options.DescribeAuth(0));
         Assert.Equal("auth: API key required (2 keys)", options.DescribeAuth(2));
-        Assert.Equal("auth: none (no --api-key; localhost only)", new ServerOptions().DescribeAuth(0));
+        Assert.Equal("auth: none (no --api-key)", new ServerOptions().DescribeAuth(0));
     }
 
     [Fact]

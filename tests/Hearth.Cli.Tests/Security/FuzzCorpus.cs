@@ -7,7 +7,8 @@ namespace Hearth.Cli.Tests.Security;
 internal sealed record FuzzRequest(string Target, string Method, string Path, byte[] Body, string? ContentType,
     IReadOnlyList<(string Name, string Value)> Headers, TimeSpan? DisconnectAfter)
 {
-    public string Describe() => $"{Target} {Method} {Path} {Encoding.UTF8.GetString(Body[..Math.Min(Body.Length, 300)])}";
+    public string Describe() => $"{Target} {Method} {Path} [{string.Join("; ", Headers.Select(h => $"{h.Name}: {h.Value[..Math.Min(h.Value.Length, 40)]}"))}] "
+        + Encoding.UTF8.GetString(Body[..Math.Min(Body.Length, 300)]);
 }
 
 /// <summary>Valid OpenAI, Ollama and router requests, and a seeded mutator that breaks them the ways clients and
@@ -64,10 +65,11 @@ internal sealed class FuzzCorpus(Random rng)
         }
         var headers = new List<(string, string)>();
         string? contentType = body.Length == 0 ? null : Pick(["application/json", "application/json", "text/plain", "application/x-www-form-urlencoded", "application/json; charset=latin1", null]);
-        if (rng.Next(8) == 0) headers.Add(("Authorization", Pick(["Bearer ", "Bearer \u00e9", "Basic abc", "Bearer x y z", new string('k', 3000)])!));
+        // Header values stay ASCII: HttpClient refuses to send anything else, so it would never reach the server.
+        if (rng.Next(8) == 0) headers.Add(("Authorization", Pick(["Bearer ", "Bearer %C3%A9", "Basic abc", "Bearer x y z", new string('k', 3000)])!));
         if (rng.Next(10) == 0) headers.Add(("Origin", Pick(["http://localhost:3000", "https://attacker.example", "null", "http://[::1]", "file://"])!));
         if (rng.Next(12) == 0) headers.Add(("Host", Pick(["localhost", "attacker.example", "127.0.0.1:1", "[::1]", "a..b"])!));
-        if (rng.Next(15) == 0) headers.Add(("Accept", Pick(["text/event-stream", "*/*", "application/x-ndjson", "\u00ff"])!));
+        if (rng.Next(15) == 0) headers.Add(("Accept", Pick(["text/event-stream", "*/*", "application/x-ndjson", ";;;"])!));
         TimeSpan? disconnect = rng.Next(10) == 0 ? TimeSpan.FromMilliseconds(rng.Next(1, 200)) : null;
         return new FuzzRequest(seed.Target, seed.Method, seed.Path, bytes, contentType, headers, disconnect);
     }

@@ -34,9 +34,9 @@ public sealed class FuzzTests(ITestOutputHelper output)
             logging => logging.AddProvider(new ErrorSink("server", errors)));
         await server.StartAsync();
         var serverUrl = HearthServer.BoundAddresses(server)[0].TrimEnd('/');
-        var config = RouterConfigLoader.Parse($$"""
+        var config = RouterConfigLoader.Parse($$$"""
             upstreams:
-              - {name: hearth, url: "{{serverUrl}}/v1", models: {story: "tinystories:latest"}}
+              - {name: hearth, url: "{{{serverUrl}}}/v1", models: {story: "tinystories:latest"}}
             models:
               story: {}
             retries: {max: 1, backoff_ms: 10}
@@ -59,10 +59,10 @@ public sealed class FuzzTests(ITestOutputHelper output)
                 while ((i = Interlocked.Increment(ref next)) < count)
                 {
                     var request = corpus.Next();
-                    var status = await SendAsync(http, bases[request.Target], request);
+                    var (status, problem) = await SendAsync(http, bases[request.Target], request);
                     statuses.AddOrUpdate(status, 1, (_, c) => c + 1);
                     if (status >= 500 || status < -1)
-                        failures.Enqueue($"{status switch { -2 => "deadline passed", -3 => "connection broken by the server", _ => status.ToString() }}: {request.Describe()}");
+                        failures.Enqueue($"{status switch { -2 => "deadline passed", -3 => "connection broken", _ => status.ToString() }} {problem}: {request.Describe()}");
                     if (i % 100 == 0)
                         foreach (var (name, url) in bases)
                             if (!(await http.GetAsync(new Uri(url, "health"))).IsSuccessStatusCode) failures.Enqueue($"{name} /health failed after request {i}");
@@ -91,7 +91,7 @@ public sealed class FuzzTests(ITestOutputHelper output)
     /// <summary>Sends one request and reads the whole answer; returns the status, -1 when the client hung up on
     /// purpose (or the request could not even be formed), -2 when the deadline passed, -3 when the server broke
     /// the connection.</summary>
-    private static async Task<int> SendAsync(HttpClient http, Uri baseUri, FuzzRequest r)
+    private static async Task<(int Status, string? Problem)> SendAsync(HttpClient http, Uri baseUri, FuzzRequest r)
     {
         using var cts = new CancellationTokenSource(r.DisconnectAfter ?? Deadline);
         using var message = new HttpRequestMessage(new HttpMethod(r.Method), new Uri(baseUri, r.Path));
@@ -100,26 +100,20 @@ public sealed class FuzzTests(ITestOutputHelper output)
             message.Content = new ByteArrayContent(r.Body);
             if (r.ContentType is not null) message.Content.Headers.TryAddWithoutValidation("Content-Type", r.ContentType);
         }
-        foreach (var (name, value) in r.Headers)
-            if (name == "Host") message.Headers.Host = value;
-            else message.Headers.TryAddWithoutValidation(name, value);
+        foreach (var (name, value) in r.Headers) message.Headers.TryAddWithoutValidation(name, value);
         try
         {
             using var response = await http.SendAsync(message, HttpCompletionOption.ResponseHeadersRead, cts.Token);
-            await response.Content.CopyToAsync(Stream.Null, cts.Token);
-            return (int)response.StatusCode;
+            var body = await response.Content.ReadAsStringAsync(cts.Token);
+            return ((int)response.StatusCode, body[..Math.Min(body.Length, 200)]);
         }
         catch (OperationCanceledException) when (cts.IsCancellationRequested)
         {
-            return r.DisconnectAfter is null ? -2 : -1;
+            return (r.DisconnectAfter is null ? -2 : -1, null);
         }
-        catch (Exception e) when (e is FormatException or InvalidOperationException && r.Headers.Count > 0)
+        catch (HttpRequestException e)
         {
-            return -1; // a header the client itself refuses to send
-        }
-        catch (HttpRequestException)
-        {
-            return -3; // the server broke the connection
+            return (-3, e.Message + " " + e.InnerException?.Message); // the connection broke
         }
     }
 
