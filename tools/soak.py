@@ -68,7 +68,7 @@ def one_request(port, model, rng, stats, timeout):
             stats.add("ok" if data.get("choices") else "lost", None if data.get("choices") else f"{path}: {data}"); return
         chunks, done = 0, False
         while True:
-            line = r.fp.readline()
+            line = r.readline()
             if not line: break
             line = line.strip()
             if not line: continue
@@ -76,12 +76,12 @@ def one_request(port, model, rng, stats, timeout):
             if kind == "sse" and line == b"data: [DONE]": done = True; break
             if kind == "ndjson":
                 obj = json.loads(line)
-                if "error" in obj: stats.add("lost", f"{path}: {obj}"); return
+                if not isinstance(obj, dict) or "error" in obj: stats.add("lost", f"{path}: {obj}"); return
                 if obj.get("done"): done = True; break
             if cut_after is not None and chunks >= cut_after:
                 c.sock.shutdown(socket.SHUT_RDWR); stats.add("disconnected"); return
         stats.add("ok" if done else "lost", None if done else f"{path}: stream ended without its final event after {chunks} chunks")
-    except (OSError, http.client.HTTPException, ValueError) as e:
+    except Exception as e:  # anything unexpected is a lost request, never a dead worker
         stats.add("lost", f"{path}: {type(e).__name__}: {e}")
     finally:
         c.close()
@@ -101,7 +101,7 @@ def main():
     model = os.path.splitext(os.path.basename(a.model))[0].lower()  # `serve --model FILE` serves it under this name
     # A small batch and queue so that 4 streams meet 429s.
     cmd = a.hearth.split() + ["serve", "--model", a.model, "--port", str(port), "--threads", str(a.threads),
-                              "--max-num-seqs", "2", "--max-queued-requests", "1", "--kv-cache-memory", "256MiB"]
+                              "--max-num-seqs", "2", "--max-queued-requests", "1", "--kv-cache-memory", "1GiB"]
     server = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     log = []
     threading.Thread(target=lambda: [log.append(l) for l in server.stdout], daemon=True).start()

@@ -207,6 +207,18 @@ public sealed class OpenDoorsTests(ServerFixture fixture) : IClassFixture<Server
         Assert.Equal(200, status);
     }
 
+    [Theory]
+    [InlineData("9223372036854775807")]
+    [InlineData("\"1e999\"")]
+    [InlineData("\"-9999999999999999999h\"")]
+    public async Task AHugeKeepAliveMeansForeverNotA500(string keepAlive) // found by the fuzz test
+    {
+        var (status, _, _) = await Http.PostAsync(Client, "api/generate", $$"""{"model":"fake","prompt":"Hi","stream":false,"keep_alive":{{keepAlive}}}""");
+        Assert.Equal(200, status);
+        (status, _, _) = await Http.PostAsync(Client, "api/generate", """{"model":"fake","prompt":"Hi","stream":false,"keep_alive":"NaN"}""");
+        Assert.Equal(400, status);
+    }
+
     [Fact]
     public async Task NoApiPullRefusesDownloads()
     {
