@@ -46,7 +46,7 @@ PROMPTS = ["Once upon a time", "The little robot said", "Write a list of fruits:
 
 def one_request(port, model, rng, stats, timeout):
     kind = rng.choice(["sse", "ndjson", "plain"])
-    n = rng.randint(8, 64)
+    n = rng.randint(8, 32)
     cut_after = rng.randint(1, 6) if rng.random() < 0.25 else None  # hang up after this many chunks
     prompt = rng.choice(PROMPTS) + " " + " ".join(rng.choice(PROMPTS).split()[:rng.randint(0, 4)])
     if kind == "sse":
@@ -113,7 +113,7 @@ def main():
     stats, stop = Stats(), time.time() + a.minutes * 60
     def worker(i):
         rng = random.Random(a.seed * 100 + i)
-        while time.time() < stop: one_request(port, model, rng, stats, timeout=300)
+        while time.time() < stop: one_request(port, model, rng, stats, timeout=900)
     workers = [threading.Thread(target=worker, args=(i,)) for i in range(a.streams)]
     for w in workers: w.start()
     samples, start = [], time.time()
