@@ -51,7 +51,7 @@ public class RoutingTests
             models:
               m: {policy: least-outstanding}
             """, "slow", "fast");
-        bed["slow"].DelayMs = 150;
+        bed["slow"].DelayMs = 400; // far slower than the fast one even when a loaded machine adds its own delays
         bed["fast"].DelayMs = 5;
         const int total = 48, concurrency = 6;
         var next = 0;
@@ -65,7 +65,7 @@ public class RoutingTests
         });
         await Task.WhenAll(workers);
         Assert.Equal(total, bed["slow"].Requests + bed["fast"].Requests);
-        // The slow replica holds each request ~30x longer, so it should get a small share (round robin would give it 24).
+        // The slow replica holds each request ~80x longer, so it should get a small share (round robin would give it 24).
         Assert.True(bed["slow"].Requests * 3 < bed["fast"].Requests, $"slow {bed["slow"].Requests}, fast {bed["fast"].Requests}");
         Assert.Equal(0, bed.Router.State.Upstreams.Sum(u => u.Outstanding));
     }
