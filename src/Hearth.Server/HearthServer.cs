@@ -3,6 +3,7 @@ using Hearth.Engine;
 using Hearth.Engine.Store;
 using Hearth.Server.Http;
 using Hearth.Server.Metrics;
+using Hearth.Server.WebUi;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
@@ -14,7 +15,7 @@ using Microsoft.Extensions.Logging;
 namespace Hearth.Server;
 
 /// <summary>Builds the Hearth HTTP server: Kestrel, the middleware pipeline (request log → error mapping → CORS →
-/// API keys → routing) and the route table in <see cref="Routes"/>.</summary>
+/// web UI files → API keys → routing) and the route table in <see cref="Routes"/>.</summary>
 public static class HearthServer
 {
     /// <param name="options">Binding, keys and limits.</param>
@@ -47,6 +48,7 @@ public static class HearthServer
         builder.Services.AddSingleton(host);
         builder.Services.AddSingleton(catalog ?? new HostCatalog(host));
         builder.Services.AddSingleton<ServerMetrics>();
+        if (options.WebUi) WebUiSetup.AddServices(builder.Services);
         if (options.CorsOrigins.Count > 0)
             builder.Services.AddCors(c => c.AddDefaultPolicy(p =>
             {
@@ -56,11 +58,14 @@ public static class HearthServer
 
         var app = builder.Build();
         app.UseMiddleware<RequestLogMiddleware>();
+        if (options.WebUi) WebUiSetup.UseRequestLog(app);
         app.UseMiddleware<ErrorMiddleware>();
         if (options.CorsOrigins.Count > 0) app.UseCors(); // before keys: browsers send preflights without them
+        if (options.WebUi) WebUiSetup.UseStaticFiles(app);
         app.UseMiddleware<ApiKeyMiddleware>();
         app.UseRouting();
         Routes.Map(app);
+        if (options.WebUi) WebUiSetup.MapRoutes(app);
         return app;
     }
 

@@ -29,9 +29,10 @@ internal static class ServeCommand
         var maxBatched = new Option<int?>("--max-num-batched-tokens") { Description = "Token budget of one engine step (default 2048)" };
         var maxQueued = new Option<int?>("--max-queued-requests") { Description = "Waiting requests beyond which new ones get 429 (default 256)" };
         var maxLoaded = new Option<int?>("--max-loaded-models") { Description = "Most models loaded at once; least recently used idle ones are unloaded (default: no limit)" };
+        var noUi = new Option<bool>("--no-ui") { Description = "Do not serve the web UI at / (the APIs are unchanged)" };
         var command = new Command("serve", "Serve models over OpenAI- and Ollama-compatible HTTP APIs")
         {
-            model, host, port, apiKey, apiKeyFile, cors, threads, kvMemory, maxSeqs, maxBatched, maxQueued, maxLoaded,
+            model, host, port, apiKey, apiKeyFile, cors, threads, kvMemory, maxSeqs, maxBatched, maxQueued, maxLoaded, noUi,
         };
         port.Validators.Add(r => { if (r.GetValueOrDefault<int>() is < 0 or > 65535) r.AddError("--port must be between 0 and 65535"); });
         threads.Validators.Add(r => { if (r.GetValueOrDefault<int>() < 0) r.AddError("--threads must be ≥ 0"); });
@@ -58,6 +59,7 @@ internal static class ServeCommand
                     ApiKeys = parse.GetValue(apiKey) ?? [],
                     ApiKeyFile = parse.GetValue(apiKeyFile),
                     CorsOrigins = parse.GetValue(cors) ?? [],
+                    WebUi = !parse.GetValue(noUi),
                 };
                 var settings = new ServeEngineSettings(parse.GetValue(threads), engine);
                 return RunAsync(options, parse.GetValue(model) ?? [], settings, parse.GetValue(maxLoaded), parse.InvocationConfiguration.Output)
@@ -94,7 +96,7 @@ internal static class ServeCommand
                 // A negative keep-alive pins the model: models named at start-up stay loaded.
                 using var lease = await host.AcquireAsync(name, Timeout.InfiniteTimeSpan, CancellationToken.None);
             }
-            output.WriteLine($"hearth: serving {host.DefaultModelName} at {where} ({scope}). OpenAI API under /v1, Ollama API under /api. Ctrl+C to stop.");
+            output.WriteLine($"hearth: serving {host.DefaultModelName} at {where} ({scope}). OpenAI API under /v1, Ollama API under /api{(options.WebUi ? $", web UI at {where.Split(", ")[0]}/" : "")}. Ctrl+C to stop.");
             await app.WaitForShutdownAsync();
             return 0;
         }
