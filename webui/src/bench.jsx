@@ -77,7 +77,8 @@ function Report({ report }) {
   const per = (f) => targets.map((t) => ({ name: t.label, values: t.levels.map(f) }));
   return (
     <section class="card" id="bench-report">
-      <h2>Report <span class="muted">{report.started_utc} · {report.workload}</span></h2>
+      <h2>Report</h2>
+      <p class="muted small">{new Date(report.started_utc).toLocaleString()} · {report.workload}</p>
       {targets.filter((t) => t.warmup_error).map((t) => <p class="error">{t.label}: {t.warmup_error}</p>)}
       <div class="charts">
         <LineChart title="Output throughput" unit="tok/s" xLabel="concurrency" xs={xs} series={per((l) => l.output_throughput)} />

@@ -23,6 +23,7 @@ public sealed class BrowserFixture : IAsyncLifetime
             return; // the tests skip themselves (BrowserFact) with the reason
         }
         Environment.SetEnvironmentVariable("PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD", "1");
+        Assertions.SetDefaultExpectTimeout(30_000); // a loaded CI machine: waits end as soon as the condition holds
         _playwright = await Playwright.CreateAsync();
         Browser = await _playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
         {

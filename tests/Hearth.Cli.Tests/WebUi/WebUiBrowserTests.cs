@@ -37,12 +37,7 @@ public sealed class WebUiBrowserTests(BrowserFixture browser) : IClassFixture<Br
         var shown = Normalize(await reply.Locator(".md").InnerTextAsync());
         Assert.True(await page.EvaluateAsync<int>("window.__streamUpdates") > 1, "the reply should appear piece by piece");
 
-        var api = await server.Http.PostAsJsonAsync("v1/chat/completions", new
-        {
-            model = Model, temperature = 0, max_tokens = 40,
-            messages = new[] { new { role = "user", content = "Once upon a time" } },
-        });
-        var expected = Normalize(JsonNode.Parse(await api.Content.ReadAsStringAsync())!["choices"]![0]!["message"]!["content"]!.ToString());
+        var expected = await GreedyReplyAsync(server, "Once upon a time");
         Assert.NotEmpty(expected);
         Assert.Equal(expected, shown);
 
@@ -50,6 +45,16 @@ public sealed class WebUiBrowserTests(BrowserFixture browser) : IClassFixture<Br
         await Assertions.Expect(reply.Locator(".stats")).ToContainTextAsync("40 tokens");
         Assert.Equal(expected, Normalize(await reply.Locator(".md").InnerTextAsync()));
         Assert.Equal(2, await page.Locator(".msg").CountAsync()); // regenerate replaced the reply, it did not add one
+
+        // Edit and resend: the edited message replaces the old one and gets its own reply.
+        await page.GetByRole(AriaRole.Button, new() { Name = "Edit" }).ClickAsync();
+        await Assertions.Expect(page.Locator("#prompt")).ToHaveValueAsync("Once upon a time");
+        await page.Locator("#prompt").FillAsync("The little dog");
+        await page.Locator("#send").ClickAsync();
+        await Assertions.Expect(page.Locator(".msg.user .plain")).ToHaveTextAsync("The little dog");
+        await Assertions.Expect(reply.Locator(".stats")).ToContainTextAsync("40 tokens");
+        Assert.Equal(await GreedyReplyAsync(server, "The little dog"), Normalize(await reply.Locator(".md").InnerTextAsync()));
+        Assert.Equal(2, await page.Locator(".msg").CountAsync());
 
         // The conversation is kept in this browser's localStorage.
         var stored = await page.EvaluateAsync<string>("localStorage.getItem('hearth.conversations')");
@@ -184,6 +189,16 @@ public sealed class WebUiBrowserTests(BrowserFixture browser) : IClassFixture<Br
         Assert.Equal(key, await page.EvaluateAsync<string>("sessionStorage.getItem('hearth.apiKey')"));
         Assert.DoesNotContain(key, await page.EvaluateAsync<string>("JSON.stringify(localStorage)"));
         await page.Context.CloseAsync();
+    }
+
+    private static async Task<string> GreedyReplyAsync(WebUiServer server, string prompt)
+    {
+        using var api = await server.Http.PostAsJsonAsync("v1/chat/completions", new
+        {
+            model = Model, temperature = 0, max_tokens = 40, messages = new[] { new { role = "user", content = prompt } },
+        });
+        Assert.Equal(HttpStatusCode.OK, api.StatusCode);
+        return Normalize(JsonNode.Parse(await api.Content.ReadAsStringAsync())!["choices"]![0]!["message"]!["content"]!.ToString());
     }
 
     private static string Normalize(string text) => Regex.Replace(text, @"\s+", " ").Trim();
