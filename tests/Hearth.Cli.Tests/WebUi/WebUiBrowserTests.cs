@@ -64,6 +64,39 @@ public sealed class WebUiBrowserTests(BrowserFixture browser) : IClassFixture<Br
     }
 
     [BrowserFact]
+    public async Task Conversations_import_and_export_as_json_and_replies_render_markdown_without_raw_html()
+    {
+        await using var server = await WebUiServer.StartAsync();
+        var page = await browser.NewPageAsync(server.BaseAddress);
+        await page.GotoAsync("/");
+        const string file = """
+            {"format":"hearth.conversations.v1","conversations":[{"id":"imported-1","title":"Imported chat","model":"tinystories:latest",
+             "messages":[{"role":"user","content":"Show me code"},
+                         {"role":"assistant","content":"**Sure**:\n\n```python\ndef f():\n    return 1\n```\n\n<img src=x onerror=\"window.__pwned=1\">"}]}]}
+            """;
+        await page.Locator("aside.sidebar input[type=file]").SetInputFilesAsync(
+            new FilePayload { Name = "chats.json", MimeType = "application/json", Buffer = System.Text.Encoding.UTF8.GetBytes(file) });
+        await Assertions.Expect(page.Locator(".convs li.active")).ToContainTextAsync("Imported chat");
+        var md = page.Locator(".msg.assistant .md");
+        await Assertions.Expect(md.Locator("strong")).ToHaveTextAsync("Sure");
+        await Assertions.Expect(md.Locator("pre code.language-python .hljs-keyword").First).ToHaveTextAsync("def");
+        Assert.Equal(0, await md.Locator("img").CountAsync());          // model output's HTML is shown as text
+        await Assertions.Expect(md).ToContainTextAsync("<img src=x");
+        Assert.Null(await page.EvaluateAsync<int?>("window.__pwned"));
+
+        var download = await page.RunAndWaitForDownloadAsync(() => page.GetByRole(AriaRole.Button, new() { Name = "Export" }).ClickAsync());
+        var exported = JsonNode.Parse(await File.ReadAllTextAsync((await download.PathAsync())!))!;
+        Assert.Equal("hearth.conversations.v1", exported["format"]!.GetValue<string>());
+        var imported = exported["conversations"]!.AsArray().Single(c => c!["id"]!.GetValue<string>() == "imported-1")!;
+        Assert.Equal("Show me code", imported["messages"]![0]!["content"]!.GetValue<string>());
+
+        await page.Locator("aside.sidebar input[type=file]").SetInputFilesAsync(
+            new FilePayload { Name = "bad.json", MimeType = "application/json", Buffer = "{\"nothing\":1}"u8.ToArray() });
+        await Assertions.Expect(page.GetByRole(AriaRole.Alert)).ToContainTextAsync("Import failed: not a Hearth conversations file");
+        await page.Context.CloseAsync();
+    }
+
+    [BrowserFact]
     public async Task Models_page_pulls_from_a_url_with_live_progress_then_deletes_after_confirmation()
     {
         await using var server = await WebUiServer.StartAsync();
