@@ -7,6 +7,7 @@ using Hearth.Bench.Workloads;
 using Hearth.Server.Http;
 using Hearth.Server.Ollama;
 using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Hearth.Server.WebUi;
 
@@ -17,12 +18,19 @@ namespace Hearth.Server.WebUi;
 public static class BenchEndpoint
 {
     public const int MaxLevels = 8, MaxConcurrency = 256, MaxRequests = 512, MaxTokens = 4096;
-    private static readonly SemaphoreSlim OneAtATime = new(1, 1);
+
+    /// <summary>The one sweep a server runs at a time (a singleton per server).</summary>
+    public sealed class Slot : IDisposable
+    {
+        internal readonly SemaphoreSlim Gate = new(1, 1);
+        public void Dispose() => Gate.Dispose();
+    }
 
     public static async Task Handle(HttpContext ctx)
     {
         var config = await ReadConfigAsync(ctx);
-        if (!await OneAtATime.WaitAsync(0, ctx.RequestAborted))
+        var gate = ctx.RequestServices.GetRequiredService<Slot>().Gate;
+        if (!await gate.WaitAsync(0, ctx.RequestAborted))
             throw new ApiException(409, "a benchmark is already running on this server; wait for it to finish", code: "bench_running");
         try
         {
@@ -30,7 +38,7 @@ public static class BenchEndpoint
         }
         finally
         {
-            OneAtATime.Release();
+            gate.Release();
         }
     }
 

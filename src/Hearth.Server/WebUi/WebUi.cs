@@ -11,6 +11,7 @@ public static class WebUiSetup
     {
         services.AddSingleton<WebUiAssets>();
         services.AddSingleton<RecentRequests>();
+        services.AddSingleton<BenchEndpoint.Slot>();
     }
 
     /// <summary>Outside the error mapping, so the request log sees the status the client got.</summary>

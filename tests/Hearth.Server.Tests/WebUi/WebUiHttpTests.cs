@@ -133,6 +133,36 @@ public sealed class WebUiHttpTests(ServerFixture fixture) : IClassFixture<Server
     }
 
     [Fact]
+    public async Task Bench_runs_one_sweep_at_a_time_and_stops_when_the_page_leaves()
+    {
+        await using var host = TestHost.Start();
+        // A server that accepts connections and never answers: the first sweep's warm-up waits on it.
+        using var silent = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);
+        silent.Start();
+        var url = $"http://127.0.0.1:{((IPEndPoint)silent.LocalEndpoint).Port}/v1";
+        using var first = new HttpRequestMessage(HttpMethod.Post, "ui/api/bench") { Content = Http.Json($"{{\"model\":\"m\",\"concurrency\":[1],\"url\":\"{url}\"}}") };
+        using var running = await host.Http.SendAsync(first, HttpCompletionOption.ResponseHeadersRead);
+        using var lines = new StreamReader(await running.Content.ReadAsStreamAsync());
+        Assert.Equal("{\"event\":\"warmup\"}", await lines.ReadLineAsync());
+
+        var (status, error, _) = await Http.PostAsync(host.Http, "ui/api/bench", "{\"model\":\"fake\",\"concurrency\":[1]}");
+        Assert.Equal(409, status);
+        Http.AssertOpenAiError(error, code: "bench_running");
+
+        running.Dispose(); // the page leaves: the sweep is cancelled and the slot frees
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        HttpStatusCode again;
+        do
+        {
+            await Task.Delay(100);
+            using var next = new HttpRequestMessage(HttpMethod.Post, "ui/api/bench") { Content = Http.Json("{\"model\":\"fake\",\"concurrency\":[1],\"requests\":1}") };
+            using var r = await host.Http.SendAsync(next, HttpCompletionOption.ResponseHeadersRead);
+            again = r.StatusCode;
+        } while (again == HttpStatusCode.Conflict && DateTime.UtcNow < deadline);
+        Assert.Equal(HttpStatusCode.OK, again);
+    }
+
+    [Fact]
     public async Task Create_needs_a_store()
     {
         await using var host = TestHost.Start(withCatalog: false);
