@@ -29,11 +29,13 @@ internal static class ServeCommand
         var maxBatched = new Option<int?>("--max-num-batched-tokens") { Description = "Token budget of one engine step (default 2048)" };
         var maxQueued = new Option<int?>("--max-queued-requests") { Description = "Waiting requests beyond which new ones get 429 (default 256)" };
         var maxLoaded = new Option<int?>("--max-loaded-models") { Description = "Most models loaded at once; least recently used idle ones are unloaded (default: no limit)" };
+        var drain = new Option<int>("--drain-timeout") { Description = "Seconds running requests may take to finish after SIGTERM/Ctrl+C before they are cut (default 10)", DefaultValueFactory = _ => 10 };
         var noUi = new Option<bool>("--no-ui") { Description = "Do not serve the web UI at / (the APIs are unchanged)" };
         var command = new Command("serve", "Serve models over OpenAI- and Ollama-compatible HTTP APIs")
         {
-            model, host, port, apiKey, apiKeyFile, cors, threads, kvMemory, maxSeqs, maxBatched, maxQueued, maxLoaded, noUi,
+            model, host, port, apiKey, apiKeyFile, cors, threads, kvMemory, maxSeqs, maxBatched, maxQueued, maxLoaded, drain, noUi,
         };
+        drain.Validators.Add(r => { if (r.GetValueOrDefault<int>() is < 0 or > 86400) r.AddError("--drain-timeout must be between 0 and 86400 seconds"); });
         port.Validators.Add(r => { if (r.GetValueOrDefault<int>() is < 0 or > 65535) r.AddError("--port must be between 0 and 65535"); });
         threads.Validators.Add(r => { if (r.GetValueOrDefault<int>() < 0) r.AddError("--threads must be ≥ 0"); });
 
@@ -59,6 +61,7 @@ internal static class ServeCommand
                     ApiKeys = parse.GetValue(apiKey) ?? [],
                     ApiKeyFile = parse.GetValue(apiKeyFile),
                     CorsOrigins = parse.GetValue(cors) ?? [],
+                    ShutdownDeadline = TimeSpan.FromSeconds(parse.GetValue(drain)),
                     WebUi = !parse.GetValue(noUi),
                 };
                 var settings = new ServeEngineSettings(parse.GetValue(threads), engine);
