@@ -4,6 +4,7 @@ using Hearth.Engine.Store;
 using Hearth.Http;
 using Hearth.Server.Http;
 using Hearth.Server.Metrics;
+using Hearth.Server.WebUi;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
@@ -15,7 +16,7 @@ using Microsoft.Extensions.Logging;
 namespace Hearth.Server;
 
 /// <summary>Builds the Hearth HTTP server: Kestrel, the middleware pipeline (request log → error mapping → origin and
-/// host checks → CORS → API keys → routing) and the route table in <see cref="Routes"/>.</summary>
+/// host checks → CORS → web UI files → API keys → routing) and the route table in <see cref="Routes"/>.</summary>
 public static class HearthServer
 {
     /// <param name="options">Binding, keys and limits; checked here (<see cref="ServerOptions.Validate"/> throws
@@ -54,6 +55,7 @@ public static class HearthServer
         builder.Services.AddSingleton(host);
         builder.Services.AddSingleton(catalog ?? new HostCatalog(host));
         builder.Services.AddSingleton<ServerMetrics>();
+        if (options.WebUi) WebUiSetup.AddServices(builder.Services);
         // Browsers may read answers only for origins the guard lets through (local ones and --allowed-origins).
         builder.Services.AddCors(c => c.AddDefaultPolicy(p =>
         {
@@ -63,12 +65,15 @@ public static class HearthServer
 
         var app = builder.Build();
         app.UseMiddleware<RequestLogMiddleware>();
+        if (options.WebUi) WebUiSetup.UseRequestLog(app);
         app.UseMiddleware<ErrorMiddleware>();
         app.UseMiddleware<BrowserGuardMiddleware>();
         app.UseCors(); // before keys: browsers send preflights without them
+        if (options.WebUi) WebUiSetup.UseStaticFiles(app);
         app.UseMiddleware<ApiKeyMiddleware>();
         app.UseRouting();
         Routes.Map(app);
+        if (options.WebUi) WebUiSetup.MapRoutes(app);
         return app;
     }
 

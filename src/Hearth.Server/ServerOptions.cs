@@ -29,6 +29,8 @@ public sealed record ServerOptions
     public TimeSpan BusyRetryAfter { get; init; } = TimeSpan.FromSeconds(1);
     /// <summary>Write one log line per request (id, model, tokens, ttft, duration, status).</summary>
     public bool LogRequests { get; init; } = true;
+    /// <summary>Serve the web UI at "/" (to browsers) with its assets under /ui/ and its endpoints; `--no-ui` turns it off.</summary>
+    public bool WebUi { get; init; } = true;
 
     /// <summary>All keys: <see cref="ApiKeys"/> plus those in <see cref="ApiKeyFile"/>. An empty or blank key (an unset
     /// shell variable) and a key file without a key are errors (<see cref="ArgumentException"/>), never "no auth".</summary>

@@ -33,9 +33,10 @@ internal static class ServeCommand
         var maxQueued = new Option<int?>("--max-queued-requests") { Description = "Waiting requests beyond which new ones get 429 (default 256)" };
         var maxLoaded = new Option<int?>("--max-loaded-models") { Description = "Most models loaded at once; least recently used idle ones are unloaded (default: no limit)" };
         var drain = new Option<int>("--drain-timeout") { Description = "Seconds running requests may take to finish after SIGTERM/Ctrl+C before they are cut (default 10)", DefaultValueFactory = _ => 10 };
+        var noUi = new Option<bool>("--no-ui") { Description = "Do not serve the web UI at / (the APIs are unchanged)" };
         var command = new Command("serve", "Serve models over OpenAI- and Ollama-compatible HTTP APIs")
         {
-            model, host, port, apiKey, apiKeyFile, allowUnauthenticated, origins, hosts, noApiPull, threads, kvMemory, maxSeqs, maxBatched, maxQueued, maxLoaded, drain,
+            model, host, port, apiKey, apiKeyFile, allowUnauthenticated, origins, hosts, noApiPull, threads, kvMemory, maxSeqs, maxBatched, maxQueued, maxLoaded, drain, noUi,
         };
         drain.Validators.Add(r => { if (r.GetValueOrDefault<int>() is < 0 or > 86400) r.AddError("--drain-timeout must be between 0 and 86400 seconds"); });
         port.Validators.Add(r => { if (r.GetValueOrDefault<int>() is < 0 or > 65535) r.AddError("--port must be between 0 and 65535"); });
@@ -67,6 +68,7 @@ internal static class ServeCommand
                     AllowedHosts = List(parse.GetValue(hosts)),
                     AllowApiPull = !parse.GetValue(noApiPull),
                     ShutdownDeadline = TimeSpan.FromSeconds(parse.GetValue(drain)),
+                    WebUi = !parse.GetValue(noUi),
                 };
                 var keys = options.Validate(); // key rules and exposure, before any model is loaded
                 var settings = new ServeEngineSettings(parse.GetValue(threads), engine);
@@ -121,7 +123,7 @@ internal static class ServeCommand
                 // A negative keep-alive pins the model: models named at start-up stay loaded.
                 using var lease = await host.AcquireAsync(name, Timeout.InfiniteTimeSpan, CancellationToken.None);
             }
-            output.WriteLine($"hearth: serving {host.DefaultModelName} at {where} ({scope}). OpenAI API under /v1, Ollama API under /api. Ctrl+C to stop.");
+            output.WriteLine($"hearth: serving {host.DefaultModelName} at {where} ({scope}). OpenAI API under /v1, Ollama API under /api{(options.WebUi ? $", web UI at {where.Split(", ")[0]}/" : "")}. Ctrl+C to stop.");
             await app.WaitForShutdownAsync();
             return 0;
         }
