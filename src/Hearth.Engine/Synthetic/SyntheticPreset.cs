@@ -53,7 +53,7 @@ public sealed record SyntheticPreset(
         // Gemma 3 1B: 26 layers, 5 sliding (512) per global one, a 262,144-token vocabulary (padded from an SPM one).
         ["gemma-3-1b"] = new("gemma-3-1b", "gemma3", 1152, 26, 4, 1, 256, 6912, 1000000f, 1e-6f, 8192, true, false, Spm)
             { SlidingWindow = 512, PadVocabTo = 262144 },
-        ["phi-4-mini"] = new("phi-4-mini", "phi3", 3072, 32, 24, 8, 128, 8192, 10000f, 1e-5f, 4096, true, false, Spm)
+        ["phi-4-mini"] = new("phi-4-mini", "phi3", 3072, 32, 24, 8, 128, 8192, 10000f, 1e-5f, 4096, true, false, "ggml-vocab-phi-3.gguf")
             { RopeOriginalContext = 4096, PadVocabTo = 200064 },
         // Qwen3-30B-A3B's layer (128 experts, 8 used, 768 rows each) and vocabulary; 48 layers, or 8 to fit small machines.
         ["qwen3-30b-a3b"] = new("qwen3-30b-a3b", "qwen3moe", 2048, 48, 32, 4, 128, 6144, 1000000f, 1e-6f, 8192, false, false, Gpt2)
@@ -67,7 +67,7 @@ public sealed record SyntheticPreset(
             { SlidingWindow = 8 },
         ["tiny-gemma2"] = new("tiny-gemma2", "gemma2", 64, 4, 4, 2, 16, 128, 10000f, 1e-6f, 2048, true, false, Spm)
             { SlidingWindow = 8, AttentionSoftcap = 0.05f, FinalSoftcap = 0.5f },
-        ["tiny-phi3"] = new("tiny-phi3", "phi3", 64, 2, 4, 2, 16, 128, 10000f, 1e-5f, 4096, false, false, Spm)
+        ["tiny-phi3"] = new("tiny-phi3", "phi3", 64, 2, 4, 2, 16, 128, 10000f, 1e-5f, 4096, false, false, "ggml-vocab-phi-3.gguf")
             { RopeOriginalContext = 4096 },
         ["tiny-qwen3moe"] = new("tiny-qwen3moe", "qwen3moe", 64, 2, 4, 2, 16, 64, 1000000f, 1e-6f, 2048, false, false, Gpt2)
             { ExpertCount = 8, ExpertUsedCount = 2, ExpertFeedForwardLength = 32 },

@@ -51,7 +51,7 @@ public sealed class BatchedForwardTests
         AssertClose(alone[0][2], got[3]);
     }
 
-    private static List<float[]> Run(DecoderModel model, SingleSequence[] seqs, (int Seq, int[] Tokens, bool Logits)[] parts)
+    internal static List<float[]> Run(DecoderModel model, SingleSequence[] seqs, (int Seq, int[] Tokens, bool Logits)[] parts)
     {
         var ids = new List<int>(); var pos = new List<int>(); var slots = new List<int>(); var slices = new List<SequenceSlice>();
         foreach (var (s, tokens, wantLogits) in parts)
@@ -68,7 +68,7 @@ public sealed class BatchedForwardTests
         return Enumerable.Range(0, batch.LogitRows).Select(r => logits.AsSpan(r * v, v).ToArray()).ToList();
     }
 
-    private static void AssertClose(float[] expected, float[] actual)
+    internal static void AssertClose(float[] expected, float[] actual)
     {
         float max = expected.Max(MathF.Abs);
         for (int i = 0; i < expected.Length; i++)
