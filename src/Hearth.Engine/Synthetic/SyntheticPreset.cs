@@ -30,6 +30,9 @@ public sealed record SyntheticPreset(
     public float FinalSoftcap { get; init; }
     /// <summary>LongRoPE's original context (Phi-3): short and long per-pair rope factors are written.</summary>
     public int RopeOriginalContext { get; init; }
+    /// <summary>Standard deviation of the random matrices. The tiny presets of the newer architectures use 0.1 so that
+    /// attention is far from uniform and experts matter: rope, windows and routing then move the logits visibly.</summary>
+    public float WeightStd { get; init; } = 0.02f;
     /// <summary>Pads the vocabulary with unused tokens to this size (the real model's output matrix size).</summary>
     public int PadVocabTo { get; init; }
 
@@ -64,17 +67,17 @@ public sealed record SyntheticPreset(
         ["tiny-test"] = new("tiny-test", "llama", 64, 2, 4, 2, 16, 128, 10000f, 1e-5f, 2048, false, false, Bpe),
         ["tiny-test-qwen2"] = new("tiny-test-qwen2", "qwen2", 256, 2, 4, 2, 64, 512, 1000000f, 1e-6f, 2048, true, true, Gpt2),
         ["tiny-gemma3"] = new("tiny-gemma3", "gemma3", 64, 6, 4, 2, 16, 128, 1000000f, 1e-6f, 2048, true, false, Spm)
-            { SlidingWindow = 8 },
+            { WeightStd = 0.1f, SlidingWindow = 8 },
         ["tiny-gemma2"] = new("tiny-gemma2", "gemma2", 64, 4, 4, 2, 16, 128, 10000f, 1e-6f, 2048, true, false, Spm)
-            { SlidingWindow = 8, AttentionSoftcap = 0.05f, FinalSoftcap = 0.5f },
+            { WeightStd = 0.1f, SlidingWindow = 8, AttentionSoftcap = 1.0f, FinalSoftcap = 5.0f },
         ["tiny-phi3"] = new("tiny-phi3", "phi3", 64, 2, 4, 2, 16, 128, 10000f, 1e-5f, 4096, false, false, "ggml-vocab-phi-3.gguf")
-            { RopeOriginalContext = 4096 },
+            { WeightStd = 0.1f, RopeOriginalContext = 4096 },
         ["tiny-qwen3moe"] = new("tiny-qwen3moe", "qwen3moe", 64, 2, 4, 2, 16, 64, 1000000f, 1e-6f, 2048, false, false, Gpt2)
-            { ExpertCount = 8, ExpertUsedCount = 2, ExpertFeedForwardLength = 32 },
+            { WeightStd = 0.1f, ExpertCount = 8, ExpertUsedCount = 2, ExpertFeedForwardLength = 32 },
         ["tiny-qwen2moe"] = new("tiny-qwen2moe", "qwen2moe", 64, 2, 4, 2, 16, 64, 1000000f, 1e-6f, 2048, false, true, Gpt2)
-            { ExpertCount = 8, ExpertUsedCount = 2, ExpertFeedForwardLength = 32, SharedExpertFeedForwardLength = 64 },
+            { WeightStd = 0.1f, ExpertCount = 8, ExpertUsedCount = 2, ExpertFeedForwardLength = 32, SharedExpertFeedForwardLength = 64 },
         ["tiny-mixtral"] = new("tiny-mixtral", "llama", 64, 2, 4, 2, 16, 64, 10000f, 1e-5f, 2048, false, false, Spm)
-            { ExpertCount = 4, ExpertUsedCount = 2 },
+            { WeightStd = 0.1f, ExpertCount = 4, ExpertUsedCount = 2 },
     };
 
     /// <summary>A preset by name, or an <see cref="ArgumentException"/> listing the known names.</summary>

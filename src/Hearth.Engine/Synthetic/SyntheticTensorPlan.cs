@@ -4,7 +4,7 @@ namespace Hearth.Engine.Synthetic;
 
 /// <summary>One tensor of a synthetic model: name, ggml dimensions, storage type and how its values are made
 /// (<see cref="Ones"/>, fixed <see cref="Values"/>, or uniform random with standard deviation <see cref="Std"/>).</summary>
-internal sealed record SyntheticTensor(string Name, long[] Dimensions, GgmlType Type, bool Ones, float Std = 0.02f, float[]? Values = null)
+internal sealed record SyntheticTensor(string Name, long[] Dimensions, GgmlType Type, bool Ones, float Std, float[]? Values = null)
 {
     public long RowLength => Dimensions[0];
     public long Rows => Dimensions.Skip(1).Aggregate(1L, (a, b) => a * b);
@@ -30,16 +30,16 @@ internal static class SyntheticTensorPlan
     {
         long e = p.EmbeddingLength, q = p.HeadCount * p.HeadDim, kv = p.HeadCountKv * p.HeadDim, ff = p.FeedForwardLength;
         var list = new List<SyntheticTensor>();
-        void W(string name, params long[] dims) => list.Add(new(name, dims, WeightType(quant, name, dims[0]), false));
-        void V(string name, long n, bool ones) => list.Add(new(name, [n], GgmlType.F32, ones));
+        void W(string name, params long[] dims) => list.Add(new(name, dims, WeightType(quant, name, dims[0]), false, p.WeightStd));
+        void V(string name, long n, bool ones) => list.Add(new(name, [n], GgmlType.F32, ones, p.WeightStd));
 
         W("token_embd.weight", e, nVocab);
         if (p.RopeOriginalContext > 0)
         {
             // LongRoPE: per-pair divisors, short ones mild and long ones strong (like Phi-3's).
             int pairs = p.HeadDim / 2;
-            list.Add(new("rope_factors_short.weight", [pairs], GgmlType.F32, false, Values: [.. Enumerable.Range(0, pairs).Select(i => 1f + 0.05f * i)]));
-            list.Add(new("rope_factors_long.weight", [pairs], GgmlType.F32, false, Values: [.. Enumerable.Range(0, pairs).Select(i => 1f + 0.5f * i)]));
+            list.Add(new("rope_factors_short.weight", [pairs], GgmlType.F32, false, 0, Values: [.. Enumerable.Range(0, pairs).Select(i => 1f + 0.05f * i)]));
+            list.Add(new("rope_factors_long.weight", [pairs], GgmlType.F32, false, 0, Values: [.. Enumerable.Range(0, pairs).Select(i => 1f + 0.5f * i)]));
         }
         for (int i = 0; i < p.BlockCount; i++)
         {
@@ -83,7 +83,7 @@ internal static class SyntheticTensorPlan
     {
         long e = p.EmbeddingLength, n = p.ExpertCount;
         long f = p.ExpertFeedForwardLength > 0 ? p.ExpertFeedForwardLength : p.FeedForwardLength;
-        void W(string name, params long[] dims) => list.Add(new(name, dims, WeightType(quant, name, dims[0]), false));
+        void W(string name, params long[] dims) => list.Add(new(name, dims, WeightType(quant, name, dims[0]), false, p.WeightStd));
         list.Add(new(b + "ffn_gate_inp.weight", [e, n], GgmlType.F32, false, RouterStd));
         W(b + "ffn_gate_exps.weight", e, f, n);
         W(b + "ffn_up_exps.weight", e, f, n);
