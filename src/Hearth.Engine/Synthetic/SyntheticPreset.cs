@@ -58,10 +58,10 @@ public sealed record SyntheticPreset(
             { SlidingWindow = 512, PadVocabTo = 262144 },
         ["phi-4-mini"] = new("phi-4-mini", "phi3", 3072, 32, 24, 8, 128, 8192, 10000f, 1e-5f, 4096, true, false, "ggml-vocab-phi-3.gguf")
             { RopeOriginalContext = 4096, PadVocabTo = 200064 },
-        // Qwen3-30B-A3B's layer (128 experts, 8 used, 768 rows each) and vocabulary; 48 layers, or 8 to fit small machines.
+        // Qwen3-30B-A3B's layer (128 experts, 8 used, 768 rows each) and vocabulary; 48 layers, or 4 to fit small machines.
         ["qwen3-30b-a3b"] = new("qwen3-30b-a3b", "qwen3moe", 2048, 48, 32, 4, 128, 6144, 1000000f, 1e-6f, 8192, false, false, Gpt2)
             { ExpertCount = 128, ExpertUsedCount = 8, ExpertFeedForwardLength = 768, PadVocabTo = 151936 },
-        ["qwen3-30b-a3b-8l"] = new("qwen3-30b-a3b-8l", "qwen3moe", 2048, 8, 32, 4, 128, 6144, 1000000f, 1e-6f, 8192, false, false, Gpt2)
+        ["qwen3-30b-a3b-4l"] = new("qwen3-30b-a3b-4l", "qwen3moe", 2048, 4, 32, 4, 128, 6144, 1000000f, 1e-6f, 8192, false, false, Gpt2)
             { ExpertCount = 128, ExpertUsedCount = 8, ExpertFeedForwardLength = 768, PadVocabTo = 151936 },
         // Small shapes for tests: 64-wide rows also exercise the Q4_K → Q8_0 fallback.
         ["tiny-test"] = new("tiny-test", "llama", 64, 2, 4, 2, 16, 128, 10000f, 1e-5f, 2048, false, false, Bpe),
