@@ -39,6 +39,18 @@ public sealed unsafe class CpuBackend : IBackend
         return AdoptWeight(Weight.FromGguf(file, tensor));
     }
 
+    public Weight LoadWeightRows(GgufFile file, GgufTensorInfo tensor, long firstRow, int rowCount)
+    {
+        if (!RowDequantizer.Supports(tensor.Type))
+            throw new NotSupportedException($"{file.Path}: tensor '{tensor.Name}' has type {tensor.Type}, which the CPU backend does not support");
+        if (firstRow < 0 || rowCount < 1 || firstRow + rowCount > tensor.RowCount || tensor.RowLength > int.MaxValue)
+            throw new ArgumentOutOfRangeException(nameof(firstRow), $"{file.Path}: rows [{firstRow}, +{rowCount}) are outside tensor '{tensor.Name}' of {tensor.RowCount} rows");
+        long rowBytes = GgmlTypeInfo.RowBytes(tensor.Type, (int)tensor.RowLength);
+        var slice = new Weight($"{tensor.Name}[{firstRow}..{firstRow + rowCount})", tensor.Type, rowCount, (int)tensor.RowLength,
+            file.GetTensorPointer(tensor) + firstRow * rowBytes);
+        return AdoptWeight(slice);
+    }
+
     /// <summary>The form of <paramref name="weight"/> this backend computes with fastest, owned (and freed) by the
     /// backend: matrices with a packed layout re-laid out for the AVX-VNNI kernels (<see cref="PackedWeight.TryPack"/>;
     /// the original data must stay valid, as lookups and the lower SIMD rungs still read it), other matrices copied
@@ -116,6 +128,28 @@ public sealed unsafe class CpuBackend : IBackend
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public void LayerNorm(Tensor x, Weight weight, Weight? bias, float epsilon, Tensor y, int rows)
+    {
+        var cx = C(x); var cy = C(y);
+        CheckRows(cx, rows); CheckRows(cy, rows);
+        int n = cx.Columns;
+        if (weight.Type != GgmlType.F32 || weight.Columns * weight.Rows != n || cy.Columns != n)
+            throw new ArgumentException($"layer norm weight '{weight.Name}' ({weight.Type}, {weight.Columns * weight.Rows}) does not fit rows of {n}");
+        if (bias is not null && (bias.Type != GgmlType.F32 || bias.Columns * bias.Rows != n))
+            throw new ArgumentException($"layer norm bias '{bias.Name}' must be F32 of {n}");
+        float* b = bias is null ? null : (float*)bias.Data;
+        for (int t = 0; t < rows; t++) LayerNormKernel.Run(cx.Row(t), (float*)weight.Data, b, n, epsilon, cy.Row(t));
+    }
+
+    public void Gelu(Tensor x, Tensor y, int rows)
+    {
+        var cx = C(x); var cy = C(y);
+        CheckRows(cx, rows); CheckRows(cy, rows);
+        if (cx.Columns != cy.Columns) throw new ArgumentException("gelu: x and y widths differ");
+        GeluKernel.Run(cx.Data, cy.Data, (long)rows * cx.Columns);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Rope(Tensor x, int rows, int headDim, ReadOnlySpan<int> positions, RopeParameters rope)
     {
         var cx = C(x);
@@ -129,9 +163,12 @@ public sealed unsafe class CpuBackend : IBackend
             ff = (float*)f.Data;
         }
         float* cache = (float*)_ropeCache.Ensure(rope.Dimensions * 4L);
+        var y = rope.Yarn;
+        var ext = new RopeExtension(rope.Dimensions, rope.FrequencyBase, rope.AttentionFactor, y?.ExtFactor ?? 0,
+            y?.OriginalContext ?? 0, y?.BetaFast ?? 0, y?.BetaSlow ?? 0);
         for (int t = 0; t < rows; t++)
             RopeKernel.Run(cx.Row(t), cx.Columns / headDim, headDim, positions[t], rope.Dimensions, rope.FrequencyBase,
-                rope.FrequencyScale, rope.Neox, ff, cache);
+                rope.FrequencyScale, rope.Neox, ff, cache, ext);
     }
 
     public void SwiGlu(Tensor gate, Tensor up, Tensor y, int rows)
@@ -139,6 +176,41 @@ public sealed unsafe class CpuBackend : IBackend
         var g = C(gate); var u = C(up); var cy = C(y);
         CheckRows(g, rows); CheckRows(u, rows); CheckRows(cy, rows);
         ElementwiseKernels.SwiGlu(g.Data, u.Data, cy.Data, (long)rows * g.Columns);
+    }
+
+    public void GeGlu(Tensor gate, Tensor up, Tensor y, int rows)
+    {
+        var g = C(gate); var u = C(up); var cy = C(y);
+        CheckRows(g, rows); CheckRows(u, rows); CheckRows(cy, rows);
+        ElementwiseKernels.GeGlu(g.Data, u.Data, cy.Data, (long)rows * g.Columns);
+    }
+
+    public void Scale(Tensor x, float factor, int rows)
+    {
+        var cx = C(x);
+        CheckRows(cx, rows);
+        ElementwiseKernels.Scale(cx.Data, factor, (long)rows * cx.Columns);
+    }
+
+    public void Softcap(Tensor x, float cap, int rows)
+    {
+        var cx = C(x);
+        CheckRows(cx, rows);
+        if (!(cap > 0)) throw new ArgumentOutOfRangeException(nameof(cap), "softcap must be positive");
+        ElementwiseKernels.Softcap(cx.Data, cap, (long)rows * cx.Columns);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public void AddScaledRows(Tensor source, ReadOnlySpan<int> rowIndices, ReadOnlySpan<float> factors, Tensor destination)
+    {
+        var s = C(source); var d = C(destination);
+        if (s.Columns != d.Columns || factors.Length < rowIndices.Length) throw new ArgumentException("add-scaled-rows shape mismatch");
+        CheckRows(s, rowIndices.Length);
+        for (int i = 0; i < rowIndices.Length; i++)
+        {
+            CheckRows(d, rowIndices[i] + 1);
+            Axpy.Run(factors[i], s.Row(i), d.Row(rowIndices[i]), s.Columns);
+        }
     }
 
     public void Add(Tensor a, Tensor b, Tensor y, int rows)

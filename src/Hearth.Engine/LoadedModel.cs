@@ -14,6 +14,9 @@ public sealed record LoadedModel(string Name, ITokenizer Tokenizer, IChatTemplat
 {
     /// <summary>Default sampling options from the model's Modelfile/manifest (PARAMETER lines), applied under request options.</summary>
     public IReadOnlyDictionary<string, string> DefaultParameters { get; init; } = new Dictionary<string, string>();
+    /// <summary>The embedding engine of an embedding or reranking model; null for a generation model (the HTTP layer
+    /// answers 400 when one is asked for embeddings). Its lifetime is tied to <see cref="Engine"/>.</summary>
+    public Embeddings.IEmbeddingEngine? Embedder { get; init; }
     /// <summary>Default system prompt (Modelfile SYSTEM), used when a chat has no system message.</summary>
     public string? SystemPrompt { get; init; }
     public DateTimeOffset LoadedAt { get; init; } = DateTimeOffset.UtcNow;
@@ -32,7 +35,8 @@ public interface IModelHost : IAsyncDisposable
     /// <summary>Models currently loaded, for /api/ps and `hearth ps`.</summary>
     IReadOnlyList<LoadedModelStatus> Loaded();
 
-    /// <summary>Unloads a model now (keep_alive 0, `hearth stop`); false when it was not loaded.</summary>
+    /// <summary>Unloads a model now (keep_alive 0, `hearth stop`); false when it was not loaded. Throws
+    /// <see cref="ModelNotFoundException"/> for a name that is neither loaded nor known.</summary>
     Task<bool> UnloadAsync(string name);
 }
 

@@ -1,3 +1,4 @@
+using Hearth.Server.Embeddings;
 using Hearth.Server.Ollama;
 using Hearth.Server.OpenAi;
 using Microsoft.AspNetCore.Builder;
@@ -23,6 +24,15 @@ public static class Routes
         Post(app, "/v1/completions", CompletionsEndpoint.Handle);
         Get(app, "/v1/models", ModelsEndpoint.List);
         Get(app, "/v1/models/{id}", ModelsEndpoint.Get);
+
+        // Embeddings and reranking (encoder models)
+        Post(app, "/v1/embeddings", OpenAiEmbeddingsEndpoint.Handle);
+        Post(app, "/v1/rerank", RerankEndpoints.Rerank);
+        Post(app, "/rerank", RerankEndpoints.Rerank);
+        Post(app, "/score", RerankEndpoints.Score);
+        Post(app, "/v1/score", RerankEndpoints.Score);
+        Post(app, "/api/embed", OllamaEmbedEndpoints.Embed);
+        Post(app, "/api/embeddings", OllamaEmbedEndpoints.Embeddings);
 
         // Ollama-compatible API
         Post(app, "/api/generate", GenerateEndpoint.Handle);

@@ -48,6 +48,37 @@ public sealed class RopeAndAttentionTests
         }
     }
 
+    /// <summary>YaRN (ggml's rope_yarn): angles blend interpolation and extrapolation over a ramp between the
+    /// correction dims, magnitudes grow by 1 + 0.1·ln(1/scale), times the attention factor.</summary>
+    [Fact]
+    public void RopeYarnBlendsAndScales()
+    {
+        using var b = new CpuBackend(1);
+        var r = new Random(5);
+        const int headDim = 64, dims = 64, rows = 3, origCtx = 4096;
+        const float scale = 0.25f, freqBase = 10000f, attnFactor = 0.9f;
+        var x = TestData.Floats(r, rows * headDim);
+        int[] positions = [1, 50, 3000];
+        var rope = new RopeParameters(dims, freqBase, scale, true, null, attnFactor, new YarnParameters(1f, origCtx, 32f, 1f));
+        using var t = TestData.Tensor(x, rows, headDim);
+        b.Rope(t, rows, headDim, positions, rope);
+        var y = TestData.Read(t, rows);
+        double CorrDim(double rot) => dims * Math.Log(origCtx / (rot * 2 * Math.PI)) / (2 * Math.Log(freqBase));
+        double low = Math.Max(0, Math.Floor(CorrDim(32))), high = Math.Min(dims - 1, Math.Ceiling(CorrDim(1)));
+        double mscale = attnFactor * (1 + 0.1 * Math.Log(1 / scale));
+        for (int row = 0; row < rows; row++)
+            for (int i = 0; i < dims / 2; i++)
+            {
+                double extrap = positions[row] * Math.Pow(freqBase, -2.0 * i / dims);
+                double ramp = 1 - Math.Min(1, Math.Max(0, (i - low) / Math.Max(0.001, high - low)));
+                double theta = scale * extrap * (1 - ramp) + extrap * ramp;
+                int a = row * headDim + i, c = a + dims / 2;
+                double ea = (x[a] * Math.Cos(theta) - x[c] * Math.Sin(theta)) * mscale;
+                double ec = (x[a] * Math.Sin(theta) + x[c] * Math.Cos(theta)) * mscale;
+                Assert.True(Math.Abs(y[a] - ea) <= 5e-4 && Math.Abs(y[c] - ec) <= 5e-4, $"row {row} pair {i}: ({y[a]}, {y[c]}) vs ({ea}, {ec})");
+            }
+    }
+
     public static IEnumerable<object[]> AttentionShapes()
     {
         // (heads, KV heads, head size): odd head size; Llama-3.2-1B's GQA group of 4 at 64; 5 heads per KV head
@@ -59,7 +90,17 @@ public sealed class RopeAndAttentionTests
 
     [Theory]
     [MemberData(nameof(AttentionShapes))]
-    public void PagedAttentionMatchesDense(int bits, bool vnni, int heads, int kvHeads, int hd)
+    public void PagedAttentionMatchesDense(int bits, bool vnni, int heads, int kvHeads, int hd) =>
+        CheckAttention(bits, vnni, heads, kvHeads, hd, window: 0, softcap: 0, sinks: false);
+
+    /// <summary>A sliding window of 3 (a token sees itself and the two before), scores softcapped at 0.7, and per-head
+    /// sink logits in the softmax.</summary>
+    [Theory]
+    [MemberData(nameof(AttentionShapes))]
+    public void PagedAttentionWithWindowSoftcapAndSinks(int bits, bool vnni, int heads, int kvHeads, int hd) =>
+        CheckAttention(bits, vnni, heads, kvHeads, hd, window: 3, softcap: 0.7f, sinks: true);
+
+    private static unsafe void CheckAttention(int bits, bool vnni, int heads, int kvHeads, int hd, int window, float softcap, bool sinks)
     {
         using var _ = SimdPaths.Force(bits, vnni);
         using var b = new CpuBackend(2);
@@ -86,25 +127,34 @@ public sealed class RopeAndAttentionTests
         using var qt = TestData.Tensor(q, 4, heads * hd);
         using var ot = new CpuTensor(4, heads * hd);
         float scale = 1 / MathF.Sqrt(hd);
-        var ap = new AttentionParameters(heads, kvHeads, hd, scale, blockSize) { Positions = pos, TokenSequence = tokenSeq, BlockTables = tables };
-        b.PagedAttention(qt, kc, vc, ot, ap, 4);
+        var sinkValues = Enumerable.Range(0, heads).Select(h => 0.3f * h - 0.5f).ToArray();
+        fixed (float* sp = sinkValues)
+        {
+            var sinkWeight = sinks ? new Weight("sinks", GgmlType.F32, 1, heads, (byte*)sp) : null;
+            var ap = new AttentionParameters(heads, kvHeads, hd, scale, blockSize, window, softcap, sinkWeight)
+                { Positions = pos, TokenSequence = tokenSeq, BlockTables = tables };
+            b.PagedAttention(qt, kc, vc, ot, ap, 4);
+        }
         var o = TestData.Read(ot, 4);
         for (int t = 0; t < 4; t++)
             for (int h = 0; h < heads; h++)
             {
                 int s = tokenSeq[t], kvh = h / (heads / kvHeads), n = pos[t] + 1;
+                int first = window > 0 ? Math.Max(0, pos[t] - window + 1) : 0;
                 var w = new double[n];
                 for (int p = 0; p < n; p++)
                 {
                     double dot = 0;
                     for (int i = 0; i < hd; i++) dot += q[(t * heads + h) * hd + i] * keys[s][(p * kvHeads + kvh) * hd + i];
-                    w[p] = dot * scale;
+                    w[p] = p < first ? double.NegativeInfinity : dot * scale;
+                    if (softcap > 0 && p >= first) w[p] = softcap * Math.Tanh(w[p] / softcap);
                 }
-                double max = w.Max(), sum = w.Sum(v => Math.Exp(v - max));
+                double max = Math.Max(w.Max(), sinks ? sinkValues[h] : double.NegativeInfinity);
+                double sum = w.Sum(v => Math.Exp(v - max)) + (sinks ? Math.Exp(sinkValues[h] - max) : 0);
                 for (int i = 0; i < hd; i++)
                 {
                     double expected = 0;
-                    for (int p = 0; p < n; p++) expected += Math.Exp(w[p] - max) / sum * values[s][(p * kvHeads + kvh) * hd + i];
+                    for (int p = first; p < n; p++) expected += Math.Exp(w[p] - max) / sum * values[s][(p * kvHeads + kvh) * hd + i];
                     Assert.True(Math.Abs(o[(t * heads + h) * hd + i] - expected) <= 1e-5, $"t={t} h={h} i={i}");
                 }
             }

@@ -8,11 +8,15 @@ public enum EndpointKind { Chat, Completions }
 public sealed record Target(string Label, Uri BaseUrl, string Model, string? ApiKey = null)
 {
     /// <summary>The endpoint URL: base URL without a trailing "/" or "/v1", then /v1/chat/completions or /v1/completions.</summary>
-    public Uri EndpointUrl(EndpointKind kind)
+    public Uri EndpointUrl(EndpointKind kind) => new(Root() + (kind == EndpointKind.Chat ? "/v1/chat/completions" : "/v1/completions"));
+
+    /// <summary>POST /v1/embeddings on the same server.</summary>
+    public Uri EmbeddingsUrl() => new(Root() + "/v1/embeddings");
+
+    private string Root()
     {
         var baseText = BaseUrl.ToString().TrimEnd('/');
-        if (baseText.EndsWith("/v1", StringComparison.OrdinalIgnoreCase)) baseText = baseText[..^3];
-        return new Uri(baseText + (kind == EndpointKind.Chat ? "/v1/chat/completions" : "/v1/completions"));
+        return baseText.EndsWith("/v1", StringComparison.OrdinalIgnoreCase) ? baseText[..^3] : baseText;
     }
 
     /// <summary>Parses a user-given URL; only http and https are accepted.</summary>

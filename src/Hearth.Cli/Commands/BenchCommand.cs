@@ -27,7 +27,8 @@ internal static class BenchCommand
         var prefixLen = new Option<int>("--prefix-len") { Description = "Tokens of one shared prefix put before every prompt (prefix caching)", DefaultValueFactory = _ => 0 };
         var dataset = new Option<string?>("--dataset") { Description = "ShareGPT-format JSON: first human turn = prompt, first gpt turn's length = output length" };
         var ignoreEos = new Option<bool>("--ignore-eos") { Description = "Send ignore_eos so every request generates exactly max_tokens (vLLM, llama.cpp)" };
-        var endpoint = new Option<string>("--endpoint") { Description = "chat (/v1/chat/completions) or completions (/v1/completions)", DefaultValueFactory = _ => "chat" };
+        var endpoint = new Option<string>("--endpoint") { Description = "chat (/v1/chat/completions), completions (/v1/completions) or embeddings (/v1/embeddings: inputs/s and tokens/s)", DefaultValueFactory = _ => "chat" };
+        var batch = new Option<int>("--batch") { Description = "embeddings: texts per request", DefaultValueFactory = _ => 1 };
         var json = new Option<string?>("--json") { Description = "Write every figure to this JSON file" };
         var html = new Option<string?>("--html") { Description = "Write a self-contained HTML report with charts to this file" };
         var compareUrl = new Option<string?>("--compare-url") { Description = "Second server to run the same sweep against, side by side" };
@@ -40,7 +41,7 @@ internal static class BenchCommand
         var command = new Command("bench", "Benchmark an OpenAI-compatible server (Hearth, llama-server, Ollama, vLLM) over a concurrency or rate sweep.\n\n"
             + MetricDefinitions.Text);
         foreach (var o in new Option[] { url, model, apiKey, concurrency, rate, requests, duration, inputLen, outputLen, rangeRatio, prefixLen,
-                     dataset, ignoreEos, endpoint, json, html, compareUrl, compareModel, slo, seed, warmup, tokenizer })
+                     dataset, ignoreEos, endpoint, json, html, compareUrl, compareModel, slo, seed, warmup, tokenizer, batch })
             command.Options.Add(o);
 
         command.SetAction(async (parse, ct) =>
@@ -57,11 +58,15 @@ internal static class BenchCommand
                 var targets = new List<Target> { MakeTarget("A", parse.GetValue(url)!, parse.GetValue(model)!, key, "--url") };
                 if (parse.GetValue(compareUrl) is { } cu)
                     targets.Add(MakeTarget("B", cu, parse.GetValue(compareModel) ?? parse.GetValue(model)!, key, "--compare-url"));
+                var tokenizerPath = parse.GetValue(tokenizer);
+                if (parse.GetValue(endpoint)?.ToLowerInvariant() == "embeddings")
+                    return await EmbeddingBenchRun.RunAsync(targets, mode, levels, parse.GetValue(requests), parse.GetValue(batch),
+                        parse.GetValue(inputLen), tokenizerPath is null ? null : LoadTokenizer(tokenizerPath), parse.GetValue(seed), parse.GetValue(json), ct);
                 var kind = parse.GetValue(endpoint)?.ToLowerInvariant() switch
                 {
                     "chat" => EndpointKind.Chat,
                     "completions" => EndpointKind.Completions,
-                    var other => throw new FormatException($"--endpoint: '{other}' is not chat or completions"),
+                    var other => throw new FormatException($"--endpoint: '{other}' is not chat, completions or embeddings"),
                 };
                 var dur = parse.GetValue(duration);
                 if (!(dur > 0) || !double.IsFinite(dur)) throw new FormatException("--duration must be a positive number of seconds");
@@ -69,7 +74,6 @@ internal static class BenchCommand
                 var outLen = parse.GetValue(outputLen);
                 var spec = new WorkloadSpec(parse.GetValue(inputLen), outLen ?? 128, parse.GetValue(rangeRatio), parse.GetValue(prefixLen),
                     datasetPath, datasetPath is not null ? outLen : null);
-                var tokenizerPath = parse.GetValue(tokenizer);
                 var config = new BenchConfig(targets, kind, mode, levels, parse.GetValue(requests), TimeSpan.FromSeconds(dur), spec,
                     parse.GetValue(ignoreEos), parse.GetValue(slo) is { } s ? Slo.Parse(s) : null, parse.GetValue(seed),
                     parse.GetValue(warmup), tokenizerPath);

@@ -31,7 +31,7 @@ internal static class BenchOfflineCommand
             if (!File.Exists(path)) throw new CliException($"no such file: {path}");
             using var gguf = GgufFile.Open(path);
             using var backend = new CpuBackend(parse.GetValue(threads));
-            using var forward = LlamaModel.Load(gguf, backend);
+            using var forward = DecoderModel.Load(gguf, backend);
             var tokenizer = TokenizerFactory.FromGguf(gguf);
             var options = new OfflineBenchmarkOptions
             {

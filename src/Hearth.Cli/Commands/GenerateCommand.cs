@@ -52,7 +52,7 @@ internal static class GenerateCommand
         using var file = GgufFile.Open(path);
         var tokenizer = TokenizerFactory.FromGguf(file);
         using var backend = new CpuBackend(threads);
-        using var model = LlamaModel.Load(file, backend);
+        using var model = DecoderModel.Load(file, backend);
         int[] ids = tokenizer.Encode(prompt, addSpecial: true, parseSpecial: false);
         if (ids.Length == 0) throw new FormatException("the prompt is empty (it encodes to no tokens)");
         int total = ids.Length + maxTokens;
@@ -96,7 +96,7 @@ internal static class GenerateCommand
         Console.Error.WriteLine($"generation: {generated} tokens in {genSeconds:F3} s = {(generated > 1 ? (generated - 1) / genSeconds : 0):F2} tokens/s ({backend.Name})");
     }
 
-    private static void Forward(LlamaModel model, ReadOnlySpan<int> tokens, int start, int[] table, bool logits, float[] output)
+    private static void Forward(DecoderModel model, ReadOnlySpan<int> tokens, int start, int[] table, bool logits, float[] output)
     {
         var positions = new int[tokens.Length];
         for (int i = 0; i < positions.Length; i++) positions[i] = start + i;

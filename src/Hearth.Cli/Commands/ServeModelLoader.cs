@@ -4,6 +4,7 @@ using Hearth.Core.Templates;
 using Hearth.Core.Tokenizers;
 using Hearth.Cpu;
 using Hearth.Engine;
+using Hearth.Engine.Embeddings;
 using Hearth.Engine.Models;
 using Hearth.Engine.Store;
 
@@ -12,7 +13,7 @@ namespace Hearth.Cli.Commands;
 /// <summary>Engine knobs from `hearth serve` options.</summary>
 internal sealed record ServeEngineSettings(int Threads, EngineOptions Engine);
 
-/// <summary>The one function that turns a GGUF file into a served model: GGUF → CPU backend → LlamaModel, tokenizer,
+/// <summary>The one function that turns a GGUF file into a served model: GGUF → CPU backend → DecoderModel, tokenizer,
 /// chat template (the store's TEMPLATE override, else the GGUF's tokenizer.chat_template), AsyncEngine. The file and
 /// the backend stay open for the model's lifetime and are closed when its engine is disposed.</summary>
 internal static class ServeModelLoader
@@ -20,12 +21,13 @@ internal static class ServeModelLoader
     public static LoadedModel Load(string name, string ggufPath, ModelEntry? entry, ServeEngineSettings settings)
     {
         var file = GgufFile.Open(ggufPath);
+        if (EncoderLoader.IsEncoder(file)) return LoadEncoder(name, file, settings);
         CpuBackend? backend = null;
-        LlamaModel? model = null;
+        DecoderModel? model = null;
         try
         {
             backend = new CpuBackend(settings.Threads);
-            model = LlamaModel.Load(file, backend);
+            model = DecoderModel.Load(file, backend);
             var tokenizer = TokenizerFactory.FromGguf(file);
             var source = entry?.Template ?? file.GetString("tokenizer.chat_template");
             IChatTemplate? template = string.IsNullOrWhiteSpace(source) ? null : ChatTemplate.Parse(source);
@@ -40,6 +42,22 @@ internal static class ServeModelLoader
         {
             model?.Dispose();
             backend?.Dispose();
+            file.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>An encoder (bert, nomic-bert): embeddings and reranking; generation requests get a 400.</summary>
+    private static LoadedModel LoadEncoder(string name, GgufFile file, ServeEngineSettings settings)
+    {
+        var backend = new CpuBackend(settings.Threads);
+        try
+        {
+            return EncoderLoader.Load(name, file, backend, settings.Engine);
+        }
+        catch
+        {
+            backend.Dispose();
             file.Dispose();
             throw;
         }

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Diagnostics;
 using Hearth.Core.Gguf;
+using Hearth.Engine.Models;
 using Hearth.Engine.Synthetic;
 
 namespace Hearth.Cli.Commands;
@@ -15,17 +16,25 @@ internal static class SynthCommand
         var vocab = new Option<string?>("--vocab") { Description = "Vocabulary GGUF whose tokenizer.* keys are copied (default: the preset's vocabulary from ../shared/vocab or tests/fixtures/vocab)" };
         var output = new Option<string>("--output", "-o") { Description = "Output .gguf file", Required = true };
         var seed = new Option<int>("--seed") { Description = "Random seed", DefaultValueFactory = _ => 1 };
-        var command = new Command("synth", "Write a synthetic (random-weight) GGUF model for benchmarks and tests") { preset, quant, vocab, output, seed };
-        command.SetAction(parse => Run(parse.GetValue(preset)!, parse.GetValue(quant)!, parse.GetValue(vocab), parse.GetValue(output)!, parse.GetValue(seed)));
+        var pooling = new Option<string?>("--pooling") { Description = "Encoders: override the preset's pooling (mean, cls, last, rank; rank adds a classification head)" };
+        var command = new Command("synth", "Write a synthetic (random-weight) GGUF model for benchmarks and tests") { preset, quant, vocab, output, seed, pooling };
+        command.SetAction(parse => Run(parse.GetValue(preset)!, parse.GetValue(quant)!, parse.GetValue(vocab), parse.GetValue(output)!, parse.GetValue(seed), parse.GetValue(pooling)));
         return command;
     }
 
-    private static int Run(string presetName, string quantName, string? vocabPath, string output, int seed)
+    private static int Run(string presetName, string quantName, string? vocabPath, string output, int seed, string? poolingName)
     {
         try
         {
             if (!SyntheticPreset.All.TryGetValue(presetName, out var preset))
                 return Fail($"unknown preset '{presetName}' (known: {string.Join(", ", SyntheticPreset.All.Keys)})");
+            if (poolingName is not null)
+            {
+                if (!preset.IsEncoder) return Fail($"--pooling applies to encoder presets only; '{presetName}' is a {preset.Architecture} model");
+                if (!Enum.TryParse<PoolingType>(poolingName, ignoreCase: true, out var pooling) || pooling == PoolingType.None || !Enum.IsDefined(pooling))
+                    return Fail($"unknown --pooling '{poolingName}' (use mean, cls, last or rank)");
+                preset = preset with { Pooling = pooling };
+            }
             if (!Enum.TryParse<GgmlType>(quantName, ignoreCase: true, out var quant) || !SyntheticModel.SupportedQuants.Contains(quant))
                 return Fail($"unsupported --quant '{quantName}' (use {string.Join(", ", SyntheticModel.SupportedQuants)})");
             if (vocabPath is not null && !File.Exists(vocabPath))

@@ -16,6 +16,10 @@ public interface IBackend : IDisposable
     /// <summary>Makes a weight usable by this backend (the CPU reads the mapping in place).</summary>
     Weight LoadWeight(GgufFile file, GgufTensorInfo tensor);
 
+    /// <summary>Rows [<paramref name="firstRow"/>, +<paramref name="rowCount"/>) of a tensor as one weight: a slice of
+    /// a fused matrix (Phi-3's QKV, gate-up) or one expert of a 3-D expert tensor (rows of all experts follow each other).</summary>
+    Weight LoadWeightRows(GgufFile file, GgufTensorInfo tensor, long firstRow, int rowCount);
+
     /// <summary>Copies host rows into the tensor starting at row <paramref name="firstRow"/>.</summary>
     void Upload(ReadOnlySpan<float> source, Tensor destination, int firstRow);
 
@@ -36,11 +40,30 @@ public interface IBackend : IDisposable
     /// the weight is per head): y = x / sqrt(mean(x²) + eps) · w. x and y may be the same tensor.</summary>
     void RmsNorm(Tensor x, Weight weight, float epsilon, Tensor y, int rows);
 
+    /// <summary>Layer normalisation of each row (BERT): y = (x − mean) / sqrt(var + eps) · w + b, with the bias optional.
+    /// x and y may be the same tensor.</summary>
+    void LayerNorm(Tensor x, Weight weight, Weight? bias, float epsilon, Tensor y, int rows);
+
+    /// <summary>y = gelu(x), the tanh approximation (as ggml's CPU evaluates it, through an F16 table). y may alias x.</summary>
+    void Gelu(Tensor x, Tensor y, int rows);
+
     /// <summary>Rotates, in place, each head of size <paramref name="headDim"/> of the first rows of x by its token's position.</summary>
     void Rope(Tensor x, int rows, int headDim, ReadOnlySpan<int> positions, RopeParameters rope);
 
     /// <summary>y = silu(gate) · up. y may alias gate.</summary>
     void SwiGlu(Tensor gate, Tensor up, Tensor y, int rows);
+
+    /// <summary>y = gelu(gate) · up with ggml's tanh approximation of gelu (GeGLU). y may alias gate.</summary>
+    void GeGlu(Tensor gate, Tensor up, Tensor y, int rows);
+
+    /// <summary>x *= factor, in place.</summary>
+    void Scale(Tensor x, float factor, int rows);
+
+    /// <summary>x = cap · tanh(x / cap), in place (Gemma 2's logit softcapping).</summary>
+    void Softcap(Tensor x, float cap, int rows);
+
+    /// <summary>destination row rowIndices[i] += factors[i] · source row i (mixture-of-experts outputs back to their tokens).</summary>
+    void AddScaledRows(Tensor source, ReadOnlySpan<int> rowIndices, ReadOnlySpan<float> factors, Tensor destination);
 
     /// <summary>y = a + b. y may alias a or b.</summary>
     void Add(Tensor a, Tensor b, Tensor y, int rows);
@@ -55,7 +78,7 @@ public interface IBackend : IDisposable
     void WriteKv(Tensor k, Tensor v, Tensor kCache, Tensor vCache, ReadOnlySpan<int> slots, int rows);
 
     /// <summary>Causal paged attention: for each token and head, softmax(q·Kᵀ·scale) · V over the token's sequence
-    /// positions 0..p, read from the caches through the block tables (GQA: heads share KV heads in groups).</summary>
+    /// positions 0..p (or the sliding window ending at p; with optional score softcapping and sink logits), read from the caches through the block tables (GQA: heads share KV heads in groups).</summary>
     void PagedAttention(Tensor q, Tensor kCache, Tensor vCache, Tensor output, AttentionParameters attention, int rows);
 
     /// <summary>Copies <paramref name="count"/> rows from <paramref name="sourceRow"/> to <paramref name="destinationRow"/> within one tensor.</summary>

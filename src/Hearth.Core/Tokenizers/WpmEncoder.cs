@@ -73,6 +73,11 @@ internal sealed class WpmEncoder
                 Finish();
                 continue;
             }
+            if (UnicodeVersionGap.UnassignedForLlamaCpp(cp))
+            {
+                current.Append(char.ConvertFromUtf32(cp)); // no category in llama.cpp's tables: part of the word
+                continue;
+            }
             var category = CharUnicodeInfo.GetUnicodeCategory(cp);
             if (cp == 0 || cp == 0xFFFD || IsControl(category))
                 continue;

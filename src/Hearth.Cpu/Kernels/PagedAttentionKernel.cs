@@ -5,8 +5,8 @@ using Hearth.Core.Tensors;
 
 namespace Hearth.Cpu.Kernels;
 
-/// <summary>Causal attention over a paged F32 KV cache. One chunk = one (token, KV head): the token's positions
-/// 0..p are resolved through its sequence's block table once, then every query head of the GQA group reads the
+/// <summary>Causal attention over a paged F32 KV cache. One chunk = one (token, KV head): the token's visible
+/// positions (0..p, or the sliding window ending at p) are resolved through its sequence's block table once, then every query head of the GQA group reads the
 /// same K and V rows: scores q·k·scale, softmax, Σ p_i · v_i.
 /// With AVX-512 and head sizes that are a multiple of 64 (Llama, Qwen, Mistral), four heads' dot products are
 /// reduced together (one transpose-and-add tree instead of four horizontal sums) and V is accumulated 64 columns
@@ -42,16 +42,20 @@ internal sealed unsafe class PagedAttentionKernel : IParallelJob, IDisposable
         int hd = a.HeadDim;
         int pos = a.Positions[t];
         int[] table = a.BlockTables[a.TokenSequence[t]];
-        int n = pos + 1;
-        if ((n + a.BlockSize - 1) / a.BlockSize > table.Length)
+        int first = a.FirstVisible(pos);
+        int n = pos + 1 - first;
+        if ((pos + a.BlockSize) / a.BlockSize > table.Length)
             throw new InvalidOperationException($"block table of {table.Length} blocks does not cover position {pos}");
 
         // Scratch: group × n scores, then n row offsets (floats from the cache start to this KV head's slice).
-        float* scores = (float*)_scratch[thread].Ensure((long)n * group * 4 + (long)n * 8);
+        float* scores = (float*)_scratch[thread].Ensure((long)n * group * 4 + (long)n * 8 + 8);
         long* rows = (long*)(scores + (long)n * group + ((long)n * group & 1));
         long width = _k.Columns, kvOffset = (long)kvh * hd;
-        for (int p = 0; p < n; p++)
-            rows[p] = ((long)table[p / a.BlockSize] * a.BlockSize + p % a.BlockSize) * width + kvOffset;
+        for (int i = 0; i < n; i++)
+        {
+            int p = first + i;
+            rows[i] = ((long)table[p / a.BlockSize] * a.BlockSize + p % a.BlockSize) * width + kvOffset;
+        }
 
         float* q = _q.Row(t) + (long)kvh * group * hd;
         float* o = _o.Row(t) + (long)kvh * group * hd;
@@ -64,11 +68,15 @@ internal sealed unsafe class PagedAttentionKernel : IParallelJob, IDisposable
         for (; h < group; h++)
             for (int p = 0; p < n; p++)
                 scores[(long)h * n + p] = DotF32.Dot(q + (long)h * hd, k + rows[p], hd) * a.Scale;
+        if (a.Softcap > 0)
+            ElementwiseKernels.Softcap(scores, a.Softcap, (long)n * group);
 
+        float* sinks = a.Sinks is { } sinkWeight ? (float*)sinkWeight.Data + (long)kvh * group : null;
         for (h = 0; h < group; h++)
         {
             float* s = scores + (long)h * n;
-            SoftmaxKernel.Run(s, n);
+            if (sinks == null) SoftmaxKernel.Run(s, n);
+            else SoftmaxWithSink(s, n, sinks[h]);
             float* oh = o + (long)h * hd;
             if (fast)
                 for (int c = 0; c < hd; c += 64)
@@ -79,6 +87,21 @@ internal sealed unsafe class PagedAttentionKernel : IParallelJob, IDisposable
                 for (int p = 0; p < n; p++) Axpy.Run(s[p], v + rows[p], oh, hd);
             }
         }
+    }
+
+    /// <summary>Softmax over the scores and one extra sink logit that takes probability mass but has no value row.</summary>
+    private static void SoftmaxWithSink(float* s, int n, float sink)
+    {
+        float max = sink;
+        for (int p = 0; p < n; p++) max = MathF.Max(max, s[p]);
+        double sum = MathF.Exp(sink - max);
+        for (int p = 0; p < n; p++)
+        {
+            s[p] = MathF.Exp(s[p] - max);
+            sum += s[p];
+        }
+        float inv = (float)(1.0 / sum);
+        for (int p = 0; p < n; p++) s[p] *= inv;
     }
 
     /// <summary>scores[h·n + p] = (q_h · k_p)·scale for 4 consecutive heads.</summary>

@@ -10,23 +10,10 @@ internal static unsafe class RmsNormKernel
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Run(float* x, float* w, int n, float eps, float* y)
     {
-        double sum = 0;
-        int i = 0;
-        if (CpuFeatures.Use256)
-        {
-            var acc = Vector256<double>.Zero;
-            for (; i + 8 <= n; i += 8)
-            {
-                var v = Vector256.Load(x + i);
-                var sq = v * v;
-                acc += Vector256.WidenLower(sq) + Vector256.WidenUpper(sq);
-            }
-            sum = Vector256.Sum(acc);
-        }
-        for (; i < n; i++) sum += x[i] * x[i];
+        double sum = LayerNormKernel.SquaredDeviationSum(x, n, 0f);
         float mean = (float)(sum / n);
         float scale = 1.0f / MathF.Sqrt(mean + eps);
-        i = 0;
+        int i = 0;
         if (CpuFeatures.Use512)
             for (; i + 16 <= n; i += 16)
                 (Vector512.Load(x + i) * scale * Vector512.Load(w + i)).Store(y + i);

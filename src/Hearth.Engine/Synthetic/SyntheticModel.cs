@@ -8,11 +8,10 @@ namespace Hearth.Engine.Synthetic;
 /// deterministic for a seed (independent of thread count) and streams to disk (memory use stays ~100 MB).</summary>
 public static class SyntheticModel
 {
-    private const float WeightStd = 0.02f;
     private const int BatchBytes = 32 << 20;
 
     /// <summary>Quantization types a synthetic model can be written in.</summary>
-    public static IReadOnlyList<GgmlType> SupportedQuants { get; } = [GgmlType.F16, GgmlType.Q8_0, GgmlType.Q4_K];
+    public static IReadOnlyList<GgmlType> SupportedQuants { get; } = [GgmlType.F32, GgmlType.F16, GgmlType.Q8_0, GgmlType.Q4_K];
 
     /// <summary>Writes the model for <paramref name="preset"/> (a name in <see cref="SyntheticPreset.All"/>).</summary>
     public static void Write(string outputPath, string preset, GgmlType quant, string vocabGgufPath, int seed = 1) =>
@@ -25,6 +24,7 @@ public static class SyntheticModel
         using var vocab = GgufFile.Open(vocabGgufPath);
         string[] tokens = vocab.GetArray<string>("tokenizer.ggml.tokens")
             ?? throw new GgufException($"{vocabGgufPath}: no tokenizer.ggml.tokens array; not a vocabulary file");
+        int vocabSize = Math.Max(tokens.Length, preset.PadVocabTo);
 
         var w = new GgufWriter();
         string a = preset.Architecture;
@@ -37,20 +37,29 @@ public static class SyntheticModel
         w.SetUInt32($"{a}.feed_forward_length", (uint)preset.FeedForwardLength);
         w.SetUInt32($"{a}.attention.head_count", (uint)preset.HeadCount);
         w.SetUInt32($"{a}.attention.head_count_kv", (uint)preset.HeadCountKv);
-        w.SetFloat32($"{a}.attention.layer_norm_rms_epsilon", preset.RmsEpsilon);
-        w.SetFloat32($"{a}.rope.freq_base", preset.RopeFreqBase);
-        w.SetUInt32($"{a}.rope.dimension_count", (uint)preset.HeadDim);
+        if (preset.IsEncoder)
+        {
+            w.SetFloat32($"{a}.attention.layer_norm_epsilon", preset.RmsEpsilon);
+            w.SetBool($"{a}.attention.causal", false);
+            w.SetUInt32("tokenizer.ggml.token_type_count", 2);
+        }
+        else w.SetFloat32($"{a}.attention.layer_norm_rms_epsilon", preset.RmsEpsilon);
+        if (preset.Pooling is { } pooling) w.SetUInt32($"{a}.pooling_type", (uint)pooling);
+        if (preset.Architecture != "bert")
+        {
+            w.SetFloat32($"{a}.rope.freq_base", preset.RopeFreqBase);
+            w.SetUInt32($"{a}.rope.dimension_count", (uint)preset.HeadDim);
+        }
         if (preset.HeadDim * preset.HeadCount != preset.EmbeddingLength)
         {
             w.SetUInt32($"{a}.attention.key_length", (uint)preset.HeadDim);
             w.SetUInt32($"{a}.attention.value_length", (uint)preset.HeadDim);
         }
-        w.SetUInt32($"{a}.vocab_size", (uint)tokens.Length);
-        foreach (var (key, value) in vocab.Metadata)
-            if (key.StartsWith("tokenizer.", StringComparison.Ordinal))
-                w.Set(key, value);
+        w.SetUInt32($"{a}.vocab_size", (uint)vocabSize);
+        SyntheticMetadata.WriteArchitectureKeys(w, preset);
+        SyntheticMetadata.CopyVocabulary(w, vocab, tokens.Length, vocabSize);
 
-        foreach (var t in SyntheticTensorPlan.Build(preset, quant, tokens.Length))
+        foreach (var t in SyntheticTensorPlan.Build(preset, quant, vocabSize))
         {
             ulong tensorSeed = WeightRng.Hash(t.Name) ^ ((ulong)(uint)seed * 0x9E3779B97F4A7C15UL);
             w.AddTensor(t.Name, t.Type, t.Dimensions, (s, n) => WriteTensor(s, t, tensorSeed));
@@ -61,6 +70,7 @@ public static class SyntheticModel
     /// <summary>llama.cpp's general.file_type (llama_ftype) for the quantization.</summary>
     private static uint FileType(GgmlType quant) => quant switch
     {
+        GgmlType.F32 => 0,   // ALL_F32
         GgmlType.F16 => 1,   // MOSTLY_F16
         GgmlType.Q8_0 => 7,  // MOSTLY_Q8_0
         _ => 14,             // MOSTLY_Q4_K_S: Q4_K with Q6_K embeddings/output
@@ -71,12 +81,12 @@ public static class SyntheticModel
     {
         int rowLength = checked((int)t.RowLength);
         int rowBytes = checked((int)GgmlTypeInfo.RowBytes(t.Type, rowLength));
-        if (t.Ones)
+        if (t.Ones || t.Values != null)
         {
-            var ones = new float[rowLength];
-            Array.Fill(ones, 1f);
+            var values = t.Values ?? new float[rowLength];
+            if (t.Ones) Array.Fill(values, 1f);
             var bytes = new byte[rowBytes];
-            Quantizer.Quantize(t.Type, ones, bytes);
+            Quantizer.Quantize(t.Type, values, bytes);
             for (long r = 0; r < t.Rows; r++) output.Write(bytes);
             return;
         }
@@ -91,7 +101,7 @@ public static class SyntheticModel
                 for (int i = c * count / Math.Min(chunks, count); i < (c + 1) * count / Math.Min(chunks, count); i++)
                 {
                     var rng = new WeightRng(tensorSeed + (ulong)(first + i) * 0xD1B54A32D192ED03UL);
-                    rng.FillUniform(row, WeightStd);
+                    rng.FillUniform(row, t.Std);
                     Quantizer.Quantize(t.Type, row, buffer.AsSpan(i * rowBytes, rowBytes));
                 }
                 return row;

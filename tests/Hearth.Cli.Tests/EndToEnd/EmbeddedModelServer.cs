@@ -6,7 +6,7 @@ using Microsoft.AspNetCore.Builder;
 
 namespace Hearth.Cli.Tests.EndToEnd;
 
-/// <summary>The real stack on the committed default model: GGUF → CPU backend → LlamaModel → AsyncEngine → HTTP on
+/// <summary>The real stack on the committed default model: GGUF → CPU backend → DecoderModel → AsyncEngine → HTTP on
 /// 127.0.0.1 (a free port). Shared by the end-to-end tests of one class.</summary>
 public sealed class EmbeddedModelServer : IAsyncLifetime
 {

@@ -30,7 +30,7 @@ public class RealModelEngineTests
     {
         using var gguf = GgufFile.Open(path);
         using var backend = new CpuBackend(1);
-        using var model = LlamaModel.Load(gguf, backend);
+        using var model = DecoderModel.Load(gguf, backend);
         var tokenizer = TokenizerFactory.FromGguf(gguf);
         var requests = Texts.Select((t, i) => new GenerationRequest($"r{i}", tokenizer.Encode(t, addSpecial: true, parseSpecial: false),
             new SamplingParams { Temperature = 0, MaxTokens = 24, IgnoreEos = true })).ToArray();
@@ -60,7 +60,7 @@ public class RealModelEngineTests
     {
         using var gguf = GgufFile.Open(TestPaths.EmbeddedModel);
         using var backend = new CpuBackend(1);
-        using var model = LlamaModel.Load(gguf, backend);
+        using var model = DecoderModel.Load(gguf, backend);
         var r = OfflineBenchmark.Run(model, TokenizerFactory.FromGguf(gguf),
             new OfflineBenchmarkOptions { Requests = 4, InputLength = 16, OutputLength = 8, PrefixLength = 300 });
         Assert.True(r.SequentialTokensPerSecond > 0 && r.ConcurrentTokensPerSecond > 0);

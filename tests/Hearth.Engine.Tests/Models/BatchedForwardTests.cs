@@ -20,7 +20,7 @@ public sealed class BatchedForwardTests
 
         // Alone: each sequence prefilled, then decodes two tokens.
         var alone = new List<float[]>[4];
-        using (var model = LlamaModel.Load(gguf, backend))
+        using (var model = DecoderModel.Load(gguf, backend))
         {
             model.AllocateKvCache(16, bs);
             for (int s = 0; s < 4; s++)
@@ -30,7 +30,7 @@ public sealed class BatchedForwardTests
             }
         }
 
-        using var batched = LlamaModel.Load(gguf, backend);
+        using var batched = DecoderModel.Load(gguf, backend);
         batched.AllocateKvCache(16, bs);
         var seqs = Enumerable.Range(0, 4).Select(s => new SingleSequence(batched, bs, tables[s])).ToArray();
         // Step 1: seq 0 full prompt, seq 2 first 5 prompt tokens (chunk, no logits), seq 1 full prompt.
@@ -51,7 +51,7 @@ public sealed class BatchedForwardTests
         AssertClose(alone[0][2], got[3]);
     }
 
-    private static List<float[]> Run(LlamaModel model, SingleSequence[] seqs, (int Seq, int[] Tokens, bool Logits)[] parts)
+    internal static List<float[]> Run(DecoderModel model, SingleSequence[] seqs, (int Seq, int[] Tokens, bool Logits)[] parts)
     {
         var ids = new List<int>(); var pos = new List<int>(); var slots = new List<int>(); var slices = new List<SequenceSlice>();
         foreach (var (s, tokens, wantLogits) in parts)
@@ -68,7 +68,7 @@ public sealed class BatchedForwardTests
         return Enumerable.Range(0, batch.LogitRows).Select(r => logits.AsSpan(r * v, v).ToArray()).ToList();
     }
 
-    private static void AssertClose(float[] expected, float[] actual)
+    internal static void AssertClose(float[] expected, float[] actual)
     {
         float max = expected.Max(MathF.Abs);
         for (int i = 0; i < expected.Length; i++)
@@ -80,7 +80,7 @@ public sealed class BatchedForwardTests
     {
         using var gguf = GgufFile.Open(TestPaths.EmbeddedModel);
         using var backend = new CpuBackend(1);
-        using var model = LlamaModel.Load(gguf, backend);
+        using var model = DecoderModel.Load(gguf, backend);
         model.AllocateKvCache(8, 4);
         var a = new SingleSequence(model, 4, [0, 1, 2]);
         a.Append([1, 10, 20, 30, 40, 50]);
@@ -108,7 +108,7 @@ public sealed class BatchedForwardTests
             File.WriteAllBytes(path, bytes);
             using var gguf = GgufFile.Open(path);
             using var backend = new CpuBackend(1);
-            var e = Assert.Throws<NotSupportedException>(() => LlamaModel.Load(gguf, backend));
+            var e = Assert.Throws<NotSupportedException>(() => DecoderModel.Load(gguf, backend));
             Assert.Contains("architecture 'gemma' is not supported", e.Message);
         }
         finally

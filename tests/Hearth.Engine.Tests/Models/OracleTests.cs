@@ -5,7 +5,7 @@ using Hearth.Tests;
 
 namespace Hearth.Engine.Tests.Models;
 
-/// <summary>LlamaModel (batched prefill, paged cache, SIMD kernels, quantized activations) against the scalar
+/// <summary>DecoderModel (batched prefill, paged cache, SIMD kernels, quantized activations) against the scalar
 /// reference forward. The embedded Q8_0 model needs nothing from ../shared.</summary>
 public sealed class OracleTests
 {
@@ -30,7 +30,7 @@ public sealed class OracleTests
     {
         using var gguf = GgufFile.Open(path);
         using var backend = new CpuBackend(2);
-        using var model = LlamaModel.Load(gguf, backend);
+        using var model = DecoderModel.Load(gguf, backend);
         model.AllocateKvCache(8, 4);
         var seq = new SingleSequence(model, 4, [7, 2, 5, 0, 1, 6, 3, 4]);
         var oracle = new ScalarReferenceForward(gguf);

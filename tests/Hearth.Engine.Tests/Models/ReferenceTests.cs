@@ -6,7 +6,7 @@ using Xunit.Abstractions;
 
 namespace Hearth.Engine.Tests.Models;
 
-/// <summary>LlamaModel on the CPU backend against llama.cpp's references for every model and public prompt:
+/// <summary>DecoderModel on the CPU backend against llama.cpp's references for every model and public prompt:
 /// prefill logits, teacher-forced top-20 logits per step, and greedy ids up to the first near tie.</summary>
 public sealed class ReferenceTests(ITestOutputHelper output)
 {
@@ -19,7 +19,7 @@ public sealed class ReferenceTests(ITestOutputHelper output)
         var c = ReferenceCase.Load(file);
         using var gguf = GgufFile.Open(c.ModelFile);
         using var backend = new CpuBackend(1);
-        using var model = LlamaModel.Load(gguf, backend);
+        using var model = DecoderModel.Load(gguf, backend);
         const int blockSize = 16;
         int blocks = (c.PromptIds.Length + c.GreedyIds.Length + blockSize) / blockSize + 1;
         model.AllocateKvCache(blocks + 3, blockSize);

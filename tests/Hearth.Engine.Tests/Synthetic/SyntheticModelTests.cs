@@ -145,4 +145,43 @@ public sealed class SyntheticModelTests : IDisposable
         Assert.Equal(GgmlType.F32, f.GetTensor("blk.1.attn_v.bias").Type);
         Assert.Equal(2 + 2 * 12, f.Tensors.Count);
     }
+    [Fact]
+    public void MoePresetHasRouterExpertsAndSharedExpert()
+    {
+        string path = Path.Combine(_dir, "moe.gguf");
+        SyntheticModel.Write(path, "tiny-qwen2moe", GgmlType.Q8_0, TinyVocab());
+        using var f = GgufFile.Open(path);
+        Assert.Equal("qwen2moe", f.GetString("general.architecture"));
+        Assert.Equal(8, f.GetInteger("qwen2moe.expert_count"));
+        Assert.Equal(2, f.GetInteger("qwen2moe.expert_used_count"));
+        Assert.Equal(32, f.GetInteger("qwen2moe.expert_feed_forward_length"));
+        Assert.Equal(64, f.GetInteger("qwen2moe.expert_shared_feed_forward_length"));
+        var router = f.GetTensor("blk.1.ffn_gate_inp.weight");
+        Assert.Equal(GgmlType.F32, router.Type);
+        Assert.Equal(new long[] { 64, 8 }, router.Dimensions);
+        Assert.Equal(new long[] { 64, 32, 8 }, f.GetTensor("blk.0.ffn_gate_exps.weight").Dimensions);
+        Assert.Equal(new long[] { 64, 32, 8 }, f.GetTensor("blk.0.ffn_up_exps.weight").Dimensions);
+        Assert.Equal(new long[] { 32, 64, 8 }, f.GetTensor("blk.0.ffn_down_exps.weight").Dimensions);
+        Assert.Equal(new long[] { 64 }, f.GetTensor("blk.0.ffn_gate_inp_shexp.weight").Dimensions);
+        Assert.Equal(new long[] { 64, 64 }, f.GetTensor("blk.0.ffn_gate_shexp.weight").Dimensions);
+        Assert.False(f.TryGetTensor("blk.0.ffn_gate.weight", out _));
+    }
+
+    [Fact]
+    public void VocabularyIsPaddedWithUnusedTokens()
+    {
+        string path = Path.Combine(_dir, "padded.gguf");
+        var preset = SyntheticPreset.Get("tiny-gemma3") with { PadVocabTo = 320 };
+        SyntheticModel.Write(path, preset, GgmlType.F16, TinyVocab());
+        using var f = GgufFile.Open(path);
+        var tokens = f.GetArray<string>("tokenizer.ggml.tokens")!;
+        var types = f.GetArray<int>("tokenizer.ggml.token_type")!;
+        Assert.Equal((320, 320), (tokens.Length, types.Length));
+        Assert.Equal(("t299", "<unused_300>", "<unused_319>"), (tokens[299], tokens[300], tokens[319]));
+        Assert.Equal((1, 5), (types[299], types[319]));
+        Assert.Equal(320, f.GetInteger("gemma3.vocab_size"));
+        Assert.Equal(new long[] { 64, 320 }, f.GetTensor("token_embd.weight").Dimensions);
+        Assert.Equal(8, f.GetInteger("gemma3.attention.sliding_window"));
+        Assert.True(f.TryGetTensor("blk.5.post_ffw_norm.weight", out _));
+    }
 }

@@ -1,80 +1,55 @@
 using System.Runtime.CompilerServices;
 using Hearth.Core.Gguf;
 using Hearth.Core.Tensors;
+using Hearth.Engine.Models.Architectures;
 
 namespace Hearth.Engine.Models;
 
-/// <summary>The Llama family (llama, mistral, smollm, qwen2, qwen3) over any <see cref="IBackend"/>: RMSNorm,
-/// GQA attention with rope (normal or NeoX, frequency factors, linear scaling), optional QKV bias and per-head
-/// Q/K norm, SwiGLU, tied or separate output. One Forward runs every token of a mixed batch through each weight
-/// once; attention reads each sequence's paged KV cache through its block table.</summary>
-public sealed class LlamaModel : IForwardModel
+/// <summary>The decoder every supported architecture runs on, over any <see cref="IBackend"/>: embeddings (optionally
+/// scaled), pre-norm blocks of GQA attention (per-layer rope and sliding window, optional biases, Q/K norms, score
+/// softcapping, post-norms) and a gated FFN or routed experts, a final norm, the output matrix and optional logit
+/// softcapping. What differs per architecture is bound in <c>Architectures/</c>. One Forward runs every token of a
+/// mixed batch through each weight once; attention reads each sequence's paged KV cache through its block table.</summary>
+public sealed class DecoderModel : IForwardModel
 {
     private readonly IBackend _backend;
-    private readonly LlamaHyperparameters _hp;
-    private readonly Weight _embedding, _outputNorm, _output;
-    private readonly LlamaLayer[] _layers;
-    private readonly RopeParameters _rope;
-    private AttentionParameters _attention;
+    private readonly ModelHyperparameters _hp;
+    private readonly DecoderDefinition _def;
+    private readonly DecoderLayer[] _layers;
+    private readonly AttentionParameters[] _attention;
+    private readonly ExpertRunner _experts;
+    private readonly int _feedForward;
     private Tensor[] _kCache = [], _vCache = [];
     private int _blockSize;
-    private LlamaScratch? _scratch;
+    private DecoderScratch? _scratch;
     private int[] _tokenSequence = [];
     private int[][] _blockTables = [];
     private int[] _logitRows = [];
 
-    private LlamaModel(IBackend backend, LlamaHyperparameters hp, Weight embedding, Weight outputNorm, Weight output,
-        LlamaLayer[] layers, Weight? ropeFactors)
+    private DecoderModel(IBackend backend, ModelHyperparameters hp, DecoderDefinition def)
     {
         _backend = backend;
         _hp = hp;
-        _embedding = embedding;
-        _outputNorm = outputNorm;
-        _output = output;
-        _layers = layers;
-        _rope = new RopeParameters(hp.RopeDimensions, hp.RopeFrequencyBase, hp.RopeFrequencyScale, hp.RopeNeox, ropeFactors);
-        _attention = new AttentionParameters(hp.HeadCount, hp.KvHeadCount, hp.HeadDim, 1.0f / MathF.Sqrt(hp.HeadDim), 1);
+        _def = def;
+        _layers = def.Layers;
+        _attention = _layers.Select(l => l.AttentionSettings).ToArray();
+        _experts = new ExpertRunner(backend, hp.EmbeddingLength);
+        _feedForward = _layers.Max(l => l.FeedForward.Gate?.Rows ?? 0);
         Shape = new ModelShape(hp.Architecture, hp.VocabSize, hp.ContextLength, hp.LayerCount, hp.KvHeadCount, hp.HeadDim, hp.EmbeddingLength);
     }
 
-    public LlamaHyperparameters Hyperparameters => _hp;
+    public ModelHyperparameters Hyperparameters => _hp;
 
     public ModelShape Shape { get; }
 
     public long KvBytesPerToken => 2L * _hp.LayerCount * _hp.KvHeadCount * _hp.HeadDim * sizeof(float);
 
-    /// <summary>Binds the model's weights in <paramref name="file"/> (kept open by the caller) to <paramref name="backend"/>.</summary>
-    public static LlamaModel Load(GgufFile file, IBackend backend)
+    /// <summary>Binds the model's weights in <paramref name="file"/> (kept open by the caller) to <paramref name="backend"/>.
+    /// An architecture the decoder does not run is a <see cref="NotSupportedException"/> naming it.</summary>
+    public static DecoderModel Load(GgufFile file, IBackend backend)
     {
-        var hp = LlamaHyperparameters.FromGguf(file);
-        int d = hp.EmbeddingLength, qDim = hp.HeadCount * hp.HeadDim, kvDim = hp.KvHeadCount * hp.HeadDim, f = hp.FeedForwardLength;
-
-        Weight Get(string name, int rows, int cols)
-        {
-            var w = backend.LoadWeight(file, file.GetTensor(name));
-            if (w.Rows * (long)w.Columns != rows * (long)cols || w.Columns != cols)
-                throw new GgufException($"{file.Path}: tensor '{name}' is {w.Rows}×{w.Columns}, expected {rows}×{cols}");
-            return w;
-        }
-        Weight? Optional(string name, int rows, int cols) => file.TryGetTensor(name, out _) ? Get(name, rows, cols) : null;
-
-        var embedding = Get("token_embd.weight", hp.VocabSize, d);
-        var output = Optional("output.weight", hp.VocabSize, d) ?? embedding;
-        var layers = new LlamaLayer[hp.LayerCount];
-        for (int i = 0; i < layers.Length; i++)
-        {
-            string p = $"blk.{i}.";
-            layers[i] = new LlamaLayer(
-                Get(p + "attn_norm.weight", 1, d),
-                Get(p + "attn_q.weight", qDim, d), Get(p + "attn_k.weight", kvDim, d), Get(p + "attn_v.weight", kvDim, d),
-                Optional(p + "attn_q.bias", 1, qDim), Optional(p + "attn_k.bias", 1, kvDim), Optional(p + "attn_v.bias", 1, kvDim),
-                Optional(p + "attn_q_norm.weight", 1, hp.HeadDim), Optional(p + "attn_k_norm.weight", 1, hp.HeadDim),
-                Get(p + "attn_output.weight", d, qDim),
-                Get(p + "ffn_norm.weight", 1, d),
-                Get(p + "ffn_gate.weight", f, d), Get(p + "ffn_up.weight", f, d), Get(p + "ffn_down.weight", d, f));
-        }
-        var ropeFactors = Optional("rope_freqs.weight", 1, hp.RopeDimensions / 2);
-        return new LlamaModel(backend, hp, embedding, Get("output_norm.weight", 1, d), output, layers, ropeFactors);
+        var hp = ModelHyperparameters.FromGguf(file);
+        return new DecoderModel(backend, hp, DecoderDefinition.Build(new WeightBinder(file, backend), hp));
     }
 
     public void AllocateKvCache(int blockCount, int blockSize)
@@ -90,9 +65,9 @@ public sealed class LlamaModel : IForwardModel
         {
             _kCache[l] = _backend.Allocate(slots, kvDim);
             _vCache[l] = _backend.Allocate(slots, kvDim);
+            _attention[l] = _attention[l] with { BlockSize = blockSize };
         }
         _blockSize = blockSize;
-        _attention = _attention with { BlockSize = blockSize };
     }
 
     public void CopyBlocks(ReadOnlySpan<(int Source, int Destination)> pairs)
@@ -119,37 +94,49 @@ public sealed class LlamaModel : IForwardModel
             : Regrow(t, logitRows);
 
         var b = _backend;
-        b.Embed(_embedding, batch.TokenIds, s.X);
+        float eps = _hp.RmsEpsilon;
+        b.Embed(_def.Embedding, batch.TokenIds, s.X);
+        if (_def.EmbeddingScale != 1f) b.Scale(s.X, _def.EmbeddingScale, t);
         for (int l = 0; l < _layers.Length; l++)
         {
-            var L = _layers[l];
-            b.RmsNorm(s.X, L.AttentionNorm, _hp.RmsEpsilon, s.Norm, t);
-            b.MatMul(s.Norm, L.Q, s.Q, t);
-            b.MatMul(s.Norm, L.K, s.K, t);
-            b.MatMul(s.Norm, L.V, s.V, t);
-            if (L.QBias != null) b.AddBias(s.Q, L.QBias, t);
-            if (L.KBias != null) b.AddBias(s.K, L.KBias, t);
-            if (L.VBias != null) b.AddBias(s.V, L.VBias, t);
-            if (L.QNorm != null) b.RmsNorm(s.Q, L.QNorm, _hp.RmsEpsilon, s.Q, t);
-            if (L.KNorm != null) b.RmsNorm(s.K, L.KNorm, _hp.RmsEpsilon, s.K, t);
-            b.Rope(s.Q, t, _hp.HeadDim, batch.Positions, _rope);
-            b.Rope(s.K, t, _hp.HeadDim, batch.Positions, _rope);
+            var A = _layers[l].Attention;
+            b.RmsNorm(s.X, A.Norm, eps, s.Norm, t);
+            b.MatMul(s.Norm, A.Q, s.Q, t);
+            b.MatMul(s.Norm, A.K, s.K, t);
+            b.MatMul(s.Norm, A.V, s.V, t);
+            if (A.QBias != null) b.AddBias(s.Q, A.QBias, t);
+            if (A.KBias != null) b.AddBias(s.K, A.KBias, t);
+            if (A.VBias != null) b.AddBias(s.V, A.VBias, t);
+            if (A.QNorm != null) b.RmsNorm(s.Q, A.QNorm, eps, s.Q, t);
+            if (A.KNorm != null) b.RmsNorm(s.K, A.KNorm, eps, s.K, t);
+            b.Rope(s.Q, t, _hp.HeadDim, batch.Positions, _layers[l].Rope);
+            b.Rope(s.K, t, _hp.HeadDim, batch.Positions, _layers[l].Rope);
             b.WriteKv(s.K, s.V, _kCache[l], _vCache[l], batch.SlotMapping, t);
-            b.PagedAttention(s.Q, _kCache[l], _vCache[l], s.Attention, _attention, t);
-            b.MatMul(s.Attention, L.Output, s.Out, t);
+            b.PagedAttention(s.Q, _kCache[l], _vCache[l], s.Attention, _attention[l], t);
+            b.MatMul(s.Attention, A.Output, s.Out, t);
+            if (A.PostNorm != null) b.RmsNorm(s.Out, A.PostNorm, eps, s.Out, t);
             b.Add(s.X, s.Out, s.X, t);
 
-            b.RmsNorm(s.X, L.FfnNorm, _hp.RmsEpsilon, s.Norm, t);
-            b.MatMul(s.Norm, L.Gate, s.Gate, t);
-            b.MatMul(s.Norm, L.Up, s.Up, t);
-            b.SwiGlu(s.Gate, s.Up, s.Gate, t);
-            b.MatMul(s.Gate, L.Down, s.Out, t);
+            var F = _layers[l].FeedForward;
+            b.RmsNorm(s.X, F.Norm, eps, s.Norm, t);
+            if (F.Experts is { } experts)
+            {
+                _experts.AddTo(experts, s.Norm, s.X, t);
+                continue;
+            }
+            b.MatMul(s.Norm, F.Gate!, s.Gate, t);
+            b.MatMul(s.Norm, F.Up!, s.Up, t);
+            if (F.Gelu) b.GeGlu(s.Gate, s.Up, s.Gate, t);
+            else b.SwiGlu(s.Gate, s.Up, s.Gate, t);
+            b.MatMul(s.Gate, F.Down!, s.Out, t);
+            if (F.PostNorm != null) b.RmsNorm(s.Out, F.PostNorm, eps, s.Out, t);
             b.Add(s.X, s.Out, s.X, t);
         }
         if (logitRows == 0) return;
         b.GatherRows(s.X, _logitRows.AsSpan(0, logitRows), s.Final);
-        b.RmsNorm(s.Final, _outputNorm, _hp.RmsEpsilon, s.Final, logitRows);
-        b.MatMul(s.Final, _output, s.Logits, logitRows);
+        b.RmsNorm(s.Final, _def.OutputNorm, eps, s.Final, logitRows);
+        b.MatMul(s.Final, _def.Output, s.Logits, logitRows);
+        if (_def.FinalSoftcap > 0) b.Softcap(s.Logits, _def.FinalSoftcap, logitRows);
         b.Download(s.Logits, 0, logitRows, logits[..(logitRows * _hp.VocabSize)]);
     }
 
@@ -186,18 +173,21 @@ public sealed class LlamaModel : IForwardModel
             }
         }
         if (covered != t) throw new ArgumentException($"sequences cover {covered} tokens of a batch of {t}");
-        _attention.Positions = batch.Positions;
-        _attention.TokenSequence = _tokenSequence;
-        _attention.BlockTables = _blockTables;
+        foreach (var a in _attention)
+        {
+            a.Positions = batch.Positions;
+            a.TokenSequence = _tokenSequence;
+            a.BlockTables = _blockTables;
+        }
         return rows;
     }
 
-    private LlamaScratch Regrow(int tokens, int logitRows)
+    private DecoderScratch Regrow(int tokens, int logitRows)
     {
         int capacity = Math.Max(tokens, _scratch?.Capacity ?? 0);
         int logitCapacity = Math.Max(logitRows, _scratch?.LogitCapacity ?? 0);
         _scratch?.Dispose();
-        _scratch = new LlamaScratch(_backend, _hp, capacity, logitCapacity);
+        _scratch = new DecoderScratch(_backend, _hp, _feedForward, capacity, logitCapacity);
         return _scratch;
     }
 
@@ -213,5 +203,6 @@ public sealed class LlamaModel : IForwardModel
         FreeKv();
         _scratch?.Dispose();
         _scratch = null;
+        _experts.Dispose();
     }
 }
