@@ -32,7 +32,7 @@ public class ConstrainedEngineTests
     {
         using var gguf = GgufFile.Open(TestPaths.SharedFile("models", "synthetic-llama3-tiny.gguf")!);
         using var backend = new CpuBackend(1);
-        using var model = LlamaModel.Load(gguf, backend);
+        using var model = DecoderModel.Load(gguf, backend);
         var tokenizer = TokenizerFactory.FromGguf(gguf);
         var engine = new LlmEngine(model, tokenizer, new EngineOptions { NumKvBlocks = 1200, BlockSize = 16, MaxNumSeqs = 16 });
         var prompt = tokenizer.Encode("Reply in JSON.", addSpecial: true, parseSpecial: false);

@@ -21,7 +21,7 @@ public sealed class RealModelHost : IAsyncDisposable
     {
         _file = GgufFile.Open(TestPaths.SharedFile("models", modelFile)!);
         _backend = new CpuBackend(1);
-        var model = LlamaModel.Load(_file, _backend);
+        var model = DecoderModel.Load(_file, _backend);
         var tokenizer = TokenizerFactory.FromGguf(_file);
         var source = _file.GetString("tokenizer.chat_template");
         IChatTemplate? template = string.IsNullOrWhiteSpace(source) ? null : ChatTemplate.Parse(source);
