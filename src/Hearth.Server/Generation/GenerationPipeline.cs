@@ -27,6 +27,7 @@ public static class GenerationPipeline
             sampling = sampling with { Grammar = toolGrammar };
         }
         else if (spec.Output is { } output) sampling = sampling with { Grammar = OutputGrammar.Compile(output) };
+        if (sampling.Grammar is { } grammar) OutputGrammar.CheckVocabulary(grammar, model, spec.Output?.Param ?? "tool_choice");
 
         using var run = GenerationRun.Start(ctx, model, prompt, sampling, loadTime);
         if (spec.Stream) await StreamAsync(ctx, run, writer, tools);

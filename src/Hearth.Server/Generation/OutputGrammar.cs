@@ -7,6 +7,17 @@ namespace Hearth.Server.Generation;
 /// grammar that cannot be enforced is a 400 naming the request field and, for a schema, the keyword.</summary>
 public static class OutputGrammar
 {
+    /// <summary>A 400 when the model's vocabulary cannot write even the first token the grammar needs (e.g. a tiny
+    /// vocabulary without '{'), rather than a generation that fails at its first step. The mask is cached.</summary>
+    public static void CheckVocabulary(Grammar grammar, Hearth.Engine.LoadedModel model, string param)
+    {
+        var matcher = new GrammarMatcher(grammar, TokenTrie.For(model.Tokenizer, model.Shape.VocabSize));
+        var mask = new ulong[matcher.MaskWords];
+        matcher.FillMask(mask);
+        if (Array.TrueForAll(mask, w => w == 0))
+            throw ApiException.BadRequest($"the model '{model.Name}' has no token that can start an output of the requested form", param, "unsupported_by_model");
+    }
+
     public static Grammar Compile(StructuredOutput output)
     {
         try
