@@ -65,7 +65,7 @@ internal sealed class GpuAttention : IDisposable
             var sum = _partialSum.Ensure(groups);
             _k.DecodePartial(_k.Stream, _k.PerWarp(groups, a.HeadDim), q.View, kCache.View, vCache.View, tokens, positions,
                 tokenSequence, tables, shape, acc.View, max.View, sum.View);
-            _k.DecodeCombine(_k.Stream, _k.PerWarp(decodeCount * a.HeadCount, 1), acc.View, max.View, sum.View, tokens, shape, output.View);
+            _k.DecodeCombine(_k.Stream, _k.PerWarp(decodeCount * a.HeadCount, 0), acc.View, max.View, sum.View, tokens, shape, output.View);
         }
     }
 

@@ -65,7 +65,8 @@ internal sealed class KernelSet
     /// <summary>One group of the standard size per item (rows, norm groups, output tiles).</summary>
     public KernelConfig PerGroup(int groups) => new(Math.Max(1, groups), Device.GroupSize);
 
-    /// <summary>One warp per item, with <paramref name="sharedFloats"/> of dynamic shared memory.</summary>
-    public KernelConfig PerWarp(int groups, int sharedFloats) =>
-        new(new Index1D(Math.Max(1, groups)), new Index1D(Device.WarpSize), SharedMemoryConfig.RequestDynamic<float>(sharedFloats));
+    /// <summary>One warp per item, with <paramref name="sharedFloats"/> of dynamic shared memory (0: a kernel without).</summary>
+    public KernelConfig PerWarp(int groups, int sharedFloats) => sharedFloats == 0
+        ? new(Math.Max(1, groups), Device.WarpSize)
+        : new(new Index1D(Math.Max(1, groups)), new Index1D(Device.WarpSize), SharedMemoryConfig.RequestDynamic<float>(sharedFloats));
 }

@@ -49,7 +49,8 @@ internal static class MatMulKernels
         }
     }
 
-    /// <summary>Reference dense GEMM (F32, F16 or BF16 weights, F32 accumulate): one thread per output element.
+    /// <summary>Reference dense GEMM (F32, F16 or BF16 weights, F32 accumulate): one thread per output element. It computes
+    /// what the cuBLAS path computes: activations rounded to the weight's 16-bit type first (as the CPU backend and ggml do).
     /// y has rows of <paramref name="yStride"/> and this call fills columns [column0, column0 + n).</summary>
     [GpuKernel]
     public static void ReferenceGemm(ArrayView<float> x, ArrayView<byte> w, int format, int rows, int n, int k,
@@ -62,8 +63,16 @@ internal static class MatMulKernels
             long t = i / n;
             int c = (int)(i % n);
             float acc = 0;
-            for (int j = 0; j < k; j++) acc += x[t * k + j] * WeightReader.Element(w, format, c * rowBytes, j);
+            for (int j = 0; j < k; j++) acc += RoundTo(format, x[t * k + j]) * WeightReader.Element(w, format, c * rowBytes, j);
             y[t * yStride + column0 + c] = acc;
         }
     }
+
+    /// <summary>x rounded to the 16-bit type of <paramref name="format"/> (unchanged for F32).</summary>
+    public static float RoundTo(int format, float x) => format switch
+    {
+        (int)WeightFormat.F16 => Numbers.HalfToFloat(Numbers.FloatToHalf(x)),
+        (int)WeightFormat.BF16 => Numbers.BFloat16ToFloat(Numbers.FloatToBFloat16(x)),
+        _ => x,
+    };
 }
