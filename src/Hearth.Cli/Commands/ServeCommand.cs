@@ -29,12 +29,16 @@ internal static class ServeCommand
         var maxBatched = new Option<int?>("--max-num-batched-tokens") { Description = "Token budget of one engine step (default 2048)" };
         var maxQueued = new Option<int?>("--max-queued-requests") { Description = "Waiting requests beyond which new ones get 429 (default 256)" };
         var maxLoaded = new Option<int?>("--max-loaded-models") { Description = "Most models loaded at once; least recently used idle ones are unloaded (default: no limit)" };
+        var device = new Option<string>("--device") { Description = "Where models run: cpu, cuda, or auto (CUDA when a device and libcuda are present, else the CPU)", DefaultValueFactory = _ => "auto" };
+        device.AcceptOnlyFromAmong(DeviceSelection.Choices);
+        var gpuMemory = new Option<double>("--gpu-memory-utilization") { Description = "Fraction of GPU memory a model may use for weights and KV cache (sizes the KV cache from free device memory)", DefaultValueFactory = _ => 0.9 };
         var command = new Command("serve", "Serve models over OpenAI- and Ollama-compatible HTTP APIs")
         {
-            model, host, port, apiKey, apiKeyFile, cors, threads, kvMemory, maxSeqs, maxBatched, maxQueued, maxLoaded,
+            model, host, port, apiKey, apiKeyFile, cors, threads, kvMemory, maxSeqs, maxBatched, maxQueued, maxLoaded, device, gpuMemory,
         };
         port.Validators.Add(r => { if (r.GetValueOrDefault<int>() is < 0 or > 65535) r.AddError("--port must be between 0 and 65535"); });
         threads.Validators.Add(r => { if (r.GetValueOrDefault<int>() < 0) r.AddError("--threads must be ≥ 0"); });
+        gpuMemory.Validators.Add(r => { if (r.GetValueOrDefault<double>() is not (> 0 and <= 1)) r.AddError("--gpu-memory-utilization must be in (0, 1]"); });
 
         // Synchronous on purpose: ASP.NET Core's console lifetime then owns SIGTERM/Ctrl+C and drains in-flight
         // requests for the shutdown deadline (an async System.CommandLine action would be killed after 2 s).
@@ -59,7 +63,9 @@ internal static class ServeCommand
                     ApiKeyFile = parse.GetValue(apiKeyFile),
                     CorsOrigins = parse.GetValue(cors) ?? [],
                 };
-                var settings = new ServeEngineSettings(parse.GetValue(threads), engine);
+                var computeDevice = DeviceSelection.Resolve(parse.GetValue(device)!, out var why);
+                parse.InvocationConfiguration.Output.WriteLine($"hearth: device {why}");
+                var settings = new ServeEngineSettings(parse.GetValue(threads), engine, computeDevice, parse.GetValue(gpuMemory));
                 return RunAsync(options, parse.GetValue(model) ?? [], settings, parse.GetValue(maxLoaded), parse.InvocationConfiguration.Output)
                     .GetAwaiter().GetResult();
             }
