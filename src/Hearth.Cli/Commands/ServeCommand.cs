@@ -32,10 +32,12 @@ internal static class ServeCommand
         var device = new Option<string>("--device") { Description = "Where models run: cpu, cuda, or auto (CUDA when a device and libcuda are present, else the CPU)", DefaultValueFactory = _ => "auto" };
         device.AcceptOnlyFromAmong(DeviceSelection.Choices);
         var gpuMemory = new Option<double>("--gpu-memory-utilization") { Description = "Fraction of GPU memory a model may use for weights and KV cache (sizes the KV cache from free device memory)", DefaultValueFactory = _ => 0.9 };
+        var drain = new Option<int>("--drain-timeout") { Description = "Seconds running requests may take to finish after SIGTERM/Ctrl+C before they are cut (default 10)", DefaultValueFactory = _ => 10 };
         var command = new Command("serve", "Serve models over OpenAI- and Ollama-compatible HTTP APIs")
         {
-            model, host, port, apiKey, apiKeyFile, cors, threads, kvMemory, maxSeqs, maxBatched, maxQueued, maxLoaded, device, gpuMemory,
+            model, host, port, apiKey, apiKeyFile, cors, threads, kvMemory, maxSeqs, maxBatched, maxQueued, maxLoaded, drain, device, gpuMemory,
         };
+        drain.Validators.Add(r => { if (r.GetValueOrDefault<int>() is < 0 or > 86400) r.AddError("--drain-timeout must be between 0 and 86400 seconds"); });
         port.Validators.Add(r => { if (r.GetValueOrDefault<int>() is < 0 or > 65535) r.AddError("--port must be between 0 and 65535"); });
         threads.Validators.Add(r => { if (r.GetValueOrDefault<int>() < 0) r.AddError("--threads must be ≥ 0"); });
         gpuMemory.Validators.Add(r => { if (r.GetValueOrDefault<double>() is not (> 0 and <= 1)) r.AddError("--gpu-memory-utilization must be in (0, 1]"); });
@@ -62,12 +64,18 @@ internal static class ServeCommand
                     ApiKeys = parse.GetValue(apiKey) ?? [],
                     ApiKeyFile = parse.GetValue(apiKeyFile),
                     CorsOrigins = parse.GetValue(cors) ?? [],
+                    ShutdownDeadline = TimeSpan.FromSeconds(parse.GetValue(drain)),
                 };
                 var computeDevice = DeviceSelection.Resolve(parse.GetValue(device)!, out var why);
                 parse.InvocationConfiguration.Output.WriteLine($"hearth: device {why}");
                 var settings = new ServeEngineSettings(parse.GetValue(threads), engine, computeDevice, parse.GetValue(gpuMemory));
                 return RunAsync(options, parse.GetValue(model) ?? [], settings, parse.GetValue(maxLoaded), parse.InvocationConfiguration.Output)
                     .GetAwaiter().GetResult();
+            }
+            catch (KvCacheTooSmallException e)
+            {
+                error.WriteLine($"Error: {e.Message}; give --kv-cache-memory at least {e.MinimumBytes} bytes");
+                return 1;
             }
             catch (Exception e) when (e is CliException or ArgumentException or IOException or GgufException or ModelStoreException
                                           or ModelNotFoundException or InvalidDataException or NotSupportedException or UnauthorizedAccessException

@@ -64,6 +64,8 @@ internal static class ServeModelLoader
             ? inner.GetStats() with { DeviceMemoryUsedBytes = m.Used, DeviceMemoryTotalBytes = m.Total }
             : inner.GetStats();
 
+        public EngineLimits Limits => inner.Limits;
+
         public async ValueTask DisposeAsync()
         {
             await inner.DisposeAsync();
