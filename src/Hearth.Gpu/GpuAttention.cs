@@ -11,7 +11,7 @@ internal sealed class GpuAttention : IDisposable
     private readonly KernelSet _k;
     private readonly DeviceInts _positions, _tokenSequence, _tables, _decodeTokens, _tileStart, _tileCount, _tileMax;
     private readonly DeviceScratch<float> _partialAcc, _partialMax, _partialSum;
-    private int[] _flatTables = [], _decode = [], _starts = [], _counts = [], _maxima = [];
+    private int[] _flatTables = [], _decode = [], _starts = [], _counts = [], _maxima = [], _sequenceMax = [];
 
     /// <param name="splitSize">Positions per split of the decode kernel (a split is one warp's work).</param>
     public GpuAttention(KernelSet kernels, int splitSize)
@@ -69,24 +69,35 @@ internal sealed class GpuAttention : IDisposable
         }
     }
 
-    /// <summary>Checks every token's addressing on the host (a bad slot would be a silent out-of-bounds read on a GPU)
-    /// and returns the table stride (the longest table).</summary>
-    private static int Validate(AttentionParameters a, int rows, int cacheRows)
+    /// <summary>Checks every token's addressing on the host (a bad block id would be a silent out-of-bounds read on a GPU):
+    /// each sequence's table must cover its tokens' largest position with blocks inside the cache. Returns the table
+    /// stride (the longest table).</summary>
+    private int Validate(AttentionParameters a, int rows, int cacheRows)
     {
         if (a.Positions.Length < rows || a.TokenSequence.Length < rows)
             throw new ArgumentException($"attention parameters describe fewer than {rows} tokens");
-        int stride = 1;
-        foreach (var table in a.BlockTables)
-            if (table != null) stride = Math.Max(stride, table.Length);
+        if (_sequenceMax.Length < a.BlockTables.Length) _sequenceMax = new int[a.BlockTables.Length * 2];
+        Array.Fill(_sequenceMax, -1, 0, a.BlockTables.Length);
         for (int t = 0; t < rows; t++)
         {
             int seq = a.TokenSequence[t], pos = a.Positions[t];
-            if ((uint)seq >= (uint)a.BlockTables.Length || a.BlockTables[seq] is not { } table)
+            if ((uint)seq >= (uint)a.BlockTables.Length || a.BlockTables[seq] is null)
                 throw new ArgumentException($"token {t} names sequence {seq}, which has no block table");
-            if (pos < 0 || pos / a.BlockSize >= table.Length)
-                throw new InvalidOperationException($"block table of {table.Length} blocks does not cover position {pos}");
-            for (int b = 0; b <= pos / a.BlockSize; b++)
-                if ((long)(table[b] + 1) * a.BlockSize > cacheRows)
+            if (pos < 0) throw new ArgumentException($"token {t} has negative position {pos}");
+            _sequenceMax[seq] = Math.Max(_sequenceMax[seq], pos);
+        }
+        int stride = 1;
+        for (int s = 0; s < a.BlockTables.Length; s++)
+        {
+            var table = a.BlockTables[s];
+            if (table == null) continue;
+            stride = Math.Max(stride, table.Length);
+            int max = _sequenceMax[s];
+            if (max < 0) continue;
+            if (max / a.BlockSize >= table.Length)
+                throw new InvalidOperationException($"block table of {table.Length} blocks does not cover position {max}");
+            for (int b = 0; b <= max / a.BlockSize; b++)
+                if (table[b] < 0 || (long)(table[b] + 1) * a.BlockSize > cacheRows)
                     throw new ArgumentOutOfRangeException(nameof(a), $"KV block {table[b]} is outside the cache ({cacheRows} slots)");
         }
         return stride;

@@ -155,22 +155,20 @@ public sealed class GpuBackend : IBackend
         _k.Rope(_k.Stream, _k.Elements(count), gx.View, _ropePositions.Upload(positions[..rows]), shape, factors, count);
     }
 
-    public void SwiGlu(Tensor gate, Tensor up, Tensor y, int rows)
-    {
-        var g = G(gate); var u = G(up); var gy = G(y);
-        CheckRows(g, rows); CheckRows(u, rows); CheckRows(gy, rows);
-        Bind();
-        long count = (long)rows * g.Columns;
-        if (count > 0) _k.SwiGlu(_k.Stream, _k.Elements(count), g.View, u.View, gy.View, count);
-    }
+    public void SwiGlu(Tensor gate, Tensor up, Tensor y, int rows) => Binary(_k.SwiGlu, gate, up, y, rows);
 
-    public void Add(Tensor a, Tensor b, Tensor y, int rows)
+    public void Add(Tensor a, Tensor b, Tensor y, int rows) => Binary(_k.Add, a, b, y, rows);
+
+    /// <summary>y = op(a, b) element-wise over the first rows.</summary>
+    private void Binary(Action<AcceleratorStream, KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, long> kernel,
+        Tensor a, Tensor b, Tensor y, int rows)
     {
         var ga = G(a); var gb = G(b); var gy = G(y);
         CheckRows(ga, rows); CheckRows(gb, rows); CheckRows(gy, rows);
+        if (ga.Columns != gb.Columns || ga.Columns != gy.Columns) throw new ArgumentException("element-wise operands differ in width");
         Bind();
         long count = (long)rows * ga.Columns;
-        if (count > 0) _k.Add(_k.Stream, _k.Elements(count), ga.View, gb.View, gy.View, count);
+        if (count > 0) kernel(_k.Stream, _k.Elements(count), ga.View, gb.View, gy.View, count);
     }
 
     public void Softmax(Tensor x, int rows)
