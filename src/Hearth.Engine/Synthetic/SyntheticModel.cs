@@ -11,7 +11,7 @@ public static class SyntheticModel
     private const int BatchBytes = 32 << 20;
 
     /// <summary>Quantization types a synthetic model can be written in.</summary>
-    public static IReadOnlyList<GgmlType> SupportedQuants { get; } = [GgmlType.F32, GgmlType.F16, GgmlType.Q8_0, GgmlType.Q4_K];
+    public static IReadOnlyList<GgmlType> SupportedQuants { get; } = [GgmlType.F32, GgmlType.F16, GgmlType.BF16, GgmlType.Q8_0, GgmlType.Q4_K];
 
     /// <summary>Writes the model for <paramref name="preset"/> (a name in <see cref="SyntheticPreset.All"/>).</summary>
     public static void Write(string outputPath, string preset, GgmlType quant, string vocabGgufPath, int seed = 1) =>
@@ -72,6 +72,7 @@ public static class SyntheticModel
     {
         GgmlType.F32 => 0,   // ALL_F32
         GgmlType.F16 => 1,   // MOSTLY_F16
+        GgmlType.BF16 => 32, // MOSTLY_BF16 (the GPU benchmark's weight type)
         GgmlType.Q8_0 => 7,  // MOSTLY_Q8_0
         _ => 14,             // MOSTLY_Q4_K_S: Q4_K with Q6_K embeddings/output
     };
