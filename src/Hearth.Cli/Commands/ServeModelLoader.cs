@@ -4,6 +4,7 @@ using Hearth.Core.Templates;
 using Hearth.Core.Tensors;
 using Hearth.Core.Tokenizers;
 using Hearth.Cli.Support;
+using Hearth.Cpu;
 using Hearth.Engine;
 using Hearth.Engine.Embeddings;
 using Hearth.Engine.Models;
@@ -55,7 +56,8 @@ internal static class ServeModelLoader
         }
     }
 
-    /// <summary>An encoder (bert, nomic-bert): embeddings and reranking; generation requests get a 400.</summary>
+    /// <summary>An encoder (bert, nomic-bert): embeddings and reranking; generation requests get a 400. Encoders run on
+    /// the CPU backend (the GPU backend has no layer norm or GELU yet).</summary>
     private static LoadedModel LoadEncoder(string name, GgufFile file, ServeEngineSettings settings)
     {
         var backend = new CpuBackend(settings.Threads);
