@@ -1,3 +1,4 @@
+using Hearth.Server.Anthropic;
 using Hearth.Server.Ollama;
 using Hearth.Server.OpenAi;
 using Microsoft.AspNetCore.Builder;
@@ -23,6 +24,10 @@ public static class Routes
         Post(app, "/v1/completions", CompletionsEndpoint.Handle);
         Get(app, "/v1/models", ModelsEndpoint.List);
         Get(app, "/v1/models/{id}", ModelsEndpoint.Get);
+
+        // Anthropic-compatible API
+        Post(app, "/v1/messages", MessagesEndpoint.Handle);
+        Post(app, "/v1/messages/count_tokens", MessagesEndpoint.CountTokens);
 
         // Ollama-compatible API
         Post(app, "/api/generate", GenerateEndpoint.Handle);

@@ -32,6 +32,15 @@ public static class GenerationPipeline
         }
     }
 
+    /// <summary>The prompt's token count for the spec's model, without generating (Anthropic's count_tokens).</summary>
+    public static async Task<int> CountPromptTokensAsync(HttpContext ctx, GenerationSpec spec)
+    {
+        RejectUnsupported(spec);
+        var (lease, _) = await ModelAccess.AcquireAsync(ctx, spec.Model, spec.KeepAlive);
+        using var _ = lease;
+        return spec.Prompt.Tokens(lease.Model, spec.Tools).Length;
+    }
+
     /// <summary>Until tool calling, structured outputs and reasoning are built (issue 22), requests that need them
     /// get a 400 rather than an answer that silently ignores them.</summary>
     private static void RejectUnsupported(GenerationSpec spec)
