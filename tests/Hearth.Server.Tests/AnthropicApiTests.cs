@@ -105,7 +105,7 @@ public sealed class AnthropicApiTests(ServerFixture fixture) : IClassFixture<Ser
     [InlineData("{\"model\":\"fake\",\"max_tokens\":5,\"messages\":[]}", "'messages' must contain at least one message")]
     [InlineData("{\"model\":\"fake\",\"max_tokens\":0,\"messages\":[{\"role\":\"user\",\"content\":\"Hi\"}]}", "'max_tokens' must be between 1 and 2147483647")]
     [InlineData("{\"model\":\"fake\",\"max_tokens\":5,\"temperature\":1.5,\"messages\":[{\"role\":\"user\",\"content\":\"Hi\"}]}", "'temperature' must be between 0 and 1")]
-    [InlineData("{\"model\":\"fake\",\"max_tokens\":5,\"messages\":[{\"role\":\"system\",\"content\":\"Hi\"}]}", "'messages[0].role' must be \"user\" or \"assistant\"")]
+    [InlineData("{\"model\":\"fake\",\"max_tokens\":5,\"messages\":[{\"role\":\"tool\",\"content\":\"Hi\"}]}", "'messages[0].role' must be \"user\", \"assistant\" or \"system\"")]
     [InlineData("{\"model\":\"fake\",\"max_tokens\":5,\"messages\":[{\"role\":\"user\",\"content\":7}]}", "'messages[0].content' must be a string or an array of content blocks")]
     [InlineData("{\"model\":\"fake\",\"max_tokens\":5,\"messages\":[{\"role\":\"user\",\"content\":[{\"type\":\"image\",\"source\":{}}]}]}", "'messages[0].content[0]': content block type 'image' is not supported (only 'text')")]
     [InlineData("{\"model\":\"fake\",\"max_tokens\":5,\"messages\":[{\"role\":\"user\",\"content\":[{\"type\":\"tool_result\",\"tool_use_id\":\"t\"}]}]}", "'messages[0].content[0]': tools are not supported yet by this server")]

@@ -8,7 +8,7 @@ namespace Hearth.Server.Anthropic;
 
 /// <summary>Parses an Anthropic Messages request (POST /v1/messages and /v1/messages/count_tokens) into a
 /// <see cref="GenerationSpec"/>: system as a string or text blocks, user/assistant messages with string or text-block
-/// content, max_tokens (required for generation), stop_sequences, temperature, top_p, top_k, metadata, stream.
+/// content (and system messages, as the SDK's SystemMessageParam sends them), max_tokens (required for generation), stop_sequences, temperature, top_p, top_k, metadata, stream.
 /// tools, tool_choice, tool_use/tool_result blocks and thinking are carried to the spec (and refused until tool
 /// calling and reasoning land); images and documents are refused.</summary>
 public static class MessagesRequest
@@ -32,8 +32,8 @@ public static class MessagesRequest
             var m = raw[i] as JsonObject ?? throw ApiException.BadRequest($"'messages[{i}]' must be an object", $"messages[{i}]");
             var args = new JsonArgs(m, $"messages[{i}].");
             var role = args.String("role");
-            if (role is not ("user" or "assistant"))
-                throw ApiException.BadRequest($"'messages[{i}].role' must be \"user\" or \"assistant\"", $"messages[{i}].role");
+            if (role is not ("user" or "assistant" or "system"))
+                throw ApiException.BadRequest($"'messages[{i}].role' must be \"user\", \"assistant\" or \"system\"", $"messages[{i}].role");
             messages.Add(new ChatMessage(role, Text(m["content"], $"messages[{i}].content", required: true)!, new JsonObject()));
         }
 
