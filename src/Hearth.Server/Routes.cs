@@ -1,6 +1,7 @@
 using Hearth.Server.Anthropic;
 using Hearth.Server.Ollama;
 using Hearth.Server.OpenAi;
+using Hearth.Server.Responses;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
@@ -22,6 +23,9 @@ public static class Routes
         // OpenAI-compatible API
         Post(app, "/v1/chat/completions", ChatCompletionsEndpoint.Handle);
         Post(app, "/v1/completions", CompletionsEndpoint.Handle);
+        Post(app, "/v1/responses", ResponsesEndpoint.Create);
+        Get(app, "/v1/responses/{id}", ResponsesEndpoint.Get);
+        app.MapMethods("/v1/responses/{id}", ["DELETE"], ResponsesEndpoint.Delete);
         Get(app, "/v1/models", ModelsEndpoint.List);
         Get(app, "/v1/models/{id}", ModelsEndpoint.Get);
 

@@ -194,7 +194,7 @@ public sealed class AnthropicApiTests(ServerFixture fixture) : IClassFixture<Ser
         using (var streamed = await host.Http.PostAsync("v1/messages", Http.Json($"{{\"model\":\"fake\",\"max_tokens\":50,\"stream\":true,{Hi}}}")))
             await streamed.Content.ReadAsStringAsync();
         var id = body!["id"]!.GetValue<string>()["msg_".Length..];
-        var line = Assert.Single(host.Logs, l => l.Contains($"id={id}"));
+        var line = await host.LogLineAsync($"id={id}");
         Assert.Matches($"^request id={id} method=POST path=/v1/messages model=fake:latest prompt_tokens={HiPromptTokens} completion_tokens=2 ttft_ms=[0-9.]+ duration_ms=[0-9.]+ status=200$", line);
         var metrics = await host.Http.GetStringAsync("metrics");
         Assert.Contains("hearth:request_success_total{model_name=\"fake:latest\",finished_reason=\"length\"} 1\n", metrics);
