@@ -15,14 +15,20 @@ public static class GenerationPipeline
         var (lease, loadTime) = await ModelAccess.AcquireAsync(ctx, spec.Model, spec.KeepAlive);
         using var _ = lease;
         var model = lease.Model;
-        var prompt = spec.Prompt.Tokens(model, spec.Tools);
         var limits = model.Engine.Limits;
-        RequestLimits.CheckPrompt(limits, prompt.Length, spec.Prompt.Param);
+        var prompts = new List<int[]>(1 + spec.MorePrompts.Count);
+        foreach (var p in (IEnumerable<PromptSpec>)[spec.Prompt, .. spec.MorePrompts])
+        {
+            prompts.Add(p.Tokens(model, spec.Tools));
+            RequestLimits.CheckPrompt(limits, prompts[^1].Length, p.Param);
+        }
+        // The longest prompt decides what room is left; each prompt runs n sequences.
         var sampling = spec.Defaults.WithModelParameters(model.DefaultParameters).Overlay(spec.Sampling)
-            .Build(limits, prompt.Length, spec.ClampMaxTokens, spec.MaxTokensParam);
+            .Build(limits, prompts.Max(p => p.Length), spec.ClampMaxTokens, spec.MaxTokensParam);
+        RequestLimits.CheckSequences(limits, sampling.N * prompts.Count);
         // Issue 22 hook: a grammar constraint built from spec.Output / spec.Tools is attached to the engine request here.
 
-        using var run = GenerationRun.Start(ctx, model, prompt, sampling, loadTime);
+        using var run = GenerationRun.Start(ctx, model, prompts, sampling, loadTime);
         if (spec.Stream) await StreamAsync(ctx, run, writer);
         else
         {
