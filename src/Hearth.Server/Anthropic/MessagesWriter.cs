@@ -67,12 +67,6 @@ public sealed class MessagesWriter(HttpContext ctx, IReadOnlyList<string> stopSe
         Sse.WriteEventAsync(ctx, name, System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(value, type));
 
     /// <summary>A whole JSON response from a source-generated type.</summary>
-    internal static async Task WriteJsonAsync<T>(HttpContext ctx, T value, JsonTypeInfo<T> type)
-    {
-        var bytes = System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(value, type);
-        ctx.Response.StatusCode = 200;
-        ctx.Response.ContentType = "application/json; charset=utf-8";
-        ctx.Response.ContentLength = bytes.Length;
-        await ctx.Response.Body.WriteAsync(bytes, ctx.RequestAborted);
-    }
+    internal static Task WriteJsonAsync<T>(HttpContext ctx, T value, JsonTypeInfo<T> type) =>
+        JsonOut.WriteAsync(ctx, 200, System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(value, type));
 }

@@ -23,14 +23,14 @@ public static class ResponsesEndpoint
     {
         var id = (string)ctx.Request.RouteValues["id"]!;
         var stored = Store(ctx).Find(id, RequestRecord.Of(ctx).Caller) ?? throw NotFound(id);
-        return ResponsesWriter.WriteJsonAsync(ctx, stored.Json);
+        return JsonOut.WriteAsync(ctx, 200, stored.Json);
     }
 
     public static Task Delete(HttpContext ctx)
     {
         var id = (string)ctx.Request.RouteValues["id"]!;
         if (!Store(ctx).Delete(id, RequestRecord.Of(ctx).Caller)) throw NotFound(id);
-        return ResponsesWriter.WriteJsonAsync(ctx, JsonSerializer.SerializeToUtf8Bytes(new ResponseDeleted(id), ResponsesJsonContext.Api.ResponseDeleted));
+        return JsonOut.WriteAsync(ctx, 200, JsonSerializer.SerializeToUtf8Bytes(new ResponseDeleted(id), ResponsesJsonContext.Api.ResponseDeleted));
     }
 
     private static ApiException NotFound(string id) => new(404, $"Response with id '{id}' not found.", "id", "not_found");

@@ -53,7 +53,7 @@ public sealed class ResponsesWriter(HttpContext ctx, ResponsesRequest request, R
     {
         var text = choices[0].Text.ToString();
         var json = Finish(Response(run, FinalStatus(choices[0].Reason), text, finished: true), text);
-        await WriteJsonAsync(ctx, json);
+        await JsonOut.WriteAsync(ctx, 200, json);
     }
 
     public async Task StartStreamAsync(GenerationRun run)
@@ -97,14 +97,5 @@ public sealed class ResponsesWriter(HttpContext ctx, ResponsesRequest request, R
     {
         _sequence++;
         return Sse.WriteEventAsync(ctx, name, JsonSerializer.SerializeToUtf8Bytes(value, type));
-    }
-
-    /// <summary>A whole JSON response.</summary>
-    internal static async Task WriteJsonAsync(HttpContext ctx, byte[] json)
-    {
-        ctx.Response.StatusCode = 200;
-        ctx.Response.ContentType = "application/json; charset=utf-8";
-        ctx.Response.ContentLength = json.Length;
-        await ctx.Response.Body.WriteAsync(json, ctx.RequestAborted);
     }
 }
