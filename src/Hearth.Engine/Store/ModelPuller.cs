@@ -25,7 +25,7 @@ internal sealed partial class ModelPuller(ModelStore store)
             return embedded;
         }
         if (!parsed.IsHuggingFace)
-            throw new ModelStoreException($"cannot pull '{name}': Hearth pulls hf.co/OWNER/REPO[:QUANT] names and http(s) URLs of .gguf files");
+            throw new ModelStoreException($"cannot pull '{name}': Hearth pulls hf.co/OWNER/REPO[:QUANT] names and http(s) URLs of .gguf files", StoreFailure.NotFound);
         var parts = parsed.Path.Split('/');
         if (parts.Length != 3)
             throw new ModelStoreException($"cannot pull '{name}': a Hugging Face name is hf.co/OWNER/REPO[:QUANT]");
@@ -34,7 +34,7 @@ internal sealed partial class ModelPuller(ModelStore store)
         progress?.Report(new PullProgress("pulling manifest"));
         var hub = new HuggingFaceHub(http, Endpoint(), token);
         var file = await hub.ResolveAsync(repo, parsed.Tag == ModelName.DefaultTag ? null : parsed.Tag, cancellationToken);
-        var digest = await new BlobDownloader(store, http).DownloadAsync(file, token, progress, cancellationToken);
+        var digest = await new BlobDownloader(store, http).DownloadAsync(file, token, progress, cancellationToken, path => CheckGguf(path, name));
         return Register(parsed.ToString(), digest, $"hf.co/{repo}/{file.FileName}", progress);
     }
 
@@ -48,14 +48,37 @@ internal sealed partial class ModelPuller(ModelStore store)
         var name = NameFromFile(fileName);
         // The token goes only to the hub itself, never to an arbitrary host.
         var sendToken = string.Equals(uri.Host, Endpoint().Host, StringComparison.OrdinalIgnoreCase) ? token : null;
-        var digest = await new BlobDownloader(store, http).DownloadAsync(new RemoteFile(uri, fileName, null, null), sendToken, progress, cancellationToken);
+        var digest = await new BlobDownloader(store, http).DownloadAsync(new RemoteFile(uri, fileName, null, null), sendToken, progress, cancellationToken,
+            path => CheckGguf(path, url));
         return Register(name, digest, url, progress);
+    }
+
+    /// <summary>A download becomes a blob only if it is a GGUF Hearth can read (checked before it enters the store).</summary>
+    private static void CheckGguf(string path, string source)
+    {
+        try
+        {
+            GgufFacts.Read(path);
+        }
+        catch (Hearth.Core.Gguf.GgufException e)
+        {
+            throw new ModelStoreException($"not a usable GGUF file ({source}): {e.Message}; the download was removed");
+        }
     }
 
     private ModelEntry Register(string name, string digest, string source, IProgress<PullProgress>? progress)
     {
         progress?.Report(new PullProgress("writing manifest"));
-        var entry = store.Save(name, store.DescribeBlob(digest, source));
+        ModelEntry entry;
+        try
+        {
+            entry = store.Save(name, store.DescribeBlob(digest, source));
+        }
+        catch
+        {
+            store.RemoveBlobIfUnused(digest); // no blob without a manifest
+            throw;
+        }
         progress?.Report(new PullProgress("success"));
         return entry;
     }
