@@ -22,5 +22,4 @@ public sealed class HostCatalog(IModelHost host) : IModelCatalog
     public Task<ModelEntry> PullAsync(string name, IProgress<PullProgress>? progress, CancellationToken cancellationToken) => throw NoStore();
     public bool Delete(string name) => throw NoStore();
     public ModelEntry Copy(string source, string destination) => throw NoStore();
-    public ModelEntry Create(string name, Modelfile modelfile, IProgress<PullProgress>? progress, CancellationToken cancellationToken) => throw NoStore();
 }

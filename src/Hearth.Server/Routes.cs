@@ -44,7 +44,6 @@ public static class Routes
         r.Post("/api/pull", ModelEndpoints.Pull);
         r.Delete("/api/delete", ModelEndpoints.Delete);
         r.Post("/api/copy", ModelEndpoints.Copy);
-        r.Post("/api/create", CreateEndpoint.Handle);
 
         r.MapOptions();
     }

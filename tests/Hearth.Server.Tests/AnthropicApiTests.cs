@@ -113,7 +113,7 @@ public sealed class AnthropicApiTests(ServerFixture fixture) : IClassFixture<Ser
     [InlineData("{\"model\":\"fake\",\"max_tokens\":5,\"thinking\":{\"type\":\"enabled\",\"budget_tokens\":1024},\"messages\":[{\"role\":\"user\",\"content\":\"Hi\"}]}", "reasoning settings are not supported yet by this server")]
     [InlineData("{\"model\":\"fake\",\"max_tokens\":5,\"stop_sequences\":[\"\"],\"messages\":[{\"role\":\"user\",\"content\":\"Hi\"}]}", "'stop_sequences' must be an array of non-empty strings")]
     [InlineData("{\"model\":\"fake\",\"max_tokens\":500,\"messages\":[{\"role\":\"user\",\"content\":\"Hi\"}]}", "This model's maximum context length is 128 tokens. However, you requested 527 tokens (27 in the prompt, 500 for the completion). Please reduce the prompt or max_tokens.")]
-    [InlineData("{\"model\":\"fake\",\"max_tokens\":5,\"messages\":[{\"role\":\"user\",\"content\":\"Hi\"}", "malformed JSON in request body")]
+    [InlineData("{\"model\":\"fake\",\"max_tokens\":5,\"messages\":[{\"role\":\"user\",\"content\":\"Hi\"}", "the request body is not valid JSON")]
     public async Task BadRequests_400_InAnthropicShape(string json, string message)
     {
         var before = Host.Engine.Requests.Count;

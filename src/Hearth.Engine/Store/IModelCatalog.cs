@@ -17,11 +17,6 @@ public interface IModelCatalog
     /// <summary>Removes a model's manifest (and blobs no other manifest uses); false when absent.</summary>
     bool Delete(string name);
 
-    /// <summary>Creates a model from a Modelfile whose FROM names a model in the store or a blob digest (never a
-    /// file: over HTTP the server does not read paths a client names). Throws <see cref="ModelfileException"/> for
-    /// a FROM it cannot resolve and <see cref="ArgumentException"/> for an invalid name.</summary>
-    ModelEntry Create(string name, Modelfile modelfile, IProgress<PullProgress>? progress, CancellationToken cancellationToken);
-
     /// <summary>Copies a manifest under a new name. Throws <see cref="ModelNotFoundException"/> when the source is absent.</summary>
     ModelEntry Copy(string source, string destination);
 }

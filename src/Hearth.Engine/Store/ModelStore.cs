@@ -212,16 +212,6 @@ public sealed class ModelStore : IModelCatalog
     }
 
     /// <inheritdoc />
-    public ModelEntry Create(string name, Modelfile modelfile, IProgress<PullProgress>? progress, CancellationToken cancellationToken)
-    {
-        var from = modelfile.From.TrimStart('@');
-        var digest = from.StartsWith("sha256:", StringComparison.OrdinalIgnoreCase) || from.StartsWith("sha256-", StringComparison.OrdinalIgnoreCase);
-        if (!digest && Find(from) is null)
-            throw new ModelfileException(modelfile.FromLine, $"FROM {modelfile.From}: no such model in the store (pull it first; over the API FROM names a model or a blob digest, never a file)");
-        // No base directory holds files: a FROM that is neither a digest nor a model never reaches the file system.
-        return ModelCreator.Create(this, name, modelfile, Path.Combine(Root, "no-such-directory"), progress, cancellationToken);
-    }
-
     public ModelEntry Copy(string source, string destination)
     {
         var src = ModelName.Parse(source);

@@ -41,18 +41,6 @@ public sealed class FakeCatalog : IModelCatalog
 
     public bool Delete(string name) => _entries.TryRemove(Full(name), out _);
 
-    /// <summary>FROM must be a model here; the Modelfile's settings replace the base's (parameters one by one).</summary>
-    public ModelEntry Create(string name, Modelfile modelfile, IProgress<PullProgress>? progress, CancellationToken cancellationToken)
-    {
-        var baseEntry = Find(modelfile.From) ?? throw new ModelfileException(modelfile.FromLine, $"FROM {modelfile.From}: no such model in the store");
-        var parameters = new Dictionary<string, string>(baseEntry.Parameters);
-        foreach (var (k, v) in modelfile.ParameterMap()) parameters[k] = v;
-        progress?.Report(new PullProgress("writing manifest"));
-        var entry = baseEntry with { Name = Full(name), System = modelfile.System ?? baseEntry.System, Template = modelfile.Template ?? baseEntry.Template, Parameters = parameters };
-        progress?.Report(new PullProgress("success"));
-        return _entries[Full(name)] = entry;
-    }
-
     public ModelEntry Copy(string source, string destination)
     {
         // A bug stand-in: an exception no mapping knows, whose message must never reach the client.
