@@ -37,6 +37,8 @@ internal sealed class Sampler
         var x = _x.AsSpan();
         logits[.._vocab].CopyTo(x);
         ApplyPenalties(seq, p, x);
+        var bias = p.LogitBias;
+        for (int i = 0; i < bias.Count; i++) x[bias[i].TokenId] += bias[i].Bias;
         if (seq.OutputLength < p.MinTokens) SuppressEnds(p, x);
 
         if (p.Temperature > 0 && p.Temperature != 1f)

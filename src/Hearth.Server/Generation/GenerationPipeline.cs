@@ -15,14 +15,20 @@ public static class GenerationPipeline
         var (lease, loadTime) = await ModelAccess.AcquireAsync(ctx, spec.Model, spec.KeepAlive);
         using var _ = lease;
         var model = lease.Model;
-        var prompt = spec.Prompt.Tokens(model, spec.Tools);
         var limits = model.Engine.Limits;
-        RequestLimits.CheckPrompt(limits, prompt.Length, spec.Prompt.Param);
+        var prompts = new List<int[]>(1 + spec.MorePrompts.Count);
+        foreach (var p in (IEnumerable<PromptSpec>)[spec.Prompt, .. spec.MorePrompts])
+        {
+            prompts.Add(p.Tokens(model, spec.Tools));
+            RequestLimits.CheckPrompt(limits, prompts[^1].Length, p.Param);
+        }
+        // The longest prompt decides what room is left; each prompt runs n sequences.
         var sampling = spec.Defaults.WithModelParameters(model.DefaultParameters).Overlay(spec.Sampling)
-            .Build(limits, prompt.Length, spec.ClampMaxTokens, spec.MaxTokensParam);
+            .Build(limits, prompts.Max(p => p.Length), spec.ClampMaxTokens, spec.MaxTokensParam);
+        RequestLimits.CheckSequences(limits, sampling.N * prompts.Count);
         // Issue 22 hook: a grammar constraint built from spec.Output / spec.Tools is attached to the engine request here.
 
-        using var run = GenerationRun.Start(ctx, model, prompt, sampling, loadTime);
+        using var run = GenerationRun.Start(ctx, model, prompts, sampling, loadTime);
         if (spec.Stream) await StreamAsync(ctx, run, writer);
         else
         {
@@ -30,6 +36,15 @@ public static class GenerationPipeline
             // Issue 22 hook: each choice's text is split into content, reasoning and tool calls here.
             await writer.WriteCompleteAsync(run, choices);
         }
+    }
+
+    /// <summary>The prompt's token count for the spec's model, without generating (Anthropic's count_tokens).</summary>
+    public static async Task<int> CountPromptTokensAsync(HttpContext ctx, GenerationSpec spec)
+    {
+        RejectUnsupported(spec);
+        var (lease, _) = await ModelAccess.AcquireAsync(ctx, spec.Model, spec.KeepAlive);
+        using var _ = lease;
+        return spec.Prompt.Tokens(lease.Model, spec.Tools).Length;
     }
 
     /// <summary>Until tool calling, structured outputs and reasoning are built (issue 22), requests that need them
