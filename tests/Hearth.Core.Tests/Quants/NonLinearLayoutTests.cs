@@ -60,7 +60,7 @@ public class NonLinearLayoutTests
     [Theory]
     [InlineData(127, 1f)]          // 2^0: the E2M1 values as they are
     [InlineData(130, 8f)]
-    [InlineData(100, 3.725290298461914e-09f)] // 2^-28
+    [InlineData(100, 7.450580596923828e-09f)] // 2^-27
     [InlineData(1, 1.1754943508222875e-38f)]   // 2^-126: the half scale of e = 1 is the subnormal 2^-127 · 2
     [InlineData(0, 5.877471754111438e-39f)]    // 2^-127
     public void MXFP4_E8M0ScaleTimesE2M1(byte e, float unit)
