@@ -63,7 +63,7 @@ public sealed class MatMulTests
     }
 
     /// <summary>The activation row as llama.cpp's matmul sees it for this weight type.</summary>
-    private static float[] VecDotView(GgmlType weightType, ReadOnlySpan<float> x)
+    internal static float[] VecDotView(GgmlType weightType, ReadOnlySpan<float> x)
     {
         if (weightType is GgmlType.Q8_0 or GgmlType.Q4_0 or GgmlType.Q5_0) return RuntimeQ8_0(x);
         GgmlType vecDot = weightType switch
@@ -84,7 +84,7 @@ public sealed class MatMulTests
     /// <summary>Q8_0 as llama.cpp quantizes activations at run time (its SIMD quantize_row_q8_0: q = round-half-even of
     /// x · 127/amax), which differs in rare ties and last-bit cases from the reference quantizer llama-quantize uses
     /// for weights (q = roundf(x / d), half away from zero).</summary>
-    private static float[] RuntimeQ8_0(ReadOnlySpan<float> x)
+    internal static float[] RuntimeQ8_0(ReadOnlySpan<float> x)
     {
         var back = new float[x.Length];
         for (int b = 0; b < x.Length / 32; b++)

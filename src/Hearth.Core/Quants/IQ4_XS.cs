@@ -9,7 +9,7 @@ public static class IQ4_XS
     public const int Bytes = 136;
 
     /// <summary>Sub-block <paramref name="ib"/>'s 6-bit scale code.</summary>
-    internal static int ScaleCode(ReadOnlySpan<byte> raw, int ib) =>
+    public static int ScaleCode(ReadOnlySpan<byte> raw, int ib) =>
         ((raw[4 + ib / 2] >> (4 * (ib % 2))) & 0xF) | (((raw[2] | raw[3] << 8) >> (2 * ib)) & 3) << 4;
 
     public static void Dequantize(ReadOnlySpan<byte> src, Span<float> dst)

@@ -19,7 +19,7 @@ public unsafe struct BlockQ3_K
 public static unsafe class Q3_K
 {
     /// <summary>Unpacks the 16 6-bit scales: low 4 bits from bytes 0..7 (nibbles), high 2 bits from bytes 8..11.</summary>
-    internal static void UnpackScales(byte* packed, Span<sbyte> scales)
+    public static void UnpackScales(ReadOnlySpan<byte> packed, Span<sbyte> scales)
     {
         for (int i = 0; i < 16; i++)
         {
@@ -37,8 +37,7 @@ public static unsafe class Q3_K
         {
             ref readonly var blk = ref blocks[b];
             float dAll = QuantMath.HalfToFloat(blk.D);
-            fixed (byte* sp = blk.Scales)
-                UnpackScales(sp, scales);
+            UnpackScales(src.Slice(b * BlockQ3_K.Bytes + 96, 12), scales);
             var y = dst.Slice(b * 256, 256);
             int o = 0, s = 0, m = 1;
             for (int n = 0; n < 256; n += 128)
@@ -92,10 +91,7 @@ public static unsafe class Q3_K
             ushort dh = QuantMath.FloatToHalf(maxScale != 0 ? 1 / iscale : 0);
             raw[108] = (byte)dh; raw[109] = (byte)(dh >> 8);
             float dAll = QuantMath.HalfToFloat(dh);
-            unsafe
-            {
-                fixed (byte* sp = sc) UnpackScales(sp, codes);
-            }
+            UnpackScales(sc, codes);
             for (int j = 0; j < 16; j++)
             {
                 float d = dAll * codes[j];

@@ -206,33 +206,6 @@ internal unsafe struct Q8_0Format : IPackedFormat
         Vector256.FusedMultiplyAdd(Avx.ConvertToVector256Single(dot), rowScales * tokenScale, acc);
 }
 
-/// <summary>Q4_K: two steps per 32-byte vector (low, high nibbles), F32 row scales then mins; the correction is
-/// −(token scale)·Σx as F32 bits, multiplied by the mins.</summary>
-internal unsafe struct Q4_KFormat : IPackedFormat
-{
-    public static int Steps => 8;
-    public static int QuantBytes => 128;
-    public static int ScaleBytes => 64;
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector256<byte> Step(byte* block, int j) =>
-        (Vector256.Load(block + (j >> 1) * 32).AsUInt16() >> ((j & 1) * 4)).AsByte() & Vector256.Create((byte)0x0F);
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector256<int> Start(int correction) => Vector256<int>.Zero;
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector256<float> Scales(byte* scales) => Vector256.Load((float*)scales);
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector256<float> Mins(byte* scales) => Vector256.Load((float*)scales + 8);
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector256<float> Accumulate(Vector256<int> dot, Vector256<float> rowScales, Vector256<float> rowMins, float tokenScale, int correction, Vector256<float> acc) =>
-        Vector256.FusedMultiplyAdd(rowMins, Vector256.Create(BitConverter.Int32BitsToSingle(correction)),
-            Vector256.FusedMultiplyAdd(Avx.ConvertToVector256Single(dot), rowScales * tokenScale, acc));
-}
-
 /// <summary>Q6_K: 16-column blocks of values q + 32, F32 row scales; the correction −32·Σx starts the accumulator.</summary>
 internal unsafe struct Q6_KFormat : IPackedFormat
 {
