@@ -26,6 +26,8 @@ public sealed record SyntheticPreset(
         ["qwen2.5-0.5b"] = new("qwen2.5-0.5b", "qwen2", 896, 24, 14, 2, 64, 4864, 1000000f, 1e-6f, 32768, true, true, "ggml-vocab-gpt-2.gguf"),
         // Small shapes for tests: 64-wide rows also exercise the Q4_K → Q8_0 fallback.
         ["tiny-test"] = new("tiny-test", "llama", 64, 2, 4, 2, 16, 128, 10000f, 1e-5f, 2048, false, false, "ggml-vocab-llama-bpe.gguf"),
+        // Every row a multiple of 256, so each weight format (K-quants, IQ4_XS included) covers every matrix.
+        ["tiny-formats"] = new("tiny-formats", "llama", 256, 2, 4, 2, 64, 512, 10000f, 1e-5f, 2048, false, false, "ggml-vocab-llama-spm.gguf"),
         ["tiny-test-qwen2"] = new("tiny-test-qwen2", "qwen2", 256, 2, 4, 2, 64, 512, 1000000f, 1e-6f, 2048, true, true, "ggml-vocab-gpt-2.gguf"),
     };
 
