@@ -63,6 +63,11 @@ internal static class ServeCommand
                 return RunAsync(options, parse.GetValue(model) ?? [], settings, parse.GetValue(maxLoaded), parse.InvocationConfiguration.Output)
                     .GetAwaiter().GetResult();
             }
+            catch (KvCacheTooSmallException e)
+            {
+                error.WriteLine($"Error: {e.Message}; give --kv-cache-memory at least {e.MinimumBytes} bytes");
+                return 1;
+            }
             catch (Exception e) when (e is CliException or ArgumentException or IOException or GgufException or ModelStoreException
                                           or ModelNotFoundException or InvalidDataException or NotSupportedException or UnauthorizedAccessException
                                           or Hearth.Core.Templates.TemplateException)

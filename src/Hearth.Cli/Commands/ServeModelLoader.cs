@@ -53,6 +53,8 @@ internal static class ServeModelLoader
 
         public EngineStats GetStats() => inner.GetStats();
 
+        public EngineLimits Limits => inner.Limits;
+
         public async ValueTask DisposeAsync()
         {
             await inner.DisposeAsync();

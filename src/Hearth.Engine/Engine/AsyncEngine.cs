@@ -35,6 +35,8 @@ public sealed class AsyncEngine : IGenerationEngine
 
     public int MaxModelLength => _engine.MaxModelLength;
 
+    public EngineLimits Limits => _engine.Limits;
+
     /// <summary>True while the engine thread is blocked waiting for work (tests check it does not spin).</summary>
     internal bool IsIdle => (_thread.ThreadState & ThreadState.WaitSleepJoin) != 0 && !_engine.HasUnfinishedRequests;
     internal bool IsStopped => !_thread.IsAlive;

@@ -50,6 +50,28 @@ public sealed record EngineOptions
         long cap = Math.Min((long)blocksPerSeq * MaxNumSeqs * 2, int.MaxValue / BlockSize);
         long budget = KvCacheMemoryBytes ?? (long)(GC.GetGCMemoryInfo().TotalAvailableMemoryBytes * KvCacheMemoryFraction);
         long blockBytes = Math.Max(1, kvBytesPerToken) * BlockSize;
-        return (int)Math.Clamp(budget / blockBytes, 1, cap);
+        long blocks = budget / blockBytes;
+        // A budget below one full-length sequence would leave a server that refuses long requests for no visible
+        // reason (or, worse, holds one block): refuse to start instead, naming the minimum.
+        if (blocks < blocksPerSeq)
+            throw new KvCacheTooSmallException(budget, (long)blocksPerSeq * blockBytes, maxModelLength);
+        return (int)Math.Min(blocks, cap);
     }
+}
+
+/// <summary>The KV-cache memory budget cannot hold one sequence of the model's full context.</summary>
+public sealed class KvCacheTooSmallException(long budgetBytes, long minimumBytes, int contextTokens)
+    : ArgumentException($"the KV cache memory ({FormatBytes(budgetBytes)}) cannot hold one full-length sequence: {contextTokens} tokens " +
+                        $"need at least {FormatBytes(minimumBytes)} ({minimumBytes} bytes)")
+{
+    public long BudgetBytes { get; } = budgetBytes;
+    public long MinimumBytes { get; } = minimumBytes;
+
+    private static string FormatBytes(long b) => b switch
+    {
+        >= 1L << 30 => FormattableString.Invariant($"{b / (double)(1L << 30):0.##} GiB"),
+        >= 1L << 20 => FormattableString.Invariant($"{b / (double)(1L << 20):0.##} MiB"),
+        >= 1L << 10 => FormattableString.Invariant($"{b / (double)(1L << 10):0.##} KiB"),
+        _ => $"{b} B",
+    };
 }

@@ -13,7 +13,17 @@ public interface IGenerationEngine : IAsyncDisposable
 
     /// <summary>A snapshot for /metrics and /api/ps.</summary>
     EngineStats GetStats();
+
+    /// <summary>What a request may ask of this engine; the HTTP layer validates against these before submitting.</summary>
+    EngineLimits Limits { get; }
 }
+
+/// <summary>The limits an engine really has, fixed when it is built.</summary>
+/// <param name="MaxModelLength">Longest prompt + completion: the model's context, capped by what the KV cache holds.</param>
+/// <param name="ModelContextLength">The model's own context length (the cap's other side, for error messages).</param>
+/// <param name="VocabSize">Token ids run 0..VocabSize-1.</param>
+/// <param name="MaxNumSeqs">Most sequences one request may run (its n).</param>
+public sealed record EngineLimits(int MaxModelLength, int ModelContextLength, int VocabSize, int MaxNumSeqs);
 
 /// <summary>Engine counters and gauges at one moment.</summary>
 public sealed record EngineStats

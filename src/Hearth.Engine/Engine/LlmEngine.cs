@@ -38,7 +38,11 @@ public sealed class LlmEngine
         };
         _runner = new ModelRunner(model, new Sampler(shape.VocabSize, endOfGeneration), Options.BlockSize);
         _validator = new RequestValidator(shape.VocabSize, MaxModelLength, Options.MaxNumSeqs);
+        Limits = new EngineLimits(MaxModelLength, shape.ContextLength, shape.VocabSize, Options.MaxNumSeqs);
     }
+
+    /// <summary>What a request may ask of this engine.</summary>
+    public EngineLimits Limits { get; }
 
     public EngineOptions Options { get; }
 

@@ -9,7 +9,7 @@ using Microsoft.Extensions.DependencyInjection;
 namespace Hearth.Server.Generation;
 
 /// <summary>One submitted request: reads its deltas, measures timings (TTFT, inter-token latency) and, when
-/// disposed, records the request's metrics and log fields once. Shared by the OpenAI and Ollama handlers.</summary>
+/// disposed, records the request's metrics and log fields once. Created by <see cref="GenerationPipeline"/>.</summary>
 public sealed class GenerationRun : IDisposable
 {
     private readonly HttpContext _ctx;
@@ -22,6 +22,10 @@ public sealed class GenerationRun : IDisposable
 
     public LoadedModel Model { get; }
     public SamplingParams Sampling { get; }
+    /// <summary>The prompt as submitted.</summary>
+    public IReadOnlyList<int> Prompt { get; }
+    /// <summary>How long acquiring the model took (loading it when it was not loaded).</summary>
+    public TimeSpan LoadTime { get; }
     public int N => Sampling.N;
     public int PromptTokens { get; private set; }
     public int CachedPromptTokens { get; private set; }
@@ -31,7 +35,7 @@ public sealed class GenerationRun : IDisposable
     public long LastTokenAt { get; private set; }
     public long SubmittedAt => _submitted;
 
-    private GenerationRun(HttpContext ctx, LoadedModel model, SamplingParams sampling, System.Threading.Channels.ChannelReader<GenerationDelta> reader, int promptTokens)
+    private GenerationRun(HttpContext ctx, LoadedModel model, SamplingParams sampling, System.Threading.Channels.ChannelReader<GenerationDelta> reader, int[] prompt, TimeSpan loadTime)
     {
         var n = sampling.N;
         _ctx = ctx;
@@ -41,18 +45,20 @@ public sealed class GenerationRun : IDisposable
         _reader = reader;
         _lastTokenAt = new long[n];
         _finish = new string?[n];
-        PromptTokens = promptTokens;
+        Prompt = prompt;
+        PromptTokens = prompt.Length;
+        LoadTime = loadTime;
     }
 
     /// <summary>Submits the request; the engine's <see cref="EngineBusyException"/>/<see cref="InvalidRequestException"/>
     /// propagate to the error mapping. The client's disconnect (RequestAborted) cancels the request in the engine.</summary>
-    public static GenerationRun Start(HttpContext ctx, LoadedModel model, int[] prompt, SamplingParams sampling)
+    public static GenerationRun Start(HttpContext ctx, LoadedModel model, int[] prompt, SamplingParams sampling, TimeSpan loadTime)
     {
         var record = RequestRecord.Of(ctx);
         record.PromptTokens = prompt.Length;
         var request = new GenerationRequest(record.Id, prompt, sampling) { ArrivalTime = record.StartTime };
         var reader = model.Engine.Submit(request, ctx.RequestAborted);
-        return new GenerationRun(ctx, model, sampling, reader, prompt.Length);
+        return new GenerationRun(ctx, model, sampling, reader, prompt, loadTime);
     }
 
     /// <summary>The deltas, observed for timing and usage as they pass.</summary>

@@ -63,17 +63,6 @@ public static class PromptBuilder
         return ids;
     }
 
-    /// <summary>400 when the prompt is empty or does not leave room for one generated token. Never truncates.</summary>
-    public static void CheckFits(LoadedModel model, int[] prompt, string param)
-    {
-        if (prompt.Length == 0) throw ApiException.BadRequest("the prompt is empty", param);
-        var ctx = model.Shape.ContextLength;
-        if (prompt.Length >= ctx)
-            throw ApiException.BadRequest(
-                $"This model's maximum context length is {ctx} tokens. However, your prompt has {prompt.Length} tokens. Please shorten it.",
-                param, "context_length_exceeded");
-    }
-
     /// <summary>Validates OpenAI/Ollama message objects: role (string) and content (string, null, or an array of
     /// {"type":"text","text":…} parts). Images are refused (no vision models yet).</summary>
     public static List<ChatMessage> ParseMessages(JsonArray? messages)

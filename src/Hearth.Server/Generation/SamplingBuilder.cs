@@ -52,23 +52,13 @@ public sealed class SamplingBuilder
         Stop = top.Stop is { Count: > 0 } ? top.Stop : Stop, IgnoreEos = top.IgnoreEos ?? IgnoreEos,
     };
 
-    /// <summary>The engine's parameters. Unset max tokens means "until the context is full". A requested max that
-    /// overflows the context is a 400 when <paramref name="clampMaxTokens"/> is false (OpenAI/vLLM) and is clamped
-    /// otherwise (Ollama, where the choice then ends with "length").</summary>
-    public SamplingParams Build(LoadedModel model, int promptTokens, bool clampMaxTokens, string maxTokensParam = "max_tokens")
+    /// <summary>The engine's parameters, checked against the engine's limits (see <see cref="RequestLimits"/>).
+    /// Unset max tokens means "until the context is full".</summary>
+    public SamplingParams Build(EngineLimits limits, int promptTokens, bool clampMaxTokens, string maxTokensParam = "max_tokens")
     {
-        var room = model.Shape.ContextLength - promptTokens;
-        var max = MaxTokens ?? room;
-        if (max > room)
-        {
-            if (!clampMaxTokens)
-                throw ApiException.BadRequest(
-                    $"This model's maximum context length is {model.Shape.ContextLength} tokens. However, you requested {promptTokens + max} tokens " +
-                    $"({promptTokens} in the prompt, {max} for the completion). Please reduce the prompt or {maxTokensParam}.",
-                    maxTokensParam, "context_length_exceeded");
-            max = room;
-        }
+        var max = RequestLimits.MaxTokens(limits, promptTokens, MaxTokens, clampMaxTokens, maxTokensParam);
         if (MinTokens is { } min && min > max) throw ApiException.BadRequest($"'min_tokens' ({min}) must not exceed the maximum tokens ({max})", "min_tokens");
+        RequestLimits.CheckSequences(limits, N ?? 1);
         var d = new SamplingParams();
         return new SamplingParams
         {

@@ -1,8 +1,6 @@
-using Hearth.Engine;
 using Hearth.Server.Generation;
 using Hearth.Server.Http;
 using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.DependencyInjection;
 
 namespace Hearth.Server.Ollama;
 
@@ -15,34 +13,29 @@ public static class ChatEndpoint
         var name = a.String("model");
         var stream = a.Bool("stream") ?? true;
         var keepAlive = OllamaArgs.KeepAlive(a);
-        OllamaArgs.Format(a);
+        var format = OllamaArgs.Format(a);
         var options = OllamaArgs.Options(a.Obj("options"));
         var tools = a.Array("tools");
         var rawMessages = a.Array("messages");
-
         if (rawMessages is null or { Count: 0 })
         {
-            // Ollama's idioms: an empty chat loads the model, and with keep_alive 0 unloads it.
-            if (keepAlive == TimeSpan.Zero)
-            {
-                await ctx.RequestServices.GetRequiredService<IModelHost>().UnloadAsync(name ?? "");
-                await OllamaStreamer.WriteLoadStateAsync(ctx, name ?? "", chat: true, "unload");
-                return;
-            }
-            var (loaded, _) = await ModelAccess.AcquireAsync(ctx, name, keepAlive);
-            using (loaded) await OllamaStreamer.WriteLoadStateAsync(ctx, loaded.Model.Name, chat: true, "load");
+            await OllamaWriter.LoadOrUnloadAsync(ctx, name, keepAlive, chat: true);
             return;
         }
-        var messages = PromptBuilder.ParseMessages(rawMessages);
-
-        var (lease, loadTime) = await ModelAccess.AcquireAsync(ctx, name, keepAlive);
-        using var _ = lease;
-        var model = lease.Model;
-        var tokens = PromptBuilder.Chat(model, messages, tools);
-        PromptBuilder.CheckFits(model, tokens, "messages");
-        var sampling = SamplingBuilder.OllamaDefaults().WithModelParameters(model.DefaultParameters).Overlay(options)
-            .Build(model, tokens.Length, clampMaxTokens: true);
-        using var run = GenerationRun.Start(ctx, model, tokens, sampling);
-        await new OllamaStreamer(ctx, run, loadTime, chat: true, tokens).RunAsync(stream);
+        var spec = new GenerationSpec
+        {
+            Model = name,
+            KeepAlive = keepAlive,
+            Prompt = new ChatPrompt(PromptBuilder.ParseMessages(rawMessages)),
+            Defaults = SamplingBuilder.OllamaDefaults(),
+            Sampling = options,
+            MaxTokensParam = "options.num_predict",
+            ClampMaxTokens = true,
+            Stream = stream,
+            // Given to the chat template; calls in the answer are not parsed yet (issue 22).
+            Tools = tools is null ? null : new ToolSettings(tools, null, "tools", PassToTemplateOnly: true),
+            Output = format,
+        };
+        await GenerationPipeline.RunAsync(ctx, spec, new OllamaWriter(ctx, chat: true));
     }
 }

@@ -73,12 +73,15 @@ public static class OllamaArgs
         return TimeSpan.FromMilliseconds(negative ? -totalMs : totalMs);
     }
 
-    /// <summary>`format`: "json" or a JSON schema object is accepted but not enforced yet (documented).</summary>
-    public static void Format(JsonArgs a)
+    /// <summary>`format`: "json" or a JSON schema object; accepted (advisory) until the grammar engine enforces it
+    /// (issue 22). "" or absent: no constraint.</summary>
+    public static StructuredOutput? Format(JsonArgs a)
     {
         var f = a.Object["format"];
-        if (f is null || f is JsonObject) return;
-        if (f.GetValueKind() == JsonValueKind.String && f.GetValue<string>() is "json" or "") return;
+        if (f is null) return null;
+        if (f is JsonObject schema) return new StructuredOutput("json_schema", schema, "format", Advisory: true);
+        if (f.GetValueKind() == JsonValueKind.String && f.GetValue<string>() is "json" or "")
+            return f.GetValue<string>() == "" ? null : new StructuredOutput("json", null, "format", Advisory: true);
         throw ApiException.BadRequest("'format' must be \"json\" or a JSON schema object", "format");
     }
 }

@@ -54,4 +54,19 @@ public sealed record OpenAiParams(string? Model, bool Stream, bool IncludeUsage,
         }
         return new OpenAiParams(model, stream, includeUsage, s, maxParam);
     }
+
+    /// <summary>`response_format`: {"type":"text"} asks for nothing; "json_object" and "json_schema" are accepted
+    /// (advisory) until the grammar engine enforces them (issue 22).</summary>
+    public static StructuredOutput? ResponseFormat(JsonArgs a)
+    {
+        var format = a.Obj("response_format");
+        var type = format?.String("type");
+        return type switch
+        {
+            null or "text" => null,
+            "json_object" => new StructuredOutput("json", null, "response_format", Advisory: true),
+            "json_schema" => new StructuredOutput("json_schema", format!.Obj("json_schema")?.Obj("schema")?.Object, "response_format", Advisory: true),
+            _ => throw ApiException.BadRequest($"'response_format.type' must be \"text\", \"json_object\" or \"json_schema\", not \"{type}\"", "response_format.type"),
+        };
+    }
 }

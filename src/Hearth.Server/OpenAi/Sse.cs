@@ -1,3 +1,4 @@
+using Hearth.Server.Http;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 
@@ -34,5 +35,12 @@ public static class Sse
     {
         await ctx.Response.Body.WriteAsync(Done, ctx.RequestAborted);
         await ctx.Response.Body.FlushAsync(ctx.RequestAborted);
+    }
+
+    /// <summary>A failure inside a started stream: an OpenAI error object as an event, then [DONE].</summary>
+    public static async Task WriteErrorAsync(HttpContext ctx, string message)
+    {
+        await WriteAsync(ctx, JsonOut.ToBytes(w => ErrorWriter.WriteOpenAiError(w, message, "server_error", null, null)));
+        await DoneAsync(ctx);
     }
 }

@@ -51,6 +51,7 @@ public sealed class InProcessRunTests : IDisposable
         }
 
         public EngineStats GetStats() => new();
+        public EngineLimits Limits { get; } = new(2048, 2048, 256, 16);
 
         public ValueTask DisposeAsync()
         {

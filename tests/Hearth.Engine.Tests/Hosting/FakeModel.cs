@@ -12,6 +12,7 @@ internal sealed class FakeEngine : IGenerationEngine
     public ChannelReader<GenerationDelta> Submit(GenerationRequest request, CancellationToken cancellationToken = default) =>
         throw new InvalidOperationException("the host tests never generate");
     public EngineStats GetStats() => new();
+    public EngineLimits Limits { get; } = new(16, 16, 1, 1);
     public ValueTask DisposeAsync()
     {
         Interlocked.Increment(ref DisposeCount);

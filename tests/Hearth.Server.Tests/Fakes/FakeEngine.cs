@@ -17,6 +17,8 @@ public sealed class FakeEngine : IGenerationEngine
     public int? FailAfter { get; set; }
     public int CachedPromptTokens { get; set; }
     public TimeSpan? QueueTime { get; set; } = TimeSpan.FromMilliseconds(2);
+    /// <summary>The limits the HTTP layer validates against (the test models' context, vocabulary and n).</summary>
+    public EngineLimits Limits { get; set; } = new(TestHost.ContextLength, TestHost.ContextLength, 259, 64);
 
     public ConcurrentQueue<GenerationRequest> Requests { get; } = new();
     public GenerationRequest LastRequest => Requests.Last();

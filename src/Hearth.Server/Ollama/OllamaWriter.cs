@@ -1,0 +1,114 @@
+using System.Text;
+using System.Text.Json;
+using Hearth.Engine;
+using Hearth.Server.Generation;
+using Hearth.Server.Http;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Hearth.Server.Ollama;
+
+/// <summary>Answers /api/generate and /api/chat: NDJSON lines (`response` or `message` text, done=false), then a
+/// final line with done_reason, the statistics and (generate only) the conversation as `context` tokens; or that
+/// final line alone holding the whole text when not streaming.</summary>
+public sealed class OllamaWriter(HttpContext ctx, bool chat) : IResponseWriter
+{
+    private readonly List<int> _generated = [];
+    private string? _reason;
+
+    private void WriteText(Utf8JsonWriter w, string text)
+    {
+        if (chat)
+        {
+            w.WriteStartObject("message");
+            w.WriteString("role", "assistant");
+            w.WriteString("content", text);
+            w.WriteEndObject();
+        }
+        else w.WriteString("response", text);
+    }
+
+    private byte[] Line(GenerationRun run, string text) => JsonOut.ToBytes(w =>
+    {
+        w.WriteStartObject();
+        w.WriteString("model", run.Model.Name);
+        w.WriteString("created_at", OllamaJson.Now());
+        WriteText(w, text);
+        w.WriteBoolean("done", false);
+        w.WriteEndObject();
+    });
+
+    private byte[] Final(GenerationRun run, string text, string doneReason, IReadOnlyList<int> generated) => JsonOut.ToBytes(w =>
+    {
+        w.WriteStartObject();
+        w.WriteString("model", run.Model.Name);
+        w.WriteString("created_at", OllamaJson.Now());
+        WriteText(w, text);
+        w.WriteBoolean("done", true);
+        w.WriteString("done_reason", doneReason);
+        if (!chat)
+        {
+            // The conversation so far as tokens; a client sends it back as `context` to continue.
+            w.WriteStartArray("context");
+            foreach (var t in run.Prompt) w.WriteNumberValue(t);
+            foreach (var t in generated) w.WriteNumberValue(t);
+            w.WriteEndArray();
+        }
+        OllamaJson.WriteStats(w, ctx, run, run.LoadTime);
+        w.WriteEndObject();
+    });
+
+    public async Task WriteCompleteAsync(GenerationRun run, IReadOnlyList<CollectedChoice> choices)
+    {
+        var body = Final(run, choices[0].Text.ToString(), choices[0].Finish ?? "abort", choices[0].TokenIds);
+        ctx.Response.ContentType = "application/json; charset=utf-8";
+        ctx.Response.ContentLength = body.Length;
+        await ctx.Response.Body.WriteAsync(body, ctx.RequestAborted);
+    }
+
+    public Task StartStreamAsync(GenerationRun run) => OllamaJson.StartStreamAsync(ctx);
+
+    public async Task WriteDeltaAsync(GenerationRun run, GenerationDelta d)
+    {
+        _generated.AddRange(d.TokenIds);
+        if (d.Finish is { } f) _reason = GenerationRun.ReasonName(f);
+        if (d.Text.Length > 0) await OllamaJson.WriteLineAsync(ctx, Line(run, d.Text));
+    }
+
+    public Task EndStreamAsync(GenerationRun run) => OllamaJson.WriteLineAsync(ctx, Final(run, "", _reason ?? "abort", _generated));
+
+    public Task WriteStreamErrorAsync(string message) => OllamaJson.WriteLineAsync(ctx, OllamaJson.Error(message));
+
+    /// <summary>Ollama's idioms for a request with nothing to generate: it loads the model (done_reason "load"),
+    /// or with keep_alive 0 unloads it ("unload").</summary>
+    public static async Task LoadOrUnloadAsync(HttpContext ctx, string? name, TimeSpan? keepAlive, bool chat)
+    {
+        if (keepAlive == TimeSpan.Zero)
+        {
+            await ctx.RequestServices.GetRequiredService<IModelHost>().UnloadAsync(name ?? "");
+            await WriteLoadStateAsync(ctx, name ?? "", chat, "unload");
+            return;
+        }
+        var (lease, _) = await ModelAccess.AcquireAsync(ctx, name, keepAlive);
+        using (lease) await WriteLoadStateAsync(ctx, lease.Model.Name, chat, "load");
+    }
+
+    private static Task WriteLoadStateAsync(HttpContext ctx, string model, bool chat, string doneReason) =>
+        JsonOut.WriteAsync(ctx, 200, w =>
+        {
+            w.WriteStartObject();
+            w.WriteString("model", model);
+            w.WriteString("created_at", OllamaJson.Now());
+            if (chat)
+            {
+                w.WriteStartObject("message");
+                w.WriteString("role", "assistant");
+                w.WriteString("content", "");
+                w.WriteEndObject();
+            }
+            else w.WriteString("response", "");
+            w.WriteBoolean("done", true);
+            w.WriteString("done_reason", doneReason);
+            w.WriteEndObject();
+        });
+}
