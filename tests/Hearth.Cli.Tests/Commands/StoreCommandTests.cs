@@ -73,7 +73,7 @@ public sealed class StoreCommandTests : IDisposable
     [InlineData(new[] { "rm", "ghost" }, "Error: model 'ghost' not found\n")]
     [InlineData(new[] { "show", "ghost" }, "Error: model 'ghost' not found; `hearth list` shows the models in the store\n")]
     [InlineData(new[] { "cp", "ghost", "x" }, "Error: model 'ghost' not found; `hearth list` shows the models in the store\n")]
-    [InlineData(new[] { "pull", "llama3" }, "Error: cannot pull 'llama3': Hearth pulls hf.co/OWNER/REPO[:QUANT] names and http(s) URLs of .gguf files\n")]
+    [InlineData(new[] { "pull", "a/b/c" }, "Error: cannot pull 'a/b/c:latest': an Ollama registry name is [NAMESPACE/]MODEL[:TAG] (or use hf.co/OWNER/REPO[:QUANT] or an http(s) URL of a .gguf file)\n")]
     [InlineData(new[] { "show", "bad name" }, "Error: model 'bad name' not found; `hearth list` shows the models in the store\n")]
     [InlineData(new[] { "cp", "tinystories", "../x" }, "Error: invalid model name '../x': part '..' must start with a letter or digit and contain only letters, digits, '_', '-' and '.'\n")]
     public async Task ErrorsAreOneLineAndNonZero(string[] args, string error)
