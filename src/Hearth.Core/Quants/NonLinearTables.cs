@@ -11,8 +11,32 @@ public static class NonLinearTables
     /// <summary>MXFP4 values: E2M1 (0, 0.5, 1, 1.5, 2, 3, 4, 6 and their negatives) times 2 (ggml's kvalues_mxfp4).</summary>
     public static ReadOnlySpan<sbyte> Mxfp4 => [0, 1, 2, 3, 4, 6, 8, 12, 0, -1, -2, -3, -4, -6, -8, -12];
 
-    /// <summary>The index whose value times <paramref name="scale"/> is nearest <paramref name="x"/> (quantizers).</summary>
+    /// <summary>The index whose value times <paramref name="scale"/> is nearest <paramref name="x"/> (the lowest index on a
+    /// tie), as a scan of all 16 would find it, but from the few entries around x/scale in value order (quantizers run
+    /// this for every weight of a model).</summary>
     internal static int Nearest(ReadOnlySpan<sbyte> table, float x, float scale)
+    {
+        ReadOnlySpan<byte> order = table[1] == -104 ? Iq4Order : Mxfp4Order;
+        if (scale == 0 || !float.IsFinite(x / scale)) return ScanNearest(table, x, scale);
+        float v = x / scale;
+        int lo = 0, hi = order.Length; // first position whose value is ≥ v
+        while (lo < hi)
+        {
+            int mid = (lo + hi) / 2;
+            if (table[order[mid]] < v) lo = mid + 1; else hi = mid;
+        }
+        int best = -1;
+        float bestErr = float.MaxValue;
+        for (int p = Math.Max(0, lo - 2); p < Math.Min(order.Length, lo + 2); p++)
+        {
+            int i = order[p];
+            float err = MathF.Abs(x - scale * table[i]);
+            if (err < bestErr || (err == bestErr && i < best)) { bestErr = err; best = i; }
+        }
+        return best;
+    }
+
+    private static int ScanNearest(ReadOnlySpan<sbyte> table, float x, float scale)
     {
         int best = 0;
         float bestErr = float.MaxValue;
@@ -23,6 +47,10 @@ public static class NonLinearTables
         }
         return best;
     }
+
+    // Indexes in ascending order of value (lowest index first among equal values: MXFP4's two zeros).
+    private static ReadOnlySpan<byte> Iq4Order => [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15];
+    private static ReadOnlySpan<byte> Mxfp4Order => [15, 14, 13, 12, 11, 10, 9, 0, 8, 1, 2, 3, 4, 5, 6, 7];
 
     /// <summary>Quantizes 32 values against a table under one scale: value j's index in the low nibble of qs[j],
     /// value j + 16's in the high nibble (the layout all three formats use).</summary>
