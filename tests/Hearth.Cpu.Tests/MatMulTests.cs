@@ -40,26 +40,34 @@ public sealed class MatMulTests
                 backend.MatMul(xt, w, yt, t);
                 var y = TestData.Read(yt, t);
 
-                var wf = new float[n * k];
-                Dequantizer.Dequantize(type, storage.AsSpan(0, (int)GgmlTypeInfo.RowBytes(type, k) * n), wf);
-                for (int ti = 0; ti < t; ti++)
-                {
-                    var xr = VecDotView(type, x.AsSpan(ti * k, k));
-                    for (int ni = 0; ni < n; ni++)
-                    {
-                        double expected = 0, magnitude = 0;
-                        for (int i = 0; i < k; i++)
-                        {
-                            expected += (double)wf[ni * k + i] * xr[i];
-                            magnitude += Math.Abs((double)wf[ni * k + i] * xr[i]);
-                        }
-                        double err = Math.Abs(y[ti * n + ni] - expected);
-                        Assert.True(err <= 2e-5 * magnitude + 1e-6,
-                            $"{type} ({w.GetType().Name}) bits={bits} k={k} t={ti}/{t} n={ni}/{n}: got {y[ti * n + ni]}, expected {expected} (|Σ| {magnitude})");
-                    }
-                }
+                AssertMatchesOracle(type, storage, n, k, t, x, y, xs => VecDotView(type, xs), $"{type} ({w.GetType().Name}) bits={bits}");
                 GC.KeepAlive(storage);
             }
+    }
+
+    /// <summary>y (t × n) equals Σ dequantized weight × <paramref name="view"/>(activation row), summed in double, within
+    /// 2e-5 of Σ|w·x| (the kernels' F32 accumulation).</summary>
+    internal static void AssertMatchesOracle(GgmlType type, byte[] storage, int n, int k, int t, float[] x, float[] y,
+        Func<float[], float[]> view, string what)
+    {
+        var wf = new float[n * k];
+        Dequantizer.Dequantize(type, storage.AsSpan(0, (int)GgmlTypeInfo.RowBytes(type, k) * n), wf);
+        for (int ti = 0; ti < t; ti++)
+        {
+            var xr = view(x.AsSpan(ti * k, k).ToArray());
+            for (int ni = 0; ni < n; ni++)
+            {
+                double expected = 0, magnitude = 0;
+                for (int i = 0; i < k; i++)
+                {
+                    expected += (double)wf[ni * k + i] * xr[i];
+                    magnitude += Math.Abs((double)wf[ni * k + i] * xr[i]);
+                }
+                double err = Math.Abs(y[ti * n + ni] - expected);
+                Assert.True(err <= 2e-5 * magnitude + 1e-6,
+                    $"{what} k={k} t={ti}/{t} n={ni}/{n}: got {y[ti * n + ni]}, expected {expected} (|Σ| {magnitude})");
+            }
+        }
     }
 
     /// <summary>The activation row as llama.cpp's matmul sees it for this weight type.</summary>

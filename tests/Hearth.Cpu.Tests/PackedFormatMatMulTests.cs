@@ -46,27 +46,10 @@ public sealed class PackedFormatMatMulTests
                 backend.MatMul(xt, w, yt, t);
                 var y = TestData.Read(yt, t);
 
-                var wf = new float[n * k];
-                Dequantizer.Dequantize(type, storage.AsSpan(0, (int)GgmlTypeInfo.RowBytes(type, k) * n), wf);
-                for (int ti = 0; ti < t; ti++)
-                {
-                    var xs = x.AsSpan(ti * k, k);
-                    float[] xr = !packed ? xs.ToArray()
-                        : type is GgmlType.Q2_K or GgmlType.Q3_K or GgmlType.Q5_K ? MatMulTests.VecDotView(GgmlType.Q4_K, xs)
-                        : MatMulTests.RuntimeQ8_0(xs);
-                    for (int ni = 0; ni < n; ni++)
-                    {
-                        double expected = 0, magnitude = 0;
-                        for (int i = 0; i < k; i++)
-                        {
-                            expected += (double)wf[ni * k + i] * xr[i];
-                            magnitude += Math.Abs((double)wf[ni * k + i] * xr[i]);
-                        }
-                        double err = Math.Abs(y[ti * n + ni] - expected);
-                        Assert.True(err <= 2e-5 * magnitude + 1e-6,
-                            $"{type} ({w.GetType().Name}) bits={bits} vnni={vnni} k={k} t={ti}/{t} n={ni}/{n}: got {y[ti * n + ni]}, expected {expected} (|Σ| {magnitude})");
-                    }
-                }
+                Func<float[], float[]> view = !packed ? xs => xs
+                    : type is GgmlType.Q2_K or GgmlType.Q3_K or GgmlType.Q5_K ? xs => MatMulTests.VecDotView(GgmlType.Q4_K, xs)
+                    : xs => MatMulTests.RuntimeQ8_0(xs);
+                MatMulTests.AssertMatchesOracle(type, storage, n, k, t, x, y, view, $"{type} ({w.GetType().Name}) bits={bits} vnni={vnni}");
                 GC.KeepAlive(storage);
             }
     }

@@ -5,7 +5,7 @@ using Hearth.Cpu.Kernels;
 
 namespace Hearth.Cpu.Packed;
 
-/// <summary>A Q4_K weight re-laid out for the AVX-VNNI outer-product kernel (<see cref="PackedGemm"/> with <see cref="NibbleScaleMinFormat{TSteps}"/>), in the
+/// <summary>A Q4_K weight re-laid out for the AVX-VNNI outer-product kernel (<see cref="PackedGemm"/> with <see cref="ScaleMinFormat{TValues}"/>), in the
 /// shape of <see cref="PackedQ8_0Weight"/>: rows in groups of 8, 32-column sub-blocks. Per group and sub-block, four
 /// 32-byte vectors hold the 4-bit values of steps 2v (low nibble) and 2v+1 (high nibble), step j being columns
 /// 4j..4j+3 of each of the 8 rows (row r at bytes 4r..4r+3); then the rows' F32 scale d·sc and min dmin·m of that
@@ -69,5 +69,5 @@ public sealed unsafe class PackedQ4_KWeight : PackedWeight
 
     /// <remarks><paramref name="xc"/> holds, as F32 bits, −(token scale)·Σx over each sub-block.</remarks>
     internal override void Tile(int group, int groups, int tokens, sbyte* x, float* xd, int* xc, float* y, long yStride, int rows) =>
-        PackedGemm.Tile<NibbleScaleMinFormat<Count8>>(groups, tokens, GroupQuants(group), GroupScales(group), Blocks, x, xd, xc, y, yStride, rows);
+        PackedGemm.Tile<ScaleMinFormat<NibbleValues<Count8>>>(groups, tokens, GroupQuants(group), GroupScales(group), Blocks, x, xd, xc, y, yStride, rows);
 }

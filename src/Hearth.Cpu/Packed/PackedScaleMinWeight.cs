@@ -8,8 +8,8 @@ namespace Hearth.Cpu.Packed;
 /// <summary>A Q4_1, Q5_1, Q2_K, Q3_K or Q5_K weight re-laid out for the AVX-VNNI outer-product kernel in the shape of
 /// <see cref="PackedQ4_KWeight"/>: rows in groups of 8, blocks of the format's scale granularity (32 columns; 16 for
 /// Q2_K and Q3_K), per block the 8 rows' F32 scale then F32 min with value = scale·q − min (<see cref="ScaleMinRows"/>).
-/// Values of up to 4 bits are kept as nibbles (<see cref="NibbleScaleMinFormat{TSteps}"/>), 5-bit ones as bytes
-/// (<see cref="ByteScaleMinFormat"/>): wider than the file (0.75–1.25 bytes a weight with the F32 scales), in
+/// Values of up to 4 bits are kept as nibbles (<see cref="NibbleValues{TSteps}"/>), 5-bit ones as bytes
+/// (<see cref="ByteValues"/>): wider than the file (0.75–1.25 bytes a weight with the F32 scales), in
 /// exchange for one kernel for all of them and no bit unpacking in the inner loop.</summary>
 public sealed unsafe class PackedScaleMinWeight : PackedWeight
 {
@@ -95,8 +95,8 @@ public sealed unsafe class PackedScaleMinWeight : PackedWeight
     internal override void Tile(int group, int groups, int tokens, sbyte* x, float* xd, int* xc, float* y, long yStride, int rows)
     {
         byte* q = GroupQuants(group), s = GroupScales(group);
-        if (_bytes) PackedGemm.Tile<ByteScaleMinFormat>(groups, tokens, q, s, Blocks, x, xd, xc, y, yStride, rows);
-        else if (_blockColumns == 32) PackedGemm.Tile<NibbleScaleMinFormat<Count8>>(groups, tokens, q, s, Blocks, x, xd, xc, y, yStride, rows);
-        else PackedGemm.Tile<NibbleScaleMinFormat<Count4>>(groups, tokens, q, s, Blocks, x, xd, xc, y, yStride, rows);
+        if (_bytes) PackedGemm.Tile<ScaleMinFormat<ByteValues>>(groups, tokens, q, s, Blocks, x, xd, xc, y, yStride, rows);
+        else if (_blockColumns == 32) PackedGemm.Tile<ScaleMinFormat<NibbleValues<Count8>>>(groups, tokens, q, s, Blocks, x, xd, xc, y, yStride, rows);
+        else PackedGemm.Tile<ScaleMinFormat<NibbleValues<Count4>>>(groups, tokens, q, s, Blocks, x, xd, xc, y, yStride, rows);
     }
 }

@@ -7,7 +7,7 @@ namespace Hearth.Cpu.Packed;
 
 /// <summary>Where a packed nibble goes: in a block of 4-column steps, step j's 8 rows × 4 columns live in 32-byte vector
 /// j/2, low nibbles for even steps and high nibbles for odd ones, row r at bytes 4r..4r+3 (the layout of
-/// <see cref="NibbleScaleMinFormat{TSteps}"/> and <see cref="NibbleTableFormat{TTable}"/>).</summary>
+/// <see cref="NibbleValues{TSteps}"/> and <see cref="NibbleTableFormat{TTable}"/>).</summary>
 internal static unsafe class NibbleLayout
 {
     /// <summary>ORs value <paramref name="q"/> (0..15) of row <paramref name="r"/>, block column <paramref name="column"/>
@@ -20,44 +20,47 @@ internal static unsafe class NibbleLayout
     }
 }
 
-/// <summary>Values scale·q − min with q in 0..15 as nibbles (<see cref="NibbleLayout"/>), blocks of 4·TSteps columns
-/// (Q4_K, Q4_1: 32; Q2_K, Q3_K: 16), F32 row scales then mins; the correction is −(token scale)·Σx over the block
-/// as F32 bits, multiplied by the mins.</summary>
-internal unsafe struct NibbleScaleMinFormat<TSteps> : IPackedFormat where TSteps : struct, ITileCount
+/// <summary>How a packed layout stores its values: steps per block, bytes per group and block, and step j's 8 rows ×
+/// 4 columns as unsigned bytes.</summary>
+internal unsafe interface IValueLayout
+{
+    static abstract int Steps { get; }
+    static abstract int QuantBytes { get; }
+    static abstract Vector256<byte> Step(byte* block, int j);
+}
+
+/// <summary>Values 0..15 as nibbles (<see cref="NibbleLayout"/>), blocks of 4·TSteps columns.</summary>
+internal unsafe struct NibbleValues<TSteps> : IValueLayout where TSteps : struct, ITileCount
 {
     public static int Steps => TSteps.N;
     public static int QuantBytes => TSteps.N * 16;
-    public static int ScaleBytes => 64;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<byte> Step(byte* block, int j) =>
         (Vector256.Load(block + (j >> 1) * 32).AsUInt16() >> ((j & 1) * 4)).AsByte() & Vector256.Create((byte)0x0F);
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector256<int> Start(int correction) => Vector256<int>.Zero;
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector256<float> Scales(byte* scales) => Vector256.Load((float*)scales);
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector256<float> Mins(byte* scales) => Vector256.Load((float*)scales + 8);
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector256<float> Accumulate(Vector256<int> dot, Vector256<float> rowScales, Vector256<float> rowMins, float tokenScale, int correction, Vector256<float> acc) =>
-        ScaleMin.Accumulate(dot, rowScales, rowMins, tokenScale, correction, acc);
 }
 
-/// <summary>Values scale·q − min with q in 0..31 (Q5_1, Q5_K) as whole bytes in the Q8_0 step layout (step j at
-/// bytes 32j.., row r at 4r..4r+3), 32-column blocks, F32 row scales then mins, the correction as in
-/// <see cref="NibbleScaleMinFormat{TSteps}"/>.</summary>
-internal unsafe struct ByteScaleMinFormat : IPackedFormat
+/// <summary>Values 0..255 as whole bytes in the Q8_0 step layout (step j at bytes 32j.., row r at 4r..4r+3), 32-column blocks.</summary>
+internal unsafe struct ByteValues : IValueLayout
 {
     public static int Steps => 8;
     public static int QuantBytes => 256;
-    public static int ScaleBytes => 64;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<byte> Step(byte* block, int j) => Vector256.Load(block + j * 32);
+}
+
+/// <summary>Values scale·q − min with unsigned q stored as <typeparamref name="TValues"/> says (nibbles for Q4_K, Q4_1,
+/// Q2_K, Q3_K; bytes for the 5-bit Q5_1, Q5_K), F32 row scales then mins per block; the correction is
+/// −(token scale)·Σx over the block as F32 bits, multiplied by the mins.</summary>
+internal unsafe struct ScaleMinFormat<TValues> : IPackedFormat where TValues : struct, IValueLayout
+{
+    public static int Steps => TValues.Steps;
+    public static int QuantBytes => TValues.QuantBytes;
+    public static int ScaleBytes => 64;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<byte> Step(byte* block, int j) => TValues.Step(block, j);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<int> Start(int correction) => Vector256<int>.Zero;
@@ -68,15 +71,6 @@ internal unsafe struct ByteScaleMinFormat : IPackedFormat
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<float> Mins(byte* scales) => Vector256.Load((float*)scales + 8);
 
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector256<float> Accumulate(Vector256<int> dot, Vector256<float> rowScales, Vector256<float> rowMins, float tokenScale, int correction, Vector256<float> acc) =>
-        ScaleMin.Accumulate(dot, rowScales, rowMins, tokenScale, correction, acc);
-}
-
-/// <summary>The accumulation step shared by the scale/min formats.</summary>
-internal static class ScaleMin
-{
-    /// <summary>acc + dot·(row scale)·(token scale) + (row min)·correction, the correction being −(token scale)·Σx as F32 bits.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<float> Accumulate(Vector256<int> dot, Vector256<float> rowScales, Vector256<float> rowMins, float tokenScale, int correction, Vector256<float> acc) =>
         Vector256.FusedMultiplyAdd(rowMins, Vector256.Create(BitConverter.Int32BitsToSingle(correction)),

@@ -38,7 +38,7 @@ internal unsafe struct NibbleTableFormat<TTable> : IPackedFormat where TTable : 
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<byte> Step(byte* block, int j) =>
-        Avx2.Shuffle(TTable.Table, (Vector256.Load(block + (j >> 1) * 32).AsUInt16() >> ((j & 1) * 4)).AsByte() & Vector256.Create((byte)0x0F));
+        Avx2.Shuffle(TTable.Table, NibbleValues<Kernels.Count8>.Step(block, j));
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<int> Start(int correction) => Vector256.Create(correction);
