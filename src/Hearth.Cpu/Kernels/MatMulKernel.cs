@@ -38,7 +38,7 @@ internal sealed unsafe class MatMulKernel : IParallelJob, IDisposable
         if (rows == 0) return;
         _w = w; _x = x; _y = y; _t = rows; _n = w.Rows; _k = w.Columns;
         long k = _k;
-        _packed = CpuFeatures.UseVnni ? w as PackedWeight : null;
+        _packed = CpuFeatures.UsePacked ? w as PackedWeight : null;
         if (_packed != null)
         {
             // The packed kernels' tile layout: interleaved int8 values, then per block a token scale and a correction.
