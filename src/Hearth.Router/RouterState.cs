@@ -2,7 +2,7 @@ using Hearth.Router.Config;
 using Hearth.Router.Keys;
 using Hearth.Router.Metrics;
 using Hearth.Router.Routing;
-using Hearth.Router.Usage;
+using Hearth.Router.State;
 
 namespace Hearth.Router;
 
@@ -13,9 +13,10 @@ public sealed class RouterState : IAsyncDisposable
     public RouterState(RouterConfig config)
     {
         Config = config;
-        Upstreams = config.Upstreams.Select(u => new UpstreamState(u, config.CircuitBreaker)).ToList();
+        _static = config.Upstreams.Select(u => new UpstreamState(u, config.CircuitBreaker)).ToList();
+        _upstreams = _static;
         Routes = config.Models.ToDictionary(m => m.Key,
-            m => new ModelRoute(m.Value, Upstreams.Where(u => u.Config.Models.ContainsKey(m.Key)).ToList()), StringComparer.Ordinal);
+            m => new ModelRoute(m.Value, _static.Where(u => u.Config.Models.ContainsKey(m.Key)).ToList()), StringComparer.Ordinal);
         Http = new HttpClient(new SocketsHttpHandler
         {
             PooledConnectionLifetime = TimeSpan.FromMinutes(5),
@@ -28,17 +29,51 @@ public sealed class RouterState : IAsyncDisposable
             AutomaticDecompression = System.Net.DecompressionMethods.None,
         })
         { Timeout = Timeout.InfiniteTimeSpan }; // streams may run for minutes; cancellation comes from the client
-        Database = new RouterDatabase(config.Database);
-        Keys = new KeyManager(Database);
-        UsageLog = new UsageLog(Database);
+        Store = config.Postgres is { } pg ? new PostgresRouterStore(pg) : new SqliteRouterStore(config.Database);
+        try
+        {
+            Limiter = config.Redis is { } redis ? new RedisKeyLimiter(redis) : new LocalKeyLimiter();
+            Keys = new KeyManager(Store, Limiter);
+        }
+        catch
+        {
+            Limiter?.Dispose();
+            Store.Dispose();
+            Http.Dispose();
+            throw;
+        }
+        UsageLog = new UsageLog(Store);
     }
 
+    private readonly List<UpstreamState> _static;
+    private readonly Lock _membership = new();
+    private volatile IReadOnlyList<UpstreamState> _upstreams;
+
     public RouterConfig Config { get; }
-    public IReadOnlyList<UpstreamState> Upstreams { get; }
+
+    /// <summary>Every upstream now: the configured ones, then those discovery found.</summary>
+    public IReadOnlyList<UpstreamState> Upstreams => _upstreams;
+
+    /// <summary>Replaces the discovered upstreams. Replicas that stay keep their state (breaker, requests in flight,
+    /// health); each model's route is rebuilt from the configured and discovered replicas that serve it.</summary>
+    public void SetDiscovered(IReadOnlyList<UpstreamConfig> discovered)
+    {
+        lock (_membership)
+        {
+            var old = _upstreams.Skip(_static.Count).ToDictionary(u => u.Name, StringComparer.Ordinal);
+            var next = new List<UpstreamState>(_static);
+            foreach (var cfg in discovered)
+                next.Add(old.TryGetValue(cfg.Name, out var kept) && kept.Config.Url == cfg.Url ? kept : new UpstreamState(cfg, Config.CircuitBreaker));
+            _upstreams = next;
+            foreach (var (model, route) in Routes)
+                route.SetReplicas(next.Where(u => u.Config.Models.ContainsKey(model)).ToList());
+        }
+    }
     public IReadOnlyDictionary<string, ModelRoute> Routes { get; }
     public HttpClient Http { get; }
     public RouterMetrics Metrics { get; } = new();
-    public RouterDatabase Database { get; }
+    public IRouterStore Store { get; }
+    public IKeyLimiter Limiter { get; }
     public KeyManager Keys { get; }
     public UsageLog UsageLog { get; }
 
@@ -47,7 +82,8 @@ public sealed class RouterState : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         await UsageLog.DisposeAsync();
-        Database.Dispose();
+        Limiter.Dispose();
+        Store.Dispose();
         Http.Dispose();
     }
 }

@@ -20,7 +20,8 @@ public static class HealthEndpoints
         {
             w.WriteStartObject();
             w.WriteString("status", ready ? "ready" : "loading");
-            w.WriteString("model", host.DefaultModelName);
+            // Open to probes without a key, so it names the model only when the server has no keys at all.
+            if (!ctx.RequestServices.GetRequiredService<ApiKeySet>().Enabled) w.WriteString("model", host.DefaultModelName);
             w.WriteEndObject();
         });
     }

@@ -72,6 +72,44 @@ public class ResilienceTests
     }
 
     [Fact]
+    public async Task AnUpstreamThatDiesAfterItsHeadersButBeforeItsFirstTokenIsRetried()
+    {
+        await using var bed = await RouterTestBed.StartAsync("""
+            retries: {max: 2, backoff_ms: 1}
+            upstreams:
+              - {name: a, url: "{a}", models: {m: m}}
+              - {name: b, url: "{b}", models: {m: m}}
+            models:
+              m: {}
+            """, "a", "b");
+        var attempts = 0;
+        foreach (var u in bed.Upstreams)
+            u.Script = async (ctx, body) =>
+            {
+                if (Interlocked.Increment(ref attempts) > 1)
+                {
+                    await FakeUpstream.DefaultAnswer(ctx, body, "second");
+                    return;
+                }
+                // Headers, a keep-alive comment and the empty role chunk reach the router; then the replica dies.
+                ctx.Response.ContentType = "text/event-stream";
+                await ctx.Response.WriteAsync(": ping\n\ndata: {\"choices\":[{\"index\":0,\"delta\":{\"role\":\"assistant\",\"content\":\"\"}}]}\n\n");
+                await ctx.Response.Body.FlushAsync();
+                await Task.Delay(50);
+                ctx.Abort();
+            };
+        using var req = new HttpRequestMessage(HttpMethod.Post, "v1/chat/completions") { Content = RouterTestBed.ChatBody("m", stream: true) };
+        using var res = await bed.Client.SendAsync(req);
+        Assert.Equal(HttpStatusCode.OK, res.StatusCode);
+        var text = await res.Content.ReadAsStringAsync();
+        Assert.DoesNotContain(": ping", text); // nothing of the failed attempt reached the client
+        Assert.Contains("\"content\":\"Hel\"", text);
+        Assert.EndsWith("data: [DONE]\n\n", text);
+        Assert.Equal(2, bed["a"].Requests + bed["b"].Requests);
+        Assert.Equal(2, attempts);
+    }
+
+    [Fact]
     public async Task BreakerEjectsAfterConsecutiveFailuresAndRecoversAfterCooldown()
     {
         await using var bed = await RouterTestBed.StartAsync("""

@@ -17,10 +17,13 @@ public class StreamingTests
     public async Task SseBytesPassThroughExactlyAndChunkByChunk()
     {
         await using var bed = await RouterTestBed.StartAsync(Yaml, "a");
-        // Chunks split mid-event and mid-UTF-8 character ("é" = C3 A9), plus a comment line and CRLFs.
-        var all = Encoding.UTF8.GetBytes(": keep-alive\r\n\r\ndata: {\"choices\":[{\"delta\":{\"content\":\"caf\u00e9\"}}]}\n\ndata: [DONE]\n\n");
+        // A comment line and CRLFs, then chunks split mid-event and mid-UTF-8 character ("é" = C3 A9). The first chunk
+        // ends with the first token (the router holds a stream's headers until its first output, see FirstTokenGate).
+        var all = Encoding.UTF8.GetBytes(": keep-alive\r\n\r\ndata: {\"choices\":[{\"delta\":{\"content\":\"caf\"}}]}\n\n"
+            + "data: {\"choices\":[{\"delta\":{\"content\":\"\u00e9!\"}}]}\n\ndata: [DONE]\n\n");
+        var first = Encoding.UTF8.GetByteCount(": keep-alive\r\n\r\ndata: {\"choices\":[{\"delta\":{\"content\":\"caf\"}}]}\n\n");
         var split1 = Array.IndexOf(all, (byte)0xC3) + 1;
-        var chunks = new[] { all[..10], all[10..split1], all[split1..] };
+        var chunks = new[] { all[..first], all[first..split1], all[split1..] };
         var firstSeen = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         bed["a"].Script = async (ctx, _) =>
         {

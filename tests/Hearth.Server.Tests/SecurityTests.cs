@@ -30,13 +30,17 @@ public sealed class SecurityTests
             (status, _, _) = await Http.PostAsync(host.Http, "api/chat", Chat.Replace("}]}", "}],\"stream\":false}"), key: "file-key");
             Assert.Equal(200, status);
 
-            // Ollama paths answer in Ollama's shape; /health is open; /metrics and /ready are not.
+            // Ollama paths answer in Ollama's shape; the probes /health and /ready are open (/ready names no model); /metrics is not.
             var r = await host.Http.GetAsync("api/tags");
             Assert.Equal(HttpStatusCode.Unauthorized, r.StatusCode);
             Assert.Equal("{\"error\":\"Missing API key: send 'Authorization: Bearer YOUR_KEY'.\"}", await r.Content.ReadAsStringAsync());
             Assert.Equal(HttpStatusCode.OK, (await host.Http.GetAsync("health")).StatusCode);
             Assert.Equal(HttpStatusCode.Unauthorized, (await host.Http.GetAsync("metrics")).StatusCode);
-            Assert.Equal(HttpStatusCode.Unauthorized, (await host.Http.GetAsync("ready")).StatusCode);
+            using (var ready = await host.Http.GetAsync("ready"))
+            {
+                Assert.Equal(HttpStatusCode.OK, ready.StatusCode);
+                Assert.Equal("{\"status\":\"ready\"}", await ready.Content.ReadAsStringAsync());
+            }
             using var req = new HttpRequestMessage(HttpMethod.Get, "metrics");
             req.Headers.Authorization = new AuthenticationHeaderValue("Bearer", "k1");
             Assert.Equal(HttpStatusCode.OK, (await host.Http.SendAsync(req)).StatusCode);

@@ -29,10 +29,12 @@ internal static class ServeCommand
         var maxBatched = new Option<int?>("--max-num-batched-tokens") { Description = "Token budget of one engine step (default 2048)" };
         var maxQueued = new Option<int?>("--max-queued-requests") { Description = "Waiting requests beyond which new ones get 429 (default 256)" };
         var maxLoaded = new Option<int?>("--max-loaded-models") { Description = "Most models loaded at once; least recently used idle ones are unloaded (default: no limit)" };
+        var drain = new Option<int>("--drain-timeout") { Description = "Seconds running requests may take to finish after SIGTERM/Ctrl+C before they are cut (default 10)", DefaultValueFactory = _ => 10 };
         var command = new Command("serve", "Serve models over OpenAI- and Ollama-compatible HTTP APIs")
         {
-            model, host, port, apiKey, apiKeyFile, cors, threads, kvMemory, maxSeqs, maxBatched, maxQueued, maxLoaded,
+            model, host, port, apiKey, apiKeyFile, cors, threads, kvMemory, maxSeqs, maxBatched, maxQueued, maxLoaded, drain,
         };
+        drain.Validators.Add(r => { if (r.GetValueOrDefault<int>() is < 0 or > 86400) r.AddError("--drain-timeout must be between 0 and 86400 seconds"); });
         port.Validators.Add(r => { if (r.GetValueOrDefault<int>() is < 0 or > 65535) r.AddError("--port must be between 0 and 65535"); });
         threads.Validators.Add(r => { if (r.GetValueOrDefault<int>() < 0) r.AddError("--threads must be ≥ 0"); });
 
@@ -58,6 +60,7 @@ internal static class ServeCommand
                     ApiKeys = parse.GetValue(apiKey) ?? [],
                     ApiKeyFile = parse.GetValue(apiKeyFile),
                     CorsOrigins = parse.GetValue(cors) ?? [],
+                    ShutdownDeadline = TimeSpan.FromSeconds(parse.GetValue(drain)),
                 };
                 var settings = new ServeEngineSettings(parse.GetValue(threads), engine);
                 return RunAsync(options, parse.GetValue(model) ?? [], settings, parse.GetValue(maxLoaded), parse.InvocationConfiguration.Output)

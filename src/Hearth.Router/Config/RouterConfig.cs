@@ -27,7 +27,20 @@ public sealed record CircuitBreakerConfig(int Failures, TimeSpan Cooldown);
 /// waiting <c>BackoffMs</c> × 2^attempt between them.</summary>
 public sealed record RetryConfig(int Max, int BackoffMs);
 
-/// <summary>The whole router configuration (see <see cref="RouterConfigLoader"/> for the YAML shape).</summary>
+/// <summary>Upstreams found at run time instead of listed: the ready endpoints of a Kubernetes Service (its
+/// EndpointSlices, watched through the API server) become upstreams named after their pods, each serving
+/// <c>Models</c> (router model name → model id) at <c>{Scheme}://{address}:{port}{Path}</c>.</summary>
+/// <param name="Namespace">Null: the router pod's own namespace.</param>
+/// <param name="Port">The Service port's name (or number) to use on each endpoint.</param>
+/// <param name="ApiServer">Null: in-cluster credentials (or the local kubeconfig); else an API server URL reached
+/// without credentials (a `kubectl proxy`, or a test's recorded server).</param>
+public sealed record DiscoveryConfig(string Service, string? Namespace, string Port, string Scheme, string Path, string? ApiKey,
+    IReadOnlyDictionary<string, string> Models, Uri? ApiServer);
+
+/// <summary>The whole router configuration (see <see cref="RouterConfigLoader"/> for the YAML shape). Keys and usage
+/// live in <c>Database</c> (a SQLite file; in memory when null) or, for several router replicas, in the PostgreSQL
+/// database <c>Postgres</c> names (an Npgsql connection string); <c>Redis</c> (a StackExchange.Redis configuration)
+/// makes per-minute limits and budgets exact across replicas.</summary>
 public sealed record RouterConfig(
     IReadOnlyList<UpstreamConfig> Upstreams,
     IReadOnlyDictionary<string, ModelConfig> Models,
@@ -35,7 +48,10 @@ public sealed record RouterConfig(
     string? Database,
     HealthCheckConfig? HealthCheck,
     CircuitBreakerConfig CircuitBreaker,
-    RetryConfig Retries)
+    RetryConfig Retries,
+    string? Postgres = null,
+    string? Redis = null,
+    DiscoveryConfig? Discovery = null)
 {
     public static readonly CircuitBreakerConfig DefaultBreaker = new(3, TimeSpan.FromSeconds(30));
     public static readonly RetryConfig DefaultRetries = new(2, 50);

@@ -8,8 +8,10 @@ namespace Hearth.Router.Config;
 /// unknown policies and fallbacks to undeclared models with "file:line:col: message" errors.</summary>
 /// <remarks>Shape:
 /// <code>
-/// master_key: sk-admin            # optional; without it the router is open
+/// master_key: sk-admin            # optional (or env:NAME); without it the router is open
 /// database: router.db             # optional SQLite file for keys and usage (default: in memory)
+/// postgres: env:HEARTH_PG         # or: keys and usage in PostgreSQL, shared by router replicas (Npgsql connection string)
+/// redis: 127.0.0.1:6379           # optional: requests/min, tokens/min and budgets shared exactly across replicas
 /// health_check: {interval: 5s, path: /health}
 /// circuit_breaker: {failures: 3, cooldown: 30s}
 /// retries: {max: 2, backoff_ms: 50}
@@ -17,6 +19,10 @@ namespace Hearth.Router.Config;
 ///   - {name: a, url: http://127.0.0.1:8001/v1, api_key: k, models: {default: qwen2.5-0.5b}}
 /// models:
 ///   default: {policy: least-outstanding, fallback: [], prefix_chars: 256}
+/// discovery:                      # optional: upstreams from a Kubernetes Service's endpoints (then 'upstreams' may be omitted)
+///   kubernetes: {service: hearth-serve, port: http, namespace: hearth}
+///   api_key: env:HEARTH_UPSTREAM_KEY
+///   models: {default: tinystories}
 /// </code></remarks>
 public static class RouterConfigLoader
 {
@@ -44,13 +50,20 @@ public static class RouterConfigLoader
 
         public RouterConfig Root(YamlMappingNode root)
         {
-            var map = Keys(root, "top level", "upstreams", "models", "master_key", "database", "health_check", "circuit_breaker", "retries");
-            var upstreamsNode = Required(root, map, "upstreams", "top level");
-            if (upstreamsNode is not YamlSequenceNode seq || seq.Children.Count == 0)
-                throw Error(upstreamsNode, "'upstreams' must be a non-empty list");
+            var map = Keys(root, "top level", "upstreams", "models", "master_key", "database", "postgres", "redis", "discovery", "health_check", "circuit_breaker", "retries");
+            if (map.ContainsKey("database") && map.TryGetValue("postgres", out var both))
+                throw Error(both, "'database' (SQLite) and 'postgres' both name where keys and usage live; keep one");
+            var discovery = map.TryGetValue("discovery", out var dn) ? Discovery(dn) : null;
             var upstreams = new List<UpstreamConfig>();
             var upstreamNodes = new Dictionary<string, YamlNode>();
-            foreach (var u in seq.Children)
+            YamlSequenceNode? seq = null;
+            if (discovery is null || map.ContainsKey("upstreams"))
+            {
+                var upstreamsNode = Required(root, map, "upstreams", "top level");
+                seq = upstreamsNode as YamlSequenceNode;
+                if (seq is null || seq.Children.Count == 0) throw Error(upstreamsNode, "'upstreams' must be a non-empty list");
+            }
+            foreach (var u in seq?.Children ?? [])
             {
                 var up = Upstream(u);
                 if (upstreamNodes.ContainsKey(up.Name)) throw Error(u, $"duplicate upstream name '{up.Name}'");
@@ -73,16 +86,22 @@ public static class RouterConfigLoader
             foreach (var up in upstreams)
                 foreach (var m in up.Models.Keys)
                     if (!models.ContainsKey(m)) throw Error(upstreamNodes[up.Name], $"upstream '{up.Name}' serves model '{m}', which is not declared under 'models'");
+            if (discovery is not null)
+                foreach (var m in discovery.Models.Keys)
+                    if (!models.ContainsKey(m)) throw Error(dn!, $"discovery serves model '{m}', which is not declared under 'models'");
             foreach (var (name, _) in models)
-                if (!upstreams.Any(u => u.Models.ContainsKey(name)))
+                if (!upstreams.Any(u => u.Models.ContainsKey(name)) && discovery?.Models.ContainsKey(name) != true)
                     throw Error(modelsMap.Children.First(c => ((YamlScalarNode)c.Key).Value == name).Key, $"model '{name}' is not served by any upstream");
 
             return new RouterConfig(upstreams, models,
-                map.TryGetValue("master_key", out var mk) ? NonEmpty(mk, "master_key") : null,
+                map.TryGetValue("master_key", out var mk) ? Secret(mk, "master_key") : null,
                 map.TryGetValue("database", out var db) ? NonEmpty(db, "database") : null,
                 map.TryGetValue("health_check", out var hc) ? Health(hc) : null,
                 map.TryGetValue("circuit_breaker", out var cb) ? Breaker(cb) : RouterConfig.DefaultBreaker,
-                map.TryGetValue("retries", out var r) ? Retries(r) : RouterConfig.DefaultRetries);
+                map.TryGetValue("retries", out var r) ? Retries(r) : RouterConfig.DefaultRetries,
+                map.TryGetValue("postgres", out var pg) ? Secret(pg, "postgres") : null,
+                map.TryGetValue("redis", out var rd) ? Secret(rd, "redis") : null,
+                discovery);
         }
 
         private UpstreamConfig Upstream(YamlNode node)
@@ -99,9 +118,7 @@ public static class RouterConfigLoader
                 throw Error(modelsNode, $"upstream '{name}': 'models' must map router model names to model ids on this upstream");
             var models = new Dictionary<string, string>(StringComparer.Ordinal);
             foreach (var (k, v) in mm.Children) models[Scalar(k, "model name")] = NonEmpty(v, "model id");
-            var key = map.TryGetValue("api_key", out var kn) ? NonEmpty(kn, "api_key") : null;
-            if (key is not null && key.StartsWith("env:", StringComparison.Ordinal))
-                key = Environment.GetEnvironmentVariable(key[4..]) ?? throw Error(kn!, $"upstream '{name}': environment variable {key[4..]} is not set");
+            var key = map.TryGetValue("api_key", out var kn) ? Secret(kn, $"upstream '{name}': api_key") : null;
             // Normalise so relative paths ("chat/completions") append under /v1.
             var baseUrl = new Uri(url.AbsoluteUri.EndsWith('/') ? url.AbsoluteUri : url.AbsoluteUri + "/");
             return new UpstreamConfig(name, baseUrl, key, models);
@@ -134,6 +151,31 @@ public static class RouterConfigLoader
             }
             var prefix = map.TryGetValue("prefix_chars", out var pc) ? Int(pc, "prefix_chars", 1, 1_000_000) : RouterConfig.DefaultPrefixChars;
             return new ModelConfig(name, policy, fallback, prefix);
+        }
+
+        private DiscoveryConfig Discovery(YamlNode node)
+        {
+            if (node is not YamlMappingNode m) throw Error(node, "'discovery' must be a mapping {kubernetes, models}");
+            var map = Keys(m, "discovery", "kubernetes", "scheme", "path", "api_key", "models");
+            var k8sNode = Required(m, map, "kubernetes", "discovery");
+            if (k8sNode is not YamlMappingNode km) throw Error(k8sNode, "'discovery.kubernetes' must be a mapping {service, port}");
+            var k = Keys(km, "discovery.kubernetes", "service", "namespace", "port", "api_server");
+            var service = NonEmpty(Required(km, k, "service", "discovery.kubernetes"), "service");
+            var port = k.TryGetValue("port", out var pn) ? NonEmpty(pn, "port") : "http";
+            Uri? apiServer = null;
+            if (k.TryGetValue("api_server", out var an) && (!Uri.TryCreate(NonEmpty(an, "api_server"), UriKind.Absolute, out apiServer) || apiServer.Scheme is not ("http" or "https")))
+                throw Error(an, "discovery.kubernetes.api_server must be an http:// or https:// URL");
+            var scheme = map.TryGetValue("scheme", out var sn) ? Scalar(sn, "scheme") : "http";
+            if (scheme is not ("http" or "https")) throw Error(sn!, $"discovery scheme must be http or https, got '{scheme}'");
+            var path = map.TryGetValue("path", out var pa) ? NonEmpty(pa, "path") : "/v1";
+            if (!path.StartsWith('/')) throw Error(pa!, $"discovery path '{path}' must start with '/'");
+            var modelsNode = Required(m, map, "models", "discovery");
+            if (modelsNode is not YamlMappingNode mm || mm.Children.Count == 0)
+                throw Error(modelsNode, "discovery 'models' must map router model names to model ids on each replica");
+            var models = new Dictionary<string, string>(StringComparer.Ordinal);
+            foreach (var (mk, mv) in mm.Children) models[Scalar(mk, "model name")] = NonEmpty(mv, "model id");
+            return new DiscoveryConfig(service, k.TryGetValue("namespace", out var ns) ? NonEmpty(ns, "namespace") : null, port, scheme, path,
+                map.TryGetValue("api_key", out var key) ? Secret(key, "discovery api_key") : null, models, apiServer);
         }
 
         private HealthCheckConfig Health(YamlNode node)
@@ -187,6 +229,15 @@ public static class RouterConfigLoader
 
         private string Scalar(YamlNode node, string what) =>
             node is YamlScalarNode s ? s.Value ?? "" : throw Error(node, $"{what} must be a plain value");
+
+        /// <summary>A non-empty value, or <c>env:NAME</c> for the value of an environment variable (keeps secrets out of the file).</summary>
+        private string Secret(YamlNode node, string what)
+        {
+            var v = NonEmpty(node, what);
+            if (!v.StartsWith("env:", StringComparison.Ordinal)) return v;
+            var value = Environment.GetEnvironmentVariable(v[4..]);
+            return string.IsNullOrWhiteSpace(value) ? throw Error(node, $"{what}: environment variable {v[4..]} is not set") : value;
+        }
 
         private string NonEmpty(YamlNode node, string what)
         {

@@ -36,10 +36,10 @@ public static class AdminEndpoints
         app.MapGet("/admin/keys", async ctx =>
         {
             if (!await AdminAsync(ctx, state)) return;
-            await Results.Json(new
-            {
-                data = state.Keys.All.Select(k => new { id = k.Key.Id, name = k.Key.Name, models = k.Key.Models, rpm = k.Key.Rpm, tpm = k.Key.Tpm, budget = k.Key.Budget, tokens_used = k.TokensUsed }),
-            }).ExecuteAsync(ctx);
+            var data = new List<object>();
+            foreach (var k in state.Keys.All())
+                data.Add(new { id = k.Key.Id, name = k.Key.Name, models = k.Key.Models, rpm = k.Key.Rpm, tpm = k.Key.Tpm, budget = k.Key.Budget, tokens_used = await k.TokensUsedAsync(ctx.RequestAborted) });
+            await Results.Json(new { data }).ExecuteAsync(ctx);
         });
         app.MapDelete("/admin/keys/{id}", async (HttpContext ctx, string id) =>
         {
@@ -52,7 +52,7 @@ public static class AdminEndpoints
             if (!await AdminAsync(ctx, state)) return;
             await state.UsageLog.FlushAsync();
             var key = ctx.Request.Query["key"].ToString();
-            var rows = state.Database.Summaries(string.IsNullOrEmpty(key) ? null : key);
+            var rows = state.Store.Summaries(string.IsNullOrEmpty(key) ? null : key);
             await Results.Json(new
             {
                 data = rows.Select(r => new { key = r.KeyId, model = r.Model, upstream = r.Upstream, requests = r.Requests, prompt_tokens = r.PromptTokens, completion_tokens = r.CompletionTokens }),

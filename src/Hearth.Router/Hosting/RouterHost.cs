@@ -1,5 +1,6 @@
 using System.Net;
 using Hearth.Router.Config;
+using Hearth.Router.Discovery;
 using Hearth.Router.Proxy;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
@@ -17,12 +18,14 @@ public sealed class RouterHost : IAsyncDisposable
 {
     private readonly WebApplication _app;
     private readonly HealthChecker? _health;
+    private readonly KubernetesDiscovery? _discovery;
 
-    private RouterHost(WebApplication app, RouterState state, HealthChecker? health, Uri address)
+    private RouterHost(WebApplication app, RouterState state, HealthChecker? health, KubernetesDiscovery? discovery, Uri address)
     {
         _app = app;
         State = state;
         _health = health;
+        _discovery = discovery;
         Address = address;
     }
 
@@ -78,7 +81,8 @@ public sealed class RouterHost : IAsyncDisposable
         }
         var bound = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
         var health = config.HealthCheck is { } hc ? new HealthChecker(state, hc) : null;
-        return new RouterHost(app, state, health, new Uri(bound.EndsWith('/') ? bound : bound + "/"));
+        var discovery = config.Discovery is { } dc ? new KubernetesDiscovery(state, dc) : null;
+        return new RouterHost(app, state, health, discovery, new Uri(bound.EndsWith('/') ? bound : bound + "/"));
     }
 
     /// <summary>Waits until the host shuts down (Ctrl+C or <paramref name="ct"/>).</summary>
@@ -86,6 +90,7 @@ public sealed class RouterHost : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        if (_discovery is not null) await _discovery.DisposeAsync();
         if (_health is not null) await _health.DisposeAsync();
         await _app.StopAsync();
         await _app.DisposeAsync();

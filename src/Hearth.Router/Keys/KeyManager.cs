@@ -1,33 +1,43 @@
 using System.Collections.Concurrent;
 using System.Security.Cryptography;
 using System.Text;
-using Hearth.Router.Usage;
+using Hearth.Router.State;
 
 namespace Hearth.Router.Keys;
 
 /// <summary>What a client asks POST /admin/keys for.</summary>
 public sealed record KeyRequest(string? Name, IReadOnlyList<string>? Models, int? Rpm, int? Tpm, long? Budget);
 
-/// <summary>Result of checking a key before a request: allowed, or refused with status, message and Retry-After.</summary>
-public readonly record struct LimitVerdict(bool Allowed, int Status, string Code, string Message, int? RetryAfterSeconds)
-{
-    public static readonly LimitVerdict Ok = new(true, 200, "", "", null);
-}
-
-/// <summary>Issues virtual keys (secrets are stored only as SHA-256), authenticates bearers and enforces each key's
-/// allowed models, requests/min, tokens/min (sliding 60 s windows) and total token budget.</summary>
+/// <summary>Issues virtual keys (secrets are stored only as SHA-256), authenticates bearers and hands out each key's
+/// <see cref="KeyRuntime"/>, whose limits the <see cref="IKeyLimiter"/> enforces (in this process, or in Redis
+/// across router replicas).</summary>
+/// <remarks>With a shared store (PostgreSQL) another router may create or revoke a key at any time: a key is looked
+/// up in the store on a miss and re-read once it is older than <see cref="RefreshMs"/>, so a revocation reaches every
+/// replica within that time. Misses are remembered for the same time, so unknown bearers cannot turn every request
+/// into a database query.</remarks>
 public sealed class KeyManager
 {
-    private readonly RouterDatabase _db;
+    public const long RefreshMs = 2_000;
+    private const int MaxRememberedMisses = 10_000;
+    private readonly IRouterStore _store;
+    private readonly IKeyLimiter _limiter;
     private readonly ConcurrentDictionary<string, KeyRuntime> _byHash = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, long> _misses = new(StringComparer.Ordinal);
 
-    public KeyManager(RouterDatabase db)
+    public KeyManager(IRouterStore store, IKeyLimiter limiter)
     {
-        _db = db;
-        foreach (var (k, used) in db.LoadKeys()) _byHash[k.Hash] = new KeyRuntime(k, used);
+        _store = store;
+        _limiter = limiter;
+        foreach (var (k, used) in store.LoadKeys()) _byHash[k.Hash] = new KeyRuntime(k, used, limiter, RouterState.NowMs);
     }
 
-    public IEnumerable<KeyRuntime> All => _byHash.Values.OrderBy(k => k.Key.CreatedUnixMs);
+    /// <summary>Every active key (re-read from the store when it is shared).</summary>
+    public IEnumerable<KeyRuntime> All()
+    {
+        if (!_store.IsShared) return _byHash.Values.OrderBy(k => k.Key.CreatedUnixMs);
+        var now = RouterState.NowMs;
+        return _store.LoadKeys().Select(p => Refresh(p.Key, p.TokensUsed, now)).ToList();
+    }
 
     public (StoredKey Key, string Secret) Create(KeyRequest request)
     {
@@ -36,68 +46,49 @@ public sealed class KeyManager
         var secret = "sk-hearth-" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(24));
         var id = "key_" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(6));
         var key = new StoredKey(id, request.Name ?? id, HashOf(secret), request.Models, request.Rpm, request.Tpm, request.Budget, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds());
-        _db.InsertKey(key);
-        _byHash[key.Hash] = new KeyRuntime(key, 0);
+        _store.InsertKey(key);
+        _byHash[key.Hash] = new KeyRuntime(key, 0, _limiter, RouterState.NowMs);
+        _misses.TryRemove(key.Hash, out _);
         return (key, secret);
     }
 
     public bool Revoke(string id)
     {
-        var hit = _byHash.FirstOrDefault(p => p.Value.Key.Id == id);
-        if (hit.Value is null) return false;
-        _db.RevokeKey(id);
-        return _byHash.TryRemove(hit.Key, out _);
+        var revoked = _store.RevokeKey(id);
+        foreach (var (hash, k) in _byHash)
+            if (k.Key.Id == id) _byHash.TryRemove(hash, out _);
+        return revoked;
     }
 
-    public KeyRuntime? Find(string secret) => _byHash.TryGetValue(HashOf(secret), out var k) ? k : null;
+    public KeyRuntime? Find(string secret)
+    {
+        var hash = HashOf(secret);
+        var now = RouterState.NowMs;
+        var cached = _byHash.TryGetValue(hash, out var k) ? k : null;
+        if (!_store.IsShared) return cached;
+        if (cached is not null && now - cached.LoadedAtMs < RefreshMs) return cached;
+        if (cached is null && _misses.TryGetValue(hash, out var missAt) && now - missAt < RefreshMs) return null;
+
+        var found = _store.FindKey(hash);
+        if (found is not { } f)
+        {
+            _byHash.TryRemove(hash, out _);
+            if (_misses.Count >= MaxRememberedMisses) _misses.Clear();
+            _misses[hash] = now;
+            return null;
+        }
+        _misses.TryRemove(hash, out _);
+        return Refresh(f.Key, f.TokensUsed, now);
+    }
+
+    private KeyRuntime Refresh(StoredKey key, long tokensUsed, long now) =>
+        _byHash.AddOrUpdate(key.Hash,
+            _ => new KeyRuntime(key, tokensUsed, _limiter, now),
+            (_, old) => old.Key == key || SameKey(old.Key, key) ? old.Touched(now) : new KeyRuntime(key, tokensUsed, _limiter, now));
+
+    private static bool SameKey(StoredKey a, StoredKey b) =>
+        a.Id == b.Id && a.Rpm == b.Rpm && a.Tpm == b.Tpm && a.Budget == b.Budget &&
+        (a.Models ?? []).SequenceEqual(b.Models ?? []) && (a.Models is null) == (b.Models is null);
 
     private static string HashOf(string secret) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(secret)));
-}
-
-/// <summary>A key's limits plus its live counters.</summary>
-public sealed class KeyRuntime(StoredKey key, long tokensUsed)
-{
-    private const long WindowMs = 60_000;
-    private readonly Lock _gate = new();
-    private readonly Queue<long> _requests = new();
-    private readonly Queue<(long At, int Tokens)> _tokens = new();
-    private long _tokensInWindow;
-    private long _tokensUsed = tokensUsed;
-
-    public StoredKey Key { get; } = key;
-    public long TokensUsed => Interlocked.Read(ref _tokensUsed);
-
-    /// <summary>Checks model access and limits for one more request; counts the request when allowed.
-    /// Token limits are checked against tokens already used (the request's own cost is known only afterwards).</summary>
-    public LimitVerdict Admit(string model, long nowMs)
-    {
-        if (Key.Models is { } models && !models.Contains(model))
-            return new(false, 403, "model_not_allowed", $"this key may not use model '{model}'", null);
-        lock (_gate)
-        {
-            if (Key.Budget is { } budget && _tokensUsed >= budget)
-                return new(false, 429, "insufficient_quota", $"token budget exhausted ({_tokensUsed} of {budget} tokens used)", null);
-            while (_requests.Count > 0 && _requests.Peek() <= nowMs - WindowMs) _requests.Dequeue();
-            while (_tokens.Count > 0 && _tokens.Peek().At <= nowMs - WindowMs) _tokensInWindow -= _tokens.Dequeue().Tokens;
-            if (Key.Rpm is { } rpm && _requests.Count >= rpm)
-                return new(false, 429, "rate_limit_exceeded", $"rate limit of {rpm} requests per minute reached", RetryAfter(_requests.Peek(), nowMs));
-            if (Key.Tpm is { } tpm && _tokensInWindow >= tpm)
-                return new(false, 429, "rate_limit_exceeded", $"rate limit of {tpm} tokens per minute reached", RetryAfter(_tokens.Peek().At, nowMs));
-            _requests.Enqueue(nowMs);
-            return LimitVerdict.Ok;
-        }
-    }
-
-    public void AddTokens(int tokens, long nowMs)
-    {
-        if (tokens <= 0) return;
-        lock (_gate)
-        {
-            _tokens.Enqueue((nowMs, tokens));
-            _tokensInWindow += tokens;
-            _tokensUsed += tokens;
-        }
-    }
-
-    private static int RetryAfter(long oldestMs, long nowMs) => (int)Math.Max(1, Math.Ceiling((oldestMs + WindowMs - nowMs) / 1000.0));
 }

@@ -4,7 +4,7 @@ using System.Net;
 using System.Net.Http.Headers;
 using Hearth.Router.Keys;
 using Hearth.Router.Routing;
-using Hearth.Router.Usage;
+using Hearth.Router.State;
 using Microsoft.AspNetCore.Http;
 
 namespace Hearth.Router.Proxy;
@@ -49,7 +49,7 @@ public sealed class ProxyHandler(RouterState state)
         }
         if (auth.Key is { } key)
         {
-            var verdict = key.Admit(request.Model, RouterState.NowMs);
+            var verdict = await key.AdmitAsync(request.Model, ct);
             if (!verdict.Allowed)
             {
                 state.Metrics.Rejected();
@@ -185,12 +185,26 @@ public sealed class ProxyHandler(RouterState state)
         var buffer = ArrayPool<byte>.Shared.Rent(16 * 1024);
         try
         {
+            var contentType = response.Content.Headers.ContentType;
+            var sse = contentType?.MediaType == "text/event-stream";
             Stream upstream;
             int n;
+            // Nothing reaches the client before the first chunk (for streams: the first output, see FirstTokenGate),
+            // so an upstream that breaks before then is retried on another replica.
+            using var held = new MemoryStream();
             try
             {
                 upstream = await response.Content.ReadAsStreamAsync(ct);
                 n = await upstream.ReadAsync(buffer, ct);
+                if (sse)
+                {
+                    var gate = new FirstTokenGate();
+                    while (n > 0 && !gate.Feed(buffer.AsSpan(0, n)))
+                    {
+                        held.Write(buffer, 0, n);
+                        n = await upstream.ReadAsync(buffer, ct);
+                    }
+                }
             }
             catch (Exception) when (!ct.IsCancellationRequested)
             {
@@ -200,15 +214,33 @@ public sealed class ProxyHandler(RouterState state)
 
             var res = ctx.Response;
             res.StatusCode = (int)response.StatusCode;
-            var contentType = response.Content.Headers.ContentType;
             if (contentType is not null) res.ContentType = contentType.ToString();
             if (response.Content.Headers.ContentLength is { } len) res.ContentLength = len;
             if (response.Headers.CacheControl is { } cc) res.Headers.CacheControl = cc.ToString();
             res.Headers["x-hearth-upstream"] = up.Name;
-            var scanner = new UsageScanner(contentType?.MediaType == "text/event-stream");
+            var scanner = new UsageScanner(sse);
+            var length = response.Content.Headers.ContentLength;
+            long forwarded = 0;
+            var accounted = false;
+            if (held.Length > 0)
+            {
+                scanner.Feed(held.GetBuffer().AsSpan(0, (int)held.Length));
+                forwarded += held.Length;
+                await res.Body.WriteAsync(held.GetBuffer().AsMemory(0, (int)held.Length), ct);
+            }
             while (n > 0)
             {
                 scanner.Feed(buffer.AsSpan(0, n));
+                forwarded += n;
+                // Count the tokens before the bytes that carry the usage reach the client, so a client (or another
+                // router replica sharing the limits) that sends its next request the moment this one ends is checked
+                // against a budget that already includes it.
+                if (!accounted && (scanner.HasUsage || forwarded == length))
+                {
+                    if (forwarded == length) scanner.Complete();
+                    await AccountAsync(key, scanner, ct);
+                    accounted = true;
+                }
                 await res.Body.WriteAsync(buffer.AsMemory(0, n), ct);
                 await res.Body.FlushAsync(ct);
                 try { n = await upstream.ReadAsync(buffer, ct); }
@@ -221,10 +253,13 @@ public sealed class ProxyHandler(RouterState state)
                 }
             }
             up.Breaker.OnSuccess();
-            scanner.Complete();
+            if (!accounted)
+            {
+                scanner.Complete();
+                await AccountAsync(key, scanner, ct);
+            }
             var prompt = scanner.PromptTokens ?? 0;
             var completion = scanner.CompletionTokens ?? 0;
-            key?.AddTokens(prompt + completion, RouterState.NowMs);
             state.UsageLog.Add(new UsageRecord(DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(), key?.Key.Id ?? "", modelName, up.Name,
                 prompt, completion, res.StatusCode, Stopwatch.GetElapsedTime(started).TotalMilliseconds));
             return AttemptOutcome.DoneOk;
@@ -234,6 +269,9 @@ public sealed class ProxyHandler(RouterState state)
             ArrayPool<byte>.Shared.Return(buffer);
         }
     }
+
+    private static ValueTask AccountAsync(KeyRuntime? key, UsageScanner scanner, CancellationToken ct) =>
+        key is null ? ValueTask.CompletedTask : key.AddTokensAsync((scanner.PromptTokens ?? 0) + (scanner.CompletionTokens ?? 0), ct);
 
     private static async Task ForwardErrorAsync(HttpContext ctx, AttemptOutcome outcome, string? upstream)
     {

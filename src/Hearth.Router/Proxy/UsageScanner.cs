@@ -14,6 +14,9 @@ public sealed class UsageScanner(bool sse)
     public int? PromptTokens { get; private set; }
     public int? CompletionTokens { get; private set; }
 
+    /// <summary>True once a stream's usage event has been read (JSON bodies report usage only at <see cref="Complete"/>).</summary>
+    public bool HasUsage => sse && PromptTokens is not null;
+
     public void Feed(ReadOnlySpan<byte> chunk)
     {
         if (!sse)

@@ -2,41 +2,53 @@ using Hearth.Router.Config;
 
 namespace Hearth.Router.Routing;
 
-/// <summary>The replicas of one router model and how to pick among them.</summary>
+/// <summary>The replicas of one router model and how to pick among them. The replica set can change while
+/// requests are being routed (discovery adds and removes replicas): each change swaps in a new immutable
+/// <see cref="Membership"/>, so a pick always sees one consistent set.</summary>
 public sealed class ModelRoute
 {
-    private readonly HashRing<UpstreamState>? _ring;
+    private sealed record Membership(IReadOnlyList<UpstreamState> Replicas, HashRing<UpstreamState>? Ring);
+
+    private volatile Membership _members;
     private int _rotation;
 
     public ModelRoute(ModelConfig config, IReadOnlyList<UpstreamState> replicas)
     {
         Config = config;
-        Replicas = replicas;
-        if (config.Policy == RoutingPolicy.PrefixAffinity)
-            _ring = new HashRing<UpstreamState>(replicas.Select(r => (r.Name, r)).ToList());
+        _members = Build(replicas);
     }
 
     public ModelConfig Config { get; }
-    public IReadOnlyList<UpstreamState> Replicas { get; }
+    public IReadOnlyList<UpstreamState> Replicas => _members.Replicas;
+
+    /// <summary>Replaces the replica set (the states of replicas that stay are kept by the caller).</summary>
+    public void SetReplicas(IReadOnlyList<UpstreamState> replicas) => _members = Build(replicas);
+
+    private Membership Build(IReadOnlyList<UpstreamState> replicas) =>
+        new(replicas.ToArray(), Config.Policy == RoutingPolicy.PrefixAffinity && replicas.Count > 0
+            ? new HashRing<UpstreamState>(replicas.Select(r => (r.Name, r)).ToList()) : null);
 
     /// <summary>Picks and admits a replica (breaker acquired), skipping <paramref name="exclude"/>; null if none is available.</summary>
     public UpstreamState? Pick(string? prefixKey, IReadOnlySet<UpstreamState> exclude, long nowMs)
     {
-        if (_ring is not null)
+        var members = _members;
+        if (members.Replicas.Count == 0) return null;
+        if (members.Ring is { } ring)
         {
-            foreach (var r in _ring.Walk((prefixKey ?? "").AsSpan(0, Math.Min(prefixKey?.Length ?? 0, Config.PrefixChars))))
+            foreach (var r in ring.Walk((prefixKey ?? "").AsSpan(0, Math.Min(prefixKey?.Length ?? 0, Config.PrefixChars))))
                 if (!exclude.Contains(r) && r.IsAvailable(nowMs) && r.Breaker.TryAcquire(nowMs)) return r;
             return null;
         }
         // Least outstanding; the rotating start breaks ties so idle replicas share load evenly.
-        var n = Replicas.Count;
+        var replicas = members.Replicas;
+        var n = replicas.Count;
         var start = (int)((uint)Interlocked.Increment(ref _rotation) % (uint)n);
         for (var attempt = 0; attempt < n; attempt++)
         {
             UpstreamState? best = null;
             for (var k = 0; k < n; k++)
             {
-                var r = Replicas[(start + k) % n];
+                var r = replicas[(start + k) % n];
                 if (exclude.Contains(r) || !r.IsAvailable(nowMs)) continue;
                 if (best is null || r.Outstanding < best.Outstanding) best = r;
             }

@@ -4,14 +4,15 @@ using Microsoft.AspNetCore.Http;
 
 namespace Hearth.Server.Http;
 
-/// <summary>With API keys configured, requires `Authorization: Bearer KEY` on every endpoint but /health.
+/// <summary>With API keys configured, requires `Authorization: Bearer KEY` on every endpoint but the probes /health and
+/// /ready (orchestrators' probes carry no key; /ready then names no model).
 /// Keys are compared as SHA-256 digests in constant time, so neither the content nor the length of a key leaks
 /// through timing.</summary>
 public sealed class ApiKeyMiddleware(RequestDelegate next, ApiKeySet keys)
 {
     public async Task InvokeAsync(HttpContext ctx)
     {
-        if (!keys.Enabled || ctx.Request.Path.Equals("/health", StringComparison.Ordinal))
+        if (!keys.Enabled || IsProbe(ctx.Request.Path))
         {
             await next(ctx);
             return;
@@ -32,6 +33,9 @@ public sealed class ApiKeyMiddleware(RequestDelegate next, ApiKeySet keys)
         }
         await next(ctx);
     }
+
+    private static bool IsProbe(PathString path) =>
+        path.Equals("/health", StringComparison.Ordinal) || path.Equals("/ready", StringComparison.Ordinal);
 }
 
 /// <summary>The configured API keys, kept only as SHA-256 digests.</summary>

@@ -1,24 +1,15 @@
 using Microsoft.Data.Sqlite;
 
-namespace Hearth.Router.Usage;
-
-/// <summary>One usage row: who (key id, or "" when open/master), which model and upstream, tokens and outcome.</summary>
-public sealed record UsageRecord(long UnixMs, string KeyId, string Model, string Upstream, int PromptTokens, int CompletionTokens, int Status, double LatencyMs);
-
-/// <summary>A virtual key as stored: limits are null when unlimited; <c>Models</c> null means every model.</summary>
-public sealed record StoredKey(string Id, string Name, string Hash, IReadOnlyList<string>? Models, int? Rpm, int? Tpm, long? Budget, long CreatedUnixMs);
-
-/// <summary>Usage aggregated per key, model and upstream (GET /admin/usage).</summary>
-public sealed record UsageSummary(string KeyId, string Model, string Upstream, long Requests, long PromptTokens, long CompletionTokens);
+namespace Hearth.Router.State;
 
 /// <summary>The router's SQLite file (or an in-memory database): virtual keys and usage rows. One connection,
 /// serialised by a lock — writes are batched by <see cref="UsageLog"/>, so contention stays low.</summary>
-public sealed class RouterDatabase : IDisposable
+public sealed class SqliteRouterStore : IRouterStore
 {
     private readonly SqliteConnection _conn;
     private readonly Lock _gate = new();
 
-    public RouterDatabase(string? path)
+    public SqliteRouterStore(string? path)
     {
         if (path is not null && Path.GetDirectoryName(Path.GetFullPath(path)) is { } dir) Directory.CreateDirectory(dir);
         _conn = new SqliteConnection(path is null ? "Data Source=:memory:" : new SqliteConnectionStringBuilder { DataSource = path }.ToString());
@@ -41,6 +32,8 @@ public sealed class RouterDatabase : IDisposable
         cmd.CommandText = sql;
         cmd.ExecuteNonQuery();
     }
+
+    public bool IsShared => false;
 
     public void InsertKey(StoredKey k)
     {
@@ -71,8 +64,11 @@ public sealed class RouterDatabase : IDisposable
         }
     }
 
-    /// <summary>Active keys with the total tokens each has used so far (budgets survive restarts).</summary>
-    public List<(StoredKey Key, long TokensUsed)> LoadKeys()
+    public List<(StoredKey Key, long TokensUsed)> LoadKeys() => SelectKeys(null);
+
+    public (StoredKey Key, long TokensUsed)? FindKey(string hash) => SelectKeys(hash) is [var one] ? one : null;
+
+    private List<(StoredKey, long)> SelectKeys(string? hash)
     {
         lock (_gate)
         {
@@ -80,8 +76,9 @@ public sealed class RouterDatabase : IDisposable
             cmd.CommandText = """
                 SELECT k.id, k.name, k.hash, k.models, k.rpm, k.tpm, k.budget, k.created_ms,
                   (SELECT COALESCE(SUM(prompt_tokens + completion_tokens), 0) FROM usage u WHERE u.key_id = k.id)
-                FROM keys k WHERE k.revoked = 0 ORDER BY k.created_ms
+                FROM keys k WHERE k.revoked = 0 AND ($h IS NULL OR k.hash = $h) ORDER BY k.created_ms
                 """;
+            cmd.Parameters.AddWithValue("$h", (object?)hash ?? DBNull.Value);
             using var r = cmd.ExecuteReader();
             var list = new List<(StoredKey, long)>();
             while (r.Read())

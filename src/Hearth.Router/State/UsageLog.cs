@@ -1,16 +1,16 @@
 using System.Threading.Channels;
 
-namespace Hearth.Router.Usage;
+namespace Hearth.Router.State;
 
-/// <summary>Queues usage rows and writes them to SQLite in batches on a background task, so the request path
+/// <summary>Queues usage rows and writes them to the store in batches on a background task, so the request path
 /// never waits for the disk. <see cref="FlushAsync"/> waits until everything queued before it is written.</summary>
 public sealed class UsageLog : IAsyncDisposable
 {
     private readonly Channel<object> _queue = Channel.CreateUnbounded<object>(new UnboundedChannelOptions { SingleReader = true });
-    private readonly RouterDatabase _db;
+    private readonly IRouterStore _db;
     private readonly Task _writer;
 
-    public UsageLog(RouterDatabase db)
+    public UsageLog(IRouterStore db)
     {
         _db = db;
         _writer = Task.Run(WriteLoopAsync);
