@@ -142,8 +142,8 @@ public sealed class SyntheticCreateTests : IDisposable
     }
 
     [Theory]
-    [InlineData(new[] { "create", "x", "--synthetic", "gpt-9" }, "Error: unknown preset 'gpt-9' (known: llama-3.2-1b, llama-3.1-8b, qwen2.5-0.5b, tiny-test, tiny-test-qwen2)\n")]
-    [InlineData(new[] { "create", "x", "--synthetic", "tiny-test", "--quant", "Q5_0" }, "Error: --quant Q5_0 is not supported for synthetic models (use F16, Q8_0, Q4_K)\n")]
+    [InlineData(new[] { "create", "x", "--synthetic", "gpt-9" }, "Error: unknown preset 'gpt-9' (known: llama-3.2-1b, llama-3.1-8b, qwen2.5-0.5b, tiny-test, tiny-formats, tiny-test-qwen2)\n")]
+    [InlineData(new[] { "create", "x", "--synthetic", "tiny-test", "--quant", "Q5_0" }, "Error: --quant Q5_0 is not supported for synthetic models (use F16, BF16, Q8_0, Q4_K, Q4_1, Q5_1, Q2_K, Q3_K, Q5_K, IQ4_NL, IQ4_XS, MXFP4)\n")]
     [InlineData(new[] { "create", "x", "--synthetic", "tiny-test", "-f", "Modelfile" }, "Error: use either --file or --synthetic, not both\n")]
     public async Task BadSyntheticOptionsAreOneLineErrors(string[] args, string error)
     {
