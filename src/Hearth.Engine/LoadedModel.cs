@@ -32,7 +32,8 @@ public interface IModelHost : IAsyncDisposable
     /// <summary>Models currently loaded, for /api/ps and `hearth ps`.</summary>
     IReadOnlyList<LoadedModelStatus> Loaded();
 
-    /// <summary>Unloads a model now (keep_alive 0, `hearth stop`); false when it was not loaded.</summary>
+    /// <summary>Unloads a model now (keep_alive 0, `hearth stop`); false when it was not loaded. Throws
+    /// <see cref="ModelNotFoundException"/> for a name that is neither loaded nor known.</summary>
     Task<bool> UnloadAsync(string name);
 }
 

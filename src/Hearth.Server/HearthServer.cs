@@ -1,8 +1,10 @@
 using System.Net;
 using Hearth.Engine;
 using Hearth.Engine.Store;
+using Hearth.Http;
 using Hearth.Server.Http;
 using Hearth.Server.Metrics;
+using Hearth.Server.WebUi;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
@@ -13,17 +15,19 @@ using Microsoft.Extensions.Logging;
 
 namespace Hearth.Server;
 
-/// <summary>Builds the Hearth HTTP server: Kestrel, the middleware pipeline (request log → error mapping → CORS →
-/// API keys → routing) and the route table in <see cref="Routes"/>.</summary>
+/// <summary>Builds the Hearth HTTP server: Kestrel, the middleware pipeline (request log → error mapping → origin and
+/// host checks → CORS → web UI files → API keys → routing) and the route table in <see cref="Routes"/>.</summary>
 public static class HearthServer
 {
-    /// <param name="options">Binding, keys and limits.</param>
+    /// <param name="options">Binding, keys and limits; checked here (<see cref="ServerOptions.Validate"/> throws
+    /// <see cref="ArgumentException"/> for an empty key or an exposed address without one).</param>
     /// <param name="host">The loaded models. The caller owns it (dispose it after the app stops).</param>
     /// <param name="catalog">The model store; null serves the loaded models only (see <see cref="HostCatalog"/>).</param>
     /// <param name="configureLogging">Replaces the default single-line console logging (tests silence or capture it).</param>
     public static WebApplication Build(ServerOptions options, IModelHost host, IModelCatalog? catalog = null, Action<ILoggingBuilder>? configureLogging = null)
     {
-        var keys = new ApiKeySet(options.ResolveApiKeys());
+        var keys = new ApiKeySet(options.Validate());
+        var guard = new BrowserGuard(options.AllowedOrigins, options.AllowedHosts, options.IsLoopbackOnly);
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [], ContentRootPath = AppContext.BaseDirectory });
         builder.WebHost.ConfigureKestrel(k =>
         {
@@ -40,27 +44,36 @@ public static class HearthServer
         {
             builder.Logging.AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ "; o.UseUtcTimestamp = true; });
             builder.Logging.AddFilter("Microsoft", LogLevel.Warning);
+            // "Hosting failed to start" (e.g. a port in use) would print a stack trace; StartAsync rethrows the same
+            // exception, and the caller reports it in one line.
+            builder.Logging.AddFilter("Microsoft.Extensions.Hosting.Internal.Host", LogLevel.Critical);
         }
 
         builder.Services.AddSingleton(options);
         builder.Services.AddSingleton(keys);
+        builder.Services.AddSingleton(guard);
         builder.Services.AddSingleton(host);
         builder.Services.AddSingleton(catalog ?? new HostCatalog(host));
         builder.Services.AddSingleton<ServerMetrics>();
-        if (options.CorsOrigins.Count > 0)
-            builder.Services.AddCors(c => c.AddDefaultPolicy(p =>
-            {
-                if (options.CorsOrigins.Contains("*")) p.AllowAnyOrigin(); else p.WithOrigins([.. options.CorsOrigins]);
-                p.AllowAnyHeader().AllowAnyMethod();
-            }));
+        if (options.WebUi) WebUiSetup.AddServices(builder.Services);
+        // Browsers may read answers only for origins the guard lets through (local ones and --allowed-origins).
+        builder.Services.AddCors(c => c.AddDefaultPolicy(p =>
+        {
+            if (options.AllowedOrigins.Contains("*")) p.AllowAnyOrigin(); else p.SetIsOriginAllowed(o => guard.IsOriginAllowed(o, null));
+            p.AllowAnyHeader().AllowAnyMethod();
+        }));
 
         var app = builder.Build();
         app.UseMiddleware<RequestLogMiddleware>();
+        if (options.WebUi) WebUiSetup.UseRequestLog(app);
         app.UseMiddleware<ErrorMiddleware>();
-        if (options.CorsOrigins.Count > 0) app.UseCors(); // before keys: browsers send preflights without them
+        app.UseMiddleware<BrowserGuardMiddleware>();
+        app.UseCors(); // before keys: browsers send preflights without them
+        if (options.WebUi) WebUiSetup.UseStaticFiles(app);
         app.UseMiddleware<ApiKeyMiddleware>();
         app.UseRouting();
         Routes.Map(app);
+        if (options.WebUi) WebUiSetup.MapRoutes(app);
         return app;
     }
 

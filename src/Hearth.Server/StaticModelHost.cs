@@ -45,8 +45,8 @@ public sealed class StaticModelHost : IModelHost
     public IReadOnlyList<LoadedModelStatus> Loaded() =>
         _models.Select((m, i) => new LoadedModelStatus(m.Name, _sizes.GetValueOrDefault(m.Name), DateTimeOffset.MaxValue, Volatile.Read(ref _active[i]))).ToList();
 
-    /// <summary>Start-up models are pinned: always false.</summary>
-    public Task<bool> UnloadAsync(string name) => Task.FromResult(false);
+    /// <summary>Start-up models are pinned: false for them, <see cref="ModelNotFoundException"/> for other names.</summary>
+    public Task<bool> UnloadAsync(string name) => IndexOf(name) >= 0 && name.Length > 0 ? Task.FromResult(false) : throw new ModelNotFoundException(name);
 
     public async ValueTask DisposeAsync()
     {

@@ -19,10 +19,12 @@ public class RoutingTests
         using var r1 = await bed.ChatAsync("small", key: "client-secret");
         Assert.Equal(HttpStatusCode.OK, r1.StatusCode);
         Assert.Equal("a", RouterTestBed.UpstreamOf(r1));
-        Assert.Equal("qwen-0.5b", (await RouterTestBed.JsonOf(r1))["model"]!.GetValue<string>());
+        Assert.Equal("small", (await RouterTestBed.JsonOf(r1))["model"]!.GetValue<string>()); // the client's name back
+        Assert.Equal("qwen-0.5b", bed["a"].Bodies.Single()["model"]!.GetValue<string>()); // the upstream's id sent
         using var r2 = await bed.ChatAsync("large");
         Assert.Equal("b", RouterTestBed.UpstreamOf(r2));
-        Assert.Equal("llama-8b", (await RouterTestBed.JsonOf(r2))["model"]!.GetValue<string>());
+        Assert.Equal("large", (await RouterTestBed.JsonOf(r2))["model"]!.GetValue<string>());
+        Assert.Equal("llama-8b", bed["b"].Bodies.Single()["model"]!.GetValue<string>());
 
         Assert.Equal(1, bed["a"].Requests);
         Assert.Equal(1, bed["b"].Requests);
@@ -49,7 +51,7 @@ public class RoutingTests
             models:
               m: {policy: least-outstanding}
             """, "slow", "fast");
-        bed["slow"].DelayMs = 150;
+        bed["slow"].DelayMs = 400; // far slower than the fast one even when a loaded machine adds its own delays
         bed["fast"].DelayMs = 5;
         const int total = 48, concurrency = 6;
         var next = 0;
@@ -63,7 +65,7 @@ public class RoutingTests
         });
         await Task.WhenAll(workers);
         Assert.Equal(total, bed["slow"].Requests + bed["fast"].Requests);
-        // The slow replica holds each request ~30x longer, so it should get a small share (round robin would give it 24).
+        // The slow replica holds each request ~80x longer, so it should get a small share (round robin would give it 24).
         Assert.True(bed["slow"].Requests * 3 < bed["fast"].Requests, $"slow {bed["slow"].Requests}, fast {bed["fast"].Requests}");
         Assert.Equal(0, bed.Router.State.Upstreams.Sum(u => u.Outstanding));
     }

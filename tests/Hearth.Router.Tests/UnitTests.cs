@@ -48,7 +48,7 @@ public class UnitTests
         Assert.Null(ProxyRequest.TryParse("{\"messages\":[]}"u8, out var err));
         Assert.Equal("'model' is required and must be a string", err);
         Assert.Null(ProxyRequest.TryParse("{oops"u8, out err));
-        Assert.StartsWith("request body is not valid JSON", err);
+        Assert.StartsWith("the request body is not valid JSON", err);
     }
 
     [Fact]

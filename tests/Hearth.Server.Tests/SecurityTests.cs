@@ -52,20 +52,20 @@ public sealed class SecurityTests
     }
 
     [Fact]
-    public async Task Cors_OffByDefault()
+    public async Task ForeignOrigin_RefusedBeforeAnyWork()
     {
         await using var host = TestHost.Start();
         using var req = new HttpRequestMessage(HttpMethod.Get, "v1/models");
         req.Headers.Add("Origin", "http://example.com");
         var resp = await host.Http.SendAsync(req);
-        Assert.Equal(HttpStatusCode.OK, resp.StatusCode);
+        Assert.Equal(HttpStatusCode.Forbidden, resp.StatusCode);
         Assert.False(resp.Headers.Contains("Access-Control-Allow-Origin"));
     }
 
     [Fact]
     public async Task Cors_AllowsConfiguredOrigin_PreflightNeedsNoKey()
     {
-        await using var host = TestHost.Start(new ServerOptions { CorsOrigins = ["http://ui.local"], ApiKeys = ["k"] });
+        await using var host = TestHost.Start(new ServerOptions { AllowedOrigins = ["http://ui.local"], ApiKeys = ["k"] });
         using var pre = new HttpRequestMessage(HttpMethod.Options, "v1/chat/completions");
         pre.Headers.Add("Origin", "http://ui.local");
         pre.Headers.Add("Access-Control-Request-Method", "POST");
@@ -78,6 +78,7 @@ public sealed class SecurityTests
         other.Headers.Add("Origin", "http://evil.local");
         other.Headers.Add("Access-Control-Request-Method", "POST");
         var r2 = await host.Http.SendAsync(other);
+        Assert.Equal(HttpStatusCode.Forbidden, r2.StatusCode);
         Assert.False(r2.Headers.Contains("Access-Control-Allow-Origin"));
     }
 }

@@ -15,11 +15,15 @@ internal static class RouterCommand
         var config = new Option<string?>("--config") { Description = "Router YAML (upstreams, models, keys, health checks)" };
         var host = new Option<string>("--host") { Description = "Address to bind", DefaultValueFactory = _ => "127.0.0.1" };
         var port = new Option<int>("--port") { Description = "Port to listen on", DefaultValueFactory = _ => 4000 };
+        var origins = new Option<string[]>("--allowed-origins") { Description = "Browser origins allowed besides the router's own and localhost ones (adds to allowed_origins in the YAML)", Arity = ArgumentArity.ZeroOrMore };
+        var hosts = new Option<string[]>("--allowed-hosts") { Description = "Host header names accepted besides localhost ones (adds to allowed_hosts in the YAML)", Arity = ArgumentArity.ZeroOrMore };
         var command = new Command("router", "Route OpenAI requests across upstream servers: per-model replicas (least-outstanding or prefix-affinity), "
             + "health checks, circuit breaking, retries, fallbacks, virtual keys with limits and budgets, usage in SQLite, /metrics.");
         command.Options.Add(config);
         command.Options.Add(host);
         command.Options.Add(port);
+        command.Options.Add(origins);
+        command.Options.Add(hosts);
         command.Subcommands.Add(CreateBench());
         command.SetAction(async (parse, ct) =>
         {
@@ -32,6 +36,11 @@ internal static class RouterCommand
             RouterConfig cfg;
             try { cfg = RouterConfigLoader.LoadFile(path); }
             catch (RouterConfigException e) { Console.Error.WriteLine("hearth router: " + e.Message); return 2; }
+            cfg = cfg with
+            {
+                AllowedOrigins = [.. cfg.AllowedOrigins, .. Split(parse.GetValue(origins))],
+                AllowedHosts = [.. cfg.AllowedHosts, .. Split(parse.GetValue(hosts))],
+            };
             if (cfg.MasterKey is null && h is not ("127.0.0.1" or "localhost" or "::1"))
                 Console.Error.WriteLine($"hearth router: warning: no master_key in {path}, and binding {h} exposes an open proxy");
             RouterHost router;
@@ -39,7 +48,8 @@ internal static class RouterCommand
             catch (IOException e) { Console.Error.WriteLine($"hearth router: cannot listen on {h}:{p}: {e.Message}"); return 1; }
             await using (router)
             {
-                Console.WriteLine($"hearth router listening on {router.Address} ({cfg.Upstreams.Count} upstreams, models: {string.Join(", ", cfg.Models.Keys)})");
+                var auth = cfg.MasterKey is null ? "auth: none (no master_key)" : "auth: master key and virtual keys required";
+                Console.WriteLine($"hearth router listening on {router.Address} ({cfg.Upstreams.Count} upstreams, models: {string.Join(", ", cfg.Models.Keys)}; {auth})");
                 try { await router.WaitForShutdownAsync(ct); }
                 catch (OperationCanceledException) { }
             }
@@ -47,6 +57,9 @@ internal static class RouterCommand
         });
         return command;
     }
+
+    private static IEnumerable<string> Split(string[]? values) =>
+        (values ?? []).SelectMany(v => v.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
 
     private static Command CreateBench()
     {

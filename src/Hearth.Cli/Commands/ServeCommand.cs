@@ -22,7 +22,10 @@ internal static class ServeCommand
         var port = new Option<int>("--port", "-p") { Description = "TCP port", DefaultValueFactory = _ => 11435 };
         var apiKey = new Option<string[]>("--api-key") { Description = "Require this API key (Authorization: Bearer KEY) on every endpoint but /health; repeatable", Arity = ArgumentArity.ZeroOrMore };
         var apiKeyFile = new Option<string?>("--api-key-file") { Description = "File with one API key per line" };
-        var cors = new Option<string[]>("--cors-origin") { Description = "Allow browser requests from this origin ('*' for any); repeatable. Off by default", Arity = ArgumentArity.ZeroOrMore };
+        var allowUnauthenticated = new Option<bool>("--allow-unauthenticated") { Description = "Allow binding a non-loopback --host with no API key (anyone who reaches it can use it)" };
+        var origins = new Option<string[]>("--allowed-origins", "--cors-origin") { Description = "Browser origins allowed besides this server's own and localhost ones ('*' wildcard; '*' alone allows any); repeatable or comma-separated", Arity = ArgumentArity.ZeroOrMore };
+        var hosts = new Option<string[]>("--allowed-hosts") { Description = "Host header names accepted besides localhost, 127.0.0.1 and [::1] ('*' wildcard); repeatable or comma-separated", Arity = ArgumentArity.ZeroOrMore };
+        var noApiPull = new Option<bool>("--no-api-pull") { Description = "Refuse /api/pull: the server never downloads models for a client (for exposed deployments)" };
         var threads = new Option<int>("--threads") { Description = "CPU threads per model (0: all cores)", DefaultValueFactory = _ => 0 };
         var kvMemory = new Option<string?>("--kv-cache-memory") { Description = "KV cache size per model, e.g. 512MiB or 2GiB (default: a quarter of available memory)" };
         var maxSeqs = new Option<int?>("--max-num-seqs") { Description = "Most sequences decoded together per step (default 64)" };
@@ -30,9 +33,10 @@ internal static class ServeCommand
         var maxQueued = new Option<int?>("--max-queued-requests") { Description = "Waiting requests beyond which new ones get 429 (default 256)" };
         var maxLoaded = new Option<int?>("--max-loaded-models") { Description = "Most models loaded at once; least recently used idle ones are unloaded (default: no limit)" };
         var drain = new Option<int>("--drain-timeout") { Description = "Seconds running requests may take to finish after SIGTERM/Ctrl+C before they are cut (default 10)", DefaultValueFactory = _ => 10 };
+        var noUi = new Option<bool>("--no-ui") { Description = "Do not serve the web UI at / (the APIs are unchanged)" };
         var command = new Command("serve", "Serve models over OpenAI- and Ollama-compatible HTTP APIs")
         {
-            model, host, port, apiKey, apiKeyFile, cors, threads, kvMemory, maxSeqs, maxBatched, maxQueued, maxLoaded, drain,
+            model, host, port, apiKey, apiKeyFile, allowUnauthenticated, origins, hosts, noApiPull, threads, kvMemory, maxSeqs, maxBatched, maxQueued, maxLoaded, drain, noUi,
         };
         drain.Validators.Add(r => { if (r.GetValueOrDefault<int>() is < 0 or > 86400) r.AddError("--drain-timeout must be between 0 and 86400 seconds"); });
         port.Validators.Add(r => { if (r.GetValueOrDefault<int>() is < 0 or > 65535) r.AddError("--port must be between 0 and 65535"); });
@@ -59,11 +63,16 @@ internal static class ServeCommand
                     Port = parse.GetValue(port),
                     ApiKeys = parse.GetValue(apiKey) ?? [],
                     ApiKeyFile = parse.GetValue(apiKeyFile),
-                    CorsOrigins = parse.GetValue(cors) ?? [],
+                    AllowUnauthenticated = parse.GetValue(allowUnauthenticated),
+                    AllowedOrigins = List(parse.GetValue(origins)),
+                    AllowedHosts = List(parse.GetValue(hosts)),
+                    AllowApiPull = !parse.GetValue(noApiPull),
                     ShutdownDeadline = TimeSpan.FromSeconds(parse.GetValue(drain)),
+                    WebUi = !parse.GetValue(noUi),
                 };
+                var keys = options.Validate(); // key rules and exposure, before any model is loaded
                 var settings = new ServeEngineSettings(parse.GetValue(threads), engine);
-                return RunAsync(options, parse.GetValue(model) ?? [], settings, parse.GetValue(maxLoaded), parse.InvocationConfiguration.Output)
+                return RunAsync(options, keys.Count, parse.GetValue(model) ?? [], settings, parse.GetValue(maxLoaded), parse.InvocationConfiguration.Output)
                     .GetAwaiter().GetResult();
             }
             catch (KvCacheTooSmallException e)
@@ -82,17 +91,29 @@ internal static class ServeCommand
         return command;
     }
 
-    private static async Task<int> RunAsync(ServerOptions options, string[] models, ServeEngineSettings settings, int? maxLoaded, TextWriter output)
+    /// <summary>Repeatable options also take comma-separated lists.</summary>
+    private static IReadOnlyList<string> List(string[]? values) =>
+        (values ?? []).SelectMany(v => v.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)).ToList();
+
+    private static async Task<int> RunAsync(ServerOptions options, int keyCount, string[] models, ServeEngineSettings settings, int? maxLoaded, TextWriter output)
     {
         var (host, catalog, startup) = OpenModels(models, settings, maxLoaded, output);
         await using var _ = host;
         var app = HearthServer.Build(options, host, catalog);
         try
         {
-            await app.StartAsync();
+            try
+            {
+                await app.StartAsync();
+            }
+            catch (IOException e) when (e.InnerException is System.Net.Sockets.SocketException { SocketErrorCode: System.Net.Sockets.SocketError.AddressAlreadyInUse }
+                                       || e.Message.Contains("address already in use", StringComparison.OrdinalIgnoreCase))
+            {
+                throw new CliException($"port {options.Port} on {options.Host} is already in use (is another hearth running?); stop it or pick another with --port");
+            }
             var where = string.Join(", ", HearthServer.BoundAddresses(app));
-            var scope = options.IsLoopbackOnly ? "localhost only; use --host 0.0.0.0 to accept other machines"
-                : "all interfaces" + (options.ResolveApiKeys().Count == 0 ? "; WARNING: no --api-key set" : "");
+            var scope = (options.IsLoopbackOnly ? "localhost only; use --host 0.0.0.0 to accept other machines" : "all interfaces")
+                + "; " + options.DescribeAuth(keyCount);
             // Bound before loading: /health answers during a long load and /ready turns 200 once the default model
             // is in; requests that arrive meanwhile wait for that same load. A failed load still ends the command
             // with its error and exit code 1.
@@ -102,7 +123,7 @@ internal static class ServeCommand
                 // A negative keep-alive pins the model: models named at start-up stay loaded.
                 using var lease = await host.AcquireAsync(name, Timeout.InfiniteTimeSpan, CancellationToken.None);
             }
-            output.WriteLine($"hearth: serving {host.DefaultModelName} at {where} ({scope}). OpenAI API under /v1, Ollama API under /api. Ctrl+C to stop.");
+            output.WriteLine($"hearth: serving {host.DefaultModelName} at {where} ({scope}). OpenAI API under /v1, Ollama API under /api{(options.WebUi ? $", web UI at {where.Split(", ")[0]}/" : "")}. Ctrl+C to stop.");
             await app.WaitForShutdownAsync();
             return 0;
         }

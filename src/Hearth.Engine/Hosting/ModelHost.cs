@@ -230,7 +230,8 @@ public sealed class ModelHost : IModelHost
         Task? disposal = null;
         lock (_lock)
         {
-            if (!_slots.TryGetValue(entryName, out var slot)) return false;
+            if (!_slots.TryGetValue(entryName, out var slot))
+                return _catalog.Find(name) is not null ? false : throw new ModelNotFoundException(name);
             if (slot.Leases > 0) slot.KeepAlive = TimeSpan.Zero; // unload as soon as the running requests finish
             else disposal = RemoveAndDispose(slot);
         }

@@ -13,16 +13,27 @@ public static class EmbeddedModel
 
     internal const string ResourceName = "Hearth.Models.tinystories-656k-q8_0.gguf";
 
+    private static Dictionary<string, string> DefaultParameters() => new(StringComparer.Ordinal) { ["stop"] = StopText };
+
     /// <summary>Opens the embedded GGUF bytes.</summary>
     public static Stream Open() =>
         typeof(EmbeddedModel).Assembly.GetManifestResourceStream(ResourceName)
         ?? throw new InvalidOperationException($"embedded resource {ResourceName} is missing from {typeof(EmbeddedModel).Assembly.GetName().Name}");
 
+    /// <summary>The model's stories end with this literal text (it is not a special token), so it is the default stop
+    /// string, as an Ollama Modelfile would give it.</summary>
+    public const string StopText = "<|end_story|>";
+
     /// <summary>Registers <c>tinystories:latest</c> unless a model of that name already exists; returns its entry.
+    /// An entry registered by an older Hearth (the embedded GGUF without any parameters) gains the default stop string.
     /// Safe to call from several processes at once (atomic blob rename, locked manifest write).</summary>
     public static ModelEntry EnsureRegistered(ModelStore store)
     {
-        if (store.Find(Name.ToString()) is { } existing) return existing;
+        if (store.Find(Name.ToString()) is { } existing)
+        {
+            if (existing.Parameters.Count > 0 || store.GetManifest(existing.Name) is not { Gguf: Digest } old) return existing;
+            return store.Save(Name.ToString(), old with { Parameters = DefaultParameters() });
+        }
         var blob = store.BlobPath(Digest);
         if (!File.Exists(blob) || new FileInfo(blob).Length == 0)
         {
@@ -45,6 +56,6 @@ public static class EmbeddedModel
                 if (File.Exists(temp)) File.Delete(temp);
             }
         }
-        return store.Save(Name.ToString(), store.DescribeBlob(Digest, "embedded: models/tinystories-656k-q8_0.gguf"));
+        return store.Save(Name.ToString(), store.DescribeBlob(Digest, "embedded: models/tinystories-656k-q8_0.gguf") with { Parameters = DefaultParameters() });
     }
 }

@@ -26,7 +26,7 @@ public sealed partial class HuggingFaceHub(HttpClient http, Uri endpoint, string
         var files = await ListFilesAsync(repo, cancellationToken);
         var ggufs = files.Where(f => f.Path.EndsWith(".gguf", StringComparison.OrdinalIgnoreCase)).ToList();
         if (ggufs.Count == 0)
-            throw new ModelStoreException($"hf.co/{repo} has no .gguf files");
+            throw new ModelStoreException($"hf.co/{repo} has no .gguf files", StoreFailure.NotFound);
         // Multi-part GGUFs ("-00001-of-00003.gguf") need all parts merged; Hearth loads single files only.
         var single = ggufs.Where(f => !SplitPattern().IsMatch(f.Path)).ToList();
         string available = string.Join(", ", ggufs.Select(f => Path.GetFileName(f.Path)));
@@ -37,13 +37,13 @@ public sealed partial class HuggingFaceHub(HttpClient http, Uri endpoint, string
             matches = Matching(single, DefaultQuantization);
             if (matches.Count == 0 && single.Count == 1) matches = single;
             if (matches.Count == 0)
-                throw new ModelStoreException($"hf.co/{repo} has no {DefaultQuantization} GGUF; name one as hf.co/{repo}:QUANT (files: {available})");
+                throw new ModelStoreException($"hf.co/{repo} has no {DefaultQuantization} GGUF; name one as hf.co/{repo}:QUANT (files: {available})", StoreFailure.NotFound);
         }
         else
         {
             matches = Matching(single, quantization);
             if (matches.Count == 0)
-                throw new ModelStoreException($"hf.co/{repo} has no single-file GGUF for quantization '{quantization}' (files: {available})");
+                throw new ModelStoreException($"hf.co/{repo} has no single-file GGUF for quantization '{quantization}' (files: {available})", StoreFailure.NotFound);
         }
         // Several matches (e.g. in sub-folders): the shortest path is the main one.
         var file = matches.OrderBy(f => f.Path.Length).ThenBy(f => f.Path, StringComparer.Ordinal).First();
@@ -95,7 +95,7 @@ public sealed partial class HuggingFaceHub(HttpClient http, Uri endpoint, string
         }
         catch (HttpRequestException e)
         {
-            throw new ModelStoreException($"cannot reach {endpoint}: {e.Message}", e);
+            throw new ModelStoreException($"cannot reach {endpoint}: {e.Message}", e, StoreFailure.Remote);
         }
     }
 
@@ -117,7 +117,7 @@ public sealed partial class HuggingFaceHub(HttpClient http, Uri endpoint, string
         HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden =>
             $"access to hf.co/{repo} was denied (HTTP {(int)response.StatusCode}); set HF_TOKEN to a token that can read it",
         _ => $"the hub answered HTTP {(int)response.StatusCode} for hf.co/{repo}",
-    });
+    }, response.StatusCode == HttpStatusCode.NotFound ? StoreFailure.NotFound : StoreFailure.Remote);
 
     private static string? Str(JsonElement e, string name) =>
         e.ValueKind == JsonValueKind.Object && e.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString() : null;

@@ -18,7 +18,7 @@ public sealed partial record ModelName(string Path, string Tag)
 
     /// <summary>Parses and validates a name; throws <see cref="ArgumentException"/> with a clear message when it is malformed.</summary>
     public static ModelName Parse(string name) =>
-        TryParse(name, out var parsed, out var error) ? parsed : throw new ArgumentException(error);
+        TryParse(name, out var parsed, out var error) ? parsed : throw new InvalidModelNameException(error);
 
     /// <summary>Parses a name; false with a reason when it is malformed.</summary>
     public static bool TryParse(string? name, out ModelName parsed, out string error)

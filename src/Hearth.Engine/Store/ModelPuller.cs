@@ -36,7 +36,7 @@ internal sealed partial class ModelPuller(ModelStore store, string? registry = n
         progress?.Report(new PullProgress("pulling manifest"));
         var hub = new HuggingFaceHub(http, Endpoint(), token);
         var file = await hub.ResolveAsync(repo, parsed.Tag == ModelName.DefaultTag ? null : parsed.Tag, cancellationToken);
-        var digest = await new BlobDownloader(store, http).DownloadAsync(file, token, progress, cancellationToken);
+        var digest = await new BlobDownloader(store, http).DownloadAsync(file, token, progress, cancellationToken, path => CheckGguf(path, name));
         return Register(parsed.ToString(), digest, $"hf.co/{repo}/{file.FileName}", progress);
     }
 
@@ -50,7 +50,8 @@ internal sealed partial class ModelPuller(ModelStore store, string? registry = n
         var name = NameFromFile(fileName);
         // The token goes only to the hub itself, never to an arbitrary host.
         var sendToken = string.Equals(uri.Host, Endpoint().Host, StringComparison.OrdinalIgnoreCase) ? token : null;
-        var digest = await new BlobDownloader(store, http).DownloadAsync(new RemoteFile(uri, fileName, null, null), sendToken, progress, cancellationToken);
+        var digest = await new BlobDownloader(store, http).DownloadAsync(new RemoteFile(uri, fileName, null, null), sendToken, progress, cancellationToken,
+            path => CheckGguf(path, url));
         return Register(name, digest, url, progress);
     }
 
@@ -63,7 +64,8 @@ internal sealed partial class ModelPuller(ModelStore store, string? registry = n
         var pull = await new OllamaRegistry(http, registryUri).ResolveAsync(ns, model, name.Tag, cancellationToken);
         foreach (var skipped in pull.SkippedParameters)
             progress?.Report(new PullProgress($"skipping parameter {skipped} (not a Hearth parameter)"));
-        var digest = await new BlobDownloader(store, http).DownloadAsync(pull.Model, pull.BearerToken, progress, cancellationToken);
+        var digest = await new BlobDownloader(store, http).DownloadAsync(pull.Model, pull.BearerToken, progress, cancellationToken,
+            path => CheckGguf(path, name.ToString()));
         // The registry's TEMPLATE is a Go template: kept for display; the GGUF's own chat template stays in use.
         return Register(name.ToString(), digest, $"{registryUri.GetLeftPart(UriPartial.Authority)}/{ns}/{model}:{name.Tag}", progress, m => m with
         {
@@ -84,11 +86,33 @@ internal sealed partial class ModelPuller(ModelStore store, string? registry = n
         return uri;
     }
 
+    /// <summary>A download becomes a blob only if it is a GGUF Hearth can read (checked before it enters the store).</summary>
+    private static void CheckGguf(string path, string source)
+    {
+        try
+        {
+            GgufFacts.Read(path);
+        }
+        catch (Hearth.Core.Gguf.GgufException e)
+        {
+            throw new ModelStoreException($"not a usable GGUF file ({source}): {e.Message}; the download was removed");
+        }
+    }
+
     private ModelEntry Register(string name, string digest, string source, IProgress<PullProgress>? progress, Func<ModelManifest, ModelManifest>? settings = null)
     {
         progress?.Report(new PullProgress("writing manifest"));
-        var manifest = store.DescribeBlob(digest, source);
-        var entry = store.Save(name, settings is null ? manifest : settings(manifest));
+        ModelEntry entry;
+        try
+        {
+            var manifest = store.DescribeBlob(digest, source);
+            entry = store.Save(name, settings is null ? manifest : settings(manifest));
+        }
+        catch
+        {
+            store.RemoveBlobIfUnused(digest); // no blob without a manifest
+            throw;
+        }
         progress?.Report(new PullProgress("success"));
         return entry;
     }

@@ -236,6 +236,13 @@ public sealed class ModelStore : IModelCatalog
     public Task<ModelEntry> PullAsync(string name, string? registry, IProgress<PullProgress>? progress, CancellationToken cancellationToken) =>
         new ModelPuller(this, registry).PullAsync(name, progress, cancellationToken);
 
+    /// <summary>Deletes a blob that no manifest uses (a pull whose manifest could not be written).</summary>
+    internal void RemoveBlobIfUnused(string digest)
+    {
+        using (StoreLock.Acquire(LockPath, LockTimeout))
+            if (!AnyManifestUses(digest)) File.Delete(BlobPath(digest));
+    }
+
     private static ModelManifest? ReadManifestOrNull(string path)
     {
         try
@@ -263,6 +270,3 @@ public sealed class ModelStore : IModelCatalog
         }
     }
 }
-
-/// <summary>A store operation failed for a reason the user can act on (bad file, checksum mismatch, download error).</summary>
-public sealed class ModelStoreException(string message, Exception? inner = null) : Exception(message, inner);

@@ -208,7 +208,7 @@ public sealed class OllamaRegistry(HttpClient http, Uri registry)
             }
             catch (HttpRequestException e)
             {
-                throw new ModelStoreException($"cannot reach the registry {registry}: {e.Message}", e);
+                throw new ModelStoreException($"cannot reach the registry {registry}: {e.Message}", e, StoreFailure.Remote);
             }
             var challenge = response.Headers.WwwAuthenticate.FirstOrDefault(h => h.Scheme.Equals("Bearer", StringComparison.OrdinalIgnoreCase));
             if (response.StatusCode != HttpStatusCode.Unauthorized || attempt > 0 || challenge is null) return response;
@@ -231,20 +231,20 @@ public sealed class OllamaRegistry(HttpClient http, Uri registry)
         {
             using var response = await http.GetAsync(url, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
             if (!response.IsSuccessStatusCode)
-                throw new ModelStoreException($"the registry's token service {realmUri.GetLeftPart(UriPartial.Path)} answered HTTP {(int)response.StatusCode} for {repo}");
+                throw new ModelStoreException($"the registry's token service {realmUri.GetLeftPart(UriPartial.Path)} answered HTTP {(int)response.StatusCode} for {repo}", StoreFailure.Remote);
             using var doc = JsonDocument.Parse(await ReadBoundedAsync(response, MaxSmallLayerBytes, repo, cancellationToken));
             foreach (var name in new[] { "token", "access_token" })
                 if (doc.RootElement.TryGetProperty(name, out var t) && t.ValueKind == JsonValueKind.String && t.GetString() is { Length: > 0 } token)
                     return token;
-            throw new ModelStoreException($"the registry's token service gave no token for {repo}");
+            throw new ModelStoreException($"the registry's token service gave no token for {repo}", StoreFailure.Remote);
         }
         catch (JsonException e)
         {
-            throw new ModelStoreException($"the registry's token service answered invalid JSON ({e.Message})", e);
+            throw new ModelStoreException($"the registry's token service answered invalid JSON ({e.Message})", e, StoreFailure.Remote);
         }
         catch (HttpRequestException e)
         {
-            throw new ModelStoreException($"cannot reach the registry's token service {realmUri.Host}: {e.Message}", e);
+            throw new ModelStoreException($"cannot reach the registry's token service {realmUri.Host}: {e.Message}", e, StoreFailure.Remote);
         }
     }
 
@@ -300,5 +300,5 @@ public sealed class OllamaRegistry(HttpClient http, Uri registry)
         HttpStatusCode.NotFound => $"{what} not found in the registry {registry} (HTTP 404)",
         HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden => $"the registry {registry} denied access to {what} (HTTP {(int)response.StatusCode})",
         _ => $"the registry {registry} answered HTTP {(int)response.StatusCode} for {what}",
-    });
+    }, response.StatusCode == HttpStatusCode.NotFound ? StoreFailure.NotFound : StoreFailure.Remote);
 }

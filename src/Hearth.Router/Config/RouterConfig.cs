@@ -53,6 +53,11 @@ public sealed record RouterConfig(
     string? Redis = null,
     DiscoveryConfig? Discovery = null)
 {
+    /// <summary>Browser origins allowed besides the router's own and localhost ones (see the server's --allowed-origins).</summary>
+    public IReadOnlyList<string> AllowedOrigins { get; init; } = [];
+    /// <summary>Host header names accepted besides localhost ones (checked when bound to loopback or when set).</summary>
+    public IReadOnlyList<string> AllowedHosts { get; init; } = [];
+
     public static readonly CircuitBreakerConfig DefaultBreaker = new(3, TimeSpan.FromSeconds(30));
     public static readonly RetryConfig DefaultRetries = new(2, 50);
     public const int DefaultPrefixChars = 256;

@@ -9,6 +9,8 @@ namespace Hearth.Router.Config;
 /// <remarks>Shape:
 /// <code>
 /// master_key: sk-admin            # optional (or env:NAME); without it the router is open
+/// allowed_origins: [https://ui.example.com]   # optional browser origins besides localhost ones
+/// allowed_hosts: [router.internal]            # optional Host names besides localhost ones
 /// database: router.db             # optional SQLite file for keys and usage (default: in memory)
 /// postgres: env:HEARTH_PG         # or: keys and usage in PostgreSQL, shared by router replicas (Npgsql connection string)
 /// redis: 127.0.0.1:6379           # optional: requests/min, tokens/min and budgets shared exactly across replicas
@@ -35,12 +37,31 @@ public static class RouterConfigLoader
     public static RouterConfig Parse(string yaml, string source = "router.yaml")
     {
         var stream = new YamlStream();
-        try { stream.Load(new StringReader(yaml)); }
+        var parser = new PositionTrackingParser(new Parser(new StringReader(yaml)));
+        try { stream.Load(parser); }
         catch (YamlException e) { throw new RouterConfigException($"{source}:{e.Start.Line}:{e.Start.Column}: invalid YAML: {e.Message}"); }
-        catch (InvalidOperationException e) { throw new RouterConfigException($"{source}: invalid YAML: {e.Message}"); } // YamlDotNet's scanner on some truncated input
+        catch (InvalidOperationException)
+        {
+            // YamlDotNet's scanner fails this way on some malformed input; report where it was reading.
+            var at = parser.LastGood;
+            throw new RouterConfigException($"{source}:{at.Line}:{at.Column}: invalid YAML after this point (an unclosed quote, bracket or brace?)");
+        }
         if (stream.Documents.Count == 0 || stream.Documents[0].RootNode is not YamlMappingNode root)
             throw new RouterConfigException($"{source}:1:1: expected a mapping with 'upstreams' and 'models'");
         return new Reader(source).Root(root);
+    }
+
+    /// <summary>Remembers where the last event that parsed well ended, for errors that carry no position.</summary>
+    private sealed class PositionTrackingParser(IParser inner) : IParser
+    {
+        public Mark LastGood { get; private set; } = new(0, 1, 1);
+        public YamlDotNet.Core.Events.ParsingEvent? Current => inner.Current;
+
+        public bool MoveNext()
+        {
+            if (inner.Current is { } current) LastGood = current.End;
+            return inner.MoveNext();
+        }
     }
 
     private sealed class Reader(string source)
@@ -50,7 +71,8 @@ public static class RouterConfigLoader
 
         public RouterConfig Root(YamlMappingNode root)
         {
-            var map = Keys(root, "top level", "upstreams", "models", "master_key", "database", "postgres", "redis", "discovery", "health_check", "circuit_breaker", "retries");
+            var map = Keys(root, "top level", "upstreams", "models", "master_key", "database", "postgres", "redis", "discovery", "health_check", "circuit_breaker", "retries",
+                "allowed_origins", "allowed_hosts");
             if (map.ContainsKey("database") && map.TryGetValue("postgres", out var both))
                 throw Error(both, "'database' (SQLite) and 'postgres' both name where keys and usage live; keep one");
             var discovery = map.TryGetValue("discovery", out var dn) ? Discovery(dn) : null;
@@ -101,8 +123,16 @@ public static class RouterConfigLoader
                 map.TryGetValue("retries", out var r) ? Retries(r) : RouterConfig.DefaultRetries,
                 map.TryGetValue("postgres", out var pg) ? Secret(pg, "postgres") : null,
                 map.TryGetValue("redis", out var rd) ? Secret(rd, "redis") : null,
-                discovery);
+                discovery)
+            {
+                AllowedOrigins = map.TryGetValue("allowed_origins", out var ao) ? Strings(ao, "allowed_origins") : [],
+                AllowedHosts = map.TryGetValue("allowed_hosts", out var ah) ? Strings(ah, "allowed_hosts") : [],
+            };
         }
+
+        private List<string> Strings(YamlNode node, string what) =>
+            node is YamlSequenceNode seq ? seq.Children.Select(c => NonEmpty(c, what)).ToList()
+            : throw Error(node, $"'{what}' must be a list of strings");
 
         private UpstreamConfig Upstream(YamlNode node)
         {

@@ -65,7 +65,7 @@ public static class AdminEndpoints
     private static async Task<bool> AdminAsync(HttpContext ctx, RouterState state)
     {
         if (RouterAuth.IsAdmin(ctx, state)) return true;
-        await OpenAiError.WriteAsync(ctx, 401, "invalid_request_error", "admin endpoints need the master key", "invalid_api_key");
+        await RouterAuth.WriteUnauthorizedAsync(ctx, "admin endpoints need the master key");
         return false;
     }
 }

@@ -1,4 +1,5 @@
 using System.Net;
+using Hearth.Http;
 using Hearth.Router.Config;
 using Hearth.Router.Discovery;
 using Hearth.Router.Proxy;
@@ -34,11 +35,14 @@ public sealed class RouterHost : IAsyncDisposable
     /// <summary>Base address, e.g. http://127.0.0.1:4000/.</summary>
     public Uri Address { get; }
 
-    public static async Task<RouterHost> StartAsync(RouterConfig config, string host = "127.0.0.1", int port = 0, bool log = false, CancellationToken ct = default)
+    /// <param name="configureLogging">Replaces the default logging (tests capture it).</param>
+    public static async Task<RouterHost> StartAsync(RouterConfig config, string host = "127.0.0.1", int port = 0, bool log = false, CancellationToken ct = default,
+        Action<ILoggingBuilder>? configureLogging = null)
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
-        if (log) builder.Logging.AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(LogLevel.Warning);
+        if (configureLogging is not null) configureLogging(builder.Logging);
+        else if (log) builder.Logging.AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(LogLevel.Warning);
         builder.WebHost.ConfigureKestrel(k =>
         {
             k.AddServerHeader = false;
@@ -46,30 +50,42 @@ public sealed class RouterHost : IAsyncDisposable
             if (host is "localhost") k.ListenLocalhost(port);
             else k.Listen(IPAddress.TryParse(host, out var ip) ? ip : throw new ArgumentException($"--host '{host}' is not an IP address"), port);
         });
+        var loopback = host == "localhost" || (IPAddress.TryParse(host, out var bindIp) && IPAddress.IsLoopback(bindIp));
+        var guard = new BrowserGuard(config.AllowedOrigins, config.AllowedHosts, loopback);
+        builder.Services.AddCors(c => c.AddDefaultPolicy(p =>
+        {
+            if (config.AllowedOrigins.Contains("*")) p.AllowAnyOrigin(); else p.SetIsOriginAllowed(o => guard.IsOriginAllowed(o, null));
+            p.AllowAnyHeader().AllowAnyMethod();
+        }));
         var app = builder.Build();
         var state = new RouterState(config);
         var proxy = new ProxyHandler(state);
+        RouterGuards.Use(app, guard);
+        app.UseCors();
         app.MapPost("/v1/chat/completions", ctx => proxy.HandleAsync(ctx, "chat/completions"));
         app.MapPost("/v1/completions", ctx => proxy.HandleAsync(ctx, "completions"));
         app.MapPost("/v1/embeddings", ctx => proxy.HandleAsync(ctx, "embeddings"));
         app.MapGet("/v1/models", async ctx =>
         {
             var auth = RouterAuth.Authenticate(ctx, state);
-            if (!auth.Ok) { await OpenAiError.WriteAsync(ctx, 401, "invalid_request_error", auth.Error!, "invalid_api_key"); return; }
+            if (!auth.Ok) { await RouterAuth.WriteUnauthorizedAsync(ctx, auth.Error!); return; }
             var names = state.Routes.Keys.Where(m => auth.Key?.Key.Models is not { } allowed || allowed.Contains(m)).Order(StringComparer.Ordinal);
             await Results.Json(new { @object = "list", data = names.Select(n => new { id = n, @object = "model", created = 0, owned_by = "hearth-router" }) }).ExecuteAsync(ctx);
         });
         app.MapGet("/health", async ctx =>
         {
+            // Anyone may ask whether the router is up; only the master key (when set) sees the upstreams.
             var now = RouterState.NowMs;
             var ups = state.Upstreams.Select(u => new { name = u.Name, healthy = u.Healthy, breaker = u.Breaker.State.ToString().ToLowerInvariant(), outstanding = u.Outstanding, available = u.IsAvailable(now) }).ToList();
             var ok = ups.Any(u => u.available);
-            await Results.Json(new { status = ok ? "ok" : "unavailable", upstreams = ups }, statusCode: ok ? 200 : 503).ExecuteAsync(ctx);
+            object body = RouterAuth.IsAdmin(ctx, state) ? new { status = ok ? "ok" : "unavailable", upstreams = ups } : new { status = ok ? "ok" : "unavailable" };
+            await Results.Json(body, statusCode: ok ? 200 : 503).ExecuteAsync(ctx);
         });
-        app.MapGet("/metrics", ctx =>
+        app.MapGet("/metrics", async ctx =>
         {
+            if (!RouterAuth.IsAdmin(ctx, state)) { await RouterAuth.WriteUnauthorizedAsync(ctx, "/metrics needs the master key"); return; }
             ctx.Response.ContentType = "text/plain; version=0.0.4";
-            return ctx.Response.WriteAsync(state.Metrics.Render(state.Upstreams, RouterState.NowMs), ctx.RequestAborted);
+            await ctx.Response.WriteAsync(state.Metrics.Render(state.Upstreams, RouterState.NowMs), ctx.RequestAborted);
         });
         AdminEndpoints.Map(app, state);
         try { await app.StartAsync(ct); }

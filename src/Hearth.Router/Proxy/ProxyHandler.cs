@@ -24,7 +24,7 @@ public sealed class ProxyHandler(RouterState state)
         if (!auth.Ok)
         {
             state.Metrics.Rejected();
-            await OpenAiError.WriteAsync(ctx, 401, "invalid_request_error", auth.Error!, "invalid_api_key");
+            await RouterAuth.WriteUnauthorizedAsync(ctx, auth.Error!);
             return;
         }
         var body = await ReadBodyAsync(ctx.Request, ct);
@@ -215,7 +215,9 @@ public sealed class ProxyHandler(RouterState state)
             var res = ctx.Response;
             res.StatusCode = (int)response.StatusCode;
             if (contentType is not null) res.ContentType = contentType.ToString();
-            if (response.Content.Headers.ContentLength is { } len) res.ContentLength = len;
+            // The client asked for the router's model name; the upstream answers with its own id.
+            var rewriter = ModelNameRewriter.For(contentType?.MediaType, up.Config.Models[modelName], modelName);
+            if (rewriter is null && response.Content.Headers.ContentLength is { } len) res.ContentLength = len;
             if (response.Headers.CacheControl is { } cc) res.Headers.CacheControl = cc.ToString();
             res.Headers["x-hearth-upstream"] = up.Name;
             var scanner = new UsageScanner(sse);
@@ -226,7 +228,8 @@ public sealed class ProxyHandler(RouterState state)
             {
                 scanner.Feed(held.GetBuffer().AsSpan(0, (int)held.Length));
                 forwarded += held.Length;
-                await res.Body.WriteAsync(held.GetBuffer().AsMemory(0, (int)held.Length), ct);
+                var heldBytes = held.GetBuffer().AsMemory(0, (int)held.Length);
+                await res.Body.WriteAsync(rewriter is null ? heldBytes : rewriter.Feed(heldBytes.Span), ct);
             }
             while (n > 0)
             {
@@ -241,7 +244,7 @@ public sealed class ProxyHandler(RouterState state)
                     await AccountAsync(key, scanner, ct);
                     accounted = true;
                 }
-                await res.Body.WriteAsync(buffer.AsMemory(0, n), ct);
+                await res.Body.WriteAsync(rewriter is null ? buffer.AsMemory(0, n) : rewriter.Feed(buffer.AsSpan(0, n)), ct);
                 await res.Body.FlushAsync(ct);
                 try { n = await upstream.ReadAsync(buffer, ct); }
                 catch (Exception) when (!ct.IsCancellationRequested)
@@ -252,6 +255,7 @@ public sealed class ProxyHandler(RouterState state)
                     return new AttemptOutcome(AttemptKind.Done, -1);
                 }
             }
+            if (rewriter is not null) await res.Body.WriteAsync(rewriter.Complete(), ct);
             up.Breaker.OnSuccess();
             if (!accounted)
             {

@@ -1,6 +1,7 @@
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Hearth.Http;
 
 namespace Hearth.Router.Proxy;
 
@@ -24,10 +25,9 @@ public sealed class ProxyRequest
     /// <summary>Parses a JSON request body; returns an error message for the client when it is unusable.</summary>
     public static ProxyRequest? TryParse(ReadOnlySpan<byte> utf8, out string? error)
     {
-        error = null;
-        JsonNode? node;
-        try { node = JsonNode.Parse(utf8, documentOptions: new JsonDocumentOptions { MaxDepth = 64 }); }
-        catch (JsonException e) { error = "request body is not valid JSON: " + e.Message; return null; }
+        error = JsonBodyCheck.Problem(utf8);
+        if (error is not null) return null;
+        var node = JsonNode.Parse(utf8, documentOptions: new JsonDocumentOptions { MaxDepth = JsonBodyCheck.MaxDepth });
         if (node is not JsonObject obj) { error = "request body must be a JSON object"; return null; }
         if (obj["model"] is not JsonValue mv || !mv.TryGetValue<string>(out var model) || string.IsNullOrEmpty(model))
         {

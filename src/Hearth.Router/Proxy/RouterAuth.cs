@@ -33,6 +33,13 @@ public static class RouterAuth
     public static bool IsAdmin(HttpContext ctx, RouterState state) =>
         state.Config.MasterKey is not { } master || (Bearer(ctx) is { } b && FixedEquals(b, master));
 
+    /// <summary>401 in OpenAI's shape with the type the server uses (authentication_error).</summary>
+    public static Task WriteUnauthorizedAsync(HttpContext ctx, string message)
+    {
+        ctx.Response.Headers.WWWAuthenticate = "Bearer";
+        return OpenAiError.WriteAsync(ctx, 401, "authentication_error", message, "invalid_api_key");
+    }
+
     private static bool FixedEquals(string a, string b) =>
         CryptographicOperations.FixedTimeEquals(Encoding.UTF8.GetBytes(a), Encoding.UTF8.GetBytes(b));
 }

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Hearth.Http;
 using Microsoft.AspNetCore.Http;
 
 namespace Hearth.Server.Http;
@@ -10,28 +11,21 @@ public sealed class JsonArgs(JsonObject obj, string prefix = "")
 {
     public JsonObject Object { get; } = obj;
 
-    /// <summary>Reads and parses the request body; 400 for malformed JSON or a non-object, 413 for an oversized body.</summary>
+    /// <summary>Reads and parses the request body: 413 for an oversized body, 400 (with what is wrong) for a body that
+    /// is not UTF-8, has a lone surrogate escape or a duplicate key, nests too deep, is not JSON or not an object
+    /// (see <see cref="JsonBodyCheck"/>).</summary>
     public static async Task<JsonArgs> ReadAsync(HttpContext ctx)
     {
         var limit = ctx.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpMaxRequestBodySizeFeature>()?.MaxRequestBodySize;
         if (limit is { } max && ctx.Request.ContentLength > max)
             throw new ApiException(413, $"request body too large (limit {max} bytes)", code: "request_too_large");
-        JsonNode? node;
-        try
-        {
-            node = await JsonNode.ParseAsync(ctx.Request.Body, documentOptions: new JsonDocumentOptions { MaxDepth = 64 }, cancellationToken: ctx.RequestAborted);
-            _ = (node as JsonObject)?.Count; // materializes the properties now, so a duplicate key fails here as a 400
-        }
-        catch (JsonException e)
-        {
-            throw ApiException.BadRequest("malformed JSON in request body: " + e.Message.Split('\n')[0], code: "invalid_json");
-        }
-        catch (ArgumentException e)
-        {
-            throw ApiException.BadRequest("malformed JSON in request body: " + e.Message.Split('\n')[0], code: "invalid_json");
-        }
-        return node as JsonObject is { } o ? new JsonArgs(o)
-            : throw ApiException.BadRequest("request body must be a JSON object", code: "invalid_json");
+        using var body = new MemoryStream(ctx.Request.ContentLength is { } n and < 1 << 20 ? (int)n : 4096);
+        await ctx.Request.Body.CopyToAsync(body, ctx.RequestAborted); // Kestrel stops an oversized body with a 413
+        var bytes = body.GetBuffer().AsSpan(0, (int)body.Length);
+        if (JsonBodyCheck.Problem(bytes) is { } problem) throw ApiException.BadRequest(problem, code: "invalid_json");
+        var node = JsonNode.Parse(bytes, documentOptions: new JsonDocumentOptions { MaxDepth = JsonBodyCheck.MaxDepth });
+        return node is JsonObject o ? new JsonArgs(o)
+            : throw ApiException.BadRequest("the request body must be a JSON object", code: "invalid_json");
     }
 
     private string Name(string field) => prefix + field;

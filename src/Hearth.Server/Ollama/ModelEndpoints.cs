@@ -5,6 +5,7 @@ using Hearth.Engine.Store;
 using Hearth.Server.Http;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 
 namespace Hearth.Server.Ollama;
 
@@ -129,7 +130,9 @@ public static class ModelEndpoints
     {
         var a = await JsonArgs.ReadAsync(ctx);
         var name = ModelName(a);
-        await Host(ctx).UnloadAsync(name);
+        var entry = Catalog(ctx).Find(name) ?? throw new ModelNotFoundException(name);
+        // A loaded model is unloaded first, so the server never serves a model that is gone from the store.
+        if (Host(ctx).Loaded().Any(m => m.Name == entry.Name)) await Host(ctx).UnloadAsync(entry.Name);
         if (!Catalog(ctx).Delete(name)) throw new ModelNotFoundException(name);
         ctx.Response.StatusCode = 200;
     }
@@ -143,13 +146,16 @@ public static class ModelEndpoints
         ctx.Response.StatusCode = 200;
     }
 
-    /// <summary>Streams pull progress as NDJSON ({"status","digest","total","completed"}), ending with {"status":"success"}.</summary>
+    /// <summary>Streams pull progress as NDJSON ({"status","digest","total","completed"}), ending with {"status":"success"}
+    /// or, when the pull fails after the stream started, {"error":"the reason"}. Refused (403) with `--no-api-pull`.</summary>
     public static async Task Pull(HttpContext ctx)
     {
         var a = await JsonArgs.ReadAsync(ctx);
         var name = ModelName(a);
         var stream = a.Bool("stream") ?? true;
         a.Bool("insecure");
+        if (!ctx.RequestServices.GetRequiredService<ServerOptions>().AllowApiPull)
+            throw new ApiException(403, "this server does not download models (started with --no-api-pull); pull them with `hearth pull` on the server machine", code: "pull_disabled");
         var catalog = Catalog(ctx);
         if (!stream)
         {
@@ -164,6 +170,9 @@ public static class ModelEndpoints
             try { await catalog.PullAsync(name, new ChannelProgress(channel.Writer), ctx.RequestAborted); channel.Writer.TryComplete(); }
             catch (Exception e) { channel.Writer.TryComplete(e); }
         });
+        // The first report (or the failure) decides the status: a pull that fails before it starts (bad name,
+        // unreachable source) is an ordinary 4xx error, not a 200 stream with an error line.
+        await channel.Reader.WaitToReadAsync(ctx.RequestAborted);
         await OllamaJson.StartStreamAsync(ctx);
         try
         {
@@ -181,10 +190,9 @@ public static class ModelEndpoints
         }
         catch (Exception e) when (e is not OperationCanceledException && !ctx.RequestAborted.IsCancellationRequested)
         {
-            RequestRecord.Of(ctx).Status = 500;
-            var message = e is ModelNotFoundException or ApiException or InvalidOperationException or IOException or HttpRequestException
-                ? e.Message : "pull failed";
-            await OllamaJson.WriteLineAsync(ctx, OllamaJson.Error(message));
+            var error = ErrorMiddleware.Describe(e, ctx, ctx.RequestServices.GetRequiredService<ILogger<ErrorMiddleware>>());
+            RequestRecord.Of(ctx).Status = error.Status;
+            await OllamaJson.WriteLineAsync(ctx, OllamaJson.Error(error.Message));
         }
         await pull;
     }

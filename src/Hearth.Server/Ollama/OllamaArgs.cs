@@ -39,18 +39,24 @@ public static class OllamaArgs
         var node = a.Object["keep_alive"];
         if (node is null) return null;
         var kind = node.GetValueKind();
-        if (kind == JsonValueKind.Number) return Normalize(TimeSpan.FromSeconds(node.GetValue<double>()));
+        if (kind == JsonValueKind.Number) return Normalize(Seconds(node.GetValue<double>()));
         if (kind == JsonValueKind.String && ParseDuration(node.GetValue<string>()) is { } d) return Normalize(d);
         throw ApiException.BadRequest("'keep_alive' must be a number of seconds or a duration such as \"5m\"", "keep_alive");
     }
 
     private static TimeSpan Normalize(TimeSpan t) => t < TimeSpan.Zero ? Timeout.InfiniteTimeSpan : t;
 
+    /// <summary>Longer than this (about 100 years, or beyond what a TimeSpan holds) means "keep it loaded" (found by fuzzing:
+    /// 9223372036854775807 or "1e999" seconds overflowed TimeSpan).</summary>
+    private const double ForeverSeconds = 100 * 365.25 * 86400;
+
+    private static TimeSpan Seconds(double seconds) => Math.Abs(seconds) < ForeverSeconds ? TimeSpan.FromSeconds(seconds) : Timeout.InfiniteTimeSpan;
+
     /// <summary>Go's time.ParseDuration subset: [-]N(ns|us|µs|ms|s|m|h)…, or a bare number of seconds.</summary>
     public static TimeSpan? ParseDuration(string s)
     {
         s = s.Trim();
-        if (double.TryParse(s, NumberStyles.Float, CultureInfo.InvariantCulture, out var secs)) return TimeSpan.FromSeconds(secs);
+        if (double.TryParse(s, NumberStyles.Float, CultureInfo.InvariantCulture, out var secs)) return double.IsNaN(secs) ? null : Seconds(secs);
         var negative = s.StartsWith('-');
         if (negative) s = s[1..];
         if (s.Length == 0) return null;
@@ -70,7 +76,7 @@ public static class OllamaArgs
             if (scale is null) return null;
             totalMs += n * scale.Value;
         }
-        return TimeSpan.FromMilliseconds(negative ? -totalMs : totalMs);
+        return double.IsNaN(totalMs) ? null : Seconds((negative ? -totalMs : totalMs) / 1000);
     }
 
     /// <summary>`format`: "json" or a JSON schema object; accepted (advisory) until the grammar engine enforces it

@@ -93,13 +93,17 @@ public sealed class ServerCommandTests : IAsyncLifetime
     [Fact]
     public async Task StopAsksTheServerToUnload()
     {
+        _server.PsJson = """{"models":[{"name":"tinystories:latest","model":"tinystories:latest","size":1}]}""";
         var r = await _cli.RunAsync("stop", "tinystories", "--host", _server.Url);
-        Assert.Equal((0, "stopped 'tinystories'\n", ""), (r.ExitCode, r.Out, r.Err));
+        Assert.Equal((0, "stopped 'tinystories:latest'\n", ""), (r.ExitCode, r.Out, r.Err));
         var (path, body) = Assert.Single(_server.Requests);
         Assert.Equal("/api/generate", path);
-        Assert.Equal("""{"model":"tinystories","keep_alive":0}""", body.ToJsonString());
+        Assert.Equal("""{"model":"tinystories:latest","keep_alive":0}""", body.ToJsonString());
 
-        var missing = await _cli.RunAsync("stop", "missing", "--host", _server.Url);
-        Assert.Equal((1, "Error: model 'missing' not found\n"), (missing.ExitCode, missing.Err));
+        // A model the server has not loaded is an error, not "stopped" (issue 13, item 7).
+        var missing = await _cli.RunAsync("stop", "nope", "--host", _server.Url);
+        Assert.Equal((1, ""), (missing.ExitCode, missing.Out));
+        Assert.Equal($"Error: model 'nope' is not loaded on the server at {_server.Url}/ (see `hearth ps`)\n", missing.Err);
+        Assert.Single(_server.Requests);
     }
 }

@@ -164,7 +164,8 @@ public sealed class ModelHostTests : IDisposable
         Assert.Empty(host.Loaded());
         Assert.Equal(1, _loader.EngineOf("a:latest").DisposeCount);
         Assert.False(await host.UnloadAsync("a"));
-        Assert.False(await host.UnloadAsync("never-loaded"));
+        // A name the store does not know is an error (404 over HTTP), not a silent "unloaded".
+        await Assert.ThrowsAsync<ModelNotFoundException>(() => host.UnloadAsync("never-loaded"));
 
         var lease = await host.AcquireAsync("b", Long, default);
         Assert.True(await host.UnloadAsync("b:latest"));

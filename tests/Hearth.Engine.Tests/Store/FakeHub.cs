@@ -14,7 +14,7 @@ internal sealed class FakeHub : IAsyncDisposable
 
     /// <summary>repo → (path → (bytes, advertised sha256 hex or null)).</summary>
     public ConcurrentDictionary<string, Dictionary<string, (byte[] Bytes, string? Sha256)>> Repos { get; } = new();
-    public ConcurrentQueue<(string Path, string? Authorization, string? Range)> Requests { get; } = new();
+    public ConcurrentQueue<(string Path, string? Authorization, string? Range, string? IfRange)> Requests { get; } = new();
     /// <summary>When set, the next download sends this many bytes and then drops the connection.</summary>
     public int? CutNextDownloadAfter { get; set; }
     /// <summary>When false, Range headers are ignored (the whole file is sent with 200).</summary>
@@ -34,7 +34,8 @@ internal sealed class FakeHub : IAsyncDisposable
         var hub = new FakeHub(app);
         app.Use(async (ctx, next) =>
         {
-            hub.Requests.Enqueue((ctx.Request.Path.Value!, ctx.Request.Headers.Authorization.FirstOrDefault(), ctx.Request.Headers.Range.FirstOrDefault()));
+            hub.Requests.Enqueue((ctx.Request.Path.Value!, ctx.Request.Headers.Authorization.FirstOrDefault(), ctx.Request.Headers.Range.FirstOrDefault(),
+                ctx.Request.Headers["If-Range"].FirstOrDefault()));
             await next();
         });
         app.MapGet("/api/models/{owner}/{repo}/tree/main", (string owner, string repo) =>
@@ -69,11 +70,22 @@ internal sealed class FakeHub : IAsyncDisposable
         return Task.CompletedTask;
     }
 
+    /// <summary>When false, no ETag is sent (the download cannot be resumed safely).</summary>
+    public bool SendsETag { get; set; } = true;
+
+    /// <summary>A strong ETag derived from the content, so a changed file has a new one.</summary>
+    public static string ETagOf(byte[] bytes) => "\"" + Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(bytes))[..16] + "\"";
+
     private async Task SendAsync(HttpContext ctx, byte[] bytes)
     {
         long start = 0;
         var range = ctx.Request.Headers.Range.FirstOrDefault();
-        if (SupportsRange && range is not null && range.StartsWith("bytes=", StringComparison.Ordinal) && range.EndsWith('-'))
+        var etag = ETagOf(bytes);
+        if (SendsETag) ctx.Response.Headers.ETag = etag;
+        // If-Range: the range applies only while the file is the version the client has; otherwise send it whole.
+        var ifRange = ctx.Request.Headers["If-Range"].FirstOrDefault();
+        var sameVersion = ifRange is null || ifRange == etag;
+        if (SupportsRange && sameVersion && range is not null && range.StartsWith("bytes=", StringComparison.Ordinal) && range.EndsWith('-'))
         {
             start = long.Parse(range[6..^1], System.Globalization.CultureInfo.InvariantCulture);
             if (start >= bytes.Length)

@@ -28,7 +28,7 @@ public class ModelNameTests
     [InlineData("x:t@g", "tag 't@g'")]
     public void RejectsMalformedNames(string text, string fragment)
     {
-        var e = Assert.Throws<ArgumentException>(() => ModelName.Parse(text));
+        var e = Assert.Throws<InvalidModelNameException>(() => ModelName.Parse(text));
         Assert.Contains(fragment, e.Message);
     }
 

@@ -68,6 +68,7 @@ public sealed class OllamaRegistryTests : IAsyncLifetime
     {
         var e = await Assert.ThrowsAsync<ModelStoreException>(() => _t.Store.PullAsync("qwen3:4b", null, CancellationToken.None));
         Assert.Equal($"the manifest of library/qwen3:4b not found in the registry {_registry.Url}/ (HTTP 404)", e.Message);
+        Assert.Equal(StoreFailure.NotFound, e.Kind);
         Assert.Empty(_t.Store.List());
     }
 

@@ -95,24 +95,90 @@ public sealed class PullTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task InterruptedDownloadResumesWithRange()
+    public async Task InterruptedDownloadResumesWithRangeAndIfRange()
     {
         _hub.CutNextDownloadAfter = 300_000;
-        await Assert.ThrowsAnyAsync<Exception>(() => _t.Store.PullAsync("hf.co/owner/repo:Q8_0", null, CancellationToken.None));
+        var e = await Assert.ThrowsAsync<ModelStoreException>(() => _t.Store.PullAsync("hf.co/owner/repo:Q8_0", null, CancellationToken.None));
+        Assert.Contains("bytes are kept, pull again to resume", e.Message);
         Assert.Null(_t.Store.Find("hf.co/owner/repo:Q8_0"));
-        var partial = Assert.Single(Directory.EnumerateFiles(_t.Store.PartialDir));
+        var partial = Assert.Single(Directory.EnumerateFiles(_t.Store.PartialDir, "*.partial"));
         Assert.Equal($"sha256-{Sha}.partial", Path.GetFileName(partial));
+        Assert.True(File.Exists(partial + ".json")); // the validator that makes it resumable
         long have = new FileInfo(partial).Length;
         Assert.InRange(have, 1, 300_000);
         Assert.Empty(Directory.EnumerateFiles(_t.Store.BlobsDir));
 
         var entry = await _t.Store.PullAsync("hf.co/owner/repo:Q8_0", null, CancellationToken.None);
-        var ranges = _hub.Requests.Where(r => r.Path.Contains("/resolve/")).Select(r => r.Range).ToArray();
-        Assert.Equal(2, ranges.Length);
-        Assert.Null(ranges[0]);
-        Assert.Equal($"bytes={have}-", ranges[1]);
+        var downloads = _hub.Requests.Where(r => r.Path.Contains("/resolve/")).ToArray();
+        Assert.Equal(2, downloads.Length);
+        Assert.Null(downloads[0].Range);
+        Assert.Equal($"bytes={have}-", downloads[1].Range);
+        Assert.Equal(FakeHub.ETagOf(Gguf), downloads[1].IfRange);
         Assert.Equal(EmbeddedModel.Digest, BlobDigest.OfFile(entry.GgufPath));
         Assert.Empty(Directory.EnumerateFiles(_t.Store.PartialDir));
+    }
+
+    [Fact]
+    public async Task ResumeAfterTheRemoteChangedRestartsInsteadOfSplicing()
+    {
+        // A plain URL (no digest to catch a splice): version 1 breaks off, then the file changes to version 2.
+        var v1 = Gguf.ToArray();
+        v1[^1] ^= 0x5A; // differs only in the last byte, so a splice would be the first part of v1 + the rest of v2
+        _hub.AddFile("files", "m.gguf", v1, null);
+        _hub.CutNextDownloadAfter = 200_000;
+        await Assert.ThrowsAsync<ModelStoreException>(() => _t.Store.PullAsync($"{_hub.Endpoint}/files/m.gguf", null, CancellationToken.None));
+        Assert.Single(Directory.EnumerateFiles(_t.Store.PartialDir, "*.partial"));
+        _hub.AddFile("files", "m.gguf", Gguf, null);
+
+        var entry = await _t.Store.PullAsync($"{_hub.Endpoint}/files/m.gguf", null, CancellationToken.None);
+        Assert.Equal(EmbeddedModel.Digest, BlobDigest.OfFile(entry.GgufPath)); // exactly version 2
+        var last = _hub.Requests.Last(r => r.Path == "/files/m.gguf");
+        Assert.Equal(FakeHub.ETagOf(v1), last.IfRange); // it asked for the rest of v1 only
+        Assert.Empty(Directory.EnumerateFiles(_t.Store.PartialDir));
+        Assert.Single(Directory.EnumerateFiles(_t.Store.BlobsDir));
+    }
+
+    [Fact]
+    public async Task InterruptedDownloadWithoutValidatorLeavesNothing()
+    {
+        _hub.SendsETag = false;
+        _hub.AddFile("files", "m.gguf", Gguf, null);
+        _hub.CutNextDownloadAfter = 200_000;
+        await Assert.ThrowsAsync<ModelStoreException>(() => _t.Store.PullAsync($"{_hub.Endpoint}/files/m.gguf", null, CancellationToken.None));
+        Assert.Empty(Directory.EnumerateFiles(_t.Store.PartialDir));
+        Assert.Empty(Directory.EnumerateFiles(_t.Store.BlobsDir));
+    }
+
+    [Fact]
+    public async Task TruncatedAndMissingDownloadsLeaveNothing()
+    {
+        _hub.AddFile("files", "short.gguf", Gguf[..1000], null);
+        var invalid = await Assert.ThrowsAsync<ModelStoreException>(() => _t.Store.PullAsync($"{_hub.Endpoint}/files/short.gguf", null, CancellationToken.None));
+        Assert.StartsWith("not a usable GGUF file", invalid.Message);
+        var missing = await Assert.ThrowsAsync<ModelStoreException>(() => _t.Store.PullAsync($"{_hub.Endpoint}/files/none.gguf", null, CancellationToken.None));
+        Assert.Equal(StoreFailure.NotFound, missing.Kind);
+        var refused = await Assert.ThrowsAsync<ModelStoreException>(() => _t.Store.PullAsync("http://127.0.0.1:1/x.gguf", null, CancellationToken.None));
+        Assert.Equal(StoreFailure.Remote, refused.Kind);
+        Assert.Empty(Directory.EnumerateFiles(_t.Store.PartialDir));
+        Assert.Empty(Directory.EnumerateFiles(_t.Store.BlobsDir));
+        Assert.Empty(_t.Store.List());
+    }
+
+    [Fact]
+    public async Task AFullDiskIsAClearErrorAndTheStoreIsUnchanged()
+    {
+        if (!File.Exists("/dev/full")) return; // Linux only: writes to /dev/full fail with ENOSPC
+        _hub.AddFile("files", "m.gguf", Gguf, null);
+        var url = $"{_hub.Endpoint}/files/m.gguf";
+        // The partial file for this URL is a link to /dev/full, so the download's first write hits "no space left".
+        var name = "url-" + Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(new Uri(url).AbsoluteUri)))[..32] + ".partial";
+        File.CreateSymbolicLink(Path.Combine(_t.Store.PartialDir, name), "/dev/full");
+        var e = await Assert.ThrowsAsync<ModelStoreException>(() => _t.Store.PullAsync(url, null, CancellationToken.None));
+        Assert.Equal(StoreFailure.DiskFull, e.Kind);
+        Assert.StartsWith("not enough disk space for the download", e.Message);
+        Assert.Empty(Directory.EnumerateFileSystemEntries(_t.Store.PartialDir));
+        Assert.Empty(Directory.EnumerateFiles(_t.Store.BlobsDir));
+        Assert.Empty(_t.Store.List());
     }
 
     [Fact]

@@ -43,6 +43,8 @@ public sealed class FakeCatalog : IModelCatalog
 
     public ModelEntry Copy(string source, string destination)
     {
+        // A bug stand-in: an exception no mapping knows, whose message must never reach the client.
+        if (source == "bug") throw new InvalidOperationException("secret internal state at /srv/hearth");
         var e = Find(source) ?? throw new ModelNotFoundException(source);
         return _entries[Full(destination)] = e with { Name = Full(destination) };
     }
