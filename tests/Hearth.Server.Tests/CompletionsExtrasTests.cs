@@ -52,6 +52,7 @@ public sealed class CompletionsExtrasTests(ServerFixture fixture) : IClassFixtur
     [InlineData("{\"model\":\"plain\",\"prompt\":\"a\",\"logit_bias\":{\"x\":5}}", "'logit_bias' keys must be token ids, not 'x'", "logit_bias")]
     [InlineData("{\"model\":\"plain\",\"prompt\":\"a\",\"logit_bias\":{\"5\":101}}", "'logit_bias.5' must be between -100 and 100", "logit_bias.5")]
     [InlineData("{\"model\":\"plain\",\"prompt\":\"a\",\"logit_bias\":[1]}", "'logit_bias' must be an object", "logit_bias")]
+    [InlineData("{\"model\":\"plain\",\"prompt\":\"a\",\"logit_bias\":{\"5\":null}}", "'logit_bias.5' must be a number in [-100, 100]", "logit_bias")] // found by the fuzz test: was a 500
     public async Task Invalid_400(string json, string message, string param)
     {
         var before = Host.PlainEngine.Requests.Count;

@@ -66,7 +66,9 @@ public sealed record OpenAiParams(string? Model, bool Stream, bool IncludeUsage,
         {
             if (!int.TryParse(key, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var id))
                 throw ApiException.BadRequest($"'logit_bias' keys must be token ids, not '{key}'", "logit_bias");
-            list.Add(new Hearth.Engine.TokenBias(id, (float)o.Number(key, -100, 100)!.Value));
+            // Number() returns null for a JSON null: a bias must be given, so that is a 400 like any other bad value.
+            var bias = o.Number(key, -100, 100) ?? throw ApiException.BadRequest($"'logit_bias.{key}' must be a number in [-100, 100]", "logit_bias");
+            list.Add(new Hearth.Engine.TokenBias(id, (float)bias));
         }
         return list;
     }

@@ -45,7 +45,7 @@ public sealed class FormatReferenceTests(ITestOutputHelper output)
             Assert.Equal(root.GetProperty("model").GetProperty("sha256").GetString(), sha);
             using var gguf = GgufFile.Open(path);
             using var backend = new CpuBackend(2);
-            using var model = LlamaModel.Load(gguf, backend);
+            using var model = DecoderModel.Load(gguf, backend);
             output.WriteLine($"backend: {backend.Name}");
             model.AllocateKvCache(8, 16);
             float worst = 0;
@@ -60,7 +60,7 @@ public sealed class FormatReferenceTests(ITestOutputHelper output)
         }
     }
 
-    private static float CheckCase(LlamaModel model, JsonElement c, float relTol)
+    private static float CheckCase(DecoderModel model, JsonElement c, float relTol)
     {
         int[] Ints(string name) => c.GetProperty(name).EnumerateArray().Select(x => x.GetInt32()).ToArray();
         int[] prompt = Ints("prompt_ids"), greedy = Ints("greedy_ids");
