@@ -35,7 +35,7 @@ public sealed unsafe class CpuBackend : IBackend
     public Weight LoadWeight(GgufFile file, GgufTensorInfo tensor)
     {
         if (!RowDequantizer.Supports(tensor.Type))
-            throw new NotSupportedException($"{file.Path}: tensor '{tensor.Name}' has type {tensor.Type}, which the CPU backend does not support (F32, F16, BF16, Q8_0, Q4_0, Q5_0, Q4_K, Q6_K)");
+            throw new NotSupportedException($"{file.Path}: tensor '{tensor.Name}' has type {tensor.Type}, which the CPU backend does not support (F32, F16, BF16, Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, Q2_K, Q3_K, Q4_K, Q5_K, Q6_K, IQ4_NL, IQ4_XS, MXFP4)");
         return AdoptWeight(Weight.FromGguf(file, tensor));
     }
 

@@ -25,8 +25,19 @@ public static class CpuFeatures
     internal static bool Use512 => Detected >= 512 && MaxVectorBits >= 512;
     internal static bool Use256 => Detected >= 256 && MaxVectorBits >= 256;
     internal static bool Use128 => Detected >= 128 && MaxVectorBits >= 128;
+    /// <summary>Test knob for machines without AVX-VNNI (AVX2 only): weights are packed and the packed kernels run with a
+    /// software vpdpbusd (exact, slow), so the packed layouts and kernels are tested where the instruction is missing.</summary>
+    public static bool EmulateVnni { get; set; }
+
+    /// <summary>True when the packed layouts are built and used: AVX-VNNI on the machine, or <see cref="EmulateVnni"/>.</summary>
+    internal static bool PackedAvailable => (AvxVnni.IsSupported || EmulateVnni) && Avx2.IsSupported;
+
+    /// <summary>AVX-VNNI instructions in the row kernels (hardware only).</summary>
     internal static bool UseVnni => AllowVnni && AvxVnni.IsSupported && Use256;
 
+    /// <summary>Packed weights go through the packed kernels (hardware AVX-VNNI or <see cref="EmulateVnni"/>).</summary>
+    internal static bool UsePacked => AllowVnni && PackedAvailable && Use256;
+
     /// <summary>Effective path name, for logs and benchmark labels.</summary>
-    public static string PathName => Use512 ? "avx512" : Use256 ? (UseVnni ? "avx2+vnni" : "avx2") : Use128 ? "sse" : "scalar";
+    public static string PathName => Use512 ? "avx512" : Use256 ? (UseVnni ? "avx2+vnni" : UsePacked ? "avx2+emulated-vnni" : "avx2") : Use128 ? "sse" : "scalar";
 }

@@ -55,6 +55,7 @@ public static class HearthServer
         builder.Services.AddSingleton(host);
         builder.Services.AddSingleton(catalog ?? new HostCatalog(host));
         builder.Services.AddSingleton<ServerMetrics>();
+        builder.Services.AddSingleton(new Responses.ResponseStore(options.ResponseStoreCapacity, options.ResponseStoreMaxBytes));
         if (options.WebUi) WebUiSetup.AddServices(builder.Services);
         // Browsers may read answers only for origins the guard lets through (local ones and --allowed-origins).
         builder.Services.AddCors(c => c.AddDefaultPolicy(p =>

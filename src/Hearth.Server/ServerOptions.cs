@@ -27,6 +27,10 @@ public sealed record ServerOptions
     public TimeSpan ShutdownDeadline { get; init; } = TimeSpan.FromSeconds(10);
     /// <summary>Retry-After sent with 429 when the engine's waiting queue is full.</summary>
     public TimeSpan BusyRetryAfter { get; init; } = TimeSpan.FromSeconds(1);
+    /// <summary>Most responses the Responses API keeps for `store: true` (least recently used evicted first).</summary>
+    public int ResponseStoreCapacity { get; init; } = 1000;
+    /// <summary>Most bytes the stored responses may take together.</summary>
+    public long ResponseStoreMaxBytes { get; init; } = 64L << 20;
     /// <summary>Write one log line per request (id, model, tokens, ttft, duration, status).</summary>
     public bool LogRequests { get; init; } = true;
     /// <summary>Serve the web UI at "/" (to browsers) with its assets under /ui/ and its endpoints; `--no-ui` turns it off.</summary>

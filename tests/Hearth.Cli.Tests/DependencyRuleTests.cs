@@ -2,7 +2,7 @@ using System.Reflection;
 
 namespace Hearth.Cli.Tests;
 
-/// <summary>DESIGN.md §2's dependency rule: Core ← Cpu; Core ← Engine (the engine never names a concrete backend);
+/// <summary>DESIGN.md §2's dependency rule: Core ← Cpu/Gpu; Core ← Engine (the engine never names a concrete backend);
 /// Engine ← Server ← Cli; Bench (Core only) ← Server, whose web UI runs bench sweeps in-process. Checked on the compiled
 /// assemblies' references, so a stray project reference fails here.</summary>
 public class DependencyRuleTests
@@ -11,6 +11,7 @@ public class DependencyRuleTests
     {
         { "Hearth.Core", [] },
         { "Hearth.Cpu", ["Hearth.Core"] },
+        { "Hearth.Gpu", ["Hearth.Core"] },
         { "Hearth.Engine", ["Hearth.Core"] },
         { "Hearth.Server", ["Hearth.Core", "Hearth.Engine", "Hearth.Bench"] },
         { "Hearth.Router", [] },

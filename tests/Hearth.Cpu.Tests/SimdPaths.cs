@@ -29,6 +29,7 @@ public static class SimdPaths
         {
             CpuFeatures.MaxVectorBits = 512;
             CpuFeatures.AllowVnni = true;
+            CpuFeatures.EmulateVnni = false;
         }
     }
 }

@@ -87,7 +87,8 @@ public sealed class OpenAiMappingTests(ServerFixture fixture) : IClassFixture<Se
         var (s2, b2, _) = await Http.PostAsync(Host.Http, "v1/completions", "{\"model\":\"plain\",\"prompt\":[1,99999]}");
         Assert.Equal(400, s2);
         Http.AssertOpenAiError(b2, "prompt");
-        var (s3, _, _) = await Http.PostAsync(Host.Http, "v1/completions", "{\"model\":\"plain\",\"prompt\":[\"a\",\"b\"]}");
+        // Several prompts are accepted since issue 15 (see CompletionsExtrasTests); an empty one is not.
+        var (s3, _, _) = await Http.PostAsync(Host.Http, "v1/completions", "{\"model\":\"plain\",\"prompt\":[\"a\",[]]}");
         Assert.Equal(400, s3);
     }
 }

@@ -44,6 +44,14 @@ public sealed class TestHost : IAsyncDisposable
         await App.DisposeAsync();
     }
 
+    /// <summary>The one request-log line containing <paramref name="text"/>: the line is written when the request's
+    /// middleware unwinds, which can be just after the client has read the response, so this waits up to 10 s.</summary>
+    public async Task<string> LogLineAsync(string text)
+    {
+        for (var i = 0; i < 200 && !Logs.Any(l => l.Contains(text, StringComparison.Ordinal)); i++) await Task.Delay(50);
+        return Assert.Single(Logs, l => l.StartsWith("request ", StringComparison.Ordinal) && l.Contains(text, StringComparison.Ordinal));
+    }
+
     /// <summary>Collects log lines (the request log is asserted on).</summary>
     private sealed class ListLoggerProvider(ConcurrentQueue<string> sink) : ILoggerProvider
     {

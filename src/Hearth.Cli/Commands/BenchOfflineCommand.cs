@@ -2,7 +2,6 @@ using System.CommandLine;
 using Hearth.Cli.Support;
 using Hearth.Core.Gguf;
 using Hearth.Core.Tokenizers;
-using Hearth.Cpu;
 using Hearth.Engine;
 using Hearth.Engine.Models;
 
@@ -20,9 +19,11 @@ internal static class BenchOfflineCommand
         var outputLen = new Option<int>("--output-len") { Description = "Generated tokens per request", DefaultValueFactory = _ => 64 };
         var prefixLen = new Option<int>("--prefix-len") { Description = "Shared prefix tokens for the TTFT test (capped by the context)", DefaultValueFactory = _ => 1000 };
         var threads = new Option<int>("--threads") { Description = "CPU threads (0: all cores)", DefaultValueFactory = _ => 0 };
+        var device = new Option<string>("--device") { Description = "cpu, cuda or auto", DefaultValueFactory = _ => "cpu" };
+        device.AcceptOnlyFromAmong(DeviceSelection.Choices);
         var command = new Command("bench-offline", "Benchmark the engine in-process on a GGUF file: batching speed-up, prefix-cache TTFT, KV waste")
         {
-            model, requests, inputLen, outputLen, prefixLen, threads,
+            model, requests, inputLen, outputLen, prefixLen, threads, device,
         };
         CommandRunner.SetAction(command, (parse, ctx, ct) =>
         {
@@ -30,7 +31,7 @@ internal static class BenchOfflineCommand
             string path = parse.GetRequiredValue(model);
             if (!File.Exists(path)) throw new CliException($"no such file: {path}");
             using var gguf = GgufFile.Open(path);
-            using var backend = new CpuBackend(parse.GetValue(threads));
+            using var backend = DeviceSelection.CreateBackend(DeviceSelection.Resolve(parse.GetValue(device)!, out _), parse.GetValue(threads));
             using var forward = DecoderModel.Load(gguf, backend);
             var tokenizer = TokenizerFactory.FromGguf(gguf);
             var options = new OfflineBenchmarkOptions

@@ -15,7 +15,7 @@ internal static class CreateCommand
         var name = new Argument<string>("name") { Description = "Name of the new model" };
         var file = new Option<string?>("--file", "-f") { Description = "Path to the Modelfile (default: ./Modelfile)" };
         var synthetic = new Option<string?>("--synthetic") { Description = $"Write a random-weight model of this shape: {string.Join(", ", SyntheticPreset.All.Keys)}" };
-        var quant = new Option<string>("--quant") { Description = "Weight type of a synthetic model: F16, Q8_0 or Q4_K", DefaultValueFactory = _ => "Q8_0" };
+        var quant = new Option<string>("--quant") { Description = $"Weight type of a synthetic model: {string.Join(", ", SyntheticModel.SupportedQuants)}", DefaultValueFactory = _ => "Q8_0" };
         var vocab = new Option<string?>("--vocab") { Description = "Vocabulary GGUF of a synthetic model (default: the preset's, from ../shared/vocab or tests/fixtures/vocab)" };
         var command = new Command("create", "Create a model from a Modelfile, or a synthetic one") { name, file, synthetic, quant, vocab };
         CommandRunner.SetAction(command, async (parse, ctx, ct) =>

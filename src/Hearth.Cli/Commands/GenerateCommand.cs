@@ -2,12 +2,12 @@ using System.CommandLine;
 using System.Diagnostics;
 using Hearth.Core.Gguf;
 using Hearth.Core.Tokenizers;
-using Hearth.Cpu;
+using Hearth.Cli.Support;
 using Hearth.Engine.Models;
 
 namespace Hearth.Cli.Commands;
 
-/// <summary>`hearth generate`: one completion from a GGUF file straight on the CPU backend (no server, no store):
+/// <summary>`hearth generate`: one completion from a GGUF file straight on a backend (CPU by default; --device cuda), no server, no store:
 /// streams the text to stdout, then prompt and generation speed to stderr.</summary>
 internal static class GenerateCommand
 {
@@ -23,8 +23,10 @@ internal static class GenerateCommand
         var seed = new Option<int>("--seed") { Description = "Sampling seed", DefaultValueFactory = _ => 0 };
         var threads = new Option<int>("--threads") { Description = "CPU threads (default: all cores)", DefaultValueFactory = _ => 0 };
         var ignoreEos = new Option<bool>("--ignore-eos") { Description = "Keep generating past end-of-generation tokens (benchmarking)" };
+        var device = new Option<string>("--device") { Description = "cpu, cuda or auto", DefaultValueFactory = _ => "cpu" };
+        device.AcceptOnlyFromAmong(DeviceSelection.Choices);
         var command = new Command("generate", "Generate a completion for a prompt with a local GGUF file (CPU)");
-        foreach (var o in new Option[] { model, prompt, maxTokens, temperature, seed, threads, ignoreEos }) command.Options.Add(o);
+        foreach (var o in new Option[] { model, prompt, maxTokens, temperature, seed, threads, ignoreEos, device }) command.Options.Add(o);
         command.SetAction(parse =>
         {
             try
@@ -34,10 +36,10 @@ internal static class GenerateCommand
                 if (n < 0) throw new FormatException("--max-tokens must be 0 or more");
                 if (!(temp >= 0) || !float.IsFinite(temp)) throw new FormatException("--temperature must be a finite number ≥ 0");
                 if (parse.GetValue(threads) < 0) throw new FormatException("--threads must be 0 (all cores) or more");
-                Run(parse.GetValue(model)!, parse.GetValue(prompt)!, n, temp, parse.GetValue(seed), parse.GetValue(threads), parse.GetValue(ignoreEos));
+                Run(parse.GetValue(model)!, parse.GetValue(prompt)!, n, temp, parse.GetValue(seed), parse.GetValue(threads), parse.GetValue(ignoreEos), parse.GetValue(device)!);
                 return 0;
             }
-            catch (Exception e) when (e is GgufException or NotSupportedException or FormatException or IOException
+            catch (Exception e) when (e is GgufException or CliException or NotSupportedException or FormatException or IOException
                                           or UnauthorizedAccessException or ArgumentException or InvalidOperationException)
             {
                 Console.Error.WriteLine($"error: {e.Message}");
@@ -47,11 +49,11 @@ internal static class GenerateCommand
         return command;
     }
 
-    private static void Run(string path, string prompt, int maxTokens, float temperature, int seed, int threads, bool ignoreEos)
+    private static void Run(string path, string prompt, int maxTokens, float temperature, int seed, int threads, bool ignoreEos, string device)
     {
         using var file = GgufFile.Open(path);
         var tokenizer = TokenizerFactory.FromGguf(file);
-        using var backend = new CpuBackend(threads);
+        using var backend = DeviceSelection.CreateBackend(DeviceSelection.Resolve(device, out _), threads);
         using var model = DecoderModel.Load(file, backend);
         int[] ids = tokenizer.Encode(prompt, addSpecial: true, parseSpecial: false);
         if (ids.Length == 0) throw new FormatException("the prompt is empty (it encodes to no tokens)");

@@ -32,15 +32,19 @@ internal static class ServeCommand
         var maxBatched = new Option<int?>("--max-num-batched-tokens") { Description = "Token budget of one engine step (default 2048)" };
         var maxQueued = new Option<int?>("--max-queued-requests") { Description = "Waiting requests beyond which new ones get 429 (default 256)" };
         var maxLoaded = new Option<int?>("--max-loaded-models") { Description = "Most models loaded at once; least recently used idle ones are unloaded (default: no limit)" };
+        var device = new Option<string>("--device") { Description = "Where models run: cpu, cuda, or auto (CUDA when a device and libcuda are present, else the CPU)", DefaultValueFactory = _ => "auto" };
+        device.AcceptOnlyFromAmong(DeviceSelection.Choices);
+        var gpuMemory = new Option<double>("--gpu-memory-utilization") { Description = "Fraction of GPU memory a model may use for weights and KV cache (sizes the KV cache from free device memory)", DefaultValueFactory = _ => 0.9 };
         var drain = new Option<int>("--drain-timeout") { Description = "Seconds running requests may take to finish after SIGTERM/Ctrl+C before they are cut (default 10)", DefaultValueFactory = _ => 10 };
         var noUi = new Option<bool>("--no-ui") { Description = "Do not serve the web UI at / (the APIs are unchanged)" };
         var command = new Command("serve", "Serve models over OpenAI- and Ollama-compatible HTTP APIs")
         {
-            model, host, port, apiKey, apiKeyFile, allowUnauthenticated, origins, hosts, noApiPull, threads, kvMemory, maxSeqs, maxBatched, maxQueued, maxLoaded, drain, noUi,
+            model, host, port, apiKey, apiKeyFile, allowUnauthenticated, origins, hosts, noApiPull, threads, kvMemory, maxSeqs, maxBatched, maxQueued, maxLoaded, drain, noUi, device, gpuMemory,
         };
         drain.Validators.Add(r => { if (r.GetValueOrDefault<int>() is < 0 or > 86400) r.AddError("--drain-timeout must be between 0 and 86400 seconds"); });
         port.Validators.Add(r => { if (r.GetValueOrDefault<int>() is < 0 or > 65535) r.AddError("--port must be between 0 and 65535"); });
         threads.Validators.Add(r => { if (r.GetValueOrDefault<int>() < 0) r.AddError("--threads must be ≥ 0"); });
+        gpuMemory.Validators.Add(r => { if (r.GetValueOrDefault<double>() is not (> 0 and <= 1)) r.AddError("--gpu-memory-utilization must be in (0, 1]"); });
 
         // Synchronous on purpose: ASP.NET Core's console lifetime then owns SIGTERM/Ctrl+C and drains in-flight
         // requests for the shutdown deadline (an async System.CommandLine action would be killed after 2 s).
@@ -71,7 +75,9 @@ internal static class ServeCommand
                     WebUi = !parse.GetValue(noUi),
                 };
                 var keys = options.Validate(); // key rules and exposure, before any model is loaded
-                var settings = new ServeEngineSettings(parse.GetValue(threads), engine);
+                var computeDevice = DeviceSelection.Resolve(parse.GetValue(device)!, out var why);
+                parse.InvocationConfiguration.Output.WriteLine($"hearth: device {why}");
+                var settings = new ServeEngineSettings(parse.GetValue(threads), engine, computeDevice, parse.GetValue(gpuMemory));
                 return RunAsync(options, keys.Count, parse.GetValue(model) ?? [], settings, parse.GetValue(maxLoaded), parse.InvocationConfiguration.Output)
                     .GetAwaiter().GetResult();
             }

@@ -58,6 +58,7 @@ internal static class ShowCommand
             WriteParameters(output, entry, "    ");
         }
         Section(output, "Template", entry.Template);
+        Section(output, "Ollama template (Go template, shown only: the GGUF's chat template is used)", entry.Template is null ? entry.OllamaTemplate : null);
         Section(output, "System", entry.System);
         if (entry.Messages.Count > 0)
         {

@@ -12,7 +12,7 @@ internal static class SynthCommand
     public static Command Create()
     {
         var preset = new Option<string>("--preset") { Description = $"Model shape: {string.Join(", ", SyntheticPreset.All.Keys)}", Required = true };
-        var quant = new Option<string>("--quant") { Description = "Weight type: F16, Q8_0 or Q4_K", DefaultValueFactory = _ => "Q8_0" };
+        var quant = new Option<string>("--quant") { Description = $"Weight type: {string.Join(", ", SyntheticModel.SupportedQuants)}", DefaultValueFactory = _ => "Q8_0" };
         var vocab = new Option<string?>("--vocab") { Description = "Vocabulary GGUF whose tokenizer.* keys are copied (default: the preset's vocabulary from ../shared/vocab or tests/fixtures/vocab)" };
         var output = new Option<string>("--output", "-o") { Description = "Output .gguf file", Required = true };
         var seed = new Option<int>("--seed") { Description = "Random seed", DefaultValueFactory = _ => 1 };

@@ -17,12 +17,15 @@ public enum GgmlType : uint
     Q5_K = 13,
     Q6_K = 14,
     Q8_K = 15,
+    IQ4_NL = 20,
+    IQ4_XS = 23,
     I8 = 24,
     I16 = 25,
     I32 = 26,
     I64 = 27,
     F64 = 28,
     BF16 = 30,
+    MXFP4 = 39,
 }
 
 /// <summary>Block geometry of each <see cref="GgmlType"/>: how many elements a block holds and its size in bytes.</summary>
@@ -48,6 +51,9 @@ public static class GgmlTypeInfo
             GgmlType.Q5_K => (256, 176),
             GgmlType.Q6_K => (256, 210),
             GgmlType.Q8_K => (256, 292),
+            GgmlType.IQ4_NL => (32, 18),
+            GgmlType.IQ4_XS => (256, 136),
+            GgmlType.MXFP4 => (32, 17),
             GgmlType.I8 => (1, 1),
             GgmlType.I16 => (1, 2),
             GgmlType.I32 => (1, 4),

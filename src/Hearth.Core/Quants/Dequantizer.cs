@@ -9,7 +9,8 @@ public static class Dequantizer
     /// <summary>True when <see cref="Dequantize"/> handles the type.</summary>
     public static bool Supports(GgmlType type) => type is GgmlType.F32 or GgmlType.F16 or GgmlType.BF16
         or GgmlType.Q4_0 or GgmlType.Q4_1 or GgmlType.Q5_0 or GgmlType.Q5_1 or GgmlType.Q8_0
-        or GgmlType.Q2_K or GgmlType.Q3_K or GgmlType.Q4_K or GgmlType.Q5_K or GgmlType.Q6_K or GgmlType.Q8_K;
+        or GgmlType.Q2_K or GgmlType.Q3_K or GgmlType.Q4_K or GgmlType.Q5_K or GgmlType.Q6_K or GgmlType.Q8_K
+        or GgmlType.IQ4_NL or GgmlType.IQ4_XS or GgmlType.MXFP4;
 
     /// <summary>Dequantizes <paramref name="dst"/>.Length elements from <paramref name="src"/>.
     /// dst.Length must be a whole number of blocks and src must hold at least that many blocks.</summary>
@@ -37,6 +38,9 @@ public static class Dequantizer
             case GgmlType.Q5_K: Q5_K.Dequantize(src, dst); break;
             case GgmlType.Q6_K: Q6_K.Dequantize(src, dst); break;
             case GgmlType.Q8_K: Q8_K.Dequantize(src, dst); break;
+            case GgmlType.IQ4_NL: IQ4_NL.Dequantize(src, dst); break;
+            case GgmlType.IQ4_XS: IQ4_XS.Dequantize(src, dst); break;
+            case GgmlType.MXFP4: MXFP4.Dequantize(src, dst); break;
         }
     }
 

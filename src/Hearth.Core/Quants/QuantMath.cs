@@ -1,7 +1,7 @@
 namespace Hearth.Core.Quants;
 
 /// <summary>Small numeric helpers shared by the block formats, matching ggml's scalar reference code.</summary>
-internal static class QuantMath
+public static class QuantMath
 {
     /// <summary>Round to nearest, ties to even (ggml's nearest_int adds 1.5·2^23; same result for |x| &lt; 2^22).</summary>
     public static int NearestInt(float x) => (int)MathF.Round(x, MidpointRounding.ToEven);

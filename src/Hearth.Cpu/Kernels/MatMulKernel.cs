@@ -38,7 +38,7 @@ internal sealed unsafe class MatMulKernel : IParallelJob, IDisposable
         if (rows == 0) return;
         _w = w; _x = x; _y = y; _t = rows; _n = w.Rows; _k = w.Columns;
         long k = _k;
-        _packed = CpuFeatures.UseVnni ? w as PackedWeight : null;
+        _packed = CpuFeatures.UsePacked ? w as PackedWeight : null;
         if (_packed != null)
         {
             // The packed kernels' tile layout: interleaved int8 values, then per block a token scale and a correction.
@@ -72,10 +72,15 @@ internal sealed unsafe class MatMulKernel : IParallelJob, IDisposable
                     _xbs = (int*)(_xd + rows * (k / 256));
                     break;
                 default:
-                    throw new NotSupportedException($"weight '{w.Name}' has type {w.Type}, which the CPU matmul does not support");
+                    // Formats without an integer row kernel (used where they have no packed layout): each weight row is
+                    // dequantized exactly and dotted in F32 with the unrounded activations.
+                    if (!RowDequantizer.Supports(w.Type))
+                        throw new NotSupportedException($"weight '{w.Name}' has type {w.Type}, which the CPU matmul does not support");
+                    _xf = x;
+                    break;
             }
         }
-        if (w.Type != GgmlType.F32)
+        if (w.Type != GgmlType.F32 && (_packed != null || !DequantizesRows(w.Type)))
         {
             _quantizePhase = true;
             _pool.Run(this, rows);
@@ -107,7 +112,8 @@ internal sealed unsafe class MatMulKernel : IParallelJob, IDisposable
             FloatPanelGemm.Rows(_w.Type, _w.Data, _w.RowBytes, n0, n1, _k, _xf, _t, _y, _n, panel);
             return;
         }
-        if (_t == 1 && _w.Type == GgmlType.F16 && F16Decode.Available) { F16DecodeRows(n0, n1); return; }
+        if (_t == 1 && F16Decode.Available && _w.Type == GgmlType.F16) { HalfDecodeRows<F16Widening>(n0, n1); return; }
+        if (_t == 1 && F16Decode.Available && _w.Type == GgmlType.BF16) { HalfDecodeRows<BF16Widening>(n0, n1); return; }
         for (int n = n0; n < n1; n++) Row(n, thread);
     }
 
@@ -120,9 +126,12 @@ internal sealed unsafe class MatMulKernel : IParallelJob, IDisposable
         {
             case GgmlType.F16:
                 QuantizeActivations.RoundF16(x, _k, _xf + t * k);
-                if (_t == 1 && F16Decode.Available) F16Decode.Prepare(_xf, _k, _xp);
+                if (_t == 1 && F16Decode.Available) F16Decode.Prepare<F16Widening>(_xf, _k, _xp);
                 break;
-            case GgmlType.BF16: QuantizeActivations.RoundBF16(x, _k, _xf + t * k); break;
+            case GgmlType.BF16:
+                QuantizeActivations.RoundBF16(x, _k, _xf + t * k);
+                if (_t == 1 && F16Decode.Available) F16Decode.Prepare<BF16Widening>(_xf, _k, _xp);
+                break;
             case GgmlType.Q8_0:
             case GgmlType.Q4_0:
             case GgmlType.Q5_0: QuantizeActivations.Q8_0(x, _k, _xq + t * k, _xd + t * (k / 32)); break;
@@ -169,17 +178,21 @@ internal sealed unsafe class MatMulKernel : IParallelJob, IDisposable
         }
     }
 
-    /// <summary>F16 decode. Measured on DRAM-sized weights (2 threads): four rows at a time lifts 16 KB rows (K = 8192)
-    /// from 36 to 46 GB/s but drops 4 KB rows (K = 2048) from 59 to 42 GB/s, so only long rows take it.</summary>
+    /// <summary>F16 / BF16 decode. Measured on DRAM-sized F16 weights (2 threads): four rows at a time lifts 16 KB rows
+    /// (K = 8192) from 36 to 46 GB/s but drops 4 KB rows (K = 2048) from 59 to 42 GB/s, so only long rows take it.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private void F16DecodeRows(int n0, int n1)
+    private void HalfDecodeRows<TH>(int n0, int n1) where TH : struct, IHalfWidening
     {
         int n = n0;
         if (_k >= 4096)
             for (; n + 4 <= n1; n += 4)
-                F16Decode.Rows4((ushort*)_w.Row(n), _w.RowBytes / 2, _k, _xp, _y + n);
-        for (; n < n1; n++) _y[n] = F16Decode.Dot((ushort*)_w.Row(n), _k, _xp);
+                F16Decode.Rows4<TH>((ushort*)_w.Row(n), _w.RowBytes / 2, _k, _xp, _y + n);
+        for (; n < n1; n++) _y[n] = F16Decode.Dot<TH>((ushort*)_w.Row(n), _k, _xp);
     }
+
+    /// <summary>Types whose unpacked rows take the dequantize-then-F32 path of <see cref="Row"/>.</summary>
+    private static bool DequantizesRows(GgmlType type) => type is not (GgmlType.F32 or GgmlType.F16 or GgmlType.BF16
+        or GgmlType.Q8_0 or GgmlType.Q4_0 or GgmlType.Q5_0 or GgmlType.Q4_K or GgmlType.Q6_K);
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void Row(int n, int thread)
@@ -235,6 +248,13 @@ internal sealed unsafe class MatMulKernel : IParallelJob, IDisposable
             case GgmlType.Q6_K:
                 KQuantDot.Q6_K(row, k, _rowScratch[thread], _xq, _xd, _t, y, _n);
                 break;
+            default:
+            {
+                float* wf = (float*)_rowScratch[thread].Ensure(k * 4L);
+                RowDequantizer.Dequantize(_w.Type, row, k, wf);
+                for (int t = 0; t < _t; t++) y[(long)t * _n] = DotF32.Dot(wf, _x + (long)t * k, k);
+                break;
+            }
         }
     }
 

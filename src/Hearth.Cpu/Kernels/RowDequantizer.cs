@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using Hearth.Core.Gguf;
+using Hearth.Core.Quants;
 
 namespace Hearth.Cpu.Kernels;
 
@@ -75,10 +76,15 @@ internal static unsafe class RowDequantizer
                 break;
             }
             default:
-                throw new NotSupportedException($"weight type {type} is not supported by the CPU backend");
+                // The formats without an integer row kernel: Core's exact dequantizer (load-time and lookup use only).
+                if (!Supports(type)) throw new NotSupportedException($"weight type {type} is not supported by the CPU backend");
+                Dequantizer.Dequantize(type, new ReadOnlySpan<byte>(row, checked((int)GgmlTypeInfo.RowBytes(type, k))), new Span<float>(y, k));
+                break;
         }
     }
 
     public static bool Supports(GgmlType type) => type is GgmlType.F32 or GgmlType.F16 or GgmlType.BF16 or
-        GgmlType.Q8_0 or GgmlType.Q4_0 or GgmlType.Q5_0 or GgmlType.Q4_K or GgmlType.Q6_K;
+        GgmlType.Q8_0 or GgmlType.Q4_0 or GgmlType.Q5_0 or GgmlType.Q4_K or GgmlType.Q6_K or
+        GgmlType.Q4_1 or GgmlType.Q5_1 or GgmlType.Q2_K or GgmlType.Q3_K or GgmlType.Q5_K or
+        GgmlType.IQ4_NL or GgmlType.IQ4_XS or GgmlType.MXFP4;
 }

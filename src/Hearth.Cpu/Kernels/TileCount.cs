@@ -10,3 +10,4 @@ internal struct Count3 : ITileCount { public static int N => 3; }
 internal struct Count4 : ITileCount { public static int N => 4; }
 internal struct Count5 : ITileCount { public static int N => 5; }
 internal struct Count6 : ITileCount { public static int N => 6; }
+internal struct Count8 : ITileCount { public static int N => 8; }

@@ -59,7 +59,22 @@ internal static unsafe class PackedGemm
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector256<int> Dot(Vector256<int> acc, Vector256<byte> w, Vector256<sbyte> x) =>
-        AvxVnni.MultiplyWideningAndAdd(acc, w, x);
+        AvxVnni.IsSupported ? AvxVnni.MultiplyWideningAndAdd(acc, w, x) : EmulatedDot(acc, w, x);
+
+    /// <summary>vpdpbusd in software (<see cref="CpuFeatures.EmulateVnni"/>): lane i += Σ of its 4 u8·s8 products. The
+    /// JIT drops it where AVX-VNNI exists (IsSupported is a constant).</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static Vector256<int> EmulatedDot(Vector256<int> acc, Vector256<byte> w, Vector256<sbyte> x)
+    {
+        // Widen to 16 bits (u8 → i16, s8 → i16), multiply-add adjacent pairs into i32 (exact: |255·128·2| < 2^31), add pairs of those.
+        var wl = Avx2.ConvertToVector256Int16(w.GetLower()); var wh = Avx2.ConvertToVector256Int16(w.GetUpper());
+        var xl = Avx2.ConvertToVector256Int16(x.GetLower()); var xh = Avx2.ConvertToVector256Int16(x.GetUpper());
+        var pl = Avx2.MultiplyAddAdjacent(wl, xl); // i32 sums of pairs, bytes 0..15
+        var ph = Avx2.MultiplyAddAdjacent(wh, xh); // bytes 16..31
+        // Lane i needs pairs 2i and 2i+1: hadd within 128-bit lanes, then fix the lane order.
+        var sum = Avx2.HorizontalAdd(pl, ph);
+        return acc + Avx2.Permute4x64(sum.AsInt64(), 0b11_01_10_00).AsInt32();
+    }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector256<sbyte> Broadcast(sbyte* x) => Vector256.Create(*(int*)x).AsSByte();
@@ -204,33 +219,6 @@ internal unsafe struct Q8_0Format : IPackedFormat
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<float> Accumulate(Vector256<int> dot, Vector256<float> rowScales, Vector256<float> rowMins, float tokenScale, int correction, Vector256<float> acc) =>
         Vector256.FusedMultiplyAdd(Avx.ConvertToVector256Single(dot), rowScales * tokenScale, acc);
-}
-
-/// <summary>Q4_K: two steps per 32-byte vector (low, high nibbles), F32 row scales then mins; the correction is
-/// −(token scale)·Σx as F32 bits, multiplied by the mins.</summary>
-internal unsafe struct Q4_KFormat : IPackedFormat
-{
-    public static int Steps => 8;
-    public static int QuantBytes => 128;
-    public static int ScaleBytes => 64;
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector256<byte> Step(byte* block, int j) =>
-        (Vector256.Load(block + (j >> 1) * 32).AsUInt16() >> ((j & 1) * 4)).AsByte() & Vector256.Create((byte)0x0F);
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector256<int> Start(int correction) => Vector256<int>.Zero;
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector256<float> Scales(byte* scales) => Vector256.Load((float*)scales);
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector256<float> Mins(byte* scales) => Vector256.Load((float*)scales + 8);
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector256<float> Accumulate(Vector256<int> dot, Vector256<float> rowScales, Vector256<float> rowMins, float tokenScale, int correction, Vector256<float> acc) =>
-        Vector256.FusedMultiplyAdd(rowMins, Vector256.Create(BitConverter.Int32BitsToSingle(correction)),
-            Vector256.FusedMultiplyAdd(Avx.ConvertToVector256Single(dot), rowScales * tokenScale, acc));
 }
 
 /// <summary>Q6_K: 16-column blocks of values q + 32, F32 row scales; the correction −32·Σx starts the accumulator.</summary>

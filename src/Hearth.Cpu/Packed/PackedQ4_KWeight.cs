@@ -1,10 +1,11 @@
 using Hearth.Core.Gguf;
+using Hearth.Core.Quants;
 using Hearth.Core.Tensors;
 using Hearth.Cpu.Kernels;
 
 namespace Hearth.Cpu.Packed;
 
-/// <summary>A Q4_K weight re-laid out for the AVX-VNNI outer-product kernel (<see cref="PackedGemm"/> with <see cref="Q4_KFormat"/>), in the
+/// <summary>A Q4_K weight re-laid out for the AVX-VNNI outer-product kernel (<see cref="PackedGemm"/> with <see cref="ScaleMinFormat{TValues}"/>), in the
 /// shape of <see cref="PackedQ8_0Weight"/>: rows in groups of 8, 32-column sub-blocks. Per group and sub-block, four
 /// 32-byte vectors hold the 4-bit values of steps 2v (low nibble) and 2v+1 (high nibble), step j being columns
 /// 4j..4j+3 of each of the 8 rows (row r at bytes 4r..4r+3); then the rows' F32 scale d·sc and min dmin·m of that
@@ -37,9 +38,7 @@ public sealed unsafe class PackedQ4_KWeight : PackedWeight
                 byte* s = blk + 4;
                 for (int sub = 0; sub < 8; sub++)
                 {
-                    int sc, m;
-                    if (sub < 4) { sc = s[sub] & 63; m = s[sub + 4] & 63; }
-                    else { sc = (s[sub + 4] & 0xF) | ((s[sub - 4] >> 6) << 4); m = (s[sub + 4] >> 4) | ((s[sub] >> 6) << 4); }
+                    QuantMath.ScaleMinK4(sub, new ReadOnlySpan<byte>(s, 12), out byte sc, out byte m);
                     long gb = (long)g * nb + sb * 8 + sub;
                     p.Scales[gb * 16 + r] = d * sc;
                     p.Scales[gb * 16 + 8 + r] = dmin * m;
@@ -47,12 +46,7 @@ public sealed unsafe class PackedQ4_KWeight : PackedWeight
                     byte* qs = blk + 16 + (sub / 2) * 32;
                     int shift = (sub & 1) * 4;
                     byte* dst = p.Quants + gb * QuantBytes;
-                    for (int j = 0; j < 8; j++)
-                        for (int i = 0; i < 4; i++)
-                        {
-                            int q = (qs[j * 4 + i] >> shift) & 0xF;
-                            dst[(j / 2) * 32 + r * 4 + i] |= (byte)(q << ((j & 1) * 4));
-                        }
+                    for (int c = 0; c < 32; c++) NibbleLayout.Put(dst, r, c, (qs[c] >> shift) & 0xF);
                 }
             }
         }
@@ -75,5 +69,5 @@ public sealed unsafe class PackedQ4_KWeight : PackedWeight
 
     /// <remarks><paramref name="xc"/> holds, as F32 bits, −(token scale)·Σx over each sub-block.</remarks>
     internal override void Tile(int group, int groups, int tokens, sbyte* x, float* xd, int* xc, float* y, long yStride, int rows) =>
-        PackedGemm.Tile<Q4_KFormat>(groups, tokens, GroupQuants(group), GroupScales(group), Blocks, x, xd, xc, y, yStride, rows);
+        PackedGemm.Tile<ScaleMinFormat<NibbleValues<Count8>>>(groups, tokens, GroupQuants(group), GroupScales(group), Blocks, x, xd, xc, y, yStride, rows);
 }

@@ -1,4 +1,3 @@
-using System.Runtime.Intrinsics.X86;
 using Hearth.Core.Gguf;
 using Hearth.Core.Tensors;
 
@@ -49,12 +48,14 @@ public abstract unsafe class PackedWeight : Weight, IDisposable
     /// or a type or width without a packed layout).</summary>
     public static PackedWeight? TryPack(Weight w)
     {
-        if (!AvxVnni.IsSupported || !Avx2.IsSupported || w.Rows <= 1) return null;
+        if (!CpuFeatures.PackedAvailable || w.Rows <= 1) return null;
         return w.Type switch
         {
             GgmlType.Q8_0 or GgmlType.Q4_0 or GgmlType.Q5_0 when w.Columns % 32 == 0 => PackedQ8_0Weight.Pack(w),
             GgmlType.Q4_K when w.Columns % 256 == 0 => PackedQ4_KWeight.Pack(w),
             GgmlType.Q6_K when w.Columns % 256 == 0 => PackedQ6_KWeight.Pack(w),
+            _ when PackedScaleMinWeight.Packs(w.Type, w.Columns) => PackedScaleMinWeight.Pack(w),
+            _ when PackedTableWeight.Packs(w.Type, w.Columns) => PackedTableWeight.Pack(w),
             _ => null,
         };
     }

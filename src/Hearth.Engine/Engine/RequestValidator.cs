@@ -28,6 +28,8 @@ internal sealed class RequestValidator(int vocabSize, int maxModelLength, int ma
         Check(float.IsFinite(p.RepetitionPenalty) && p.RepetitionPenalty > 0, "repetition_penalty must be > 0", "repetition_penalty");
         Check(p.PresencePenalty is >= -2 and <= 2, "presence_penalty must be in [-2, 2]", "presence_penalty");
         Check(p.FrequencyPenalty is >= -2 and <= 2, "frequency_penalty must be in [-2, 2]", "frequency_penalty");
+        foreach (var b in p.LogitBias)
+            Check((uint)b.TokenId < (uint)vocabSize && b.Bias is >= -100 and <= 100, $"logit_bias: token {b.TokenId} must be in 0..{vocabSize - 1} with a bias in [-100, 100]", "logit_bias");
         Check(p.Logprobs is null or (>= 0 and <= MaxLogprobs), $"logprobs must be between 0 and {MaxLogprobs}", "logprobs");
         return Math.Min(p.MaxTokens, maxModelLength - prompt.Count);
     }

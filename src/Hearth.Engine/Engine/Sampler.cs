@@ -39,6 +39,8 @@ internal sealed class Sampler
         logits[.._vocab].CopyTo(x);
         if (seq.Mask is { } mask) ApplyMask(mask, x);
         ApplyPenalties(seq, p, x);
+        var bias = p.LogitBias;
+        for (int i = 0; i < bias.Count; i++) x[bias[i].TokenId] += bias[i].Bias; // -inf (disallowed) stays -inf
         // Under a grammar, the grammar decides where the output may end (min_tokens does not override it).
         if (seq.OutputLength < p.MinTokens && seq.Grammar is null) SuppressEnds(p, x);
 

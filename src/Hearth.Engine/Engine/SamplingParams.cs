@@ -21,6 +21,8 @@ public sealed record SamplingParams
     public IReadOnlyList<string> Stop { get; init; } = [];
     public IReadOnlyList<int> StopTokenIds { get; init; } = [];
     public bool IgnoreEos { get; init; }
+    /// <summary>Added to the logits of these tokens before sampling (OpenAI's logit_bias, -100..100).</summary>
+    public IReadOnlyList<TokenBias> LogitBias { get; init; } = [];
     /// <summary>Null: no logprobs. N ≥ 0: the chosen token's logprob plus N top alternatives.</summary>
     public int? Logprobs { get; init; }
     /// <summary>Number of completions; they share the prompt's KV blocks.</summary>
@@ -29,3 +31,6 @@ public sealed record SamplingParams
     /// allows, end tokens only where it may end, and the completion stops when nothing else can follow.</summary>
     public Grammar? Grammar { get; init; }
 }
+
+/// <summary>A bias added to one token's logit.</summary>
+public readonly record struct TokenBias(int TokenId, float Bias);

@@ -35,6 +35,8 @@ public sealed record ModelEntry(string Name, string Digest, string GgufPath, lon
     public int ContextLength { get; init; }
     /// <summary>Template override (Modelfile TEMPLATE, Jinja); null = the GGUF's own.</summary>
     public string? Template { get; init; }
+    /// <summary>An Ollama registry model's Go TEMPLATE, for display only (never rendered).</summary>
+    public string? OllamaTemplate { get; init; }
     public string? System { get; init; }
     public string? License { get; init; }
     /// <summary>Modelfile PARAMETER values (stop may repeat: values joined with '\n').</summary>

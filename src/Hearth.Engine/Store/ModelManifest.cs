@@ -12,6 +12,9 @@ public sealed record ModelManifest
     public required string Gguf { get; init; }
     public long Size { get; init; }
     public string? Template { get; init; }
+    /// <summary>An Ollama registry model's TEMPLATE (a Go template), for display only: rendering uses
+    /// <see cref="Template"/> or else the GGUF's own chat template.</summary>
+    public string? OllamaTemplate { get; init; }
     public string? System { get; init; }
     public string? License { get; init; }
     public Dictionary<string, string> Parameters { get; init; } = new(StringComparer.Ordinal);

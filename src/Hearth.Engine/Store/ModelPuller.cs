@@ -3,8 +3,10 @@ using System.Text.RegularExpressions;
 namespace Hearth.Engine.Store;
 
 /// <summary>Pulls a model into the store: <c>hf.co/OWNER/REPO[:QUANT]</c> through the Hugging Face hub (honouring
-/// HF_ENDPOINT and HF_TOKEN), a plain http(s) URL of a .gguf, or the embedded default model by its name.</summary>
-internal sealed partial class ModelPuller(ModelStore store)
+/// HF_ENDPOINT and HF_TOKEN), a plain http(s) URL of a .gguf, the embedded default model by its name, or any other
+/// name (<c>llama3.2</c>, <c>qwen3:4b</c>, <c>namespace/model:tag</c>) from an Ollama registry (<paramref name="registry"/>,
+/// else HEARTH_REGISTRY, else <see cref="OllamaRegistry.DefaultRegistry"/>).</summary>
+internal sealed partial class ModelPuller(ModelStore store, string? registry = null)
 {
     private static readonly Lazy<HttpClient> SharedHttp = new(() => new HttpClient { Timeout = Timeout.InfiniteTimeSpan });
 
@@ -25,7 +27,7 @@ internal sealed partial class ModelPuller(ModelStore store)
             return embedded;
         }
         if (!parsed.IsHuggingFace)
-            throw new ModelStoreException($"cannot pull '{name}': Hearth pulls hf.co/OWNER/REPO[:QUANT] names and http(s) URLs of .gguf files", StoreFailure.NotFound);
+            return await PullFromRegistryAsync(parsed, http, progress, cancellationToken);
         var parts = parsed.Path.Split('/');
         if (parts.Length != 3)
             throw new ModelStoreException($"cannot pull '{name}': a Hugging Face name is hf.co/OWNER/REPO[:QUANT]");
@@ -53,6 +55,37 @@ internal sealed partial class ModelPuller(ModelStore store)
         return Register(name, digest, url, progress);
     }
 
+    private async Task<ModelEntry> PullFromRegistryAsync(ModelName name, HttpClient http, IProgress<PullProgress>? progress, CancellationToken cancellationToken)
+    {
+        if (!OllamaRegistry.TrySplit(name.Path, out var ns, out var model))
+            throw new ModelStoreException($"cannot pull '{name}': an Ollama registry name is [NAMESPACE/]MODEL[:TAG] (or use hf.co/OWNER/REPO[:QUANT] or an http(s) URL of a .gguf file)");
+        var registryUri = RegistryUri();
+        progress?.Report(new PullProgress("pulling manifest"));
+        var pull = await new OllamaRegistry(http, registryUri).ResolveAsync(ns, model, name.Tag, cancellationToken);
+        foreach (var skipped in pull.SkippedParameters)
+            progress?.Report(new PullProgress($"skipping parameter {skipped} (not a Hearth parameter)"));
+        var digest = await new BlobDownloader(store, http).DownloadAsync(pull.Model, pull.BearerToken, progress, cancellationToken,
+            path => CheckGguf(path, name.ToString()));
+        // The registry's TEMPLATE is a Go template: kept for display; the GGUF's own chat template stays in use.
+        return Register(name.ToString(), digest, $"{registryUri.GetLeftPart(UriPartial.Authority)}/{ns}/{model}:{name.Tag}", progress, m => m with
+        {
+            OllamaTemplate = pull.GoTemplate,
+            System = pull.System,
+            License = pull.License ?? m.License,
+            Parameters = pull.Parameters,
+            Messages = pull.Messages,
+        });
+    }
+
+    private Uri RegistryUri()
+    {
+        var configured = registry ?? store.GetEnvironmentVariable("HEARTH_REGISTRY");
+        if (string.IsNullOrWhiteSpace(configured)) return OllamaRegistry.DefaultRegistry;
+        if (!Uri.TryCreate(configured.TrimEnd('/') + "/", UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https"))
+            throw new ModelStoreException($"registry '{configured}' is not an http(s) URL");
+        return uri;
+    }
+
     /// <summary>A download becomes a blob only if it is a GGUF Hearth can read (checked before it enters the store).</summary>
     private static void CheckGguf(string path, string source)
     {
@@ -66,13 +99,14 @@ internal sealed partial class ModelPuller(ModelStore store)
         }
     }
 
-    private ModelEntry Register(string name, string digest, string source, IProgress<PullProgress>? progress)
+    private ModelEntry Register(string name, string digest, string source, IProgress<PullProgress>? progress, Func<ModelManifest, ModelManifest>? settings = null)
     {
         progress?.Report(new PullProgress("writing manifest"));
         ModelEntry entry;
         try
         {
-            entry = store.Save(name, store.DescribeBlob(digest, source));
+            var manifest = store.DescribeBlob(digest, source);
+            entry = store.Save(name, settings is null ? manifest : settings(manifest));
         }
         catch
         {

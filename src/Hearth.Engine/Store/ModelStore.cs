@@ -109,6 +109,7 @@ public sealed class ModelStore : IModelCatalog
             QuantizationLevel = m.QuantizationLevel,
             ContextLength = m.ContextLength,
             Template = m.Template,
+            OllamaTemplate = m.OllamaTemplate,
             System = m.System,
             License = m.License,
             Parameters = m.Parameters,
@@ -229,6 +230,11 @@ public sealed class ModelStore : IModelCatalog
     /// <inheritdoc />
     public Task<ModelEntry> PullAsync(string name, IProgress<PullProgress>? progress, CancellationToken cancellationToken) =>
         new ModelPuller(this).PullAsync(name, progress, cancellationToken);
+
+    /// <summary>Pulls with Ollama registry names resolved against <paramref name="registry"/> (an http(s) URL; null =
+    /// HEARTH_REGISTRY, else Ollama's public registry).</summary>
+    public Task<ModelEntry> PullAsync(string name, string? registry, IProgress<PullProgress>? progress, CancellationToken cancellationToken) =>
+        new ModelPuller(this, registry).PullAsync(name, progress, cancellationToken);
 
     /// <summary>Deletes a blob that no manifest uses (a pull whose manifest could not be written).</summary>
     internal void RemoveBlobIfUnused(string digest)

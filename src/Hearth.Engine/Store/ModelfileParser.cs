@@ -78,7 +78,7 @@ public static class ModelfileParser
         };
     }
 
-    private static (string, string) ParseParameter(string rest, int lineNo)
+    internal static (string, string) ParseParameter(string rest, int lineNo)
     {
         int space = rest.IndexOfAny([' ', '\t']);
         if (rest.Length == 0 || space < 0)

@@ -11,7 +11,11 @@ public static class SyntheticModel
     private const int BatchBytes = 32 << 20;
 
     /// <summary>Quantization types a synthetic model can be written in.</summary>
-    public static IReadOnlyList<GgmlType> SupportedQuants { get; } = [GgmlType.F32, GgmlType.F16, GgmlType.Q8_0, GgmlType.Q4_K];
+    public static IReadOnlyList<GgmlType> SupportedQuants { get; } =
+    [
+        GgmlType.F32, GgmlType.F16, GgmlType.BF16, GgmlType.Q8_0, GgmlType.Q4_K, GgmlType.Q4_1, GgmlType.Q5_1,
+        GgmlType.Q2_K, GgmlType.Q3_K, GgmlType.Q5_K, GgmlType.IQ4_NL, GgmlType.IQ4_XS, GgmlType.MXFP4,
+    ];
 
     /// <summary>Writes the model for <paramref name="preset"/> (a name in <see cref="SyntheticPreset.All"/>).</summary>
     public static void Write(string outputPath, string preset, GgmlType quant, string vocabGgufPath, int seed = 1) =>
@@ -70,10 +74,20 @@ public static class SyntheticModel
     /// <summary>llama.cpp's general.file_type (llama_ftype) for the quantization.</summary>
     private static uint FileType(GgmlType quant) => quant switch
     {
-        GgmlType.F32 => 0,   // ALL_F32
-        GgmlType.F16 => 1,   // MOSTLY_F16
-        GgmlType.Q8_0 => 7,  // MOSTLY_Q8_0
-        _ => 14,             // MOSTLY_Q4_K_S: Q4_K with Q6_K embeddings/output
+        GgmlType.F32 => 0,     // ALL_F32
+        GgmlType.F16 => 1,     // MOSTLY_F16
+        GgmlType.Q8_0 => 7,    // MOSTLY_Q8_0
+        GgmlType.Q4_K => 14,   // MOSTLY_Q4_K_S: Q4_K with Q6_K embeddings/output
+        GgmlType.Q4_1 => 3,
+        GgmlType.Q5_1 => 9,
+        GgmlType.Q2_K => 10,
+        GgmlType.Q3_K => 11,   // MOSTLY_Q3_K_S
+        GgmlType.Q5_K => 16,   // MOSTLY_Q5_K_S
+        GgmlType.IQ4_NL => 25,
+        GgmlType.IQ4_XS => 30,
+        GgmlType.BF16 => 32,
+        GgmlType.MXFP4 => 38,  // MOSTLY_MXFP4_MOE
+        _ => throw new ArgumentException($"no llama.cpp file type for {quant}"),
     };
 
     /// <summary>Generates and quantizes rows in parallel, a bounded batch at a time, writing batches in order.</summary>

@@ -71,6 +71,8 @@ public sealed record SyntheticPreset(
             { ExpertCount = 128, ExpertUsedCount = 8, ExpertFeedForwardLength = 768, PadVocabTo = 151936 },
         // Small shapes for tests: 64-wide rows also exercise the Q4_K → Q8_0 fallback.
         ["tiny-test"] = new("tiny-test", "llama", 64, 2, 4, 2, 16, 128, 10000f, 1e-5f, 2048, false, false, Bpe),
+        // Every row a multiple of 256, so each weight format (K-quants, IQ4_XS included) covers every matrix.
+        ["tiny-formats"] = new("tiny-formats", "llama", 256, 2, 4, 2, 64, 512, 10000f, 1e-5f, 2048, false, false, "ggml-vocab-llama-spm.gguf"),
         ["tiny-test-qwen2"] = new("tiny-test-qwen2", "qwen2", 256, 2, 4, 2, 64, 512, 1000000f, 1e-6f, 2048, true, true, Gpt2),
         ["tiny-gemma3"] = new("tiny-gemma3", "gemma3", 64, 6, 4, 2, 16, 128, 1000000f, 1e-6f, 2048, true, false, Spm)
             { WeightStd = 0.1f, SlidingWindow = 8 },

@@ -17,13 +17,14 @@ internal static class SyntheticTensorPlan
     private const float RouterStd = 0.5f;
 
     /// <summary>Type of a 2-D weight for the requested file type. Q4_K files keep token_embd/output in Q6_K
-    /// (llama.cpp's Q4_K_M does this for output.weight); rows that are not a multiple of 256 fall back to Q8_0
-    /// (llama.cpp falls back to Q5_0/Q8_0 there).</summary>
+    /// (llama.cpp's Q4_K_M does this for output.weight); the other types are used for every matrix, so a file tests
+    /// its format alone. Rows that are not a multiple of the type's block fall back to Q8_0 (llama.cpp falls back to
+    /// Q5_0/Q8_0 there).</summary>
     public static GgmlType WeightType(GgmlType quant, string name, long rowLength)
     {
-        if (quant != GgmlType.Q4_K) return quant;
-        var t = name is "token_embd.weight" or "output.weight" ? GgmlType.Q6_K : GgmlType.Q4_K;
-        return rowLength % 256 == 0 ? t : GgmlType.Q8_0;
+        var t = quant == GgmlType.Q4_K && name is "token_embd.weight" or "output.weight" ? GgmlType.Q6_K : quant;
+        GgmlTypeInfo.TryGetBlock(t, out int block, out int _);
+        return rowLength % block == 0 ? t : GgmlType.Q8_0;
     }
 
     public static List<SyntheticTensor> Build(SyntheticPreset p, GgmlType quant, long nVocab)

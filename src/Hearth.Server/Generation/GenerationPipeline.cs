@@ -16,11 +16,17 @@ public static class GenerationPipeline
         using var _ = lease;
         var model = lease.Model;
         var tools = ToolPlan.From(spec.Tools, model.ChatTemplate);
-        var prompt = spec.Prompt.Tokens(model, spec.Tools);
         var limits = model.Engine.Limits;
-        RequestLimits.CheckPrompt(limits, prompt.Length, spec.Prompt.Param);
+        var prompts = new List<int[]>(1 + spec.MorePrompts.Count);
+        foreach (var p in (IEnumerable<PromptSpec>)[spec.Prompt, .. spec.MorePrompts])
+        {
+            prompts.Add(p.Tokens(model, spec.Tools));
+            RequestLimits.CheckPrompt(limits, prompts[^1].Length, p.Param);
+        }
+        // The longest prompt decides what room is left; each prompt runs n sequences.
         var sampling = spec.Defaults.WithModelParameters(model.DefaultParameters).Overlay(spec.Sampling)
-            .Build(limits, prompt.Length, spec.ClampMaxTokens, spec.MaxTokensParam);
+            .Build(limits, prompts.Max(p => p.Length), spec.ClampMaxTokens, spec.MaxTokensParam);
+        RequestLimits.CheckSequences(limits, sampling.N * prompts.Count);
         if (tools?.Grammar is { } toolGrammar)
         {
             if (spec.Output is { } both) throw ApiException.BadRequest("tool_choice \"required\" or a named tool cannot be combined with an output format", both.Param);
@@ -29,7 +35,7 @@ public static class GenerationPipeline
         else if (spec.Output is { } output) sampling = sampling with { Grammar = OutputGrammar.Compile(output) };
         if (sampling.Grammar is { } grammar) OutputGrammar.CheckVocabulary(grammar, model, spec.Output?.Param ?? "tool_choice");
 
-        using var run = GenerationRun.Start(ctx, model, prompt, sampling, loadTime);
+        using var run = GenerationRun.Start(ctx, model, prompts, sampling, loadTime);
         if (spec.Stream) await StreamAsync(ctx, run, writer, tools);
         else
         {
@@ -39,11 +45,20 @@ public static class GenerationPipeline
         }
     }
 
+    /// <summary>The prompt's token count for the spec's model, without generating (Anthropic's count_tokens).</summary>
+    public static async Task<int> CountPromptTokensAsync(HttpContext ctx, GenerationSpec spec)
+    {
+        RejectUnsupported(spec, null);
+        var (lease, _) = await ModelAccess.AcquireAsync(ctx, spec.Model, spec.KeepAlive);
+        using var _ = lease;
+        return spec.Prompt.Tokens(lease.Model, spec.Tools).Length;
+    }
+
     /// <summary>Tools on a protocol whose writer cannot answer with calls, and reasoning settings (not built yet,
     /// issue 22), get a 400 rather than an answer that silently ignores them.</summary>
-    private static void RejectUnsupported(GenerationSpec spec, IResponseWriter writer)
+    private static void RejectUnsupported(GenerationSpec spec, IResponseWriter? writer)
     {
-        if (spec.Tools is { PassToTemplateOnly: false } tools && writer is not IToolCallWriter)
+        if (spec.Tools is { PassToTemplateOnly: false } tools && writer is not null and not IToolCallWriter)
             throw ApiException.BadRequest("tools are not supported by this endpoint yet", tools.Param, "unsupported_feature");
         if (spec.Reasoning is { } reasoning)
             throw ApiException.BadRequest("reasoning settings are not supported yet by this server", reasoning.Param, "unsupported_feature");

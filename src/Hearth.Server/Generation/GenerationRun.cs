@@ -18,26 +18,30 @@ public sealed class GenerationRun : IDisposable
     private readonly long _submitted = Stopwatch.GetTimestamp();
     private readonly long[] _lastTokenAt;
     private readonly string?[] _finish;
+    private readonly int[] _promptTokens, _cachedPromptTokens; // per prompt (completions' prompt arrays run several)
     private bool _queueObserved, _disposed;
 
     public LoadedModel Model { get; }
     public SamplingParams Sampling { get; }
-    /// <summary>The prompt as submitted.</summary>
-    public IReadOnlyList<int> Prompt { get; }
+    /// <summary>The prompts as submitted (one, except for completions' prompt arrays).</summary>
+    public IReadOnlyList<int[]> Prompts { get; }
+    /// <summary>The first (usually the only) prompt.</summary>
+    public IReadOnlyList<int> Prompt => Prompts[0];
     /// <summary>How long acquiring the model took (loading it when it was not loaded).</summary>
     public TimeSpan LoadTime { get; }
-    public int N => Sampling.N;
-    public int PromptTokens { get; private set; }
-    public int CachedPromptTokens { get; private set; }
+    /// <summary>Choices in all: n per prompt; prompt p's choices are p·n … p·n + n − 1.</summary>
+    public int N => _finish.Length;
+    public int PromptTokens => _promptTokens.Sum();
+    public int CachedPromptTokens => _cachedPromptTokens.Sum();
     public int CompletionTokens { get; private set; }
     /// <summary>Stopwatch timestamps of the first and the latest delta carrying tokens (0 until then).</summary>
     public long FirstTokenAt { get; private set; }
     public long LastTokenAt { get; private set; }
     public long SubmittedAt => _submitted;
 
-    private GenerationRun(HttpContext ctx, LoadedModel model, SamplingParams sampling, System.Threading.Channels.ChannelReader<GenerationDelta> reader, int[] prompt, TimeSpan loadTime)
+    private GenerationRun(HttpContext ctx, LoadedModel model, SamplingParams sampling, System.Threading.Channels.ChannelReader<GenerationDelta> reader, IReadOnlyList<int[]> prompts, TimeSpan loadTime)
     {
-        var n = sampling.N;
+        var n = sampling.N * prompts.Count;
         _ctx = ctx;
         _metrics = ctx.RequestServices.GetRequiredService<ServerMetrics>();
         Model = model;
@@ -45,20 +49,20 @@ public sealed class GenerationRun : IDisposable
         _reader = reader;
         _lastTokenAt = new long[n];
         _finish = new string?[n];
-        Prompt = prompt;
-        PromptTokens = prompt.Length;
+        Prompts = prompts;
+        _promptTokens = prompts.Select(p => p.Length).ToArray();
+        _cachedPromptTokens = new int[prompts.Count];
         LoadTime = loadTime;
     }
 
     /// <summary>Submits the request; the engine's <see cref="EngineBusyException"/>/<see cref="InvalidRequestException"/>
     /// propagate to the error mapping. The client's disconnect (RequestAborted) cancels the request in the engine.</summary>
-    public static GenerationRun Start(HttpContext ctx, LoadedModel model, int[] prompt, SamplingParams sampling, TimeSpan loadTime)
+    public static GenerationRun Start(HttpContext ctx, LoadedModel model, IReadOnlyList<int[]> prompts, SamplingParams sampling, TimeSpan loadTime)
     {
         var record = RequestRecord.Of(ctx);
-        record.PromptTokens = prompt.Length;
-        var request = new GenerationRequest(record.Id, prompt, sampling) { ArrivalTime = record.StartTime };
-        var reader = model.Engine.Submit(request, ctx.RequestAborted);
-        return new GenerationRun(ctx, model, sampling, reader, prompt, loadTime);
+        record.PromptTokens = prompts.Sum(p => p.Length);
+        var reader = PromptBatch.Submit(model.Engine, record.Id, record.StartTime, prompts, sampling, ctx.RequestAborted);
+        return new GenerationRun(ctx, model, sampling, reader, prompts, loadTime);
     }
 
     /// <summary>The deltas, observed for timing and usage as they pass.</summary>
@@ -104,8 +108,9 @@ public sealed class GenerationRun : IDisposable
         if (d.Finish is { } f)
         {
             _finish[d.Index] = ReasonName(f);
-            if (d.PromptTokens > 0) PromptTokens = d.PromptTokens;
-            CachedPromptTokens = Math.Max(CachedPromptTokens, d.CachedPromptTokens);
+            var prompt = d.Index / Sampling.N;
+            if (d.PromptTokens > 0) _promptTokens[prompt] = d.PromptTokens;
+            _cachedPromptTokens[prompt] = Math.Max(_cachedPromptTokens[prompt], d.CachedPromptTokens);
             CompletionTokens += d.CompletionTokens;
         }
     }

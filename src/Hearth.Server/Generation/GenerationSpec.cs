@@ -14,6 +14,9 @@ public sealed record GenerationSpec
     public TimeSpan? KeepAlive { get; init; }
     /// <summary>What the model reads.</summary>
     public required PromptSpec Prompt { get; init; }
+    /// <summary>Further prompts (OpenAI completions' prompt arrays): each runs with the same sampling, its choices
+    /// numbered after the previous prompt's.</summary>
+    public IReadOnlyList<PromptSpec> MorePrompts { get; init; } = [];
     /// <summary>The API's defaults for options a request leaves out (OpenAI's or Ollama's); the model's Modelfile
     /// parameters go over them and <see cref="Sampling"/> over both.</summary>
     public SamplingBuilder Defaults { get; init; } = new();

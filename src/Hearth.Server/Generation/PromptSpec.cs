@@ -11,6 +11,9 @@ public abstract record PromptSpec
 
     /// <summary>The prompt tokens for <paramref name="model"/>.</summary>
     public abstract int[] Tokens(LoadedModel model, ToolSettings? tools);
+
+    /// <summary>The prompt as the client wrote it, for OpenAI completions' echo.</summary>
+    public virtual string Text(LoadedModel model) => throw new NotSupportedException($"{GetType().Name} has no echo text");
 }
 
 /// <summary>A chat, rendered with the model's template.</summary>
@@ -21,10 +24,11 @@ public sealed record ChatPrompt(IReadOnlyList<ChatMessage> Messages, string Fiel
 }
 
 /// <summary>Plain text, tokenized as is (OpenAI completions).</summary>
-public sealed record TextPrompt(string Text) : PromptSpec
+public sealed record TextPrompt(string Prompt) : PromptSpec
 {
     public override string Param => "prompt";
-    public override int[] Tokens(LoadedModel model, ToolSettings? tools) => PromptBuilder.Encode(model.Tokenizer, Text);
+    public override int[] Tokens(LoadedModel model, ToolSettings? tools) => PromptBuilder.Encode(model.Tokenizer, Prompt);
+    public override string Text(LoadedModel model) => Prompt;
 }
 
 /// <summary>Token ids given by the client (OpenAI completions' array prompt), checked against the vocabulary.</summary>
@@ -36,6 +40,9 @@ public sealed record TokenPrompt(IReadOnlyList<int> Ids) : PromptSpec
         for (var i = 0; i < Ids.Count; i++) RequestLimits.CheckTokenId(model.Engine.Limits, Ids[i], $"prompt[{i}]", "prompt");
         return [.. Ids];
     }
+
+    /// <summary>The prompt as text (echo): the ids decoded.</summary>
+    public override string Text(LoadedModel model) => model.Tokenizer.Decode(Ids.ToArray());
 }
 
 /// <summary>Ollama's /api/generate: a prompt (and system text) through the template unless raw or the model has

@@ -12,6 +12,8 @@ public sealed class SamplingBuilder
     public int? TopK, MaxTokens, MinTokens, Logprobs, N;
     public ulong? Seed;
     public IReadOnlyList<string>? Stop;
+    /// <summary>Token biases (OpenAI logit_bias), checked against the vocabulary when built.</summary>
+    public IReadOnlyList<TokenBias>? LogitBias;
     public bool? IgnoreEos;
 
     /// <summary>Ollama's documented defaults for options a request leaves out.</summary>
@@ -50,6 +52,7 @@ public sealed class SamplingBuilder
         FrequencyPenalty = top.FrequencyPenalty ?? FrequencyPenalty, TopK = top.TopK ?? TopK, MaxTokens = top.MaxTokens ?? MaxTokens,
         MinTokens = top.MinTokens ?? MinTokens, Logprobs = top.Logprobs ?? Logprobs, N = top.N ?? N, Seed = top.Seed ?? Seed,
         Stop = top.Stop is { Count: > 0 } ? top.Stop : Stop, IgnoreEos = top.IgnoreEos ?? IgnoreEos,
+        LogitBias = top.LogitBias ?? LogitBias,
     };
 
     /// <summary>The engine's parameters, checked against the engine's limits (see <see cref="RequestLimits"/>).
@@ -59,6 +62,7 @@ public sealed class SamplingBuilder
         var max = RequestLimits.MaxTokens(limits, promptTokens, MaxTokens, clampMaxTokens, maxTokensParam);
         if (MinTokens is { } min && min > max) throw ApiException.BadRequest($"'min_tokens' ({min}) must not exceed the maximum tokens ({max})", "min_tokens");
         RequestLimits.CheckSequences(limits, N ?? 1);
+        foreach (var b in LogitBias ?? []) RequestLimits.CheckTokenId(limits, b.TokenId, $"logit_bias.{b.TokenId}", "logit_bias");
         var d = new SamplingParams();
         return new SamplingParams
         {
@@ -74,6 +78,7 @@ public sealed class SamplingBuilder
             MinTokens = MinTokens ?? 0,
             Stop = Stop ?? [],
             IgnoreEos = IgnoreEos ?? false,
+            LogitBias = LogitBias ?? [],
             Logprobs = Logprobs,
             N = N ?? 1,
         };

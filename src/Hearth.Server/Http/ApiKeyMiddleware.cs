@@ -19,18 +19,22 @@ public sealed class ApiKeyMiddleware(RequestDelegate next, ApiKeySet keys)
         }
         var header = ctx.Request.Headers.Authorization.ToString();
         const string prefix = "Bearer ";
-        if (!header.StartsWith(prefix, StringComparison.OrdinalIgnoreCase))
+        // Anthropic's clients send the key as `x-api-key`; any client may.
+        var candidate = header.StartsWith(prefix, StringComparison.OrdinalIgnoreCase) ? header[prefix.Length..].Trim()
+            : ctx.Request.Headers["x-api-key"].ToString().Trim();
+        if (candidate.Length == 0)
         {
             ctx.Response.Headers.WWWAuthenticate = "Bearer";
             await ErrorWriter.WriteAsync(ctx, 401, "Missing API key: send 'Authorization: Bearer YOUR_KEY'.", code: "missing_api_key");
             return;
         }
-        if (!keys.Contains(header.AsSpan(prefix.Length).Trim()))
+        if (keys.Identify(candidate) is not { } caller)
         {
             ctx.Response.Headers.WWWAuthenticate = "Bearer";
             await ErrorWriter.WriteAsync(ctx, 401, "Incorrect API key provided.", code: "invalid_api_key");
             return;
         }
+        RequestRecord.Of(ctx).Caller = caller;
         await next(ctx);
     }
 
@@ -46,14 +50,18 @@ public sealed class ApiKeySet(IEnumerable<string> keys)
     public bool Enabled => _digests.Length > 0;
 
     /// <summary>Whether <paramref name="candidate"/> is one of the keys; checks every key (no early exit).</summary>
-    public bool Contains(ReadOnlySpan<char> candidate)
+    public bool Contains(ReadOnlySpan<char> candidate) => Identify(candidate) is not null;
+
+    /// <summary>Which key <paramref name="candidate"/> is: a stable id (a digest prefix, never the key), or null when
+    /// it is none of them. Checks every key (no early exit).</summary>
+    public string? Identify(ReadOnlySpan<char> candidate)
     {
         Span<byte> digest = stackalloc byte[32];
         var bytes = Encoding.UTF8.GetBytes(candidate.ToArray());
         SHA256.HashData(bytes, digest);
-        var found = false;
-        foreach (var d in _digests)
-            found |= CryptographicOperations.FixedTimeEquals(d, digest);
-        return found;
+        var found = -1;
+        for (var i = 0; i < _digests.Length; i++)
+            if (CryptographicOperations.FixedTimeEquals(_digests[i], digest)) found = i;
+        return found < 0 ? null : "key-" + Convert.ToHexStringLower(_digests[found].AsSpan(0, 8));
     }
 }

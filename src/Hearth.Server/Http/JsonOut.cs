@@ -23,9 +23,11 @@ public static class JsonOut
     }
 
     /// <summary>Writes a whole JSON response.</summary>
-    public static async Task WriteAsync(HttpContext ctx, int status, Action<Utf8JsonWriter> build)
+    public static Task WriteAsync(HttpContext ctx, int status, Action<Utf8JsonWriter> build) => WriteAsync(ctx, status, ToBytes(build));
+
+    /// <summary>Writes a whole JSON response from serialized bytes.</summary>
+    public static async Task WriteAsync(HttpContext ctx, int status, byte[] bytes)
     {
-        var bytes = ToBytes(build);
         ctx.Response.StatusCode = status;
         ctx.Response.ContentType = "application/json; charset=utf-8";
         ctx.Response.ContentLength = bytes.Length;

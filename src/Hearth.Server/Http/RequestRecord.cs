@@ -14,6 +14,8 @@ public sealed class RequestRecord
     public int PromptTokens { get; set; }
     public int CompletionTokens { get; set; }
     public TimeSpan? TimeToFirstToken { get; set; }
+    /// <summary>Which API key authenticated the request (an id, never the key); null when keys are off.</summary>
+    public string? Caller { get; set; }
     /// <summary>Overrides the response status in the log (e.g. 499 when the client left).</summary>
     public int? Status { get; set; }
 

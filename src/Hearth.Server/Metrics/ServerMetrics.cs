@@ -56,6 +56,10 @@ public sealed class ServerMetrics
         Gauge(sb, "hearth:kv_cache_usage_perc", "Fraction of KV-cache blocks in use (0-1).", engines.Select(e => (e.Label, e.Stats.KvCacheUsage)));
         Gauge(sb, "hearth:kv_cache_blocks_used", "KV-cache blocks in use.", engines.Select(e => (e.Label, (double)e.Stats.UsedKvBlocks)));
         Gauge(sb, "hearth:kv_cache_blocks_total", "KV-cache blocks allocated.", engines.Select(e => (e.Label, (double)e.Stats.TotalKvBlocks)));
+        Gauge(sb, "hearth:device_memory_used_bytes", "GPU memory in use on the model's device (models on a GPU only).",
+            engines.Where(e => e.Stats.DeviceMemoryUsedBytes != null).Select(e => (e.Label, (double)e.Stats.DeviceMemoryUsedBytes!.Value)));
+        Gauge(sb, "hearth:device_memory_total_bytes", "GPU memory of the model's device (models on a GPU only).",
+            engines.Where(e => e.Stats.DeviceMemoryTotalBytes != null).Select(e => (e.Label, (double)e.Stats.DeviceMemoryTotalBytes!.Value)));
         Counter(sb, "hearth:prefix_cache_queries_total", "Prompt tokens looked up in the prefix cache (engine lifetime).", engines.Select(e => (e.Label, (double)e.Stats.PrefixCacheQueries)));
         Counter(sb, "hearth:prefix_cache_hits_total", "Prompt tokens served from the prefix cache (engine lifetime).", engines.Select(e => (e.Label, (double)e.Stats.PrefixCacheHits)));
         Counter(sb, "hearth:num_preemptions_total", "Sequences preempted for lack of KV blocks (engine lifetime).", engines.Select(e => (e.Label, (double)e.Stats.PreemptionsTotal)));

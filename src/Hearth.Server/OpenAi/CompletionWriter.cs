@@ -5,8 +5,9 @@ using Microsoft.AspNetCore.Http;
 
 namespace Hearth.Server.OpenAi;
 
-/// <summary>Answers /v1/completions: a text_completion object, or text_completion chunks over SSE.</summary>
-public sealed class CompletionWriter(HttpContext ctx, bool includeUsage) : IResponseWriter
+/// <summary>Answers /v1/completions: a text_completion object, or text_completion chunks over SSE. With echo
+/// (<paramref name="echoPrompts"/> non-null) each choice's text starts with its prompt.</summary>
+public sealed class CompletionWriter(HttpContext ctx, bool includeUsage, IReadOnlyList<PromptSpec>? echoPrompts = null) : IResponseWriter
 {
     private readonly string _id = "cmpl-" + RequestRecord.Of(ctx).Id;
     private readonly long _created = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
@@ -24,7 +25,7 @@ public sealed class CompletionWriter(HttpContext ctx, bool includeUsage) : IResp
             {
                 w.WriteStartObject();
                 w.WriteNumber("index", i);
-                w.WriteString("text", choices[i].Text.ToString());
+                w.WriteString("text", Echo(run, i) + choices[i].Text.ToString());
                 OpenAiJson.WriteCompletionLogprobs(w, run.Model.Tokenizer, wantLogprobs ? choices[i].Logprobs : null, 0);
                 w.WriteString("finish_reason", choices[i].Finish ?? "abort");
                 w.WriteEndObject();
@@ -35,11 +36,22 @@ public sealed class CompletionWriter(HttpContext ctx, bool includeUsage) : IResp
         });
     }
 
-    public Task StartStreamAsync(GenerationRun run)
+    public async Task StartStreamAsync(GenerationRun run)
     {
         _offsets = new int[run.N];
-        return Sse.StartAsync(ctx);
+        await Sse.StartAsync(ctx);
+        if (echoPrompts is null) return;
+        for (var i = 0; i < run.N; i++)
+        {
+            var echo = Echo(run, i);
+            await Sse.WriteAsync(ctx, Chunk(run, true, i, echo, null, null, false));
+            _offsets[i] = echo.Length;
+        }
     }
+
+    /// <summary>The prompt text choice <paramref name="index"/> echoes ("" without echo).</summary>
+    private string Echo(GenerationRun run, int index) =>
+        echoPrompts is null ? "" : echoPrompts[index / run.Sampling.N].Text(run.Model);
 
     public async Task WriteDeltaAsync(GenerationRun run, GenerationDelta d)
     {

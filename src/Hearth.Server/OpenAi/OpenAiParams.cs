@@ -36,6 +36,7 @@ public sealed record OpenAiParams(string? Model, bool Stream, bool IncludeUsage,
         if (s.Stop is { Count: > 16 }) throw ApiException.BadRequest("'stop' may hold at most 16 sequences", "stop");
         if (s.Stop is { } stops && stops.Any(x => x.Length == 0)) throw ApiException.BadRequest("'stop' sequences must not be empty", "stop");
         if (a.Integer("seed") is { } seed) s.Seed = unchecked((ulong)seed);
+        s.LogitBias = LogitBias(a.Obj("logit_bias"));
 
         var maxParam = "max_tokens";
         s.MaxTokens = a.Int("max_tokens", 1);
@@ -51,11 +52,28 @@ public sealed record OpenAiParams(string? Model, bool Stream, bool IncludeUsage,
         else
         {
             s.Logprobs = a.Int("logprobs", 0, 20);
-            if (a.Bool("echo") == true) throw ApiException.BadRequest("'echo' is not supported", "echo");
             if (a.String("suffix") is { Length: > 0 }) throw ApiException.BadRequest("'suffix' is not supported", "suffix");
             if (a.Int("best_of", 1, 16) is { } bestOf && bestOf != (s.N ?? 1)) throw ApiException.BadRequest("'best_of' must equal 'n'", "best_of");
         }
         return new OpenAiParams(model, stream, includeUsage, s, maxParam);
+    }
+
+    /// <summary>logit_bias: {"token id": bias in [-100, 100]}; the ids are checked against the model's vocabulary
+    /// once the model is known (<see cref="RequestLimits"/>).</summary>
+    private static List<Hearth.Engine.TokenBias>? LogitBias(JsonArgs? o)
+    {
+        if (o is null) return null;
+        if (o.Object.Count > 300) throw ApiException.BadRequest("'logit_bias' may hold at most 300 tokens", "logit_bias");
+        var list = new List<Hearth.Engine.TokenBias>(o.Object.Count);
+        foreach (var (key, _) in o.Object)
+        {
+            if (!int.TryParse(key, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var id))
+                throw ApiException.BadRequest($"'logit_bias' keys must be token ids, not '{key}'", "logit_bias");
+            // Number() returns null for a JSON null: a bias must be given, so that is a 400 like any other bad value.
+            var bias = o.Number(key, -100, 100) ?? throw ApiException.BadRequest($"'logit_bias.{key}' must be a number in [-100, 100]", "logit_bias");
+            list.Add(new Hearth.Engine.TokenBias(id, (float)bias));
+        }
+        return list;
     }
 
     /// <summary>`response_format`: {"type":"text"} asks for nothing; "json_object" any JSON object; "json_schema" the

@@ -1,10 +1,12 @@
+using System.Text;
 using Hearth.Server.Http;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 
 namespace Hearth.Server.OpenAi;
 
-/// <summary>Server-sent events as OpenAI frames them: `data: {json}\n\n` per event and `data: [DONE]\n\n` at the end.</summary>
+/// <summary>Server-sent events: OpenAI chat/completions frame theirs as `data: {json}\n\n` per event and `data: [DONE]\n\n`
+/// at the end; Anthropic and OpenAI Responses name each event (`event: NAME`).</summary>
 public static class Sse
 {
     private static readonly byte[] Prefix = "data: "u8.ToArray();
@@ -29,6 +31,14 @@ public static class Sse
         await body.WriteAsync(json, ctx.RequestAborted);
         await body.WriteAsync(Suffix, ctx.RequestAborted);
         await body.FlushAsync(ctx.RequestAborted);
+    }
+
+    /// <summary>A named event (`event: NAME` then `data: {json}`), as Anthropic and OpenAI Responses frame theirs.</summary>
+    public static async Task WriteEventAsync(HttpContext ctx, string name, byte[] json)
+    {
+        var body = ctx.Response.Body;
+        await body.WriteAsync(Encoding.UTF8.GetBytes("event: " + name + "\n"), ctx.RequestAborted);
+        await WriteAsync(ctx, json);
     }
 
     public static async Task DoneAsync(HttpContext ctx)

@@ -73,7 +73,7 @@ public sealed class StoreCommandTests : IDisposable
     [InlineData(new[] { "rm", "ghost" }, "Error: model 'ghost' not found\n")]
     [InlineData(new[] { "show", "ghost" }, "Error: model 'ghost' not found; `hearth list` shows the models in the store\n")]
     [InlineData(new[] { "cp", "ghost", "x" }, "Error: model 'ghost' not found; `hearth list` shows the models in the store\n")]
-    [InlineData(new[] { "pull", "llama3" }, "Error: cannot pull 'llama3': Hearth pulls hf.co/OWNER/REPO[:QUANT] names and http(s) URLs of .gguf files\n")]
+    [InlineData(new[] { "pull", "a/b/c" }, "Error: cannot pull 'a/b/c:latest': an Ollama registry name is [NAMESPACE/]MODEL[:TAG] (or use hf.co/OWNER/REPO[:QUANT] or an http(s) URL of a .gguf file)\n")]
     [InlineData(new[] { "show", "bad name" }, "Error: model 'bad name' not found; `hearth list` shows the models in the store\n")]
     [InlineData(new[] { "cp", "tinystories", "../x" }, "Error: invalid model name '../x': part '..' must start with a letter or digit and contain only letters, digits, '_', '-' and '.'\n")]
     public async Task ErrorsAreOneLineAndNonZero(string[] args, string error)
@@ -142,8 +142,8 @@ public sealed class SyntheticCreateTests : IDisposable
     }
 
     [Theory]
-    [InlineData(new[] { "create", "x", "--synthetic", "gpt-9" }, "Error: unknown preset 'gpt-9' (known: llama-3.2-1b, llama-3.1-8b, qwen2.5-0.5b, gemma-3-1b, phi-4-mini, qwen3-30b-a3b, qwen3-30b-a3b-4l, tiny-test, tiny-test-qwen2, tiny-gemma3, tiny-gemma2, tiny-phi3, tiny-qwen3moe, tiny-qwen2moe, tiny-mixtral, tiny-bert, tiny-bert-rerank, tiny-nomic-bert, bge-small, nomic-embed-text-v1.5)\n")]
-    [InlineData(new[] { "create", "x", "--synthetic", "tiny-test", "--quant", "Q5_0" }, "Error: --quant Q5_0 is not supported for synthetic models (use F32, F16, Q8_0, Q4_K)\n")]
+    [InlineData(new[] { "create", "x", "--synthetic", "gpt-9" }, "Error: unknown preset 'gpt-9' (known: llama-3.2-1b, llama-3.1-8b, qwen2.5-0.5b, gemma-3-1b, phi-4-mini, qwen3-30b-a3b, qwen3-30b-a3b-4l, tiny-test, tiny-formats, tiny-test-qwen2, tiny-gemma3, tiny-gemma2, tiny-phi3, tiny-qwen3moe, tiny-qwen2moe, tiny-mixtral, tiny-bert, tiny-bert-rerank, tiny-nomic-bert, bge-small, nomic-embed-text-v1.5)\n")]
+    [InlineData(new[] { "create", "x", "--synthetic", "tiny-test", "--quant", "Q5_0" }, "Error: --quant Q5_0 is not supported for synthetic models (use F32, F16, BF16, Q8_0, Q4_K, Q4_1, Q5_1, Q2_K, Q3_K, Q5_K, IQ4_NL, IQ4_XS, MXFP4)\n")]
     [InlineData(new[] { "create", "x", "--synthetic", "tiny-test", "-f", "Modelfile" }, "Error: use either --file or --synthetic, not both\n")]
     public async Task BadSyntheticOptionsAreOneLineErrors(string[] args, string error)
     {

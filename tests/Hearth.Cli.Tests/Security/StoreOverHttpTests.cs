@@ -41,8 +41,8 @@ public sealed class StoreOverHttpTests : IAsyncLifetime
     public async Task PullOfAnUnknownNameOrUnreachableUrlIsA4xxWithItsReason()
     {
         var before = Blobs;
-        var (status, body) = await PostAsync("api/pull", """{"model":"llama3"}""");
-        Assert.Equal((404, "cannot pull 'llama3': Hearth pulls hf.co/OWNER/REPO[:QUANT] names and http(s) URLs of .gguf files"), (status, Error(body)));
+        var (status, body) = await PostAsync("api/pull", """{"model":"a/b/c"}""");
+        Assert.Equal((400, "cannot pull 'a/b/c:latest': an Ollama registry name is [NAMESPACE/]MODEL[:TAG] (or use hf.co/OWNER/REPO[:QUANT] or an http(s) URL of a .gguf file)"), (status, Error(body)));
 
         (status, body) = await PostAsync("api/pull", """{"model":"http://127.0.0.1:1/x.gguf"}"""); // streaming by default
         Assert.Equal(400, status);

@@ -36,6 +36,14 @@ public class QuantizerErrorTests
     [InlineData(GgmlType.Q6_K, 256, 0.04, 0.02)]
     [InlineData(GgmlType.Q4_0, 32, 1.0 / 8 * 1.01, 0.12)]
     [InlineData(GgmlType.Q4_K, 256, 0.1, 0.1)]
+    [InlineData(GgmlType.Q4_1, 32, 2.0 / 15 * 0.51 + 0.002, 0.08)]
+    [InlineData(GgmlType.Q5_1, 32, 2.0 / 31 * 0.51 + 0.002, 0.04)]
+    [InlineData(GgmlType.Q5_K, 256, 0.05, 0.05)]
+    [InlineData(GgmlType.Q3_K, 256, 0.25, 0.2)]
+    [InlineData(GgmlType.Q2_K, 256, 0.45, 0.4)]
+    [InlineData(GgmlType.IQ4_NL, 32, 0.12, 0.1)] // negative-side values reach only 113/127 of a positive max
+    [InlineData(GgmlType.IQ4_XS, 256, 0.12, 0.1)]
+    [InlineData(GgmlType.MXFP4, 32, 1.0 / 3, 0.2)]
     public void ErrorIsBounded(GgmlType type, int block, double factor, double rmsBound)
     {
         float[] x = Gaussian(4096, 42, 0.02f);
@@ -50,7 +58,7 @@ public class QuantizerErrorTests
         }
         for (int i = 0; i < x.Length; i++) { se += (x[i] - y[i]) * (double)(x[i] - y[i]); ss += x[i] * (double)x[i]; }
         Assert.True(Math.Sqrt(se / ss) <= rmsBound, $"{type}: relative RMS error {Math.Sqrt(se / ss)}");
-        if (type is not GgmlType.Q4_K)
+        if (type is not (GgmlType.Q4_K or GgmlType.Q4_1 or GgmlType.Q5_1 or GgmlType.Q5_K or GgmlType.Q2_K or GgmlType.IQ4_NL or GgmlType.IQ4_XS))
             Assert.Equal(0f, y[5]); // symmetric formats keep an exact zero
     }
 

@@ -27,6 +27,16 @@ public class SamplerTests
     }
 
     [Fact]
+    public void LogitBiasIsAddedBeforeTheChoice()
+    {
+        var s = NewSampler(4);
+        float[] logits = [2.0f, 1.9f, 1.0f, -1f];
+        Assert.Equal(1, s.Sample(Seq(new SamplingParams { Temperature = 0, LogitBias = [new(0, -0.2f)] }, [3]), logits).TokenId);
+        Assert.Equal(3, s.Sample(Seq(new SamplingParams { Temperature = 0, LogitBias = [new(3, 3.5f)] }, [3]), logits).TokenId);
+        Assert.Equal(0, s.Sample(Seq(new SamplingParams { Temperature = 0, LogitBias = [new(3, 2.9f)] }, [3]), logits).TokenId);
+    }
+
+    [Fact]
     public void PenaltiesChangeTheGreedyChoiceAsSpecified()
     {
         var s = NewSampler(4);

@@ -216,8 +216,8 @@ public sealed class PullTests : IAsyncLifetime
     [Fact]
     public async Task UnsupportedNamesAreRejected()
     {
-        var e = await Assert.ThrowsAsync<ModelStoreException>(() => _t.Store.PullAsync("llama3", null, CancellationToken.None));
-        Assert.Equal("cannot pull 'llama3': Hearth pulls hf.co/OWNER/REPO[:QUANT] names and http(s) URLs of .gguf files", e.Message);
+        var e = await Assert.ThrowsAsync<ModelStoreException>(() => _t.Store.PullAsync("a/b/c", null, CancellationToken.None));
+        Assert.Equal("cannot pull 'a/b/c:latest': an Ollama registry name is [NAMESPACE/]MODEL[:TAG] (or use hf.co/OWNER/REPO[:QUANT] or an http(s) URL of a .gguf file)", e.Message);
         Assert.Empty(_hub.Requests);
     }
 

@@ -1,0 +1,86 @@
+using System.Runtime.InteropServices;
+using Hearth.Core.Gguf;
+using Hearth.Core.Quants;
+using Hearth.Core.Tensors;
+using Hearth.Cpu.Kernels;
+
+namespace Hearth.Cpu.Packed;
+
+/// <summary>An IQ4_NL, IQ4_XS or MXFP4 weight re-laid out for the AVX-VNNI outer-product kernel with
+/// <see cref="NibbleTableFormat{TTable}"/>: rows in groups of 8, 32-column blocks of table indexes as nibbles
+/// (<see cref="NibbleLayout"/>, the file's own 4 bits), then the 8 rows' F32 block scales (IQ4_NL: d; IQ4_XS:
+/// d·(ls − 32); MXFP4: the E8M0 half scale, which F16 could not hold for every exponent).</summary>
+public sealed unsafe class PackedTableWeight : PackedWeight
+{
+    private const int QuantBytes = 128;
+    private readonly bool _mxfp4;
+
+    private PackedTableWeight(Weight source) : base(source, 32, QuantBytes, GroupRows * sizeof(float))
+    {
+        _mxfp4 = source.Type == GgmlType.MXFP4;
+    }
+
+    /// <summary>True for the types this layout takes, at widths whose blocks it can hold.</summary>
+    public static bool Packs(GgmlType type, int columns) => type switch
+    {
+        GgmlType.IQ4_NL or GgmlType.MXFP4 => columns % 32 == 0,
+        GgmlType.IQ4_XS => columns % 256 == 0,
+        _ => false,
+    };
+
+    public static PackedTableWeight Pack(Weight w)
+    {
+        if (!Packs(w.Type, w.Columns)) throw new ArgumentException($"weight '{w.Name}' ({w.Type}, {w.Columns} columns) has no table packed layout");
+        var p = new PackedTableWeight(w);
+        int nb = p.Blocks;
+        NativeMemory.Clear(p.Quants, (nuint)((long)p.Groups * nb * QuantBytes));
+        float* scales = (float*)p.ScaleData;
+        NativeMemory.Clear(scales, (nuint)((long)p.Groups * nb * GroupRows * sizeof(float)));
+        for (int row = 0; row < w.Rows; row++)
+        {
+            int g = row / GroupRows, r = row % GroupRows;
+            byte* src = w.Row(row);
+            for (int b = 0; b < nb; b++)
+            {
+                long gb = (long)g * nb + b;
+                scales[gb * GroupRows + r] = BlockScale(w.Type, src, b, out byte* qs);
+                byte* dst = p.Quants + gb * QuantBytes;
+                for (int j = 0; j < 16; j++)
+                {
+                    NibbleLayout.Put(dst, r, j, qs[j] & 0xF);
+                    NibbleLayout.Put(dst, r, j + 16, qs[j] >> 4);
+                }
+            }
+        }
+        return p;
+    }
+
+    /// <summary>Block b's scale and its 16 bytes of indexes (value j in the low nibble of qs[j], j + 16 in the high one).</summary>
+    private static float BlockScale(GgmlType type, byte* row, int b, out byte* qs)
+    {
+        switch (type)
+        {
+            case GgmlType.IQ4_NL:
+                qs = row + b * IQ4_NL.Bytes + 2;
+                return HalfBits.ToFloat(*(ushort*)(row + b * IQ4_NL.Bytes));
+            case GgmlType.MXFP4:
+                qs = row + b * MXFP4.Bytes + 1;
+                return MXFP4.Scale(row[b * MXFP4.Bytes]);
+            default:
+                byte* sb = row + (b / 8) * IQ4_XS.Bytes;
+                qs = sb + 8 + (b % 8) * 16;
+                return HalfBits.ToFloat(*(ushort*)sb) * (IQ4_XS.ScaleCode(new ReadOnlySpan<byte>(sb, IQ4_XS.Bytes), b % 8) - 32);
+        }
+    }
+
+    /// <remarks>Q8_0 (llama.cpp pairs IQ4_NL and MXFP4 with it; IQ4_XS with Q8_K, which the finer Q8_0 scales only make
+    /// more precise); the correction is −128·Σx, which cancels the +128 the table values carry.</remarks>
+    internal override void QuantizeActivation(float* x, sbyte* q, float* d, int* c) => QuantizeActivations.Q8_0(x, Columns, q, d, c);
+
+    /// <remarks><paramref name="xc"/> holds −128·Σx over each block.</remarks>
+    internal override void Tile(int group, int groups, int tokens, sbyte* x, float* xd, int* xc, float* y, long yStride, int rows)
+    {
+        if (_mxfp4) PackedGemm.Tile<NibbleTableFormat<Mxfp4Table>>(groups, tokens, GroupQuants(group), GroupScales(group), Blocks, x, xd, xc, y, yStride, rows);
+        else PackedGemm.Tile<NibbleTableFormat<Iq4Table>>(groups, tokens, GroupQuants(group), GroupScales(group), Blocks, x, xd, xc, y, yStride, rows);
+    }
+}

@@ -1,0 +1,78 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+using Hearth.Cpu.Kernels;
+
+namespace Hearth.Cpu.Packed;
+
+/// <summary>Where a packed nibble goes: in a block of 4-column steps, step j's 8 rows × 4 columns live in 32-byte vector
+/// j/2, low nibbles for even steps and high nibbles for odd ones, row r at bytes 4r..4r+3 (the layout of
+/// <see cref="NibbleValues{TSteps}"/> and <see cref="NibbleTableFormat{TTable}"/>).</summary>
+internal static unsafe class NibbleLayout
+{
+    /// <summary>ORs value <paramref name="q"/> (0..15) of row <paramref name="r"/>, block column <paramref name="column"/>
+    /// into the block at <paramref name="block"/> (which starts zeroed).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Put(byte* block, int r, int column, int q)
+    {
+        int j = column / 4;
+        block[(j / 2) * 32 + r * 4 + column % 4] |= (byte)(q << ((j & 1) * 4));
+    }
+}
+
+/// <summary>How a packed layout stores its values: steps per block, bytes per group and block, and step j's 8 rows ×
+/// 4 columns as unsigned bytes.</summary>
+internal unsafe interface IValueLayout
+{
+    static abstract int Steps { get; }
+    static abstract int QuantBytes { get; }
+    static abstract Vector256<byte> Step(byte* block, int j);
+}
+
+/// <summary>Values 0..15 as nibbles (<see cref="NibbleLayout"/>), blocks of 4·TSteps columns.</summary>
+internal unsafe struct NibbleValues<TSteps> : IValueLayout where TSteps : struct, ITileCount
+{
+    public static int Steps => TSteps.N;
+    public static int QuantBytes => TSteps.N * 16;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<byte> Step(byte* block, int j) =>
+        (Vector256.Load(block + (j >> 1) * 32).AsUInt16() >> ((j & 1) * 4)).AsByte() & Vector256.Create((byte)0x0F);
+}
+
+/// <summary>Values 0..255 as whole bytes in the Q8_0 step layout (step j at bytes 32j.., row r at 4r..4r+3), 32-column blocks.</summary>
+internal unsafe struct ByteValues : IValueLayout
+{
+    public static int Steps => 8;
+    public static int QuantBytes => 256;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<byte> Step(byte* block, int j) => Vector256.Load(block + j * 32);
+}
+
+/// <summary>Values scale·q − min with unsigned q stored as <typeparamref name="TValues"/> says (nibbles for Q4_K, Q4_1,
+/// Q2_K, Q3_K; bytes for the 5-bit Q5_1, Q5_K), F32 row scales then mins per block; the correction is
+/// −(token scale)·Σx over the block as F32 bits, multiplied by the mins.</summary>
+internal unsafe struct ScaleMinFormat<TValues> : IPackedFormat where TValues : struct, IValueLayout
+{
+    public static int Steps => TValues.Steps;
+    public static int QuantBytes => TValues.QuantBytes;
+    public static int ScaleBytes => 64;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<byte> Step(byte* block, int j) => TValues.Step(block, j);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<int> Start(int correction) => Vector256<int>.Zero;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> Scales(byte* scales) => Vector256.Load((float*)scales);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> Mins(byte* scales) => Vector256.Load((float*)scales + 8);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> Accumulate(Vector256<int> dot, Vector256<float> rowScales, Vector256<float> rowMins, float tokenScale, int correction, Vector256<float> acc) =>
+        Vector256.FusedMultiplyAdd(rowMins, Vector256.Create(BitConverter.Int32BitsToSingle(correction)),
+            Vector256.FusedMultiplyAdd(Avx.ConvertToVector256Single(dot), rowScales * tokenScale, acc));
+}

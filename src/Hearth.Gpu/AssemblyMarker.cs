@@ -1,0 +1,3 @@
+namespace Hearth.Gpu;
+/// <summary>Marker for the Hearth.Gpu assembly.</summary>
+public static class AssemblyMarker { }

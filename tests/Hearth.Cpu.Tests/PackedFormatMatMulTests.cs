@@ -1,0 +1,77 @@
+using Hearth.Core.Gguf;
+using Hearth.Core.Quants;
+using System.Runtime.Intrinsics.X86;
+using Hearth.Cpu.Packed;
+
+namespace Hearth.Cpu.Tests;
+
+/// <summary>Matmul for the formats added after the first wave (Q4_1, Q5_1, Q2_K, Q3_K, Q5_K, IQ4_NL, IQ4_XS, MXFP4), on
+/// every SIMD rung, packed and unpacked, against the oracle of <see cref="MatMulTests"/>: Core's exact dequantizer
+/// with the activation as the kernel sees it (Q8_K for the packed K-quants, Q8_0 for the other packed formats, F32 on
+/// the unpacked dequantize-then-dot path), products summed in double.</summary>
+[Collection("simd")]
+public sealed class PackedFormatMatMulTests
+{
+    private static readonly GgmlType[] Types =
+        [GgmlType.Q4_1, GgmlType.Q5_1, GgmlType.Q2_K, GgmlType.Q3_K, GgmlType.Q5_K, GgmlType.IQ4_NL, GgmlType.IQ4_XS, GgmlType.MXFP4];
+
+    public static IEnumerable<object[]> Cases()
+    {
+        foreach (var path in SimdPaths.All())
+            foreach (var type in Types)
+                yield return [path[0], path[1], type];
+    }
+
+    [Theory]
+    [MemberData(nameof(Cases))]
+    public void MatchesDequantizedOracle(int bits, bool vnni, GgmlType type)
+    {
+        using var _ = SimdPaths.Force(bits, vnni);
+        // Without AVX-VNNI in the machine, the packed path still runs, with the instruction emulated.
+        CpuFeatures.EmulateVnni = !AvxVnni.IsSupported;
+        var r = new Random(4321 + (int)type);
+        GgmlTypeInfo.TryGetBlock(type, out int block, out int _);
+        using var backend = new CpuBackend(2);
+        int[] ks = block == 32 ? [32, 96, 288] : [256, 512];
+        foreach (int k in ks)
+            foreach (int t in new[] { 1, 4, 5, 9 })
+            foreach (int n in new[] { 13, 40 })
+            foreach (bool adopt in new[] { false, true })
+            {
+                var (plain, storage) = TestData.MakeWeight(r, type, n, k);
+                var w = adopt ? backend.AdoptWeight(plain) : plain;
+                if (adopt) Assert.IsAssignableFrom<PackedWeight>(w);
+                bool packed = w is PackedWeight && vnni && bits >= 256;
+                var x = TestData.Floats(r, t * k, 3f);
+                using var xt = TestData.Tensor(x, t, k);
+                using var yt = new CpuTensor(t, n);
+                backend.MatMul(xt, w, yt, t);
+                var y = TestData.Read(yt, t);
+
+                Func<float[], float[]> view = !packed ? xs => xs
+                    : type is GgmlType.Q2_K or GgmlType.Q3_K or GgmlType.Q5_K ? xs => MatMulTests.VecDotView(GgmlType.Q4_K, xs)
+                    : xs => MatMulTests.RuntimeQ8_0(xs);
+                MatMulTests.AssertMatchesOracle(type, storage, n, k, t, x, y, view, $"{type} ({w.GetType().Name}) bits={bits} vnni={vnni}");
+                GC.KeepAlive(storage);
+            }
+    }
+
+    [Fact]
+    public unsafe void EmbeddingRowsAreTheExactDequantization()
+    {
+        using var backend = new CpuBackend(1);
+        foreach (var type in Types)
+        {
+            var r = new Random(99 + (int)type);
+            var (w, storage) = TestData.MakeWeight(r, type, 5, 256);
+            using var dst = new CpuTensor(2, 256);
+            backend.Embed(w, [3, 1], dst);
+            var got = TestData.Read(dst, 2);
+            var all = new float[5 * 256];
+            Dequantizer.Dequantize(type, storage.AsSpan(0, (int)GgmlTypeInfo.RowBytes(type, 256) * 5), all);
+            Assert.Equal(all.AsSpan(3 * 256, 256).ToArray(), got[..256]);
+            Assert.Equal(all.AsSpan(1 * 256, 256).ToArray(), got[256..]);
+            GC.KeepAlive(storage);
+        }
+    }
+}

@@ -1,0 +1,31 @@
+using System.Threading.Channels;
+using Hearth.Engine;
+using Hearth.Server.Metrics;
+
+namespace Hearth.Server.Tests;
+
+/// <summary>/metrics carries device memory gauges for models whose engine reports them (a model on a GPU) and none for
+/// models on the CPU.</summary>
+public sealed class DeviceMemoryMetricsTests
+{
+    private sealed class StatsEngine(EngineStats stats) : IGenerationEngine
+    {
+        public ChannelReader<GenerationDelta> Submit(GenerationRequest request, CancellationToken cancellationToken = default) =>
+            throw new NotSupportedException();
+        public EngineStats GetStats() => stats;
+        public EngineLimits Limits { get; } = new(512, 512, 100, 4);
+        public ValueTask DisposeAsync() => ValueTask.CompletedTask;
+    }
+
+    [Fact]
+    public void GpuModelsReportDeviceMemoryAndCpuModelsDoNot()
+    {
+        var metrics = new ServerMetrics();
+        metrics.TrackEngine("on-gpu", new StatsEngine(new EngineStats { DeviceMemoryUsedBytes = 3L << 30, DeviceMemoryTotalBytes = 80L << 30 }));
+        metrics.TrackEngine("on-cpu", new StatsEngine(new EngineStats()));
+        var text = metrics.Render(["on-gpu", "on-cpu"]);
+        Assert.Contains("hearth:device_memory_used_bytes{model_name=\"on-gpu\"} 3221225472\n", text);
+        Assert.Contains("hearth:device_memory_total_bytes{model_name=\"on-gpu\"} 85899345920\n", text);
+        Assert.DoesNotContain("device_memory_used_bytes{model_name=\"on-cpu\"}", text);
+    }
+}
