@@ -153,7 +153,6 @@ public sealed class ResponsesApiTests(ServerFixture fixture) : IClassFixture<Ser
     [InlineData("{\"model\":\"fake\",\"input\":[{\"role\":\"user\",\"content\":[{\"type\":\"input_image\",\"image_url\":\"x\"}]}]}", "'input[0].content[0]': content type 'input_image' is not supported (only input_text and output_text)", "input[0].content[0].type", null)]
     [InlineData("{\"model\":\"fake\",\"input\":[{\"type\":\"function_call_output\",\"call_id\":\"c\",\"output\":\"x\"}]}", "'input[0]': tools are not supported yet by this server", "input[0].type", "unsupported_feature")]
     [InlineData("{\"model\":\"fake\",\"input\":\"Hi\",\"tools\":[{\"type\":\"function\",\"name\":\"f\",\"parameters\":{}}]}", "tools are not supported yet by this server", "tools", "unsupported_feature")]
-    [InlineData("{\"model\":\"fake\",\"input\":\"Hi\",\"text\":{\"format\":{\"type\":\"json_schema\",\"name\":\"x\",\"schema\":{}}}}", "structured outputs are not supported yet by this server", "text.format", "unsupported_feature")]
     [InlineData("{\"model\":\"fake\",\"input\":\"Hi\",\"text\":{\"format\":{\"type\":\"yaml\"}}}", "'text.format.type' must be \"text\", \"json_object\" or \"json_schema\", not \"yaml\"", "text.format.type", null)]
     [InlineData("{\"model\":\"fake\",\"input\":\"Hi\",\"reasoning\":{\"effort\":\"high\"}}", "reasoning settings are not supported yet by this server", "reasoning", "unsupported_feature")]
     [InlineData("{\"model\":\"fake\",\"input\":\"Hi\",\"temperature\":3}", "'temperature' must be between 0 and 2", "temperature", null)]

@@ -58,8 +58,8 @@ public static class GenerationPipeline
     /// issue 22), get a 400 rather than an answer that silently ignores them.</summary>
     private static void RejectUnsupported(GenerationSpec spec, IResponseWriter? writer)
     {
-        if (spec.Tools is { PassToTemplateOnly: false } tools && writer is not null and not IToolCallWriter)
-            throw ApiException.BadRequest("tools are not supported by this endpoint yet", tools.Param, "unsupported_feature");
+        if (spec.Tools is { PassToTemplateOnly: false } tools && writer is not IToolCallWriter)
+            throw ApiException.BadRequest("tools are not supported yet by this server", tools.Param, "unsupported_feature");
         if (spec.Reasoning is { } reasoning)
             throw ApiException.BadRequest("reasoning settings are not supported yet by this server", reasoning.Param, "unsupported_feature");
     }
