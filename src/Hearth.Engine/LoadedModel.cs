@@ -35,6 +35,10 @@ public interface IModelHost : IAsyncDisposable
     /// <summary>Models currently loaded, for /api/ps and `hearth ps`.</summary>
     IReadOnlyList<LoadedModelStatus> Loaded();
 
+    /// <summary>The model of that name (null/empty: the default) if it is loaded now; never loads one and takes no
+    /// lease (for observers such as the prefix-cache event stream, which must not keep a model loaded).</summary>
+    LoadedModel? FindLoaded(string? name) => null;
+
     /// <summary>Unloads a model now (keep_alive 0, `hearth stop`); false when it was not loaded. Throws
     /// <see cref="ModelNotFoundException"/> for a name that is neither loaded nor known.</summary>
     Task<bool> UnloadAsync(string name);

@@ -42,6 +42,8 @@ public sealed class StaticModelHost : IModelHost
         return Task.FromResult(new ModelLease(_models[i], () => Interlocked.Decrement(ref _active[i])));
     }
 
+    public LoadedModel? FindLoaded(string? name) => IndexOf(name) is var i and >= 0 ? _models[i] : null;
+
     public IReadOnlyList<LoadedModelStatus> Loaded() =>
         _models.Select((m, i) => new LoadedModelStatus(m.Name, _sizes.GetValueOrDefault(m.Name), DateTimeOffset.MaxValue, Volatile.Read(ref _active[i]))).ToList();
 

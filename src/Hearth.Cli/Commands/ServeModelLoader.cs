@@ -86,6 +86,8 @@ internal static class ServeModelLoader
 
         public EngineLimits Limits => inner.Limits;
 
+        public PrefixCacheEvents? PrefixCache => inner.PrefixCache;
+
         public async ValueTask DisposeAsync()
         {
             await inner.DisposeAsync();

@@ -58,6 +58,8 @@ public sealed class AsyncEngine : IGenerationEngine
         return output.Reader;
     }
 
+    public PrefixCacheEvents? PrefixCache => _engine.PrefixCache;
+
     public EngineStats GetStats() => _stats with { WaitingRequests = Math.Max(Volatile.Read(ref _queued), _stats.WaitingRequests) };
 
     public async ValueTask DisposeAsync()
@@ -66,6 +68,7 @@ public sealed class AsyncEngine : IGenerationEngine
         _stop.Cancel();
         _inbox.Writer.TryComplete();
         await Task.Run(_thread.Join).ConfigureAwait(false);
+        _engine.PrefixCache?.Close();
         _stop.Dispose();
         _ownedModel?.Dispose();
     }

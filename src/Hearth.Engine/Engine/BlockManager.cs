@@ -1,11 +1,10 @@
-using System.IO.Hashing;
 using System.Runtime.InteropServices;
 
 namespace Hearth.Engine;
 
 /// <summary>The paged KV cache's bookkeeping: a pool of fixed-size blocks with ref counts, one append-only block
 /// table per sequence, copy-on-write for shared partial blocks, and the prefix cache. A full block whose KV has been
-/// computed is keyed by a chained hash (XxHash64 of its token ids, seeded by the parent block's hash); a hit is
+/// computed is keyed by a chained hash (<see cref="PrefixHashes"/>); a hit is
 /// accepted only when the stored tokens equal the sequence's and the stored parent is the block just matched (same
 /// reuse epoch), so a hash collision can cost a miss but never wrong output. Freed blocks keep their entry and sit
 /// in an LRU free list until reused. Allocation attempts return false and change nothing when there is no room.</summary>
@@ -25,10 +24,13 @@ internal sealed class BlockManager
     private readonly Dictionary<ulong, int> _byHash = [];
     private readonly FreeBlockList _free;
     private readonly BlockHasher _hasher;
+    private readonly PrefixCacheEvents? _events; // told of every entry added and evicted (cache-aware routing)
 
-    public BlockManager(int blockCount, int blockSize, bool enablePrefixCaching = true, BlockHasher? hasher = null)
+    public BlockManager(int blockCount, int blockSize, bool enablePrefixCaching = true, BlockHasher? hasher = null,
+        PrefixCacheEvents? events = null)
     {
-        _hasher = hasher ?? ChainHash;
+        _events = events;
+        _hasher = hasher ?? PrefixHashes.Chain;
         ArgumentOutOfRangeException.ThrowIfLessThan(blockCount, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(blockSize, 1);
         BlockSize = blockSize;
@@ -167,6 +169,7 @@ internal sealed class BlockManager
             _parent[b] = i == 0 ? NoParent : seq.BlockTable[i - 1];
             _parentEpoch[b] = i == 0 ? 0 : _epoch[seq.BlockTable[i - 1]];
             _byHash[h] = b;
+            _events?.Stored(h);
         }
         seq.NumCommittedBlocks = full;
     }
@@ -210,7 +213,11 @@ internal sealed class BlockManager
         if (_cached[b])
         {
             // Evict its cache entry: the block is about to hold other tokens.
-            if (_byHash.TryGetValue(_hash[b], out int owner) && owner == b) _byHash.Remove(_hash[b]);
+            if (_byHash.TryGetValue(_hash[b], out int owner) && owner == b)
+            {
+                _byHash.Remove(_hash[b]);
+                _events?.Removed(_hash[b]);
+            }
             _cached[b] = false;
         }
         _epoch[b]++;
@@ -223,12 +230,8 @@ internal sealed class BlockManager
         var tokens = CollectionsMarshal.AsSpan(seq.Tokens);
         for (int i = seq.BlockHashes.Count; i < fullBlocks; i++)
         {
-            ulong parent = i == 0 ? 0x6865617274UL : seq.BlockHashes[i - 1];
+            ulong parent = i == 0 ? PrefixHashes.Root : seq.BlockHashes[i - 1];
             seq.BlockHashes.Add(_hasher(parent, tokens.Slice(i * BlockSize, BlockSize)));
         }
     }
-
-    /// <summary>XxHash64 of the block's token ids, seeded with the parent block's hash.</summary>
-    internal static ulong ChainHash(ulong parent, ReadOnlySpan<int> tokens) =>
-        XxHash64.HashToUInt64(MemoryMarshal.AsBytes(tokens), unchecked((long)parent));
 }

@@ -14,6 +14,9 @@ public interface IGenerationEngine : IAsyncDisposable
     /// <summary>A snapshot for /metrics and /api/ps.</summary>
     EngineStats GetStats();
 
+    /// <summary>The prefix cache's contents as events, for cache-aware routing; null when the engine has no prefix cache.</summary>
+    PrefixCacheEvents? PrefixCache => null;
+
     /// <summary>What a request may ask of this engine; the HTTP layer validates against these before submitting.</summary>
     EngineLimits Limits { get; }
 }

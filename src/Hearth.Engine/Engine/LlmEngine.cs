@@ -33,7 +33,8 @@ public sealed class LlmEngine
         var endOfGeneration = new bool[shape.VocabSize];
         for (int i = 0; i < Math.Min(shape.VocabSize, tokenizer.VocabSize); i++)
             endOfGeneration[i] = tokenizer.IsEndOfGeneration(i);
-        _blocks = new BlockManager(blockCount, Options.BlockSize, Options.EnablePrefixCaching);
+        if (Options.EnablePrefixCaching) PrefixCache = new PrefixCacheEvents(Options.BlockSize);
+        _blocks = new BlockManager(blockCount, Options.BlockSize, Options.EnablePrefixCaching, events: PrefixCache);
         _scheduler = new Scheduler(_blocks, new OutputProcessor(tokenizer, endOfGeneration, MaxModelLength), Options)
         {
             Admitted = r => RequestAdmitted?.Invoke(r.Key),
@@ -90,8 +91,23 @@ public sealed class LlmEngine
         return results;
     }
 
+    /// <summary>The prefix cache's contents as events (null when prefix caching is off).</summary>
+    public PrefixCacheEvents? PrefixCache { get; }
+
     /// <summary>One engine step: schedule a batch, run the model on it, apply the results.</summary>
     public IReadOnlyList<RequestOutput> Step()
+    {
+        try
+        {
+            return StepCore();
+        }
+        finally
+        {
+            PrefixCache?.Publish();
+        }
+    }
+
+    private IReadOnlyList<RequestOutput> StepCore()
     {
         var batch = _scheduler.Schedule();
         if (batch.IsEmpty) return [];

@@ -209,6 +209,14 @@ public sealed class ModelHost : IModelHost
 
     private static TaskCompletionSource NewSignal() => new(TaskCreationOptions.RunContinuationsAsynchronously);
 
+    public LoadedModel? FindLoaded(string? name)
+    {
+        var requested = string.IsNullOrWhiteSpace(name) ? DefaultModelName : name;
+        var entryName = _catalog.Find(requested)?.Name ?? requested;
+        lock (_lock)
+            return _slots.TryGetValue(entryName, out var slot) && slot.Load.IsCompletedSuccessfully ? slot.Load.Result : null;
+    }
+
     public IReadOnlyList<LoadedModelStatus> Loaded()
     {
         lock (_lock)

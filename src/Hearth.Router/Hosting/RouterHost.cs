@@ -85,7 +85,7 @@ public sealed class RouterHost : IAsyncDisposable
         {
             if (!RouterAuth.IsAdmin(ctx, state)) { await RouterAuth.WriteUnauthorizedAsync(ctx, "/metrics needs the master key"); return; }
             ctx.Response.ContentType = "text/plain; version=0.0.4";
-            await ctx.Response.WriteAsync(state.Metrics.Render(state.Upstreams, RouterState.NowMs), ctx.RequestAborted);
+            await ctx.Response.WriteAsync(state.Metrics.Render(state.Upstreams, RouterState.NowMs, state.PrefixCache), ctx.RequestAborted);
         });
         AdminEndpoints.Map(app, state);
         try { await app.StartAsync(ct); }
