@@ -21,6 +21,7 @@ models=(
   "tiny-nomic-bert tiny-nomic-bert ''"
   "tiny-nomic-bert-cls tiny-nomic-bert cls"
   "tiny-bert-rerank tiny-bert-rerank ''"
+  "tiny-qwen3-embed tiny-qwen3-embed ''"
 )
 for entry in "${models[@]}"; do
   eval "set -- $entry"

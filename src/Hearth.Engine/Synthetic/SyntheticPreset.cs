@@ -86,6 +86,11 @@ public sealed record SyntheticPreset(
             { WeightStd = 0.1f, ExpertCount = 8, ExpertUsedCount = 2, ExpertFeedForwardLength = 32, SharedExpertFeedForwardLength = 64 },
         ["tiny-mixtral"] = new("tiny-mixtral", "llama", 64, 2, 4, 2, 16, 64, 10000f, 1e-5f, 2048, false, false, Spm)
             { WeightStd = 0.1f, ExpertCount = 4, ExpertUsedCount = 2 },
+        // Decoder embedding models (last-token pooling): Qwen3-Embedding-0.6B's shape, and a tiny one for tests.
+        ["qwen3-embedding-0.6b"] = new("qwen3-embedding-0.6b", "qwen3", 1024, 28, 16, 8, 128, 3072, 1000000f, 1e-6f, 32768, true, false, Gpt2)
+            { Pooling = Models.PoolingType.Last, PadVocabTo = 151669 },
+        ["tiny-qwen3-embed"] = new("tiny-qwen3-embed", "qwen3", 64, 2, 4, 2, 16, 128, 1000000f, 1e-6f, 2048, true, false, Gpt2)
+            { WeightStd = 0.1f, Pooling = Models.PoolingType.Last },
         // Encoders (embeddings, reranking) on the BGE WordPiece vocabulary. RmsEpsilon holds the layer-norm epsilon.
         ["tiny-bert"] = new("tiny-bert", "bert", 64, 2, 4, 4, 16, 128, 10000f, 1e-12f, 512, true, true, Bge) { Pooling = Models.PoolingType.Cls },
         ["tiny-bert-rerank"] = new("tiny-bert-rerank", "bert", 64, 2, 4, 4, 16, 128, 10000f, 1e-12f, 512, true, true, Bge) { Pooling = Models.PoolingType.Rank },
