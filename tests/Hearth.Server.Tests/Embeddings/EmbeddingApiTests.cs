@@ -29,6 +29,27 @@ public sealed class EmbeddingApiTests(EmbeddingHost host) : IClassFixture<Embedd
     }
 
     [Fact]
+    public async Task ADecoderEmbeddingModelAnswersWithLlamaCppsLastTokenVectors()
+    {
+        var cases = EncoderFixtures.Cases("tiny-qwen3-embed").Where(c => c.Ids.Length > 0).Take(4).ToList();
+        var input = new JsonArray(cases.Select(c => (JsonNode)JsonValue.Create(c.Text)!).ToArray());
+        var res = await Http.PostAsync(host.Http, "v1/embeddings", $$"""{"model":"tiny-qwen3-embed","input":{{input.ToJsonString()}}}""");
+        Assert.Equal(200, res.Status);
+        for (var i = 0; i < cases.Count; i++)
+        {
+            var mine = Floats(res.Body!["data"]![i]!["embedding"]);
+            var theirs = EncoderFixtures.Normalized(cases[i].Vector);
+            Assert.Equal(theirs.Length, mine.Length);
+            for (var j = 0; j < mine.Length; j++) Assert.True(Math.Abs(mine[j] - theirs[j]) <= EncoderFixtures.Tolerance, $"input {i} component {j}: {mine[j]} vs {theirs[j]}");
+        }
+        Assert.Equal(cases.Sum(c => c.Ids.Length), res.Body!["usage"]!["prompt_tokens"]!.GetValue<int>());
+
+        // It embeds; it does not generate.
+        var chat = await Http.PostAsync(host.Http, "v1/chat/completions", """{"model":"tiny-qwen3-embed","messages":[{"role":"user","content":"hi"}]}""");
+        Assert.Equal(400, chat.Status);
+    }
+
+    [Fact]
     public async Task OpenAi_Base64IsTheLittleEndianFloats()
     {
         var f = await Http.PostAsync(host.Http, "v1/embeddings", """{"model":"tiny-bert","input":"Hello world"}""");
