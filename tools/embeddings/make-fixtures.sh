@@ -22,6 +22,7 @@ models=(
   "tiny-nomic-bert-cls tiny-nomic-bert cls"
   "tiny-bert-rerank tiny-bert-rerank ''"
   "tiny-qwen3-embed tiny-qwen3-embed ''"
+  "tiny-jina-bert-v2 tiny-jina-bert-v2 ''"
 )
 for entry in "${models[@]}"; do
   eval "set -- $entry"

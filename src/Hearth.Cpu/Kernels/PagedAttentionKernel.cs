@@ -70,6 +70,16 @@ internal sealed unsafe class PagedAttentionKernel : IParallelJob, IDisposable
                 scores[(long)h * n + p] = DotF32.Dot(q + (long)h * hd, k + rows[p], hd) * a.Scale;
         if (a.Softcap > 0)
             ElementwiseKernels.Softcap(scores, a.Softcap, (long)n * group);
+        if (a.AlibiSlopes is { } slopes)
+        {
+            int queryPosition = a.QueryPositions[t];
+            for (h = 0; h < group; h++)
+            {
+                float slope = slopes[kvh * group + h];
+                float* s = scores + (long)h * n;
+                for (int p = 0; p < n; p++) s[p] -= slope * Math.Abs(queryPosition - (first + p));
+            }
+        }
 
         float* sinks = a.Sinks is { } sinkWeight ? (float*)sinkWeight.Data + (long)kvh * group : null;
         for (h = 0; h < group; h++)

@@ -49,7 +49,7 @@ public static class SyntheticModel
         }
         else w.SetFloat32($"{a}.attention.layer_norm_rms_epsilon", preset.RmsEpsilon);
         if (preset.Pooling is { } pooling) w.SetUInt32($"{a}.pooling_type", (uint)pooling);
-        if (preset.Architecture != "bert")
+        if (preset.Architecture is not ("bert" or "jina-bert-v2")) // learned positions or ALiBi: no rope
         {
             w.SetFloat32($"{a}.rope.freq_base", preset.RopeFreqBase);
             w.SetUInt32($"{a}.rope.dimension_count", (uint)preset.HeadDim);

@@ -23,7 +23,7 @@ public sealed record SyntheticPreset(
     public Models.PoolingType? Pooling { get; init; }
 
     /// <summary>Whether this is a BERT-family encoder (post-norm layers, layer norm, bidirectional attention).</summary>
-    public bool IsEncoder => Architecture is "bert" or "nomic-bert";
+    public bool IsEncoder => Architecture is "bert" or "nomic-bert" or "jina-bert-v2";
 
     public int SlidingWindow { get; init; }
     public int ExpertCount { get; init; }
@@ -95,6 +95,8 @@ public sealed record SyntheticPreset(
         ["tiny-bert"] = new("tiny-bert", "bert", 64, 2, 4, 4, 16, 128, 10000f, 1e-12f, 512, true, true, Bge) { Pooling = Models.PoolingType.Cls },
         ["tiny-bert-rerank"] = new("tiny-bert-rerank", "bert", 64, 2, 4, 4, 16, 128, 10000f, 1e-12f, 512, true, true, Bge) { Pooling = Models.PoolingType.Rank },
         ["tiny-nomic-bert"] = new("tiny-nomic-bert", "nomic-bert", 64, 2, 4, 4, 16, 128, 1000f, 1e-12f, 2048, true, false, Bge) { Pooling = Models.PoolingType.Mean },
+        ["tiny-jina-bert-v2"] = new("tiny-jina-bert-v2", "jina-bert-v2", 64, 2, 4, 4, 16, 128, 10000f, 1e-12f, 512, true, true, Bge)
+            { Pooling = Models.PoolingType.Mean, WeightStd = 0.1f },
         ["bge-small"] = new("bge-small", "bert", 384, 12, 12, 12, 32, 1536, 10000f, 1e-12f, 512, true, true, Bge) { Pooling = Models.PoolingType.Cls },
         ["nomic-embed-text-v1.5"] = new("nomic-embed-text-v1.5", "nomic-bert", 768, 12, 12, 12, 64, 3072, 1000f, 1e-12f, 2048, true, false, Bge) { Pooling = Models.PoolingType.Mean },
     };

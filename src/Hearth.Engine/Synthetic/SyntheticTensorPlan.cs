@@ -80,12 +80,13 @@ internal static class SyntheticTensorPlan
         return list;
     }
 
-    /// <summary>bert (separate Q/K/V with biases, learned positions, GELU) or nomic-bert (fused QKV, rope, SwiGLU, no
-    /// biases); layer norms everywhere; a classification head when the pooling is rank.</summary>
+    /// <summary>bert (separate Q/K/V with biases, learned positions, GELU), nomic-bert (fused QKV, rope, SwiGLU, no
+    /// biases) or jina-bert-v2 (bert's biases, no positions: ALiBi; GEGLU with a separate gate, no up bias); layer norms
+    /// everywhere; a classification head when the pooling is rank.</summary>
     private static List<SyntheticTensor> BuildEncoder(SyntheticPreset p, GgmlType quant, long nVocab)
     {
         long e = p.EmbeddingLength, ff = p.FeedForwardLength;
-        bool nomic = p.Architecture == "nomic-bert";
+        bool nomic = p.Architecture == "nomic-bert", jina = p.Architecture == "jina-bert-v2";
         var list = new List<SyntheticTensor>();
         void W(string name, long cols, long rows) => list.Add(new(name, [cols, rows], WeightType(quant, name, cols), false, p.WeightStd));
         void F(string name, long cols, long rows) => list.Add(new(name, [cols, rows], GgmlType.F32, false, p.WeightStd));
@@ -94,7 +95,7 @@ internal static class SyntheticTensorPlan
 
         W("token_embd.weight", e, nVocab);
         F("token_types.weight", e, 2);
-        if (!nomic) W("position_embd.weight", e, p.ContextLength);
+        if (!nomic && !jina) W("position_embd.weight", e, p.ContextLength);
         Norm("token_embd_norm");
         for (int i = 0; i < p.BlockCount; i++)
         {
@@ -106,7 +107,7 @@ internal static class SyntheticTensorPlan
             if (!nomic) V(b + "attn_output.bias", e, false);
             Norm(b + "attn_output_norm");
             W(b + "ffn_up.weight", e, ff);
-            if (nomic) W(b + "ffn_gate.weight", e, ff);
+            if (nomic || jina) W(b + "ffn_gate.weight", e, ff);
             else V(b + "ffn_up.bias", ff, false);
             W(b + "ffn_down.weight", ff, e);
             if (!nomic) V(b + "ffn_down.bias", e, false);
