@@ -221,14 +221,6 @@ public sealed unsafe class CpuBackend : IBackend
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public void Softmax(Tensor x, int rows)
-    {
-        var cx = C(x);
-        CheckRows(cx, rows);
-        for (int t = 0; t < rows; t++) SoftmaxKernel.Run(cx.Row(t), cx.Columns);
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void GatherRows(Tensor source, ReadOnlySpan<int> rowIndices, Tensor destination)
     {
         var s = C(source); var d = C(destination);

@@ -3,8 +3,9 @@ using System.Runtime.InteropServices;
 
 namespace Hearth.Engine;
 
-/// <summary>The paged KV cache's bookkeeping: a pool of fixed-size blocks with ref counts, one append-only block
-/// table per sequence, copy-on-write for shared partial blocks, and the prefix cache. A full block whose KV has been
+/// <summary>The paged KV cache's bookkeeping: a pool of fixed-size blocks with ref counts, one block table per
+/// sequence (grown by appending; an entry is rewritten only when copy-on-write gives the sequence a private copy of a
+/// shared partial block), and the prefix cache. A full block whose KV has been
 /// computed is keyed by a chained hash (XxHash64 of its token ids, seeded by the parent block's hash); a hit is
 /// accepted only when the stored tokens equal the sequence's and the stored parent is the block just matched (same
 /// reuse epoch), so a hash collision can cost a miss but never wrong output. Freed blocks keep their entry and sit
@@ -55,7 +56,6 @@ internal sealed class BlockManager
     public long HitTokens { get; private set; }
 
     public int RefCount(int block) => _refCount[block];
-    public bool IsCached(int block) => _cached[block];
     public int BlocksFor(int tokens) => (tokens + BlockSize - 1) / BlockSize;
 
     /// <summary>Finds the longest run of cached full blocks that prefixes the sequence's tokens, leaving at least

@@ -8,7 +8,6 @@ namespace Hearth.Engine;
 /// deltas it produced. Not thread-safe; <see cref="AsyncEngine"/> drives it from one dedicated thread.</summary>
 public sealed class LlmEngine
 {
-    private readonly ITokenizer _tokenizer;
     private readonly BlockManager _blocks;
     private readonly Scheduler _scheduler;
     private readonly ModelRunner _runner;
@@ -22,7 +21,6 @@ public sealed class LlmEngine
     {
         Options = options ?? new EngineOptions();
         Options.Validate();
-        _tokenizer = tokenizer;
         var shape = model.Shape;
         int maxLength = Math.Min(Options.MaxModelLength ?? shape.ContextLength, shape.ContextLength);
         int blockCount = Options.ResolveBlockCount(model.KvBytesPerToken, maxLength);
@@ -57,8 +55,7 @@ public sealed class LlmEngine
     /// <summary>Raised (on the stepping thread) when a request first leaves the waiting queue.</summary>
     public event Action<long>? RequestAdmitted;
 
-    /// <summary>Steps taken, and the size of the last one (tokens, sequences), for tests and benchmarks.</summary>
-    public long StepCount { get; private set; }
+    /// <summary>The size of the last step (tokens, sequences), for tests and benchmarks.</summary>
     public int LastStepTokens { get; private set; }
     public int LastStepSequences { get; private set; }
 
@@ -73,7 +70,7 @@ public sealed class LlmEngine
     {
         int maxTokens = _validator.Validate(request);
         var r = new EngineRequest(++_nextKey, request, maxTokens,
-            (req, i) => new Sequence(req, i, SequenceRng.ForChoice(req.Sampling.Seed, i), new Detokenizer(),
+            (req, i) => new Sequence(req, i, Xoshiro256.ForChoice(req.Sampling.Seed, i), new Detokenizer(),
                 req.Sampling.Grammar is { } g ? new GrammarMatcher(g, _trie.Value) : null));
         _requests.Add(r.Key, r);
         _scheduler.Add(r);
@@ -95,7 +92,6 @@ public sealed class LlmEngine
     {
         var batch = _scheduler.Schedule();
         if (batch.IsEmpty) return [];
-        StepCount++;
         LastStepTokens = batch.TokenCount;
         LastStepSequences = batch.Sequences.Count;
         RunnerOutput output;
@@ -135,8 +131,4 @@ public sealed class LlmEngine
 
     /// <summary>Fraction of KV slots held by running sequences that hold no token (paged-cache waste).</summary>
     public double KvUnusedFraction() => _blocks.UnusedSlotFraction(_scheduler.Running);
-
-    internal BlockManager Blocks => _blocks;
-    internal Scheduler Scheduler => _scheduler;
-    internal ITokenizer Tokenizer => _tokenizer;
 }

@@ -110,7 +110,7 @@ internal sealed class Sampler
         return best;
     }
 
-    private int Draw(ReadOnlySpan<float> x, SamplingParams p, SequenceRng rng)
+    private int Draw(ReadOnlySpan<float> x, SamplingParams p, Xoshiro256 rng)
     {
         float max = x[ArgMax(x)];
         var probs = _p.AsSpan();

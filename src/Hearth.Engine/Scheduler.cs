@@ -12,7 +12,6 @@ internal sealed class Scheduler(BlockManager blocks, OutputProcessor outputs, En
     private readonly List<int> _hits = [];
 
     public IReadOnlyList<Sequence> Running => _running;
-    public int WaitingSequences => _waiting.Count;
     public int WaitingRequests => _waiting.Count(s => !s.Request.Admitted);
     public long PreemptionsTotal { get; private set; }
     public bool HasWork => _running.Count > 0 || _waiting.Count > 0;

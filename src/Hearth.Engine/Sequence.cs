@@ -10,7 +10,7 @@ internal enum SequenceStatus { Waiting, Running, ForkPending, Finished }
 /// <c>Tokens.Count - NumComputed</c>, and when they catch up the last token's logits give the next token.</summary>
 internal sealed class Sequence
 {
-    public Sequence(EngineRequest request, int index, SequenceRng rng, Detokenizer detokenizer, GrammarMatcher? grammar = null)
+    public Sequence(EngineRequest request, int index, Xoshiro256 rng, Detokenizer detokenizer, GrammarMatcher? grammar = null)
     {
         Grammar = grammar;
         if (grammar is not null) Mask = new ulong[grammar.MaskWords];
@@ -44,7 +44,7 @@ internal sealed class Sequence
     public int NumCommittedBlocks { get; set; }
 
     public SequenceStatus Status { get; set; } = SequenceStatus.Waiting;
-    public SequenceRng Rng { get; }
+    public Xoshiro256 Rng { get; }
     public Detokenizer Detokenizer { get; }
     public FinishReason? Finish { get; set; }
 

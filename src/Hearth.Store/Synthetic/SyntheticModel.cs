@@ -1,5 +1,6 @@
 using Hearth.Core.Gguf;
 using Hearth.Core.Quants;
+using Hearth.Engine;
 
 namespace Hearth.Store.Synthetic;
 
@@ -65,7 +66,7 @@ public static class SyntheticModel
 
         foreach (var t in SyntheticTensorPlan.Build(preset, quant, vocabSize))
         {
-            ulong tensorSeed = WeightRng.Hash(t.Name) ^ ((ulong)(uint)seed * 0x9E3779B97F4A7C15UL);
+            ulong tensorSeed = SyntheticWeights.Hash(t.Name) ^ ((ulong)(uint)seed * 0x9E3779B97F4A7C15UL);
             w.AddTensor(t.Name, t.Type, t.Dimensions, (s, n) => WriteTensor(s, t, tensorSeed));
         }
         w.Write(outputPath);
@@ -114,8 +115,8 @@ public static class SyntheticModel
             {
                 for (int i = c * count / Math.Min(chunks, count); i < (c + 1) * count / Math.Min(chunks, count); i++)
                 {
-                    var rng = new WeightRng(tensorSeed + (ulong)(first + i) * 0xD1B54A32D192ED03UL);
-                    rng.FillUniform(row, t.Std);
+                    var rng = new Xoshiro256(tensorSeed + (ulong)(first + i) * 0xD1B54A32D192ED03UL);
+                    SyntheticWeights.FillUniform(rng, row, t.Std);
                     Quantizer.Quantize(t.Type, row, buffer.AsSpan(i * rowBytes, rowBytes));
                 }
                 return row;

@@ -1,12 +1,13 @@
 namespace Hearth.Engine;
 
-/// <summary>A small, fully specified RNG (xoshiro256**, seeded through SplitMix64) owned by one sequence, so that a
-/// seeded request draws the same numbers whatever else is in the batch and whichever .NET version runs it.</summary>
-internal sealed class SequenceRng
+/// <summary>The project's one random generator: xoshiro256** seeded through SplitMix64, fully specified so that its
+/// streams never change with the .NET version. Each sequence owns one (a seeded request draws the same numbers
+/// whatever else is in the batch); synthetic models draw their weights from one per (seed, tensor, row).</summary>
+public sealed class Xoshiro256
 {
     private ulong _s0, _s1, _s2, _s3;
 
-    public SequenceRng(ulong seed)
+    public Xoshiro256(ulong seed)
     {
         ulong x = seed;
         _s0 = SplitMix(ref x);
@@ -17,10 +18,10 @@ internal sealed class SequenceRng
 
     /// <summary>The RNG of choice <paramref name="index"/> of a request seeded with <paramref name="seed"/>
     /// (choice 0 uses the seed itself, so n = 1 and choice 0 of n &gt; 1 agree).</summary>
-    public static SequenceRng ForChoice(ulong? seed, int index)
+    public static Xoshiro256 ForChoice(ulong? seed, int index)
     {
         ulong s = seed ?? (ulong)Random.Shared.NextInt64();
-        return new SequenceRng(index == 0 ? s : s ^ (0x9E3779B97F4A7C15UL * (ulong)index));
+        return new Xoshiro256(index == 0 ? s : s ^ (0x9E3779B97F4A7C15UL * (ulong)index));
     }
 
     /// <summary>Uniform in [0, 1).</summary>
