@@ -1,9 +1,10 @@
 using System.Runtime.CompilerServices;
 using Hearth.Core.Gguf;
 using Hearth.Core.Tensors;
+using Hearth.Cpu.Kernels;
 using Hearth.Cpu.Packed;
 
-namespace Hearth.Cpu.Kernels;
+namespace Hearth.Cpu;
 
 /// <summary>y[t, n] = x[t, :] · w[n, :] for every weight type. Phase 1 converts the activation rows to the
 /// weight's vec-dot type (in parallel over rows); phase 2 splits the weight rows into chunks across threads,
@@ -26,9 +27,12 @@ internal sealed unsafe class MatMulKernel : IParallelJob, IDisposable
     private float* _xp; // F16 decode: the activation prepared by F16Decode.Prepare
     private PackedWeight? _packed;
 
-    public MatMulKernel(CpuThreadPool pool)
+    private readonly CpuIsa _isa;
+
+    public MatMulKernel(CpuThreadPool pool, CpuIsa isa)
     {
         _pool = pool;
+        _isa = isa;
         _rowScratch = new NativeBuffer[pool.ThreadCount];
         for (int i = 0; i < _rowScratch.Length; i++) _rowScratch[i] = new NativeBuffer();
     }
@@ -38,7 +42,7 @@ internal sealed unsafe class MatMulKernel : IParallelJob, IDisposable
         if (rows == 0) return;
         _w = w; _x = x; _y = y; _t = rows; _n = w.Rows; _k = w.Columns;
         long k = _k;
-        _packed = CpuFeatures.UsePacked ? w as PackedWeight : null;
+        _packed = _isa.UsePacked ? w as PackedWeight : null;
         if (_packed != null)
         {
             // The packed kernels' tile layout: interleaved int8 values, then per block a token scale and a correction.
@@ -106,14 +110,14 @@ internal sealed unsafe class MatMulKernel : IParallelJob, IDisposable
         if (_quantizePhase) { Quantize(chunk, thread); return; }
         int n0 = chunk * _chunkRows, n1 = Math.Min(_n, n0 + _chunkRows);
         if (_packed != null) { PackedTiles(n0, n1); return; }
-        if (_t > 1 && FloatPanelGemm.Supports(_w.Type))
+        if (_t > 1 && FloatPanelGemm.Supports(_isa, _w.Type))
         {
             float* panel = (float*)_rowScratch[thread].Ensure(FloatPanelGemm.RowTile * 4L * FloatPanelGemm.ColumnBlock);
-            FloatPanelGemm.Rows(_w.Type, _w.Data, _w.RowBytes, n0, n1, _k, _xf, _t, _y, _n, panel);
+            FloatPanelGemm.Rows(_isa, _w.Type, _w.Data, _w.RowBytes, n0, n1, _k, _xf, _t, _y, _n, panel);
             return;
         }
-        if (_t == 1 && F16Decode.Available && _w.Type == GgmlType.F16) { HalfDecodeRows<F16Widening>(n0, n1); return; }
-        if (_t == 1 && F16Decode.Available && _w.Type == GgmlType.BF16) { HalfDecodeRows<BF16Widening>(n0, n1); return; }
+        if (_t == 1 && F16Decode.Available(_isa) && _w.Type == GgmlType.F16) { HalfDecodeRows<F16Widening>(n0, n1); return; }
+        if (_t == 1 && F16Decode.Available(_isa) && _w.Type == GgmlType.BF16) { HalfDecodeRows<BF16Widening>(n0, n1); return; }
         for (int n = n0; n < n1; n++) Row(n, thread);
     }
 
@@ -126,16 +130,16 @@ internal sealed unsafe class MatMulKernel : IParallelJob, IDisposable
         {
             case GgmlType.F16:
                 QuantizeActivations.RoundF16(x, _k, _xf + t * k);
-                if (_t == 1 && F16Decode.Available) F16Decode.Prepare<F16Widening>(_xf, _k, _xp);
+                if (_t == 1 && F16Decode.Available(_isa)) F16Decode.Prepare<F16Widening>(_xf, _k, _xp);
                 break;
             case GgmlType.BF16:
                 QuantizeActivations.RoundBF16(x, _k, _xf + t * k);
-                if (_t == 1 && F16Decode.Available) F16Decode.Prepare<BF16Widening>(_xf, _k, _xp);
+                if (_t == 1 && F16Decode.Available(_isa)) F16Decode.Prepare<BF16Widening>(_xf, _k, _xp);
                 break;
             case GgmlType.Q8_0:
             case GgmlType.Q4_0:
-            case GgmlType.Q5_0: QuantizeActivations.Q8_0(x, _k, _xq + t * k, _xd + t * (k / 32)); break;
-            default: QuantizeActivations.Q8_K(x, _k, _xq + t * k, _xd + t * (k / 256), _xbs + t * (k / 16)); break;
+            case GgmlType.Q5_0: QuantizeActivations.Q8_0(_isa, x, _k, _xq + t * k, _xd + t * (k / 32)); break;
+            default: QuantizeActivations.Q8_K(_isa, x, _k, _xq + t * k, _xd + t * (k / 256), _xbs + t * (k / 16)); break;
         }
     }
 
@@ -150,7 +154,7 @@ internal sealed unsafe class MatMulKernel : IParallelJob, IDisposable
         sbyte* q = (sbyte*)_rowScratch[thread].Ensure(k + nb * 8L);
         float* d = (float*)(q + k);
         int* c = (int*)(d + nb);
-        p.QuantizeActivation(_x + (long)t * k, q, d, c);
+        p.QuantizeActivation(_isa, _x + (long)t * k, q, d, c);
         int t0 = t - t % PackedGemm.MaxTokens, tokens = Math.Min(PackedGemm.MaxTokens, _t - t0), u = t - t0;
         PackedGemm.InterleaveTile(q, k, tokens, u, _xq + (long)t0 * k);
         for (int b = 0; b < nb; b++)
@@ -203,16 +207,16 @@ internal sealed unsafe class MatMulKernel : IParallelJob, IDisposable
         switch (_w.Type)
         {
             case GgmlType.F32:
-                for (int t = 0; t < _t; t++) y[(long)t * _n] = DotF32.Dot((float*)row, _x + (long)t * k, k);
+                for (int t = 0; t < _t; t++) y[(long)t * _n] = DotF32.Dot(_isa, (float*)row, _x + (long)t * k, k);
                 break;
             case GgmlType.F16:
-                DotF16.Dot((ushort*)row, k, _xf, _t, y, _n);
+                DotF16.Dot(_isa, (ushort*)row, k, _xf, _t, y, _n);
                 break;
             case GgmlType.BF16:
             {
                 float* wf = (float*)_rowScratch[thread].Ensure(k * 4L);
                 for (int i = 0; i < k; i++) wf[i] = BitConverter.UInt32BitsToSingle((uint)((ushort*)row)[i] << 16);
-                for (int t = 0; t < _t; t++) y[(long)t * _n] = DotF32.Dot(wf, _xf + (long)t * k, k);
+                for (int t = 0; t < _t; t++) y[(long)t * _n] = DotF32.Dot(_isa, wf, _xf + (long)t * k, k);
                 break;
             }
             case GgmlType.Q8_0:
@@ -220,15 +224,15 @@ internal sealed unsafe class MatMulKernel : IParallelJob, IDisposable
                 int nb = k / 32;
                 // Whole 4-token tiles through the tile kernel; the rest (all of decode) through the one-pass
                 // decode kernel, which reads the row while converting its scales.
-                int tiled = DotQ8Decode.Available ? _t & ~3 : _t;
+                int tiled = DotQ8Decode.Available(_isa) ? _t & ~3 : _t;
                 if (tiled > 0)
                 {
                     float* wd = (float*)_rowScratch[thread].Ensure(nb * 4L);
                     QuantBlocks.Q8_0Scales(row, nb, wd);
-                    DotQ8.Dot((sbyte*)(row + 2), QuantBlocks.Q8_0Bytes, wd, nb, _xq, _xd, tiled, y, _n);
+                    DotQ8.Dot(_isa, (sbyte*)(row + 2), QuantBlocks.Q8_0Bytes, wd, nb, _xq, _xd, tiled, y, _n);
                 }
                 for (int t = tiled; t < _t; t++)
-                    y[(long)t * _n] = DotQ8Decode.Dot(row, nb, _xq + (long)t * k, _xd + (long)t * nb);
+                    y[(long)t * _n] = DotQ8Decode.Dot(_isa, row, nb, _xq + (long)t * k, _xd + (long)t * nb);
                 break;
             }
             case GgmlType.Q4_0:
@@ -239,20 +243,20 @@ internal sealed unsafe class MatMulKernel : IParallelJob, IDisposable
                 float* wd = (float*)(q + k);
                 if (_w.Type == GgmlType.Q4_0) QuantBlocks.Q4_0(row, nb, q, wd);
                 else QuantBlocks.Q5_0(row, nb, q, wd);
-                DotQ8.Dot(q, 32, wd, nb, _xq, _xd, _t, y, _n);
+                DotQ8.Dot(_isa, q, 32, wd, nb, _xq, _xd, _t, y, _n);
                 break;
             }
             case GgmlType.Q4_K:
-                KQuantDot.Q4_K(row, k, _rowScratch[thread], _xq, _xd, _xbs, _t, y, _n);
+                KQuantDot.Q4_K(_isa, row, k, _rowScratch[thread], _xq, _xd, _xbs, _t, y, _n);
                 break;
             case GgmlType.Q6_K:
-                KQuantDot.Q6_K(row, k, _rowScratch[thread], _xq, _xd, _t, y, _n);
+                KQuantDot.Q6_K(_isa, row, k, _rowScratch[thread], _xq, _xd, _t, y, _n);
                 break;
             default:
             {
                 float* wf = (float*)_rowScratch[thread].Ensure(k * 4L);
                 RowDequantizer.Dequantize(_w.Type, row, k, wf);
-                for (int t = 0; t < _t; t++) y[(long)t * _n] = DotF32.Dot(wf, _x + (long)t * k, k);
+                for (int t = 0; t < _t; t++) y[(long)t * _n] = DotF32.Dot(_isa, wf, _x + (long)t * k, k);
                 break;
             }
         }
