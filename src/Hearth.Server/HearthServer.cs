@@ -1,10 +1,11 @@
 using System.Net;
 using Hearth.Engine;
-using Hearth.Engine.Store;
 using Hearth.Http;
 using Hearth.Server.Http;
 using Hearth.Server.Metrics;
 using Hearth.Server.WebUi;
+using Hearth.Store;
+using Hearth.Store.Hosting;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;

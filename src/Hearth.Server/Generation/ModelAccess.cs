@@ -2,6 +2,7 @@ using System.Diagnostics;
 using Hearth.Engine;
 using Hearth.Server.Http;
 using Hearth.Server.Metrics;
+using Hearth.Store.Hosting;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 

@@ -104,7 +104,7 @@ public sealed class StoreCommandTests : IDisposable
     [Fact]
     public async Task PullShowsPlainProgressWhenNotATerminal()
     {
-        await using var hub = await Hearth.Engine.Tests.Store.FakeHub.StartAsync();
+        await using var hub = await Hearth.Store.Tests.Store.FakeHub.StartAsync();
         hub.AddFile("owner/repo", "m-Q8_0.gguf", File.ReadAllBytes(CliHarness.Gguf), "c773a9eb8883751131f30e0c1965c56b1102a4972fdac6a6f71fe156ba6d8cb7");
         _cli.Environment["HF_ENDPOINT"] = hub.Endpoint;
         _cli.Environment["HF_TOKEN"] = "tok";

@@ -2,7 +2,7 @@ using System.Collections.Concurrent;
 using System.Security.Cryptography;
 using System.Text.Json;
 using Hearth.Engine.Models;
-using Hearth.Engine.Synthetic;
+using Hearth.Store.Synthetic;
 using Hearth.Tests;
 
 namespace Hearth.Engine.Tests.Embeddings;

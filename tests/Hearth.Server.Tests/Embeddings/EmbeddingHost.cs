@@ -5,6 +5,7 @@ using Hearth.Engine.Embeddings;
 using Hearth.Engine.Models;
 using Hearth.Engine.Tests.Embeddings;
 using Hearth.Server.Tests.Fakes;
+using Hearth.Store.Hosting;
 using Microsoft.AspNetCore.Builder;
 
 namespace Hearth.Server.Tests.Embeddings;
