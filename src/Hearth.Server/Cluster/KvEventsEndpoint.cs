@@ -1,6 +1,7 @@
 using System.Text;
 using System.Text.Json;
 using Hearth.Engine;
+using Hearth.Store.Hosting;
 using Hearth.Server.Http;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;

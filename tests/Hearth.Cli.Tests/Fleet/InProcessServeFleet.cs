@@ -2,6 +2,7 @@ using Hearth.Cli.Commands;
 using Hearth.Cli.FleetBench;
 using Hearth.Engine;
 using Hearth.Server;
+using Hearth.Store.Hosting;
 using Hearth.Tests;
 using Microsoft.AspNetCore.Builder;
 

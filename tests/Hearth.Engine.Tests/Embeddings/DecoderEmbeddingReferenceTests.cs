@@ -3,6 +3,7 @@ using Hearth.Core.Tokenizers;
 using Hearth.Cpu;
 using Hearth.Engine.Embeddings;
 using Hearth.Engine.Models;
+using Hearth.Store.Hosting;
 
 namespace Hearth.Engine.Tests.Embeddings;
 

@@ -7,7 +7,7 @@ public class PrefixCacheEventsTests
     private static Sequence Seq(int[] tokens)
     {
         var request = new EngineRequest(1, new GenerationRequest("x", tokens, new SamplingParams()), 10,
-            (r, i) => new Sequence(r, i, new SequenceRng(1), new Detokenizer()));
+            (r, i) => new Sequence(r, i, new Xoshiro256(1), new Detokenizer()));
         return request.Sequences[0];
     }
 
