@@ -17,7 +17,7 @@ public sealed class MetricNamesTests
         var text = await host.Http.GetStringAsync("metrics");
 
         var expected = MetricSignatures.Committed("server.txt");
-        var actual = new SortedSet<string>(MetricSignatures.Of(text, "hearth:").Concat(MetricSignatures.Types(text, "hearth:").Select(t => "# TYPE " + t)), StringComparer.Ordinal);
+        var actual = new SortedSet<string>(MetricSignatures.Of(text, "hearth:").Concat(MetricSignatures.Types(text, "hearth:").Select(t => "TYPE " + t)), StringComparer.Ordinal);
         Assert.Equal(string.Join("\n", expected), string.Join("\n", actual));
     }
 }
