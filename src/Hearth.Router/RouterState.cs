@@ -15,6 +15,7 @@ public sealed class RouterState : IAsyncDisposable
         Config = config;
         _static = config.Upstreams.Select(u => new UpstreamState(u, config.CircuitBreaker)).ToList();
         _upstreams = _static;
+        Metrics = new RouterMetrics(() => _upstreams);
         Routes = config.Models.ToDictionary(m => m.Key,
             m => new ModelRoute(m.Value, _static.Where(u => u.Config.Models.ContainsKey(m.Key)).ToList()), StringComparer.Ordinal);
         Http = new HttpClient(new SocketsHttpHandler
@@ -71,7 +72,7 @@ public sealed class RouterState : IAsyncDisposable
     }
     public IReadOnlyDictionary<string, ModelRoute> Routes { get; }
     public HttpClient Http { get; }
-    public RouterMetrics Metrics { get; } = new();
+    public RouterMetrics Metrics { get; }
     public IRouterStore Store { get; }
     public IKeyLimiter Limiter { get; }
     public KeyManager Keys { get; }
@@ -85,5 +86,6 @@ public sealed class RouterState : IAsyncDisposable
         Limiter.Dispose();
         Store.Dispose();
         Http.Dispose();
+        Metrics.Dispose();
     }
 }

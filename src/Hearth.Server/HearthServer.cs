@@ -1,3 +1,5 @@
+using System.Diagnostics.Metrics;
+using Hearth.Metrics;
 using System.Net;
 using Hearth.Engine;
 using Hearth.Engine.Store;
@@ -54,7 +56,9 @@ public static class HearthServer
         builder.Services.AddSingleton(guard);
         builder.Services.AddSingleton(host);
         builder.Services.AddSingleton(catalog ?? new HostCatalog(host));
-        builder.Services.AddSingleton<ServerMetrics>();
+        builder.Services.AddSingleton(sp => new ServerMetrics(sp.GetRequiredService<IMeterFactory>().Create(ServerMetrics.MeterName),
+            () => host.Loaded().Select(m => m.Name).ToHashSet(StringComparer.Ordinal)));
+        builder.Services.AddSingleton(sp => new PrometheusMeterExporter(sp.GetRequiredService<ServerMetrics>().Meter));
         builder.Services.AddSingleton(new Responses.ResponseStore(options.ResponseStoreCapacity, options.ResponseStoreMaxBytes));
         if (options.WebUi) WebUiSetup.AddServices(builder.Services);
         // Browsers may read answers only for origins the guard lets through (local ones and --allowed-origins).
@@ -65,6 +69,7 @@ public static class HearthServer
         }));
 
         var app = builder.Build();
+        app.Services.GetRequiredService<PrometheusMeterExporter>(); // listening from the start: a counter's Add is seen only by listeners already there
         app.UseMiddleware<RequestLogMiddleware>();
         if (options.WebUi) WebUiSetup.UseRequestLog(app);
         app.UseMiddleware<ErrorMiddleware>();

@@ -29,5 +29,10 @@ public sealed class MetricNamesTests
         var expected = MetricSignatures.Committed("router.txt");
         var actual = new SortedSet<string>(MetricSignatures.Of(text, "hearth_router_").Concat(MetricSignatures.Types(text, "hearth_router_").Select(t => "TYPE " + t)), StringComparer.Ordinal);
         Assert.Equal(string.Join("\n", expected), string.Join("\n", actual));
+
+        // Process and runtime metrics come with them (prometheus-net's process collector, the runtime's own meter).
+        foreach (var family in (string[])["process_cpu_seconds_total counter", "process_working_set_bytes gauge", "dotnet_gc_collections_total counter",
+                     "dotnet_gc_heap_total_allocated_bytes_total counter", "dotnet_thread_pool_work_item_count_total counter"])
+            Assert.Contains("# TYPE " + family + "\n", text);
     }
 }

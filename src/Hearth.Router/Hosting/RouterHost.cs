@@ -84,8 +84,8 @@ public sealed class RouterHost : IAsyncDisposable
         app.MapGet("/metrics", async ctx =>
         {
             if (!RouterAuth.IsAdmin(ctx, state)) { await RouterAuth.WriteUnauthorizedAsync(ctx, "/metrics needs the master key"); return; }
-            ctx.Response.ContentType = "text/plain; version=0.0.4";
-            await ctx.Response.WriteAsync(state.Metrics.Render(state.Upstreams, RouterState.NowMs), ctx.RequestAborted);
+            ctx.Response.ContentType = "text/plain; version=0.0.4; charset=utf-8";
+            await ctx.Response.WriteAsync(await state.Metrics.RenderAsync(ctx.RequestAborted), ctx.RequestAborted);
         });
         AdminEndpoints.Map(app, state);
         try { await app.StartAsync(ct); }
