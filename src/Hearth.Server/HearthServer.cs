@@ -1,5 +1,7 @@
 using System.Diagnostics.Metrics;
 using Hearth.Metrics;
+using Hearth.Telemetry;
+using Hearth.Server.Generation;
 using System.Net;
 using Hearth.Engine;
 using Hearth.Engine.Store;
@@ -58,6 +60,7 @@ public static class HearthServer
         builder.Services.AddSingleton(catalog ?? new HostCatalog(host));
         builder.Services.AddSingleton(sp => new ServerMetrics(sp.GetRequiredService<IMeterFactory>().Create(ServerMetrics.MeterName),
             () => host.Loaded().Select(m => m.Name).ToHashSet(StringComparer.Ordinal)));
+        Tracing.Add(builder.Services, "hearth-serve", options.OtlpEndpoint, options.ConfigureTracing, GenerationTracing.SourceName);
         builder.Services.AddSingleton(sp => new PrometheusMeterExporter(sp.GetRequiredService<ServerMetrics>().Meter));
         builder.Services.AddSingleton(new Responses.ResponseStore(options.ResponseStoreCapacity, options.ResponseStoreMaxBytes));
         if (options.WebUi) WebUiSetup.AddServices(builder.Services);
