@@ -14,9 +14,11 @@ internal static class Tracing
     public static string? Endpoint(string? option) =>
         !string.IsNullOrWhiteSpace(option) ? option : Environment.GetEnvironmentVariable("OTEL_EXPORTER_OTLP_ENDPOINT") is { Length: > 0 } env ? env : null;
 
+    /// <param name="otlpEndpoint">the --otlp-endpoint value; OTEL_EXPORTER_OTLP_ENDPOINT when null</param>
     /// <returns>whether tracing was turned on</returns>
     public static bool Add(IServiceCollection services, string serviceName, string? otlpEndpoint, Action<TracerProviderBuilder>? configure, params string[] sources)
     {
+        otlpEndpoint = Endpoint(otlpEndpoint);
         if (otlpEndpoint is null && configure is null) return false;
         services.AddOpenTelemetry()
             .ConfigureResource(r => r.AddService(serviceName))
