@@ -16,6 +16,7 @@ public sealed class RouterState : IAsyncDisposable
         Config = config;
         _static = config.Upstreams.Select(u => new UpstreamState(u, config.CircuitBreaker)).ToList();
         _upstreams = _static;
+        Metrics = new RouterMetrics(() => _upstreams);
         Routes = config.Models.ToDictionary(m => m.Key,
             m => new ModelRoute(m.Value, _static.Where(u => u.Config.Models.ContainsKey(m.Key)).ToList()), StringComparer.Ordinal);
         Http = new HttpClient(new SocketsHttpHandler
@@ -44,7 +45,11 @@ public sealed class RouterState : IAsyncDisposable
             throw;
         }
         UsageLog = new UsageLog(Store);
-        if (config.Models.Values.Any(m => m.Policy == RoutingPolicy.KvAware)) PrefixCache = new PrefixCacheTracker(this);
+        if (config.Models.Values.Any(m => m.Policy == RoutingPolicy.KvAware))
+        {
+            PrefixCache = new PrefixCacheTracker(this);
+            Metrics.FollowPrefixCache(PrefixCache, () => _upstreams);
+        }
     }
 
     private readonly List<UpstreamState> _static;
@@ -73,7 +78,7 @@ public sealed class RouterState : IAsyncDisposable
     }
     public IReadOnlyDictionary<string, ModelRoute> Routes { get; }
     public HttpClient Http { get; }
-    public RouterMetrics Metrics { get; } = new();
+    public RouterMetrics Metrics { get; }
     public IRouterStore Store { get; }
     public IKeyLimiter Limiter { get; }
     public KeyManager Keys { get; }
@@ -91,5 +96,6 @@ public sealed class RouterState : IAsyncDisposable
         Limiter.Dispose();
         Store.Dispose();
         Http.Dispose();
+        Metrics.Dispose();
     }
 }

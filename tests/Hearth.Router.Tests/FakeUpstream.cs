@@ -33,6 +33,8 @@ public sealed class FakeUpstream : IAsyncDisposable
     public int Requests => Volatile.Read(ref _requests);
     public ConcurrentQueue<JsonObject> Bodies { get; } = new();
     public ConcurrentQueue<string> AuthHeaders { get; } = new();
+    /// <summary>The W3C traceparent header of each request ("" when absent).</summary>
+    public ConcurrentQueue<string> Traceparents { get; } = new();
 
     /// <summary>Milliseconds to wait before answering.</summary>
     public int DelayMs { get; set; }
@@ -66,6 +68,7 @@ public sealed class FakeUpstream : IAsyncDisposable
             Interlocked.Increment(ref self!._requests);
             self.Bodies.Enqueue(body);
             self.AuthHeaders.Enqueue(ctx.Request.Headers.Authorization.ToString());
+            self.Traceparents.Enqueue(ctx.Request.Headers["traceparent"].ToString());
             if (self.DelayMs > 0) await Task.Delay(self.DelayMs, ctx.RequestAborted);
             if (self.Script is { } script) await script(ctx, body);
             else await DefaultAnswer(ctx, body, self.Name);

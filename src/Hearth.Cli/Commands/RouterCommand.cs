@@ -25,6 +25,9 @@ internal static class RouterCommand
         command.Options.Add(port);
         command.Options.Add(origins);
         command.Options.Add(hosts);
+        var otlp = new Option<string?>("--otlp-endpoint") { Description = "Send OpenTelemetry traces over OTLP to this URL (default: OTEL_EXPORTER_OTLP_ENDPOINT; off when neither is set)" };
+        otlp.Validators.Add(r => { if (r.GetValueOrDefault<string?>() is { } u && !(Uri.TryCreate(u, UriKind.Absolute, out var uri) && uri.Scheme is "http" or "https")) r.AddError("--otlp-endpoint must be an http(s) URL, e.g. http://127.0.0.1:4317"); });
+        command.Options.Add(otlp);
         command.Subcommands.Add(CreateBench());
         command.Subcommands.Add(CreateKvBench());
         command.SetAction(async (parse, ct) =>
@@ -46,7 +49,7 @@ internal static class RouterCommand
             if (cfg.MasterKey is null && h is not ("127.0.0.1" or "localhost" or "::1"))
                 Console.Error.WriteLine($"hearth router: warning: no master_key in {path}, and binding {h} exposes an open proxy");
             RouterHost router;
-            try { router = await RouterHost.StartAsync(cfg, h, p, log: true, ct); }
+            try { router = await RouterHost.StartAsync(cfg, h, p, log: true, ct, otlpEndpoint: parse.GetValue(otlp)); }
             catch (IOException e) { Console.Error.WriteLine($"hearth router: cannot listen on {h}:{p}: {e.Message}"); return 1; }
             await using (router)
             {

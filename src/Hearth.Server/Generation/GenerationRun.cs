@@ -21,6 +21,8 @@ public sealed class GenerationRun : IDisposable
     private readonly string?[] _finish;
     private readonly int[] _promptTokens, _cachedPromptTokens; // per prompt (completions' prompt arrays run several)
     private bool _queueObserved, _disposed;
+    private TimeSpan? _queueTime;
+    private readonly Activity? _span = Activity.Current; // the HTTP request's span when tracing is on
 
     public LoadedModel Model { get; }
     public SamplingParams Sampling { get; }
@@ -87,6 +89,7 @@ public sealed class GenerationRun : IDisposable
         if (!_queueObserved && d.QueueTime is { } q)
         {
             _queueObserved = true;
+            _queueTime = q;
             _metrics.ObserveQueueTime(Model.Name, q);
         }
         if (d.TokenIds.Count > 0)
@@ -135,5 +138,7 @@ public sealed class GenerationRun : IDisposable
         record.CompletionTokens = CompletionTokens;
         _metrics.RequestFinished(Model.Name, Stopwatch.GetElapsedTime(record.StartTimestamp), PromptTokens, CompletionTokens,
             _finish.Select(f => f ?? "abort"));
+        GenerationTracing.Record(_span, Model.Name, _submitted, _queueTime, FirstTokenAt, LastTokenAt, PromptTokens, CachedPromptTokens, CompletionTokens,
+            _finish.Select(f => f ?? "abort").ToList());
     }
 }
