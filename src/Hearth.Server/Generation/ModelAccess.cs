@@ -17,7 +17,9 @@ public static class ModelAccess
         var host = ctx.RequestServices.GetRequiredService<IModelHost>();
         var start = Stopwatch.GetTimestamp();
         var lease = await host.AcquireAsync(string.IsNullOrWhiteSpace(name) ? null : name, keepAlive, ctx.RequestAborted);
-        ctx.RequestServices.GetRequiredService<ServerMetrics>().TrackEngine(lease.Model.Name, lease.Model.Engine);
+        var metrics = ctx.RequestServices.GetRequiredService<ServerMetrics>();
+        metrics.TrackEngine(lease.Model.Name, lease.Model.Engine);
+        if (lease.Model.Embedder is { } embedder) metrics.TrackEmbedder(lease.Model.Name, embedder);
         RequestRecord.Of(ctx).Model = lease.Model.Name;
         return (lease, Stopwatch.GetElapsedTime(start));
     }
