@@ -23,10 +23,10 @@ public static class EncoderLoader
         try
         {
             var tokenizer = TokenizerFactory.FromGguf(file);
-            var embedder = new EmbeddingEngine(model, options, ownsModel: true);
+            var embedder = new EmbeddingEngine(model, options);
             var hp = model.Hyperparameters;
             var shape = new ModelShape(hp.Architecture, hp.VocabSize, hp.ContextLength, hp.LayerCount, hp.HeadCount, hp.HeadDim, hp.EmbeddingLength);
-            var engine = new EmbeddingOnlyEngine(name, hp.Architecture, embedder, [backend, file]);
+            var engine = new EmbeddingOnlyEngine(name, hp.Architecture, embedder, [model, backend, file]);
             return new LoadedModel(name, tokenizer, null, engine, shape) { Embedder = embedder };
         }
         catch
