@@ -10,24 +10,28 @@ namespace Hearth.Engine;
 public sealed class AsyncEngine : IGenerationEngine
 {
     private readonly LlmEngine _engine;
-    private readonly IForwardModel? _ownedModel;
+    private readonly IReadOnlyList<IDisposable> _owned;
+    private readonly Func<(long Used, long Total)?>? _deviceMemory;
     private readonly Channel<Command> _inbox = Channel.CreateUnbounded<Command>(new UnboundedChannelOptions { SingleReader = true });
     private readonly Dictionary<long, Active> _active = []; // engine thread only
     private readonly CancellationTokenSource _stop = new();
     private readonly Thread _thread;
     private volatile EngineStats _stats;
-    private int _queued; // submitted, not yet admitted: the bounded waiting queue
+    // The bounded waiting queue holds the requests submitted and neither admitted by the engine nor ended unadmitted:
+    // _submitted − LlmEngine.AdmittedTotal − _endedUnadmitted. The engine counts its admissions as it schedules (before
+    // the forward pass), so a slot frees the moment its request is admitted, with no callback.
+    private long _submitted, _endedUnadmitted;
     private int _disposed;
 
-    /// <param name="ownsModel">Dispose the model when the engine is disposed.</param>
-    public AsyncEngine(IForwardModel model, ITokenizer tokenizer, EngineOptions? options = null, bool ownsModel = false)
+    /// <param name="owned">What the model lives in, owned by this engine alone and disposed in this order once the
+    /// engine thread has stopped: typically the model, its backend and the mapped GGUF file.</param>
+    /// <param name="deviceMemory">Device memory in use and in total, added to the stats when the model runs on a GPU.</param>
+    public AsyncEngine(IForwardModel model, ITokenizer tokenizer, EngineOptions? options = null,
+        IReadOnlyList<IDisposable>? owned = null, Func<(long Used, long Total)?>? deviceMemory = null)
     {
         _engine = new LlmEngine(model, tokenizer, options);
-        _ownedModel = ownsModel ? model : null;
-        _engine.RequestAdmitted += key =>
-        {
-            if (_active.TryGetValue(key, out var a)) Release(a);
-        };
+        _owned = owned ?? [];
+        _deviceMemory = deviceMemory;
         _stats = _engine.GetStats();
         _thread = new Thread(Loop) { IsBackground = true, Name = "hearth-engine" };
         _thread.Start();
@@ -45,9 +49,9 @@ public sealed class AsyncEngine : IGenerationEngine
     {
         ObjectDisposedException.ThrowIf(_disposed != 0, this);
         _engine.Validate(request);
-        if (Interlocked.Increment(ref _queued) > _engine.Options.MaxQueuedRequests)
+        if (Interlocked.Increment(ref _submitted) - _engine.AdmittedTotal - Volatile.Read(ref _endedUnadmitted) > _engine.Options.MaxQueuedRequests)
         {
-            Interlocked.Decrement(ref _queued);
+            Interlocked.Decrement(ref _submitted);
             throw new EngineBusyException($"the engine's waiting queue is full ({_engine.Options.MaxQueuedRequests} requests)");
         }
         var output = Channel.CreateUnbounded<GenerationDelta>(new UnboundedChannelOptions { SingleWriter = true });
@@ -60,7 +64,11 @@ public sealed class AsyncEngine : IGenerationEngine
 
     public PrefixCacheEvents? PrefixCache => _engine.PrefixCache;
 
-    public EngineStats GetStats() => _stats with { WaitingRequests = Math.Max(Volatile.Read(ref _queued), _stats.WaitingRequests) };
+    public EngineStats GetStats()
+    {
+        var stats = _stats with { WaitingRequests = Math.Max(Queued, _stats.WaitingRequests) };
+        return _deviceMemory?.Invoke() is { } m ? stats with { DeviceMemoryUsedBytes = m.Used, DeviceMemoryTotalBytes = m.Total } : stats;
+    }
 
     public async ValueTask DisposeAsync()
     {
@@ -70,7 +78,7 @@ public sealed class AsyncEngine : IGenerationEngine
         await Task.Run(_thread.Join).ConfigureAwait(false);
         _engine.PrefixCache?.Close();
         _stop.Dispose();
-        _ownedModel?.Dispose();
+        foreach (var d in _owned) d.Dispose();
     }
 
     private void Loop()
@@ -86,7 +94,10 @@ public sealed class AsyncEngine : IGenerationEngine
                     WaitForWork();
                     continue;
                 }
-                Deliver(_engine.Step());
+                var step = _engine.Step();
+                foreach (var key in step.Admitted)
+                    if (_active.TryGetValue(key, out var a)) a.Admitted = true;
+                Deliver(step.Outputs);
                 _stats = _engine.GetStats();
             }
             catch (Exception e)
@@ -145,25 +156,20 @@ public sealed class AsyncEngine : IGenerationEngine
 
     private void Complete(Active a, GenerationDelta? last)
     {
-        Release(a);
+        if (!a.Admitted) Interlocked.Increment(ref _endedUnadmitted); // it leaves the waiting queue unadmitted
         if (last is not null) a.Writer.TryWrite(last);
         a.Writer.TryComplete();
         a.Detach();
     }
 
-    private void Release(Active a)
-    {
-        if (a.Released) return;
-        a.Released = true;
-        Interlocked.Decrement(ref _queued);
-    }
+    private int Queued => (int)(Volatile.Read(ref _submitted) - _engine.AdmittedTotal - Volatile.Read(ref _endedUnadmitted));
 
     private sealed class Active(GenerationRequest request, ChannelWriter<GenerationDelta> writer)
     {
         public GenerationRequest Request { get; } = request;
         public ChannelWriter<GenerationDelta> Writer { get; } = writer;
         public long? Key { get; set; }
-        public bool Released { get; set; }
+        public bool Admitted { get; set; }
         private CancellationTokenRegistration _registration;
         private bool _completed;
 

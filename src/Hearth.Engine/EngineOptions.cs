@@ -40,23 +40,6 @@ public sealed record EngineOptions
         if (KvCacheMemoryFraction is <= 0 or > 1) throw new ArgumentOutOfRangeException(nameof(KvCacheMemoryFraction), "must be in (0, 1]");
         if (NumKvBlocks is < 1) throw new ArgumentOutOfRangeException(nameof(NumKvBlocks), "must be ≥ 1");
     }
-
-    /// <summary>How many KV blocks to allocate for a model with this per-token KV size and context.</summary>
-    internal int ResolveBlockCount(long kvBytesPerToken, int maxModelLength)
-    {
-        if (NumKvBlocks is int exact) return exact;
-        int blocksPerSeq = (maxModelLength + BlockSize - 1) / BlockSize;
-        // More blocks than every running sequence at full context, twice over, only feed the prefix cache.
-        long cap = Math.Min((long)blocksPerSeq * MaxNumSeqs * 2, int.MaxValue / BlockSize);
-        long budget = KvCacheMemoryBytes ?? (long)(GC.GetGCMemoryInfo().TotalAvailableMemoryBytes * KvCacheMemoryFraction);
-        long blockBytes = Math.Max(1, kvBytesPerToken) * BlockSize;
-        long blocks = budget / blockBytes;
-        // A budget below one full-length sequence would leave a server that refuses long requests for no visible
-        // reason (or, worse, holds one block): refuse to start instead, naming the minimum.
-        if (blocks < blocksPerSeq)
-            throw new KvCacheTooSmallException(budget, (long)blocksPerSeq * blockBytes, maxModelLength);
-        return (int)Math.Min(blocks, cap);
-    }
 }
 
 /// <summary>The KV-cache memory budget cannot hold one sequence of the model's full context.</summary>

@@ -10,9 +10,7 @@ internal static class GrammarMasks
         List<Sequence>? constrained = null;
         foreach (var item in batch.Sequences)
         {
-            if (!item.NeedsLogits) continue;
-            var seq = item.Sequence;
-            foreach (var choice in seq.Request.ForkPending ? seq.Request.Sequences : [seq])
+            foreach (var choice in item.Choices)
                 if (choice.Grammar is not null) (constrained ??= []).Add(choice);
         }
         if (constrained is null) return null;

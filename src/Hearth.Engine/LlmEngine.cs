@@ -15,29 +15,21 @@ public sealed class LlmEngine
     private readonly Dictionary<long, EngineRequest> _requests = [];
     private readonly Lazy<TokenTrie> _trie;
     private long _nextKey;
-    private long _promptTokens, _generationTokens;
+    private long _promptTokens, _generationTokens, _admitted;
 
     public LlmEngine(IForwardModel model, ITokenizer tokenizer, EngineOptions? options = null)
     {
         Options = options ?? new EngineOptions();
         Options.Validate();
         var shape = model.Shape;
-        int maxLength = Math.Min(Options.MaxModelLength ?? shape.ContextLength, shape.ContextLength);
-        int blockCount = Options.ResolveBlockCount(model.KvBytesPerToken, maxLength);
-        // One sequence must always fit in the pool on its own, or it could never be scheduled.
-        MaxModelLength = (int)Math.Min(maxLength, (long)blockCount * Options.BlockSize);
-        model.AllocateKvCache(blockCount, Options.BlockSize);
-
         var endOfGeneration = new bool[shape.VocabSize];
         for (int i = 0; i < Math.Min(shape.VocabSize, tokenizer.VocabSize); i++)
             endOfGeneration[i] = tokenizer.IsEndOfGeneration(i);
+        _runner = new ModelRunner(model, new Sampler(shape.VocabSize, endOfGeneration), Options);
+        MaxModelLength = _runner.MaxModelLength;
         if (Options.EnablePrefixCaching) PrefixCache = new PrefixCacheEvents(Options.BlockSize);
-        _blocks = new BlockManager(blockCount, Options.BlockSize, Options.EnablePrefixCaching, events: PrefixCache);
-        _scheduler = new Scheduler(_blocks, new OutputProcessor(tokenizer, endOfGeneration, MaxModelLength), Options)
-        {
-            Admitted = r => RequestAdmitted?.Invoke(r.Key),
-        };
-        _runner = new ModelRunner(model, new Sampler(shape.VocabSize, endOfGeneration), Options.BlockSize);
+        _blocks = new BlockManager(_runner.BlockCount, Options.BlockSize, Options.EnablePrefixCaching, events: PrefixCache);
+        _scheduler = new Scheduler(_blocks, new OutputProcessor(tokenizer, endOfGeneration, MaxModelLength), Options);
         _validator = new RequestValidator(shape.VocabSize, MaxModelLength, Options.MaxNumSeqs);
         _trie = new Lazy<TokenTrie>(() => TokenTrie.For(tokenizer, shape.VocabSize));
         Limits = new EngineLimits(MaxModelLength, shape.ContextLength, shape.VocabSize, Options.MaxNumSeqs);
@@ -53,8 +45,8 @@ public sealed class LlmEngine
 
     public bool HasUnfinishedRequests => _scheduler.HasWork;
 
-    /// <summary>Raised (on the stepping thread) when a request first leaves the waiting queue.</summary>
-    public event Action<long>? RequestAdmitted;
+    /// <summary>Requests admitted so far (left the waiting queue); safe to read from any thread.</summary>
+    public long AdmittedTotal => Interlocked.Read(ref _admitted);
 
     /// <summary>The size of the last step (tokens, sequences), for tests and benchmarks.</summary>
     public int LastStepTokens { get; private set; }
@@ -91,8 +83,9 @@ public sealed class LlmEngine
     /// <summary>The prefix cache's contents as events (null when prefix caching is off).</summary>
     public PrefixCacheEvents? PrefixCache { get; }
 
-    /// <summary>One engine step: schedule a batch, run the model on it, apply the results.</summary>
-    public IReadOnlyList<RequestOutput> Step()
+    /// <summary>One engine step: schedule a batch, run the model on it, apply the results. Returns the requests
+    /// admitted in this step and the deltas produced.</summary>
+    public StepResult Step()
     {
         try
         {
@@ -104,10 +97,11 @@ public sealed class LlmEngine
         }
     }
 
-    private IReadOnlyList<RequestOutput> StepCore()
+    private StepResult StepCore()
     {
         var batch = _scheduler.Schedule();
-        if (batch.IsEmpty) return [];
+        if (batch.IsEmpty) return StepResult.Empty;
+        Interlocked.Add(ref _admitted, batch.Admitted.Count);
         LastStepTokens = batch.TokenCount;
         LastStepSequences = batch.Sequences.Count;
         RunnerOutput output;
@@ -121,7 +115,7 @@ public sealed class LlmEngine
             var failed = new List<RequestOutput>();
             foreach (var key in batch.Sequences.Select(s => s.Sequence.Request.Key).Distinct().ToList())
                 failed.AddRange(Abort(key, FinishReason.Error, "model forward failed: " + e.Message));
-            return failed;
+            return new StepResult(batch.Admitted, failed);
         }
         var results = _scheduler.Postprocess(batch, output);
         foreach (var r in results)
@@ -129,7 +123,7 @@ public sealed class LlmEngine
             _generationTokens += r.Delta.TokenIds.Count;
             if (r.RequestFinished) _requests.Remove(r.RequestKey);
         }
-        return results;
+        return new StepResult(batch.Admitted, results);
     }
 
     public EngineStats GetStats() => new()

@@ -5,18 +5,42 @@ namespace Hearth.Engine;
 /// <summary>The only engine part that talks to the model: turns a <see cref="ScheduledBatch"/> into a flattened
 /// <see cref="ForwardBatch"/> (token ids, positions, slot mapping, block tables), runs copy-on-write copies and the
 /// forward pass, and samples one token per sequence whose logits were computed (one per choice at a fork). The
-/// grammar masks of constrained sequences are computed on the thread pool during the forward pass.</summary>
-internal sealed class ModelRunner(IForwardModel model, Sampler sampler, int blockSize)
+/// grammar masks of constrained sequences are computed on the thread pool during the forward pass. It allocates the
+/// model's paged KV cache (and decides its size) when it is built.</summary>
+internal sealed class ModelRunner
 {
-    private readonly int _vocab = model.Shape.VocabSize;
+    private readonly IForwardModel _model;
+    private readonly Sampler _sampler;
+    private readonly int _blockSize;
+    private readonly int _vocab;
     private float[] _logits = [];
+
+    public ModelRunner(IForwardModel model, Sampler sampler, EngineOptions options)
+    {
+        _model = model;
+        _sampler = sampler;
+        _blockSize = options.BlockSize;
+        _vocab = model.Shape.VocabSize;
+        int contextLength = model.Shape.ContextLength;
+        int maxLength = Math.Min(options.MaxModelLength ?? contextLength, contextLength);
+        BlockCount = KvBlockCount(options, model.KvBytesPerToken, maxLength);
+        // One sequence must always fit in the pool on its own, or it could never be scheduled.
+        MaxModelLength = (int)Math.Min(maxLength, (long)BlockCount * _blockSize);
+        model.AllocateKvCache(BlockCount, _blockSize);
+    }
+
+    /// <summary>KV blocks allocated in the model (the BlockManager's pool).</summary>
+    public int BlockCount { get; }
+
+    /// <summary>Longest prompt + completion: the model context, capped by what the KV pool holds.</summary>
+    public int MaxModelLength { get; }
 
     /// <summary>Tokens computed by forward passes so far (prompt chunks, recomputation and decode tokens).</summary>
     public long TokensComputed { get; private set; }
 
     public RunnerOutput Run(ScheduledBatch batch)
     {
-        if (batch.Copies.Count > 0) model.CopyBlocks(batch.Copies.ToArray());
+        if (batch.Copies.Count > 0) _model.CopyBlocks(batch.Copies.ToArray());
         var forward = BuildForwardBatch(batch);
         int rows = forward.LogitRows;
         if (_logits.Length < rows * _vocab) _logits = new float[rows * _vocab];
@@ -24,7 +48,7 @@ internal sealed class ModelRunner(IForwardModel model, Sampler sampler, int bloc
         var masks = GrammarMasks.Start(batch);
         try
         {
-            model.Forward(forward, _logits.AsSpan(0, rows * _vocab));
+            _model.Forward(forward, _logits.AsSpan(0, rows * _vocab));
         }
         finally
         {
@@ -42,11 +66,10 @@ internal sealed class ModelRunner(IForwardModel model, Sampler sampler, int bloc
             var logits = _logits.AsSpan(row++ * _vocab, _vocab);
             try
             {
-                var seq = item.Sequence;
                 // At a fork every choice draws its first token from the same logits with its own RNG.
-                var choices = seq.Request.ForkPending ? seq.Request.Sequences : [seq];
+                var choices = item.Choices;
                 var picked = new SampledToken[choices.Count];
-                for (int k = 0; k < picked.Length; k++) picked[k] = sampler.Sample(choices[k], logits);
+                for (int k = 0; k < picked.Length; k++) picked[k] = _sampler.Sample(choices[k], logits);
                 samples[i] = picked;
             }
             catch (Exception e)
@@ -55,6 +78,23 @@ internal sealed class ModelRunner(IForwardModel model, Sampler sampler, int bloc
             }
         }
         return new RunnerOutput(samples, errors);
+    }
+
+    /// <summary>How many KV blocks to allocate for a model with this per-token KV size and context.</summary>
+    internal static int KvBlockCount(EngineOptions o, long kvBytesPerToken, int maxModelLength)
+    {
+        if (o.NumKvBlocks is int exact) return exact;
+        int blocksPerSeq = (maxModelLength + o.BlockSize - 1) / o.BlockSize;
+        // More blocks than every running sequence at full context, twice over, only feed the prefix cache.
+        long cap = Math.Min((long)blocksPerSeq * o.MaxNumSeqs * 2, int.MaxValue / o.BlockSize);
+        long budget = o.KvCacheMemoryBytes ?? (long)(GC.GetGCMemoryInfo().TotalAvailableMemoryBytes * o.KvCacheMemoryFraction);
+        long blockBytes = Math.Max(1, kvBytesPerToken) * o.BlockSize;
+        long blocks = budget / blockBytes;
+        // A budget below one full-length sequence would leave a server that refuses long requests for no visible
+        // reason (or, worse, holds one block): refuse to start instead, naming the minimum.
+        if (blocks < blocksPerSeq)
+            throw new KvCacheTooSmallException(budget, (long)blocksPerSeq * blockBytes, maxModelLength);
+        return (int)Math.Min(blocks, cap);
     }
 
     private ForwardBatch BuildForwardBatch(ScheduledBatch batch)
@@ -74,7 +114,7 @@ internal sealed class ModelRunner(IForwardModel model, Sampler sampler, int bloc
             {
                 tokenIds[t] = tokens[pos];
                 positions[t] = pos;
-                slots[t] = item.BlockTable[pos / blockSize] * blockSize + pos % blockSize;
+                slots[t] = item.BlockTable[pos / _blockSize] * _blockSize + pos % _blockSize;
             }
             slices[i] = new SequenceSlice(start, item.TokenCount, item.Start + item.TokenCount, item.BlockTable, item.NeedsLogits);
         }

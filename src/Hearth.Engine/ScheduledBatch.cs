@@ -1,23 +1,38 @@
 namespace Hearth.Engine;
 
 /// <summary>One sequence's share of a step: <see cref="TokenCount"/> tokens starting at position
-/// <see cref="Start"/> (= its NumComputed when scheduled), and the block table snapshot they are written through.</summary>
-internal sealed record ScheduledSequence(Sequence Sequence, int Start, int TokenCount, bool NeedsLogits, int[] BlockTable);
+/// <see cref="Start"/> (= its NumComputed when scheduled), the block table snapshot they are written through, and
+/// <see cref="Choices"/>: the sequences that sample a token from its logits — none while its prompt is still being
+/// computed, itself, or every choice of its request at the step where the request forks (n &gt; 1). The runner
+/// samples exactly these; it never reads fork state.</summary>
+internal sealed record ScheduledSequence(Sequence Sequence, int Start, int TokenCount, int[] BlockTable, IReadOnlyList<Sequence> Choices)
+{
+    public bool NeedsLogits => Choices.Count > 0;
+}
 
-/// <summary>What the scheduler decided for one step (immutable): which tokens of which sequences to compute, and
-/// which KV blocks to copy first (copy-on-write).</summary>
+/// <summary>What the scheduler decided for one step (immutable): which tokens of which sequences to compute, which
+/// KV blocks to copy first (copy-on-write), and which requests left the waiting queue (first admission).</summary>
 internal sealed record ScheduledBatch(
     IReadOnlyList<ScheduledSequence> Sequences,
     IReadOnlyList<(int Source, int Destination)> Copies,
-    int Preempted)
+    int Preempted,
+    IReadOnlyList<long> Admitted)
 {
     public int TokenCount { get; } = Sequences.Sum(s => s.TokenCount);
     public bool IsEmpty => Sequences.Count == 0;
 }
 
 /// <summary>What the model runner produced for a batch (immutable): per scheduled sequence, the sampled tokens
-/// (one per sequence, or one per choice when the request forks at this step), or the error that sampling raised.</summary>
+/// (one per entry of its <see cref="ScheduledSequence.Choices"/>), or the error that sampling raised, as a value that
+/// fails only the request it belongs to.</summary>
 internal sealed record RunnerOutput(IReadOnlyList<IReadOnlyList<SampledToken>?> Samples, IReadOnlyList<string?> Errors);
+
+/// <summary>What one engine step did: the engine keys of the requests it admitted (they left the waiting queue) and
+/// the deltas it produced. Returned by <see cref="LlmEngine.Step"/>; no callbacks.</summary>
+public sealed record StepResult(IReadOnlyList<long> Admitted, IReadOnlyList<RequestOutput> Outputs)
+{
+    public static StepResult Empty { get; } = new([], []);
+}
 
 /// <summary>A delta for the request with engine key <paramref name="RequestKey"/>; <paramref name="RequestFinished"/>
 /// marks the request's last delta.</summary>

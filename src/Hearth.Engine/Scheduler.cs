@@ -16,9 +16,6 @@ internal sealed class Scheduler(BlockManager blocks, OutputProcessor outputs, En
     public long PreemptionsTotal { get; private set; }
     public bool HasWork => _running.Count > 0 || _waiting.Count > 0;
 
-    /// <summary>Called the first time a request's sequence enters the running set.</summary>
-    public Action<EngineRequest>? Admitted { get; set; }
-
     public void Add(EngineRequest request) => _waiting.AddLast(request.Sequences[0]);
 
     public ScheduledBatch Schedule()
@@ -26,6 +23,7 @@ internal sealed class Scheduler(BlockManager blocks, OutputProcessor outputs, En
         int budget = options.MaxNumBatchedTokens, preempted = 0;
         var picked = new List<(Sequence Seq, int Count)>();
         var copies = new List<(int, int)>();
+        List<long>? admitted = null;
 
         // Phase 1: running sequences. Decode tokens go first so a long prompt chunk never stalls them.
         foreach (bool decodes in (ReadOnlySpan<bool>)[true, false])
@@ -70,15 +68,23 @@ internal sealed class Scheduler(BlockManager blocks, OutputProcessor outputs, En
                 seq.Request.Admitted = true;
                 seq.Request.AdmittedAt = DateTimeOffset.UtcNow;
                 seq.Request.CachedPromptTokens = seq.NumComputed;
-                Admitted?.Invoke(seq.Request);
+                (admitted ??= []).Add(seq.Request.Key);
             }
             picked.Add((seq, n));
             budget -= n;
         }
 
         var items = picked.ConvertAll(p => new ScheduledSequence(
-            p.Seq, p.Seq.NumComputed, p.Count, p.Seq.NumComputed + p.Count == p.Seq.Tokens.Count, [.. p.Seq.BlockTable]));
-        return new ScheduledBatch(items, copies, preempted);
+            p.Seq, p.Seq.NumComputed, p.Count, [.. p.Seq.BlockTable], ChoicesSampled(p.Seq, p.Count)));
+        return new ScheduledBatch(items, copies, preempted, admitted ?? []);
+    }
+
+    /// <summary>Who samples from the logits of a sequence's last scheduled token: nobody until its prompt is computed;
+    /// at the step that completes a forking request's prompt, every choice (they share those logits); else itself.</summary>
+    private static IReadOnlyList<Sequence> ChoicesSampled(Sequence seq, int count)
+    {
+        if (seq.NumComputed + count < seq.Tokens.Count) return [];
+        return seq.Request.ForkPending ? seq.Request.Sequences : [seq];
     }
 
     /// <summary>Applies a step's results: computed counts, prefix-cache commits, sampled tokens, forks, finishes.</summary>
@@ -95,9 +101,13 @@ internal sealed class Scheduler(BlockManager blocks, OutputProcessor outputs, En
                 seq.NumComputed = item.Start + item.TokenCount;
                 blocks.Commit(seq);
                 if (!item.NeedsLogits) continue;
-                if (output.Errors[i] is { } error) throw new InvalidOperationException(error);
+                if (output.Errors[i] is { } error)
+                {
+                    Fail(seq.Request, FinishReason.Error, error, results);
+                    continue;
+                }
                 var samples = output.Samples[i]!;
-                if (seq.Request.ForkPending) ForkChoices(seq, samples, results);
+                if (item.Choices.Count > 1) ForkChoices(seq, samples, results);
                 else Append(seq, samples[0], results);
             }
             catch (Exception e)

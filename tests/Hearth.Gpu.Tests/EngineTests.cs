@@ -42,7 +42,7 @@ public sealed class EngineTests
         for (int step = 0; engine.HasUnfinishedRequests; step++)
         {
             Assert.True(step < 200, "engine did not finish");
-            foreach (var o in engine.Step())
+            foreach (var o in engine.Step().Outputs)
             {
                 var (tokens, text) = outputs[o.RequestKey];
                 tokens.AddRange(o.Delta.TokenIds);

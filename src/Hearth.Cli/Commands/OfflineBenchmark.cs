@@ -122,7 +122,7 @@ internal static class OfflineBenchmark
         while (engine.HasUnfinishedRequests)
         {
             sw.Restart();
-            var outputs = engine.Step();
+            var outputs = engine.Step().Outputs;
             double ms = sw.Elapsed.TotalMilliseconds;
             foreach (var o in outputs)
                 if (o.Delta.Finish == FinishReason.Error) throw new InvalidOperationException("benchmark request failed: " + o.Delta.Error);
@@ -145,7 +145,7 @@ internal static class OfflineBenchmark
         engine.AddRequest(new GenerationRequest("ttft", prompt, new SamplingParams { Temperature = 0, MaxTokens = 1, IgnoreEos = true }));
         while (engine.HasUnfinishedRequests)
         {
-            foreach (var o in engine.Step())
+            foreach (var o in engine.Step().Outputs)
                 if (o.Delta.TokenIds.Count > 0 || o.Delta.Finish is not null)
                     return (sw.Elapsed.TotalMilliseconds, o.Delta.CachedPromptTokens);
         }

@@ -1,4 +1,3 @@
-using System.Threading.Channels;
 using Hearth.Cli.Support;
 using Hearth.Core.Gguf;
 using Hearth.Core.Templates;
@@ -40,9 +39,9 @@ internal static class ServeModelLoader
             var tokenizer = TokenizerFactory.FromGguf(file);
             var source = entry?.Template ?? file.GetString("tokenizer.chat_template");
             IChatTemplate? template = string.IsNullOrWhiteSpace(source) ? null : ChatTemplate.Parse(source);
-            var engine = new AsyncEngine(model, tokenizer, options, ownsModel: true);
             var memory = backend;
-            return new LoadedModel(name, tokenizer, template, new OwningEngine(engine, [backend, file], () => DeviceSelection.DeviceMemory(memory)), model.Shape)
+            var engine = new AsyncEngine(model, tokenizer, options, owned: [model, backend, file], deviceMemory: () => DeviceSelection.DeviceMemory(memory));
+            return new LoadedModel(name, tokenizer, template, engine, model.Shape)
             {
                 DefaultParameters = entry?.Parameters ?? new Dictionary<string, string>(),
                 SystemPrompt = entry?.System,
@@ -71,28 +70,6 @@ internal static class ServeModelLoader
             backend.Dispose();
             file.Dispose();
             throw;
-        }
-    }
-
-    /// <summary>Disposes what the model's weights live in (backend, mapped file) after the engine has stopped; adds the
-    /// device's memory to the engine's stats when the model runs on a GPU.</summary>
-    private sealed class OwningEngine(IGenerationEngine inner, IDisposable[] owned, Func<(long Used, long Total)?> deviceMemory) : IGenerationEngine
-    {
-        public ChannelReader<GenerationDelta> Submit(GenerationRequest request, CancellationToken cancellationToken = default) =>
-            inner.Submit(request, cancellationToken);
-
-        public EngineStats GetStats() => deviceMemory() is { } m
-            ? inner.GetStats() with { DeviceMemoryUsedBytes = m.Used, DeviceMemoryTotalBytes = m.Total }
-            : inner.GetStats();
-
-        public EngineLimits Limits => inner.Limits;
-
-        public PrefixCacheEvents? PrefixCache => inner.PrefixCache;
-
-        public async ValueTask DisposeAsync()
-        {
-            await inner.DisposeAsync();
-            foreach (var d in owned) d.Dispose();
         }
     }
 }

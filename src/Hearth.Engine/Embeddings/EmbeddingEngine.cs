@@ -11,7 +11,6 @@ namespace Hearth.Engine.Embeddings;
 public sealed class EmbeddingEngine : IEmbeddingEngine
 {
     private readonly IEmbeddingModel _model;
-    private readonly bool _ownsModel;
     private readonly EngineOptions _options;
     private readonly Lock _lock = new();
     private readonly Queue<Item> _waiting = new();
@@ -22,10 +21,9 @@ public sealed class EmbeddingEngine : IEmbeddingEngine
     private long _inputsTotal, _tokensTotal, _passesTotal;
     private int _disposed;
 
-    public EmbeddingEngine(IEmbeddingModel model, EngineOptions? options = null, bool ownsModel = false)
+    public EmbeddingEngine(IEmbeddingModel model, EngineOptions? options = null)
     {
         _model = model;
-        _ownsModel = ownsModel;
         _options = options ?? new EngineOptions();
         _options.Validate();
         _thread = new Thread(Loop) { IsBackground = true, Name = "hearth-embed" };
@@ -162,7 +160,6 @@ public sealed class EmbeddingEngine : IEmbeddingEngine
         lock (_lock)
             while (_waiting.TryDequeue(out var item))
                 item.Request.Done.TrySetException(new ObjectDisposedException(nameof(EmbeddingEngine), "the model was unloaded"));
-        if (_ownsModel) _model.Dispose();
         _stop.Dispose();
         _signal.Dispose();
     }

@@ -3,8 +3,8 @@ using System.Threading.Channels;
 namespace Hearth.Engine.Embeddings;
 
 /// <summary>The generation side of a model that only embeds or ranks (an encoder): every generation request is a
-/// clear 400. It owns the model's <see cref="IEmbeddingEngine"/> and what its weights live in (backend, mapped file),
-/// so unloading the model stops the engine and then frees them.</summary>
+/// clear 400. It is the one owner of the model's <see cref="IEmbeddingEngine"/> and of what the model lives in (the
+/// model, its backend, the mapped file): unloading stops the engine, then frees those in order.</summary>
 public sealed class EmbeddingOnlyEngine(string modelName, string architecture, IEmbeddingEngine embedder, IDisposable[] owned) : IGenerationEngine
 {
     public ChannelReader<GenerationDelta> Submit(GenerationRequest request, CancellationToken cancellationToken = default) =>

@@ -31,10 +31,10 @@ public static class EncoderLoader
         try
         {
             var tokenizer = TokenizerFactory.FromGguf(file);
-            var embedder = new EmbeddingEngine(model, options, ownsModel: true);
+            var embedder = new EmbeddingEngine(model, options);
             var hp = model.Hyperparameters;
             var shape = new ModelShape(hp.Architecture, hp.VocabSize, hp.ContextLength, hp.LayerCount, hp.HeadCount, hp.HeadDim, hp.EmbeddingLength);
-            var engine = new EmbeddingOnlyEngine(name, hp.Architecture, embedder, [backend, file]);
+            var engine = new EmbeddingOnlyEngine(name, hp.Architecture, embedder, [model, backend, file]);
             return new LoadedModel(name, tokenizer, null, engine, shape) { Embedder = embedder };
         }
         catch
@@ -52,8 +52,8 @@ public static class EncoderLoader
         {
             model = new DecoderEmbeddingModel(decoder, (PoolingType)file.GetInteger($"{arch}.pooling_type")!.Value);
             var tokenizer = TokenizerFactory.FromGguf(file);
-            var embedder = new EmbeddingEngine(model, options, ownsModel: true);
-            var engine = new EmbeddingOnlyEngine(name, arch, embedder, [backend, file]);
+            var embedder = new EmbeddingEngine(model, options);
+            var engine = new EmbeddingOnlyEngine(name, arch, embedder, [model, backend, file]);
             return new LoadedModel(name, tokenizer, null, engine, decoder.Shape) { Embedder = embedder };
         }
         catch

@@ -124,7 +124,7 @@ public class AsyncEngineTests
     public async Task DisposeStopsTheThreadAndEndsOpenStreams()
     {
         var model = new FakeModel { OnForward = () => Thread.Sleep(1) };
-        var engine = new AsyncEngine(model, new FakeTokenizer(), new EngineOptions { NumKvBlocks = 200, BlockSize = 4 }, ownsModel: true);
+        var engine = new AsyncEngine(model, new FakeTokenizer(), new EngineOptions { NumKvBlocks = 200, BlockSize = 4 }, owned: [model]);
         var reader = engine.Submit(Request(Prompt(8, 1), Greedy(400)));
         using var wait = new CancellationTokenSource(Timeout);
         await reader.ReadAsync(wait.Token);

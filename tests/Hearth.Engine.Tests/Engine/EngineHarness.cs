@@ -27,7 +27,7 @@ internal static class EngineHarness
         for (int step = 0; engine.HasUnfinishedRequests; step++)
         {
             Assert.True(step < maxSteps, "engine did not finish");
-            foreach (var o in engine.Step()) Collect(all, o);
+            foreach (var o in engine.Step().Outputs) Collect(all, o);
             afterStep?.Invoke(step);
         }
         return all;

@@ -21,6 +21,21 @@ public class SchedulerTests
     }
 
     [Fact]
+    public void EachStepSaysWhomItAdmitted()
+    {
+        var engine = NewEngine(new FakeModel(), new EngineOptions { NumKvBlocks = 64, BlockSize = 4, MaxNumSeqs = 2 });
+        long a = engine.AddRequest(Request(Prompt(5, 1), Greedy(3)));
+        long b = engine.AddRequest(Request(Prompt(6, 2), Greedy(3)));
+        long c = engine.AddRequest(Request(Prompt(7, 3), Greedy(3)));
+        Assert.Equal([a, b], engine.Step().Admitted);
+        Assert.Empty(engine.Step().Admitted);
+        var third = engine.Step();
+        Assert.Empty(third.Admitted);
+        Assert.Equal([a, b], third.Outputs.Where(o => o.RequestFinished).Select(o => o.RequestKey));
+        Assert.Equal([c], engine.Step().Admitted); // c enters once a and b have left
+    }
+
+    [Fact]
     public void ChunkedPrefillDoesNotStallRunningDecodes()
     {
         var model = new FakeModel();

@@ -26,7 +26,7 @@ public sealed class RealModelHost : IAsyncDisposable
         var tokenizer = TokenizerFactory.FromGguf(_file);
         var source = _file.GetString("tokenizer.chat_template");
         IChatTemplate? template = string.IsNullOrWhiteSpace(source) ? null : ChatTemplate.Parse(source);
-        _engine = new AsyncEngine(model, tokenizer, new EngineOptions { NumKvBlocks = 1024, BlockSize = 16, MaxNumSeqs = 16 }, ownsModel: true);
+        _engine = new AsyncEngine(model, tokenizer, new EngineOptions { NumKvBlocks = 1024, BlockSize = 16, MaxNumSeqs = 16 }, owned: [model]);
         var loaded = new LoadedModel(name + ":latest", tokenizer, template, _engine, model.Shape);
         App = HearthServer.Build(new ServerOptions { Port = 0, Host = "127.0.0.1" }, new StaticModelHost([loaded], new Dictionary<string, long>()), null, _ => { });
         App.StartAsync().GetAwaiter().GetResult();
