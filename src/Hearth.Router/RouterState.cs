@@ -1,5 +1,6 @@
 using Hearth.Router.Config;
 using Hearth.Router.Keys;
+using Hearth.Router.KvRouting;
 using Hearth.Router.Metrics;
 using Hearth.Router.Routing;
 using Hearth.Router.State;
@@ -44,6 +45,11 @@ public sealed class RouterState : IAsyncDisposable
             throw;
         }
         UsageLog = new UsageLog(Store);
+        if (config.Models.Values.Any(m => m.Policy == RoutingPolicy.KvAware))
+        {
+            PrefixCache = new PrefixCacheTracker(this);
+            Metrics.FollowPrefixCache(PrefixCache, () => _upstreams);
+        }
     }
 
     private readonly List<UpstreamState> _static;
@@ -78,10 +84,14 @@ public sealed class RouterState : IAsyncDisposable
     public KeyManager Keys { get; }
     public UsageLog UsageLog { get; }
 
+    /// <summary>The replicas' prefix caches, followed for kv-aware models (null when no model uses that policy).</summary>
+    public PrefixCacheTracker? PrefixCache { get; }
+
     public static long NowMs => Environment.TickCount64;
 
     public async ValueTask DisposeAsync()
     {
+        if (PrefixCache is not null) await PrefixCache.DisposeAsync();
         await UsageLog.DisposeAsync();
         Limiter.Dispose();
         Store.Dispose();

@@ -1,6 +1,7 @@
 using Hearth.Engine;
 using Hearth.Server.Http;
 using Hearth.Metrics;
+using Hearth.Store.Hosting;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 

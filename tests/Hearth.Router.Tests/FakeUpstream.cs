@@ -42,6 +42,9 @@ public sealed class FakeUpstream : IAsyncDisposable
     /// <summary>Status for /health (200 by default).</summary>
     public int HealthStatus { get; set; } = 200;
 
+    /// <summary>When set, answers GET /v1/kv_events (else 404, as a server without cache events).</summary>
+    public Func<HttpContext, Task>? KvEvents { get; set; }
+
     /// <summary>When set, replaces the default answer for POSTs.</summary>
     public Func<HttpContext, JsonObject, Task>? Script { get; set; }
 
@@ -53,6 +56,12 @@ public sealed class FakeUpstream : IAsyncDisposable
         var app = builder.Build();
         FakeUpstream? self = null;
         app.MapGet("/health", ctx => { ctx.Response.StatusCode = self!.HealthStatus; return Task.CompletedTask; });
+        app.MapGet("/v1/kv_events", ctx =>
+        {
+            if (self!.KvEvents is { } events) return events(ctx);
+            ctx.Response.StatusCode = 404;
+            return Task.CompletedTask;
+        });
         app.MapPost("/v1/{**rest}", async ctx =>
         {
             var body = (JsonObject)(await JsonNode.ParseAsync(ctx.Request.Body))!;

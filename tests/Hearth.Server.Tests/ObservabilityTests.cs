@@ -2,6 +2,8 @@ using System.Net;
 using Hearth.Engine;
 using Hearth.Engine.Models;
 using Hearth.Server.Tests.Fakes;
+using Hearth.Store;
+using Hearth.Store.Hosting;
 
 namespace Hearth.Server.Tests;
 

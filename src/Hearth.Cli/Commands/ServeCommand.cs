@@ -3,9 +3,9 @@ using System.Globalization;
 using Hearth.Cli.Support;
 using Hearth.Core.Gguf;
 using Hearth.Engine;
-using Hearth.Engine.Hosting;
-using Hearth.Engine.Store;
 using Hearth.Server;
+using Hearth.Store;
+using Hearth.Store.Hosting;
 using Microsoft.AspNetCore.Builder;
 
 namespace Hearth.Cli.Commands;

@@ -17,13 +17,14 @@ public sealed class RouterMetrics : IDisposable
     private sealed class Series
     {
         public long Requests, Errors, Retries;
+        public long CachePicks, CacheQueryBlocks, CacheHitBlocks;
     }
 
     private readonly ConcurrentDictionary<string, Series> _series = new(StringComparer.Ordinal);
     private readonly Meter _meter = new("Hearth.Router");
     private readonly PrometheusMeterExporter _exporter;
     private readonly Histogram<double> _latency;
-    private long _clientRequests, _rejected;
+    private long _clientRequests, _rejected, _cacheFallbacks;
 
     /// <param name="upstreams">the current upstreams (static and discovered)</param>
     public RouterMetrics(Func<IReadOnlyList<UpstreamState>> upstreams)
@@ -53,6 +54,48 @@ public sealed class RouterMetrics : IDisposable
     public void ClientRequest() => Interlocked.Increment(ref _clientRequests);
     public void Rejected() => Interlocked.Increment(ref _rejected);
     public void Retry(string upstream) => Interlocked.Increment(ref For(upstream).Retries);
+
+    /// <summary>A kv-aware pick: the prompt's blocks and how many of them the chosen replica held. A pick made while no
+    /// replica's events were live is counted as a fallback.</summary>
+    public void CacheAwarePick(string upstream, int promptBlocks, int hitBlocks, bool anyLive)
+    {
+        if (!anyLive)
+        {
+            CacheAwareFallback();
+            return;
+        }
+        var s = For(upstream);
+        Interlocked.Increment(ref s.CachePicks);
+        Interlocked.Add(ref s.CacheQueryBlocks, promptBlocks);
+        Interlocked.Add(ref s.CacheHitBlocks, hitBlocks);
+    }
+
+    /// <summary>A request of a kv-aware model routed without cache information (no hashes, no live replica).</summary>
+    public void CacheAwareFallback() => Interlocked.Increment(ref _cacheFallbacks);
+
+    /// <summary>Adds the cache-aware routing metrics (for a router with kv-aware models): per replica, the share of
+    /// routed prompt blocks it already held, and the state of the router's copy of each replica's prefix cache.</summary>
+    public void FollowPrefixCache(KvRouting.PrefixCacheTracker tracker, Func<IReadOnlyList<UpstreamState>> upstreams)
+    {
+        long Read(UpstreamState u, Func<Series, long> f) => _series.TryGetValue(u.Name, out var s) ? f(s) : 0;
+        KeyValuePair<string, object?> Up(string name) => new("upstream", name);
+        void PerUpstream(string name, string help, Func<UpstreamState, long> value) =>
+            _meter.CreateObservableCounter(name, () => upstreams().Select(u => new Measurement<long>(value(u), Up(u.Name))), description: help);
+        PerUpstream("hearth_router_prefix_routed_total", "kv-aware requests sent to each replica with cache information", u => Read(u, s => Volatile.Read(ref s.CachePicks)));
+        PerUpstream("hearth_router_prefix_query_blocks_total", "Prompt blocks of those requests", u => Read(u, s => Volatile.Read(ref s.CacheQueryBlocks)));
+        PerUpstream("hearth_router_prefix_hit_blocks_total", "Prompt blocks the chosen replica already held (leading blocks, as its prefix cache reuses them)", u => Read(u, s => Volatile.Read(ref s.CacheHitBlocks)));
+        _meter.CreateObservableGauge("hearth_router_prefix_hit_rate", () => upstreams().Select(u =>
+        {
+            var query = Read(u, s => Volatile.Read(ref s.CacheQueryBlocks));
+            return new Measurement<double>(query == 0 ? 0 : (double)Read(u, s => Volatile.Read(ref s.CacheHitBlocks)) / query, Up(u.Name));
+        }), description: "Cached-prefix hit rate of the routing decisions per replica (hit blocks / prompt blocks)");
+        _meter.CreateObservableCounter("hearth_router_kv_fallback_total", () => Volatile.Read(ref _cacheFallbacks),
+            description: "kv-aware requests routed least-outstanding (no block hashes, or no replica's events live)");
+        _meter.CreateObservableGauge("hearth_router_kv_index_blocks", () => tracker.Indexes(upstreams()).Select(x =>
+            new Measurement<long>(x.Index.Count, Up(x.Upstream), new("model", x.Model))), description: "Block hashes the router holds for each replica's prefix cache");
+        _meter.CreateObservableGauge("hearth_router_kv_index_live", () => tracker.Indexes(upstreams()).Select(x =>
+            new Measurement<long>(x.Index.IsLive(RouterState.NowMs) ? 1 : 0, Up(x.Upstream), new("model", x.Model))), description: "1 while the replica's kv_events stream is synced and current");
+    }
 
     /// <summary>Records one attempt against an upstream (success or failure) and its duration.</summary>
     public void Attempt(string upstream, bool error, TimeSpan duration)

@@ -3,6 +3,7 @@ using System.Runtime.CompilerServices;
 using Hearth.Engine;
 using Hearth.Server.Http;
 using Hearth.Server.Metrics;
+using Hearth.Store.Hosting;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 

@@ -2,6 +2,7 @@ using System.Text.Json.Nodes;
 using Hearth.Core.Tokenizers;
 using Hearth.Engine;
 using Hearth.Server.Http;
+using Hearth.Store.Hosting;
 
 namespace Hearth.Server.Generation;
 

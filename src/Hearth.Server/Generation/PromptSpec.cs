@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using Hearth.Engine;
+using Hearth.Store.Hosting;
 
 namespace Hearth.Server.Generation;
 

@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
 using Hearth.Engine;
+using Hearth.Engine.Embeddings;
 
 namespace Hearth.Server.Metrics;
 
@@ -21,6 +22,7 @@ public sealed class ServerMetrics
     private static readonly double[] RequestBounds = [0.3, 0.5, 0.8, 1.0, 1.5, 2.0, 2.5, 5.0, 10.0, 15.0, 20.0, 30.0, 40.0, 50.0, 60.0, 120.0, 240.0, 480.0, 960.0, 1920.0, 7680.0];
 
     private readonly ConcurrentDictionary<string, IGenerationEngine> _engines = new();
+    private readonly ConcurrentDictionary<string, IEmbeddingEngine> _embedders = new();
     private readonly Func<IReadOnlyCollection<string>> _loaded;
     private readonly Counter<long> _promptTokens, _generationTokens, _success;
     private readonly Histogram<double> _ttft, _itl, _e2e, _queue;
@@ -48,6 +50,23 @@ public sealed class ServerMetrics
         _itl = Hist("hearth:inter_token_latency_seconds", "Time between consecutive output tokens.", ItlBounds);
         _e2e = Hist("hearth:e2e_request_latency_seconds", "End-to-end request latency.", RequestBounds);
         _queue = Hist("hearth:request_queue_time_seconds", "Time a request waited before its first scheduled step.", RequestBounds);
+        EmbeddingCounter("hearth:embedding_inputs_total", "Inputs embedded or scored (engine lifetime).", s => s.InputsTotal);
+        EmbeddingCounter("hearth:embedding_tokens_total", "Tokens run through embedding and reranking models (engine lifetime).", s => s.TokensTotal);
+        EmbeddingCounter("hearth:embedding_forward_passes_total", "Forward passes of embedding models; inputs / passes is the batching achieved (engine lifetime).", s => s.ForwardPassesTotal);
+        Meter.CreateObservableGauge("hearth:embedding_inputs_waiting", () => ReadEmbedders(s => s.WaitingInputs), description: "Inputs waiting for an embedding forward pass.");
+    }
+
+    /// <summary>Remembers an embedding model's engine so its counters can be read (called whenever a lease is taken).</summary>
+    public void TrackEmbedder(string model, IEmbeddingEngine embedder) => _embedders[model] = embedder;
+
+    private void EmbeddingCounter(string name, string help, Func<EmbeddingStats, long> value) =>
+        Meter.CreateObservableCounter(name, () => ReadEmbedders(value), description: help);
+
+    private IEnumerable<Measurement<long>> ReadEmbedders(Func<EmbeddingStats, long> value)
+    {
+        var loaded = _loaded();
+        foreach (var (model, embedder) in _embedders.Where(e => loaded.Contains(e.Key)).OrderBy(e => e.Key, StringComparer.Ordinal))
+            yield return new Measurement<long>(value(embedder.GetStats()), Model(model));
     }
 
     public Meter Meter { get; }
