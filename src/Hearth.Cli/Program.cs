@@ -8,7 +8,5 @@ using Hearth.Engine;
 InProcessChat.Loader = (entry, ct) => Task.Run(
     () => ServeModelLoader.Load(entry.Name, entry.GgufPath, entry, new ServeEngineSettings(Environment.ProcessorCount, new EngineOptions())), ct);
 
-var root = new RootCommand("Hearth: host and serve large language models (GGUF, CPU first, OpenAI- and Ollama-compatible)");
-foreach (var command in CommandTable.All())
-    root.Subcommands.Add(command);
+var root = CommandTable.Root("Hearth: host and serve large language models (GGUF, CPU first, OpenAI- and Ollama-compatible)");
 return await root.Parse(args).InvokeAsync();

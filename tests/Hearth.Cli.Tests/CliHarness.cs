@@ -30,8 +30,7 @@ internal sealed class CliHarness : IDisposable
     /// feeds it as if typed at a terminal instead.</summary>
     public async Task<Result> RunAsync(string[] args, string? stdin = null, bool interactive = false)
     {
-        var root = new RootCommand("hearth");
-        foreach (var c in CommandTable.All()) root.Subcommands.Add(c);
+        var root = CommandTable.Root("hearth");
         var output = new StringWriter { NewLine = "\n" };
         var error = new StringWriter { NewLine = "\n" };
         CliContext.Override.Value = new CliContext(

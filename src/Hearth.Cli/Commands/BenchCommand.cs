@@ -38,8 +38,8 @@ internal static class BenchCommand
         var warmup = new Option<int>("--warmup") { Description = "Unmeasured requests per server before the sweep", DefaultValueFactory = _ => 1 };
         var tokenizer = new Option<string?>("--tokenizer") { Description = "GGUF file whose tokenizer makes prompt lengths exact (else ~1 token per word)" };
 
-        var command = new Command("bench", "Benchmark an OpenAI-compatible server (Hearth, llama-server, Ollama, vLLM) over a concurrency or rate sweep.\n\n"
-            + MetricDefinitions.Text);
+        // The metric glossary is printed by `hearth bench --help` only (CommandHelp), not in the top-level command list.
+        var command = new Command("bench", "Benchmark an OpenAI-compatible server (Hearth, llama-server, Ollama, vLLM) over a concurrency or rate sweep.");
         foreach (var o in new Option[] { url, model, apiKey, concurrency, rate, requests, duration, inputLen, outputLen, rangeRatio, prefixLen,
                      dataset, ignoreEos, endpoint, json, html, compareUrl, compareModel, slo, seed, warmup, tokenizer, batch })
             command.Options.Add(o);

@@ -15,7 +15,7 @@ internal static class ListCommand
             var now = DateTimeOffset.UtcNow;
             var rows = new List<string[]> { new[] { "NAME", "ID", "SIZE", "MODIFIED" } };
             rows.AddRange(ctx.OpenStore().List().Select(e => new[] { e.Name, e.Digest[7..19], Format.Bytes(e.SizeBytes), Format.Ago(e.ModifiedAt, now) }));
-            Format.Table(parse.InvocationConfiguration.Output, rows);
+            ConsoleStyle.Table(parse.InvocationConfiguration.Output, ctx.OutputIsTerminal, rows);
             return Task.FromResult(0);
         });
         return command;

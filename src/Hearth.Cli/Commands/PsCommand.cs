@@ -28,7 +28,7 @@ internal static class PsCommand
                     ? Format.Until(expires, now) : "";
                 rows.Add([m["name"]?.ToString() ?? "", digest.Length >= 12 ? digest[..12] : digest, Format.Bytes(size), processor, until]);
             }
-            Format.Table(parse.InvocationConfiguration.Output, rows);
+            ConsoleStyle.Table(parse.InvocationConfiguration.Output, ctx.OutputIsTerminal, rows);
             return 0;
         });
         return command;

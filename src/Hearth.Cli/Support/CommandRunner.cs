@@ -19,17 +19,20 @@ internal static class CommandRunner
             }
             catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
             {
-                await error.WriteLineAsync("Error: cancelled");
+                ConsoleStyle.Error(error, ErrorIsTerminal(error), "cancelled");
                 return 130;
             }
             catch (Exception e) when (e is CliException or ModelStoreException or ModelfileException or ModelNotFoundException
                                           or ArgumentException or GgufException or IOException or HttpRequestException
                                           or UnauthorizedAccessException or InvalidDataException)
             {
-                await error.WriteLineAsync("Error: " + OneLine(e.Message));
+                ConsoleStyle.Error(error, ErrorIsTerminal(error), OneLine(e.Message));
                 return 1;
             }
         });
+
+    /// <summary>Red only when the command writes to the process's own stderr and that is a terminal.</summary>
+    private static bool ErrorIsTerminal(TextWriter error) => ReferenceEquals(error, Console.Error) && !Console.IsErrorRedirected;
 
     private static string OneLine(string message) => message.ReplaceLineEndings(" ").Trim();
 }
