@@ -69,17 +69,26 @@ public static class MessagesRequest
         return list;
     }
 
-    /// <summary>thinking: {"type":"enabled","budget_tokens":N} asks for reasoning; {"type":"disabled"} or absent does not.</summary>
+    /// <summary>thinking: {"type":"enabled","budget_tokens":N} asks for reasoning (a 400 on a model that cannot think;
+    /// the budget is checked but thinking is bounded by max_tokens only); {"type":"disabled"} turns it off (the
+    /// template's enable_thinking=false); absent: the model's default, its thinking not shown.</summary>
     private static ReasoningSettings? Thinking(JsonArgs a)
     {
         var t = a.Obj("thinking");
         var type = t?.String("type");
         return type switch
         {
-            null or "disabled" => null,
-            "enabled" or "adaptive" => new ReasoningSettings("thinking", BudgetTokens: t!.Int("budget_tokens", 1)),
+            null => null,
+            "disabled" => new ReasoningSettings("thinking", Enabled: false),
+            "enabled" or "adaptive" => Enabled(t!),
             _ => throw ApiException.BadRequest($"'thinking.type' must be \"enabled\" or \"disabled\", not \"{type}\"", "thinking.type"),
         };
+    }
+
+    private static ReasoningSettings Enabled(JsonArgs thinking)
+    {
+        thinking.Int("budget_tokens", 1); // validated
+        return new ReasoningSettings("thinking", Enabled: true);
     }
 
     private static string? SystemText(JsonArgs a) => a.Object["system"] is { } node ? Text(node, "system", required: false) : null;

@@ -36,6 +36,8 @@ public sealed record GenerationSpec
     public StructuredOutput? Output { get; init; }
     /// <summary>Reasoning ("thinking") settings, when the request has any.</summary>
     public ReasoningSettings? Reasoning { get; init; }
+    /// <summary>Extra variables for the chat template (vLLM's chat_template_kwargs), when the request has any.</summary>
+    public System.Text.Json.Nodes.JsonObject? TemplateArgs { get; init; }
 }
 
 /// <summary>Function tools a request offers the model, in OpenAI's chat shape
@@ -54,8 +56,9 @@ public sealed record ToolSettings(JsonArray Definitions, JsonNode? Choice, strin
 /// <param name="Param">The request field it came from ("response_format", "format", "guided_json", "grammar"…).</param>
 public sealed record StructuredOutput(OutputConstraint Constraint, string Param);
 
-/// <summary>Reasoning settings: Anthropic's thinking budget, OpenAI's reasoning effort.</summary>
-/// <param name="Param">The request field ("thinking", "reasoning").</param>
-/// <param name="Effort">OpenAI's effort ("low", "medium", "high") or null.</param>
-/// <param name="BudgetTokens">Anthropic's budget_tokens or null.</param>
-public sealed record ReasoningSettings(string Param, string? Effort = null, int? BudgetTokens = null);
+/// <summary>Reasoning ("thinking") settings: whether the model should think, from Ollama's `think`, vLLM's
+/// `chat_template_kwargs.enable_thinking`, Anthropic's `thinking` or OpenAI's `reasoning`.</summary>
+/// <param name="Param">The request field ("think", "thinking", "reasoning", "chat_template_kwargs").</param>
+/// <param name="Enabled">True: think (a 400 for a model that cannot); false: do not (the template's enable_thinking
+/// is set false where it has one, and any thinking the model still writes is dropped); null: the model's default.</param>
+public sealed record ReasoningSettings(string Param, bool? Enabled = null);

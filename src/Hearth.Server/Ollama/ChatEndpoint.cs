@@ -35,6 +35,7 @@ public static class ChatEndpoint
             // Given to the chat template; calls in the answer are not parsed yet (issue 22).
             Tools = tools is null ? null : new ToolSettings(tools, null, "tools", PassToTemplateOnly: true),
             Output = format,
+            Reasoning = OllamaArgs.Think(a),
         };
         await GenerationPipeline.RunAsync(ctx, spec, new OllamaWriter(ctx, chat: true));
     }

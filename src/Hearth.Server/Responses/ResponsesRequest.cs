@@ -51,7 +51,8 @@ public sealed record ResponsesRequest(
             Stream = a.Bool("stream") ?? false,
             Tools = a.Array("tools") is { Count: > 0 } tools ? new ToolSettings(tools, a.Object["tool_choice"], "tools") : null,
             Output = Format(a.Obj("text")),
-            Reasoning = a.Obj("reasoning") is { } r && r.String("effort") is { } effort ? new ReasoningSettings("reasoning", effort) : null,
+            // effort "none" turns thinking off; any other effort asks for it (a 400 on a model that cannot think).
+            Reasoning = a.Obj("reasoning") is { } r && r.String("effort") is { } effort ? new ReasoningSettings("reasoning", effort != "none") : null,
         };
         return new ResponsesRequest(spec, instructions, maxOutput, a.Bool("store") ?? true, previousId, ParseMetadata(a.Obj("metadata")), conversation);
     }
