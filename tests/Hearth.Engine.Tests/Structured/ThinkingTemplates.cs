@@ -1,7 +1,7 @@
 namespace Hearth.Engine.Tests.Structured;
 
 /// <summary>Chat templates for reasoning tests. The DeepSeek-R1 distill templates are real (../shared/reference);
-/// <see cref="Qwen3Style"/> is written for these tests after Qwen3's template — the parts that matter here: the
+/// <see cref="Qwen3Style"/> is written for these tests after Qwen3's template — the parts that matter here (tools listed by name only, to fit a test model's small context): the
 /// generation prompt writes an empty think block when enable_thinking is false, earlier assistant turns lose
 /// their thinking, tool calls are Hermes &lt;tool_call&gt; blocks and tool results &lt;tool_response&gt; blocks.</summary>
 public static class ThinkingTemplates
@@ -10,7 +10,7 @@ public static class ThinkingTemplates
     public const string DeepSeekQwen = "deepseek-ai-DeepSeek-R1-Distill-Qwen-32B.jinja";
 
     public const string Qwen3Style = """
-        {%- if tools %}{{- '<|im_start|>system\n# Tools\n<tools>' }}{%- for tool in tools %}{{- '\n' + (tool | tojson) }}{%- endfor %}{{- '\n</tools>\nFor each function call, return a json object within <tool_call></tool_call> XML tags.<|im_end|>\n' }}
+        {%- if tools %}{{- '<|im_start|>system\n<tools>' }}{%- for tool in tools %}{{- tool.function.name + ' ' }}{%- endfor %}{{- '</tools><|im_end|>\n' }}
         {%- elif messages[0].role == 'system' %}{{- '<|im_start|>system\n' + messages[0].content + '<|im_end|>\n' }}{%- endif %}
         {%- set ns = namespace(last_query_index=0) %}
         {%- for message in messages %}{%- if message.role == 'user' %}{%- set ns.last_query_index = loop.index0 %}{%- endif %}{%- endfor %}
