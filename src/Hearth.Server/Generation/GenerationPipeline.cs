@@ -66,7 +66,7 @@ public static class GenerationPipeline
     /// silently ignores them.</summary>
     private static void RejectUnsupported(GenerationSpec spec, IResponseWriter? writer)
     {
-        if (spec.Tools is { PassToTemplateOnly: false } tools && writer is not IToolCallWriter)
+        if (spec.Tools is { } tools && writer is not IToolCallWriter)
             throw ApiException.BadRequest("tools are not supported yet by this server", tools.Param, "unsupported_feature");
     }
 

@@ -41,14 +41,12 @@ public sealed record GenerationSpec
 }
 
 /// <summary>Function tools a request offers the model, in OpenAI's chat shape
-/// (<c>[{"type":"function","function":{"name","description","parameters"}}]</c>), whatever the protocol wrote.</summary>
+/// (<c>[{"type":"function","function":{"name","description","parameters"}}]</c>), whatever the protocol wrote. A
+/// protocol whose writer is not an <see cref="IToolCallWriter"/> gets a 400 for tools.</summary>
 /// <param name="Definitions">The tools, normalized to OpenAI's chat shape (what chat templates expect).</param>
 /// <param name="Choice">tool_choice as the request gave it ("auto", "none", "required", or a named tool), or null.</param>
 /// <param name="Param">The request field the tools came from, for error messages.</param>
-/// <param name="PassToTemplateOnly">True for a protocol whose writer cannot send tool calls in a stream but takes tools
-/// anyway, as it did before tool calling existed (Ollama chat: the tools reach the template, and calls are parsed out
-/// of non-streamed answers). A protocol with neither this nor an <see cref="IToolCallWriter"/> gets a 400 for tools.</param>
-public sealed record ToolSettings(JsonArray Definitions, JsonNode? Choice, string Param, bool PassToTemplateOnly = false);
+public sealed record ToolSettings(JsonArray Definitions, JsonNode? Choice, string Param);
 
 /// <summary>A constraint on the output (JSON, a JSON schema, a regex, a choice, a GBNF grammar), enforced by the
 /// engine's grammar masks.</summary>

@@ -51,13 +51,7 @@ public static class PromptBuilder
     private static string Render(LoadedModel model, IReadOnlyList<ChatMessage> all, PromptOptions options, bool generationPrompt)
     {
         var array = new JsonArray();
-        foreach (var m in all)
-        {
-            var o = new JsonObject { ["role"] = m.Role, ["content"] = m.Content };
-            foreach (var (k, v) in m.Extra)
-                if (k is not "role" and not "content") o[k] = v?.DeepClone();
-            array.Add(o);
-        }
+        foreach (var m in all) array.Add(TemplateMessage(m));
         var tok = model.Tokenizer;
         var context = new JsonObject
         {
@@ -78,6 +72,36 @@ public static class PromptBuilder
         {
             // Templates raise on chats they cannot format (e.g. "roles must alternate"): the request's fault.
             throw ApiException.BadRequest("the model's chat template rejected the messages: " + ex.Message, "messages");
+        }
+    }
+
+    /// <summary>A message as templates expect it (HF transformers / vLLM conventions): an assistant turn that only
+    /// calls tools has content null (DeepSeek's template tests `content is none`), and each call's arguments are
+    /// an object, not the JSON text OpenAI clients send (Llama 3.1, Qwen and Hermes templates apply tojson to
+    /// them). Tool results (role "tool", tool_call_id, name) pass through as they are.</summary>
+    private static JsonObject TemplateMessage(ChatMessage m)
+    {
+        bool callsOnly = m.Role == "assistant" && m.Extra["tool_calls"] is JsonArray { Count: > 0 } && m.Content.Length == 0;
+        var o = new JsonObject { ["role"] = m.Role, ["content"] = callsOnly ? null : m.Content };
+        foreach (var (k, v) in m.Extra)
+            if (k is not "role" and not "content") o[k] = v?.DeepClone();
+        if (o["tool_calls"] is JsonArray calls)
+            foreach (var call in calls)
+                if (call?["function"] is JsonObject f && f["arguments"] is JsonValue a && a.GetValueKind() == System.Text.Json.JsonValueKind.String
+                    && TryParseObject(a.GetValue<string>()) is { } args)
+                    f["arguments"] = args;
+        return o;
+    }
+
+    private static JsonObject? TryParseObject(string json)
+    {
+        try
+        {
+            return JsonNode.Parse(json) as JsonObject;
+        }
+        catch (System.Text.Json.JsonException)
+        {
+            return null; // not JSON: the template gets the text as the client sent it
         }
     }
 

@@ -11,7 +11,7 @@ namespace Hearth.Server.Ollama;
 /// <summary>Answers /api/generate and /api/chat: NDJSON lines (`response` or `message` text, done=false), then a
 /// final line with done_reason, the statistics and (generate only) the conversation as `context` tokens; or that
 /// final line alone holding the whole text when not streaming.</summary>
-public sealed class OllamaWriter(HttpContext ctx, bool chat) : IResponseWriter, IReasoningWriter
+public sealed class OllamaWriter(HttpContext ctx, bool chat) : IResponseWriter, IReasoningWriter, IToolCallWriter
 {
     private readonly List<int> _generated = [];
     private string? _reason;
@@ -102,6 +102,16 @@ public sealed class OllamaWriter(HttpContext ctx, bool chat) : IResponseWriter, 
 
     /// <summary>A line with the thinking (message.thinking, or generate's `thinking`) and empty content.</summary>
     public Task WriteReasoningAsync(GenerationRun run, int index, string text) => OllamaJson.WriteLineAsync(ctx, Line(run, "", text));
+
+    /// <summary>Streamed tool calls, as Ollama sends them: one line whose message holds the calls (done=false); the
+    /// final line then says done_reason "stop".</summary>
+    public async Task WriteToolCallsAsync(GenerationRun run, int index, IReadOnlyList<Hearth.Engine.Structured.Tools.ToolCall> calls)
+    {
+        _calls = calls;
+        _reason = "stop";
+        await OllamaJson.WriteLineAsync(ctx, Line(run, ""));
+        _calls = [];
+    }
 
     public Task EndStreamAsync(GenerationRun run) => OllamaJson.WriteLineAsync(ctx, Final(run, "", _reason ?? "abort", _generated));
 
