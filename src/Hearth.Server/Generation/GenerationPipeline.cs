@@ -42,7 +42,7 @@ public static class GenerationPipeline
             if (reasoning is not null) sampling = sampling with { Grammar = reasoning.Wrap(grammar) };
         }
 
-        using var run = GenerationRun.Start(ctx, model, prompts, sampling, loadTime);
+        using var run = GenerationRun.Start(ctx, model, prompts, sampling, loadTime, reasoning);
         if (spec.Stream) await StreamAsync(ctx, run, writer, tools, reasoning);
         else
         {
@@ -56,7 +56,6 @@ public static class GenerationPipeline
     /// <summary>The prompt's token count for the spec's model, without generating (Anthropic's count_tokens).</summary>
     public static async Task<int> CountPromptTokensAsync(HttpContext ctx, GenerationSpec spec)
     {
-        RejectUnsupported(spec, null);
         var (lease, _) = await ModelAccess.AcquireAsync(ctx, spec.Model, spec.KeepAlive);
         using var _ = lease;
         return spec.Prompt.Tokens(lease.Model, ReasoningPlan.Options(spec)).Length;
@@ -64,7 +63,7 @@ public static class GenerationPipeline
 
     /// <summary>Tools on a protocol whose writer cannot answer with calls get a 400 rather than an answer that
     /// silently ignores them.</summary>
-    private static void RejectUnsupported(GenerationSpec spec, IResponseWriter? writer)
+    private static void RejectUnsupported(GenerationSpec spec, IResponseWriter writer)
     {
         if (spec.Tools is { } tools && writer is not IToolCallWriter)
             throw ApiException.BadRequest("tools are not supported yet by this server", tools.Param, "unsupported_feature");
