@@ -84,6 +84,67 @@ internal sealed class PushdownMatcher
     {
         mask.Clear();
         if (_currentCount == 0) return;
+        if (LoopClass() is { } loop)
+        {
+            // Inside a character loop (a JSON string, a regex [..]*): every token made only of the loop's characters is
+            // allowed whatever else the stacks hold; only the other tokens need the walk (a much smaller trie).
+            var split = trie.ClassSplit(loop.Set, loop.Utf8);
+            split.Pure.CopyTo(mask);
+            Walk(split.Rest, mask);
+            return;
+        }
+        Walk(trie, mask);
+    }
+
+    /// <summary>The class of a stack top that loops on itself — a byte-set element, or a UTF-8 character element at a
+    /// character boundary, that after one byte (character) of its class is on top again with the same continuation —
+    /// and whether it is a UTF-8 one; null when no stack does.</summary>
+    private (ByteSet Set, bool Utf8)? LoopClass()
+    {
+        for (int i = 0; i < _currentCount; i++)
+        {
+            var top = _current[i];
+            bool utf8 = _kinds[top.Pos] == ElementKind.Utf8;
+            if (utf8 && top.Sub != 0) continue;
+            var cls = _sets[_args[top.Pos]];
+            int r = FirstByte(cls);
+            if (r < 0 || (utf8 && r >= 0x80)) continue;
+            int nodes = _nodes;
+            EnsureBuffer(1);
+            _buf[0] = top;
+            int end = Advance(0, 1, (byte)r, out _);
+            bool loops = false;
+            for (int k = 1; k < end && !loops; k++) loops = SameStack(_buf[k], top);
+            _nodes = nodes;
+            if (loops) return (cls, utf8);
+        }
+        return null;
+    }
+
+    /// <summary>The same stack: same top and the same continuation positions all the way down (arena nodes may differ:
+    /// a loop through a rule call pushes a fresh node for the same continuation).</summary>
+    private bool SameStack(StackTop a, StackTop b)
+    {
+        if (a.Pos != b.Pos || a.Sub != b.Sub) return false;
+        int p = a.Parent, q = b.Parent;
+        while (p != q)
+        {
+            if (p < 0 || q < 0 || _nodePos[p] != _nodePos[q]) return false;
+            p = _nodeParent[p];
+            q = _nodeParent[q];
+        }
+        return true;
+    }
+
+    private static int FirstByte(ByteSet set)
+    {
+        for (int b = 0; b < 256; b++) if (set.Contains((byte)b)) return b;
+        return -1;
+    }
+
+    /// <summary>The trie walk: ORs into <paramref name="mask"/> every token of <paramref name="trie"/> the stacks accept.</summary>
+    private void Walk(TokenTrie trie, Span<ulong> mask)
+    {
         int depthCap = trie.MaxDepth + 1;
         if (_levelStart.Length < depthCap)
         {
