@@ -36,7 +36,7 @@ public sealed class OllamaWriter(HttpContext ctx, bool chat) : IResponseWriter, 
                     w.WriteStartObject("function");
                     w.WriteString("name", call.Name);
                     w.WritePropertyName("arguments");
-                    using (var args = JsonDocument.Parse(call.Arguments.Length == 0 ? "{}" : call.Arguments)) args.RootElement.WriteTo(w);
+                    WriteArguments(w, call.Arguments);
                     w.WriteEndObject();
                     w.WriteEndObject();
                 }
@@ -48,6 +48,27 @@ public sealed class OllamaWriter(HttpContext ctx, bool chat) : IResponseWriter, 
         {
             w.WriteString("response", text);
             if (!string.IsNullOrEmpty(thinking)) w.WriteString("thinking", thinking);
+        }
+    }
+
+    /// <summary>Arguments as a JSON value; a model's arguments that are not JSON (a call whose "arguments" was a
+    /// string of prose) go as that string rather than failing the answer.</summary>
+    private static void WriteArguments(Utf8JsonWriter w, string arguments)
+    {
+        if (arguments.Length == 0)
+        {
+            w.WriteStartObject();
+            w.WriteEndObject();
+            return;
+        }
+        try
+        {
+            using var args = JsonDocument.Parse(arguments);
+            args.RootElement.WriteTo(w);
+        }
+        catch (JsonException)
+        {
+            w.WriteStringValue(arguments);
         }
     }
 

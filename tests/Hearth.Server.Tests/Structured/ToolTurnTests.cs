@@ -70,4 +70,15 @@ public sealed class ToolTurnTests
         Assert.True(lines[^1]["done"]!.GetValue<bool>());
         Assert.Equal("stop", lines[^1]["done_reason"]!.GetValue<string>());
     }
+
+    [Fact]
+    public async Task OllamaSendsArgumentsThatAreNotJsonAsText()
+    {
+        await using var host = TestHost.Start();
+        host.Engine.Pieces = ["{\"name\": \"f\", \"arguments\": \"just text\"}"];
+        const string body = """{"model":"fake","stream":false,"messages":[{"role":"user","content":"hi"}],"tools":[{"type":"function","function":{"name":"f"}}]}""";
+        var (status, answer, _) = await Http.PostAsync(host.Http, "api/chat", body);
+        Assert.Equal(200, status);
+        Assert.Equal("just text", answer!["message"]!["tool_calls"]![0]!["function"]!["arguments"]!.GetValue<string>());
+    }
 }
