@@ -13,7 +13,7 @@ internal readonly record struct StackTop(int Pos, int Parent, int Sub = 0);
 /// repetitions do not grow stacks). Continuations live in an arena of (position, parent) nodes shared by stacks.
 /// <see cref="FillMask"/> walks the <see cref="TokenTrie"/> with a stack of states (one per trie depth) and drops
 /// the arena nodes it made afterwards. Not thread-safe: one per sequence.</summary>
-internal sealed class PushdownMatcher
+internal sealed partial class PushdownMatcher
 {
     /// <summary>More live stacks than this means a wildly ambiguous grammar; refused rather than slowing the engine.</summary>
     public const int MaxStacks = 4096;
@@ -140,57 +140,6 @@ internal sealed class PushdownMatcher
     {
         for (int b = 0; b < 256; b++) if (set.Contains((byte)b)) return b;
         return -1;
-    }
-
-    /// <summary>The trie walk: ORs into <paramref name="mask"/> every token of <paramref name="trie"/> the stacks accept.</summary>
-    private void Walk(TokenTrie trie, Span<ulong> mask)
-    {
-        int depthCap = trie.MaxDepth + 1;
-        if (_levelStart.Length < depthCap)
-        {
-            _levelStart = new int[depthCap];
-            _levelEnd = new int[depthCap];
-            _levelNodes = new int[depthCap];
-        }
-        int baseNodes = _nodes;
-        EnsureBuffer(_currentCount);
-        Array.Copy(_current, _buf, _currentCount);
-        _levelStart[0] = 0;
-        _levelEnd[0] = _currentCount;
-        _levelNodes[0] = _nodes;
-        var nodeByte = trie.NodeByte;
-        var nodeDepth = trie.NodeDepth;
-        var subtreeEnd = trie.SubtreeEnd;
-        var tokStart = trie.TokenStart;
-        var tokens = trie.Tokens;
-        int n = nodeByte.Length;
-        for (int i = 0; i < n;)
-        {
-            int d = nodeDepth[i];
-            _nodes = _levelNodes[d - 1];
-            int s1 = _levelEnd[d - 1];
-            int end = Advance(_levelStart[d - 1], s1, nodeByte[i], out bool complete);
-            if (end == s1 && !complete)
-            {
-                i = subtreeEnd[i];
-                continue;
-            }
-            for (int k = tokStart[i]; k < tokStart[i + 1]; k++)
-            {
-                int t = tokens[k];
-                mask[t >> 6] |= 1UL << (t & 63);
-            }
-            if (end == s1)
-            {
-                i = subtreeEnd[i]; // the grammar is complete here: no longer token can fit
-                continue;
-            }
-            _levelStart[d] = s1;
-            _levelEnd[d] = end;
-            _levelNodes[d] = _nodes;
-            i++;
-        }
-        _nodes = baseNodes;
     }
 
     /// <summary>Writes a signature of the state (every stack, top to bottom) for the mask cache.</summary>
