@@ -24,7 +24,7 @@ public class BlockManagerBenchmarks
         {
             var prompt = Enumerable.Range(0, 512).Select(j => i >= 32 && j < 256 ? (i - 32) * 7 + j : rng.Next(32000)).ToArray();
             var request = new EngineRequest(i, new GenerationRequest("b", prompt, new SamplingParams()), 1,
-                (r, k) => new Sequence(r, k, new SequenceRng(1), new Detokenizer()));
+                (r, k) => new Sequence(r, k, new Xoshiro256(1), new Detokenizer()));
             return request.Sequences[0];
         }).ToArray();
     }

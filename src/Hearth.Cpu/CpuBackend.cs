@@ -16,19 +16,26 @@ public sealed unsafe class CpuBackend : IBackend
     private readonly PagedAttentionKernel _attention;
     private readonly NativeBuffer _ropeCache = new();
     private readonly List<IDisposable> _ownedWeights = [];
+    private readonly CpuIsa _isa;
 
     /// <param name="threads">Worker threads including the caller; 0 or less = all logical cores.</param>
-    public CpuBackend(int threads = 0)
+    /// <param name="isa">The instruction-set level its kernels use; default: everything the machine has
+    /// (<see cref="CpuIsa.Detected"/>). Tests pass lower levels to run every rung of the width ladder.</param>
+    public CpuBackend(int threads = 0, CpuIsa? isa = null)
     {
         if (threads <= 0) threads = Environment.ProcessorCount;
+        _isa = isa ?? CpuIsa.Detected;
         _pool = new CpuThreadPool(threads);
-        _matmul = new MatMulKernel(_pool);
-        _attention = new PagedAttentionKernel(_pool);
+        _matmul = new MatMulKernel(_pool, _isa);
+        _attention = new PagedAttentionKernel(_pool, _isa);
     }
+
+    /// <summary>The instruction-set level this backend's kernels run at.</summary>
+    public CpuIsa Isa => _isa;
 
     public int ThreadCount => _pool.ThreadCount;
 
-    public string Name => $"cpu ({_pool.ThreadCount} threads, {CpuFeatures.PathName})";
+    public string Name => $"cpu ({_pool.ThreadCount} threads, {_isa.PathName})";
 
     public Tensor Allocate(int rows, int columns) => new CpuTensor(rows, columns);
 
@@ -58,7 +65,7 @@ public sealed unsafe class CpuBackend : IBackend
     public Weight AdoptWeight(Weight weight)
     {
         if (weight.Rows <= 1) return weight;
-        Weight adopted = (Weight?)PackedWeight.TryPack(weight) ?? CopiedWeight.Copy(weight);
+        Weight adopted = (Weight?)PackedWeight.TryPack(weight, _isa) ?? CopiedWeight.Copy(weight);
         lock (_ownedWeights) _ownedWeights.Add((IDisposable)adopted);
         return adopted;
     }
@@ -112,7 +119,7 @@ public sealed unsafe class CpuBackend : IBackend
         var cy = C(y);
         CheckRows(cy, rows);
         if (bias.Type != GgmlType.F32 || bias.Columns * bias.Rows != cy.Columns) throw new ArgumentException($"bias '{bias.Name}' must be F32 of {cy.Columns}");
-        for (int t = 0; t < rows; t++) ElementwiseKernels.Add(cy.Row(t), (float*)bias.Data, cy.Row(t), cy.Columns);
+        for (int t = 0; t < rows; t++) ElementwiseKernels.Add(_isa, cy.Row(t), (float*)bias.Data, cy.Row(t), cy.Columns);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -124,7 +131,7 @@ public sealed unsafe class CpuBackend : IBackend
         if (weight.Type != GgmlType.F32 || cx.Columns % n != 0 || cx.Columns != cy.Columns)
             throw new ArgumentException($"rms norm weight '{weight.Name}' ({weight.Type}, {n}) does not fit rows of {cx.Columns}");
         long groups = (long)rows * (cx.Columns / n);
-        for (long g = 0; g < groups; g++) RmsNormKernel.Run(cx.Data + g * n, (float*)weight.Data, n, epsilon, cy.Data + g * n);
+        for (long g = 0; g < groups; g++) RmsNormKernel.Run(_isa, cx.Data + g * n, (float*)weight.Data, n, epsilon, cy.Data + g * n);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -138,7 +145,7 @@ public sealed unsafe class CpuBackend : IBackend
         if (bias is not null && (bias.Type != GgmlType.F32 || bias.Columns * bias.Rows != n))
             throw new ArgumentException($"layer norm bias '{bias.Name}' must be F32 of {n}");
         float* b = bias is null ? null : (float*)bias.Data;
-        for (int t = 0; t < rows; t++) LayerNormKernel.Run(cx.Row(t), (float*)weight.Data, b, n, epsilon, cy.Row(t));
+        for (int t = 0; t < rows; t++) LayerNormKernel.Run(_isa, cx.Row(t), (float*)weight.Data, b, n, epsilon, cy.Row(t));
     }
 
     public void Gelu(Tensor x, Tensor y, int rows)
@@ -175,21 +182,21 @@ public sealed unsafe class CpuBackend : IBackend
     {
         var g = C(gate); var u = C(up); var cy = C(y);
         CheckRows(g, rows); CheckRows(u, rows); CheckRows(cy, rows);
-        ElementwiseKernels.SwiGlu(g.Data, u.Data, cy.Data, (long)rows * g.Columns);
+        ElementwiseKernels.SwiGlu(_isa, g.Data, u.Data, cy.Data, (long)rows * g.Columns);
     }
 
     public void GeGlu(Tensor gate, Tensor up, Tensor y, int rows)
     {
         var g = C(gate); var u = C(up); var cy = C(y);
         CheckRows(g, rows); CheckRows(u, rows); CheckRows(cy, rows);
-        ElementwiseKernels.GeGlu(g.Data, u.Data, cy.Data, (long)rows * g.Columns);
+        ElementwiseKernels.GeGlu(_isa, g.Data, u.Data, cy.Data, (long)rows * g.Columns);
     }
 
     public void Scale(Tensor x, float factor, int rows)
     {
         var cx = C(x);
         CheckRows(cx, rows);
-        ElementwiseKernels.Scale(cx.Data, factor, (long)rows * cx.Columns);
+        ElementwiseKernels.Scale(_isa, cx.Data, factor, (long)rows * cx.Columns);
     }
 
     public void Softcap(Tensor x, float cap, int rows)
@@ -209,7 +216,7 @@ public sealed unsafe class CpuBackend : IBackend
         for (int i = 0; i < rowIndices.Length; i++)
         {
             CheckRows(d, rowIndices[i] + 1);
-            Axpy.Run(factors[i], s.Row(i), d.Row(rowIndices[i]), s.Columns);
+            Axpy.Run(_isa, factors[i], s.Row(i), d.Row(rowIndices[i]), s.Columns);
         }
     }
 
@@ -217,15 +224,7 @@ public sealed unsafe class CpuBackend : IBackend
     {
         var ca = C(a); var cb = C(b); var cy = C(y);
         CheckRows(ca, rows); CheckRows(cb, rows); CheckRows(cy, rows);
-        ElementwiseKernels.Add(ca.Data, cb.Data, cy.Data, (long)rows * ca.Columns);
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public void Softmax(Tensor x, int rows)
-    {
-        var cx = C(x);
-        CheckRows(cx, rows);
-        for (int t = 0; t < rows; t++) SoftmaxKernel.Run(cx.Row(t), cx.Columns);
+        ElementwiseKernels.Add(_isa, ca.Data, cb.Data, cy.Data, (long)rows * ca.Columns);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]

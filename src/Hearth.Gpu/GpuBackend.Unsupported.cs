@@ -34,6 +34,7 @@ public sealed partial class GpuBackend
         if (attention.SlidingWindow > 0) throw NotYet("sliding-window attention", "gemma models");
         if (attention.Softcap > 0) throw NotYet("attention softcapping", "gemma2");
         if (attention.Sinks is not null) throw NotYet("attention sinks", "gpt-oss");
+        if (attention.AlibiSlopes is not null) throw NotYet("ALiBi attention", "jina-bert-v2");
     }
 
     private static void RejectUnsupported(RopeParameters rope)

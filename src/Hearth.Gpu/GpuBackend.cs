@@ -172,14 +172,6 @@ public sealed partial class GpuBackend : IBackend
         if (count > 0) kernel(_k.Stream, _k.Elements(count), ga.View, gb.View, gy.View, count);
     }
 
-    public void Softmax(Tensor x, int rows)
-    {
-        var gx = G(x);
-        CheckRows(gx, rows);
-        Bind();
-        if (rows > 0) _k.Softmax(_k.Stream, _k.PerGroup(rows), gx.View, gx.Columns);
-    }
-
     public void GatherRows(Tensor source, ReadOnlySpan<int> rowIndices, Tensor destination)
     {
         var s = G(source); var d = G(destination);

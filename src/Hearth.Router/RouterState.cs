@@ -1,5 +1,6 @@
 using Hearth.Router.Config;
 using Hearth.Router.Keys;
+using Hearth.Router.KvRouting;
 using Hearth.Router.Metrics;
 using Hearth.Router.Routing;
 using Hearth.Router.State;
@@ -15,6 +16,7 @@ public sealed class RouterState : IAsyncDisposable
         Config = config;
         _static = config.Upstreams.Select(u => new UpstreamState(u, config.CircuitBreaker)).ToList();
         _upstreams = _static;
+        Metrics = new RouterMetrics(() => _upstreams);
         Routes = config.Models.ToDictionary(m => m.Key,
             m => new ModelRoute(m.Value, _static.Where(u => u.Config.Models.ContainsKey(m.Key)).ToList()), StringComparer.Ordinal);
         Http = new HttpClient(new SocketsHttpHandler
@@ -43,6 +45,11 @@ public sealed class RouterState : IAsyncDisposable
             throw;
         }
         UsageLog = new UsageLog(Store);
+        if (config.Models.Values.Any(m => m.Policy == RoutingPolicy.KvAware))
+        {
+            PrefixCache = new PrefixCacheTracker(this);
+            Metrics.FollowPrefixCache(PrefixCache, () => _upstreams);
+        }
     }
 
     private readonly List<UpstreamState> _static;
@@ -71,19 +78,24 @@ public sealed class RouterState : IAsyncDisposable
     }
     public IReadOnlyDictionary<string, ModelRoute> Routes { get; }
     public HttpClient Http { get; }
-    public RouterMetrics Metrics { get; } = new();
+    public RouterMetrics Metrics { get; }
     public IRouterStore Store { get; }
     public IKeyLimiter Limiter { get; }
     public KeyManager Keys { get; }
     public UsageLog UsageLog { get; }
 
+    /// <summary>The replicas' prefix caches, followed for kv-aware models (null when no model uses that policy).</summary>
+    public PrefixCacheTracker? PrefixCache { get; }
+
     public static long NowMs => Environment.TickCount64;
 
     public async ValueTask DisposeAsync()
     {
+        if (PrefixCache is not null) await PrefixCache.DisposeAsync();
         await UsageLog.DisposeAsync();
         Limiter.Dispose();
         Store.Dispose();
         Http.Dispose();
+        Metrics.Dispose();
     }
 }

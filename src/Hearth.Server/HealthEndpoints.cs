@@ -1,6 +1,7 @@
 using Hearth.Engine;
 using Hearth.Server.Http;
-using Hearth.Server.Metrics;
+using Hearth.Metrics;
+using Hearth.Store.Hosting;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 
@@ -28,8 +29,7 @@ public static class HealthEndpoints
 
     public static async Task Metrics(HttpContext ctx)
     {
-        var loaded = ctx.RequestServices.GetRequiredService<IModelHost>().Loaded().Select(m => m.Name).ToHashSet();
-        var text = ctx.RequestServices.GetRequiredService<ServerMetrics>().Render(loaded);
+        var text = await ctx.RequestServices.GetRequiredService<PrometheusMeterExporter>().RenderAsync(ctx.RequestAborted);
         ctx.Response.ContentType = "text/plain; version=0.0.4; charset=utf-8";
         await ctx.Response.WriteAsync(text, ctx.RequestAborted);
     }

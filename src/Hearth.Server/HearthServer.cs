@@ -1,10 +1,15 @@
+using System.Diagnostics.Metrics;
+using Hearth.Metrics;
+using Hearth.Telemetry;
+using Hearth.Server.Generation;
 using System.Net;
 using Hearth.Engine;
-using Hearth.Engine.Store;
 using Hearth.Http;
 using Hearth.Server.Http;
 using Hearth.Server.Metrics;
 using Hearth.Server.WebUi;
+using Hearth.Store;
+using Hearth.Store.Hosting;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
@@ -54,7 +59,10 @@ public static class HearthServer
         builder.Services.AddSingleton(guard);
         builder.Services.AddSingleton(host);
         builder.Services.AddSingleton(catalog ?? new HostCatalog(host));
-        builder.Services.AddSingleton<ServerMetrics>();
+        builder.Services.AddSingleton(sp => new ServerMetrics(sp.GetRequiredService<IMeterFactory>().Create(ServerMetrics.MeterName),
+            () => host.Loaded().Select(m => m.Name).ToHashSet(StringComparer.Ordinal)));
+        Tracing.Add(builder.Services, "hearth-serve", options.OtlpEndpoint, options.ConfigureTracing, GenerationTracing.SourceName);
+        builder.Services.AddSingleton(sp => new PrometheusMeterExporter(sp.GetRequiredService<ServerMetrics>().Meter));
         builder.Services.AddSingleton(new Responses.ResponseStore(options.ResponseStoreCapacity, options.ResponseStoreMaxBytes));
         if (options.WebUi) WebUiSetup.AddServices(builder.Services);
         // Browsers may read answers only for origins the guard lets through (local ones and --allowed-origins).
@@ -65,6 +73,7 @@ public static class HearthServer
         }));
 
         var app = builder.Build();
+        app.Services.GetRequiredService<PrometheusMeterExporter>(); // listening from the start: a counter's Add is seen only by listeners already there
         app.UseMiddleware<RequestLogMiddleware>();
         if (options.WebUi) WebUiSetup.UseRequestLog(app);
         app.UseMiddleware<ErrorMiddleware>();

@@ -1,6 +1,7 @@
 using Hearth.Engine;
-using Hearth.Engine.Store;
 using Hearth.Server.Http;
+using Hearth.Store;
+using Hearth.Store.Hosting;
 
 namespace Hearth.Server;
 

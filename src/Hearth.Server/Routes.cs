@@ -1,3 +1,4 @@
+using Hearth.Server.Cluster;
 using Hearth.Server.Embeddings;
 using Hearth.Server.Anthropic;
 using Hearth.Server.Ollama;
@@ -30,6 +31,10 @@ public static class Routes
         r.Delete("/v1/responses/{id}", ResponsesEndpoint.Delete);
         r.Get("/v1/models", ModelsEndpoint.List);
         r.Get("/v1/models/{id}", ModelsEndpoint.Get);
+
+        // Cache-aware routing: the prefix cache as events, and the block hashes a prompt would look up
+        r.Get("/v1/kv_events", KvEventsEndpoint.Handle);
+        r.Post("/v1/prefix_hashes", PrefixHashesEndpoint.Handle);
 
         // Anthropic-compatible API
         r.Post("/v1/messages", MessagesEndpoint.Handle);

@@ -16,6 +16,10 @@ public sealed record ServerOptions
     /// <summary>Browser origins allowed besides the server's own and the local ones (patterns with '*'; "*" for any).
     /// Requests from other origins get 403 before any work; allowed ones get CORS headers.</summary>
     public IReadOnlyList<string> AllowedOrigins { get; init; } = [];
+    /// <summary>OTLP endpoint for traces (`--otlp-endpoint`, else OTEL_EXPORTER_OTLP_ENDPOINT); tracing is off without one.</summary>
+    public string? OtlpEndpoint { get; init; }
+    /// <summary>Extra tracing setup (tests add an in-memory exporter); turns tracing on like an endpoint does.</summary>
+    public Action<OpenTelemetry.Trace.TracerProviderBuilder>? ConfigureTracing { get; init; }
     /// <summary>Host names (no port; patterns with '*') accepted in the Host header besides localhost, 127.0.0.1 and
     /// [::1]. Checked when bound to loopback (against DNS rebinding) or when any is configured.</summary>
     public IReadOnlyList<string> AllowedHosts { get; init; } = [];

@@ -1,6 +1,8 @@
 using System.CommandLine;
 using Hearth.Cli.Commands;
 using Hearth.Cli.Support;
+using Hearth.Store;
+using Hearth.Store.Hosting;
 
 namespace Hearth.Cli.Tests;
 
@@ -20,7 +22,7 @@ internal sealed class CliHarness : IDisposable
     public Dictionary<string, string> Environment { get; } = new(StringComparer.Ordinal);
 
     /// <summary>The in-process model loader `hearth run` falls back to when no server answers.</summary>
-    public Func<Hearth.Engine.Store.ModelEntry, CancellationToken, Task<Hearth.Engine.LoadedModel>>? Loader { get; set; }
+    public Func<ModelEntry, CancellationToken, Task<LoadedModel>>? Loader { get; set; }
 
     public sealed record Result(int ExitCode, string Out, string Err);
 

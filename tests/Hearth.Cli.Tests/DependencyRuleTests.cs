@@ -3,8 +3,8 @@ using System.Reflection;
 namespace Hearth.Cli.Tests;
 
 /// <summary>DESIGN.md §2's dependency rule: Core ← Cpu/Gpu; Core ← Engine (the engine never names a concrete backend);
-/// Engine ← Server ← Cli; Bench (Core only) ← Server, whose web UI runs bench sweeps in-process. Checked on the compiled
-/// assemblies' references, so a stray project reference fails here.</summary>
+/// Engine ← Store (model store, pulls, hosting) ← Server ← Cli; Bench (Core only) ← Server, whose web UI runs bench
+/// sweeps in-process. Checked on the compiled assemblies' references, so a stray project reference fails here.</summary>
 public class DependencyRuleTests
 {
     public static TheoryData<string, string[]> AllowedHearthReferences => new()
@@ -13,7 +13,8 @@ public class DependencyRuleTests
         { "Hearth.Cpu", ["Hearth.Core"] },
         { "Hearth.Gpu", ["Hearth.Core"] },
         { "Hearth.Engine", ["Hearth.Core"] },
-        { "Hearth.Server", ["Hearth.Core", "Hearth.Engine", "Hearth.Bench"] },
+        { "Hearth.Store", ["Hearth.Core", "Hearth.Engine"] },
+        { "Hearth.Server", ["Hearth.Core", "Hearth.Engine", "Hearth.Store", "Hearth.Bench"] },
         { "Hearth.Router", [] },
         { "Hearth.Bench", ["Hearth.Core"] },
     };

@@ -1,5 +1,5 @@
 using Hearth.Cli.Support;
-using Hearth.Engine.Store;
+using Hearth.Store;
 
 namespace Hearth.Cli.Tests;
 

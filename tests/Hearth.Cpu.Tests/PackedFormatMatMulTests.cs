@@ -9,7 +9,6 @@ namespace Hearth.Cpu.Tests;
 /// every SIMD rung, packed and unpacked, against the oracle of <see cref="MatMulTests"/>: Core's exact dequantizer
 /// with the activation as the kernel sees it (Q8_K for the packed K-quants, Q8_0 for the other packed formats, F32 on
 /// the unpacked dequantize-then-dot path), products summed in double.</summary>
-[Collection("simd")]
 public sealed class PackedFormatMatMulTests
 {
     private static readonly GgmlType[] Types =
@@ -26,12 +25,10 @@ public sealed class PackedFormatMatMulTests
     [MemberData(nameof(Cases))]
     public void MatchesDequantizedOracle(int bits, bool vnni, GgmlType type)
     {
-        using var _ = SimdPaths.Force(bits, vnni);
         // Without AVX-VNNI in the machine, the packed path still runs, with the instruction emulated.
-        CpuFeatures.EmulateVnni = !AvxVnni.IsSupported;
         var r = new Random(4321 + (int)type);
         GgmlTypeInfo.TryGetBlock(type, out int block, out int _);
-        using var backend = new CpuBackend(2);
+        using var backend = new CpuBackend(2, SimdPaths.Isa(bits, vnni, packed: true));
         int[] ks = block == 32 ? [32, 96, 288] : [256, 512];
         foreach (int k in ks)
             foreach (int t in new[] { 1, 4, 5, 9 })

@@ -6,7 +6,6 @@ namespace Hearth.Cpu.Tests;
 
 /// <summary>Rope (normal, NeoX, frequency factors, partial rotation, linear scaling) and paged attention against
 /// straightforward double-precision formulas.</summary>
-[Collection("simd")]
 public sealed class RopeAndAttentionTests
 {
     public static IEnumerable<object[]> Paths() => SimdPaths.All();
@@ -102,8 +101,7 @@ public sealed class RopeAndAttentionTests
 
     private static unsafe void CheckAttention(int bits, bool vnni, int heads, int kvHeads, int hd, int window, float softcap, bool sinks)
     {
-        using var _ = SimdPaths.Force(bits, vnni);
-        using var b = new CpuBackend(2);
+        using var b = new CpuBackend(2, SimdPaths.Isa(bits, vnni));
         var r = new Random(11);
         const int blockSize = 4, blocks = 12;
         using var kc = new CpuTensor(blocks * blockSize, kvHeads * hd);

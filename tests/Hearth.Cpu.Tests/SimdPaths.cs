@@ -2,38 +2,22 @@ using Hearth.Cpu;
 
 namespace Hearth.Cpu.Tests;
 
-/// <summary>The SIMD rungs this machine can run (512/256/128/scalar, and 256 without VNNI), for forcing each in turn.</summary>
+/// <summary>The SIMD rungs this machine can run (512/256/128/scalar, and 256 without VNNI). Each test hands its rung
+/// to the backend it builds (<see cref="CpuIsa"/>), so kernel tests run in parallel.</summary>
 public static class SimdPaths
 {
     public static IEnumerable<object[]> All()
     {
         foreach (int bits in new[] { 512, 256, 128, 0 })
-            if (bits <= CpuFeatures.DetectedBits)
+            if (bits <= CpuIsa.DetectedBits)
             {
                 yield return [bits, true];
                 if (bits == 256) yield return [bits, false];
             }
     }
 
-    /// <summary>Sets the path for the duration of a test; dispose restores the defaults.</summary>
-    public static IDisposable Force(int bits, bool vnni)
-    {
-        CpuFeatures.MaxVectorBits = bits;
-        CpuFeatures.AllowVnni = vnni;
-        return new Restore();
-    }
-
-    private sealed class Restore : IDisposable
-    {
-        public void Dispose()
-        {
-            CpuFeatures.MaxVectorBits = 512;
-            CpuFeatures.AllowVnni = true;
-            CpuFeatures.EmulateVnni = false;
-        }
-    }
+    /// <summary>The level of one rung; <paramref name="packed"/> also packs weights where the machine lacks AVX-VNNI
+    /// (the packed kernels then run with the instruction emulated), so the packed layouts are tested everywhere.</summary>
+    public static CpuIsa Isa(int bits, bool vnni, bool packed = false) =>
+        new(bits, vnni, emulateVnni: packed && !System.Runtime.Intrinsics.X86.AvxVnni.IsSupported);
 }
-
-/// <summary>Kernel tests change the process-wide SIMD setting, so they never run in parallel with each other.</summary>
-[CollectionDefinition("simd", DisableParallelization = true)]
-public sealed class SimdCollection;

@@ -2,13 +2,13 @@ using Hearth.Core.Gguf;
 
 namespace Hearth.Gpu.Tests;
 
-/// <summary>Element-wise, norm, softmax, gather and copy kernels on an NVIDIA-like simulated device (32-wide warps)
+/// <summary>Element-wise, norm, gather and copy kernels on an NVIDIA-like simulated device (32-wide warps)
 /// against the CPU backend, with lengths that are not multiples of the warp or group.</summary>
 [Collection("gpu")]
 public sealed class ElementwiseTests
 {
     [Fact]
-    public void AddBiasSwiGluAndSoftmaxMatchTheCpu()
+    public void AddBiasAndSwiGluMatchTheCpu()
     {
         var twin = SharedTwins.Nvidia;
         var r = new Random(1);
@@ -25,9 +25,6 @@ public sealed class ElementwiseTests
 
         twin.Cpu.SwiGlu(a.Cpu, b.Cpu, a.Cpu, rows); twin.Gpu.SwiGlu(a.Gpu, b.Gpu, a.Gpu, rows);
         twin.AssertClose(a, rows, 1e-5, "swiglu");
-
-        twin.Cpu.Softmax(y.Cpu, 2); twin.Gpu.Softmax(y.Gpu, 2);
-        twin.AssertClose(y, rows, 1e-5, "softmax");
     }
 
     [Theory]

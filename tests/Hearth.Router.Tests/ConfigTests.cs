@@ -44,7 +44,7 @@ public class ConfigTests
 
     [Theory]
     [InlineData("models:\n  default: {polcy: least-outstanding}", "router.yaml:9:13: unknown key 'polcy' in model 'default'")]
-    [InlineData("models:\n  default: {policy: round-robin}", "router.yaml:9:21: model 'default': unknown policy 'round-robin'")]
+    [InlineData("models:\n  default: {policy: random}", "router.yaml:9:21: model 'default': unknown policy 'random'")]
     [InlineData("models:\n  default: {fallback: [nope]}", "router.yaml:9:24: fallback to unknown model 'nope'")]
     [InlineData("models:\n  default: {}\n  extra: {}", "router.yaml:10:3: model 'extra' is not served by any upstream")]
     [InlineData("models:\n  default: {}\nretries: {max: many}", "router.yaml:10:16: max must be an integer in [0, 20], got 'many'")]

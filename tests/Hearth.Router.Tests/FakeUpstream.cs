@@ -33,12 +33,17 @@ public sealed class FakeUpstream : IAsyncDisposable
     public int Requests => Volatile.Read(ref _requests);
     public ConcurrentQueue<JsonObject> Bodies { get; } = new();
     public ConcurrentQueue<string> AuthHeaders { get; } = new();
+    /// <summary>The W3C traceparent header of each request ("" when absent).</summary>
+    public ConcurrentQueue<string> Traceparents { get; } = new();
 
     /// <summary>Milliseconds to wait before answering.</summary>
     public int DelayMs { get; set; }
 
     /// <summary>Status for /health (200 by default).</summary>
     public int HealthStatus { get; set; } = 200;
+
+    /// <summary>When set, answers GET /v1/kv_events (else 404, as a server without cache events).</summary>
+    public Func<HttpContext, Task>? KvEvents { get; set; }
 
     /// <summary>When set, replaces the default answer for POSTs.</summary>
     public Func<HttpContext, JsonObject, Task>? Script { get; set; }
@@ -51,12 +56,19 @@ public sealed class FakeUpstream : IAsyncDisposable
         var app = builder.Build();
         FakeUpstream? self = null;
         app.MapGet("/health", ctx => { ctx.Response.StatusCode = self!.HealthStatus; return Task.CompletedTask; });
+        app.MapGet("/v1/kv_events", ctx =>
+        {
+            if (self!.KvEvents is { } events) return events(ctx);
+            ctx.Response.StatusCode = 404;
+            return Task.CompletedTask;
+        });
         app.MapPost("/v1/{**rest}", async ctx =>
         {
             var body = (JsonObject)(await JsonNode.ParseAsync(ctx.Request.Body))!;
             Interlocked.Increment(ref self!._requests);
             self.Bodies.Enqueue(body);
             self.AuthHeaders.Enqueue(ctx.Request.Headers.Authorization.ToString());
+            self.Traceparents.Enqueue(ctx.Request.Headers["traceparent"].ToString());
             if (self.DelayMs > 0) await Task.Delay(self.DelayMs, ctx.RequestAborted);
             if (self.Script is { } script) await script(ctx, body);
             else await DefaultAnswer(ctx, body, self.Name);

@@ -195,7 +195,7 @@ public sealed class AnthropicApiTests(ServerFixture fixture) : IClassFixture<Ser
             await streamed.Content.ReadAsStringAsync();
         var id = body!["id"]!.GetValue<string>()["msg_".Length..];
         var line = await host.LogLineAsync($"id={id}");
-        Assert.Matches($"^request id={id} method=POST path=/v1/messages model=fake:latest prompt_tokens={HiPromptTokens} completion_tokens=2 ttft_ms=[0-9.]+ duration_ms=[0-9.]+ status=200$", line);
+        Assert.Matches($"^request id={id} method=POST path=/v1/messages model=fake:latest prompt_tokens={HiPromptTokens} completion_tokens=2 ttft_ms=[0-9.]+ duration_ms=[0-9.]+ status=200 trace_id=([0-9a-f]{32}|-)$", line);
         var metrics = await host.Http.GetStringAsync("metrics");
         Assert.Contains("hearth:request_success_total{model_name=\"fake:latest\",finished_reason=\"length\"} 1\n", metrics);
         Assert.Contains("hearth:request_success_total{model_name=\"fake:latest\",finished_reason=\"stop\"} 1\n", metrics);

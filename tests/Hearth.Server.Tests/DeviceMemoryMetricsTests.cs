@@ -1,5 +1,7 @@
+using System.Diagnostics.Metrics;
 using System.Threading.Channels;
 using Hearth.Engine;
+using Hearth.Metrics;
 using Hearth.Server.Metrics;
 
 namespace Hearth.Server.Tests;
@@ -18,12 +20,14 @@ public sealed class DeviceMemoryMetricsTests
     }
 
     [Fact]
-    public void GpuModelsReportDeviceMemoryAndCpuModelsDoNot()
+    public async Task GpuModelsReportDeviceMemoryAndCpuModelsDoNot()
     {
-        var metrics = new ServerMetrics();
+        using var meter = new Meter(ServerMetrics.MeterName);
+        var metrics = new ServerMetrics(meter, () => ["on-gpu", "on-cpu"]);
+        using var exporter = new PrometheusMeterExporter(meter);
         metrics.TrackEngine("on-gpu", new StatsEngine(new EngineStats { DeviceMemoryUsedBytes = 3L << 30, DeviceMemoryTotalBytes = 80L << 30 }));
         metrics.TrackEngine("on-cpu", new StatsEngine(new EngineStats()));
-        var text = metrics.Render(["on-gpu", "on-cpu"]);
+        var text = await exporter.RenderAsync();
         Assert.Contains("hearth:device_memory_used_bytes{model_name=\"on-gpu\"} 3221225472\n", text);
         Assert.Contains("hearth:device_memory_total_bytes{model_name=\"on-gpu\"} 85899345920\n", text);
         Assert.DoesNotContain("device_memory_used_bytes{model_name=\"on-cpu\"}", text);

@@ -196,7 +196,7 @@ public sealed class ResponsesApiTests(ServerFixture fixture) : IClassFixture<Ser
         var (_, body) = await SendAsync(host.Http, HttpMethod.Post, "v1/responses", "{\"model\":\"fake\",\"input\":\"Hi\",\"max_output_tokens\":2}");
         var id = body!["id"]!.GetValue<string>()["resp_".Length..];
         var line = await host.LogLineAsync($"id={id}");
-        Assert.Matches($"^request id={id} method=POST path=/v1/responses model=fake:latest prompt_tokens={HiPromptTokens} completion_tokens=2 ttft_ms=[0-9.]+ duration_ms=[0-9.]+ status=200$", line);
+        Assert.Matches($"^request id={id} method=POST path=/v1/responses model=fake:latest prompt_tokens={HiPromptTokens} completion_tokens=2 ttft_ms=[0-9.]+ duration_ms=[0-9.]+ status=200 trace_id=([0-9a-f]{32}|-)$", line);
         var metrics = await host.Http.GetStringAsync("metrics");
         Assert.Contains("hearth:request_success_total{model_name=\"fake:latest\",finished_reason=\"length\"} 1\n", metrics);
         Assert.Contains("hearth:generation_tokens_total{model_name=\"fake:latest\"} 2\n", metrics);

@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using Hearth.Engine;
 using Hearth.Engine.Models;
 using Hearth.Server.Tests.Fakes;
+using Hearth.Store.Hosting;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.Logging;
 

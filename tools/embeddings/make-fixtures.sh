@@ -21,6 +21,8 @@ models=(
   "tiny-nomic-bert tiny-nomic-bert ''"
   "tiny-nomic-bert-cls tiny-nomic-bert cls"
   "tiny-bert-rerank tiny-bert-rerank ''"
+  "tiny-qwen3-embed tiny-qwen3-embed ''"
+  "tiny-jina-bert-v2 tiny-jina-bert-v2 ''"
 )
 for entry in "${models[@]}"; do
   eval "set -- $entry"

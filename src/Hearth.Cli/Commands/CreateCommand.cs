@@ -1,8 +1,8 @@
 using System.CommandLine;
 using Hearth.Cli.Support;
 using Hearth.Core.Gguf;
-using Hearth.Engine.Store;
-using Hearth.Engine.Synthetic;
+using Hearth.Store;
+using Hearth.Store.Synthetic;
 
 namespace Hearth.Cli.Commands;
 

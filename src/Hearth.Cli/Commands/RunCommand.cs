@@ -1,7 +1,7 @@
 using System.CommandLine;
 using System.Text.Json.Nodes;
 using Hearth.Cli.Support;
-using Hearth.Engine.Store;
+using Hearth.Store;
 
 namespace Hearth.Cli.Commands;
 

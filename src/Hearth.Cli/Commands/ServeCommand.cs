@@ -3,9 +3,9 @@ using System.Globalization;
 using Hearth.Cli.Support;
 using Hearth.Core.Gguf;
 using Hearth.Engine;
-using Hearth.Engine.Hosting;
-using Hearth.Engine.Store;
 using Hearth.Server;
+using Hearth.Store;
+using Hearth.Store.Hosting;
 using Microsoft.AspNetCore.Builder;
 
 namespace Hearth.Cli.Commands;
@@ -37,9 +37,11 @@ internal static class ServeCommand
         var gpuMemory = new Option<double>("--gpu-memory-utilization") { Description = "Fraction of GPU memory a model may use for weights and KV cache (sizes the KV cache from free device memory)", DefaultValueFactory = _ => 0.9 };
         var drain = new Option<int>("--drain-timeout") { Description = "Seconds running requests may take to finish after SIGTERM/Ctrl+C before they are cut (default 10)", DefaultValueFactory = _ => 10 };
         var noUi = new Option<bool>("--no-ui") { Description = "Do not serve the web UI at / (the APIs are unchanged)" };
+        var otlp = new Option<string?>("--otlp-endpoint") { Description = "Send OpenTelemetry traces over OTLP to this URL (default: OTEL_EXPORTER_OTLP_ENDPOINT; off when neither is set)" };
+        otlp.Validators.Add(r => { if (r.GetValueOrDefault<string?>() is { } u && !(Uri.TryCreate(u, UriKind.Absolute, out var uri) && uri.Scheme is "http" or "https")) r.AddError("--otlp-endpoint must be an http(s) URL, e.g. http://127.0.0.1:4317"); });
         var command = new Command("serve", "Serve models over OpenAI- and Ollama-compatible HTTP APIs")
         {
-            model, host, port, apiKey, apiKeyFile, allowUnauthenticated, origins, hosts, noApiPull, threads, kvMemory, maxSeqs, maxBatched, maxQueued, maxLoaded, drain, noUi, device, gpuMemory,
+            model, host, port, apiKey, apiKeyFile, allowUnauthenticated, origins, hosts, noApiPull, threads, kvMemory, maxSeqs, maxBatched, maxQueued, maxLoaded, drain, noUi, device, gpuMemory, otlp,
         };
         drain.Validators.Add(r => { if (r.GetValueOrDefault<int>() is < 0 or > 86400) r.AddError("--drain-timeout must be between 0 and 86400 seconds"); });
         port.Validators.Add(r => { if (r.GetValueOrDefault<int>() is < 0 or > 65535) r.AddError("--port must be between 0 and 65535"); });
@@ -73,6 +75,7 @@ internal static class ServeCommand
                     AllowApiPull = !parse.GetValue(noApiPull),
                     ShutdownDeadline = TimeSpan.FromSeconds(parse.GetValue(drain)),
                     WebUi = !parse.GetValue(noUi),
+                    OtlpEndpoint = parse.GetValue(otlp),
                 };
                 var keys = options.Validate(); // key rules and exposure, before any model is loaded
                 var computeDevice = DeviceSelection.Resolve(parse.GetValue(device)!, out var why);

@@ -1,14 +1,15 @@
 using System.Threading.Channels;
+using Hearth.Cli.Support;
 using Hearth.Core.Gguf;
 using Hearth.Core.Templates;
 using Hearth.Core.Tensors;
 using Hearth.Core.Tokenizers;
-using Hearth.Cli.Support;
 using Hearth.Cpu;
 using Hearth.Engine;
 using Hearth.Engine.Embeddings;
 using Hearth.Engine.Models;
-using Hearth.Engine.Store;
+using Hearth.Store;
+using Hearth.Store.Hosting;
 
 namespace Hearth.Cli.Commands;
 
@@ -85,6 +86,8 @@ internal static class ServeModelLoader
             : inner.GetStats();
 
         public EngineLimits Limits => inner.Limits;
+
+        public PrefixCacheEvents? PrefixCache => inner.PrefixCache;
 
         public async ValueTask DisposeAsync()
         {

@@ -1,6 +1,6 @@
 using System.CommandLine;
 using Hearth.Cli.Support;
-using Hearth.Engine.Store;
+using Hearth.Store;
 
 namespace Hearth.Cli.Commands;
 

@@ -2,7 +2,7 @@ using System.CommandLine;
 using System.Diagnostics;
 using Hearth.Core.Gguf;
 using Hearth.Engine.Models;
-using Hearth.Engine.Synthetic;
+using Hearth.Store.Synthetic;
 
 namespace Hearth.Cli.Commands;
 

@@ -1,4 +1,5 @@
-using Hearth.Engine.Store;
+using Hearth.Store;
+using Hearth.Store.Hosting;
 
 namespace Hearth.Cli.Support;
 
@@ -9,7 +10,7 @@ internal sealed record CliContext(Func<string, string?> Environment, TextReader 
     public static readonly AsyncLocal<CliContext?> Override = new();
 
     /// <summary>Loads models for `hearth run` when no server answers (null: this build cannot generate in-process).</summary>
-    public Func<ModelEntry, CancellationToken, Task<Engine.LoadedModel>>? InProcessLoader { get; init; } = InProcessChat.Loader;
+    public Func<ModelEntry, CancellationToken, Task<LoadedModel>>? InProcessLoader { get; init; } = InProcessChat.Loader;
 
     public static CliContext Current => Override.Value ?? new CliContext(
         System.Environment.GetEnvironmentVariable, Console.In, Console.IsInputRedirected, !Console.IsOutputRedirected);

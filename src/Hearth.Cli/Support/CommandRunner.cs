@@ -1,7 +1,7 @@
 using System.CommandLine;
 using Hearth.Core.Gguf;
 using Hearth.Engine;
-using Hearth.Engine.Store;
+using Hearth.Store;
 
 namespace Hearth.Cli.Support;
 

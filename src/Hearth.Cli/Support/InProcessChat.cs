@@ -1,7 +1,7 @@
 using Hearth.Engine;
-using Hearth.Engine.Hosting;
-using Hearth.Engine.Store;
 using Hearth.Server;
+using Hearth.Store;
+using Hearth.Store.Hosting;
 using Microsoft.AspNetCore.Builder;
 
 namespace Hearth.Cli.Support;

@@ -1,5 +1,5 @@
 using System.Diagnostics;
-using Hearth.Engine.Store;
+using Hearth.Store;
 
 namespace Hearth.Cli.Support;
 

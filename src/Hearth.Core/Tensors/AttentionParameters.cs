@@ -9,9 +9,27 @@ namespace Hearth.Core.Tensors;
 /// <param name="Softcap">When &gt; 0, scores become softcap · tanh(score / softcap) after scaling (Gemma 2).</param>
 /// <param name="Sinks">Optional per-head sink logits (one F32 value per query head): an extra softmax term that
 /// takes probability mass but contributes no value (gpt-oss).</param>
+/// <param name="AlibiSlopes">Optional per-query-head ALiBi slopes (jina-bert-v2): each score gains
+/// −slope · |query position − key position|, with the query's position from <see cref="QueryPositions"/>.</param>
 public sealed record AttentionParameters(int HeadCount, int KvHeadCount, int HeadDim, float Scale, int BlockSize,
-    int SlidingWindow = 0, float Softcap = 0, Weight? Sinks = null)
+    int SlidingWindow = 0, float Softcap = 0, Weight? Sinks = null, float[]? AlibiSlopes = null)
 {
+    /// <summary>Per token with ALiBi: the query's own position (encoders attend past it, so it is not the extent
+    /// in <see cref="Positions"/>).</summary>
+    public int[] QueryPositions { get; set; } = [];
+
+    /// <summary>ALiBi slopes as ggml computes them for <paramref name="headCount"/> heads and a maximum bias: geometric
+    /// in the nearest power of two of the head count, interleaved for the heads beyond it.</summary>
+    public static float[] AlibiSlopesFor(int headCount, float maxBias)
+    {
+        int log2 = 1 << (int)Math.Floor(Math.Log2(headCount));
+        float m0 = MathF.Pow(2f, -maxBias / log2), m1 = MathF.Pow(2f, -(maxBias / 2f) / log2);
+        var slopes = new float[headCount];
+        for (int h = 0; h < headCount; h++)
+            slopes[h] = h < log2 ? MathF.Pow(m0, h + 1) : MathF.Pow(m1, 2 * (h - log2) + 1);
+        return slopes;
+    }
+
     /// <summary>Per token: its position (filled per batch by the model; reused buffers).</summary>
     public int[] Positions { get; set; } = [];
     /// <summary>Per token: index into <see cref="BlockTables"/>.</summary>

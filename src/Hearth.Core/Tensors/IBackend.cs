@@ -68,9 +68,6 @@ public interface IBackend : IDisposable
     /// <summary>y = a + b. y may alias a or b.</summary>
     void Add(Tensor a, Tensor b, Tensor y, int rows);
 
-    /// <summary>Softmax of each row, in place.</summary>
-    void Softmax(Tensor x, int rows);
-
     /// <summary>destination row i = source row rowIndices[i].</summary>
     void GatherRows(Tensor source, ReadOnlySpan<int> rowIndices, Tensor destination);
 

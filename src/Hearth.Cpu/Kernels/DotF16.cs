@@ -10,18 +10,18 @@ namespace Hearth.Cpu.Kernels;
 internal static unsafe class DotF16
 {
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Dot(ushort* w, int k, float* x, int tokens, float* result, int resultStride)
+    public static void Dot(CpuIsa isa, ushort* w, int k, float* x, int tokens, float* result, int resultStride)
     {
         for (int t = 0; t < tokens; t++)
-            result[(long)t * resultStride] = Single(w, k, x + (long)t * k);
+            result[(long)t * resultStride] = Single(isa, w, k, x + (long)t * k);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static float Single(ushort* w, int k, float* x)
+    public static float Single(CpuIsa isa, ushort* w, int k, float* x)
     {
         int i = 0;
         float sum = 0;
-        if (CpuFeatures.Use256 && k >= 8)
+        if (isa.Use256 && k >= 8)
         {
             var a0 = Vector256<float>.Zero; var a1 = Vector256<float>.Zero;
             for (; i + 16 <= k; i += 16)
@@ -33,7 +33,7 @@ internal static unsafe class DotF16
                 a0 = Vector256.FusedMultiplyAdd(Load256(w + i), Vector256.Load(x + i), a0);
             sum = Vector256.Sum(a0 + a1);
         }
-        else if (CpuFeatures.Use128 && k >= 4)
+        else if (isa.Use128 && k >= 4)
         {
             var a0 = Vector128<float>.Zero;
             for (; i + 4 <= k; i += 4)

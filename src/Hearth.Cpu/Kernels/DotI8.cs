@@ -10,26 +10,26 @@ namespace Hearth.Cpu.Kernels;
 internal static unsafe class DotI8
 {
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static int Dot32(sbyte* a, sbyte* b)
+    public static int Dot32(CpuIsa isa, sbyte* a, sbyte* b)
     {
-        if (CpuFeatures.Use256)
+        if (isa.Use256)
         {
             var va = Vector256.Load(a);
             var vb = Vector256.Load(b);
             var ua = Avx2.Abs(va);
             var sb = Avx2.Sign(vb, va);
-            Vector256<int> p = CpuFeatures.UseVnni
+            Vector256<int> p = isa.UseVnni
                 ? AvxVnni.MultiplyWideningAndAdd(Vector256<int>.Zero, ua, sb)
                 : Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(ua, sb), Vector256.Create((short)1));
             return Vector256.Sum(p);
         }
-        return Dot16(a, b) + Dot16(a + 16, b + 16);
+        return Dot16(isa, a, b) + Dot16(isa, a + 16, b + 16);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static int Dot16(sbyte* a, sbyte* b)
+    public static int Dot16(CpuIsa isa, sbyte* a, sbyte* b)
     {
-        if (CpuFeatures.Use128 && Ssse3.IsSupported)
+        if (isa.Use128 && Ssse3.IsSupported)
         {
             var va = Vector128.Load(a);
             var vb = Vector128.Load(b);

@@ -14,37 +14,37 @@ internal static unsafe class DotQ8
     /// <param name="xq">Activation row 0 (nb·32 int8); row t at xq + t·nb·32.</param>
     /// <param name="xd">Activation scales; row t at xd + t·nb.</param>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Dot(sbyte* wq, int wStride, float* wd, int nb, sbyte* xq, float* xd, int tokens, float* result, int resultStride)
+    public static void Dot(CpuIsa isa, sbyte* wq, int wStride, float* wd, int nb, sbyte* xq, float* xd, int tokens, float* result, int resultStride)
     {
         int t = 0;
         // With AVX-VNNI the 256-bit tile wins (measured ~15% at T=16): one vpdpbusd per block replaces the
         // 512-bit sign-select + maddubs + madd sequence.
-        if (CpuFeatures.Use512 && !CpuFeatures.UseVnni)
+        if (isa.Use512 && !isa.UseVnni)
             for (; t + 4 <= tokens; t += 4)
-                Tile4x512(wq, wStride, wd, nb, xq + (long)t * nb * 32, xd + (long)t * nb, result + (long)t * resultStride, resultStride);
-        else if (CpuFeatures.Use256)
+                Tile4x512(isa, wq, wStride, wd, nb, xq + (long)t * nb * 32, xd + (long)t * nb, result + (long)t * resultStride, resultStride);
+        else if (isa.Use256)
             for (; t + 4 <= tokens; t += 4)
-                Tile4x256(wq, wStride, wd, nb, xq + (long)t * nb * 32, xd + (long)t * nb, result + (long)t * resultStride, resultStride);
+                Tile4x256(isa.UseVnni, wq, wStride, wd, nb, xq + (long)t * nb * 32, xd + (long)t * nb, result + (long)t * resultStride, resultStride);
         for (; t < tokens; t++)
-            result[(long)t * resultStride] = Single(wq, wStride, wd, nb, xq + (long)t * nb * 32, xd + (long)t * nb);
+            result[(long)t * resultStride] = Single(isa, wq, wStride, wd, nb, xq + (long)t * nb * 32, xd + (long)t * nb);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static float Single(sbyte* wq, int wStride, float* wd, int nb, sbyte* xq, float* xd)
+    private static float Single(CpuIsa isa, sbyte* wq, int wStride, float* wd, int nb, sbyte* xq, float* xd)
     {
         int b = 0;
         float sum = 0;
-        if (CpuFeatures.Use256)
+        if (isa.Use256)
         {
             var acc = Vector256<float>.Zero;
             for (; b < nb; b++)
             {
-                var p = Block256(Vector256.Load(wq + (long)b * wStride), Vector256.Load(xq + b * 32));
+                var p = Block256(Vector256.Load(wq + (long)b * wStride), Vector256.Load(xq + b * 32), isa.UseVnni);
                 acc = Vector256.FusedMultiplyAdd(Avx.ConvertToVector256Single(p), Vector256.Create(wd[b] * xd[b]), acc);
             }
             sum = Vector256.Sum(acc);
         }
-        else if (CpuFeatures.Use128 && Ssse3.IsSupported)
+        else if (isa.Use128 && Ssse3.IsSupported)
         {
             var acc = Vector128<float>.Zero;
             var ones = Vector128.Create((short)1);
@@ -71,22 +71,21 @@ internal static unsafe class DotQ8
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<int> Block256(Vector256<sbyte> w, Vector256<sbyte> x)
+    private static Vector256<int> Block256(Vector256<sbyte> w, Vector256<sbyte> x, bool vnni)
     {
         var uw = Avx2.Abs(w);
         var sx = Avx2.Sign(x, w);
-        return CpuFeatures.UseVnni
+        return vnni
             ? AvxVnni.MultiplyWideningAndAdd(Vector256<int>.Zero, uw, sx)
             : Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(uw, sx), Vector256.Create((short)1));
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Tile4x256(sbyte* wq, int wStride, float* wd, int nb, sbyte* xq, float* xd, float* result, int resultStride)
+    private static void Tile4x256(bool vnni, sbyte* wq, int wStride, float* wd, int nb, sbyte* xq, float* xd, float* result, int resultStride)
     {
         var a0 = Vector256<float>.Zero; var a1 = Vector256<float>.Zero;
         var a2 = Vector256<float>.Zero; var a3 = Vector256<float>.Zero;
         long xs = (long)nb * 32;
-        bool vnni = CpuFeatures.UseVnni;
         var ones = Vector256.Create((short)1);
         for (int b = 0; b < nb; b++)
         {
@@ -121,7 +120,7 @@ internal static unsafe class DotQ8
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Tile4x512(sbyte* wq, int wStride, float* wd, int nb, sbyte* xq, float* xd, float* result, int resultStride)
+    private static void Tile4x512(CpuIsa isa, sbyte* wq, int wStride, float* wd, int nb, sbyte* xq, float* xd, float* result, int resultStride)
     {
         var a0 = Vector512<float>.Zero; var a1 = Vector512<float>.Zero;
         var a2 = Vector512<float>.Zero; var a3 = Vector512<float>.Zero;
@@ -150,10 +149,10 @@ internal static unsafe class DotQ8
         if (b < nb)
         {
             // Odd block count: the last block through the scalar-width path.
-            s0 += Single(wq + (long)b * wStride, wStride, wd + b, 1, xq + b * 32, xd + b);
-            s1 += Single(wq + (long)b * wStride, wStride, wd + b, 1, xq + xs + b * 32, xd + nb + b);
-            s2 += Single(wq + (long)b * wStride, wStride, wd + b, 1, xq + 2 * xs + b * 32, xd + 2 * nb + b);
-            s3 += Single(wq + (long)b * wStride, wStride, wd + b, 1, xq + 3 * xs + b * 32, xd + 3 * nb + b);
+            s0 += Single(isa, wq + (long)b * wStride, wStride, wd + b, 1, xq + b * 32, xd + b);
+            s1 += Single(isa, wq + (long)b * wStride, wStride, wd + b, 1, xq + xs + b * 32, xd + nb + b);
+            s2 += Single(isa, wq + (long)b * wStride, wStride, wd + b, 1, xq + 2 * xs + b * 32, xd + 2 * nb + b);
+            s3 += Single(isa, wq + (long)b * wStride, wStride, wd + b, 1, xq + 3 * xs + b * 32, xd + 3 * nb + b);
         }
         result[0] = s0;
         result[resultStride] = s1;

@@ -15,17 +15,17 @@ internal static unsafe class DotQ8Decode
     private const int B = QuantBlocks.Q8_0Bytes;
 
     /// <summary>Whether this machine/path setting has a fast decode kernel.</summary>
-    public static bool Available => CpuFeatures.Use512 || CpuFeatures.UseVnni;
+    public static bool Available(CpuIsa isa) => isa.Use512 || isa.UseVnni;
 
     /// <param name="row">The raw Q8_0 row (nb blocks of {f16 d; i8 qs[32]}).</param>
     /// <param name="xq">The activation's nb·32 int8 values.</param>
     /// <param name="xd">The activation's nb block scales.</param>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static float Dot(byte* row, int nb, sbyte* xq, float* xd)
+    public static float Dot(CpuIsa isa, byte* row, int nb, sbyte* xq, float* xd)
     {
         int b = 0;
         float sum;
-        if (CpuFeatures.UseVnni)
+        if (isa.UseVnni)
         {
             var a0 = Vector256<float>.Zero; var a1 = Vector256<float>.Zero;
             var a2 = Vector256<float>.Zero; var a3 = Vector256<float>.Zero;
@@ -53,7 +53,7 @@ internal static unsafe class DotQ8Decode
         for (; b < nb; b++)
         {
             byte* wb = row + (long)b * B;
-            sum = MathF.FusedMultiplyAdd(HalfBits.ToFloat(*(ushort*)wb) * xd[b], DotI8.Dot32((sbyte*)wb + 2, xq + b * 32), sum);
+            sum = MathF.FusedMultiplyAdd(HalfBits.ToFloat(*(ushort*)wb) * xd[b], DotI8.Dot32(isa, (sbyte*)wb + 2, xq + b * 32), sum);
         }
         return sum;
     }

@@ -13,7 +13,7 @@ namespace Hearth.Cpu.Kernels;
 /// exactly, so only the summation order differs from a plain loop.</summary>
 internal static unsafe class F16Decode
 {
-    public static bool Available => CpuFeatures.Use512;
+    public static bool Available(CpuIsa isa) => isa.Use512;
 
     /// <summary>xp = x prepared for <see cref="Dot"/>: per 32 columns, the 16 that unpack-low pairs with (columns
     /// 0-3, 8-11, 16-19, 24-27) then the 16 of unpack-high, times 2^112; the k mod 32 tail copied as is.</summary>

@@ -15,14 +15,14 @@ internal static unsafe class FloatPanelGemm
     public const int RowTile = 4, TokenTile = 6;
 
     /// <summary>Whether this path handles the weight type on this machine.</summary>
-    public static bool Supports(GgmlType type) =>
-        CpuFeatures.Use512 && type is GgmlType.F32 or GgmlType.F16 or GgmlType.BF16;
+    public static bool Supports(CpuIsa isa, GgmlType type) =>
+        isa.Use512 && type is GgmlType.F32 or GgmlType.F16 or GgmlType.BF16;
 
     /// <summary>y[t, n] for n in [n0, n1) and every t &lt; tokens.</summary>
     /// <param name="x">Activations, tokens × k, already rounded to the weight's dot type.</param>
     /// <param name="panel">Per-thread scratch of at least RowTile·<see cref="ColumnBlock"/> floats.</param>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Rows(GgmlType type, byte* w, long rowBytes, int n0, int n1, int k, float* x, int tokens, float* y, int yStride, float* panel)
+    public static void Rows(CpuIsa isa, GgmlType type, byte* w, long rowBytes, int n0, int n1, int k, float* x, int tokens, float* y, int yStride, float* panel)
     {
         // Blocked so a tile's working set (4 panel rows + 6 activation rows of one column block, 40 KB) stays in L1:
         // unblocked, every FMA pair streamed from L2 and the kernel ran at half its FMA rate.
@@ -47,7 +47,7 @@ internal static unsafe class FloatPanelGemm
                     Widen(type, w + n * rowBytes, rowBytes, 1, c0, kc, panel);
                     for (int t = t0; t < t1; t++)
                     {
-                        float d = DotF32.Dot(panel, x + (long)t * k + c0, kc);
+                        float d = DotF32.Dot(isa, panel, x + (long)t * k + c0, kc);
                         y[(long)t * yStride + n] = accumulate ? y[(long)t * yStride + n] + d : d;
                     }
                 }

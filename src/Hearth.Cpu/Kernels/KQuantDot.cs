@@ -7,7 +7,7 @@ namespace Hearth.Cpu.Kernels;
 internal static unsafe class KQuantDot
 {
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Q4_K(byte* row, int k, NativeBuffer scratch, sbyte* xq, float* xd, int* xbs, int tokens, float* y, int yStride)
+    public static void Q4_K(CpuIsa isa, byte* row, int k, NativeBuffer scratch, sbyte* xq, float* xd, int* xbs, int tokens, float* y, int yStride)
     {
         int nb = k / 256;
         sbyte* q = (sbyte*)scratch.Ensure(k + nb * 8L + nb * 64L);
@@ -27,7 +27,7 @@ internal static unsafe class KQuantDot
                 int sumi = 0, summ = 0;
                 for (int g = 0; g < 8; g++)
                 {
-                    sumi += scales[b * 8 + g] * DotI8.Dot32(q + b * 256 + g * 32, x + b * 256 + g * 32);
+                    sumi += scales[b * 8 + g] * DotI8.Dot32(isa, q + b * 256 + g * 32, x + b * 256 + g * 32);
                     summ += mins[b * 8 + g] * (bs[b * 16 + 2 * g] + bs[b * 16 + 2 * g + 1]);
                 }
                 sum += dx[b] * d[b] * sumi - dx[b] * dmin[b] * summ;
@@ -37,7 +37,7 @@ internal static unsafe class KQuantDot
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Q6_K(byte* row, int k, NativeBuffer scratch, sbyte* xq, float* xd, int tokens, float* y, int yStride)
+    public static void Q6_K(CpuIsa isa, byte* row, int k, NativeBuffer scratch, sbyte* xq, float* xd, int tokens, float* y, int yStride)
     {
         int nb = k / 256;
         sbyte* q = (sbyte*)scratch.Ensure(k + nb * 4L + nb * 64L);
@@ -53,7 +53,7 @@ internal static unsafe class KQuantDot
             {
                 int sumi = 0;
                 for (int g = 0; g < 16; g++)
-                    sumi += scales[b * 16 + g] * DotI8.Dot16(q + b * 256 + g * 16, x + b * 256 + g * 16);
+                    sumi += scales[b * 16 + g] * DotI8.Dot16(isa, q + b * 256 + g * 16, x + b * 256 + g * 16);
                 sum += dx[b] * d[b] * sumi;
             }
             y[(long)t * yStride] = sum;

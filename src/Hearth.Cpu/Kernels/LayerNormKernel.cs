@@ -8,11 +8,11 @@ namespace Hearth.Cpu.Kernels;
 internal static unsafe class LayerNormKernel
 {
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Run(float* x, float* w, float* b, int n, float eps, float* y)
+    public static void Run(CpuIsa isa, float* x, float* w, float* b, int n, float eps, float* y)
     {
         double sum = 0;
         int i = 0;
-        if (CpuFeatures.Use256)
+        if (isa.Use256)
         {
             var acc = Vector256<double>.Zero;
             for (; i + 8 <= n; i += 8)
@@ -25,11 +25,11 @@ internal static unsafe class LayerNormKernel
         for (; i < n; i++) sum += x[i];
         float mean = (float)(sum / n);
 
-        double sq = SquaredDeviationSum(x, n, mean);
+        double sq = SquaredDeviationSum(isa, x, n, mean);
         float scale = 1.0f / MathF.Sqrt((float)(sq / n) + eps);
 
         i = 0;
-        if (CpuFeatures.Use512)
+        if (isa.Use512)
         {
             var m = Vector512.Create(mean);
             for (; i + 16 <= n; i += 16)
@@ -38,7 +38,7 @@ internal static unsafe class LayerNormKernel
                 (b == null ? v : v + Vector512.Load(b + i)).Store(y + i);
             }
         }
-        if (CpuFeatures.Use256)
+        if (isa.Use256)
         {
             var m = Vector256.Create(mean);
             for (; i + 8 <= n; i += 8)
@@ -52,11 +52,11 @@ internal static unsafe class LayerNormKernel
 
     /// <summary>Σ (x_i − center)², the squares in F32 summed in F64 (ggml's order); RMS norm uses center 0.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static double SquaredDeviationSum(float* x, int n, float center)
+    public static double SquaredDeviationSum(CpuIsa isa, float* x, int n, float center)
     {
         double sum = 0;
         int i = 0;
-        if (CpuFeatures.Use256)
+        if (isa.Use256)
         {
             var acc = Vector256<double>.Zero;
             var c = Vector256.Create(center);

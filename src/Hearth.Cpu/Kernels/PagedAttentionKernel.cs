@@ -18,9 +18,12 @@ internal sealed unsafe class PagedAttentionKernel : IParallelJob, IDisposable
     private CpuTensor _q = null!, _k = null!, _v = null!, _o = null!;
     private AttentionParameters _a = null!;
 
-    public PagedAttentionKernel(CpuThreadPool pool)
+    private readonly CpuIsa _isa;
+
+    public PagedAttentionKernel(CpuThreadPool pool, CpuIsa isa)
     {
         _pool = pool;
+        _isa = isa;
         _scratch = new NativeBuffer[pool.ThreadCount];
         for (int i = 0; i < _scratch.Length; i++) _scratch[i] = new NativeBuffer();
     }
@@ -60,22 +63,32 @@ internal sealed unsafe class PagedAttentionKernel : IParallelJob, IDisposable
         float* q = _q.Row(t) + (long)kvh * group * hd;
         float* o = _o.Row(t) + (long)kvh * group * hd;
         float* k = _k.Data, v = _v.Data;
-        bool fast = CpuFeatures.Use512 && hd % 64 == 0;
+        bool fast = _isa.Use512 && hd % 64 == 0;
         int h = 0;
         if (fast)
             for (; h + 4 <= group; h += 4)
                 Scores4(q + (long)h * hd, hd, k, rows, n, a.Scale, scores + (long)h * n);
         for (; h < group; h++)
             for (int p = 0; p < n; p++)
-                scores[(long)h * n + p] = DotF32.Dot(q + (long)h * hd, k + rows[p], hd) * a.Scale;
+                scores[(long)h * n + p] = DotF32.Dot(_isa, q + (long)h * hd, k + rows[p], hd) * a.Scale;
         if (a.Softcap > 0)
             ElementwiseKernels.Softcap(scores, a.Softcap, (long)n * group);
+        if (a.AlibiSlopes is { } slopes)
+        {
+            int queryPosition = a.QueryPositions[t];
+            for (h = 0; h < group; h++)
+            {
+                float slope = slopes[kvh * group + h];
+                float* s = scores + (long)h * n;
+                for (int p = 0; p < n; p++) s[p] -= slope * Math.Abs(queryPosition - (first + p));
+            }
+        }
 
         float* sinks = a.Sinks is { } sinkWeight ? (float*)sinkWeight.Data + (long)kvh * group : null;
         for (h = 0; h < group; h++)
         {
             float* s = scores + (long)h * n;
-            if (sinks == null) SoftmaxKernel.Run(s, n);
+            if (sinks == null) SoftmaxKernel.Run(_isa, s, n);
             else SoftmaxWithSink(s, n, sinks[h]);
             float* oh = o + (long)h * hd;
             if (fast)
@@ -84,7 +97,7 @@ internal sealed unsafe class PagedAttentionKernel : IParallelJob, IDisposable
             else
             {
                 new Span<float>(oh, hd).Clear();
-                for (int p = 0; p < n; p++) Axpy.Run(s[p], v + rows[p], oh, hd);
+                for (int p = 0; p < n; p++) Axpy.Run(_isa, s[p], v + rows[p], oh, hd);
             }
         }
     }

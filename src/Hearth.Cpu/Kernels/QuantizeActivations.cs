@@ -11,7 +11,7 @@ internal static unsafe class QuantizeActivations
     /// <summary>Q8_0: d = amax/127 stored as F16; q = round_even(x · 127/amax). When <paramref name="corrections"/> is
     /// given, also writes −128·Σq per block (what the packed u8-weight kernel subtracts).</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Q8_0(float* x, int k, sbyte* q, float* d, int* corrections = null)
+    public static void Q8_0(CpuIsa isa, float* x, int k, sbyte* q, float* d, int* corrections = null)
     {
         int nb = k / 32;
         for (int b = 0; b < nb; b++)
@@ -19,7 +19,7 @@ internal static unsafe class QuantizeActivations
             float* xb = x + b * 32;
             sbyte* qb = q + b * 32;
             float amax;
-            if (CpuFeatures.Use256)
+            if (isa.Use256)
             {
                 var m = Vector256.Max(Vector256.Max(Vector256.Abs(Vector256.Load(xb)), Vector256.Abs(Vector256.Load(xb + 8))),
                                       Vector256.Max(Vector256.Abs(Vector256.Load(xb + 16)), Vector256.Abs(Vector256.Load(xb + 24))));
@@ -33,7 +33,7 @@ internal static unsafe class QuantizeActivations
             }
             d[b] = HalfBits.RoundToHalf(amax / 127f);
             float id = amax != 0 ? 127f / amax : 0f;
-            if (CpuFeatures.Use256)
+            if (isa.Use256)
             {
                 var s = Vector256.Create(id);
                 var i0 = Vector256.ConvertToInt32(Vector256.Round(Vector256.Load(xb) * s));
@@ -58,7 +58,7 @@ internal static unsafe class QuantizeActivations
     /// <summary>Q8_K: per 256 block, iscale = -127/max (max = the value of largest magnitude),
     /// q = min(127, round_even(iscale·x)), d = 1/iscale, and 16 sums of 16 quants.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Q8_K(float* x, int k, sbyte* q, float* d, int* bsums)
+    public static void Q8_K(CpuIsa isa, float* x, int k, sbyte* q, float* d, int* bsums)
     {
         int nb = k / 256;
         for (int b = 0; b < nb; b++)

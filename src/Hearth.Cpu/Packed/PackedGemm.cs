@@ -61,7 +61,7 @@ internal static unsafe class PackedGemm
     private static Vector256<int> Dot(Vector256<int> acc, Vector256<byte> w, Vector256<sbyte> x) =>
         AvxVnni.IsSupported ? AvxVnni.MultiplyWideningAndAdd(acc, w, x) : EmulatedDot(acc, w, x);
 
-    /// <summary>vpdpbusd in software (<see cref="CpuFeatures.EmulateVnni"/>): lane i += Σ of its 4 u8·s8 products. The
+    /// <summary>vpdpbusd in software (<see cref="CpuIsa.EmulateVnni"/>): lane i += Σ of its 4 u8·s8 products. The
     /// JIT drops it where AVX-VNNI exists (IsSupported is a constant).</summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
     private static Vector256<int> EmulatedDot(Vector256<int> acc, Vector256<byte> w, Vector256<sbyte> x)

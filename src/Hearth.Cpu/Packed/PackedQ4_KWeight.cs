@@ -55,11 +55,11 @@ public sealed unsafe class PackedQ4_KWeight : PackedWeight
 
     /// <remarks>Q8_K, as llama.cpp pairs with Q4_K (one scale per 256 columns, repeated per sub-block); the correction
     /// is, as F32 bits, −(token scale)·Σx over the sub-block, which the kernel multiplies by the rows' mins.</remarks>
-    internal override void QuantizeActivation(float* x, sbyte* q, float* d, int* c)
+    internal override void QuantizeActivation(CpuIsa isa, float* x, sbyte* q, float* d, int* c)
     {
         int* sums = stackalloc int[Columns / 16];
         float* scales = stackalloc float[Columns / 256];
-        QuantizeActivations.Q8_K(x, Columns, q, scales, sums);
+        QuantizeActivations.Q8_K(isa, x, Columns, q, scales, sums);
         for (int b = 0; b < Blocks; b++)
         {
             d[b] = scales[b / 8];

@@ -64,11 +64,11 @@ public sealed unsafe class PackedQ6_KWeight : PackedWeight
 
     /// <remarks>Q8_K, as llama.cpp pairs with Q6_K (one scale per 256 columns, repeated per 16-column block); the
     /// correction −32·Σx over the block cancels the +32 the packed values carry.</remarks>
-    internal override void QuantizeActivation(float* x, sbyte* q, float* d, int* c)
+    internal override void QuantizeActivation(CpuIsa isa, float* x, sbyte* q, float* d, int* c)
     {
         int* sums = stackalloc int[Columns / 16];
         float* scales = stackalloc float[Columns / 256];
-        QuantizeActivations.Q8_K(x, Columns, q, scales, sums);
+        QuantizeActivations.Q8_K(isa, x, Columns, q, scales, sums);
         for (int b = 0; b < Blocks; b++)
         {
             d[b] = scales[b / 16];

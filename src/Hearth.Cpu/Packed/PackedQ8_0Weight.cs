@@ -63,7 +63,7 @@ public sealed unsafe class PackedQ8_0Weight : PackedWeight
 
     /// <remarks>Q8_0, as llama.cpp pairs with Q8_0/Q4_0/Q5_0; the correction is −128·Σx, which cancels the +128 the
     /// packed values carry.</remarks>
-    internal override void QuantizeActivation(float* x, sbyte* q, float* d, int* c) => QuantizeActivations.Q8_0(x, Columns, q, d, c);
+    internal override void QuantizeActivation(CpuIsa isa, float* x, sbyte* q, float* d, int* c) => QuantizeActivations.Q8_0(isa, x, Columns, q, d, c);
 
     internal override void Tile(int group, int groups, int tokens, sbyte* x, float* xd, int* xc, float* y, long yStride, int rows) =>
         PackedGemm.Tile<Q8_0Format>(groups, tokens, GroupQuants(group), GroupScales(group), Blocks, x, xd, xc, y, yStride, rows);

@@ -71,16 +71,16 @@ public sealed unsafe class PackedScaleMinWeight : PackedWeight
     /// <remarks>Q8_K for the K-quants and Q8_0 (one F16-rounded scale per 32) for Q4_1/Q5_1, the activation types llama.cpp
     /// pairs them with (its Q8_1 for Q4_1/Q5_1 is Q8_0 plus a sum); the correction is, as F32 bits, −(token scale)·Σx
     /// over the block, which the kernel multiplies by the rows' mins.</remarks>
-    internal override void QuantizeActivation(float* x, sbyte* q, float* d, int* c)
+    internal override void QuantizeActivation(CpuIsa isa, float* x, sbyte* q, float* d, int* c)
     {
         int per = _kQuant ? 256 : 32;
         float* tokenScales = stackalloc float[Columns / per];
         if (_kQuant)
         {
             int* sums = stackalloc int[Columns / 16];
-            QuantizeActivations.Q8_K(x, Columns, q, tokenScales, sums);
+            QuantizeActivations.Q8_K(isa, x, Columns, q, tokenScales, sums);
         }
-        else QuantizeActivations.Q8_0(x, Columns, q, tokenScales);
+        else QuantizeActivations.Q8_0(isa, x, Columns, q, tokenScales);
         for (int b = 0; b < Blocks; b++)
         {
             int sum = 0;

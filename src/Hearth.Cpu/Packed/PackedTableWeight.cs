@@ -75,7 +75,7 @@ public sealed unsafe class PackedTableWeight : PackedWeight
 
     /// <remarks>Q8_0 (llama.cpp pairs IQ4_NL and MXFP4 with it; IQ4_XS with Q8_K, which the finer Q8_0 scales only make
     /// more precise); the correction is −128·Σx, which cancels the +128 the table values carry.</remarks>
-    internal override void QuantizeActivation(float* x, sbyte* q, float* d, int* c) => QuantizeActivations.Q8_0(x, Columns, q, d, c);
+    internal override void QuantizeActivation(CpuIsa isa, float* x, sbyte* q, float* d, int* c) => QuantizeActivations.Q8_0(isa, x, Columns, q, d, c);
 
     /// <remarks><paramref name="xc"/> holds −128·Σx over each block.</remarks>
     internal override void Tile(int group, int groups, int tokens, sbyte* x, float* xd, int* xc, float* y, long yStride, int rows)

@@ -46,9 +46,9 @@ public abstract unsafe class PackedWeight : Weight, IDisposable
 
     /// <summary>The weight re-laid out for its VNNI kernel, or null where there is none (no AVX-VNNI on this machine,
     /// or a type or width without a packed layout).</summary>
-    public static PackedWeight? TryPack(Weight w)
+    public static PackedWeight? TryPack(Weight w, CpuIsa isa)
     {
-        if (!CpuFeatures.PackedAvailable || w.Rows <= 1) return null;
+        if (!isa.PackedAvailable || w.Rows <= 1) return null;
         return w.Type switch
         {
             GgmlType.Q8_0 or GgmlType.Q4_0 or GgmlType.Q5_0 when w.Columns % 32 == 0 => PackedQ8_0Weight.Pack(w),
@@ -63,7 +63,7 @@ public abstract unsafe class PackedWeight : Weight, IDisposable
     /// <summary>Quantizes one activation row the way this format's kernel reads it: <paramref name="q"/> gets the k
     /// int8 values (plain order), <paramref name="d"/> and <paramref name="c"/> one token scale and one correction per
     /// block (<see cref="Blocks"/> each; the correction's meaning is the format's).</summary>
-    internal abstract void QuantizeActivation(float* x, sbyte* q, float* d, int* c);
+    internal abstract void QuantizeActivation(CpuIsa isa, float* x, sbyte* q, float* d, int* c);
 
     /// <summary>y[u, 8·(group + i) ..] for i &lt; groups (1..2) and u &lt; tokens (1..4): the tile at
     /// <paramref name="group"/> against one interleaved activation tile.</summary>

@@ -80,14 +80,22 @@ public sealed class DecoderModel : IForwardModel
             }
     }
 
+    public void Forward(ForwardBatch batch, Span<float> logits) => Run(batch, logits, hiddenOnly: false);
+
+    /// <summary>Runs the batch like <see cref="Forward"/> but writes, for each sequence with NeedsLogits, the last
+    /// token's hidden state after the final norm (<see cref="ModelHyperparameters.EmbeddingLength"/> floats) instead
+    /// of its logits: what decoder embedding models pool (last-token pooling).</summary>
+    public void ForwardHidden(ForwardBatch batch, Span<float> hidden) => Run(batch, hidden, hiddenOnly: true);
+
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public void Forward(ForwardBatch batch, Span<float> logits)
+    private void Run(ForwardBatch batch, Span<float> logits, bool hiddenOnly)
     {
         if (_kCache.Length == 0) throw new InvalidOperationException("AllocateKvCache must be called before Forward");
         int t = batch.TokenCount;
         int logitRows = PrepareBatch(batch);
-        if (logits.Length < (long)logitRows * _hp.VocabSize)
-            throw new ArgumentException($"logits span holds {logits.Length} floats; {logitRows} rows of {_hp.VocabSize} are needed");
+        int width = hiddenOnly ? _hp.EmbeddingLength : _hp.VocabSize;
+        if (logits.Length < (long)logitRows * width)
+            throw new ArgumentException($"output span holds {logits.Length} floats; {logitRows} rows of {width} are needed");
         if (t == 0) return;
         var s = _scratch is { } existing && existing.Capacity >= t && existing.LogitCapacity >= logitRows
             ? existing
@@ -135,6 +143,11 @@ public sealed class DecoderModel : IForwardModel
         if (logitRows == 0) return;
         b.GatherRows(s.X, _logitRows.AsSpan(0, logitRows), s.Final);
         b.RmsNorm(s.Final, _def.OutputNorm, eps, s.Final, logitRows);
+        if (hiddenOnly)
+        {
+            b.Download(s.Final, 0, logitRows, logits[..(logitRows * width)]);
+            return;
+        }
         b.MatMul(s.Final, _def.Output, s.Logits, logitRows);
         if (_def.FinalSoftcap > 0) b.Softcap(s.Logits, _def.FinalSoftcap, logitRows);
         b.Download(s.Logits, 0, logitRows, logits[..(logitRows * _hp.VocabSize)]);

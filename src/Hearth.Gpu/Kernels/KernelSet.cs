@@ -19,7 +19,6 @@ internal sealed class KernelSet
         Gather = a.LoadKernel<ArrayView<float>, ArrayView<int>, ArrayView<float>, int, long>(RowKernels.Gather);
         WriteKv = a.LoadKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<int>, int, long>(RowKernels.WriteKv);
         RmsNorm = a.LoadKernel<ArrayView<float>, ArrayView<float>, int, float, ArrayView<float>>(NormKernels.RmsNorm);
-        Softmax = a.LoadKernel<ArrayView<float>, int>(NormKernels.Softmax);
         Rope = a.LoadKernel<ArrayView<float>, ArrayView<int>, RopeShape, ArrayView<float>, long>(RopeKernel.Rope);
         DecodePartial = a.LoadKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<int>, ArrayView<int>, ArrayView<int>,
             ArrayView<int>, AttentionShape, ArrayView<float>, ArrayView<float>, ArrayView<float>>(DecodeAttentionKernels.Partial);
@@ -43,7 +42,6 @@ internal sealed class KernelSet
     public Action<AcceleratorStream, KernelConfig, ArrayView<float>, ArrayView<int>, ArrayView<float>, int, long> Gather { get; }
     public Action<AcceleratorStream, KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<int>, int, long> WriteKv { get; }
     public Action<AcceleratorStream, KernelConfig, ArrayView<float>, ArrayView<float>, int, float, ArrayView<float>> RmsNorm { get; }
-    public Action<AcceleratorStream, KernelConfig, ArrayView<float>, int> Softmax { get; }
     public Action<AcceleratorStream, KernelConfig, ArrayView<float>, ArrayView<int>, RopeShape, ArrayView<float>, long> Rope { get; }
     public Action<AcceleratorStream, KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<int>, ArrayView<int>, ArrayView<int>,
         ArrayView<int>, AttentionShape, ArrayView<float>, ArrayView<float>, ArrayView<float>> DecodePartial { get; }

@@ -12,12 +12,6 @@ internal static class Reductions
         return v;
     }
 
-    public static float WarpMax(float v)
-    {
-        for (int mask = Warp.WarpSize / 2; mask > 0; mask /= 2) v = Math.Max(v, Warp.ShuffleXor(v, mask));
-        return v;
-    }
-
     /// <summary>Sum over the whole group, returned to every thread (two barriers, so calls may follow each other).</summary>
     public static float GroupSum(float v)
     {
@@ -27,19 +21,6 @@ internal static class Reductions
         Group.Barrier();
         float total = 0;
         for (int i = 0; i < Group.DimX / Warp.WarpSize; i++) total += partial[i];
-        Group.Barrier();
-        return total;
-    }
-
-    /// <summary>Maximum over the whole group, returned to every thread.</summary>
-    public static float GroupMax(float v)
-    {
-        var partial = SharedMemory.Allocate<float>(32);
-        v = WarpMax(v);
-        if (Warp.LaneIdx == 0) partial[Warp.WarpIdx] = v;
-        Group.Barrier();
-        float total = partial[0];
-        for (int i = 1; i < Group.DimX / Warp.WarpSize; i++) total = Math.Max(total, partial[i]);
         Group.Barrier();
         return total;
     }

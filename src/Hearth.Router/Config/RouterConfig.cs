@@ -7,6 +7,11 @@ public enum RoutingPolicy
     LeastOutstanding,
     /// <summary>Consistent hashing on the prompt's leading characters, so a shared prefix hits a warm KV cache.</summary>
     PrefixAffinity,
+    /// <summary>Each replica in turn, whatever its load (a baseline for benchmarks).</summary>
+    RoundRobin,
+    /// <summary>The replica whose prefix cache holds the longest part of the prompt (learnt from the replicas'
+    /// <c>/v1/kv_events</c> streams), weighed against its load; least-outstanding while no replica's events are live.</summary>
+    KvAware,
 }
 
 /// <summary>One OpenAI-compatible backend: base URL (ending in /v1), optional key, and the models it serves
@@ -14,7 +19,13 @@ public enum RoutingPolicy
 public sealed record UpstreamConfig(string Name, Uri Url, string? ApiKey, IReadOnlyDictionary<string, string> Models);
 
 /// <summary>A model name clients may ask for: replica policy and the chain of models to fall back to.</summary>
-public sealed record ModelConfig(string Name, RoutingPolicy Policy, IReadOnlyList<string> Fallback, int PrefixChars);
+/// <param name="LoadWeight">kv-aware only: how many prompts' worth of prefill one more request in a replica's queue
+/// counts as (0: cache hits alone decide; larger: load matters more).</param>
+public sealed record ModelConfig(string Name, RoutingPolicy Policy, IReadOnlyList<string> Fallback, int PrefixChars,
+    double LoadWeight = ModelConfig.DefaultLoadWeight)
+{
+    public const double DefaultLoadWeight = 0.25;
+}
 
 /// <summary>Active health checks: GET <c>Path</c> (relative to the upstream's origin) every <c>Interval</c>;
 /// a null path tries /health, then {url}/models.</summary>

@@ -20,7 +20,8 @@ namespace Hearth.Router.Config;
 /// upstreams:
 ///   - {name: a, url: http://127.0.0.1:8001/v1, api_key: k, models: {default: qwen2.5-0.5b}}
 /// models:
-///   default: {policy: least-outstanding, fallback: [], prefix_chars: 256}
+///   default: {policy: least-outstanding, fallback: [], prefix_chars: 256}   # or round-robin, prefix-affinity,
+///                                   # kv-aware (load_weight: 0.25; upstreams must be `hearth serve`)
 /// discovery:                      # optional: upstreams from a Kubernetes Service's endpoints (then 'upstreams' may be omitted)
 ///   kubernetes: {service: hearth-serve, port: http, namespace: hearth}
 ///   api_key: env:HEARTH_UPSTREAM_KEY
@@ -158,14 +159,16 @@ public static class RouterConfigLoader
         {
             if (node is YamlScalarNode { Value: null or "" }) return new ModelConfig(name, RoutingPolicy.LeastOutstanding, [], RouterConfig.DefaultPrefixChars);
             if (node is not YamlMappingNode m) throw Error(node, $"model '{name}' must be a mapping {{policy, fallback}}");
-            var map = Keys(m, $"model '{name}'", "policy", "fallback", "prefix_chars");
+            var map = Keys(m, $"model '{name}'", "policy", "fallback", "prefix_chars", "load_weight");
             var policy = RoutingPolicy.LeastOutstanding;
             if (map.TryGetValue("policy", out var p))
                 policy = Scalar(p, "policy") switch
                 {
                     "least-outstanding" => RoutingPolicy.LeastOutstanding,
                     "prefix-affinity" => RoutingPolicy.PrefixAffinity,
-                    var other => throw Error(p, $"model '{name}': unknown policy '{other}' (expected least-outstanding or prefix-affinity)"),
+                    "round-robin" => RoutingPolicy.RoundRobin,
+                    "kv-aware" => RoutingPolicy.KvAware,
+                    var other => throw Error(p, $"model '{name}': unknown policy '{other}' (expected least-outstanding, round-robin, prefix-affinity or kv-aware)"),
                 };
             var fallback = new List<string>();
             if (map.TryGetValue("fallback", out var f))
@@ -180,7 +183,15 @@ public static class RouterConfigLoader
                 }
             }
             var prefix = map.TryGetValue("prefix_chars", out var pc) ? Int(pc, "prefix_chars", 1, 1_000_000) : RouterConfig.DefaultPrefixChars;
-            return new ModelConfig(name, policy, fallback, prefix);
+            var loadWeight = ModelConfig.DefaultLoadWeight;
+            if (map.TryGetValue("load_weight", out var lw))
+            {
+                if (policy != RoutingPolicy.KvAware) throw Error(lw, $"model '{name}': load_weight applies to policy kv-aware only");
+                var v = Scalar(lw, "load_weight");
+                if (!double.TryParse(v, NumberStyles.Float, CultureInfo.InvariantCulture, out loadWeight) || !(loadWeight >= 0) || loadWeight > 1000)
+                    throw Error(lw, $"model '{name}': load_weight must be a number in [0, 1000], got '{v}'");
+            }
+            return new ModelConfig(name, policy, fallback, prefix, loadWeight);
         }
 
         private DiscoveryConfig Discovery(YamlNode node)

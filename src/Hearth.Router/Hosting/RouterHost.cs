@@ -1,3 +1,5 @@
+using Hearth.Telemetry;
+using OpenTelemetry.Trace;
 using System.Net;
 using Hearth.Http;
 using Hearth.Router.Config;
@@ -36,10 +38,14 @@ public sealed class RouterHost : IAsyncDisposable
     public Uri Address { get; }
 
     /// <param name="configureLogging">Replaces the default logging (tests capture it).</param>
+    /// <param name="otlpEndpoint">OTLP endpoint for traces; tracing is off without one (or <paramref name="configureTracing"/>).</param>
+    /// <param name="configureTracing">Extra tracing setup (tests add an in-memory exporter).</param>
     public static async Task<RouterHost> StartAsync(RouterConfig config, string host = "127.0.0.1", int port = 0, bool log = false, CancellationToken ct = default,
-        Action<ILoggingBuilder>? configureLogging = null)
+        Action<ILoggingBuilder>? configureLogging = null, string? otlpEndpoint = null, Action<TracerProviderBuilder>? configureTracing = null)
     {
         var builder = WebApplication.CreateSlimBuilder();
+        // A span per request and per upstream attempt; HttpClient sends the W3C traceparent, so upstreams join the trace.
+        Tracing.Add(builder.Services, "hearth-router", otlpEndpoint, configureTracing);
         builder.Logging.ClearProviders();
         if (configureLogging is not null) configureLogging(builder.Logging);
         else if (log) builder.Logging.AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(LogLevel.Warning);
@@ -84,8 +90,8 @@ public sealed class RouterHost : IAsyncDisposable
         app.MapGet("/metrics", async ctx =>
         {
             if (!RouterAuth.IsAdmin(ctx, state)) { await RouterAuth.WriteUnauthorizedAsync(ctx, "/metrics needs the master key"); return; }
-            ctx.Response.ContentType = "text/plain; version=0.0.4";
-            await ctx.Response.WriteAsync(state.Metrics.Render(state.Upstreams, RouterState.NowMs), ctx.RequestAborted);
+            ctx.Response.ContentType = "text/plain; version=0.0.4; charset=utf-8";
+            await ctx.Response.WriteAsync(await state.Metrics.RenderAsync(ctx.RequestAborted), ctx.RequestAborted);
         });
         AdminEndpoints.Map(app, state);
         try { await app.StartAsync(ct); }

@@ -1,13 +1,15 @@
 using System.Collections.Concurrent;
-using System.Globalization;
-using System.Text;
+using System.Diagnostics.Metrics;
+using Hearth.Metrics;
 using Hearth.Router.Routing;
 
 namespace Hearth.Router.Metrics;
 
-/// <summary>Per-upstream counters and a latency histogram, rendered as Prometheus text (no global registry,
-/// so several routers in one process — tests — keep separate numbers).</summary>
-public sealed class RouterMetrics
+/// <summary>The router's metrics as <see cref="System.Diagnostics.Metrics"/> instruments on a meter of its own (one per
+/// router, so several routers in one process — tests — keep separate numbers), written on /metrics by
+/// <see cref="PrometheusMeterExporter"/> with process and runtime metrics. Per-upstream counts are kept here (the
+/// router reads them too) and observed for every current upstream, so an upstream not tried yet shows 0.</summary>
+public sealed class RouterMetrics : IDisposable
 {
     /// <summary>Histogram bucket upper bounds in seconds.</summary>
     public static readonly double[] Buckets = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
@@ -15,12 +17,37 @@ public sealed class RouterMetrics
     private sealed class Series
     {
         public long Requests, Errors, Retries;
-        public readonly long[] BucketCounts = new long[Buckets.Length + 1];
-        public long LatencyTicks;
+        public long CachePicks, CacheQueryBlocks, CacheHitBlocks;
     }
 
     private readonly ConcurrentDictionary<string, Series> _series = new(StringComparer.Ordinal);
-    private long _clientRequests, _rejected;
+    private readonly Meter _meter = new("Hearth.Router");
+    private readonly PrometheusMeterExporter _exporter;
+    private readonly Histogram<double> _latency;
+    private long _clientRequests, _rejected, _cacheFallbacks;
+
+    /// <param name="upstreams">the current upstreams (static and discovered)</param>
+    public RouterMetrics(Func<IReadOnlyList<UpstreamState>> upstreams)
+    {
+        _meter.CreateObservableCounter("hearth_router_client_requests_total", () => Volatile.Read(ref _clientRequests), description: "Requests received by the router");
+        _meter.CreateObservableCounter("hearth_router_rejected_total", () => Volatile.Read(ref _rejected), description: "Requests refused by auth, key limits or validation");
+        PerUpstream(true, "hearth_router_upstream_requests_total", "Attempts sent to each upstream", u => Requests(u.Name));
+        PerUpstream(true, "hearth_router_upstream_errors_total", "Failed attempts (connect error, 5xx, broken stream)", u => Errors(u.Name));
+        PerUpstream(true, "hearth_router_upstream_retries_total", "Retries moved away from each upstream", u => _series.TryGetValue(u.Name, out var s) ? Volatile.Read(ref s.Retries) : 0);
+        PerUpstream(false, "hearth_router_upstream_outstanding", "Requests in flight per upstream", u => u.Outstanding);
+        PerUpstream(false, "hearth_router_upstream_healthy", "1 when routable (health check passing and breaker not open)", u => u.IsAvailable(RouterState.NowMs) ? 1 : 0);
+        PerUpstream(false, "hearth_router_upstream_breaker_open", "1 while the circuit breaker is open or half-open", u => u.Breaker.State == BreakerState.Closed ? 0 : 1);
+        _latency = _meter.CreateHistogram("hearth_router_upstream_latency_seconds", "s", "Attempt duration per upstream, headers to last byte",
+            advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = Buckets });
+        _exporter = new PrometheusMeterExporter(_meter);
+
+        void PerUpstream(bool counter, string name, string help, Func<UpstreamState, long> value)
+        {
+            IEnumerable<Measurement<long>> Observe() => upstreams().Select(u => new Measurement<long>(value(u), new KeyValuePair<string, object?>("upstream", u.Name)));
+            if (counter) _meter.CreateObservableCounter(name, Observe, description: help);
+            else _meter.CreateObservableGauge(name, Observe, description: help);
+        }
+    }
 
     private Series For(string upstream) => _series.GetOrAdd(upstream, _ => new Series());
 
@@ -28,64 +55,66 @@ public sealed class RouterMetrics
     public void Rejected() => Interlocked.Increment(ref _rejected);
     public void Retry(string upstream) => Interlocked.Increment(ref For(upstream).Retries);
 
+    /// <summary>A kv-aware pick: the prompt's blocks and how many of them the chosen replica held. A pick made while no
+    /// replica's events were live is counted as a fallback.</summary>
+    public void CacheAwarePick(string upstream, int promptBlocks, int hitBlocks, bool anyLive)
+    {
+        if (!anyLive)
+        {
+            CacheAwareFallback();
+            return;
+        }
+        var s = For(upstream);
+        Interlocked.Increment(ref s.CachePicks);
+        Interlocked.Add(ref s.CacheQueryBlocks, promptBlocks);
+        Interlocked.Add(ref s.CacheHitBlocks, hitBlocks);
+    }
+
+    /// <summary>A request of a kv-aware model routed without cache information (no hashes, no live replica).</summary>
+    public void CacheAwareFallback() => Interlocked.Increment(ref _cacheFallbacks);
+
+    /// <summary>Adds the cache-aware routing metrics (for a router with kv-aware models): per replica, the share of
+    /// routed prompt blocks it already held, and the state of the router's copy of each replica's prefix cache.</summary>
+    public void FollowPrefixCache(KvRouting.PrefixCacheTracker tracker, Func<IReadOnlyList<UpstreamState>> upstreams)
+    {
+        long Read(UpstreamState u, Func<Series, long> f) => _series.TryGetValue(u.Name, out var s) ? f(s) : 0;
+        KeyValuePair<string, object?> Up(string name) => new("upstream", name);
+        void PerUpstream(string name, string help, Func<UpstreamState, long> value) =>
+            _meter.CreateObservableCounter(name, () => upstreams().Select(u => new Measurement<long>(value(u), Up(u.Name))), description: help);
+        PerUpstream("hearth_router_prefix_routed_total", "kv-aware requests sent to each replica with cache information", u => Read(u, s => Volatile.Read(ref s.CachePicks)));
+        PerUpstream("hearth_router_prefix_query_blocks_total", "Prompt blocks of those requests", u => Read(u, s => Volatile.Read(ref s.CacheQueryBlocks)));
+        PerUpstream("hearth_router_prefix_hit_blocks_total", "Prompt blocks the chosen replica already held (leading blocks, as its prefix cache reuses them)", u => Read(u, s => Volatile.Read(ref s.CacheHitBlocks)));
+        _meter.CreateObservableGauge("hearth_router_prefix_hit_rate", () => upstreams().Select(u =>
+        {
+            var query = Read(u, s => Volatile.Read(ref s.CacheQueryBlocks));
+            return new Measurement<double>(query == 0 ? 0 : (double)Read(u, s => Volatile.Read(ref s.CacheHitBlocks)) / query, Up(u.Name));
+        }), description: "Cached-prefix hit rate of the routing decisions per replica (hit blocks / prompt blocks)");
+        _meter.CreateObservableCounter("hearth_router_kv_fallback_total", () => Volatile.Read(ref _cacheFallbacks),
+            description: "kv-aware requests routed least-outstanding (no block hashes, or no replica's events live)");
+        _meter.CreateObservableGauge("hearth_router_kv_index_blocks", () => tracker.Indexes(upstreams()).Select(x =>
+            new Measurement<long>(x.Index.Count, Up(x.Upstream), new("model", x.Model))), description: "Block hashes the router holds for each replica's prefix cache");
+        _meter.CreateObservableGauge("hearth_router_kv_index_live", () => tracker.Indexes(upstreams()).Select(x =>
+            new Measurement<long>(x.Index.IsLive(RouterState.NowMs) ? 1 : 0, Up(x.Upstream), new("model", x.Model))), description: "1 while the replica's kv_events stream is synced and current");
+    }
+
     /// <summary>Records one attempt against an upstream (success or failure) and its duration.</summary>
     public void Attempt(string upstream, bool error, TimeSpan duration)
     {
         var s = For(upstream);
         Interlocked.Increment(ref s.Requests);
         if (error) Interlocked.Increment(ref s.Errors);
-        var sec = duration.TotalSeconds;
-        var b = 0;
-        while (b < Buckets.Length && sec > Buckets[b]) b++;
-        Interlocked.Increment(ref s.BucketCounts[b]);
-        Interlocked.Add(ref s.LatencyTicks, duration.Ticks);
+        _latency.Record(duration.TotalSeconds, new KeyValuePair<string, object?>("upstream", upstream));
     }
 
     public long Requests(string upstream) => _series.TryGetValue(upstream, out var s) ? Volatile.Read(ref s.Requests) : 0;
     public long Errors(string upstream) => _series.TryGetValue(upstream, out var s) ? Volatile.Read(ref s.Errors) : 0;
 
-    public string Render(IEnumerable<UpstreamState> upstreams, long nowMs)
+    /// <summary>The Prometheus text of the router's metrics with process and runtime metrics.</summary>
+    public Task<string> RenderAsync(CancellationToken ct = default) => _exporter.RenderAsync(ct);
+
+    public void Dispose()
     {
-        var sb = new StringBuilder();
-        var ups = upstreams.ToList();
-        Header(sb, "hearth_router_client_requests_total", "counter", "Requests received by the router");
-        sb.Append("hearth_router_client_requests_total ").Append(Volatile.Read(ref _clientRequests)).Append('\n');
-        Header(sb, "hearth_router_rejected_total", "counter", "Requests refused by auth, key limits or validation");
-        sb.Append("hearth_router_rejected_total ").Append(Volatile.Read(ref _rejected)).Append('\n');
-        Gauge(sb, ups, "hearth_router_upstream_requests_total", "counter", "Attempts sent to each upstream", u => Requests(u.Name));
-        Gauge(sb, ups, "hearth_router_upstream_errors_total", "counter", "Failed attempts (connect error, 5xx, broken stream)", u => Errors(u.Name));
-        Gauge(sb, ups, "hearth_router_upstream_retries_total", "counter", "Retries moved away from each upstream", u => _series.TryGetValue(u.Name, out var s) ? Volatile.Read(ref s.Retries) : 0);
-        Gauge(sb, ups, "hearth_router_upstream_outstanding", "gauge", "Requests in flight per upstream", u => u.Outstanding);
-        Gauge(sb, ups, "hearth_router_upstream_healthy", "gauge", "1 when routable (health check passing and breaker not open)", u => u.IsAvailable(nowMs) ? 1 : 0);
-        Gauge(sb, ups, "hearth_router_upstream_breaker_open", "gauge", "1 while the circuit breaker is open or half-open", u => u.Breaker.State == BreakerState.Closed ? 0 : 1);
-
-        Header(sb, "hearth_router_upstream_latency_seconds", "histogram", "Attempt duration per upstream, headers to last byte");
-        foreach (var u in ups)
-        {
-            if (!_series.TryGetValue(u.Name, out var s)) continue;
-            long cum = 0;
-            for (var b = 0; b <= Buckets.Length; b++)
-            {
-                cum += Volatile.Read(ref s.BucketCounts[b]);
-                var le = b < Buckets.Length ? Buckets[b].ToString(CultureInfo.InvariantCulture) : "+Inf";
-                sb.Append("hearth_router_upstream_latency_seconds_bucket{upstream=\"").Append(Escape(u.Name)).Append("\",le=\"").Append(le).Append("\"} ").Append(cum).Append('\n');
-            }
-            sb.Append("hearth_router_upstream_latency_seconds_sum{upstream=\"").Append(Escape(u.Name)).Append("\"} ")
-              .Append(TimeSpan.FromTicks(Volatile.Read(ref s.LatencyTicks)).TotalSeconds.ToString("0.######", CultureInfo.InvariantCulture)).Append('\n');
-            sb.Append("hearth_router_upstream_latency_seconds_count{upstream=\"").Append(Escape(u.Name)).Append("\"} ").Append(cum).Append('\n');
-        }
-        return sb.ToString();
+        _exporter.Dispose();
+        _meter.Dispose();
     }
-
-    private static void Header(StringBuilder sb, string name, string type, string help) =>
-        sb.Append("# HELP ").Append(name).Append(' ').Append(help).Append("\n# TYPE ").Append(name).Append(' ').Append(type).Append('\n');
-
-    private static void Gauge(StringBuilder sb, List<UpstreamState> ups, string name, string type, string help, Func<UpstreamState, long> value)
-    {
-        Header(sb, name, type, help);
-        foreach (var u in ups)
-            sb.Append(name).Append("{upstream=\"").Append(Escape(u.Name)).Append("\"} ").Append(value(u)).Append('\n');
-    }
-
-    private static string Escape(string s) => s.Replace("\\", "\\\\").Replace("\"", "\\\"").Replace("\n", "\\n");
 }

@@ -3,6 +3,7 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Headers;
 using Hearth.Router.Keys;
+using Hearth.Router.KvRouting;
 using Hearth.Router.Routing;
 using Hearth.Router.State;
 using Microsoft.AspNetCore.Http;
@@ -69,14 +70,16 @@ public sealed class ProxyHandler(RouterState state)
             {
                 var modelRoute = state.Routes[modelName];
                 var prefix = modelRoute.Config.Policy == Config.RoutingPolicy.PrefixAffinity ? request.PrefixKey(modelRoute.Config.PrefixChars) : null;
+                var cache = await CacheChoiceAsync(modelRoute, modelName, request, relativePath, ct);
                 var tried = new HashSet<UpstreamState>();
                 for (var attempt = 0; attempt <= retries.Max; attempt++)
                 {
                     if (attempt > 0 && retries.BackoffMs > 0)
                         await Task.Delay(retries.BackoffMs << Math.Min(attempt - 1, 10), ct);
                     // Prefer replicas not yet tried for this request; once all were, any available one may be retried.
-                    var up = modelRoute.Pick(prefix, tried, RouterState.NowMs) ?? (tried.Count > 0 ? modelRoute.Pick(prefix, new HashSet<UpstreamState>(), RouterState.NowMs) : null);
+                    var up = modelRoute.Pick(prefix, tried, RouterState.NowMs, cache) ?? (tried.Count > 0 ? modelRoute.Pick(prefix, new HashSet<UpstreamState>(), RouterState.NowMs, cache) : null);
                     if (up is null) break;
+                    if (cache is not null) state.Metrics.CacheAwarePick(up.Name, cache.PromptHashes.Count, cache.MatchedBlocks, cache.AnyLive);
                     tried.Add(up);
                     var outcome = await TryUpstreamAsync(ctx, request, modelName, up, relativePath, auth.Key, ct);
                     switch (outcome.Kind)
@@ -106,6 +109,21 @@ public sealed class ProxyHandler(RouterState state)
         if (last is { Body: not null }) await ForwardErrorAsync(ctx, last, null);
         else await OpenAiError.WriteAsync(ctx, last is null ? 503 : 502, "server_error",
             last is null ? $"no healthy upstream for model '{request.Model}'" : $"all upstreams for model '{request.Model}' failed", "upstream_unavailable");
+    }
+
+    /// <summary>For a kv-aware model's generation request: the prompt's block hashes, asked of a replica (null when
+    /// the model uses another policy or no replica could say; the pick then falls back to least-outstanding).</summary>
+    private async Task<CacheAwareChoice?> CacheChoiceAsync(ModelRoute route, string modelName, ProxyRequest request, string relativePath, CancellationToken ct)
+    {
+        if (route.Config.Policy != Config.RoutingPolicy.KvAware || state.PrefixCache is not { } tracker) return null;
+        if (relativePath is not ("chat/completions" or "completions")) return null;
+        var hashes = await tracker.PromptHashesAsync(route, request, ct);
+        if (hashes is null)
+        {
+            state.Metrics.CacheAwareFallback();
+            return null;
+        }
+        return new CacheAwareChoice(hashes, r => tracker.IndexOf(r, modelName));
     }
 
     private async Task<AttemptOutcome> TryUpstreamAsync(HttpContext ctx, ProxyRequest request, string modelName, UpstreamState up,

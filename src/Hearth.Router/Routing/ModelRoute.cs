@@ -1,4 +1,5 @@
 using Hearth.Router.Config;
+using Hearth.Router.KvRouting;
 
 namespace Hearth.Router.Routing;
 
@@ -28,8 +29,10 @@ public sealed class ModelRoute
         new(replicas.ToArray(), Config.Policy == RoutingPolicy.PrefixAffinity && replicas.Count > 0
             ? new HashRing<UpstreamState>(replicas.Select(r => (r.Name, r)).ToList()) : null);
 
-    /// <summary>Picks and admits a replica (breaker acquired), skipping <paramref name="exclude"/>; null if none is available.</summary>
-    public UpstreamState? Pick(string? prefixKey, IReadOnlySet<UpstreamState> exclude, long nowMs)
+    /// <summary>Picks and admits a replica (breaker acquired), skipping <paramref name="exclude"/>; null if none is
+    /// available. <paramref name="prefixKey"/> is for prefix-affinity, <paramref name="cache"/> for kv-aware (without
+    /// it, or while no replica's cache events are live, kv-aware picks the least outstanding replica).</summary>
+    public UpstreamState? Pick(string? prefixKey, IReadOnlySet<UpstreamState> exclude, long nowMs, CacheAwareChoice? cache = null)
     {
         var members = _members;
         if (members.Replicas.Count == 0) return null;
@@ -39,21 +42,36 @@ public sealed class ModelRoute
                 if (!exclude.Contains(r) && r.IsAvailable(nowMs) && r.Breaker.TryAcquire(nowMs)) return r;
             return null;
         }
-        // Least outstanding; the rotating start breaks ties so idle replicas share load evenly.
         var replicas = members.Replicas;
         var n = replicas.Count;
         var start = (int)((uint)Interlocked.Increment(ref _rotation) % (uint)n);
+        if (Config.Policy == RoutingPolicy.RoundRobin)
+        {
+            for (var k = 0; k < n; k++)
+            {
+                var r = replicas[(start + k) % n];
+                if (!exclude.Contains(r) && r.IsAvailable(nowMs) && r.Breaker.TryAcquire(nowMs)) return r;
+            }
+            return null;
+        }
+        // Least outstanding, or least cost when kv-aware; the rotating start breaks ties so idle replicas share load evenly.
         for (var attempt = 0; attempt < n; attempt++)
         {
             UpstreamState? best = null;
+            var bestScore = (Cost: double.MaxValue, Matched: 0);
             for (var k = 0; k < n; k++)
             {
                 var r = replicas[(start + k) % n];
                 if (exclude.Contains(r) || !r.IsAvailable(nowMs)) continue;
-                if (best is null || r.Outstanding < best.Outstanding) best = r;
+                var score = cache?.Score(r, Config.LoadWeight, nowMs) ?? (r.Outstanding, 0);
+                if (best is null || score.Cost < bestScore.Cost) (best, bestScore) = (r, score);
             }
             if (best is null) return null;
-            if (best.Breaker.TryAcquire(nowMs)) return best;
+            if (best.Breaker.TryAcquire(nowMs))
+            {
+                cache?.Chose(bestScore.Matched);
+                return best;
+            }
             // Lost a race for the half-open probe slot: treat it as excluded and look again.
             exclude = new HashSet<UpstreamState>(exclude) { best };
         }

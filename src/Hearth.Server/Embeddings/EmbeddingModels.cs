@@ -3,6 +3,7 @@ using Hearth.Engine.Embeddings;
 using Hearth.Engine.Models;
 using Hearth.Server.Generation;
 using Hearth.Server.Http;
+using Hearth.Store.Hosting;
 using Microsoft.AspNetCore.Http;
 
 namespace Hearth.Server.Embeddings;

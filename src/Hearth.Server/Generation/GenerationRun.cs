@@ -3,6 +3,7 @@ using System.Runtime.CompilerServices;
 using Hearth.Engine;
 using Hearth.Server.Http;
 using Hearth.Server.Metrics;
+using Hearth.Store.Hosting;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 
@@ -20,6 +21,8 @@ public sealed class GenerationRun : IDisposable
     private readonly string?[] _finish;
     private readonly int[] _promptTokens, _cachedPromptTokens; // per prompt (completions' prompt arrays run several)
     private bool _queueObserved, _disposed;
+    private TimeSpan? _queueTime;
+    private readonly Activity? _span = Activity.Current; // the HTTP request's span when tracing is on
 
     public LoadedModel Model { get; }
     public SamplingParams Sampling { get; }
@@ -88,6 +91,7 @@ public sealed class GenerationRun : IDisposable
         if (!_queueObserved && d.QueueTime is { } q)
         {
             _queueObserved = true;
+            _queueTime = q;
             _metrics.ObserveQueueTime(Model.Name, q);
         }
         if (d.TokenIds.Count > 0)
@@ -136,5 +140,7 @@ public sealed class GenerationRun : IDisposable
         record.CompletionTokens = CompletionTokens;
         _metrics.RequestFinished(Model.Name, Stopwatch.GetElapsedTime(record.StartTimestamp), PromptTokens, CompletionTokens,
             _finish.Select(f => f ?? "abort"));
+        GenerationTracing.Record(_span, Model.Name, _submitted, _queueTime, FirstTokenAt, LastTokenAt, PromptTokens, CachedPromptTokens, CompletionTokens,
+            _finish.Select(f => f ?? "abort").ToList());
     }
 }

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using Hearth.Engine;
 using Hearth.Server.Http;
 using Hearth.Server.Metrics;
+using Hearth.Store.Hosting;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 
@@ -16,7 +17,9 @@ public static class ModelAccess
         var host = ctx.RequestServices.GetRequiredService<IModelHost>();
         var start = Stopwatch.GetTimestamp();
         var lease = await host.AcquireAsync(string.IsNullOrWhiteSpace(name) ? null : name, keepAlive, ctx.RequestAborted);
-        ctx.RequestServices.GetRequiredService<ServerMetrics>().TrackEngine(lease.Model.Name, lease.Model.Engine);
+        var metrics = ctx.RequestServices.GetRequiredService<ServerMetrics>();
+        metrics.TrackEngine(lease.Model.Name, lease.Model.Engine);
+        if (lease.Model.Embedder is { } embedder) metrics.TrackEmbedder(lease.Model.Name, embedder);
         RequestRecord.Of(ctx).Model = lease.Model.Name;
         return (lease, Stopwatch.GetElapsedTime(start));
     }

@@ -1,5 +1,6 @@
 using Hearth.Engine.Structured;
 using Hearth.Server.Http;
+using Hearth.Store.Hosting;
 
 namespace Hearth.Server.Generation;
 
@@ -9,7 +10,7 @@ public static class OutputGrammar
 {
     /// <summary>A 400 when the model's vocabulary cannot write even the first token the grammar needs (e.g. a tiny
     /// vocabulary without '{'), rather than a generation that fails at its first step. The mask is cached.</summary>
-    public static void CheckVocabulary(Grammar grammar, Hearth.Engine.LoadedModel model, string param)
+    public static void CheckVocabulary(Grammar grammar, LoadedModel model, string param)
     {
         var matcher = new GrammarMatcher(grammar, TokenTrie.For(model.Tokenizer, model.Shape.VocabSize));
         var mask = new ulong[matcher.MaskWords];

@@ -3,6 +3,7 @@ using Hearth.Core.Tokenizers;
 using Hearth.Engine;
 using Hearth.Engine.Structured.Reasoning;
 using Hearth.Server.Http;
+using Hearth.Store.Hosting;
 
 namespace Hearth.Server.Generation;
 

@@ -1,6 +1,7 @@
 using System.Text.Json.Nodes;
 using Hearth.Engine;
 using Hearth.Engine.Structured.Reasoning;
+using Hearth.Store.Hosting;
 
 namespace Hearth.Server.Generation;
 

@@ -1,6 +1,7 @@
 using Hearth.Engine;
 using Hearth.Engine.Structured;
 using Hearth.Engine.Structured.Reasoning;
+using Hearth.Store.Hosting;
 using Hearth.Server.Http;
 
 namespace Hearth.Server.Generation;

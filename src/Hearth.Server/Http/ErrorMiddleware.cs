@@ -1,7 +1,7 @@
 using Hearth.Core.Gguf;
 using Hearth.Core.Templates;
 using Hearth.Engine;
-using Hearth.Engine.Store;
+using Hearth.Store;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
 

@@ -1,99 +1,109 @@
 using System.Collections.Concurrent;
-using System.Text;
+using System.Diagnostics;
+using System.Diagnostics.Metrics;
 using Hearth.Engine;
+using Hearth.Engine.Embeddings;
 
 namespace Hearth.Server.Metrics;
 
-/// <summary>Server-side metrics with vLLM-style names (prefix "hearth:"), labelled by model, rendered in the
-/// Prometheus text exposition format. Counters of tokens and finished requests are counted here (they must never go
-/// backwards, and an engine's own counters restart when a model is reloaded); gauges come from engine snapshots.</summary>
+/// <summary>Server-side metrics as <see cref="System.Diagnostics.Metrics"/> instruments with vLLM-style names (prefix
+/// "hearth:"), labelled by model; <see cref="Hearth.Metrics.PrometheusMeterExporter"/> writes them on /metrics and any
+/// other listener (dotnet-counters, OpenTelemetry) may read the meter too. Counters of tokens and finished requests are
+/// counted here (they must never go backwards, and an engine's own counters restart when a model is reloaded); gauges
+/// are read from the snapshots of the engines still loaded, at each collection.</summary>
 public sealed class ServerMetrics
 {
+    /// <summary>The meter's name (one meter per server, from the server's <see cref="IMeterFactory"/>).</summary>
+    public const string MeterName = "Hearth.Server";
+
     // Bucket bounds as vLLM uses them (seconds).
     private static readonly double[] TtftBounds = [0.001, 0.005, 0.01, 0.02, 0.04, 0.06, 0.08, 0.1, 0.25, 0.5, 0.75, 1.0, 2.5, 5.0, 7.5, 10.0, 20.0, 40.0, 80.0, 160.0, 640.0, 2560.0];
     private static readonly double[] ItlBounds = [0.01, 0.025, 0.05, 0.075, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5, 0.75, 1.0, 2.5, 5.0, 7.5, 10.0, 20.0, 40.0, 80.0];
     private static readonly double[] RequestBounds = [0.3, 0.5, 0.8, 1.0, 1.5, 2.0, 2.5, 5.0, 10.0, 15.0, 20.0, 30.0, 40.0, 50.0, 60.0, 120.0, 240.0, 480.0, 960.0, 1920.0, 7680.0];
 
-    private sealed class PerModel
+    private readonly ConcurrentDictionary<string, IGenerationEngine> _engines = new();
+    private readonly ConcurrentDictionary<string, IEmbeddingEngine> _embedders = new();
+    private readonly Func<IReadOnlyCollection<string>> _loaded;
+    private readonly Counter<long> _promptTokens, _generationTokens, _success;
+    private readonly Histogram<double> _ttft, _itl, _e2e, _queue;
+
+    /// <param name="meter">the server's meter</param>
+    /// <param name="loaded">names of the models whose engines are still loaded (gauges are written for those only)</param>
+    public ServerMetrics(Meter meter, Func<IReadOnlyCollection<string>> loaded)
     {
-        public long PromptTokens, GenerationTokens;
-        public readonly ConcurrentDictionary<string, long> Finished = new();
-        public readonly Histogram Ttft = new(TtftBounds), Itl = new(ItlBounds), E2e = new(RequestBounds), Queue = new(RequestBounds);
+        Meter = meter;
+        _loaded = loaded;
+        Gauge("hearth:num_requests_running", "Requests in the running batch.", s => s.RunningRequests);
+        Gauge("hearth:num_requests_waiting", "Requests waiting to be scheduled.", s => s.WaitingRequests);
+        Gauge("hearth:kv_cache_usage_perc", "Fraction of KV-cache blocks in use (0-1).", s => s.KvCacheUsage);
+        Gauge("hearth:kv_cache_blocks_used", "KV-cache blocks in use.", s => s.UsedKvBlocks);
+        Gauge("hearth:kv_cache_blocks_total", "KV-cache blocks allocated.", s => s.TotalKvBlocks);
+        Gauge("hearth:device_memory_used_bytes", "GPU memory in use on the model's device (models on a GPU only).", s => s.DeviceMemoryUsedBytes);
+        Gauge("hearth:device_memory_total_bytes", "GPU memory of the model's device (models on a GPU only).", s => s.DeviceMemoryTotalBytes);
+        EngineCounter("hearth:prefix_cache_queries_total", "Prompt tokens looked up in the prefix cache (engine lifetime).", s => s.PrefixCacheQueries);
+        EngineCounter("hearth:prefix_cache_hits_total", "Prompt tokens served from the prefix cache (engine lifetime).", s => s.PrefixCacheHits);
+        EngineCounter("hearth:num_preemptions_total", "Sequences preempted for lack of KV blocks (engine lifetime).", s => s.PreemptionsTotal);
+        _promptTokens = meter.CreateCounter<long>("hearth:prompt_tokens_total", "{token}", "Prompt tokens of finished requests.");
+        _generationTokens = meter.CreateCounter<long>("hearth:generation_tokens_total", "{token}", "Generated tokens of finished requests.");
+        _success = meter.CreateCounter<long>("hearth:request_success_total", "{request}", "Finished completions by finish reason.");
+        _ttft = Hist("hearth:time_to_first_token_seconds", "Time to first token.", TtftBounds);
+        _itl = Hist("hearth:inter_token_latency_seconds", "Time between consecutive output tokens.", ItlBounds);
+        _e2e = Hist("hearth:e2e_request_latency_seconds", "End-to-end request latency.", RequestBounds);
+        _queue = Hist("hearth:request_queue_time_seconds", "Time a request waited before its first scheduled step.", RequestBounds);
+        EmbeddingCounter("hearth:embedding_inputs_total", "Inputs embedded or scored (engine lifetime).", s => s.InputsTotal);
+        EmbeddingCounter("hearth:embedding_tokens_total", "Tokens run through embedding and reranking models (engine lifetime).", s => s.TokensTotal);
+        EmbeddingCounter("hearth:embedding_forward_passes_total", "Forward passes of embedding models; inputs / passes is the batching achieved (engine lifetime).", s => s.ForwardPassesTotal);
+        Meter.CreateObservableGauge("hearth:embedding_inputs_waiting", () => ReadEmbedders(s => s.WaitingInputs), description: "Inputs waiting for an embedding forward pass.");
     }
 
-    private readonly ConcurrentDictionary<string, PerModel> _models = new();
-    private readonly ConcurrentDictionary<string, IGenerationEngine> _engines = new();
+    /// <summary>Remembers an embedding model's engine so its counters can be read (called whenever a lease is taken).</summary>
+    public void TrackEmbedder(string model, IEmbeddingEngine embedder) => _embedders[model] = embedder;
 
-    private PerModel For(string model) => _models.GetOrAdd(model, _ => new PerModel());
+    private void EmbeddingCounter(string name, string help, Func<EmbeddingStats, long> value) =>
+        Meter.CreateObservableCounter(name, () => ReadEmbedders(value), description: help);
 
-    /// <summary>Remembers a model's engine so /metrics can read its gauges (called whenever a lease is taken).</summary>
+    private IEnumerable<Measurement<long>> ReadEmbedders(Func<EmbeddingStats, long> value)
+    {
+        var loaded = _loaded();
+        foreach (var (model, embedder) in _embedders.Where(e => loaded.Contains(e.Key)).OrderBy(e => e.Key, StringComparer.Ordinal))
+            yield return new Measurement<long>(value(embedder.GetStats()), Model(model));
+    }
+
+    public Meter Meter { get; }
+
+    /// <summary>Remembers a model's engine so its gauges can be read (called whenever a lease is taken).</summary>
     public void TrackEngine(string model, IGenerationEngine engine) => _engines[model] = engine;
 
-    public void ObserveTimeToFirstToken(string model, TimeSpan t) => For(model).Ttft.Observe(t.TotalSeconds);
-    public void ObserveInterTokenLatency(string model, TimeSpan t) => For(model).Itl.Observe(t.TotalSeconds);
-    public void ObserveQueueTime(string model, TimeSpan t) => For(model).Queue.Observe(t.TotalSeconds);
+    public void ObserveTimeToFirstToken(string model, TimeSpan t) => _ttft.Record(t.TotalSeconds, Model(model));
+    public void ObserveInterTokenLatency(string model, TimeSpan t) => _itl.Record(t.TotalSeconds, Model(model));
+    public void ObserveQueueTime(string model, TimeSpan t) => _queue.Record(t.TotalSeconds, Model(model));
 
     /// <summary>Records a finished request: its end-to-end latency, its token counts and why each choice finished.</summary>
     public void RequestFinished(string model, TimeSpan e2e, int promptTokens, int generationTokens, IEnumerable<string> finishedReasons)
     {
-        var m = For(model);
-        m.E2e.Observe(e2e.TotalSeconds);
-        Interlocked.Add(ref m.PromptTokens, promptTokens);
-        Interlocked.Add(ref m.GenerationTokens, generationTokens);
-        foreach (var r in finishedReasons) m.Finished.AddOrUpdate(r, 1, (_, c) => c + 1);
+        var tag = Model(model);
+        _e2e.Record(e2e.TotalSeconds, tag);
+        _promptTokens.Add(promptTokens, tag);
+        _generationTokens.Add(generationTokens, tag);
+        foreach (var r in finishedReasons) _success.Add(1, tag, new KeyValuePair<string, object?>("finished_reason", r));
     }
 
-    /// <summary>Renders all metrics; <paramref name="loaded"/> names the models whose engines are still loaded.</summary>
-    public string Render(IReadOnlyCollection<string> loaded)
+    private static KeyValuePair<string, object?> Model(string model) => new("model_name", model);
+
+    private Histogram<double> Hist(string name, string help, double[] bounds) =>
+        Meter.CreateHistogram(name, "s", help, advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = bounds });
+
+    private void Gauge(string name, string help, Func<EngineStats, double?> value) =>
+        Meter.CreateObservableGauge(name, () => Read(value), description: help);
+
+    private void EngineCounter(string name, string help, Func<EngineStats, long> value) =>
+        Meter.CreateObservableCounter(name, () => Read(s => value(s)).Select(m => new Measurement<long>((long)m.Value, m.Tags)), description: help);
+
+    /// <summary>One measurement per loaded engine that reports the value, in model-name order.</summary>
+    private IEnumerable<Measurement<double>> Read(Func<EngineStats, double?> value)
     {
-        var sb = new StringBuilder(8192);
-        var engines = _engines.Where(e => loaded.Contains(e.Key)).OrderBy(e => e.Key, StringComparer.Ordinal)
-            .Select(e => (Label: Label(e.Key), Stats: e.Value.GetStats())).ToList();
-        var models = _models.OrderBy(m => m.Key, StringComparer.Ordinal).Select(m => (Label: Label(m.Key), m.Value)).ToList();
-
-        Gauge(sb, "hearth:num_requests_running", "Requests in the running batch.", engines.Select(e => (e.Label, (double)e.Stats.RunningRequests)));
-        Gauge(sb, "hearth:num_requests_waiting", "Requests waiting to be scheduled.", engines.Select(e => (e.Label, (double)e.Stats.WaitingRequests)));
-        Gauge(sb, "hearth:kv_cache_usage_perc", "Fraction of KV-cache blocks in use (0-1).", engines.Select(e => (e.Label, e.Stats.KvCacheUsage)));
-        Gauge(sb, "hearth:kv_cache_blocks_used", "KV-cache blocks in use.", engines.Select(e => (e.Label, (double)e.Stats.UsedKvBlocks)));
-        Gauge(sb, "hearth:kv_cache_blocks_total", "KV-cache blocks allocated.", engines.Select(e => (e.Label, (double)e.Stats.TotalKvBlocks)));
-        Gauge(sb, "hearth:device_memory_used_bytes", "GPU memory in use on the model's device (models on a GPU only).",
-            engines.Where(e => e.Stats.DeviceMemoryUsedBytes != null).Select(e => (e.Label, (double)e.Stats.DeviceMemoryUsedBytes!.Value)));
-        Gauge(sb, "hearth:device_memory_total_bytes", "GPU memory of the model's device (models on a GPU only).",
-            engines.Where(e => e.Stats.DeviceMemoryTotalBytes != null).Select(e => (e.Label, (double)e.Stats.DeviceMemoryTotalBytes!.Value)));
-        Counter(sb, "hearth:prefix_cache_queries_total", "Prompt tokens looked up in the prefix cache (engine lifetime).", engines.Select(e => (e.Label, (double)e.Stats.PrefixCacheQueries)));
-        Counter(sb, "hearth:prefix_cache_hits_total", "Prompt tokens served from the prefix cache (engine lifetime).", engines.Select(e => (e.Label, (double)e.Stats.PrefixCacheHits)));
-        Counter(sb, "hearth:num_preemptions_total", "Sequences preempted for lack of KV blocks (engine lifetime).", engines.Select(e => (e.Label, (double)e.Stats.PreemptionsTotal)));
-        Counter(sb, "hearth:prompt_tokens_total", "Prompt tokens of finished requests.", models.Select(m => (m.Label, (double)Interlocked.Read(ref m.Value.PromptTokens))));
-        Counter(sb, "hearth:generation_tokens_total", "Generated tokens of finished requests.", models.Select(m => (m.Label, (double)Interlocked.Read(ref m.Value.GenerationTokens))));
-        Counter(sb, "hearth:request_success_total", "Finished completions by finish reason.",
-            models.SelectMany(m => m.Value.Finished.OrderBy(f => f.Key, StringComparer.Ordinal)
-                .Select(f => ($"{m.Label},finished_reason=\"{Escape(f.Key)}\"", (double)f.Value))));
-        Hist(sb, "hearth:time_to_first_token_seconds", "Time to first token.", models, m => m.Ttft);
-        Hist(sb, "hearth:inter_token_latency_seconds", "Time between consecutive output tokens.", models, m => m.Itl);
-        Hist(sb, "hearth:e2e_request_latency_seconds", "End-to-end request latency.", models, m => m.E2e);
-        Hist(sb, "hearth:request_queue_time_seconds", "Time a request waited before its first scheduled step.", models, m => m.Queue);
-        return sb.ToString();
-    }
-
-    private static string Label(string model) => $"model_name=\"{Escape(model)}\"";
-    private static string Escape(string s) => s.Replace("\\", "\\\\").Replace("\"", "\\\"").Replace("\n", "\\n");
-
-    private static void Header(StringBuilder sb, string name, string help, string type) =>
-        sb.Append("# HELP ").Append(name).Append(' ').Append(help).Append("\n# TYPE ").Append(name).Append(' ').Append(type).Append('\n');
-
-    private static void Gauge(StringBuilder sb, string name, string help, IEnumerable<(string Labels, double Value)> samples) => Samples(sb, name, help, "gauge", samples);
-    private static void Counter(StringBuilder sb, string name, string help, IEnumerable<(string Labels, double Value)> samples) => Samples(sb, name, help, "counter", samples);
-
-    private static void Samples(StringBuilder sb, string name, string help, string type, IEnumerable<(string Labels, double Value)> samples)
-    {
-        Header(sb, name, help, type);
-        foreach (var (labels, value) in samples)
-            sb.Append(name).Append('{').Append(labels).Append("} ").Append(Histogram.Fmt(value)).Append('\n');
-    }
-
-    private static void Hist(StringBuilder sb, string name, string help, List<(string Label, PerModel Value)> models, Func<PerModel, Histogram> pick)
-    {
-        Header(sb, name, help, "histogram");
-        foreach (var (label, m) in models) pick(m).Write(sb, name, label);
+        var loaded = _loaded();
+        foreach (var (model, engine) in _engines.Where(e => loaded.Contains(e.Key)).OrderBy(e => e.Key, StringComparer.Ordinal))
+            if (value(engine.GetStats()) is { } v) yield return new Measurement<double>(v, Model(model));
     }
 }

@@ -1,8 +1,9 @@
 using System.Text.Json;
 using System.Threading.Channels;
 using Hearth.Engine;
-using Hearth.Engine.Store;
 using Hearth.Server.Http;
+using Hearth.Store;
+using Hearth.Store.Hosting;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;

@@ -3,6 +3,7 @@ using System.Text.Json;
 using Hearth.Engine;
 using Hearth.Server.Generation;
 using Hearth.Server.Http;
+using Hearth.Store.Hosting;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 

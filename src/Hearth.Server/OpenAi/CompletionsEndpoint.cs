@@ -33,7 +33,7 @@ public static class CompletionsEndpoint
 
     /// <summary>A prompt is a string, an array of token ids, or an array of several of either (as OpenAI allows);
     /// at most <see cref="MaxPrompts"/>.</summary>
-    private static List<PromptSpec> ParsePrompts(JsonNode node)
+    public static List<PromptSpec> ParsePrompts(JsonNode node)
     {
         if (node is JsonArray a && a.Count > 0 && a.All(x => x?.GetValueKind() is JsonValueKind.String or JsonValueKind.Array))
         {

@@ -1,7 +1,7 @@
 using System.Text.Json;
 using Hearth.Engine;
-using Hearth.Engine.Store;
 using Hearth.Server.Http;
+using Hearth.Store;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 

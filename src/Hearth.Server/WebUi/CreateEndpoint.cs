@@ -1,6 +1,6 @@
 using Hearth.Engine;
-using Hearth.Engine.Store;
 using Hearth.Server.Http;
+using Hearth.Store;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 

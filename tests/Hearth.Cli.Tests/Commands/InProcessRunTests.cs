@@ -3,7 +3,8 @@ using System.Threading.Channels;
 using Hearth.Core.Tokenizers;
 using Hearth.Engine;
 using Hearth.Engine.Models;
-using Hearth.Engine.Store;
+using Hearth.Store;
+using Hearth.Store.Hosting;
 
 namespace Hearth.Cli.Tests.Commands;
 

@@ -1,6 +1,7 @@
 using Hearth.Cli.Commands;
 using Hearth.Engine;
 using Hearth.Server;
+using Hearth.Store.Hosting;
 using Hearth.Tests;
 using Microsoft.AspNetCore.Builder;
 

@@ -3,6 +3,7 @@ using System.Text.Json.Nodes;
 using Hearth.Cli.Commands;
 using Hearth.Engine;
 using Hearth.Server;
+using Hearth.Store.Hosting;
 using Hearth.Tests;
 
 namespace Hearth.Cli.Tests.EndToEnd;

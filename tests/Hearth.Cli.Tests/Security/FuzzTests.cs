@@ -6,6 +6,7 @@ using Hearth.Engine;
 using Hearth.Router.Config;
 using Hearth.Router.Hosting;
 using Hearth.Server;
+using Hearth.Store.Hosting;
 using Hearth.Tests;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.Logging;

@@ -1,5 +1,5 @@
 using System.Text.Json.Nodes;
-using Hearth.Engine.Store;
+using Hearth.Store;
 using Hearth.Tests;
 
 namespace Hearth.Cli.Tests.Security;

@@ -1,8 +1,8 @@
 using Hearth.Cli.Commands;
 using Hearth.Engine;
-using Hearth.Engine.Hosting;
-using Hearth.Engine.Store;
 using Hearth.Server;
+using Hearth.Store;
+using Hearth.Store.Hosting;
 using Microsoft.AspNetCore.Builder;
 
 namespace Hearth.Cli.Tests.WebUi;

@@ -2,7 +2,7 @@ using System.Collections.Concurrent;
 using System.Security.Cryptography;
 using System.Text.Json;
 using Hearth.Engine.Models;
-using Hearth.Engine.Synthetic;
+using Hearth.Store.Synthetic;
 using Hearth.Tests;
 
 namespace Hearth.Engine.Tests.Embeddings;
@@ -24,7 +24,12 @@ public static class EncoderFixtures
         ["tiny-nomic-bert"] = ("tiny-nomic-bert", null),
         ["tiny-nomic-bert-cls"] = ("tiny-nomic-bert", PoolingType.Cls),
         ["tiny-bert-rerank"] = ("tiny-bert-rerank", null),
+        ["tiny-qwen3-embed"] = ("tiny-qwen3-embed", null),
+        ["tiny-jina-bert-v2"] = ("tiny-jina-bert-v2", null),
     };
+
+    /// <summary>Whether a fixture model is a BERT-family encoder (else a decoder embedding model).</summary>
+    public static bool IsEncoder(string name) => SyntheticPreset.Get(Models[name].Preset).IsEncoder;
 
     private static readonly ConcurrentDictionary<string, Lazy<string>> Built = new();
     private static readonly string Folder = MakeFolder();
@@ -52,7 +57,7 @@ public static class EncoderFixtures
         if (pooling is { } p) preset = preset with { Pooling = p };
         Directory.CreateDirectory(Folder);
         string path = Path.Combine(Folder, n + ".gguf");
-        SyntheticModel.Write(path, preset, Core.Gguf.GgmlType.F32, VocabPath);
+        SyntheticModel.Write(path, preset, Core.Gguf.GgmlType.F32, Path.Combine(TestPaths.Fixtures, "vocab", preset.DefaultVocab));
         using var stream = File.OpenRead(path);
         string sha = Convert.ToHexStringLower(SHA256.HashData(stream));
         string expected = Load(n, "embed").RootElement.GetProperty("model").GetProperty("sha256").GetString()!;

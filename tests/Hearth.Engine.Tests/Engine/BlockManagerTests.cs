@@ -5,7 +5,7 @@ public class BlockManagerTests
     private static Sequence Seq(int[] tokens, int n = 1)
     {
         var request = new EngineRequest(1, new GenerationRequest("x", tokens, new SamplingParams { N = n }), 10,
-            (r, i) => new Sequence(r, i, new SequenceRng(1), new Detokenizer()));
+            (r, i) => new Sequence(r, i, new Xoshiro256(1), new Detokenizer()));
         return request.Sequences[0];
     }
 
@@ -106,7 +106,7 @@ public class BlockManagerTests
     {
         var bm = new BlockManager(8, 4);
         var request = new EngineRequest(1, new GenerationRequest("x", EngineHarness.Prompt(6, 1), new SamplingParams { N = 2 }), 10,
-            (r, i) => new Sequence(r, i, new SequenceRng(1), new Detokenizer()));
+            (r, i) => new Sequence(r, i, new Xoshiro256(1), new Detokenizer()));
         var (parent, child) = (request.Sequences[0], request.Sequences[1]);
         Assert.True(bm.TryAllocate(parent, [], 6));
         parent.NumComputed = 6;

@@ -5,7 +5,7 @@ public class SamplerTests
     private static Sequence Seq(SamplingParams p, int[] prompt, params int[] output)
     {
         var request = new EngineRequest(1, new GenerationRequest("x", prompt, p), p.MaxTokens,
-            (r, i) => new Sequence(r, i, SequenceRng.ForChoice(p.Seed, i), new Detokenizer()));
+            (r, i) => new Sequence(r, i, Xoshiro256.ForChoice(p.Seed, i), new Detokenizer()));
         var seq = request.Sequences[0];
         seq.Tokens.AddRange(output);
         return seq;

@@ -119,7 +119,7 @@ public class SchedulerTests
         Assert.Equal(2, model.BlocksCopied); // two of the three choices copied the shared partial block
         for (int k = 0; k < 3; k++)
         {
-            // Choice k draws from the RNG seeded as SequenceRng.ForChoice(99, k); n = 1 with that seed agrees.
+            // Choice k draws from the RNG seeded as Xoshiro256.ForChoice(99, k); n = 1 with that seed agrees.
             ulong seed = k == 0 ? 99UL : 99UL ^ (0x9E3779B97F4A7C15UL * (ulong)k);
             var alone = RunAlone(Request(prompt, sampling with { N = 1, Seed = seed }));
             Assert.Equal(alone.Tokens, choices[k].Tokens);

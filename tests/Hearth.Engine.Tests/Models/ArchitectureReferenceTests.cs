@@ -3,7 +3,7 @@ using System.Text.Json;
 using Hearth.Core.Gguf;
 using Hearth.Cpu;
 using Hearth.Engine.Models;
-using Hearth.Engine.Synthetic;
+using Hearth.Store.Synthetic;
 using Hearth.Tests;
 using Xunit.Abstractions;
 

@@ -3,7 +3,7 @@ using System.Text.Json;
 using Hearth.Core.Gguf;
 using Hearth.Cpu;
 using Hearth.Engine.Models;
-using Hearth.Engine.Synthetic;
+using Hearth.Store.Synthetic;
 using Hearth.Tests;
 using Xunit.Abstractions;
 
@@ -37,14 +37,13 @@ public sealed class FormatReferenceTests(ITestOutputHelper output)
         string path = Path.Combine(Path.GetTempPath(), $"hearth-formats-{Guid.NewGuid():N}.gguf");
         // The packed (VNNI) layouts are what a real machine runs; without AVX-VNNI they run with the instruction emulated.
         bool emulated = !System.Runtime.Intrinsics.X86.AvxVnni.IsSupported;
-        if (emulated) CpuFeatures.EmulateVnni = true;
         try
         {
             SyntheticModel.Write(path, "tiny-formats", Enum.Parse<GgmlType>(format, ignoreCase: true), TestPaths.SharedFile("models", "stories260K-f32.gguf")!, seed: 1);
             string sha = Convert.ToHexStringLower(SHA256.HashData(File.ReadAllBytes(path)));
             Assert.Equal(root.GetProperty("model").GetProperty("sha256").GetString(), sha);
             using var gguf = GgufFile.Open(path);
-            using var backend = new CpuBackend(2);
+            using var backend = new CpuBackend(2, new CpuIsa(512, emulateVnni: emulated));
             using var model = DecoderModel.Load(gguf, backend);
             output.WriteLine($"backend: {backend.Name}");
             model.AllocateKvCache(8, 16);
@@ -55,7 +54,6 @@ public sealed class FormatReferenceTests(ITestOutputHelper output)
         }
         finally
         {
-            if (emulated) CpuFeatures.EmulateVnni = false;
             File.Delete(path);
         }
     }

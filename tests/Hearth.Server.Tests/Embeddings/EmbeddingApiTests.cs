@@ -29,6 +29,50 @@ public sealed class EmbeddingApiTests(EmbeddingHost host) : IClassFixture<Embedd
     }
 
     [Fact]
+    public async Task ADecoderEmbeddingModelAnswersWithLlamaCppsLastTokenVectors()
+    {
+        var cases = EncoderFixtures.Cases("tiny-qwen3-embed").Where(c => c.Ids.Length > 0).Take(4).ToList();
+        var input = new JsonArray(cases.Select(c => (JsonNode)JsonValue.Create(c.Text)!).ToArray());
+        var res = await Http.PostAsync(host.Http, "v1/embeddings", $$"""{"model":"tiny-qwen3-embed","input":{{input.ToJsonString()}}}""");
+        Assert.Equal(200, res.Status);
+        for (var i = 0; i < cases.Count; i++)
+        {
+            var mine = Floats(res.Body!["data"]![i]!["embedding"]);
+            var theirs = EncoderFixtures.Normalized(cases[i].Vector);
+            Assert.Equal(theirs.Length, mine.Length);
+            for (var j = 0; j < mine.Length; j++) Assert.True(Math.Abs(mine[j] - theirs[j]) <= EncoderFixtures.Tolerance, $"input {i} component {j}: {mine[j]} vs {theirs[j]}");
+        }
+        Assert.Equal(cases.Sum(c => c.Ids.Length), res.Body!["usage"]!["prompt_tokens"]!.GetValue<int>());
+
+        // It embeds; it does not generate.
+        var chat = await Http.PostAsync(host.Http, "v1/chat/completions", """{"model":"tiny-qwen3-embed","messages":[{"role":"user","content":"hi"}]}""");
+        Assert.Equal(400, chat.Status);
+    }
+
+    [Fact]
+    public async Task EmbeddingWorkShowsInMetrics()
+    {
+        var cases = EncoderFixtures.Cases("tiny-bert").Where(c => c.Ids.Length > 0).Take(3).ToList();
+        var input = new JsonArray(cases.Select(c => (JsonNode)JsonValue.Create(c.Text)!).ToArray());
+        var before = Metric(await host.Http.GetStringAsync("metrics"), "hearth:embedding_inputs_total");
+        var res = await Http.PostAsync(host.Http, "v1/embeddings", $$"""{"model":"tiny-bert","input":{{input.ToJsonString()}}}""");
+        Assert.Equal(200, res.Status);
+        var text = await host.Http.GetStringAsync("metrics");
+        Assert.True(Metric(text, "hearth:embedding_inputs_total") >= before + 3, text);
+        Assert.True(Metric(text, "hearth:embedding_tokens_total") >= cases.Sum(c => c.Ids.Length));
+        Assert.True(Metric(text, "hearth:embedding_forward_passes_total") >= 1);
+        Assert.Contains("hearth:embedding_inputs_waiting{model_name=\"tiny-bert:latest\"}", text);
+    }
+
+    /// <summary>The value of a metric's tiny-bert series (0 when absent).</summary>
+    private static double Metric(string text, string name)
+    {
+        var prefix = name + "{model_name=\"tiny-bert:latest\"} ";
+        var line = text.Split('\n').FirstOrDefault(l => l.StartsWith(prefix, StringComparison.Ordinal));
+        return line is null ? 0 : double.Parse(line[prefix.Length..], System.Globalization.CultureInfo.InvariantCulture);
+    }
+
+    [Fact]
     public async Task OpenAi_Base64IsTheLittleEndianFloats()
     {
         var f = await Http.PostAsync(host.Http, "v1/embeddings", """{"model":"tiny-bert","input":"Hello world"}""");

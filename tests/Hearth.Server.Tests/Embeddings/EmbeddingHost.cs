@@ -5,6 +5,7 @@ using Hearth.Engine.Embeddings;
 using Hearth.Engine.Models;
 using Hearth.Engine.Tests.Embeddings;
 using Hearth.Server.Tests.Fakes;
+using Hearth.Store.Hosting;
 using Microsoft.AspNetCore.Builder;
 
 namespace Hearth.Server.Tests.Embeddings;
@@ -23,14 +24,16 @@ public sealed class EmbeddingHost : IAsyncLifetime
     public HttpClient Http { get; private set; } = null!;
     public LoadedModel Bert { get; private set; } = null!;
     public LoadedModel Rerank { get; private set; } = null!;
+    public LoadedModel Qwen3Embed { get; private set; } = null!;
 
     public async Task InitializeAsync()
     {
         Bert = Load("tiny-bert:latest", "tiny-bert");
         Rerank = Load("tiny-rerank:latest", "tiny-bert-rerank");
+        Qwen3Embed = Load("tiny-qwen3-embed:latest", "tiny-qwen3-embed");
         var fake = new LoadedModel("fake:latest", new FakeTokenizer(), new FakeChatTemplate(), new FakeEngine(),
             new ModelShape("llama", 259, 128, 2, 1, 8, 16));
-        _host = new StaticModelHost([Bert, Rerank, fake]);
+        _host = new StaticModelHost([Bert, Rerank, Qwen3Embed, fake]);
         App = HearthServer.Build(new ServerOptions { Port = 0, Host = "127.0.0.1" }, _host, null, logging => { });
         await App.StartAsync();
         BaseAddress = new Uri(HearthServer.BoundAddresses(App).Single() + "/");

@@ -1,6 +1,6 @@
 using System.Collections.Concurrent;
 using Hearth.Engine;
-using Hearth.Engine.Store;
+using Hearth.Store;
 
 namespace Hearth.Server.Tests.Fakes;
 

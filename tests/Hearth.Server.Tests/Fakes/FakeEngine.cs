@@ -16,6 +16,8 @@ public sealed class FakeEngine : IGenerationEngine
     /// <summary>After this many tokens, finish every choice with an error.</summary>
     public int? FailAfter { get; set; }
     public int CachedPromptTokens { get; set; }
+    /// <summary>Device memory (used, total) the engine reports, as a model on a GPU does; null on the CPU.</summary>
+    public (long Used, long Total)? DeviceMemory { get; set; }
     public TimeSpan? QueueTime { get; set; } = TimeSpan.FromMilliseconds(2);
     /// <summary>The limits the HTTP layer validates against (the test models' context, vocabulary and n).</summary>
     public EngineLimits Limits { get; set; } = new(TestHost.ContextLength, TestHost.ContextLength, 259, 64);
@@ -103,6 +105,7 @@ public sealed class FakeEngine : IGenerationEngine
     {
         RunningRequests = Volatile.Read(ref _running), WaitingRequests = 0, TotalKvBlocks = 64, UsedKvBlocks = 16,
         PrefixCacheQueries = 10, PrefixCacheHits = 4,
+        DeviceMemoryUsedBytes = DeviceMemory?.Used, DeviceMemoryTotalBytes = DeviceMemory?.Total,
     };
 
     public ValueTask DisposeAsync() => ValueTask.CompletedTask;

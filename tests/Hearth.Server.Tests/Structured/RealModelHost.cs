@@ -4,6 +4,7 @@ using Hearth.Core.Tokenizers;
 using Hearth.Cpu;
 using Hearth.Engine;
 using Hearth.Engine.Models;
+using Hearth.Store.Hosting;
 using Hearth.Tests;
 using Microsoft.AspNetCore.Builder;
 

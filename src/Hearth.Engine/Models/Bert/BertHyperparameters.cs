@@ -2,7 +2,7 @@ using Hearth.Core.Gguf;
 
 namespace Hearth.Engine.Models.Bert;
 
-/// <summary>Hyperparameters of the BERT family (bert, nomic-bert) read from GGUF metadata as llama.cpp names them.</summary>
+/// <summary>Hyperparameters of the BERT family (bert, nomic-bert, jina-bert-v2) read from GGUF metadata as llama.cpp names them.</summary>
 /// <param name="RopeFrequencyBase">nomic-bert rotates Q and K (NeoX style); bert adds learned position embeddings instead.</param>
 public sealed record BertHyperparameters(
     string Architecture,
@@ -17,12 +17,21 @@ public sealed record BertHyperparameters(
     float RopeFrequencyBase)
 {
     /// <summary>Architectures this model class runs.</summary>
-    public static readonly IReadOnlySet<string> Supported = new HashSet<string>(StringComparer.Ordinal) { "bert", "nomic-bert" };
+    public static readonly IReadOnlySet<string> Supported = new HashSet<string>(StringComparer.Ordinal) { "bert", "nomic-bert", "jina-bert-v2" };
 
     public int HeadDim => EmbeddingLength / HeadCount;
 
     /// <summary>Whether Q and K are rotated by position (nomic-bert) rather than positions being embedded (bert).</summary>
     public bool UsesRope => Architecture == "nomic-bert";
+
+    /// <summary>Whether attention is biased by distance instead (ALiBi: jina-bert-v2, no position embeddings).</summary>
+    public bool UsesAlibi => Architecture == "jina-bert-v2";
+
+    /// <summary>ALiBi's maximum bias (llama.cpp fixes it at 8 for jina-bert-v2).</summary>
+    public const float MaxAlibiBias = 8f;
+
+    /// <summary>Whether a gated feed-forward applies GELU to its gate (jina-bert-v2's GEGLU) rather than SiLU (nomic-bert).</summary>
+    public bool GeluGate => Architecture == "jina-bert-v2";
 
     public static BertHyperparameters FromGguf(GgufFile file)
     {

@@ -9,4 +9,11 @@ internal sealed record BertLayer(
     Weight Output, Weight? OutputBias,
     Weight AttentionNorm, Weight? AttentionNormBias,
     Weight Up, Weight? UpBias, Weight? Gate, Weight Down, Weight? DownBias,
-    Weight LayerNorm, Weight? LayerNormBias);
+    Weight LayerNorm, Weight? LayerNormBias)
+{
+    /// <summary>Layer norms of Q and K after their projections (jina-bert-v2's qk-post-norm variant); null elsewhere.</summary>
+    public Weight? QNorm { get; init; }
+    public Weight? QNormBias { get; init; }
+    public Weight? KNorm { get; init; }
+    public Weight? KNormBias { get; init; }
+}

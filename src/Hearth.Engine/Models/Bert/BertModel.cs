@@ -25,7 +25,8 @@ public sealed class BertModel : IEmbeddingModel
         _hp = hp;
         _w = weights;
         _rope = new RopeParameters(hp.HeadDim, hp.RopeFrequencyBase, 1.0f, Neox: true, FrequencyFactors: null);
-        _attention = new AttentionParameters(hp.HeadCount, hp.HeadCount, hp.HeadDim, 1.0f / MathF.Sqrt(hp.HeadDim), BlockSize: 1);
+        _attention = new AttentionParameters(hp.HeadCount, hp.HeadCount, hp.HeadDim, 1.0f / MathF.Sqrt(hp.HeadDim), BlockSize: 1,
+            AlibiSlopes: hp.UsesAlibi ? AttentionParameters.AlibiSlopesFor(hp.HeadCount, BertHyperparameters.MaxAlibiBias) : null);
         int outputs = hp.Pooling == PoolingType.Rank ? (weights.ClassifierOutput?.Rows ?? hp.EmbeddingLength) : hp.EmbeddingLength;
         Shape = new EmbeddingShape(hp.Architecture, hp.VocabSize, hp.ContextLength, hp.EmbeddingLength, outputs, hp.Pooling);
     }
@@ -67,6 +68,7 @@ public sealed class BertModel : IEmbeddingModel
         b.LayerNorm(s.X, _w.EmbeddingNorm, _w.EmbeddingNormBias, _hp.LayerNormEpsilon, s.X, t);
 
         _attention.Positions = _extent;
+        _attention.QueryPositions = _positions;
         _attention.TokenSequence = _tokenSequence;
         _attention.BlockTables = blockTables;
         for (int l = 0; l < _w.Layers.Length; l++)
@@ -75,6 +77,8 @@ public sealed class BertModel : IEmbeddingModel
             Project(s.X, L.Q, L.QBias, s.Q, t);
             Project(s.X, L.K, L.KBias, s.K, t);
             Project(s.X, L.V, L.VBias, s.V, t);
+            if (L.QNorm is { } qNorm) b.LayerNorm(s.Q, qNorm, L.QNormBias, _hp.LayerNormEpsilon, s.Q, t);
+            if (L.KNorm is { } kNorm) b.LayerNorm(s.K, kNorm, L.KNormBias, _hp.LayerNormEpsilon, s.K, t);
             if (_hp.UsesRope)
             {
                 b.Rope(s.Q, t, _hp.HeadDim, _positions.AsSpan(0, t), _rope);
@@ -105,7 +109,8 @@ public sealed class BertModel : IEmbeddingModel
         if (L.Gate is { } gate)
         {
             b.MatMul(x, gate, s.Gate, rows);
-            b.SwiGlu(s.Gate, s.Up, s.Up, rows);
+            if (_hp.GeluGate) b.GeGlu(s.Gate, s.Up, s.Up, rows);
+            else b.SwiGlu(s.Gate, s.Up, s.Up, rows);
         }
         else b.Gelu(s.Up, s.Up, rows);
         Project(s.Up, L.Down, L.DownBias, s.Out, rows);

@@ -61,11 +61,20 @@ internal sealed record BertWeights(
                 Get(p + "attn_output_norm.weight", 1, d), Optional(p + "attn_output_norm.bias", 1, d),
                 Get(p + "ffn_up.weight", f, d), Optional(p + "ffn_up.bias", 1, f), Optional(p + "ffn_gate.weight", f, d),
                 Get(p + "ffn_down.weight", d, f), Optional(p + "ffn_down.bias", 1, d),
-                Get(p + "layer_output_norm.weight", 1, d), Optional(p + "layer_output_norm.bias", 1, d));
+                Get(p + "layer_output_norm.weight", 1, d), Optional(p + "layer_output_norm.bias", 1, d))
+            {
+                QNorm = Optional(p + "attn_q_norm.weight", 1, d), QNormBias = Optional(p + "attn_q_norm.bias", 1, d),
+                KNorm = Optional(p + "attn_k_norm.weight", 1, d), KNormBias = Optional(p + "attn_k_norm.bias", 1, d),
+            };
+            // Variants llama.cpp runs that this class does not (yet): refused by name rather than run wrong.
+            if (file.TryGetTensor(p + "attn_norm_2.weight", out _))
+                throw new NotSupportedException($"{file.Path}: {hp.Architecture} with a second attention norm (attn_norm_2) is not supported");
+            if (hp.GeluGate && layers[i].Gate is null)
+                throw new NotSupportedException($"{file.Path}: {hp.Architecture} with the gate fused into ffn_up is not supported");
         }
 
         Weight? positions = null;
-        if (!hp.UsesRope) positions = Get("position_embd.weight", (int)file.GetTensor("position_embd.weight").RowCount, d);
+        if (!hp.UsesRope && !hp.UsesAlibi) positions = Get("position_embd.weight", (int)file.GetTensor("position_embd.weight").RowCount, d);
         Weight? types = file.TryGetTensor("token_types.weight", out var tt) ? Bind(tt, (int)tt.RowCount, d) : null;
 
         Weight? cls = null, clsBias = null, clsOut = null, clsOutBias = null;

@@ -1,3 +1,0 @@
-namespace Hearth.Bench;
-/// <summary>Marker for the Hearth.Bench assembly.</summary>
-public static class AssemblyMarker { }

@@ -1,0 +1,270 @@
+using System.Runtime.CompilerServices;
+using Hearth.Core.Gguf;
+using Hearth.Core.Tensors;
+using Hearth.Cpu.Kernels;
+using Hearth.Cpu.Packed;
+
+namespace Hearth.Cpu;
+
+/// <summary>y[t, n] = x[t, :] · w[n, :] for every weight type. Phase 1 converts the activation rows to the
+/// weight's vec-dot type (in parallel over rows); phase 2 splits the weight rows into chunks across threads,
+/// and each weight row is read once and dotted with all T activation rows while it is in L1.</summary>
+internal sealed unsafe class MatMulKernel : IParallelJob, IDisposable
+{
+    private readonly CpuThreadPool _pool;
+    private readonly NativeBuffer _act = new();
+    private readonly NativeBuffer[] _rowScratch;
+    private Weight _w = null!;
+    private float* _x, _y;
+    private int _t, _n, _k, _chunkRows;
+    private bool _quantizePhase;
+    // Prepared activations.
+    private float* _xf;
+    private sbyte* _xq;
+    private float* _xd;
+    private int* _xbs;
+    private int* _xc;
+    private float* _xp; // F16 decode: the activation prepared by F16Decode.Prepare
+    private PackedWeight? _packed;
+
+    private readonly CpuIsa _isa;
+
+    public MatMulKernel(CpuThreadPool pool, CpuIsa isa)
+    {
+        _pool = pool;
+        _isa = isa;
+        _rowScratch = new NativeBuffer[pool.ThreadCount];
+        for (int i = 0; i < _rowScratch.Length; i++) _rowScratch[i] = new NativeBuffer();
+    }
+
+    public void Run(float* x, Weight w, float* y, int rows)
+    {
+        if (rows == 0) return;
+        _w = w; _x = x; _y = y; _t = rows; _n = w.Rows; _k = w.Columns;
+        long k = _k;
+        _packed = _isa.UsePacked ? w as PackedWeight : null;
+        if (_packed != null)
+        {
+            // The packed kernels' tile layout: interleaved int8 values, then per block a token scale and a correction.
+            long blocks = _packed.Blocks;
+            _xq = (sbyte*)_act.Ensure(rows * k + rows * blocks * 8);
+            _xd = (float*)(_xq + rows * k);
+            _xc = (int*)(_xd + rows * blocks);
+        }
+        else
+        {
+            switch (w.Type)
+            {
+                case GgmlType.F32:
+                    _xf = x;
+                    break;
+                case GgmlType.F16:
+                case GgmlType.BF16:
+                    _xf = (float*)_act.Ensure(rows * k * 4 + k * 4);
+                    _xp = _xf + rows * k;
+                    break;
+                case GgmlType.Q8_0:
+                case GgmlType.Q4_0:
+                case GgmlType.Q5_0:
+                    _xq = (sbyte*)_act.Ensure(rows * k + rows * (k / 32) * 4);
+                    _xd = (float*)(_xq + rows * k);
+                    break;
+                case GgmlType.Q4_K:
+                case GgmlType.Q6_K:
+                    _xq = (sbyte*)_act.Ensure(rows * k + rows * (k / 256) * 4 + rows * (k / 16) * 4);
+                    _xd = (float*)(_xq + rows * k);
+                    _xbs = (int*)(_xd + rows * (k / 256));
+                    break;
+                default:
+                    // Formats without an integer row kernel (used where they have no packed layout): each weight row is
+                    // dequantized exactly and dotted in F32 with the unrounded activations.
+                    if (!RowDequantizer.Supports(w.Type))
+                        throw new NotSupportedException($"weight '{w.Name}' has type {w.Type}, which the CPU matmul does not support");
+                    _xf = x;
+                    break;
+            }
+        }
+        if (w.Type != GgmlType.F32 && (_packed != null || !DequantizesRows(w.Type)))
+        {
+            _quantizePhase = true;
+            _pool.Run(this, rows);
+        }
+        _quantizePhase = false;
+        if (_packed != null)
+        {
+            // Chunks of whole 2-group tiles for the packed kernels.
+            int groups = _packed.Groups;
+            _chunkRows = Math.Max(2, groups / (_pool.ThreadCount * 8) & ~1) * PackedWeight.GroupRows;
+            _pool.Run(this, (groups * PackedWeight.GroupRows + _chunkRows - 1) / _chunkRows);
+            return;
+        }
+        // Enough chunks to balance threads, but at least 4 weight rows each so tiles stay whole.
+        int threads = _pool.ThreadCount;
+        _chunkRows = (Math.Max(4, (_n + threads * 8 - 1) / (threads * 8)) + 3) & ~3;
+        _pool.Run(this, (_n + _chunkRows - 1) / _chunkRows);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public void Execute(int chunk, int thread)
+    {
+        if (_quantizePhase) { Quantize(chunk, thread); return; }
+        int n0 = chunk * _chunkRows, n1 = Math.Min(_n, n0 + _chunkRows);
+        if (_packed != null) { PackedTiles(n0, n1); return; }
+        if (_t > 1 && FloatPanelGemm.Supports(_isa, _w.Type))
+        {
+            float* panel = (float*)_rowScratch[thread].Ensure(FloatPanelGemm.RowTile * 4L * FloatPanelGemm.ColumnBlock);
+            FloatPanelGemm.Rows(_isa, _w.Type, _w.Data, _w.RowBytes, n0, n1, _k, _xf, _t, _y, _n, panel);
+            return;
+        }
+        if (_t == 1 && F16Decode.Available(_isa) && _w.Type == GgmlType.F16) { HalfDecodeRows<F16Widening>(n0, n1); return; }
+        if (_t == 1 && F16Decode.Available(_isa) && _w.Type == GgmlType.BF16) { HalfDecodeRows<BF16Widening>(n0, n1); return; }
+        for (int n = n0; n < n1; n++) Row(n, thread);
+    }
+
+    private void Quantize(int t, int thread)
+    {
+        long k = _k;
+        float* x = _x + t * k;
+        if (_packed != null) { QuantizeInterleaved(t, thread); return; }
+        switch (_w.Type)
+        {
+            case GgmlType.F16:
+                QuantizeActivations.RoundF16(x, _k, _xf + t * k);
+                if (_t == 1 && F16Decode.Available(_isa)) F16Decode.Prepare<F16Widening>(_xf, _k, _xp);
+                break;
+            case GgmlType.BF16:
+                QuantizeActivations.RoundBF16(x, _k, _xf + t * k);
+                if (_t == 1 && F16Decode.Available(_isa)) F16Decode.Prepare<BF16Widening>(_xf, _k, _xp);
+                break;
+            case GgmlType.Q8_0:
+            case GgmlType.Q4_0:
+            case GgmlType.Q5_0: QuantizeActivations.Q8_0(_isa, x, _k, _xq + t * k, _xd + t * (k / 32)); break;
+            default: QuantizeActivations.Q8_K(_isa, x, _k, _xq + t * k, _xd + t * (k / 256), _xbs + t * (k / 16)); break;
+        }
+    }
+
+    /// <summary>Token t's activation row quantized as the packed format reads it and scattered into its tile of the
+    /// kernel's interleaved layout (tiles of <see cref="PackedGemm.MaxTokens"/> tokens, the last one narrower):
+    /// values by 4-column step, token scales and corrections by block.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private void QuantizeInterleaved(int t, int thread)
+    {
+        var p = _packed!;
+        int k = _k, nb = p.Blocks;
+        sbyte* q = (sbyte*)_rowScratch[thread].Ensure(k + nb * 8L);
+        float* d = (float*)(q + k);
+        int* c = (int*)(d + nb);
+        p.QuantizeActivation(_isa, _x + (long)t * k, q, d, c);
+        int t0 = t - t % PackedGemm.MaxTokens, tokens = Math.Min(PackedGemm.MaxTokens, _t - t0), u = t - t0;
+        PackedGemm.InterleaveTile(q, k, tokens, u, _xq + (long)t0 * k);
+        for (int b = 0; b < nb; b++)
+        {
+            _xd[(long)t0 * nb + b * tokens + u] = d[b];
+            _xc[(long)t0 * nb + b * tokens + u] = c[b];
+        }
+    }
+
+    /// <summary>Weight rows [n0, n1) (whole groups) × every token through the packed weight's VNNI micro-kernel, in
+    /// tiles of two groups × four tokens (narrower at the edges).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private void PackedTiles(int n0, int n1)
+    {
+        var p = _packed!;
+        int blocks = p.Blocks;
+        const int groupRows = PackedWeight.GroupRows, maxGroups = 2, maxTokens = PackedGemm.MaxTokens;
+        for (int n = n0; n < n1; n += groupRows * maxGroups)
+        {
+            int groups = Math.Min(maxGroups, (n1 - n + groupRows - 1) / groupRows);
+            int rows = Math.Min(groups * groupRows, _n - n);
+            for (int t = 0; t < _t; t += maxTokens)
+                p.Tile(n / groupRows, groups, Math.Min(maxTokens, _t - t), _xq + (long)t * _k, _xd + (long)t * blocks, _xc + (long)t * blocks,
+                    _y + (long)t * _n + n, _n, rows);
+        }
+    }
+
+    /// <summary>F16 / BF16 decode. Measured on DRAM-sized F16 weights (2 threads): four rows at a time lifts 16 KB rows
+    /// (K = 8192) from 36 to 46 GB/s but drops 4 KB rows (K = 2048) from 59 to 42 GB/s, so only long rows take it.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private void HalfDecodeRows<TH>(int n0, int n1) where TH : struct, IHalfWidening
+    {
+        int n = n0;
+        if (_k >= 4096)
+            for (; n + 4 <= n1; n += 4)
+                F16Decode.Rows4<TH>((ushort*)_w.Row(n), _w.RowBytes / 2, _k, _xp, _y + n);
+        for (; n < n1; n++) _y[n] = F16Decode.Dot<TH>((ushort*)_w.Row(n), _k, _xp);
+    }
+
+    /// <summary>Types whose unpacked rows take the dequantize-then-F32 path of <see cref="Row"/>.</summary>
+    private static bool DequantizesRows(GgmlType type) => type is not (GgmlType.F32 or GgmlType.F16 or GgmlType.BF16
+        or GgmlType.Q8_0 or GgmlType.Q4_0 or GgmlType.Q5_0 or GgmlType.Q4_K or GgmlType.Q6_K);
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private void Row(int n, int thread)
+    {
+        byte* row = _w.Row(n);
+        float* y = _y + n;
+        int k = _k;
+        switch (_w.Type)
+        {
+            case GgmlType.F32:
+                for (int t = 0; t < _t; t++) y[(long)t * _n] = DotF32.Dot(_isa, (float*)row, _x + (long)t * k, k);
+                break;
+            case GgmlType.F16:
+                DotF16.Dot(_isa, (ushort*)row, k, _xf, _t, y, _n);
+                break;
+            case GgmlType.BF16:
+            {
+                float* wf = (float*)_rowScratch[thread].Ensure(k * 4L);
+                for (int i = 0; i < k; i++) wf[i] = BitConverter.UInt32BitsToSingle((uint)((ushort*)row)[i] << 16);
+                for (int t = 0; t < _t; t++) y[(long)t * _n] = DotF32.Dot(_isa, wf, _xf + (long)t * k, k);
+                break;
+            }
+            case GgmlType.Q8_0:
+            {
+                int nb = k / 32;
+                // Whole 4-token tiles through the tile kernel; the rest (all of decode) through the one-pass
+                // decode kernel, which reads the row while converting its scales.
+                int tiled = DotQ8Decode.Available(_isa) ? _t & ~3 : _t;
+                if (tiled > 0)
+                {
+                    float* wd = (float*)_rowScratch[thread].Ensure(nb * 4L);
+                    QuantBlocks.Q8_0Scales(row, nb, wd);
+                    DotQ8.Dot(_isa, (sbyte*)(row + 2), QuantBlocks.Q8_0Bytes, wd, nb, _xq, _xd, tiled, y, _n);
+                }
+                for (int t = tiled; t < _t; t++)
+                    y[(long)t * _n] = DotQ8Decode.Dot(_isa, row, nb, _xq + (long)t * k, _xd + (long)t * nb);
+                break;
+            }
+            case GgmlType.Q4_0:
+            case GgmlType.Q5_0:
+            {
+                int nb = k / 32;
+                sbyte* q = (sbyte*)_rowScratch[thread].Ensure(k + nb * 4L);
+                float* wd = (float*)(q + k);
+                if (_w.Type == GgmlType.Q4_0) QuantBlocks.Q4_0(row, nb, q, wd);
+                else QuantBlocks.Q5_0(row, nb, q, wd);
+                DotQ8.Dot(_isa, q, 32, wd, nb, _xq, _xd, _t, y, _n);
+                break;
+            }
+            case GgmlType.Q4_K:
+                KQuantDot.Q4_K(_isa, row, k, _rowScratch[thread], _xq, _xd, _xbs, _t, y, _n);
+                break;
+            case GgmlType.Q6_K:
+                KQuantDot.Q6_K(_isa, row, k, _rowScratch[thread], _xq, _xd, _t, y, _n);
+                break;
+            default:
+            {
+                float* wf = (float*)_rowScratch[thread].Ensure(k * 4L);
+                RowDequantizer.Dequantize(_w.Type, row, k, wf);
+                for (int t = 0; t < _t; t++) y[(long)t * _n] = DotF32.Dot(_isa, wf, _x + (long)t * k, k);
+                break;
+            }
+        }
+    }
+
+    public void Dispose()
+    {
+        _act.Dispose();
+        foreach (var b in _rowScratch) b.Dispose();
+    }
+}

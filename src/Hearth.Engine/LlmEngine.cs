@@ -1,0 +1,150 @@
+using Hearth.Core.Tokenizers;
+using Hearth.Engine.Models;
+using Hearth.Engine.Structured;
+
+namespace Hearth.Engine;
+
+/// <summary>The synchronous engine for one model: requests in, <see cref="Step"/> computes one batch and returns the
+/// deltas it produced. Not thread-safe; <see cref="AsyncEngine"/> drives it from one dedicated thread.</summary>
+public sealed class LlmEngine
+{
+    private readonly BlockManager _blocks;
+    private readonly Scheduler _scheduler;
+    private readonly ModelRunner _runner;
+    private readonly RequestValidator _validator;
+    private readonly Dictionary<long, EngineRequest> _requests = [];
+    private readonly Lazy<TokenTrie> _trie;
+    private long _nextKey;
+    private long _promptTokens, _generationTokens;
+
+    public LlmEngine(IForwardModel model, ITokenizer tokenizer, EngineOptions? options = null)
+    {
+        Options = options ?? new EngineOptions();
+        Options.Validate();
+        var shape = model.Shape;
+        int maxLength = Math.Min(Options.MaxModelLength ?? shape.ContextLength, shape.ContextLength);
+        int blockCount = Options.ResolveBlockCount(model.KvBytesPerToken, maxLength);
+        // One sequence must always fit in the pool on its own, or it could never be scheduled.
+        MaxModelLength = (int)Math.Min(maxLength, (long)blockCount * Options.BlockSize);
+        model.AllocateKvCache(blockCount, Options.BlockSize);
+
+        var endOfGeneration = new bool[shape.VocabSize];
+        for (int i = 0; i < Math.Min(shape.VocabSize, tokenizer.VocabSize); i++)
+            endOfGeneration[i] = tokenizer.IsEndOfGeneration(i);
+        if (Options.EnablePrefixCaching) PrefixCache = new PrefixCacheEvents(Options.BlockSize);
+        _blocks = new BlockManager(blockCount, Options.BlockSize, Options.EnablePrefixCaching, events: PrefixCache);
+        _scheduler = new Scheduler(_blocks, new OutputProcessor(tokenizer, endOfGeneration, MaxModelLength), Options)
+        {
+            Admitted = r => RequestAdmitted?.Invoke(r.Key),
+        };
+        _runner = new ModelRunner(model, new Sampler(shape.VocabSize, endOfGeneration), Options.BlockSize);
+        _validator = new RequestValidator(shape.VocabSize, MaxModelLength, Options.MaxNumSeqs);
+        _trie = new Lazy<TokenTrie>(() => TokenTrie.For(tokenizer, shape.VocabSize));
+        Limits = new EngineLimits(MaxModelLength, shape.ContextLength, shape.VocabSize, Options.MaxNumSeqs);
+    }
+
+    /// <summary>What a request may ask of this engine.</summary>
+    public EngineLimits Limits { get; }
+
+    public EngineOptions Options { get; }
+
+    /// <summary>Longest prompt + completion this engine accepts (model context, capped by the KV pool).</summary>
+    public int MaxModelLength { get; }
+
+    public bool HasUnfinishedRequests => _scheduler.HasWork;
+
+    /// <summary>Raised (on the stepping thread) when a request first leaves the waiting queue.</summary>
+    public event Action<long>? RequestAdmitted;
+
+    /// <summary>The size of the last step (tokens, sequences), for tests and benchmarks.</summary>
+    public int LastStepTokens { get; private set; }
+    public int LastStepSequences { get; private set; }
+
+    /// <summary>Tokens run through the model so far (with recomputation; without prefix-cache hits).</summary>
+    public long TokensComputed => _runner.TokensComputed;
+
+    /// <summary>Throws <see cref="InvalidRequestException"/> when the model cannot take the request. Thread-safe.</summary>
+    public void Validate(GenerationRequest request) => _validator.Validate(request);
+
+    /// <summary>Queues a request; returns its engine key (the key of its outputs).</summary>
+    public long AddRequest(GenerationRequest request)
+    {
+        int maxTokens = _validator.Validate(request);
+        var r = new EngineRequest(++_nextKey, request, maxTokens,
+            (req, i) => new Sequence(req, i, Xoshiro256.ForChoice(req.Sampling.Seed, i), new Detokenizer(),
+                req.Sampling.Grammar is { } g ? new GrammarMatcher(g, _trie.Value) : null));
+        _requests.Add(r.Key, r);
+        _scheduler.Add(r);
+        _promptTokens += request.PromptTokens.Count;
+        return r.Key;
+    }
+
+    /// <summary>Aborts a request now: its blocks are freed and each unfinished choice gets a Cancelled delta.</summary>
+    public IReadOnlyList<RequestOutput> Abort(long key, FinishReason reason = FinishReason.Cancelled, string? error = null)
+    {
+        if (!_requests.Remove(key, out var request)) return [];
+        var results = new List<RequestOutput>();
+        _scheduler.Fail(request, reason, error, results);
+        return results;
+    }
+
+    /// <summary>The prefix cache's contents as events (null when prefix caching is off).</summary>
+    public PrefixCacheEvents? PrefixCache { get; }
+
+    /// <summary>One engine step: schedule a batch, run the model on it, apply the results.</summary>
+    public IReadOnlyList<RequestOutput> Step()
+    {
+        try
+        {
+            return StepCore();
+        }
+        finally
+        {
+            PrefixCache?.Publish();
+        }
+    }
+
+    private IReadOnlyList<RequestOutput> StepCore()
+    {
+        var batch = _scheduler.Schedule();
+        if (batch.IsEmpty) return [];
+        LastStepTokens = batch.TokenCount;
+        LastStepSequences = batch.Sequences.Count;
+        RunnerOutput output;
+        try
+        {
+            output = _runner.Run(batch);
+        }
+        catch (Exception e)
+        {
+            // A failed forward pass cannot be blamed on one sequence: fail the requests in this batch only.
+            var failed = new List<RequestOutput>();
+            foreach (var key in batch.Sequences.Select(s => s.Sequence.Request.Key).Distinct().ToList())
+                failed.AddRange(Abort(key, FinishReason.Error, "model forward failed: " + e.Message));
+            return failed;
+        }
+        var results = _scheduler.Postprocess(batch, output);
+        foreach (var r in results)
+        {
+            _generationTokens += r.Delta.TokenIds.Count;
+            if (r.RequestFinished) _requests.Remove(r.RequestKey);
+        }
+        return results;
+    }
+
+    public EngineStats GetStats() => new()
+    {
+        RunningRequests = _scheduler.Running.Select(s => s.Request.Key).Distinct().Count(),
+        WaitingRequests = _scheduler.WaitingRequests,
+        TotalKvBlocks = _blocks.TotalBlocks,
+        UsedKvBlocks = _blocks.UsedBlocks,
+        PrefixCacheQueries = _blocks.QueriedTokens,
+        PrefixCacheHits = _blocks.HitTokens,
+        PromptTokensTotal = _promptTokens,
+        GenerationTokensTotal = _generationTokens,
+        PreemptionsTotal = _scheduler.PreemptionsTotal,
+    };
+
+    /// <summary>Fraction of KV slots held by running sequences that hold no token (paged-cache waste).</summary>
+    public double KvUnusedFraction() => _blocks.UnusedSlotFraction(_scheduler.Running);
+}

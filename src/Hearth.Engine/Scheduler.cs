@@ -1,0 +1,159 @@
+namespace Hearth.Engine;
+
+/// <summary>Decides, step by step, which tokens to compute (continuous batching), and applies the results.
+/// Policy: running sequences first (decode tokens, then unfinished prompt chunks), then waiting sequences in
+/// arrival order (FCFS) while the token budget, the sequence cap and the KV blocks allow; a prompt larger than the
+/// remaining budget is split across steps (chunked prefill). When blocks run out, the most recently admitted running
+/// sequence is preempted: its blocks are freed and it is recomputed later (its tokens are kept).</summary>
+internal sealed class Scheduler(BlockManager blocks, OutputProcessor outputs, EngineOptions options)
+{
+    private readonly List<Sequence> _running = [];        // admission order
+    private readonly LinkedList<Sequence> _waiting = new(); // front is next
+    private readonly List<int> _hits = [];
+
+    public IReadOnlyList<Sequence> Running => _running;
+    public int WaitingRequests => _waiting.Count(s => !s.Request.Admitted);
+    public long PreemptionsTotal { get; private set; }
+    public bool HasWork => _running.Count > 0 || _waiting.Count > 0;
+
+    /// <summary>Called the first time a request's sequence enters the running set.</summary>
+    public Action<EngineRequest>? Admitted { get; set; }
+
+    public void Add(EngineRequest request) => _waiting.AddLast(request.Sequences[0]);
+
+    public ScheduledBatch Schedule()
+    {
+        int budget = options.MaxNumBatchedTokens, preempted = 0;
+        var picked = new List<(Sequence Seq, int Count)>();
+        var copies = new List<(int, int)>();
+
+        // Phase 1: running sequences. Decode tokens go first so a long prompt chunk never stalls them.
+        foreach (bool decodes in (ReadOnlySpan<bool>)[true, false])
+        {
+            for (int i = 0; i < _running.Count && budget > 0; i++)
+            {
+                var seq = _running[i];
+                int remaining = seq.Tokens.Count - seq.NumComputed;
+                if (remaining == 0 || (remaining == 1) != decodes) continue;
+                int n = Math.Min(remaining, budget);
+                bool scheduled = true;
+                while (!blocks.TryAppendSlots(seq, n, copies))
+                {
+                    // Out of KV blocks: recompute the newest running sequence later.
+                    var victim = _running[^1];
+                    int at = picked.FindIndex(p => p.Seq == victim);
+                    if (at >= 0) { budget += picked[at].Count; picked.RemoveAt(at); }
+                    Preempt(victim);
+                    preempted++;
+                    if (victim == seq) { scheduled = false; break; }
+                }
+                if (!scheduled) break;
+                picked.Add((seq, n));
+                budget -= n;
+            }
+        }
+
+        // Phase 2: admit waiting sequences in order, unless this step already had to preempt.
+        while (preempted == 0 && budget > 0 && _waiting.First is { } node)
+        {
+            var seq = node.Value;
+            int forks = seq.Request.ForkPending ? seq.Request.Sequences.Count - 1 : 0;
+            if (_running.Count + 1 + forks > options.MaxNumSeqs) break;
+            int hitBlocks = blocks.FindCachedPrefix(seq, _hits);
+            int n = Math.Min(seq.Tokens.Count - hitBlocks * blocks.BlockSize, budget);
+            if (!blocks.TryAllocate(seq, _hits, n)) break; // FCFS: nobody overtakes the head
+            _waiting.RemoveFirst();
+            seq.Status = SequenceStatus.Running;
+            _running.Add(seq);
+            if (!seq.Request.Admitted)
+            {
+                seq.Request.Admitted = true;
+                seq.Request.AdmittedAt = DateTimeOffset.UtcNow;
+                seq.Request.CachedPromptTokens = seq.NumComputed;
+                Admitted?.Invoke(seq.Request);
+            }
+            picked.Add((seq, n));
+            budget -= n;
+        }
+
+        var items = picked.ConvertAll(p => new ScheduledSequence(
+            p.Seq, p.Seq.NumComputed, p.Count, p.Seq.NumComputed + p.Count == p.Seq.Tokens.Count, [.. p.Seq.BlockTable]));
+        return new ScheduledBatch(items, copies, preempted);
+    }
+
+    /// <summary>Applies a step's results: computed counts, prefix-cache commits, sampled tokens, forks, finishes.</summary>
+    public List<RequestOutput> Postprocess(ScheduledBatch batch, RunnerOutput output)
+    {
+        var results = new List<RequestOutput>();
+        for (int i = 0; i < batch.Sequences.Count; i++)
+        {
+            var item = batch.Sequences[i];
+            var seq = item.Sequence;
+            if (seq.Status != SequenceStatus.Running) continue; // its request failed earlier in this loop
+            try
+            {
+                seq.NumComputed = item.Start + item.TokenCount;
+                blocks.Commit(seq);
+                if (!item.NeedsLogits) continue;
+                if (output.Errors[i] is { } error) throw new InvalidOperationException(error);
+                var samples = output.Samples[i]!;
+                if (seq.Request.ForkPending) ForkChoices(seq, samples, results);
+                else Append(seq, samples[0], results);
+            }
+            catch (Exception e)
+            {
+                Fail(seq.Request, FinishReason.Error, e.Message, results);
+            }
+        }
+        return results;
+    }
+
+    /// <summary>Ends every unfinished choice of a request (cancelled or failed) and frees its blocks at once.</summary>
+    public void Fail(EngineRequest request, FinishReason reason, string? error, List<RequestOutput> results)
+    {
+        foreach (var seq in request.Sequences)
+        {
+            if (seq.Status == SequenceStatus.Finished) continue;
+            if (seq.Status == SequenceStatus.Waiting) _waiting.Remove(seq);
+            seq.Finish = reason;
+            results.Add(Finish(seq, outputs.Final(seq, reason, error)));
+        }
+    }
+
+    private void ForkChoices(Sequence parent, IReadOnlyList<SampledToken> samples, List<RequestOutput> results)
+    {
+        var sequences = parent.Request.Sequences;
+        for (int k = 1; k < sequences.Count; k++)
+        {
+            var child = sequences[k];
+            blocks.Fork(parent, child);
+            child.Status = SequenceStatus.Running;
+            _running.Add(child);
+        }
+        for (int k = 0; k < sequences.Count; k++) Append(sequences[k], samples[k], results);
+    }
+
+    private void Append(Sequence seq, SampledToken sample, List<RequestOutput> results)
+    {
+        seq.Tokens.Add(sample.TokenId);
+        var delta = outputs.Process(seq, sample);
+        results.Add(seq.Finish is null ? new RequestOutput(seq.Request.Key, delta, false) : Finish(seq, delta));
+    }
+
+    private RequestOutput Finish(Sequence seq, GenerationDelta delta)
+    {
+        blocks.Free(seq);
+        if (seq.Status == SequenceStatus.Running) _running.Remove(seq);
+        seq.Status = SequenceStatus.Finished;
+        return new RequestOutput(seq.Request.Key, delta, seq.Request.IsFinished);
+    }
+
+    private void Preempt(Sequence seq)
+    {
+        blocks.Free(seq);
+        _running.Remove(seq);
+        seq.Status = SequenceStatus.Waiting;
+        _waiting.AddFirst(seq); // it arrived before everyone still waiting
+        PreemptionsTotal++;
+    }
+}

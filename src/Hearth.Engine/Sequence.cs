@@ -1,0 +1,57 @@
+using Hearth.Engine.Structured;
+
+namespace Hearth.Engine;
+
+/// <summary>Where a sequence is in its life.</summary>
+internal enum SequenceStatus { Waiting, Running, ForkPending, Finished }
+
+/// <summary>One completion being generated: its tokens (prompt then output), how many of them have KV in the
+/// cache, and its block table. There is no prefill or decode phase: each step schedules some of
+/// <c>Tokens.Count - NumComputed</c>, and when they catch up the last token's logits give the next token.</summary>
+internal sealed class Sequence
+{
+    public Sequence(EngineRequest request, int index, Xoshiro256 rng, Detokenizer detokenizer, GrammarMatcher? grammar = null)
+    {
+        Grammar = grammar;
+        if (grammar is not null) Mask = new ulong[grammar.MaskWords];
+        Request = request;
+        Index = index;
+        Rng = rng;
+        Detokenizer = detokenizer;
+        Tokens = new List<int>(request.PromptLength + Math.Min(request.MaxTokens, 4096));
+        Tokens.AddRange(request.Request.PromptTokens);
+    }
+
+    public EngineRequest Request { get; }
+
+    /// <summary>The choice index (0..n-1).</summary>
+    public int Index { get; }
+
+    public List<int> Tokens { get; }
+    public int PromptLength => Request.PromptLength;
+    public int OutputLength => Tokens.Count - PromptLength;
+
+    /// <summary>Tokens whose K/V are in the cache.</summary>
+    public int NumComputed { get; set; }
+
+    /// <summary>Physical KV blocks, in order; covers at least NumComputed tokens.</summary>
+    public List<int> BlockTable { get; } = [];
+
+    /// <summary>Chained hashes of the full blocks of <see cref="Tokens"/> (filled lazily by the BlockManager).</summary>
+    public List<ulong> BlockHashes { get; } = [];
+
+    /// <summary>Leading blocks of the table already offered to the prefix cache.</summary>
+    public int NumCommittedBlocks { get; set; }
+
+    public SequenceStatus Status { get; set; } = SequenceStatus.Waiting;
+    public Xoshiro256 Rng { get; }
+    public Detokenizer Detokenizer { get; }
+    public FinishReason? Finish { get; set; }
+
+    /// <summary>The output constraint's state (it has taken every output token), or null when unconstrained.</summary>
+    public GrammarMatcher? Grammar { get; }
+
+    /// <summary>The tokens the grammar allows next, filled by the runner before sampling (null when unconstrained).</summary>
+    public ulong[]? Mask { get; }
+    public string? StopReason { get; set; }
+}

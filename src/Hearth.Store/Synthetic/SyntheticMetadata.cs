@@ -1,0 +1,53 @@
+using Hearth.Core.Gguf;
+
+namespace Hearth.Store.Synthetic;
+
+/// <summary>The metadata of a synthetic model beyond the common shape keys: each architecture's own keys (experts,
+/// sliding window, softcapping, LongRoPE) and the vocabulary, padded with unused tokens to the real model's size.</summary>
+internal static class SyntheticMetadata
+{
+    private const int UnusedTokenType = 5; // llama.cpp's LLAMA_TOKEN_TYPE_UNUSED
+
+    public static void WriteArchitectureKeys(GgufWriter w, SyntheticPreset p)
+    {
+        string a = p.Architecture;
+        if (p.SlidingWindow > 0) w.SetUInt32($"{a}.attention.sliding_window", (uint)p.SlidingWindow);
+        if (p.AttentionSoftcap > 0) w.SetFloat32($"{a}.attn_logit_softcapping", p.AttentionSoftcap);
+        if (p.FinalSoftcap > 0) w.SetFloat32($"{a}.final_logit_softcapping", p.FinalSoftcap);
+        if (p.RopeOriginalContext > 0) w.SetUInt32($"{a}.rope.scaling.original_context_length", (uint)p.RopeOriginalContext);
+        if (p.ExpertCount > 0)
+        {
+            w.SetUInt32($"{a}.expert_count", (uint)p.ExpertCount);
+            w.SetUInt32($"{a}.expert_used_count", (uint)p.ExpertUsedCount);
+            if (p.ExpertFeedForwardLength > 0) w.SetUInt32($"{a}.expert_feed_forward_length", (uint)p.ExpertFeedForwardLength);
+            if (p.SharedExpertFeedForwardLength > 0)
+                w.SetUInt32($"{a}.expert_shared_feed_forward_length", (uint)p.SharedExpertFeedForwardLength);
+        }
+    }
+
+    /// <summary>Copies every <c>tokenizer.*</c> key; with <paramref name="size"/> above the vocabulary's own count,
+    /// the token, score and type arrays get <c>&lt;unused_N&gt;</c> entries of type UNUSED (never produced by tokenization).</summary>
+    public static void CopyVocabulary(GgufWriter w, GgufFile vocab, int count, int size)
+    {
+        foreach (var (key, value) in vocab.Metadata)
+        {
+            if (!key.StartsWith("tokenizer.", StringComparison.Ordinal) || w.Metadata.Any(m => m.Key == key)) continue; // keys the preset set win
+            if (size == count || !value.IsArray) { w.Set(key, value); continue; }
+            switch (value.Value)
+            {
+                case string[] tokens when key == "tokenizer.ggml.tokens":
+                    w.SetArray(key, [.. tokens, .. Enumerable.Range(count, size - count).Select(i => $"<unused_{i}>")]);
+                    break;
+                case float[] scores when key == "tokenizer.ggml.scores":
+                    w.SetArray(key, [.. scores, .. Enumerable.Repeat(0f, size - count)]);
+                    break;
+                case int[] types when key == "tokenizer.ggml.token_type":
+                    w.SetArray(key, [.. types, .. Enumerable.Repeat(UnusedTokenType, size - count)]);
+                    break;
+                default:
+                    w.Set(key, value);
+                    break;
+            }
+        }
+    }
+}

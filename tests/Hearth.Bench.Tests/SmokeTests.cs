@@ -1,7 +1,0 @@
-namespace Hearth.Bench.Tests;
-
-public class AssemblyLoadsTests
-{
-    [Fact]
-    public void RepositoryRootIsFound() => Assert.True(File.Exists(Path.Combine(Hearth.Tests.TestPaths.RepoRoot, "Hearth.slnx")));
-}
