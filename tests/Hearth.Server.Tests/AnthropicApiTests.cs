@@ -107,10 +107,10 @@ public sealed class AnthropicApiTests(ServerFixture fixture) : IClassFixture<Ser
     [InlineData("{\"model\":\"fake\",\"max_tokens\":5,\"temperature\":1.5,\"messages\":[{\"role\":\"user\",\"content\":\"Hi\"}]}", "'temperature' must be between 0 and 1")]
     [InlineData("{\"model\":\"fake\",\"max_tokens\":5,\"messages\":[{\"role\":\"tool\",\"content\":\"Hi\"}]}", "'messages[0].role' must be \"user\", \"assistant\" or \"system\"")]
     [InlineData("{\"model\":\"fake\",\"max_tokens\":5,\"messages\":[{\"role\":\"user\",\"content\":7}]}", "'messages[0].content' must be a string or an array of content blocks")]
-    [InlineData("{\"model\":\"fake\",\"max_tokens\":5,\"messages\":[{\"role\":\"user\",\"content\":[{\"type\":\"image\",\"source\":{}}]}]}", "'messages[0].content[0]': content block type 'image' is not supported (only 'text')")]
-    [InlineData("{\"model\":\"fake\",\"max_tokens\":5,\"messages\":[{\"role\":\"user\",\"content\":[{\"type\":\"tool_result\",\"tool_use_id\":\"t\"}]}]}", "'messages[0].content[0]': tools are not supported yet by this server")]
-    [InlineData("{\"model\":\"fake\",\"max_tokens\":5,\"tools\":[{\"name\":\"f\",\"input_schema\":{}}],\"messages\":[{\"role\":\"user\",\"content\":\"Hi\"}]}", "tools are not supported yet by this server")]
-    [InlineData("{\"model\":\"fake\",\"max_tokens\":5,\"thinking\":{\"type\":\"enabled\",\"budget_tokens\":1024},\"messages\":[{\"role\":\"user\",\"content\":\"Hi\"}]}", "reasoning settings are not supported yet by this server")]
+    [InlineData("{\"model\":\"fake\",\"max_tokens\":5,\"messages\":[{\"role\":\"user\",\"content\":[{\"type\":\"image\",\"source\":{}}]}]}", "'messages[0].content[0]': content block type 'image' is not supported in user messages")]
+    [InlineData("{\"model\":\"fake\",\"max_tokens\":5,\"messages\":[{\"role\":\"assistant\",\"content\":[{\"type\":\"tool_result\",\"tool_use_id\":\"t\"}]}]}", "'messages[0].content[0]': content block type 'tool_result' is not supported in assistant messages")]
+    [InlineData("{\"model\":\"fake\",\"max_tokens\":5,\"tools\":[{\"type\":\"web_search_20250305\",\"name\":\"web_search\"}],\"messages\":[{\"role\":\"user\",\"content\":\"Hi\"}]}", "'tools[0]': server tool 'web_search_20250305' is not supported (only client tools with input_schema)")]
+    [InlineData("{\"model\":\"fake\",\"max_tokens\":5,\"thinking\":{\"type\":\"enabled\",\"budget_tokens\":1024},\"messages\":[{\"role\":\"user\",\"content\":\"Hi\"}]}", "the model 'fake:latest' does not support thinking")]
     [InlineData("{\"model\":\"fake\",\"max_tokens\":5,\"stop_sequences\":[\"\"],\"messages\":[{\"role\":\"user\",\"content\":\"Hi\"}]}", "'stop_sequences' must be an array of non-empty strings")]
     [InlineData("{\"model\":\"fake\",\"max_tokens\":500,\"messages\":[{\"role\":\"user\",\"content\":\"Hi\"}]}", "This model's maximum context length is 128 tokens. However, you requested 527 tokens (27 in the prompt, 500 for the completion). Please reduce the prompt or max_tokens.")]
     [InlineData("{\"model\":\"fake\",\"max_tokens\":5,\"messages\":[{\"role\":\"user\",\"content\":\"Hi\"}", "the request body is not valid JSON")]
@@ -128,7 +128,7 @@ public sealed class AnthropicApiTests(ServerFixture fixture) : IClassFixture<Ser
     {
         var (status, body, _) = await Http.PostAsync(Host.Http, "v1/messages/count_tokens", "{\"model\":\"fake\",\"tools\":[{\"name\":\"f\"}]," + Hi + "}");
         Assert.Equal(400, status);
-        Assert.Equal("tools are not supported yet by this server", AssertAnthropicError(body, "invalid_request_error"));
+        Assert.Equal("'tools[0].input_schema' is required", AssertAnthropicError(body, "invalid_request_error"));
         (status, body, _) = await Http.PostAsync(Host.Http, "v1/messages/count_tokens", "{\"model\":\"nope\"," + Hi + "}");
         Assert.Equal(404, status);
         Assert.Equal("model 'nope' not found", AssertAnthropicError(body, "not_found_error"));

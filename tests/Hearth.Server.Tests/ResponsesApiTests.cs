@@ -151,10 +151,10 @@ public sealed class ResponsesApiTests(ServerFixture fixture) : IClassFixture<Ser
     [InlineData("{\"model\":\"fake\",\"input\":7}", "'input' must be a string or an array of input items", "input", null)]
     [InlineData("{\"model\":\"fake\",\"input\":[{\"role\":\"tool\",\"content\":\"x\"}]}", "'input[0].role' must be \"user\", \"assistant\", \"system\" or \"developer\"", "input[0].role", null)]
     [InlineData("{\"model\":\"fake\",\"input\":[{\"role\":\"user\",\"content\":[{\"type\":\"input_image\",\"image_url\":\"x\"}]}]}", "'input[0].content[0]': content type 'input_image' is not supported (only input_text and output_text)", "input[0].content[0].type", null)]
-    [InlineData("{\"model\":\"fake\",\"input\":[{\"type\":\"function_call_output\",\"call_id\":\"c\",\"output\":\"x\"}]}", "'input[0]': tools are not supported yet by this server", "input[0].type", "unsupported_feature")]
-    [InlineData("{\"model\":\"fake\",\"input\":\"Hi\",\"tools\":[{\"type\":\"function\",\"name\":\"f\",\"parameters\":{}}]}", "tools are not supported yet by this server", "tools", "unsupported_feature")]
+    [InlineData("{\"model\":\"fake\",\"input\":[{\"type\":\"function_call_output\",\"output\":\"x\"}]}", "'input[0].call_id' is required", "input[0].call_id", null)]
+    [InlineData("{\"model\":\"fake\",\"input\":\"Hi\",\"tools\":[{\"type\":\"web_search\"}]}", "'tools[0]': tool type 'web_search' is not supported (only function tools)", "tools[0].type", "unsupported_feature")]
     [InlineData("{\"model\":\"fake\",\"input\":\"Hi\",\"text\":{\"format\":{\"type\":\"yaml\"}}}", "'text.format.type' must be \"text\", \"json_object\" or \"json_schema\", not \"yaml\"", "text.format.type", null)]
-    [InlineData("{\"model\":\"fake\",\"input\":\"Hi\",\"reasoning\":{\"effort\":\"high\"}}", "reasoning settings are not supported yet by this server", "reasoning", "unsupported_feature")]
+    [InlineData("{\"model\":\"fake\",\"input\":\"Hi\",\"reasoning\":{\"effort\":\"high\"}}", "the model 'fake:latest' does not support thinking", "reasoning", "unsupported_by_model")]
     [InlineData("{\"model\":\"fake\",\"input\":\"Hi\",\"temperature\":3}", "'temperature' must be between 0 and 2", "temperature", null)]
     [InlineData("{\"model\":\"fake\",\"input\":\"Hi\",\"max_output_tokens\":500}", "This model's maximum context length is 128 tokens. However, you requested 527 tokens (27 in the prompt, 500 for the completion). Please reduce the prompt or max_output_tokens.", "max_output_tokens", "context_length_exceeded")]
     public async Task BadRequests_400(string json, string message, string param, string? code)

@@ -22,11 +22,11 @@ public sealed class TestHost : IAsyncDisposable
     public HttpClient Http { get; }
     public ConcurrentQueue<string> Logs { get; } = new();
 
-    private TestHost(ServerOptions? options, bool withCatalog, Action<LoadedModel>? _)
+    private TestHost(ServerOptions? options, bool withCatalog, Hearth.Core.Templates.IChatTemplate? template)
     {
         var shape = new ModelShape("llama", 259, ContextLength, 2, 1, 8, 16);
         var tok = new FakeTokenizer();
-        var fake = new LoadedModel("fake:latest", tok, Template, Engine, shape);
+        var fake = new LoadedModel("fake:latest", tok, template ?? Template, Engine, shape);
         var plain = new LoadedModel("plain:latest", tok, null, PlainEngine, shape);
         var host = new StaticModelHost([fake, plain], new Dictionary<string, long> { ["fake:latest"] = 1234 });
         App = HearthServer.Build((options ?? new ServerOptions()) with { Port = 0, Host = "127.0.0.1" }, host,
@@ -37,6 +37,9 @@ public sealed class TestHost : IAsyncDisposable
     }
 
     public static TestHost Start(ServerOptions? options = null, bool withCatalog = true) => new(options, withCatalog, null);
+
+    /// <summary>A host whose "fake" model has <paramref name="template"/> (a real chat template) instead of the fake one.</summary>
+    public static TestHost WithTemplate(Hearth.Core.Templates.IChatTemplate template) => new(null, true, template);
 
     public async ValueTask DisposeAsync()
     {

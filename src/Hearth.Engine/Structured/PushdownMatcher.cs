@@ -13,7 +13,7 @@ internal readonly record struct StackTop(int Pos, int Parent, int Sub = 0);
 /// repetitions do not grow stacks). Continuations live in an arena of (position, parent) nodes shared by stacks.
 /// <see cref="FillMask"/> walks the <see cref="TokenTrie"/> with a stack of states (one per trie depth) and drops
 /// the arena nodes it made afterwards. Not thread-safe: one per sequence.</summary>
-internal sealed class PushdownMatcher
+internal sealed partial class PushdownMatcher
 {
     /// <summary>More live stacks than this means a wildly ambiguous grammar; refused rather than slowing the engine.</summary>
     public const int MaxStacks = 4096;
@@ -84,52 +84,62 @@ internal sealed class PushdownMatcher
     {
         mask.Clear();
         if (_currentCount == 0) return;
-        int depthCap = trie.MaxDepth + 1;
-        if (_levelStart.Length < depthCap)
+        if (LoopClass() is { } loop)
         {
-            _levelStart = new int[depthCap];
-            _levelEnd = new int[depthCap];
-            _levelNodes = new int[depthCap];
+            // Inside a character loop (a JSON string, a regex [..]*): every token made only of the loop's characters is
+            // allowed whatever else the stacks hold; only the other tokens need the walk (a much smaller trie).
+            var split = trie.ClassSplit(loop.Set, loop.Utf8);
+            split.Pure.CopyTo(mask);
+            Walk(split.Rest, mask);
+            return;
         }
-        int baseNodes = _nodes;
-        EnsureBuffer(_currentCount);
-        Array.Copy(_current, _buf, _currentCount);
-        _levelStart[0] = 0;
-        _levelEnd[0] = _currentCount;
-        _levelNodes[0] = _nodes;
-        var nodeByte = trie.NodeByte;
-        var nodeDepth = trie.NodeDepth;
-        var subtreeEnd = trie.SubtreeEnd;
-        var tokStart = trie.TokenStart;
-        var tokens = trie.Tokens;
-        int n = nodeByte.Length;
-        for (int i = 0; i < n;)
+        Walk(trie, mask);
+    }
+
+    /// <summary>The class of a stack top that loops on itself — a byte-set element, or a UTF-8 character element at a
+    /// character boundary, that after one byte (character) of its class is on top again with the same continuation —
+    /// and whether it is a UTF-8 one; null when no stack does.</summary>
+    private (ByteSet Set, bool Utf8)? LoopClass()
+    {
+        for (int i = 0; i < _currentCount; i++)
         {
-            int d = nodeDepth[i];
-            _nodes = _levelNodes[d - 1];
-            int s1 = _levelEnd[d - 1];
-            int end = Advance(_levelStart[d - 1], s1, nodeByte[i], out bool complete);
-            if (end == s1 && !complete)
-            {
-                i = subtreeEnd[i];
-                continue;
-            }
-            for (int k = tokStart[i]; k < tokStart[i + 1]; k++)
-            {
-                int t = tokens[k];
-                mask[t >> 6] |= 1UL << (t & 63);
-            }
-            if (end == s1)
-            {
-                i = subtreeEnd[i]; // the grammar is complete here: no longer token can fit
-                continue;
-            }
-            _levelStart[d] = s1;
-            _levelEnd[d] = end;
-            _levelNodes[d] = _nodes;
-            i++;
+            var top = _current[i];
+            bool utf8 = _kinds[top.Pos] == ElementKind.Utf8;
+            if (utf8 && top.Sub != 0) continue;
+            var cls = _sets[_args[top.Pos]];
+            int r = FirstByte(cls);
+            if (r < 0 || (utf8 && r >= 0x80)) continue;
+            int nodes = _nodes;
+            EnsureBuffer(1);
+            _buf[0] = top;
+            int end = Advance(0, 1, (byte)r, out _);
+            bool loops = false;
+            for (int k = 1; k < end && !loops; k++) loops = SameStack(_buf[k], top);
+            _nodes = nodes;
+            if (loops) return (cls, utf8);
         }
-        _nodes = baseNodes;
+        return null;
+    }
+
+    /// <summary>The same stack: same top and the same continuation positions all the way down (arena nodes may differ:
+    /// a loop through a rule call pushes a fresh node for the same continuation).</summary>
+    private bool SameStack(StackTop a, StackTop b)
+    {
+        if (a.Pos != b.Pos || a.Sub != b.Sub) return false;
+        int p = a.Parent, q = b.Parent;
+        while (p != q)
+        {
+            if (p < 0 || q < 0 || _nodePos[p] != _nodePos[q]) return false;
+            p = _nodeParent[p];
+            q = _nodeParent[q];
+        }
+        return true;
+    }
+
+    private static int FirstByte(ByteSet set)
+    {
+        for (int b = 0; b < 256; b++) if (set.Contains((byte)b)) return b;
+        return -1;
     }
 
     /// <summary>Writes a signature of the state (every stack, top to bottom) for the mask cache.</summary>

@@ -47,6 +47,50 @@ public sealed class TokenTrie
     /// <summary>End-of-generation tokens: allowed exactly where the grammar may end.</summary>
     public IReadOnlyList<int> EndTokens { get; }
 
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<(ByteSet, bool), ClassSplitResult> _splits = new();
+
+    /// <summary>How many loop classes have been split (tests check the shortcut ran).</summary>
+    internal int ClassSplits => _splits.Count;
+
+    /// <summary>The vocabulary split for a loop over class <paramref name="cls"/> — bytes of the set, or with
+    /// <paramref name="utf8"/> characters (ASCII bytes of the set, any well-formed multi-byte character):
+    /// <see cref="ClassSplitResult.Pure"/> marks the tokens made only of those (possibly ending inside a character),
+    /// which the loop accepts whatever else follows; <see cref="ClassSplitResult.Rest"/> is the trie of the other
+    /// tokens. Computed once per class.</summary>
+    internal ClassSplitResult ClassSplit(ByteSet cls, bool utf8) => _splits.GetOrAdd((cls, utf8), key =>
+    {
+        var (c, u) = key;
+        var pure = new ulong[(VocabSize + 63) / 64];
+        var rest = new byte[VocabSize][];
+        for (int t = 0; t < VocabSize; t++)
+        {
+            var p = _pieces[t];
+            rest[t] = [];
+            if (p.Length == 0) continue;
+            if (u ? IsPureUtf8(p, c) : IsPureBytes(p, c)) pure[t >> 6] |= 1UL << (t & 63);
+            else rest[t] = p;
+        }
+        return new ClassSplitResult(pure, Build(VocabSize, t => rest[t], _ => false));
+    });
+
+    private static bool IsPureBytes(byte[] piece, ByteSet cls)
+    {
+        foreach (byte b in piece)
+            if (!cls.Contains(b)) return false;
+        return true;
+    }
+
+    private static bool IsPureUtf8(byte[] piece, ByteSet cls)
+    {
+        int sub = 0;
+        foreach (byte b in piece)
+        {
+            sub = sub == 0 && b < 0x80 ? (cls.Contains(b) ? 0 : -1) : Utf8Decoder.Step(sub, b);
+            if (sub < 0) return false;
+        }
+        return true;
+    }
+
     /// <summary>The trie of a tokenizer's vocabulary (cached per tokenizer instance).</summary>
     public static TokenTrie For(ITokenizer tokenizer, int vocabSize) =>
         ByTokenizer.GetValue(tokenizer, t => Build(vocabSize, i => i < t.VocabSize && !t.IsEndOfGeneration(i) ? t.TokenBytes(i) : [],
@@ -99,3 +143,6 @@ public sealed class TokenTrie
         return new TokenTrie(vocabSize, pieces, [.. bytes], [.. depth], [.. end], [.. tokStart], [.. tokens], [.. ends], maxDepth);
     }
 }
+
+/// <summary>See <see cref="TokenTrie.ClassSplit"/>.</summary>
+internal sealed record ClassSplitResult(ulong[] Pure, TokenTrie Rest);

@@ -1,20 +1,30 @@
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using System.Text.Json.Serialization;
 using System.Text.Encodings.Web;
 
 namespace Hearth.Server.Anthropic;
 
 /// <summary>A Messages API message object (the non-streaming answer, and the message of message_start).</summary>
-public sealed record AnthropicMessage([property: JsonPropertyOrder(-3)] string Id, string Model, IReadOnlyList<AnthropicTextBlock> Content, string? StopReason, string? StopSequence, AnthropicUsage Usage)
+/// Content blocks (text, thinking, tool_use) are JSON objects made by <see cref="AnthropicBlocks"/>.
+public sealed record AnthropicMessage([property: JsonPropertyOrder(-3)] string Id, string Model, IReadOnlyList<JsonObject> Content, string? StopReason, string? StopSequence, AnthropicUsage Usage)
 {
     [JsonPropertyOrder(-2)] public string Type => "message";
     [JsonPropertyOrder(-1)] public string Role => "assistant";
 }
 
-/// <summary>A text content block.</summary>
-public sealed record AnthropicTextBlock(string Text)
+/// <summary>Content blocks and their deltas, in Anthropic's shapes.</summary>
+public static class AnthropicBlocks
 {
-    [JsonPropertyOrder(-1)] public string Type => "text";
+    public static JsonObject Text(string text) => new() { ["type"] = "text", ["text"] = text };
+    public static JsonObject Thinking(string thinking) => new() { ["type"] = "thinking", ["thinking"] = thinking, ["signature"] = "" };
+
+    /// <summary>A tool_use block; <paramref name="input"/> is the call's arguments (JSON text of an object).</summary>
+    public static JsonObject ToolUse(string id, string name, JsonNode input) => new() { ["type"] = "tool_use", ["id"] = id, ["name"] = name, ["input"] = input };
+
+    public static JsonObject TextDelta(string text) => new() { ["type"] = "text_delta", ["text"] = text };
+    public static JsonObject ThinkingDelta(string thinking) => new() { ["type"] = "thinking_delta", ["thinking"] = thinking };
+    public static JsonObject InputJsonDelta(string partialJson) => new() { ["type"] = "input_json_delta", ["partial_json"] = partialJson };
 }
 
 /// <summary>Token usage as Anthropic counts it: input_tokens excludes prompt tokens read from the (prefix) cache,
@@ -25,13 +35,10 @@ public sealed record AnthropicUsage(int InputTokens, int OutputTokens, int Cache
 public sealed record MessageStartEvent(AnthropicMessage Message) { [JsonPropertyOrder(-1)] public string Type => "message_start"; }
 
 /// <summary>content_block_start.</summary>
-public sealed record ContentBlockStartEvent(int Index, AnthropicTextBlock ContentBlock) { [JsonPropertyOrder(-1)] public string Type => "content_block_start"; }
+public sealed record ContentBlockStartEvent(int Index, JsonObject ContentBlock) { [JsonPropertyOrder(-1)] public string Type => "content_block_start"; }
 
-/// <summary>content_block_delta with a text_delta.</summary>
-public sealed record ContentBlockDeltaEvent(int Index, TextDelta Delta) { [JsonPropertyOrder(-1)] public string Type => "content_block_delta"; }
-
-/// <summary>The delta of a text block.</summary>
-public sealed record TextDelta(string Text) { [JsonPropertyOrder(-1)] public string Type => "text_delta"; }
+/// <summary>content_block_delta (text_delta, thinking_delta, input_json_delta).</summary>
+public sealed record ContentBlockDeltaEvent(int Index, JsonObject Delta) { [JsonPropertyOrder(-1)] public string Type => "content_block_delta"; }
 
 /// <summary>content_block_stop.</summary>
 public sealed record ContentBlockStopEvent(int Index) { [JsonPropertyOrder(-1)] public string Type => "content_block_stop"; }

@@ -9,8 +9,7 @@ namespace Hearth.Server.Anthropic;
 /// <summary>Parses an Anthropic Messages request (POST /v1/messages and /v1/messages/count_tokens) into a
 /// <see cref="GenerationSpec"/>: system as a string or text blocks, user/assistant messages with string or text-block
 /// content (and system messages, as the SDK's SystemMessageParam sends them), max_tokens (required for generation), stop_sequences, temperature, top_p, top_k, metadata, stream.
-/// tools, tool_choice, tool_use/tool_result blocks and thinking are carried to the spec (and refused until tool
-/// calling and reasoning land); images and documents are refused.</summary>
+/// tools, tool_choice and tool_use/tool_result blocks (<see cref="AnthropicTools"/>), thinking; images and documents are refused.</summary>
 public static class MessagesRequest
 {
     public static GenerationSpec Parse(JsonArgs a, bool countOnly)
@@ -34,7 +33,7 @@ public static class MessagesRequest
             var role = args.String("role");
             if (role is not ("user" or "assistant" or "system"))
                 throw ApiException.BadRequest($"'messages[{i}].role' must be \"user\", \"assistant\" or \"system\"", $"messages[{i}].role");
-            messages.Add(new ChatMessage(role, Text(m["content"], $"messages[{i}].content", required: true)!, new JsonObject()));
+            messages.AddRange(AnthropicTools.Messages(role, m["content"], $"messages[{i}].content"));
         }
 
         var sampling = new SamplingBuilder
@@ -52,7 +51,7 @@ public static class MessagesRequest
             Prompt = new ChatPrompt(messages),
             Sampling = sampling,
             Stream = a.Bool("stream") ?? false,
-            Tools = a.Array("tools") is { } tools ? new ToolSettings(tools, a.Object["tool_choice"], "tools") : null,
+            Tools = AnthropicTools.Tools(a),
             Reasoning = Thinking(a),
         };
     }
@@ -69,23 +68,31 @@ public static class MessagesRequest
         return list;
     }
 
-    /// <summary>thinking: {"type":"enabled","budget_tokens":N} asks for reasoning; {"type":"disabled"} or absent does not.</summary>
+    /// <summary>thinking: {"type":"enabled","budget_tokens":N} asks for reasoning (a 400 on a model that cannot think;
+    /// the budget is checked but thinking is bounded by max_tokens only); {"type":"disabled"} turns it off (the
+    /// template's enable_thinking=false); absent: the model's default, its thinking not shown.</summary>
     private static ReasoningSettings? Thinking(JsonArgs a)
     {
         var t = a.Obj("thinking");
         var type = t?.String("type");
         return type switch
         {
-            null or "disabled" => null,
-            "enabled" or "adaptive" => new ReasoningSettings("thinking", BudgetTokens: t!.Int("budget_tokens", 1)),
+            null => null,
+            "disabled" => new ReasoningSettings("thinking", Enabled: false),
+            "enabled" or "adaptive" => Enabled(t!),
             _ => throw ApiException.BadRequest($"'thinking.type' must be \"enabled\" or \"disabled\", not \"{type}\"", "thinking.type"),
         };
     }
 
+    private static ReasoningSettings Enabled(JsonArgs thinking)
+    {
+        thinking.Int("budget_tokens", 1); // validated
+        return new ReasoningSettings("thinking", Enabled: true);
+    }
+
     private static string? SystemText(JsonArgs a) => a.Object["system"] is { } node ? Text(node, "system", required: false) : null;
 
-    /// <summary>Content as a string or an array of blocks, joined. Text blocks only: tool and thinking blocks wait
-    /// for tool calling and reasoning (issue 22), images and documents for a vision model.</summary>
+    /// <summary>The system prompt as a string or an array of text blocks, joined.</summary>
     private static string? Text(JsonNode? node, string field, bool required)
     {
         if (node is null) return required ? throw ApiException.BadRequest($"'{field}' is required", field) : null;
@@ -102,10 +109,6 @@ public static class MessagesRequest
                 case "text":
                     sb.Append(args.String("text") ?? throw ApiException.BadRequest($"'{field}[{i}].text' is required", $"{field}[{i}].text"));
                     break;
-                case "tool_use" or "tool_result" or "server_tool_use":
-                    throw ApiException.BadRequest($"'{field}[{i}]': tools are not supported yet by this server", $"{field}[{i}].type", "unsupported_feature");
-                case "thinking" or "redacted_thinking":
-                    throw ApiException.BadRequest($"'{field}[{i}]': reasoning (thinking blocks) is not supported yet by this server", $"{field}[{i}].type", "unsupported_feature");
                 default:
                     throw ApiException.BadRequest($"'{field}[{i}]': content block type '{type}' is not supported (only 'text')", $"{field}[{i}].type");
             }

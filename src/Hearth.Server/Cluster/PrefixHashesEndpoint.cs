@@ -36,7 +36,8 @@ public static class PrefixHashesEndpoint
             var model = lease.Model;
             if (model.Engine.PrefixCache is not { } cache)
                 throw ApiException.BadRequest($"model '{model.Name}' has no prefix cache (prefix caching is off)", "model");
-            var tokens = prompt.Tokens(model, tools);
+            // The same template variables a chat completion renders with (its tools and chat_template_kwargs).
+            var tokens = prompt.Tokens(model, new PromptOptions(tools?.Definitions, args.Obj("chat_template_kwargs")?.Object));
             var hashes = PrefixHashes.ForPrompt(tokens, cache.BlockSize);
             await JsonOut.WriteAsync(ctx, 200, w =>
             {

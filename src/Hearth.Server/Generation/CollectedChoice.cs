@@ -8,6 +8,8 @@ namespace Hearth.Server.Generation;
 public sealed class CollectedChoice
 {
     public StringBuilder Text { get; } = new();
+    /// <summary>The thinking split out of the answer (a thinking model, shown), else null.</summary>
+    public string? Reasoning { get; set; }
     public List<TokenLogprob> Logprobs { get; } = [];
     /// <summary>The generated token ids (Ollama's `context` carries them back).</summary>
     public List<int> TokenIds { get; } = [];

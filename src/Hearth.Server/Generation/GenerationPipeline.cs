@@ -16,11 +16,13 @@ public static class GenerationPipeline
         using var _ = lease;
         var model = lease.Model;
         var tools = ToolPlan.From(spec.Tools, model.ChatTemplate);
+        var options = ReasoningPlan.Options(spec);
+        var reasoning = ReasoningPlan.From(spec, model, options, writer);
         var limits = model.Engine.Limits;
         var prompts = new List<int[]>(1 + spec.MorePrompts.Count);
         foreach (var p in (IEnumerable<PromptSpec>)[spec.Prompt, .. spec.MorePrompts])
         {
-            prompts.Add(p.Tokens(model, spec.Tools));
+            prompts.Add(p.Tokens(model, options));
             RequestLimits.CheckPrompt(limits, prompts[^1].Length, p.Param);
         }
         // The longest prompt decides what room is left; each prompt runs n sequences.
@@ -33,13 +35,19 @@ public static class GenerationPipeline
             sampling = sampling with { Grammar = toolGrammar };
         }
         else if (spec.Output is { } output) sampling = sampling with { Grammar = OutputGrammar.Compile(output) };
-        if (sampling.Grammar is { } grammar) OutputGrammar.CheckVocabulary(grammar, model, spec.Output?.Param ?? "tool_choice");
+        if (sampling.Grammar is { } grammar)
+        {
+            OutputGrammar.CheckVocabulary(grammar, model, spec.Output?.Param ?? "tool_choice");
+            // A thinking model thinks first: the constraint applies to the answer after the thinking.
+            if (reasoning is not null) sampling = sampling with { Grammar = reasoning.Wrap(grammar) };
+        }
 
-        using var run = GenerationRun.Start(ctx, model, prompts, sampling, loadTime);
-        if (spec.Stream) await StreamAsync(ctx, run, writer, tools);
+        using var run = GenerationRun.Start(ctx, model, prompts, sampling, loadTime, reasoning);
+        if (spec.Stream) await StreamAsync(ctx, run, writer, tools, reasoning);
         else
         {
             var choices = await CollectedChoice.CollectAsync(run);
+            reasoning?.Apply(choices);
             tools?.Apply(choices);
             await writer.WriteCompleteAsync(run, choices);
         }
@@ -48,24 +56,22 @@ public static class GenerationPipeline
     /// <summary>The prompt's token count for the spec's model, without generating (Anthropic's count_tokens).</summary>
     public static async Task<int> CountPromptTokensAsync(HttpContext ctx, GenerationSpec spec)
     {
-        RejectUnsupported(spec, null);
         var (lease, _) = await ModelAccess.AcquireAsync(ctx, spec.Model, spec.KeepAlive);
         using var _ = lease;
-        return spec.Prompt.Tokens(lease.Model, spec.Tools).Length;
+        return spec.Prompt.Tokens(lease.Model, ReasoningPlan.Options(spec)).Length;
     }
 
-    /// <summary>Tools on a protocol whose writer cannot answer with calls, and reasoning settings (not built yet,
-    /// issue 22), get a 400 rather than an answer that silently ignores them.</summary>
-    private static void RejectUnsupported(GenerationSpec spec, IResponseWriter? writer)
+    /// <summary>Tools on a protocol whose writer cannot answer with calls get a 400 rather than an answer that
+    /// silently ignores them.</summary>
+    private static void RejectUnsupported(GenerationSpec spec, IResponseWriter writer)
     {
-        if (spec.Tools is { PassToTemplateOnly: false } tools && writer is not IToolCallWriter)
+        if (spec.Tools is { } tools && writer is not IToolCallWriter)
             throw ApiException.BadRequest("tools are not supported yet by this server", tools.Param, "unsupported_feature");
-        if (spec.Reasoning is { } reasoning)
-            throw ApiException.BadRequest("reasoning settings are not supported yet by this server", reasoning.Param, "unsupported_feature");
     }
 
-    private static async Task StreamAsync(HttpContext ctx, GenerationRun run, IResponseWriter writer, ToolPlan? tools)
+    private static async Task StreamAsync(HttpContext ctx, GenerationRun run, IResponseWriter writer, ToolPlan? tools, ReasoningPlan? reasoning)
     {
+        var thinking = reasoning?.Stream(run.N, writer);
         var calls = tools is not null && writer is IToolCallWriter callWriter ? new ToolCallDeltas(tools.Format, run.N, callWriter) : null;
         await writer.StartStreamAsync(run);
         try
@@ -77,7 +83,8 @@ public static class GenerationPipeline
                     await FailAsync(ctx, writer, "generation failed: " + (d.Error ?? "engine error"));
                     return;
                 }
-                if (calls is null || !await calls.HandleAsync(run, writer, d)) await writer.WriteDeltaAsync(run, d);
+                var delta = thinking is null ? d : await thinking.SplitAsync(run, d);
+                if (calls is null || !await calls.HandleAsync(run, writer, delta)) await writer.WriteDeltaAsync(run, delta);
             }
             await writer.EndStreamAsync(run);
         }

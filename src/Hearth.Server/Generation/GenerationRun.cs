@@ -30,6 +30,8 @@ public sealed class GenerationRun : IDisposable
     public IReadOnlyList<int[]> Prompts { get; }
     /// <summary>The first (usually the only) prompt.</summary>
     public IReadOnlyList<int> Prompt => Prompts[0];
+    /// <summary>What thinking means for this request (a thinking model), or null.</summary>
+    public ReasoningPlan? Reasoning { get; private init; }
     /// <summary>How long acquiring the model took (loading it when it was not loaded).</summary>
     public TimeSpan LoadTime { get; }
     /// <summary>Choices in all: n per prompt; prompt p's choices are p·n … p·n + n − 1.</summary>
@@ -60,12 +62,12 @@ public sealed class GenerationRun : IDisposable
 
     /// <summary>Submits the request; the engine's <see cref="EngineBusyException"/>/<see cref="InvalidRequestException"/>
     /// propagate to the error mapping. The client's disconnect (RequestAborted) cancels the request in the engine.</summary>
-    public static GenerationRun Start(HttpContext ctx, LoadedModel model, IReadOnlyList<int[]> prompts, SamplingParams sampling, TimeSpan loadTime)
+    public static GenerationRun Start(HttpContext ctx, LoadedModel model, IReadOnlyList<int[]> prompts, SamplingParams sampling, TimeSpan loadTime, ReasoningPlan? reasoning = null)
     {
         var record = RequestRecord.Of(ctx);
         record.PromptTokens = prompts.Sum(p => p.Length);
         var reader = PromptBatch.Submit(model.Engine, record.Id, record.StartTime, prompts, sampling, ctx.RequestAborted);
-        return new GenerationRun(ctx, model, sampling, reader, prompts, loadTime);
+        return new GenerationRun(ctx, model, sampling, reader, prompts, loadTime) { Reasoning = reasoning };
     }
 
     /// <summary>The deltas, observed for timing and usage as they pass.</summary>

@@ -36,17 +36,17 @@ public sealed record GenerationSpec
     public StructuredOutput? Output { get; init; }
     /// <summary>Reasoning ("thinking") settings, when the request has any.</summary>
     public ReasoningSettings? Reasoning { get; init; }
+    /// <summary>Extra variables for the chat template (vLLM's chat_template_kwargs), when the request has any.</summary>
+    public System.Text.Json.Nodes.JsonObject? TemplateArgs { get; init; }
 }
 
 /// <summary>Function tools a request offers the model, in OpenAI's chat shape
-/// (<c>[{"type":"function","function":{"name","description","parameters"}}]</c>), whatever the protocol wrote.</summary>
+/// (<c>[{"type":"function","function":{"name","description","parameters"}}]</c>), whatever the protocol wrote. A
+/// protocol whose writer is not an <see cref="IToolCallWriter"/> gets a 400 for tools.</summary>
 /// <param name="Definitions">The tools, normalized to OpenAI's chat shape (what chat templates expect).</param>
 /// <param name="Choice">tool_choice as the request gave it ("auto", "none", "required", or a named tool), or null.</param>
 /// <param name="Param">The request field the tools came from, for error messages.</param>
-/// <param name="PassToTemplateOnly">True for a protocol whose writer cannot send tool calls in a stream but takes tools
-/// anyway, as it did before tool calling existed (Ollama chat: the tools reach the template, and calls are parsed out
-/// of non-streamed answers). A protocol with neither this nor an <see cref="IToolCallWriter"/> gets a 400 for tools.</param>
-public sealed record ToolSettings(JsonArray Definitions, JsonNode? Choice, string Param, bool PassToTemplateOnly = false);
+public sealed record ToolSettings(JsonArray Definitions, JsonNode? Choice, string Param);
 
 /// <summary>A constraint on the output (JSON, a JSON schema, a regex, a choice, a GBNF grammar), enforced by the
 /// engine's grammar masks.</summary>
@@ -54,8 +54,9 @@ public sealed record ToolSettings(JsonArray Definitions, JsonNode? Choice, strin
 /// <param name="Param">The request field it came from ("response_format", "format", "guided_json", "grammar"…).</param>
 public sealed record StructuredOutput(OutputConstraint Constraint, string Param);
 
-/// <summary>Reasoning settings: Anthropic's thinking budget, OpenAI's reasoning effort.</summary>
-/// <param name="Param">The request field ("thinking", "reasoning").</param>
-/// <param name="Effort">OpenAI's effort ("low", "medium", "high") or null.</param>
-/// <param name="BudgetTokens">Anthropic's budget_tokens or null.</param>
-public sealed record ReasoningSettings(string Param, string? Effort = null, int? BudgetTokens = null);
+/// <summary>Reasoning ("thinking") settings: whether the model should think, from Ollama's `think`, vLLM's
+/// `chat_template_kwargs.enable_thinking`, Anthropic's `thinking` or OpenAI's `reasoning`.</summary>
+/// <param name="Param">The request field ("think", "thinking", "reasoning", "chat_template_kwargs").</param>
+/// <param name="Enabled">True: think (a 400 for a model that cannot); false: do not (the template's enable_thinking
+/// is set false where it has one, and any thinking the model still writes is dropped); null: the model's default.</param>
+public sealed record ReasoningSettings(string Param, bool? Enabled = null);

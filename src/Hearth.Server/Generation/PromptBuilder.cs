@@ -1,6 +1,7 @@
 using System.Text.Json.Nodes;
 using Hearth.Core.Tokenizers;
 using Hearth.Engine;
+using Hearth.Engine.Structured.Reasoning;
 using Hearth.Server.Http;
 using Hearth.Store.Hosting;
 
@@ -16,42 +17,93 @@ public static class PromptBuilder
     /// <summary>Renders a chat with the model's template (add_generation_prompt=true) and tokenizes it with control
     /// tokens parsed. Without a template (e.g. the embedded TinyStories model) the fallback is a plain completion:
     /// the message contents joined with "\n".</summary>
-    public static int[] Chat(LoadedModel model, IReadOnlyList<ChatMessage> messages, JsonArray? tools = null)
+    public static int[] Chat(LoadedModel model, IReadOnlyList<ChatMessage> messages, PromptOptions? options = null)
     {
-        var all = messages;
-        if (model.SystemPrompt is { } system && !messages.Any(m => m.Role == "system"))
-            all = [new ChatMessage("system", system, new JsonObject()), .. messages];
+        var all = WithSystem(model, messages);
         if (model.ChatTemplate is null)
             return Encode(model.Tokenizer, string.Join("\n", all.Select(m => m.Content)));
+        return Encode(model.Tokenizer, Render(model, all, options ?? PromptOptions.None, generationPrompt: true));
+    }
 
-        var array = new JsonArray();
-        foreach (var m in all)
+    /// <summary>Whether the generation prompt (what the template adds for add_generation_prompt) leaves the model
+    /// inside a thinking block: the text the template renders with it, less the text without it.</summary>
+    public static bool? OpensThinking(LoadedModel model, IReadOnlyList<ChatMessage> messages, PromptOptions options, ReasoningFormat format)
+    {
+        if (model.ChatTemplate is null) return null;
+        var all = WithSystem(model, messages);
+        string with = Render(model, all, options, generationPrompt: true);
+        string? without;
+        try
         {
-            var o = new JsonObject { ["role"] = m.Role, ["content"] = m.Content };
-            foreach (var (k, v) in m.Extra)
-                if (k is not "role" and not "content") o[k] = v?.DeepClone();
-            array.Add(o);
+            without = Render(model, all, options, generationPrompt: false);
         }
+        catch (ApiException)
+        {
+            without = null; // a template that insists on the generation prompt: judge the whole text
+        }
+        return format.IsOpenAtEnd(without is not null && with.StartsWith(without, StringComparison.Ordinal) ? with[without.Length..] : with);
+    }
+
+    private static IReadOnlyList<ChatMessage> WithSystem(LoadedModel model, IReadOnlyList<ChatMessage> messages) =>
+        model.SystemPrompt is { } system && !messages.Any(m => m.Role == "system")
+            ? [new ChatMessage("system", system, new JsonObject()), .. messages]
+            : messages;
+
+    private static string Render(LoadedModel model, IReadOnlyList<ChatMessage> all, PromptOptions options, bool generationPrompt)
+    {
+        var array = new JsonArray();
+        foreach (var m in all) array.Add(TemplateMessage(m));
         var tok = model.Tokenizer;
         var context = new JsonObject
         {
             ["messages"] = array,
-            ["add_generation_prompt"] = true,
+            ["add_generation_prompt"] = generationPrompt,
             ["bos_token"] = tok.BosId is { } b ? tok.TokenText(b) : "",
             ["eos_token"] = tok.EosId is { } e ? tok.TokenText(e) : "",
         };
-        if (tools is not null) context["tools"] = tools.DeepClone();
-        string text;
+        if (options.TemplateArgs is { } extra)
+            foreach (var (k, v) in extra)
+                if (k is not "messages" and not "add_generation_prompt") context[k] = v?.DeepClone();
+        if (options.Tools is not null) context["tools"] = options.Tools.DeepClone();
         try
         {
-            text = model.ChatTemplate.Render(context);
+            return model.ChatTemplate!.Render(context);
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
             // Templates raise on chats they cannot format (e.g. "roles must alternate"): the request's fault.
             throw ApiException.BadRequest("the model's chat template rejected the messages: " + ex.Message, "messages");
         }
-        return Encode(tok, text);
+    }
+
+    /// <summary>A message as templates expect it (HF transformers / vLLM conventions): an assistant turn that only
+    /// calls tools has content null (DeepSeek's template tests `content is none`), and each call's arguments are
+    /// an object, not the JSON text OpenAI clients send (Llama 3.1, Qwen and Hermes templates apply tojson to
+    /// them). Tool results (role "tool", tool_call_id, name) pass through as they are.</summary>
+    private static JsonObject TemplateMessage(ChatMessage m)
+    {
+        bool callsOnly = m.Role == "assistant" && m.Extra["tool_calls"] is JsonArray { Count: > 0 } && m.Content.Length == 0;
+        var o = new JsonObject { ["role"] = m.Role, ["content"] = callsOnly ? null : m.Content };
+        foreach (var (k, v) in m.Extra)
+            if (k is not "role" and not "content") o[k] = v?.DeepClone();
+        if (o["tool_calls"] is JsonArray calls)
+            foreach (var call in calls)
+                if (call?["function"] is JsonObject f && f["arguments"] is JsonValue a && a.GetValueKind() == System.Text.Json.JsonValueKind.String
+                    && TryParseObject(a.GetValue<string>()) is { } args)
+                    f["arguments"] = args;
+        return o;
+    }
+
+    private static JsonObject? TryParseObject(string json)
+    {
+        try
+        {
+            return JsonNode.Parse(json) as JsonObject;
+        }
+        catch (System.Text.Json.JsonException)
+        {
+            return null; // not JSON: the template gets the text as the client sent it
+        }
     }
 
     /// <summary>Tokenizes text with control tokens parsed and BOS added once: templates usually write BOS

@@ -32,9 +32,10 @@ public static class ChatEndpoint
             MaxTokensParam = "options.num_predict",
             ClampMaxTokens = true,
             Stream = stream,
-            // Given to the chat template; calls in the answer are not parsed yet (issue 22).
-            Tools = tools is null ? null : new ToolSettings(tools, null, "tools", PassToTemplateOnly: true),
+            // Given to the chat template; calls in the answer are parsed (whole and streamed) into message.tool_calls.
+            Tools = tools is null ? null : new ToolSettings(tools, null, "tools"),
             Output = format,
+            Reasoning = OllamaArgs.Think(a),
         };
         await GenerationPipeline.RunAsync(ctx, spec, new OllamaWriter(ctx, chat: true));
     }

@@ -37,6 +37,7 @@ public static class GenerateEndpoint
             ClampMaxTokens = true,
             Stream = stream,
             Output = format,
+            Reasoning = OllamaArgs.Think(a),
         };
         await GenerationPipeline.RunAsync(ctx, spec, new OllamaWriter(ctx, chat: false));
     }

@@ -79,6 +79,16 @@ public static class OllamaArgs
         return double.IsNaN(totalMs) ? null : Seconds((negative ? -totalMs : totalMs) / 1000);
     }
 
+    /// <summary>`think`: true/false, or gpt-oss-style "low"/"medium"/"high" (thinking on); absent: the model's default.</summary>
+    public static ReasoningSettings? Think(JsonArgs a)
+    {
+        var t = a.Object["think"];
+        if (t is null) return null;
+        if (t.GetValueKind() is JsonValueKind.True or JsonValueKind.False) return new ReasoningSettings("think", t.GetValue<bool>());
+        if (t.GetValueKind() == JsonValueKind.String && t.GetValue<string>() is "low" or "medium" or "high") return new ReasoningSettings("think", true);
+        throw ApiException.BadRequest("'think' must be true, false, \"low\", \"medium\" or \"high\"", "think");
+    }
+
     /// <summary>`format`: "json" (any JSON object) or a JSON schema object, enforced. "" or absent: no constraint.</summary>
     public static StructuredOutput? Format(JsonArgs a)
     {

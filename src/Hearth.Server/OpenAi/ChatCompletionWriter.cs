@@ -7,7 +7,7 @@ using Microsoft.AspNetCore.Http;
 namespace Hearth.Server.OpenAi;
 
 /// <summary>Answers /v1/chat/completions: a chat.completion object, or chat.completion.chunk events over SSE.</summary>
-public sealed class ChatCompletionWriter(HttpContext ctx, bool includeUsage) : IResponseWriter, IToolCallWriter
+public sealed class ChatCompletionWriter(HttpContext ctx, bool includeUsage) : IResponseWriter, IToolCallWriter, IReasoningWriter
 {
     private readonly string _id = "chatcmpl-" + RequestRecord.Of(ctx).Id;
     private readonly long _created = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
@@ -29,6 +29,8 @@ public sealed class ChatCompletionWriter(HttpContext ctx, bool includeUsage) : I
                 var calls = choices[i].ToolCalls;
                 if (calls.Count > 0 && choices[i].Text.Length == 0) w.WriteNull("content");
                 else w.WriteString("content", choices[i].Text.ToString());
+                // A thinking model's thinking, as vLLM and DeepSeek return it.
+                if (choices[i].Reasoning is { } reasoning) w.WriteString("reasoning_content", reasoning);
                 if (calls.Count > 0)
                 {
                     w.WriteStartArray("tool_calls");
@@ -58,6 +60,10 @@ public sealed class ChatCompletionWriter(HttpContext ctx, bool includeUsage) : I
             await Sse.WriteAsync(ctx, Chunk(run, d.Index, false, d.Text, d.Logprobs, null));
         if (d.Finish is { } f) await Sse.WriteAsync(ctx, Chunk(run, d.Index, false, null, null, GenerationRun.ReasonName(f)));
     }
+
+    /// <summary>A chunk whose delta is {"reasoning_content": …} (vLLM's and DeepSeek's streamed thinking).</summary>
+    public Task WriteReasoningAsync(GenerationRun run, int index, string text) =>
+        Sse.WriteAsync(ctx, Envelope(run, index, w => w.WriteString("reasoning_content", text), null, null));
 
     public async Task EndStreamAsync(GenerationRun run)
     {

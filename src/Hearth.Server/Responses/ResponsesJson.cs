@@ -1,6 +1,7 @@
 using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using System.Text.Json.Nodes;
 
 namespace Hearth.Server.Responses;
 
@@ -8,7 +9,7 @@ namespace Hearth.Server.Responses;
 /// `response` of the lifecycle events).</summary>
 public sealed record ResponseObject(
     string Id, long CreatedAt, string Status, ResponseError? Error, IncompleteDetails? IncompleteDetails, string? Instructions,
-    int? MaxOutputTokens, string Model, IReadOnlyList<OutputMessage> Output, string? PreviousResponseId, bool Store,
+    int? MaxOutputTokens, string Model, IReadOnlyList<JsonObject> Output, string? PreviousResponseId, bool Store,
     float Temperature, float TopP, TextSettings Text, ResponseUsage? Usage, IReadOnlyDictionary<string, string> Metadata)
 {
     [JsonPropertyOrder(-1)] public string Object => "response";
@@ -50,14 +51,32 @@ public sealed record ResponseUsage(int InputTokens, InputTokensDetails InputToke
 /// <summary>Prompt tokens served from the prefix cache.</summary>
 public sealed record InputTokensDetails(int CachedTokens);
 
-/// <summary>Reasoning tokens (0 until reasoning is supported).</summary>
+/// <summary>Reasoning tokens (not counted apart: 0).</summary>
 public sealed record OutputTokensDetails(int ReasoningTokens);
 
 /// <summary>response.created / in_progress / completed / incomplete.</summary>
 public sealed record ResponseLifecycleEvent(string Type, int SequenceNumber, ResponseObject Response);
 
-/// <summary>response.output_item.added / done.</summary>
-public sealed record OutputItemEvent(string Type, int SequenceNumber, int OutputIndex, OutputMessage Item);
+/// <summary>response.output_item.added / done (items: message, reasoning, function_call — see <see cref="OutputItems"/>).</summary>
+public sealed record OutputItemEvent(string Type, int SequenceNumber, int OutputIndex, JsonObject Item);
+
+/// <summary>Output items other than messages, in the Responses API's shapes, and messages as JSON objects.</summary>
+public static class OutputItems
+{
+    public static JsonObject Message(OutputMessage message) => JsonSerializer.SerializeToNode(message, ResponsesJsonContext.Api.OutputMessage)!.AsObject();
+
+    /// <summary>A reasoning item with the thinking as reasoning_text content (as gpt-oss models return it).</summary>
+    public static JsonObject Reasoning(string id, string text) => new()
+    {
+        ["type"] = "reasoning", ["id"] = id, ["summary"] = new JsonArray(),
+        ["content"] = text.Length == 0 ? new JsonArray() : new JsonArray(new JsonObject { ["type"] = "reasoning_text", ["text"] = text }),
+    };
+
+    public static JsonObject FunctionCall(string id, string callId, string name, string arguments, string status) => new()
+    {
+        ["type"] = "function_call", ["id"] = id, ["call_id"] = callId, ["name"] = name, ["arguments"] = arguments, ["status"] = status,
+    };
+}
 
 /// <summary>response.content_part.added / done.</summary>
 public sealed record ContentPartEvent(string Type, int SequenceNumber, string ItemId, int OutputIndex, int ContentIndex, OutputText Part);
@@ -94,6 +113,7 @@ public sealed record ResponseDeleted(string Id)
 [JsonSerializable(typeof(TextDoneEvent))]
 [JsonSerializable(typeof(StreamErrorEvent))]
 [JsonSerializable(typeof(ResponseDeleted))]
+[JsonSerializable(typeof(OutputMessage))]
 public sealed partial class ResponsesJsonContext : JsonSerializerContext
 {
     /// <summary>The context with readable (non-HTML-escaped) text, as the API writes it.</summary>

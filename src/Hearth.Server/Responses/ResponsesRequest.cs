@@ -49,9 +49,10 @@ public sealed record ResponsesRequest(
             Sampling = sampling,
             MaxTokensParam = "max_output_tokens",
             Stream = a.Bool("stream") ?? false,
-            Tools = a.Array("tools") is { Count: > 0 } tools ? new ToolSettings(tools, a.Object["tool_choice"], "tools") : null,
+            Tools = ResponsesTools.Tools(a),
             Output = Format(a.Obj("text")),
-            Reasoning = a.Obj("reasoning") is { } r && r.String("effort") is { } effort ? new ReasoningSettings("reasoning", effort) : null,
+            // effort "none" turns thinking off; any other effort asks for it (a 400 on a model that cannot think).
+            Reasoning = a.Obj("reasoning") is { } r && r.String("effort") is { } effort ? new ReasoningSettings("reasoning", effort != "none") : null,
         };
         return new ResponsesRequest(spec, instructions, maxOutput, a.Bool("store") ?? true, previousId, ParseMetadata(a.Obj("metadata")), conversation);
     }
@@ -82,8 +83,8 @@ public sealed record ResponsesRequest(
     }
 
     /// <summary>input: a string (one user message) or an array of message items ({"role","content"}, optionally
-    /// "type":"message"); content is a string or input_text/output_text parts. Function-call items wait for tool
-    /// calling (issue 22); images and files are refused.</summary>
+    /// "type":"message"); content is a string or input_text/output_text parts; function_call and function_call_output
+    /// items (<see cref="ResponsesTools"/>); reasoning items are dropped; images and files are refused.</summary>
     private static List<ChatMessage> Input(JsonNode? input)
     {
         if (input is null) throw ApiException.BadRequest("'input' is required", "input");
@@ -100,10 +101,14 @@ public sealed record ResponsesRequest(
             {
                 case "message":
                     break;
-                case "function_call" or "function_call_output":
-                    throw ApiException.BadRequest($"'{field}': tools are not supported yet by this server", field + ".type", "unsupported_feature");
+                case "function_call":
+                    ResponsesTools.AddCall(messages, args, field);
+                    continue;
+                case "function_call_output":
+                    messages.Add(ResponsesTools.Output(args, field));
+                    continue;
                 case "reasoning":
-                    throw ApiException.BadRequest($"'{field}': reasoning items are not supported yet by this server", field + ".type", "unsupported_feature");
+                    continue; // earlier thinking: templates drop it from the history
                 case var other:
                     throw ApiException.BadRequest($"'{field}': input item type '{other}' is not supported", field + ".type");
             }

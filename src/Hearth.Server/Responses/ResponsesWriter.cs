@@ -3,6 +3,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.Json.Serialization.Metadata;
 using Hearth.Engine;
+using Hearth.Engine.Structured.Tools;
 using Hearth.Server.Generation;
 using Hearth.Server.Http;
 using Hearth.Server.OpenAi;
@@ -11,24 +12,28 @@ using Microsoft.AspNetCore.Http;
 namespace Hearth.Server.Responses;
 
 /// <summary>Answers POST /v1/responses: a response object, or the typed event stream (response.created,
-/// response.in_progress, response.output_item.added, response.content_part.added, response.output_text.delta…,
-/// response.output_text.done, response.content_part.done, response.output_item.done, then response.completed or
-/// response.incomplete; `error` on a failure). With store, the finished response is kept for GET and
-/// previous_response_id.</summary>
-public sealed class ResponsesWriter(HttpContext ctx, ResponsesRequest request, ResponseStore store) : IResponseWriter
+/// response.in_progress, then per output item response.output_item.added … response.output_item.done — a reasoning
+/// item with response.reasoning_text.delta/done, a message with response.content_part.added,
+/// response.output_text.delta…, response.output_text.done, response.content_part.done, a function_call with
+/// response.function_call_arguments.delta/done — then response.completed or response.incomplete; `error` on a
+/// failure). With store, the finished response is kept for GET and previous_response_id.</summary>
+public sealed class ResponsesWriter(HttpContext ctx, ResponsesRequest request, ResponseStore store) : IResponseWriter, IReasoningWriter, IToolCallWriter
 {
     private static ResponsesJsonContext Json => ResponsesJsonContext.Api;
+    private static readonly JsonSerializerOptions Relaxed = new() { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
     private readonly string _id = "resp_" + RequestRecord.Of(ctx).Id;
     private readonly string _itemId = "msg_" + RequestRecord.Of(ctx).Id;
+    private readonly string _reasoningId = "rs_" + RequestRecord.Of(ctx).Id;
     private readonly long _created = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
-    private readonly StringBuilder _text = new();
+    private readonly StringBuilder _text = new(), _reasoning = new();
+    private readonly List<JsonObject> _items = []; // finished output items, in order
+    private IReadOnlyList<ToolCall> _calls = [];
     private FinishReason? _finish;
     private int _sequence;
+    private string? _open; // "reasoning" or "message": the item being streamed
 
-    private ResponseObject Response(GenerationRun run, string status, string text, bool finished)
+    private ResponseObject Response(GenerationRun run, string status, IReadOnlyList<JsonObject> output, bool finished)
     {
-        var itemStatus = status == "in_progress" ? "in_progress" : status;
-        OutputMessage[] output = status == "in_progress" && !finished ? [] : [new OutputMessage(_itemId, itemStatus, [new OutputText(text)])];
         var usage = finished
             ? new ResponseUsage(run.PromptTokens, new InputTokensDetails(run.CachedPromptTokens), run.CompletionTokens, new OutputTokensDetails(0), run.PromptTokens + run.CompletionTokens)
             : null;
@@ -39,53 +44,94 @@ public sealed class ResponsesWriter(HttpContext ctx, ResponsesRequest request, R
 
     private static string FinalStatus(FinishReason? finish) => finish == FinishReason.Length ? "incomplete" : "completed";
 
-    /// <summary>Keeps a finished response when the request asked to store it.</summary>
-    private byte[] Finish(ResponseObject response, string text)
+    private JsonObject MessageItem(string status, string text) => OutputItems.Message(new OutputMessage(_itemId, status, [new OutputText(text)]));
+
+    private static string CallItemId(ToolCall call) => "fc_" + call.Id;
+
+    /// <summary>Keeps a finished response when the request asked to store it: the conversation goes on with this
+    /// answer (its text and calls) as the assistant turn.</summary>
+    private byte[] Finish(ResponseObject response, string text, IReadOnlyList<ToolCall> calls)
     {
         var json = JsonSerializer.SerializeToUtf8Bytes(response, Json.ResponseObject);
         if (request.Store)
-            store.Add(new StoredResponse(_id, RequestRecord.Of(ctx).Caller, json,
-                [.. request.Conversation, new ChatMessage("assistant", text, new JsonObject())]));
+        {
+            var extra = new JsonObject();
+            if (calls.Count > 0)
+                extra["tool_calls"] = new JsonArray([.. calls.Select(c => (JsonNode)new JsonObject
+                {
+                    ["id"] = c.Id, ["type"] = "function", ["function"] = new JsonObject { ["name"] = c.Name, ["arguments"] = c.Arguments },
+                })]);
+            store.Add(new StoredResponse(_id, RequestRecord.Of(ctx).Caller, json, [.. request.Conversation, new ChatMessage("assistant", text, extra)]));
+        }
         return json;
     }
 
     public async Task WriteCompleteAsync(GenerationRun run, IReadOnlyList<CollectedChoice> choices)
     {
-        var text = choices[0].Text.ToString();
-        var json = Finish(Response(run, FinalStatus(choices[0].Reason), text, finished: true), text);
-        await JsonOut.WriteAsync(ctx, 200, json);
+        var c = choices[0];
+        var text = c.Text.ToString();
+        var status = FinalStatus(c.Reason);
+        var output = new List<JsonObject>();
+        if (!string.IsNullOrEmpty(c.Reasoning)) output.Add(OutputItems.Reasoning(_reasoningId, c.Reasoning));
+        if (text.Length > 0 || c.ToolCalls.Count == 0) output.Add(MessageItem(status, text));
+        foreach (var call in c.ToolCalls) output.Add(OutputItems.FunctionCall(CallItemId(call), call.Id, call.Name, call.Arguments, "completed"));
+        await JsonOut.WriteAsync(ctx, 200, Finish(Response(run, status, output, finished: true), text, c.ToolCalls));
     }
 
     public async Task StartStreamAsync(GenerationRun run)
     {
         await Sse.StartAsync(ctx);
-        var response = Response(run, "in_progress", "", finished: false);
+        var response = Response(run, "in_progress", [], finished: false);
         await Event("response.created", new ResponseLifecycleEvent("response.created", _sequence, response), Json.ResponseLifecycleEvent);
         await Event("response.in_progress", new ResponseLifecycleEvent("response.in_progress", _sequence, response), Json.ResponseLifecycleEvent);
-        await Event("response.output_item.added", new OutputItemEvent("response.output_item.added", _sequence, 0, new OutputMessage(_itemId, "in_progress", [])), Json.OutputItemEvent);
-        await Event("response.content_part.added", new ContentPartEvent("response.content_part.added", _sequence, _itemId, 0, 0, new OutputText("")), Json.ContentPartEvent);
+        // The message item opens at once, unless the answer may start with shown thinking (then items open as they come).
+        if (run.Reasoning is not { Show: true }) await OpenAsync("message");
     }
 
     public async Task WriteDeltaAsync(GenerationRun run, GenerationDelta d)
     {
         if (d.Text.Length > 0)
         {
+            await OpenAsync("message");
             _text.Append(d.Text);
-            await Event("response.output_text.delta", new TextDeltaEvent("response.output_text.delta", _sequence, _itemId, 0, 0, d.Text), Json.TextDeltaEvent);
+            await Event("response.output_text.delta", new TextDeltaEvent("response.output_text.delta", _sequence, _itemId, _items.Count, 0, d.Text), Json.TextDeltaEvent);
         }
         if (d.Finish is { } f) _finish = f;
     }
 
+    public async Task WriteReasoningAsync(GenerationRun run, int index, string text)
+    {
+        await OpenAsync("reasoning");
+        _reasoning.Append(text);
+        await NodeEvent("response.reasoning_text.delta", new JsonObject { ["item_id"] = _reasoningId, ["output_index"] = _items.Count, ["content_index"] = 0, ["delta"] = text });
+    }
+
+    /// <summary>Each call: a function_call item (arguments ""), one arguments delta, arguments done, the item done.</summary>
+    public async Task WriteToolCallsAsync(GenerationRun run, int index, IReadOnlyList<ToolCall> calls)
+    {
+        _finish = FinishReason.Stop;
+        _calls = calls;
+        await CloseAsync();
+        foreach (var call in calls)
+        {
+            int at = _items.Count;
+            string id = CallItemId(call);
+            await Event("response.output_item.added", new OutputItemEvent("response.output_item.added", _sequence, at, OutputItems.FunctionCall(id, call.Id, call.Name, "", "in_progress")), Json.OutputItemEvent);
+            await NodeEvent("response.function_call_arguments.delta", new JsonObject { ["item_id"] = id, ["output_index"] = at, ["delta"] = call.Arguments });
+            await NodeEvent("response.function_call_arguments.done", new JsonObject { ["item_id"] = id, ["output_index"] = at, ["arguments"] = call.Arguments });
+            var done = OutputItems.FunctionCall(id, call.Id, call.Name, call.Arguments, "completed");
+            _items.Add(done);
+            await Event("response.output_item.done", new OutputItemEvent("response.output_item.done", _sequence, at, done), Json.OutputItemEvent);
+        }
+    }
+
     public async Task EndStreamAsync(GenerationRun run)
     {
-        var text = _text.ToString();
+        if (_items.Count == 0 && _open is null) await OpenAsync("message"); // an empty answer is one empty message
+        await CloseAsync();
         var status = FinalStatus(_finish);
-        var part = new OutputText(text);
-        await Event("response.output_text.done", new TextDoneEvent("response.output_text.done", _sequence, _itemId, 0, 0, text), Json.TextDoneEvent);
-        await Event("response.content_part.done", new ContentPartEvent("response.content_part.done", _sequence, _itemId, 0, 0, part), Json.ContentPartEvent);
-        await Event("response.output_item.done", new OutputItemEvent("response.output_item.done", _sequence, 0, new OutputMessage(_itemId, status, [part])), Json.OutputItemEvent);
-        var response = Response(run, status, text, finished: true);
-        Finish(response, text);
+        var response = Response(run, status, _items, finished: true);
+        Finish(response, _text.ToString(), _calls);
         var name = "response." + status;
         await Event(name, new ResponseLifecycleEvent(name, _sequence, response), Json.ResponseLifecycleEvent);
     }
@@ -93,9 +139,62 @@ public sealed class ResponsesWriter(HttpContext ctx, ResponsesRequest request, R
     public Task WriteStreamErrorAsync(string message) =>
         Event("error", new StreamErrorEvent("error", _sequence, "server_error", message, null), Json.StreamErrorEvent);
 
+    /// <summary>Makes an item of this kind the open one (finishing another first).</summary>
+    private async Task OpenAsync(string kind)
+    {
+        if (_open == kind) return;
+        await CloseAsync();
+        _open = kind;
+        int at = _items.Count;
+        if (kind == "reasoning")
+        {
+            await Event("response.output_item.added", new OutputItemEvent("response.output_item.added", _sequence, at, OutputItems.Reasoning(_reasoningId, "")), Json.OutputItemEvent);
+            return;
+        }
+        await Event("response.output_item.added", new OutputItemEvent("response.output_item.added", _sequence, at, OutputItems.Message(new OutputMessage(_itemId, "in_progress", []))), Json.OutputItemEvent);
+        await Event("response.content_part.added", new ContentPartEvent("response.content_part.added", _sequence, _itemId, at, 0, new OutputText("")), Json.ContentPartEvent);
+    }
+
+    private async Task CloseAsync()
+    {
+        if (_open is not { } kind) return;
+        _open = null;
+        int at = _items.Count;
+        if (kind == "reasoning")
+        {
+            string thinking = _reasoning.ToString();
+            await NodeEvent("response.reasoning_text.done", new JsonObject { ["item_id"] = _reasoningId, ["output_index"] = at, ["content_index"] = 0, ["text"] = thinking });
+            var item = OutputItems.Reasoning(_reasoningId, thinking);
+            _items.Add(item);
+            await Event("response.output_item.done", new OutputItemEvent("response.output_item.done", _sequence, at, item), Json.OutputItemEvent);
+            return;
+        }
+        var text = _text.ToString();
+        var status = FinalStatus(_finish);
+        var part = new OutputText(text);
+        await Event("response.output_text.done", new TextDoneEvent("response.output_text.done", _sequence, _itemId, at, 0, text), Json.TextDoneEvent);
+        await Event("response.content_part.done", new ContentPartEvent("response.content_part.done", _sequence, _itemId, at, 0, part), Json.ContentPartEvent);
+        var message = MessageItem(status, text);
+        _items.Add(message);
+        await Event("response.output_item.done", new OutputItemEvent("response.output_item.done", _sequence, at, message), Json.OutputItemEvent);
+    }
+
     private Task Event<T>(string name, T value, JsonTypeInfo<T> type)
     {
         _sequence++;
         return Sse.WriteEventAsync(ctx, name, JsonSerializer.SerializeToUtf8Bytes(value, type));
+    }
+
+    /// <summary>An event without a record of its own: type and sequence_number first, then the fields.</summary>
+    private Task NodeEvent(string name, JsonObject fields)
+    {
+        var e = new JsonObject { ["type"] = name, ["sequence_number"] = _sequence };
+        foreach (var (k, v) in fields.ToList())
+        {
+            fields.Remove(k);
+            e[k] = v;
+        }
+        _sequence++;
+        return Sse.WriteEventAsync(ctx, name, Encoding.UTF8.GetBytes(e.ToJsonString(Relaxed)));
     }
 }

@@ -17,7 +17,7 @@ public sealed class FakeChatTemplate : IChatTemplate
         {
             var role = m!["role"]!.GetValue<string>();
             if (role == "bad") throw new InvalidOperationException("roles must alternate");
-            sb.Append("<|").Append(role).Append("|>\n").Append(m["content"]!.GetValue<string>()).Append('\n');
+            sb.Append("<|").Append(role).Append("|>\n").Append(m["content"]?.GetValue<string>() ?? "").Append('\n');
         }
         if (context["add_generation_prompt"]!.GetValue<bool>()) sb.Append("<|assistant|>\n");
         return sb.ToString();

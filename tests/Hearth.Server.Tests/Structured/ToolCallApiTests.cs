@@ -74,6 +74,13 @@ public sealed class ToolCallApiTests
         Assert.Equal("get_weather", call.Function!.Name);
         Assert.Equal("Paris", call.Function.Arguments!["city"]!.ToString());
         Assert.True(last.Done);
+
+        // Streamed: the calls come in a message line before the final one.
+        var streamed = new List<Message.ToolCall>();
+        await foreach (var r in client.ChatAsync(new ChatRequest { Model = "fake", Stream = true, Messages = [new Message(ChatRole.User, "Weather?")], Tools = [tool] }))
+            if (r?.Message.ToolCalls is { } calls) streamed.AddRange(calls);
+        Assert.Equal("get_weather", Assert.Single(streamed).Function!.Name);
+        Assert.Equal("Paris", streamed[0].Function!.Arguments!["city"]!.ToString());
     }
 
     [SharedFact]
