@@ -80,6 +80,39 @@ public static class EncoderFixtures
             c.GetProperty("vector").EnumerateArray().Select(x => x.GetSingle()).ToArray())).ToList();
     }
 
+    /// <summary>Runs every fixture text of <paramref name="name"/> (empty ones skipped: llama.cpp embeds nothing for
+    /// them) through <paramref name="model"/>: token ids equal llama.cpp's, a batch of all equals each alone (within
+    /// <paramref name="batchedTolerance"/>; 0: bit for bit), and the normalised vectors are within <see cref="Tolerance"/>.</summary>
+    public static void AssertMatchesLlamaCpp(string name, IEmbeddingModel model, Core.Tokenizers.ITokenizer tokenizer, float batchedTolerance = 0)
+    {
+        var cases = Cases(name).Where(c => c.Ids.Length > 0).ToList();
+        var all = new List<int>();
+        var lengths = new List<int>();
+        foreach (var (text, ids, _) in cases)
+        {
+            Assert.Equal(ids, tokenizer.Encode(text, addSpecial: true, parseSpecial: false));
+            all.AddRange(ids);
+            lengths.Add(ids.Length);
+        }
+        int d = model.Shape.OutputLength;
+        var batched = new float[cases.Count * d];
+        model.Embed(all.ToArray(), lengths.ToArray(), batched);
+
+        var alone = new float[d];
+        float worst = 0;
+        for (int i = 0; i < cases.Count; i++)
+        {
+            model.Embed(cases[i].Ids, [cases[i].Ids.Length], alone);
+            var inBatch = batched.AsSpan(i * d, d).ToArray();
+            if (batchedTolerance == 0) Assert.Equal(alone, inBatch);
+            else for (int j = 0; j < d; j++) Assert.True(Math.Abs(alone[j] - inBatch[j]) <= batchedTolerance, $"{name} case {i}: batched differs from alone at {j}");
+            var mine = Normalized(alone);
+            var theirs = Normalized(cases[i].Vector);
+            for (int j = 0; j < d; j++) worst = Math.Max(worst, Math.Abs(mine[j] - theirs[j]));
+        }
+        Assert.True(worst <= Tolerance, $"{name}: largest component difference {worst:E2} > {Tolerance:E0}");
+    }
+
     /// <summary>v / ‖v‖.</summary>
     public static float[] Normalized(ReadOnlySpan<float> v)
     {
