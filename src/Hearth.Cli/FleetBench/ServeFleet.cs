@@ -2,7 +2,6 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
-using System.Reflection;
 
 namespace Hearth.Cli.FleetBench;
 
@@ -105,8 +104,8 @@ public sealed class ProcessServeFleet : IServeFleet
     {
         var host = Environment.ProcessPath ?? throw new InvalidOperationException("the process path is unknown");
         var start = new ProcessStartInfo(host) { UseShellExecute = false };
-        if (Path.GetFileNameWithoutExtension(host) == "dotnet")
-            start.ArgumentList.Add(Assembly.GetEntryAssembly()?.Location ?? throw new InvalidOperationException("the entry assembly is unknown"));
+        // Under the dotnet host the first command-line argument is the entry assembly's path (single-file apps have none).
+        if (Path.GetFileNameWithoutExtension(host) == "dotnet") start.ArgumentList.Add(Environment.GetCommandLineArgs()[0]);
         foreach (var a in args) start.ArgumentList.Add(a);
         return start;
     }
