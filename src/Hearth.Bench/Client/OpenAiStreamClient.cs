@@ -15,10 +15,12 @@ public sealed class OpenAiStreamClient : IDisposable
     private readonly Target _target;
     private readonly EndpointKind _kind;
     private readonly bool _ignoreEos;
+    private readonly string? _responseFormat;
     private readonly Uri _url;
 
-    public OpenAiStreamClient(Target target, EndpointKind kind, bool ignoreEos)
+    public OpenAiStreamClient(Target target, EndpointKind kind, bool ignoreEos, string? responseFormat = null)
     {
+        _responseFormat = responseFormat;
         _target = target;
         _kind = kind;
         _ignoreEos = ignoreEos;
@@ -42,7 +44,7 @@ public sealed class OpenAiStreamClient : IDisposable
     {
         using var message = new HttpRequestMessage(HttpMethod.Post, _url)
         {
-            Content = new ByteArrayContent(RequestBody.Write(_target.Model, _kind, request, _ignoreEos)),
+            Content = new ByteArrayContent(RequestBody.Write(_target.Model, _kind, request, _ignoreEos, _responseFormat)),
         };
         message.Content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
         message.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("text/event-stream"));

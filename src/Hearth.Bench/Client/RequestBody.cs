@@ -8,7 +8,8 @@ namespace Hearth.Bench.Client;
 /// know it ignore it, which then shows as shorter outputs).</summary>
 internal static class RequestBody
 {
-    public static byte[] Write(string model, EndpointKind kind, BenchRequest request, bool ignoreEos)
+    /// <param name="responseFormat">a <c>response_format</c> object (JSON text) to constrain every answer with, or null</param>
+    public static byte[] Write(string model, EndpointKind kind, BenchRequest request, bool ignoreEos, string? responseFormat = null)
     {
         using var buffer = new MemoryStream();
         using (var w = new Utf8JsonWriter(buffer))
@@ -34,6 +35,11 @@ internal static class RequestBody
             w.WriteBoolean("include_usage", true);
             w.WriteEndObject();
             if (ignoreEos) w.WriteBoolean("ignore_eos", true);
+            if (responseFormat is not null)
+            {
+                w.WritePropertyName("response_format");
+                w.WriteRawValue(responseFormat);
+            }
             w.WriteEndObject();
         }
         return buffer.ToArray();

@@ -18,8 +18,26 @@ public sealed record BenchConfig(
     Slo? Slo = null,
     int Seed = 0,
     int Warmup = 1,
-    string? TokenizerPath = null)
+    string? TokenizerPath = null,
+    string? ResponseFormatJson = null)
 {
+    /// <summary>Builds the <c>response_format</c> object for <c>--response-format</c>: <c>json_object</c>, or the path
+    /// of a JSON Schema file (sent as a strict <c>json_schema</c>). Throws <see cref="FormatException"/> with the reason.</summary>
+    public static string ResponseFormatFor(string value)
+    {
+        if (value == "json_object") return "{\"type\":\"json_object\"}";
+        if (!File.Exists(value)) throw new FormatException($"--response-format: '{value}' is neither json_object nor a JSON Schema file");
+        System.Text.Json.Nodes.JsonNode? schema;
+        try { schema = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(value)); }
+        catch (System.Text.Json.JsonException e) { throw new FormatException($"--response-format: {value} is not JSON: {e.Message}"); }
+        if (schema is not System.Text.Json.Nodes.JsonObject) throw new FormatException($"--response-format: {value} must hold a JSON Schema object");
+        return new System.Text.Json.Nodes.JsonObject
+        {
+            ["type"] = "json_schema",
+            ["json_schema"] = new System.Text.Json.Nodes.JsonObject { ["name"] = "bench", ["strict"] = true, ["schema"] = schema },
+        }.ToJsonString();
+    }
+
     /// <summary>Requests for one level: --requests when given; else 5 per concurrent slot (at least 20), or
     /// 30 seconds' worth of arrivals at the given rate (at least 20).</summary>
     public int RequestsFor(double level) => Requests ?? (Mode == LoadMode.Concurrency

@@ -14,7 +14,7 @@ public static class BenchRunner
     public static async Task<BenchReport> RunAsync(BenchConfig config, WorkloadBuilder builder, IBenchObserver observer, CancellationToken ct)
     {
         var started = DateTimeOffset.UtcNow;
-        var clients = config.Targets.Select(t => new OpenAiStreamClient(t, config.Endpoint, config.IgnoreEos)).ToArray();
+        var clients = config.Targets.Select(t => new OpenAiStreamClient(t, config.Endpoint, config.IgnoreEos, config.ResponseFormatJson)).ToArray();
         try
         {
             var warmupErrors = new string?[clients.Length];

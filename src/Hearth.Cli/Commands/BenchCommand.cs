@@ -28,6 +28,7 @@ internal static class BenchCommand
         var dataset = new Option<string?>("--dataset") { Description = "ShareGPT-format JSON: first human turn = prompt, first gpt turn's length = output length" };
         var ignoreEos = new Option<bool>("--ignore-eos") { Description = "Send ignore_eos so every request generates exactly max_tokens (vLLM, llama.cpp)" };
         var endpoint = new Option<string>("--endpoint") { Description = "chat (/v1/chat/completions), completions (/v1/completions) or embeddings (/v1/embeddings: inputs/s and tokens/s)", DefaultValueFactory = _ => "chat" };
+        var responseFormat = new Option<string?>("--response-format") { Description = "Constrain every answer: json_object, or a JSON Schema file (sent as a strict json_schema response_format)" };
         var batch = new Option<int>("--batch") { Description = "embeddings: texts per request", DefaultValueFactory = _ => 1 };
         var json = new Option<string?>("--json") { Description = "Write every figure to this JSON file" };
         var html = new Option<string?>("--html") { Description = "Write a self-contained HTML report with charts to this file" };
@@ -41,7 +42,7 @@ internal static class BenchCommand
         // The metric glossary is printed by `hearth bench --help` only (CommandHelp), not in the top-level command list.
         var command = new Command("bench", "Benchmark an OpenAI-compatible server (Hearth, llama-server, Ollama, vLLM) over a concurrency or rate sweep.");
         foreach (var o in new Option[] { url, model, apiKey, concurrency, rate, requests, duration, inputLen, outputLen, rangeRatio, prefixLen,
-                     dataset, ignoreEos, endpoint, json, html, compareUrl, compareModel, slo, seed, warmup, tokenizer, batch })
+                     dataset, ignoreEos, endpoint, json, html, compareUrl, compareModel, slo, seed, warmup, tokenizer, batch, responseFormat })
             command.Options.Add(o);
 
         command.SetAction(async (parse, ct) =>
@@ -76,7 +77,8 @@ internal static class BenchCommand
                     datasetPath, datasetPath is not null ? outLen : null);
                 var config = new BenchConfig(targets, kind, mode, levels, parse.GetValue(requests), TimeSpan.FromSeconds(dur), spec,
                     parse.GetValue(ignoreEos), parse.GetValue(slo) is { } s ? Slo.Parse(s) : null, parse.GetValue(seed),
-                    parse.GetValue(warmup), tokenizerPath);
+                    parse.GetValue(warmup), tokenizerPath,
+                    parse.GetValue(responseFormat) is { } rf ? BenchConfig.ResponseFormatFor(rf) : null);
                 var tok = tokenizerPath is null ? null : LoadTokenizer(tokenizerPath);
                 return await BenchApp.RunAsync(config, tok, parse.GetValue(json), parse.GetValue(html), Console.Out, Console.Error,
                     interactive: !Console.IsOutputRedirected, ct);
