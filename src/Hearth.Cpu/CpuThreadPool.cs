@@ -84,7 +84,10 @@ public sealed class CpuThreadPool : IDisposable
                     continue;
                 }
                 // Going to sleep: announce it, then re-check so a Run that started meanwhile is not missed.
-                Volatile.Write(ref _sleeping[index], 1);
+                // A full fence (not a release write): on x86 a plain store may still sit in the store buffer when the
+                // next load runs, so Run could read the flag as 0 (and not release us) while we read the old generation
+                // (and sleep): a lost wakeup that left Run spinning forever. Found as an engine hang under load.
+                Interlocked.Exchange(ref _sleeping[index], 1);
                 if (_generation != seen || _stopping)
                 {
                     if (Interlocked.Exchange(ref _sleeping[index], 0) == 0)
