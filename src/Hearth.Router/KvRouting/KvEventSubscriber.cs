@@ -110,8 +110,11 @@ public sealed class KvEventSubscriber(HttpClient http, Uri upstreamBase, string?
     {
         var list = new List<ulong>();
         if (!root.TryGetProperty(property, out var array)) return list;
-        foreach (var h in array.EnumerateArray())
-            list.Add(ulong.Parse(h.GetString() ?? throw new FormatException("a block hash is null"), NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture));
+        foreach (var h in array.EnumerateArray()) list.Add(ParseHash(h));
         return list;
     }
+
+    /// <summary>One block hash as replicas write it in JSON (16 hex digits).</summary>
+    internal static ulong ParseHash(JsonElement h) =>
+        ulong.Parse(h.GetString() ?? throw new FormatException("a block hash is null"), NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture);
 }

@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using System.Globalization;
 using System.Net.Http.Headers;
 using System.Text.Json;
 using Hearth.Router.Config;
@@ -68,8 +67,7 @@ public sealed class PrefixCacheTracker : IAsyncDisposable
             var hashes = doc.RootElement.GetProperty("hashes");
             var result = new ulong[hashes.GetArrayLength()];
             var i = 0;
-            foreach (var h in hashes.EnumerateArray())
-                result[i++] = ulong.Parse(h.GetString() ?? "", NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture);
+            foreach (var h in hashes.EnumerateArray()) result[i++] = KvEventSubscriber.ParseHash(h);
             return result;
         }
         catch (Exception e) when (!ct.IsCancellationRequested && e is HttpRequestException or OperationCanceledException or JsonException
