@@ -27,15 +27,15 @@ internal sealed class CliHarness : IDisposable
     public sealed record Result(int ExitCode, string Out, string Err);
 
     /// <summary>Runs one command. <paramref name="stdin"/> non-null means piped input; <paramref name="interactive"/>
-    /// feeds it as if typed at a terminal instead.</summary>
-    public async Task<Result> RunAsync(string[] args, string? stdin = null, bool interactive = false)
+    /// feeds it as if typed at a terminal instead; <paramref name="terminal"/> makes the output count as a terminal.</summary>
+    public async Task<Result> RunAsync(string[] args, string? stdin = null, bool interactive = false, bool terminal = false)
     {
         var root = CommandTable.Root("hearth");
         var output = new StringWriter { NewLine = "\n" };
         var error = new StringWriter { NewLine = "\n" };
         CliContext.Override.Value = new CliContext(
             name => Environment.TryGetValue(name, out var v) ? v : null,
-            new StringReader(stdin ?? ""), stdin != null && !interactive, OutputIsTerminal: false) { InProcessLoader = Loader };
+            new StringReader(stdin ?? ""), stdin != null && !interactive, OutputIsTerminal: terminal) { InProcessLoader = Loader };
         int code = await root.Parse(args).InvokeAsync(new InvocationConfiguration { Output = output, Error = error });
         return new Result(code, output.ToString(), error.ToString());
     }

@@ -6,21 +6,37 @@ namespace Hearth.Cli.Tests;
 public class PullProgressViewTests
 {
     [Fact]
-    public void TerminalGetsOneRedrawnBarPerDownload()
+    public void TerminalShowsOneLiveRowPerLayerAndStep()
     {
         var output = new StringWriter { NewLine = "\n" };
-        var view = new PullProgressView(output, terminal: true);
+        var view = new PullProgressView(output, LiveConsole.For(output));
         view.Report(new PullProgress("pulling manifest"));
         view.Report(new PullProgress("pulling abc", "sha256:abc", 2000, 0));
         view.Report(new PullProgress("pulling abc", "sha256:abc", 2000, 1000));
+        view.Report(new PullProgress("pulling def", "sha256:def", 4_000_000, 4_000_000));
         view.Report(new PullProgress("pulling abc", "sha256:abc", 2000, 2000));
         view.Report(new PullProgress("success"));
         view.Finish();
+        view.Finish(); // idempotent
         var text = output.ToString();
-        Assert.StartsWith("pulling manifest\n\rpulling abc   0% ▕                              ▏ 0 B/2 KB\u001b[K", text);
-        Assert.Contains("\rpulling abc  50% ▕███████████████               ▏ 1 KB/2 KB", text);
-        Assert.Contains("\rpulling abc 100% ▕██████████████████████████████▏ 2 KB/2 KB", text);
-        Assert.EndsWith("\u001b[K\nsuccess\n", text);
+        Assert.Contains("\u001b[", text); // redrawn in place with ANSI cursor moves
+        // The last frame: every row once, in order; downloads complete with their sizes, steps as text only.
+        var last = LastFrame(text);
+        Assert.Equal(4, last.Count);
+        Assert.StartsWith("pulling manifest", last[0]);
+        Assert.Equal("pulling manifest", last[0].TrimEnd());
+        Assert.Matches(@"^pulling abc\s+100% ━{30} 2\.0 KB", last[1]);
+        Assert.Matches(@"^pulling def\s+100% ━{30} 4\.0 MB", last[2]);
+        Assert.Equal("success", last[3].TrimEnd());
+    }
+
+    /// <summary>The rows of the display's last frame, ANSI sequences removed.</summary>
+    private static List<string> LastFrame(string text)
+    {
+        var plain = System.Text.RegularExpressions.Regex.Replace(text, "\u001b\\[[0-9;?]*[A-Za-z]", "");
+        var lines = plain.Split('\n').Select(l => l.TrimEnd('\r')).Where(l => l.Trim().Length > 0).ToList();
+        int start = lines.FindLastIndex(l => l.StartsWith("pulling manifest", StringComparison.Ordinal));
+        return lines[start..];
     }
 
     [Fact]

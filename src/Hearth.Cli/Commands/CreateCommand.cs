@@ -34,7 +34,7 @@ internal static class CreateCommand
                 var path = Path.GetFullPath(parse.GetValue(file) ?? "Modelfile");
                 if (!File.Exists(path)) throw new CliException($"Modelfile not found: {path}");
                 var modelfile = ModelfileParser.Parse(await File.ReadAllTextAsync(path, ct));
-                var view = new PullProgressView(output, ctx.OutputIsTerminal);
+                using var view = new PullProgressView(output, ctx.OutputIsTerminal);
                 entry = ModelCreator.Create(store, modelName, modelfile, Path.GetDirectoryName(path)!, view, ct);
                 view.Finish();
             }

@@ -15,18 +15,11 @@ internal static class PullCommand
         CommandRunner.SetAction(command, async (parse, ctx, ct) =>
         {
             var output = parse.InvocationConfiguration.Output;
-            var view = new PullProgressView(output, ctx.OutputIsTerminal);
-            try
-            {
-                var entry = await ctx.OpenStore().PullAsync(parse.GetRequiredValue(model), parse.GetValue(registry), view, ct);
-                view.Finish();
-                await output.WriteLineAsync($"pulled {entry.Name} ({Format.Bytes(entry.SizeBytes)}, {entry.QuantizationLevel})");
-                return 0;
-            }
-            finally
-            {
-                view.Finish();
-            }
+            using var view = new PullProgressView(output, ctx.OutputIsTerminal);
+            var entry = await ctx.OpenStore().PullAsync(parse.GetRequiredValue(model), parse.GetValue(registry), view, ct);
+            view.Finish();
+            await output.WriteLineAsync($"pulled {entry.Name} ({Format.Bytes(entry.SizeBytes)}, {entry.QuantizationLevel})");
+            return 0;
         });
         return command;
     }

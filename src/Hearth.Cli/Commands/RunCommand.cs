@@ -41,7 +41,7 @@ internal static class RunCommand
             }
             var session = new ChatSession(backend, name, ctx.Input, output, w =>
             {
-                if (store.Find(name) is { } entry) ShowCommand.Write(w, entry);
+                if (store.Find(name) is { } entry) ShowCommand.Write(w, entry, ctx.OutputIsTerminal);
                 else w.WriteLine($"model '{name}' is not in the local store");
             });
             await session.RunAsync(ct);
@@ -59,7 +59,7 @@ internal static class RunCommand
             return EmbeddedModel.EnsureRegistered(store).Name;
         if (isUrl || ModelName.TryParse(name, out parsed, out _) && parsed.IsHuggingFace)
         {
-            var view = new PullProgressView(output, ctx.OutputIsTerminal);
+            using var view = new PullProgressView(output, ctx.OutputIsTerminal);
             var entry = await store.PullAsync(name, view, ct);
             view.Finish();
             return entry.Name;

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using Hearth.Cli.Support;
 using Hearth.Store;
+using Spectre.Console;
 
 namespace Hearth.Cli.Commands;
 
@@ -25,7 +26,7 @@ internal static class ShowCommand
             else if (parse.GetValue(template)) output.WriteLine(entry.Template ?? "");
             else if (parse.GetValue(system)) output.WriteLine(entry.System ?? "");
             else if (parse.GetValue(parameters)) WriteParameters(output, entry, "");
-            else Write(output, entry);
+            else Write(output, entry, ctx.OutputIsTerminal);
             return Task.FromResult(0);
         });
         return command;
@@ -40,47 +41,82 @@ internal static class ShowCommand
         return entry ?? throw new CliException($"model '{name}' not found; `hearth list` shows the models in the store");
     }
 
-    internal static void Write(TextWriter output, ModelEntry entry)
+    /// <summary>The model's description: key/value sections as Spectre tables on a terminal, an indented listing
+    /// otherwise (what scripts and `hearth run`'s /show read).</summary>
+    internal static void Write(TextWriter output, ModelEntry entry, bool terminal = false)
+    {
+        var sections = Describe(entry);
+        if (terminal) WriteTables(output, sections);
+        else WritePlain(output, sections);
+    }
+
+    /// <summary>One titled part of `show`: key/value rows, or a block of text.</summary>
+    private sealed record Section(string Title, IReadOnlyList<(string Key, string Value)>? Rows = null, string? Text = null);
+
+    private static List<Section> Describe(ModelEntry entry)
     {
         var facts = GgufFacts.Read(entry.GgufPath);
-        output.WriteLine("  Model");
-        var rows = new List<(string, string)>
+        var model = new List<(string, string)>
         {
             ("architecture", entry.Family), ("parameters", entry.ParameterSize), ("context length", entry.ContextLength.ToString(System.Globalization.CultureInfo.InvariantCulture)),
         };
-        if (facts.Details.TryGetValue("embedding_length", out var embedding)) rows.Add(("embedding length", embedding));
-        rows.Add(("quantization", entry.QuantizationLevel));
-        foreach (var (key, value) in rows) output.WriteLine($"    {key,-20}{value}");
-        if (entry.Parameters.Count > 0)
+        if (facts.Details.TryGetValue("embedding_length", out var embedding)) model.Add(("embedding length", embedding));
+        model.Add(("quantization", entry.QuantizationLevel));
+        var sections = new List<Section> { new("Model", model) };
+        if (entry.Parameters.Count > 0) sections.Add(new("Parameters", ParameterRows(entry)));
+        AddText(sections, "Template", entry.Template);
+        AddText(sections, "Ollama template (Go template, shown only: the GGUF's chat template is used)", entry.Template is null ? entry.OllamaTemplate : null);
+        AddText(sections, "System", entry.System);
+        if (entry.Messages.Count > 0) sections.Add(new("Messages", entry.Messages.Select(m => (m.Role, m.Content)).ToList()));
+        AddText(sections, "License", entry.License);
+        return sections;
+    }
+
+    private static void AddText(List<Section> sections, string title, string? text)
+    {
+        if (!string.IsNullOrEmpty(text)) sections.Add(new(title, Text: text.ReplaceLineEndings("\n")));
+    }
+
+    private static List<(string, string)> ParameterRows(ModelEntry entry) =>
+        [.. entry.Parameters.OrderBy(p => p.Key, StringComparer.Ordinal)
+            .SelectMany(p => p.Value.Split('\n').Select(value => (p.Key, p.Key == "stop" ? $"\"{value}\"" : value)))];
+
+    private static void WritePlain(TextWriter output, List<Section> sections)
+    {
+        for (int i = 0; i < sections.Count; i++)
         {
-            output.WriteLine();
-            output.WriteLine("  Parameters");
-            WriteParameters(output, entry, "    ");
+            var section = sections[i];
+            if (i > 0) output.WriteLine();
+            output.WriteLine($"  {section.Title}");
+            int width = section.Title is "Messages" ? -12 : -20;
+            if (section.Rows is { } rows)
+                foreach (var (key, value) in rows) output.WriteLine("    " + string.Format(System.Globalization.CultureInfo.InvariantCulture, $"{{0,{width}}}", key) + value);
+            else
+                foreach (var line in section.Text!.Split('\n')) output.WriteLine($"    {line}");
         }
-        Section(output, "Template", entry.Template);
-        Section(output, "Ollama template (Go template, shown only: the GGUF's chat template is used)", entry.Template is null ? entry.OllamaTemplate : null);
-        Section(output, "System", entry.System);
-        if (entry.Messages.Count > 0)
+    }
+
+    private static void WriteTables(TextWriter output, List<Section> sections)
+    {
+        var console = ConsoleStyle.For(output, color: true);
+        console.Profile.Width = Math.Max(60, Console.IsOutputRedirected ? 120 : Console.WindowWidth);
+        foreach (var section in sections)
         {
-            output.WriteLine();
-            output.WriteLine("  Messages");
-            foreach (var (role, content) in entry.Messages) output.WriteLine($"    {role,-12}{content}");
+            var title = "[bold]" + Markup.Escape(section.Title) + "[/]";
+            if (section.Rows is { } rows)
+            {
+                var table = new Table().Border(TableBorder.Rounded).HideHeaders().Title(title);
+                table.AddColumn("key").AddColumn("value");
+                foreach (var (key, value) in rows) table.AddRow(new Text(key), new Text(value));
+                console.Write(table);
+            }
+            else
+                console.Write(new Panel(new Text(section.Text!)).Header(title).Border(BoxBorder.Rounded).Expand());
         }
-        Section(output, "License", entry.License);
     }
 
     private static void WriteParameters(TextWriter output, ModelEntry entry, string indent)
     {
-        foreach (var (key, joined) in entry.Parameters.OrderBy(p => p.Key, StringComparer.Ordinal))
-            foreach (var value in joined.Split('\n'))
-                output.WriteLine($"{indent}{key,-20}{(key == "stop" ? $"\"{value}\"" : value)}");
-    }
-
-    private static void Section(TextWriter output, string title, string? text)
-    {
-        if (string.IsNullOrEmpty(text)) return;
-        output.WriteLine();
-        output.WriteLine($"  {title}");
-        foreach (var line in text.ReplaceLineEndings("\n").Split('\n')) output.WriteLine($"    {line}");
+        foreach (var (key, value) in ParameterRows(entry)) output.WriteLine($"{indent}{key,-20}{value}");
     }
 }

@@ -60,6 +60,14 @@ public sealed class StoreCommandTests : IDisposable
             """.ReplaceLineEndings("\n"), show.Out);
         Assert.Equal("apache-2.0\n", (await _cli.RunAsync("show", "tiny", "--license")).Out);
 
+        // On a terminal: one bordered table per key/value section, a bordered panel per text, the same content.
+        var tty = (await _cli.RunAsync(["show", "tiny"], terminal: true)).Out;
+        var plainTty = System.Text.RegularExpressions.Regex.Replace(tty, "\u001b\\[[0-9;]*m", "");
+        Assert.Equal(4, plainTty.Split('\n').Count(l => l.StartsWith('╭'))); // Model, Parameters tables; System, License panels
+        Assert.Matches(@"│ context length\s+│ 512\s+│", plainTty);
+        Assert.Matches(@"│ stop\s+│ ""<\|end_story\|>""\s+│", plainTty);
+        Assert.Matches(@"╭─System─+╮\n│ Tell short stories\.\s+│", plainTty);
+
         var cp = await _cli.RunAsync("cp", "tiny", "tiny2:v1");
         Assert.Equal((0, "copied 'tiny' to 'tiny2:v1'\n"), (cp.ExitCode, cp.Out));
         Assert.Equal(3, (await _cli.RunAsync("ls")).Out.TrimEnd('\n').Split('\n').Length);
