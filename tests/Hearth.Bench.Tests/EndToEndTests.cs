@@ -184,6 +184,31 @@ public class EndToEndTests
     }
 
     [Fact]
+    public async Task OnATerminalLevelsRunLiveAndTablesAreDrawnWithTheSameCells()
+    {
+        await using var a = await new FakeOpenAiServer().StartAsync();
+        await using var b = await new FakeOpenAiServer().StartAsync();
+        var output = new StringWriter();
+        var console = Spectre.Console.AnsiConsole.Create(new Spectre.Console.AnsiConsoleSettings
+        {
+            Out = new Spectre.Console.AnsiConsoleOutput(output), Ansi = Spectre.Console.AnsiSupport.Yes,
+            Interactive = Spectre.Console.InteractionSupport.Yes, ColorSystem = Spectre.Console.ColorSystemSupport.Standard,
+        });
+        console.Profile.Width = 200;
+        var config = Config(a, LoadMode.Concurrency, [1, 2], requests: 4, outputLen: 4, compare: b);
+        int code = await BenchApp.RunAsync(config, null, null, null, output, new StringWriter(), interactive: true, CancellationToken.None, console);
+        Assert.Equal(0, code);
+        var text = System.Text.RegularExpressions.Regex.Replace(output.ToString(), "\u001b\\[[0-9;?]*[A-Za-z]", "");
+        Assert.Matches(@"\[A\] c=1: [0-4]/4 done, 0 failed, [01] in flight ━+ +[0-9]+% 00:00:[0-9]{2}", text); // a live row
+        // Four level details, the summary and the ratio table, each a bordered table.
+        Assert.Equal(6, text.Split('\n').Count(l => l.StartsWith('╭')));
+        var summaryRows = text.Split('\n').Where(l => l.StartsWith("│ A ") || l.StartsWith("│ B ")).ToList();
+        Assert.Equal(4, summaryRows.Count); // A and B at levels 1 and 2
+        Assert.All(summaryRows, r => Assert.Matches(@"^│ [AB]\s+│\s+[12] │\s+4 │\s+0 │", r));
+        Assert.Contains("Ratio A ÷ B", text);
+    }
+
+    [Fact]
     public async Task FailedWarmupSkipsTheServerAndExitsWithOne()
     {
         await using var server = await new FakeOpenAiServer { FailEvery = 1 }.StartAsync();

@@ -6,7 +6,7 @@ namespace Hearth.Bench.Reports;
 
 /// <summary>Console output: a progress line while a level runs (redrawn in place on a terminal; a plain line
 /// every few seconds otherwise), a detailed block when each level ends, and a summary table at the end.</summary>
-public sealed class ConsoleReporter(TextWriter output, bool interactive) : IBenchObserver, IDisposable
+public sealed class ConsoleReporter(TextWriter output, bool interactive) : IBenchReporter
 {
     private static readonly TimeSpan PlainEvery = TimeSpan.FromSeconds(10);
     private readonly object _lock = new();
@@ -58,7 +58,9 @@ public sealed class ConsoleReporter(TextWriter output, bool interactive) : IBenc
     }
 
     /// <summary>The block printed after each level: counts, throughputs and the latency distributions.</summary>
-    public static string Detail(Target target, LevelResult result)
+    public static string Detail(Target target, LevelResult result) => ReportBlock.Plain(DetailBlocks(target, result));
+
+    internal static IReadOnlyList<ReportBlock> DetailBlocks(Target target, LevelResult result)
     {
         var m = result.Metrics;
         var head = $"== {target.Label} · {target.Model} · {result.Plan.Label} ==\n"
@@ -72,12 +74,16 @@ public sealed class ConsoleReporter(TextWriter output, bool interactive) : IBenc
         Row("TPOT", m.Tpot);
         Row("ITL", m.Itl);
         Row("E2EL", m.E2el);
-        var errors = m.Errors.Count == 0 ? "" : "errors (first distinct): " + string.Join(" | ", m.Errors) + "\n";
-        return head + table + errors + "\n";
+        var blocks = new List<ReportBlock> { new(head), new(Table: table) };
+        if (m.Errors.Count > 0) blocks.Add(new("errors (first distinct): " + string.Join(" | ", m.Errors) + "\n"));
+        blocks.Add(new("\n"));
+        return blocks;
     }
 
     /// <summary>One row per server and level, and with two servers a ratio table.</summary>
-    public static string Summary(BenchReport report)
+    public static string Summary(BenchReport report) => ReportBlock.Plain(SummaryBlocks(report));
+
+    internal static IReadOnlyList<ReportBlock> SummaryBlocks(BenchReport report)
     {
         var mode = report.Config.Mode;
         bool slo = report.Config.Slo is not null;
@@ -98,7 +104,7 @@ public sealed class ConsoleReporter(TextWriter output, bool interactive) : IBenc
             }
         }
         var servers = string.Concat(report.Targets.Select(t => $"  {t.Target.Label} = {t.Target.BaseUrl} (model {t.Target.Model})\n"));
-        var text = "Summary (latencies in ms)\n" + servers + table;
+        var blocks = new List<ReportBlock> { new("Summary (latencies in ms)\n" + servers), new(Table: table) };
         var ratios = Comparison.Ratios(report);
         if (ratios.Count > 0)
         {
@@ -108,12 +114,15 @@ public sealed class ConsoleReporter(TextWriter output, bool interactive) : IBenc
             foreach (var r in ratios)
                 rt.Add(Fmt.Level(mode, r.Level), Fmt.Ratio(r.RequestThroughput), Fmt.Ratio(r.OutputThroughput), Fmt.Ratio(r.TotalTokenThroughput),
                     Fmt.Ratio(r.MedianTtft), Fmt.Ratio(r.P99Ttft), Fmt.Ratio(r.MeanTpot), Fmt.Ratio(r.P99Itl), Fmt.Ratio(r.P99E2el));
-            text += $"\nRatio {a} ÷ {b} (throughput: above 1 is better for {a}; latency: below 1 is better for {a})\n" + rt;
+            blocks.Add(new($"\nRatio {a} ÷ {b} (throughput: above 1 is better for {a}; latency: below 1 is better for {a})\n"));
+            blocks.Add(new(Table: rt));
         }
         foreach (var t in report.Targets.Where(t => t.WarmupError is not null))
-            text += $"\n[{t.Target.Label}] warm-up failed, no level was run: {t.WarmupError}\n";
-        return text;
+            blocks.Add(new($"\n[{t.Target.Label}] warm-up failed, no level was run: {t.WarmupError}\n"));
+        return blocks;
     }
+
+    public void WriteSummary(BenchReport report) => output.WriteLine(Summary(report));
 
     public void Dispose()
     {

@@ -8,6 +8,9 @@ internal sealed class TextTable(params string[] headers)
 {
     private readonly List<string[]> _rows = [];
 
+    public IReadOnlyList<string> Headers => headers;
+    public IReadOnlyList<string[]> Rows => _rows;
+
     public void Add(params string[] cells)
     {
         if (cells.Length != headers.Length) throw new ArgumentException("cell count differs from header count");

@@ -11,7 +11,7 @@ namespace Hearth.Bench.Running;
 public static class BenchApp
 {
     public static async Task<int> RunAsync(BenchConfig config, ITokenizer? tokenizer, string? jsonPath, string? htmlPath,
-        TextWriter output, TextWriter error, bool interactive, CancellationToken ct)
+        TextWriter output, TextWriter error, bool interactive, CancellationToken ct, Spectre.Console.IAnsiConsole? liveConsole = null)
     {
         if (config.Validate() is { } problem)
         {
@@ -29,7 +29,7 @@ public static class BenchApp
         }
 
         BenchReport report;
-        using (var console = new ConsoleReporter(output, interactive))
+        using (IBenchReporter console = liveConsole is not null ? new LiveBenchReporter(liveConsole) : new ConsoleReporter(output, interactive))
         {
             try
             {
@@ -47,9 +47,9 @@ public static class BenchApp
                 error.WriteLine("hearth bench: interrupted; no report written");
                 return 130;
             }
+            console.WriteSummary(report);
         }
 
-        output.WriteLine(ConsoleReporter.Summary(report));
         if (jsonPath is not null)
         {
             JsonReport.Write(report, jsonPath);

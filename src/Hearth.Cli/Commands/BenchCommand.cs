@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Hearth.Cli.Support;
 using Hearth.Bench.Client;
 using Hearth.Bench.Metrics;
 using Hearth.Bench.Running;
@@ -81,7 +82,7 @@ internal static class BenchCommand
                     parse.GetValue(responseFormat) is { } rf ? BenchConfig.ResponseFormatFor(rf) : null);
                 var tok = tokenizerPath is null ? null : LoadTokenizer(tokenizerPath);
                 return await BenchApp.RunAsync(config, tok, parse.GetValue(json), parse.GetValue(html), Console.Out, Console.Error,
-                    interactive: !Console.IsOutputRedirected, ct);
+                    interactive: !Console.IsOutputRedirected, ct, Console.IsOutputRedirected ? null : LiveConsole.For(Console.Out));
             }
             catch (FormatException e)
             {
