@@ -21,7 +21,8 @@ public sealed class MessagesWriter(HttpContext ctx, IReadOnlyList<string> stopSe
     private string? _stop;
     private bool _toolUse, _pinged;
     private int _index = -1;
-    private string? _open; // the type of the block being streamed ("thinking", "text"), or null
+    private string? _open; // the type of the block being streamed ("thinking", "text", "tool_use"), or null
+    private bool _toolInputStreamed; // the open tool_use block got its input as partial JSON
 
     /// <summary>end_turn, max_tokens, tool_use, or stop_sequence when one of the request's stop_sequences ended it
     /// (a model's own stop strings end a turn).</summary>
@@ -74,18 +75,29 @@ public sealed class MessagesWriter(HttpContext ctx, IReadOnlyList<string> stopSe
         await EventAsync("content_block_delta", new ContentBlockDeltaEvent(_index, AnthropicBlocks.ThinkingDelta(text)), Json.ContentBlockDeltaEvent);
     }
 
-    /// <summary>Each call: a tool_use block (input {}), one input_json_delta with the arguments, its stop.</summary>
-    public async Task WriteToolCallsAsync(GenerationRun run, int index, IReadOnlyList<ToolCall> calls)
+    /// <summary>A call opens its tool_use block (input {}); its arguments follow as input_json_delta events.</summary>
+    public async Task StartToolCallAsync(GenerationRun run, int index, int call, string id, string name)
     {
         await CloseAsync();
-        foreach (var call in calls)
-        {
-            _index++;
-            await EventAsync("content_block_start", new ContentBlockStartEvent(_index, AnthropicBlocks.ToolUse(call.Id, call.Name, new JsonObject())), Json.ContentBlockStartEvent);
-            await PingOnceAsync();
-            await EventAsync("content_block_delta", new ContentBlockDeltaEvent(_index, AnthropicBlocks.InputJsonDelta(Input(call).ToJsonString())), Json.ContentBlockDeltaEvent);
-            await EventAsync("content_block_stop", new ContentBlockStopEvent(_index), Json.ContentBlockStopEvent);
-        }
+        _index++;
+        _open = "tool_use";
+        _toolInputStreamed = false;
+        await EventAsync("content_block_start", new ContentBlockStartEvent(_index, AnthropicBlocks.ToolUse(id, name, new JsonObject())), Json.ContentBlockStartEvent);
+        await PingOnceAsync();
+    }
+
+    /// <summary>Streams an object's arguments as partial_json; arguments that are not an object (rare: the input must
+    /// be one) are left out and the block closes with "{}".</summary>
+    public async Task WriteToolArgumentsAsync(GenerationRun run, int index, int call, string fragment)
+    {
+        if (_open != "tool_use" || (!_toolInputStreamed && !fragment.StartsWith('{'))) return;
+        _toolInputStreamed = true;
+        await EventAsync("content_block_delta", new ContentBlockDeltaEvent(_index, AnthropicBlocks.InputJsonDelta(fragment)), Json.ContentBlockDeltaEvent);
+    }
+
+    public async Task EndToolCallsAsync(GenerationRun run, int index, IReadOnlyList<ToolCall> calls)
+    {
+        await CloseAsync();
         _toolUse = true;
         _finish = FinishReason.Stop;
     }
@@ -117,6 +129,8 @@ public sealed class MessagesWriter(HttpContext ctx, IReadOnlyList<string> stopSe
     private async Task CloseAsync()
     {
         if (_open is null) return;
+        if (_open == "tool_use" && !_toolInputStreamed)
+            await EventAsync("content_block_delta", new ContentBlockDeltaEvent(_index, AnthropicBlocks.InputJsonDelta("{}")), Json.ContentBlockDeltaEvent);
         _open = null;
         await EventAsync("content_block_stop", new ContentBlockStopEvent(_index), Json.ContentBlockStopEvent);
     }

@@ -84,7 +84,8 @@ public static class GenerationPipeline
                     return;
                 }
                 var delta = thinking is null ? d : await thinking.SplitAsync(run, d);
-                if (calls is null || !await calls.HandleAsync(run, writer, delta)) await writer.WriteDeltaAsync(run, delta);
+                if (calls is null) await writer.WriteDeltaAsync(run, delta);
+                else await calls.HandleAsync(run, writer, delta);
             }
             await writer.EndStreamAsync(run);
         }

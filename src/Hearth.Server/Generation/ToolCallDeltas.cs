@@ -3,31 +3,44 @@ using Hearth.Engine.Structured.Tools;
 
 namespace Hearth.Server.Generation;
 
-/// <summary>Streams tool calls: each choice's text goes through a <see cref="ToolCallStream"/> (content passes,
-/// a call is held), and at the choice's end its calls go out through the writer with finish "tool_calls".</summary>
+/// <summary>Streams tool calls: each choice's text goes through a <see cref="ToolCallStream"/>: content passes, and a
+/// call goes out as it forms (id and name, then argument fragments); at the choice's end the rest of the calls are sent
+/// and the finish is "tool_calls" (or the engine's finish when it cut the answer short).</summary>
 internal sealed class ToolCallDeltas(ToolCallFormat format, int choices, IToolCallWriter calls)
 {
     private readonly ToolCallStream[] _streams = [.. Enumerable.Range(0, choices).Select(_ => new ToolCallStream(format))];
 
-    /// <summary>Writes the delta (or what of it is content); true when it handled the delta entirely.</summary>
-    public async Task<bool> HandleAsync(GenerationRun run, IResponseWriter writer, GenerationDelta d)
+    /// <summary>Writes the delta (or what of it is content) and the call events it completes.</summary>
+    public async Task HandleAsync(GenerationRun run, IResponseWriter writer, GenerationDelta d)
     {
         var stream = _streams[d.Index];
-        string content = stream.Push(d.Text);
+        var piece = stream.Push(d.Text);
         if (d.Finish is null)
         {
-            if (content.Length > 0 || d.Logprobs is { Count: > 0 }) await writer.WriteDeltaAsync(run, d with { Text = content });
-            return true;
+            if (piece.Content.Length > 0 || d.Logprobs is { Count: > 0 }) await writer.WriteDeltaAsync(run, d with { Text = piece.Content });
+            await SendAsync(run, d.Index, piece.Calls);
+            return;
         }
         var end = stream.Finish();
-        content += end.Content;
-        if (end.Calls.Count == 0 || d.Finish != FinishReason.Stop)
+        string content = piece.Content + end.Content;
+        if (end.Calls.Count == 0)
         {
             await writer.WriteDeltaAsync(run, d with { Text = content });
-            return true;
+            return;
         }
-        if (content.Length > 0) await writer.WriteDeltaAsync(run, d with { Text = content, Finish = null });
-        await calls.WriteToolCallsAsync(run, d.Index, end.Calls);
-        return true;
+        if (content.Length > 0 || d.Logprobs is { Count: > 0 }) await writer.WriteDeltaAsync(run, d with { Text = content, Finish = null });
+        await SendAsync(run, d.Index, piece.Calls);
+        await SendAsync(run, d.Index, end.Events);
+        if (d.Finish == FinishReason.Stop) await calls.EndToolCallsAsync(run, d.Index, end.Calls);
+        else await writer.WriteDeltaAsync(run, d with { Text = "", Logprobs = null }); // cut short: the calls as far as they went
+    }
+
+    private async Task SendAsync(GenerationRun run, int index, IReadOnlyList<ToolCallEvent> events)
+    {
+        foreach (var e in events)
+        {
+            if (e.Id is not null) await calls.StartToolCallAsync(run, index, e.Call, e.Id, e.Name!);
+            else await calls.WriteToolArgumentsAsync(run, index, e.Call, e.Arguments);
+        }
     }
 }

@@ -65,9 +65,17 @@ public sealed record ToolPlan(ToolCallFormat Format, Grammar? Grammar)
     }
 }
 
-/// <summary>A writer that can send tool calls in a stream (OpenAI chat: tool_calls deltas).</summary>
+/// <summary>A writer that can send tool calls in a stream: a call's id and name as soon as they are known, then its
+/// arguments in fragments as the model writes them (OpenAI tool_calls deltas, Anthropic input_json_delta, Responses
+/// function_call_arguments.delta); a protocol without partial calls (Ollama) sends them whole at the end.</summary>
 public interface IToolCallWriter
 {
-    /// <summary>Sends a choice's calls (id and name, then the arguments) and its finish ("tool_calls").</summary>
-    Task WriteToolCallsAsync(GenerationRun run, int index, IReadOnlyList<ToolCall> calls);
+    /// <summary>Call number <paramref name="call"/> of choice <paramref name="index"/> begins.</summary>
+    Task StartToolCallAsync(GenerationRun run, int index, int call, string id, string name) => Task.CompletedTask;
+
+    /// <summary>The next piece of a started call's arguments (the pieces add up to its final arguments).</summary>
+    Task WriteToolArgumentsAsync(GenerationRun run, int index, int call, string fragment) => Task.CompletedTask;
+
+    /// <summary>The choice ends with these calls (each started and its arguments sent): finish "tool_calls".</summary>
+    Task EndToolCallsAsync(GenerationRun run, int index, IReadOnlyList<ToolCall> calls);
 }

@@ -127,7 +127,7 @@ public sealed class OllamaWriter(HttpContext ctx, bool chat) : IResponseWriter, 
 
     /// <summary>Streamed tool calls, as Ollama sends them: one line whose message holds the calls (done=false); the
     /// final line then says done_reason "stop".</summary>
-    public async Task WriteToolCallsAsync(GenerationRun run, int index, IReadOnlyList<Hearth.Engine.Structured.Tools.ToolCall> calls)
+    public async Task EndToolCallsAsync(GenerationRun run, int index, IReadOnlyList<Hearth.Engine.Structured.Tools.ToolCall> calls)
     {
         _calls = calls;
         _reason = "stop";

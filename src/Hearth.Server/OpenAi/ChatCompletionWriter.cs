@@ -80,26 +80,25 @@ public sealed class ChatCompletionWriter(HttpContext ctx, bool includeUsage) : I
         await Sse.DoneAsync(ctx);
     }
 
-    /// <summary>Per call: a chunk with its index, id, type and name (arguments ""), then one with the arguments;
-    /// then the choice's finish chunk ("tool_calls").</summary>
-    public async Task WriteToolCallsAsync(GenerationRun run, int index, IReadOnlyList<Hearth.Engine.Structured.Tools.ToolCall> calls)
-    {
-        for (int k = 0; k < calls.Count; k++)
+    /// <summary>A call's first chunk: its index, id, type and name, arguments "" (as OpenAI streams them).</summary>
+    public Task StartToolCallAsync(GenerationRun run, int index, int call, string id, string name) =>
+        Sse.WriteAsync(ctx, ToolChunk(run, index, w => WriteCall(w, new Hearth.Engine.Structured.Tools.ToolCall(id, name, ""), call, arguments: false)));
+
+    /// <summary>A chunk with the call's index and a fragment of its arguments.</summary>
+    public Task WriteToolArgumentsAsync(GenerationRun run, int index, int call, string fragment) =>
+        Sse.WriteAsync(ctx, ToolChunk(run, index, w =>
         {
-            var call = calls[k];
-            await Sse.WriteAsync(ctx, ToolChunk(run, index, w => WriteCall(w, call, k, arguments: false)));
-            await Sse.WriteAsync(ctx, ToolChunk(run, index, w =>
-            {
-                w.WriteStartObject();
-                w.WriteNumber("index", k);
-                w.WriteStartObject("function");
-                w.WriteString("arguments", call.Arguments);
-                w.WriteEndObject();
-                w.WriteEndObject();
-            }));
-        }
-        await Sse.WriteAsync(ctx, Chunk(run, index, false, null, null, "tool_calls"));
-    }
+            w.WriteStartObject();
+            w.WriteNumber("index", call);
+            w.WriteStartObject("function");
+            w.WriteString("arguments", fragment);
+            w.WriteEndObject();
+            w.WriteEndObject();
+        }));
+
+    /// <summary>The choice's finish chunk ("tool_calls"); the calls went out already.</summary>
+    public Task EndToolCallsAsync(GenerationRun run, int index, IReadOnlyList<Hearth.Engine.Structured.Tools.ToolCall> calls) =>
+        Sse.WriteAsync(ctx, Chunk(run, index, false, null, null, "tool_calls"));
 
     private static void WriteCall(Utf8JsonWriter w, Hearth.Engine.Structured.Tools.ToolCall call, int? index, bool arguments)
     {

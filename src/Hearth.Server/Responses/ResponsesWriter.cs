@@ -30,7 +30,9 @@ public sealed class ResponsesWriter(HttpContext ctx, ResponsesRequest request, R
     private IReadOnlyList<ToolCall> _calls = [];
     private FinishReason? _finish;
     private int _sequence;
-    private string? _open; // "reasoning" or "message": the item being streamed
+    private string? _open; // "reasoning", "message" or "function_call": the item being streamed
+    private (string Id, string Name) _call; // the function_call item being streamed
+    private readonly StringBuilder _callArguments = new();
 
     private ResponseObject Response(GenerationRun run, string status, IReadOnlyList<JsonObject> output, bool finished)
     {
@@ -46,7 +48,9 @@ public sealed class ResponsesWriter(HttpContext ctx, ResponsesRequest request, R
 
     private JsonObject MessageItem(string status, string text) => OutputItems.Message(new OutputMessage(_itemId, status, [new OutputText(text)]));
 
-    private static string CallItemId(ToolCall call) => "fc_" + call.Id;
+    private static string CallItemId(ToolCall call) => CallItemId(call.Id);
+
+    private static string CallItemId(string callId) => "fc_" + callId;
 
     /// <summary>Keeps a finished response when the request asked to store it: the conversation goes on with this
     /// answer (its text and calls) as the assistant turn.</summary>
@@ -106,23 +110,31 @@ public sealed class ResponsesWriter(HttpContext ctx, ResponsesRequest request, R
         await NodeEvent("response.reasoning_text.delta", new JsonObject { ["item_id"] = _reasoningId, ["output_index"] = _items.Count, ["content_index"] = 0, ["delta"] = text });
     }
 
-    /// <summary>Each call: a function_call item (arguments ""), one arguments delta, arguments done, the item done.</summary>
-    public async Task WriteToolCallsAsync(GenerationRun run, int index, IReadOnlyList<ToolCall> calls)
+    /// <summary>A call is a function_call output item: added (in progress) when it starts, its arguments as
+    /// function_call_arguments.delta events, then arguments.done and the completed item when the next item starts or
+    /// the stream ends.</summary>
+    public async Task StartToolCallAsync(GenerationRun run, int index, int call, string id, string name)
+    {
+        await CloseAsync();
+        _open = "function_call";
+        _call = (id, name);
+        _callArguments.Clear();
+        await Event("response.output_item.added", new OutputItemEvent("response.output_item.added", _sequence, _items.Count,
+            OutputItems.FunctionCall(CallItemId(id), id, name, "", "in_progress")), Json.OutputItemEvent);
+    }
+
+    public async Task WriteToolArgumentsAsync(GenerationRun run, int index, int call, string fragment)
+    {
+        if (_open != "function_call") return;
+        _callArguments.Append(fragment);
+        await NodeEvent("response.function_call_arguments.delta", new JsonObject { ["item_id"] = CallItemId(_call.Id), ["output_index"] = _items.Count, ["delta"] = fragment });
+    }
+
+    public async Task EndToolCallsAsync(GenerationRun run, int index, IReadOnlyList<ToolCall> calls)
     {
         _finish = FinishReason.Stop;
         _calls = calls;
         await CloseAsync();
-        foreach (var call in calls)
-        {
-            int at = _items.Count;
-            string id = CallItemId(call);
-            await Event("response.output_item.added", new OutputItemEvent("response.output_item.added", _sequence, at, OutputItems.FunctionCall(id, call.Id, call.Name, "", "in_progress")), Json.OutputItemEvent);
-            await NodeEvent("response.function_call_arguments.delta", new JsonObject { ["item_id"] = id, ["output_index"] = at, ["delta"] = call.Arguments });
-            await NodeEvent("response.function_call_arguments.done", new JsonObject { ["item_id"] = id, ["output_index"] = at, ["arguments"] = call.Arguments });
-            var done = OutputItems.FunctionCall(id, call.Id, call.Name, call.Arguments, "completed");
-            _items.Add(done);
-            await Event("response.output_item.done", new OutputItemEvent("response.output_item.done", _sequence, at, done), Json.OutputItemEvent);
-        }
     }
 
     public async Task EndStreamAsync(GenerationRun run)
@@ -160,6 +172,15 @@ public sealed class ResponsesWriter(HttpContext ctx, ResponsesRequest request, R
         if (_open is not { } kind) return;
         _open = null;
         int at = _items.Count;
+        if (kind == "function_call")
+        {
+            string id = CallItemId(_call.Id), arguments = _callArguments.ToString();
+            await NodeEvent("response.function_call_arguments.done", new JsonObject { ["item_id"] = id, ["output_index"] = at, ["arguments"] = arguments });
+            var done = OutputItems.FunctionCall(id, _call.Id, _call.Name, arguments, _finish == FinishReason.Length ? "incomplete" : "completed");
+            _items.Add(done);
+            await Event("response.output_item.done", new OutputItemEvent("response.output_item.done", _sequence, at, done), Json.OutputItemEvent);
+            return;
+        }
         if (kind == "reasoning")
         {
             string thinking = _reasoning.ToString();

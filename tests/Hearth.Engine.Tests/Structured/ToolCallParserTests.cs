@@ -49,16 +49,78 @@ public class ToolCallParserTests
         Assert.All(parsed.Calls, c => Assert.False(string.IsNullOrEmpty(c.Id)));
         Assert.Equal(parsed.Calls.Count, parsed.Calls.Select(c => c.Id).Distinct().Count());
 
-        // Streamed in 3-character pieces: content never shows a marker, and content + calls reassemble the same.
+        // Streamed in 3-character pieces: content never shows a marker, content + calls reassemble the same, and each
+        // call goes out as a start (id, name) and then argument fragments that add up to its final arguments.
         var stream = new ToolCallStream(format);
         var streamed = new System.Text.StringBuilder();
-        for (int i = 0; i < output.Length; i += 3) streamed.Append(stream.Push(output.Substring(i, Math.Min(3, output.Length - i))));
+        var events = new List<ToolCallEvent>();
+        for (int i = 0; i < output.Length; i += 3)
+        {
+            var piece = stream.Push(output.Substring(i, Math.Min(3, output.Length - i)));
+            streamed.Append(piece.Content);
+            events.AddRange(piece.Calls);
+        }
         var end = stream.Finish();
         streamed.Append(end.Content);
+        events.AddRange(end.Events);
         Assert.DoesNotContain("<tool_call>", streamed.ToString());
         Assert.DoesNotContain("[TOOL_CALLS]", streamed.ToString());
         Assert.Equal(content, streamed.ToString().Trim());
         Assert.Equal(nameArgs, end.Calls.SelectMany(c => new[] { c.Name, c.Arguments }));
+        Assert.Equal(Reassemble(events), end.Calls.Select(c => (c.Id, c.Name, c.Arguments)));
+    }
+
+    /// <summary>The calls a client rebuilds from the events: a start gives id and name, fragments append.</summary>
+    private static List<(string Id, string Name, string Arguments)> Reassemble(IEnumerable<ToolCallEvent> events)
+    {
+        var calls = new List<(string Id, string Name, string Arguments)>();
+        foreach (var e in events)
+        {
+            if (e.Id is not null)
+            {
+                Assert.Equal(calls.Count, e.Call); // calls start in order, once each
+                calls.Add((e.Id, e.Name!, ""));
+            }
+            else calls[e.Call] = calls[e.Call] with { Arguments = calls[e.Call].Arguments + e.Arguments };
+        }
+        return calls;
+    }
+
+    [Fact]
+    public void ArgumentsStreamAsTheModelWritesThemNotAtTheEnd()
+    {
+        var stream = new ToolCallStream(ToolCallFormat.Hermes);
+        var output = "<tool_call>\n{\"name\": \"get_weather\", \"arguments\": {\"location\": \"Paris, France\", \"days\": [1, 2, 3]}}\n</tool_call>";
+        var seen = new List<(int At, ToolCallEvent Event)>();
+        for (int i = 0; i < output.Length; i++)
+            foreach (var e in stream.Push(output[i].ToString()).Calls) seen.Add((i + 1, e));
+        var end = stream.Finish();
+        Assert.Empty(end.Events); // everything went out while streaming
+        // The start comes as soon as the arguments begin; fragments follow the text closely (the minified prefix).
+        int argsAt = output.IndexOf("{\"location", StringComparison.Ordinal) + 1;
+        Assert.Equal(argsAt, seen[0].At);
+        Assert.Equal(("get_weather", ""), (seen[0].Event.Name, seen[0].Event.Arguments));
+        Assert.True(seen.Count > 10, $"{seen.Count} events: arguments were not streamed in pieces");
+        Assert.Equal("{\"location\":\"Paris, France\",\"days\":[1,2,3]}", string.Concat(seen.Skip(1).Select(s => s.Event.Arguments)));
+        Assert.Equal("{\"location\":\"Paris, France\",\"days\":[1,2,3]}", end.Calls.Single().Arguments);
+        Assert.Equal(seen[0].Event.Id, end.Calls.Single().Id);
+    }
+
+    [Fact]
+    public void ACallCutShortKeepsWhatWasStreamedAndArgumentsObjectsAreNotCalls()
+    {
+        // A "name" inside arguments is not a call; an unfinished call is reported as far as it went.
+        var stream = new ToolCallStream(ToolCallFormat.Llama3Json);
+        var output = "{\"name\": \"add_user\", \"parameters\": {\"user\": {\"name\": \"Bob\", \"parameters\": {\"a\": 1}}, \"note\": \"hi";
+        var events = new List<ToolCallEvent>();
+        foreach (var ch in output) events.AddRange(stream.Push(ch.ToString()).Calls);
+        var end = stream.Finish();
+        events.AddRange(end.Events);
+        var call = Assert.Single(end.Calls);
+        Assert.Equal("add_user", call.Name);
+        Assert.Equal("{\"user\":{\"name\":\"Bob\",\"parameters\":{\"a\":1}},\"note\":\"hi", call.Arguments);
+        Assert.Equal([(call.Id, call.Name, call.Arguments)], Reassemble(events));
+        Assert.Equal("", end.Content);
     }
 
     [Fact]

@@ -1,5 +1,4 @@
 using System.Text.Json;
-using System.Text.Json.Nodes;
 
 namespace Hearth.Engine.Structured.Tools;
 
@@ -66,36 +65,40 @@ public static class ToolCallParser
     /// <summary>One call object, an array of them, or {"tool_calls": [...]}; null when the text is not that.</summary>
     private static List<ToolCall>? Calls(string json)
     {
-        var node = TryParse(json);
-        if (node is JsonObject o && o["tool_calls"] is JsonArray wrapped) node = wrapped;
-        if (node is JsonObject single) return FromObject(single) is { } c ? [c] : null;
-        if (node is not JsonArray array || array.Count == 0) return null;
+        using var doc = TryParse(json);
+        if (doc is null) return null;
+        var node = doc.RootElement;
+        if (node.ValueKind == JsonValueKind.Object && node.TryGetProperty("tool_calls", out var wrapped) && wrapped.ValueKind == JsonValueKind.Array)
+            node = wrapped;
+        if (node.ValueKind == JsonValueKind.Object) return FromObject(node) is { } c ? [c] : null;
+        if (node.ValueKind != JsonValueKind.Array || node.GetArrayLength() == 0) return null;
         var calls = new List<ToolCall>();
-        foreach (var item in array)
+        foreach (var item in node.EnumerateArray())
         {
-            if (item is not JsonObject io || FromObject(io) is not { } c) return null;
+            if (item.ValueKind != JsonValueKind.Object || FromObject(item) is not { } c) return null;
             calls.Add(c);
         }
         return calls;
     }
 
-    private static ToolCall? Call(string json) => TryParse(json) is JsonObject o ? FromObject(o) : null;
-
-    private static ToolCall? FromObject(JsonObject o)
+    private static ToolCall? Call(string json)
     {
-        if (o["function"] is JsonObject f) o = f; // {"type":"function","function":{...}}
-        if (o["name"] is not JsonValue nameNode || nameNode.GetValueKind() != JsonValueKind.String) return null;
-        string name = nameNode.GetValue<string>();
+        using var doc = TryParse(json);
+        return doc?.RootElement.ValueKind == JsonValueKind.Object ? FromObject(doc.RootElement) : null;
+    }
+
+    private static ToolCall? FromObject(JsonElement o)
+    {
+        if (o.TryGetProperty("function", out var f) && f.ValueKind == JsonValueKind.Object) o = f; // {"type":"function","function":{...}}
+        if (!o.TryGetProperty("name", out var nameNode) || nameNode.ValueKind != JsonValueKind.String) return null;
+        string name = nameNode.GetString()!;
         if (name.Length == 0) return null;
-        var args = o["arguments"] ?? o["parameters"];
-        string arguments = args switch
-        {
-            null => "{}",
-            JsonValue v when v.GetValueKind() == JsonValueKind.String => v.GetValue<string>(),
-            _ => args.ToJsonString(),
-        };
-        string id = o["id"] is JsonValue idNode && idNode.GetValueKind() == JsonValueKind.String && idNode.GetValue<string>().Length > 0
-            ? idNode.GetValue<string>() : ToolCall.NewId();
+        string arguments = (!o.TryGetProperty("arguments", out var args) && !o.TryGetProperty("parameters", out args)) || args.ValueKind == JsonValueKind.Null ? "{}"
+            : args.ValueKind == JsonValueKind.String ? args.GetString()!
+            // The value as the model wrote it, less insignificant whitespace: what streaming sends piece by piece.
+            : ToolCallScanner.Minify(args.GetRawText());
+        string id = o.TryGetProperty("id", out var idNode) && idNode.ValueKind == JsonValueKind.String && idNode.GetString()!.Length > 0
+            ? idNode.GetString()! : ToolCall.NewId();
         return new ToolCall(id, name, arguments);
     }
 
@@ -125,13 +128,13 @@ public static class ToolCallParser
         if (start < text.Length && text[start..].Trim().Length > 0) yield return text[start..];
     }
 
-    private static JsonNode? TryParse(string json)
+    private static JsonDocument? TryParse(string json)
     {
         json = json.Trim();
         if (json.Length == 0 || (json[0] != '{' && json[0] != '[')) return null;
         try
         {
-            return JsonNode.Parse(json);
+            return JsonDocument.Parse(json);
         }
         catch (JsonException)
         {
