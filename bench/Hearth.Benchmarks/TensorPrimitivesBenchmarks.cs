@@ -64,6 +64,17 @@ public unsafe class TensorPrimitivesBenchmarks
         SoftmaxKernel.Run(_isa, Y, N);
     }
 
+    /// <summary>Logit softcapping (Gemma 2: cap · tanh(x / cap) over the whole vocabulary row).</summary>
+    [Benchmark] public void SoftcapScalar() => ElementwiseKernels.Softcap(Y, 30f, N);
+
+    [Benchmark]
+    public void SoftcapTp()
+    {
+        TensorPrimitives.Multiply(_y, 1f / 30f, _y);
+        TensorPrimitives.Tanh(_y, _y);
+        TensorPrimitives.Multiply(_y, 30f, _y);
+    }
+
     /// <summary>TensorPrimitives.SoftMax does not subtract the max first (exp overflows past logits of ~88), so the
     /// comparable sequence is max, subtract, exp, sum, scale.</summary>
     [Benchmark]

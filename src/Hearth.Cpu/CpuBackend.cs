@@ -119,7 +119,7 @@ public sealed unsafe class CpuBackend : IBackend
         var cy = C(y);
         CheckRows(cy, rows);
         if (bias.Type != GgmlType.F32 || bias.Columns * bias.Rows != cy.Columns) throw new ArgumentException($"bias '{bias.Name}' must be F32 of {cy.Columns}");
-        for (int t = 0; t < rows; t++) ElementwiseKernels.Add(_isa, cy.Row(t), (float*)bias.Data, cy.Row(t), cy.Columns);
+        for (int t = 0; t < rows; t++) ElementwiseKernels.Add(cy.Row(t), (float*)bias.Data, cy.Row(t), cy.Columns);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -196,7 +196,7 @@ public sealed unsafe class CpuBackend : IBackend
     {
         var cx = C(x);
         CheckRows(cx, rows);
-        ElementwiseKernels.Scale(_isa, cx.Data, factor, (long)rows * cx.Columns);
+        ElementwiseKernels.Scale(cx.Data, factor, (long)rows * cx.Columns);
     }
 
     public void Softcap(Tensor x, float cap, int rows)
@@ -224,7 +224,7 @@ public sealed unsafe class CpuBackend : IBackend
     {
         var ca = C(a); var cb = C(b); var cy = C(y);
         CheckRows(ca, rows); CheckRows(cb, rows); CheckRows(cy, rows);
-        ElementwiseKernels.Add(_isa, ca.Data, cb.Data, cy.Data, (long)rows * ca.Columns);
+        ElementwiseKernels.Add(ca.Data, cb.Data, cy.Data, (long)rows * ca.Columns);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
