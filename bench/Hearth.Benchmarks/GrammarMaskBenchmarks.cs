@@ -70,8 +70,8 @@ public class GrammarMaskBenchmarks
 
 /// <summary>p50/p99 of one mask across every step of the benchmark document (20 rounds, one core). Times are the
 /// thread's CPU time (clock_gettime(CLOCK_THREAD_CPUTIME_ID)) on Linux, so a machine shared with other work does not
-/// inflate them (the wall clock is used elsewhere). MASK_TRACE_STEPS=1 also prints each step's walk time and
-/// allowed-token count.</summary>
+/// inflate them (the wall clock is used elsewhere). MASK_TRACE_STEPS=1 also prints each step's median and max walk time
+/// (after the warm-up rounds) and allowed-token count.</summary>
 internal static class MaskTrace
 {
     [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "clock_gettime")]
@@ -96,24 +96,27 @@ internal static class MaskTrace
         var states = GrammarMaskBenchmarks.StatesAlong(grammar, trie, tokens);
         var mask = new ulong[(trie.VocabSize + 63) / 64];
         Console.WriteLine($"vocabulary {trie.VocabSize} tokens, trie {trie.NodeCount} nodes; document {tokens.Length} tokens");
-        if (Environment.GetEnvironmentVariable("MASK_TRACE_STEPS") is not null)
-            for (int k = 0; k < states.Length; k++)
-            {
-                double t0 = NowMicroseconds();
-                states[k].FillMaskUncached(mask);
-                double us = NowMicroseconds() - t0;
-                int allowed = mask.Sum(w => System.Numerics.BitOperations.PopCount(w));
-                Console.WriteLine($"step {k,3} {us,10:F1} µs  allowed {allowed,6}");
-            }
         foreach (bool cached in (bool[])[false, true])
         {
             var times = new List<double>();
+            var perStep = states.Select(_ => new List<double>()).ToArray();
             for (int round = 0; round < 20; round++)
-                foreach (var s in states)
+                for (int k = 0; k < states.Length; k++)
                 {
                     double t0 = NowMicroseconds();
-                    if (cached) s.FillMask(mask); else s.FillMaskUncached(mask);
-                    if (round >= 2) times.Add(NowMicroseconds() - t0);
+                    if (cached) states[k].FillMask(mask); else states[k].FillMaskUncached(mask);
+                    double us = NowMicroseconds() - t0;
+                    if (round < 2) continue; // warm-up (JIT, caches)
+                    times.Add(us);
+                    perStep[k].Add(us);
+                }
+            if (!cached && Environment.GetEnvironmentVariable("MASK_TRACE_STEPS") is not null)
+                for (int k = 0; k < states.Length; k++)
+                {
+                    states[k].FillMaskUncached(mask);
+                    int allowed = mask.Sum(w => System.Numerics.BitOperations.PopCount(w));
+                    perStep[k].Sort();
+                    Console.WriteLine($"step {k,3}  median {perStep[k][perStep[k].Count / 2],9:F1} µs  max {perStep[k][^1],9:F1} µs  allowed {allowed,6}");
                 }
             times.Sort();
             Console.WriteLine($"{(cached ? "engine path (cache warm)" : "walk only (no cache)     ")}: p50 {times[times.Count / 2],9:F1} µs  p99 {times[(int)(times.Count * 0.99)],9:F1} µs  max {times[^1],9:F1} µs  ({times.Count} masks)");

@@ -93,7 +93,7 @@ internal sealed partial class PushdownMatcher
             Walk(split.Rest, mask);
             return;
         }
-        Walk(trie, mask);
+        Walk(trie, mask, splitRuns: true);
     }
 
     /// <summary>The class of a stack top that loops on itself — a byte-set element, or a UTF-8 character element at a

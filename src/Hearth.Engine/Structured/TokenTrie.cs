@@ -62,16 +62,29 @@ public sealed class TokenTrie
         var (c, u) = key;
         var pure = new ulong[(VocabSize + 63) / 64];
         var rest = new byte[VocabSize][];
+        var byLength = new List<int>[MaxDepth + 1];
         for (int t = 0; t < VocabSize; t++)
         {
             var p = _pieces[t];
             rest[t] = [];
             if (p.Length == 0) continue;
-            if (u ? IsPureUtf8(p, c) : IsPureBytes(p, c)) pure[t >> 6] |= 1UL << (t & 63);
+            if (u ? IsPureUtf8(p, c) : IsPureBytes(p, c))
+            {
+                pure[t >> 6] |= 1UL << (t & 63);
+                (byLength[p.Length] ??= []).Add(t);
+            }
             else rest[t] = p;
         }
-        return new ClassSplitResult(pure, Build(VocabSize, t => rest[t], _ => false));
+        return new ClassSplitResult(pure, Build(VocabSize, t => rest[t], _ => false), [.. byLength.Select(l => l?.ToArray() ?? [])]);
     });
+
+    /// <summary>Splits kept at most (each holds a trie of the rest of the vocabulary): beyond this many classes a bounded
+    /// run is walked without its split rather than growing memory without bound.</summary>
+    private const int MaxRunSplits = 32;
+
+    /// <summary><see cref="ClassSplit"/> for a bounded run's class (bytes only), or null when the cache is full.</summary>
+    internal ClassSplitResult? TryRunSplit(ByteSet cls) =>
+        _splits.TryGetValue((cls, false), out var split) ? split : _splits.Count < MaxRunSplits ? ClassSplit(cls, false) : null;
 
     private static bool IsPureBytes(byte[] piece, ByteSet cls)
     {
@@ -144,5 +157,39 @@ public sealed class TokenTrie
     }
 }
 
-/// <summary>See <see cref="TokenTrie.ClassSplit"/>.</summary>
-internal sealed record ClassSplitResult(ulong[] Pure, TokenTrie Rest);
+/// <summary>See <see cref="TokenTrie.ClassSplit"/>. <see cref="PureByLength"/>[L]: the pure tokens of L bytes.</summary>
+internal sealed record ClassSplitResult(ulong[] Pure, TokenTrie Rest, int[][] PureByLength)
+{
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<int, ulong[]> _upTo = new();
+
+    /// <summary>ORs into <paramref name="mask"/> the pure tokens of at most <paramref name="maxLength"/> bytes
+    /// (a mask per length, built on first use).</summary>
+    public void OrPureUpTo(int maxLength, Span<ulong> mask)
+    {
+        if (maxLength <= 0) return;
+        if (maxLength >= PureByLength.Length - 1)
+        {
+            Or(Pure, mask);
+            return;
+        }
+        Or(_upTo.GetOrAdd(maxLength, l =>
+        {
+            var m = new ulong[Pure.Length];
+            for (int len = 1; len <= l; len++)
+                foreach (int t in PureByLength[len]) m[t >> 6] |= 1UL << (t & 63);
+            return m;
+        }), mask);
+    }
+
+    /// <summary>ORs into <paramref name="mask"/> the pure tokens of exactly <paramref name="length"/> bytes.</summary>
+    public void OrPureOfLength(int length, Span<ulong> mask)
+    {
+        if (length >= PureByLength.Length) return;
+        foreach (int t in PureByLength[length]) mask[t >> 6] |= 1UL << (t & 63);
+    }
+
+    private static void Or(ulong[] from, Span<ulong> into)
+    {
+        System.Numerics.Tensors.TensorPrimitives.BitwiseOr<ulong>(from.AsSpan(0, into.Length), into, into);
+    }
+}

@@ -6,7 +6,7 @@ namespace Hearth.Engine.Tests.Structured;
 /// <summary>The mask shortcut inside character loops (JSON strings, regex [..]*: tokens made only of the loop's
 /// characters are allowed without a walk) gives exactly the mask a token-by-token check gives, at every step of
 /// seeded random walks through grammars with UTF-8 and byte loops, escapes, loops that end in a continuation, and
-/// bounded runs (the walk's run states).</summary>
+/// bounded runs (the walk's run states), also with a nested run opened under every node that leaves one.</summary>
 public class LoopMaskTests
 {
     private static readonly string[] Pieces =
@@ -14,20 +14,26 @@ public class LoopMaskTests
         .. GrammarKit.JsonPieces, "abc\"", "ab\"}", "x\\\"y", "hello world", "\"\n", "é\"", "日", "\u00e9t\u00e9", "aaaa", "zz9", "..", "a.b",
     ];
 
-    public static TheoryData<string> Constraints => new()
+    public static TheoryData<string, bool> Constraints => new()
     {
-        """{"type":"object","properties":{"name":{"type":"string"},"tags":{"type":"array","items":{"type":"string"}},"n":{"type":"integer"}},"required":["name","tags","n"]}""",
-        """{"type":"array","items":{"anyOf":[{"type":"string"},{"type":"string","enum":["abc","ab"]}]}}""",
-        "regex:[a-z]*\\.[a-z0-9]+(\"|x)*",
-        "regex:(ab|[a-c]*)c[^\"]*\"",
+        { """{"type":"object","properties":{"name":{"type":"string"},"tags":{"type":"array","items":{"type":"string"}},"n":{"type":"integer"}},"required":["name","tags","n"]}""", false },
+        { """{"type":"object","properties":{"name":{"type":"string"},"tags":{"type":"array","items":{"type":"string"}},"n":{"type":"integer"}},"required":["name","tags","n"]}""", true },
+        { """{"type":"array","items":{"anyOf":[{"type":"string"},{"type":"string","enum":["abc","ab"]}]}}""", false },
+        { """{"type":"array","items":{"anyOf":[{"type":"string"},{"type":"string","enum":["abc","ab"]}]}}""", true },
+        { "regex:[a-z]*\\.[a-z0-9]+(\"|x)*", false },
+        { "regex:[a-z]*\\.[a-z0-9]+(\"|x)*", true },
+        { "regex:(ab|[a-c]*)c[^\"]*\"", false },
+        { "regex:(ab|[a-c]*)c[^\"]*\"", true },
         // Bounded runs (formats, maxLength): the state after d bytes of the run is computed once per mask.
-        """{"type":"object","properties":{"e":{"type":"string","format":"email"},"s":{"type":"string","maxLength":3}},"required":["e","s"]}""",
-        "regex:[a-z0-9]{1,5}(\\.[a-z]{1,3})?@[a-c]{2,3}[a-z]{0,2}",
+        { """{"type":"object","properties":{"e":{"type":"string","format":"email"},"s":{"type":"string","maxLength":3}},"required":["e","s"]}""", false },
+        { """{"type":"object","properties":{"e":{"type":"string","format":"email"},"s":{"type":"string","maxLength":3}},"required":["e","s"]}""", true },
+        { "regex:[a-z0-9]{1,5}(\\.[a-z]{1,3})?@[a-c]{2,3}[a-z]{0,2}", false },
+        { "regex:[a-z0-9]{1,5}(\\.[a-z]{1,3})?@[a-c]{2,3}[a-z]{0,2}", true },
     };
 
     [Theory]
     [MemberData(nameof(Constraints))]
-    public void MaskEqualsATokenByTokenCheck(string constraint)
+    public void MaskEqualsATokenByTokenCheck(string constraint, bool nestedRunsEverywhere)
     {
         var g = constraint.StartsWith("regex:", StringComparison.Ordinal)
             ? GrammarCache.Get(OutputConstraint.Pattern(constraint["regex:".Length..]))
@@ -39,7 +45,7 @@ public class LoopMaskTests
         for (int walk = 0; walk < 6; walk++)
         {
             var prefix = new List<byte>();
-            var m = new PushdownMatcher(g);
+            var m = new PushdownMatcher(g) { NestedRunMinSubtree = nestedRunsEverywhere ? 0 : 512 };
             for (int step = 0; step < 30 && !m.IsTerminated; step++, steps++)
             {
                 m.FillMask(trie, mask);
