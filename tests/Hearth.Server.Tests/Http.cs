@@ -18,6 +18,13 @@ public static class Http
         return ((int)resp.StatusCode, text.Length == 0 ? null : JsonNode.Parse(text), resp);
     }
 
+    /// <summary>POSTs a streaming request and returns the JSON of every server-sent event's data line, in order.</summary>
+    public static async Task<List<JsonNode>> SseEventsAsync(HttpClient c, string path, string json)
+    {
+        var r = await c.PostAsync(path, Json(json));
+        return (await r.Content.ReadAsStringAsync()).Split('\n').Where(l => l.StartsWith("data: ", StringComparison.Ordinal)).Select(l => JsonNode.Parse(l[6..])!).ToList();
+    }
+
     /// <summary>Asserts an OpenAI-shaped error with exactly the four fields.</summary>
     public static JsonObject AssertOpenAiError(JsonNode? body, string? param = null, string? code = null)
     {

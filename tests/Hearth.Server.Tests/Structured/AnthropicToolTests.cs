@@ -109,9 +109,5 @@ public sealed class AnthropicToolTests
         Assert.Equal("Four.", events[6]["delta"]!["text"]!.GetValue<string>());
     }
 
-    private static async Task<List<JsonNode>> EventsAsync(TestHost host, string body)
-    {
-        var r = await host.Http.PostAsync("v1/messages", Http.Json(body));
-        return (await r.Content.ReadAsStringAsync()).Split('\n').Where(l => l.StartsWith("data: ", StringComparison.Ordinal)).Select(l => JsonNode.Parse(l[6..])!).ToList();
-    }
+    private static Task<List<JsonNode>> EventsAsync(TestHost host, string body) => Http.SseEventsAsync(host.Http, "v1/messages", body);
 }

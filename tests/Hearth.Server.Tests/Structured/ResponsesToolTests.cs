@@ -108,9 +108,5 @@ public sealed class ResponsesToolTests
         Assert.Equal(1, events[8]["output_index"]!.GetValue<int>());
     }
 
-    private static async Task<List<JsonNode>> EventsAsync(TestHost host, string body)
-    {
-        var r = await host.Http.PostAsync("v1/responses", Http.Json(body));
-        return (await r.Content.ReadAsStringAsync()).Split('\n').Where(l => l.StartsWith("data: ", StringComparison.Ordinal)).Select(l => JsonNode.Parse(l[6..])!).ToList();
-    }
+    private static Task<List<JsonNode>> EventsAsync(TestHost host, string body) => Http.SseEventsAsync(host.Http, "v1/responses", body);
 }
