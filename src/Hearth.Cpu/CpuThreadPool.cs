@@ -6,7 +6,7 @@ namespace Hearth.Cpu;
 /// work; chunks are handed out by an atomic counter so uneven chunks balance themselves.</summary>
 public sealed class CpuThreadPool : IDisposable
 {
-    private const int SpinIterations = 1_000;
+    private readonly int _spinIterations;
     private readonly Thread[] _workers;
     private readonly SemaphoreSlim[] _wake;
     private readonly int[] _sleeping;
@@ -17,10 +17,15 @@ public sealed class CpuThreadPool : IDisposable
     private int _next;
     private int _active;
 
-    public CpuThreadPool(int threads)
+    public CpuThreadPool(int threads) : this(threads, spinIterations: 1_000) { }
+
+    /// <summary><paramref name="spinIterations"/>: how long an idle worker spins before it sleeps (tests use 1, so every
+    /// run goes through the sleep-and-wake path).</summary>
+    internal CpuThreadPool(int threads, int spinIterations)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(threads, 1);
         ThreadCount = threads;
+        _spinIterations = spinIterations;
         _workers = new Thread[threads - 1];
         _wake = new SemaphoreSlim[threads - 1];
         _sleeping = new int[threads - 1];
@@ -78,7 +83,7 @@ public sealed class CpuThreadPool : IDisposable
             int spins = 0;
             while (_generation == seen && !_stopping)
             {
-                if (++spins < SpinIterations)
+                if (++spins < _spinIterations)
                 {
                     Thread.SpinWait(8);
                     continue;

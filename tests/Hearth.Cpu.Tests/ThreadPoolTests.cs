@@ -35,4 +35,31 @@ public sealed class ThreadPoolTests
         Assert.All(big.Hits, h => Assert.Equal(1, h));
         Assert.Equal(2000, big.Threads.Sum());
     }
+
+    private sealed class NoopJob : IParallelJob
+    {
+        public int Executed;
+        public void Execute(int chunk, int thread) => Interlocked.Increment(ref Executed);
+    }
+
+    /// <summary>The wake-up protocol under stress: workers that never spin (so each goes to sleep between runs, racing
+    /// the next run's wake-up), many tiny runs back to back. A lost wake-up leaves Run waiting for a worker that sleeps
+    /// forever; the runs go on a separate thread so that shows as a failure within the time bound, not a hung suite.
+    /// This checks the protocol's logic; the x86 store-buffer race fixed in 003692a (a release write of the sleep flag)
+    /// needs the hardware to reorder at the wrong moment and did not show here in two runs of the old code: it is
+    /// covered by the fence and its comment, not by a test.</summary>
+    [Fact]
+    public void NoWakeUpIsLostWhenWorkersSleepBetweenRuns()
+    {
+        const int runs = 200_000;
+        using var pool = new CpuThreadPool(3, spinIterations: 1);
+        var job = new NoopJob();
+        var worker = new Thread(() =>
+        {
+            for (int r = 0; r < runs; r++) pool.Run(job, 3);
+        }) { IsBackground = true };
+        worker.Start();
+        Assert.True(worker.Join(TimeSpan.FromSeconds(120)), $"Run never returned after {Volatile.Read(ref job.Executed)} of {runs * 3} chunks: a lost wake-up");
+        Assert.Equal(runs * 3, job.Executed);
+    }
 }
