@@ -24,6 +24,11 @@ public unsafe class KernelMatMulBenchmarks
     [Params(1, 16, 512)]
     public int Tokens { get; set; }
 
+    /// <summary>"packed": the default (packed layouts; vpdpbusd, or its AVX2 composition without AVX-VNNI); "rows": the
+    /// plain row kernels (CpuIsa allowVnni: false) — the comparison behind the default on AVX2-only machines.</summary>
+    [Params("packed", "rows")]
+    public string Path { get; set; } = "packed";
+
     [GlobalSetup]
     public void Setup()
     {
@@ -36,7 +41,7 @@ public unsafe class KernelMatMulBenchmarks
             for (int i = 0; i < K; i++) row[i] = (float)(r.NextDouble() * 2 - 1);
             Quantizer.Quantize(Type, row, _storage.AsSpan((int)(n * rowBytes), (int)rowBytes));
         }
-        _backend = new CpuBackend(2);
+        _backend = Path == "rows" ? new CpuBackend(2, new CpuIsa(512, allowVnni: false)) : new CpuBackend(2);
         // The backend's own form of the weight, as a loaded model uses it (Q8_0 re-laid out for the VNNI kernel).
         fixed (byte* p = _storage) _weight = _backend.AdoptWeight(new Weight("w", Type, N, K, p));
         _x = _backend.Allocate(Tokens, K);

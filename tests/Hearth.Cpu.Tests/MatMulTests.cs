@@ -22,7 +22,7 @@ public sealed class MatMulTests
     {
         var r = new Random(1234 + (int)type);
         int block = type is GgmlType.Q4_K or GgmlType.Q6_K ? 256 : type is GgmlType.Q8_0 or GgmlType.Q4_0 or GgmlType.Q5_0 ? 32 : 1;
-        using var backend = new CpuBackend(2, SimdPaths.Isa(bits, vnni, packed: true));
+        using var backend = new CpuBackend(2, SimdPaths.Isa(bits, vnni));
         int[] ks = block == 1 ? [1, 7, 16, 33, 64, 100, 1100, 4100] : block == 32 ? [32, 64, 96, 288] : [256, 512];
         foreach (int k in ks)
             foreach (int t in new[] { 1, 3, 4, 5, 9 })

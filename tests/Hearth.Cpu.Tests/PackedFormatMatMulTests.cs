@@ -28,7 +28,7 @@ public sealed class PackedFormatMatMulTests
         // Without AVX-VNNI in the machine, the packed path still runs, with the instruction emulated.
         var r = new Random(4321 + (int)type);
         GgmlTypeInfo.TryGetBlock(type, out int block, out int _);
-        using var backend = new CpuBackend(2, SimdPaths.Isa(bits, vnni, packed: true));
+        using var backend = new CpuBackend(2, SimdPaths.Isa(bits, vnni));
         int[] ks = block == 32 ? [32, 96, 288] : [256, 512];
         foreach (int k in ks)
             foreach (int t in new[] { 1, 4, 5, 9 })

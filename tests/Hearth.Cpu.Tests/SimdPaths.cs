@@ -16,8 +16,7 @@ public static class SimdPaths
             }
     }
 
-    /// <summary>The level of one rung; <paramref name="packed"/> also packs weights where the machine lacks AVX-VNNI
-    /// (the packed kernels then run with the instruction emulated), so the packed layouts are tested everywhere.</summary>
-    public static CpuIsa Isa(int bits, bool vnni, bool packed = false) =>
-        new(bits, vnni, emulateVnni: packed && !System.Runtime.Intrinsics.X86.AvxVnni.IsSupported);
+    /// <summary>The level of one rung (with <paramref name="vnni"/>, weights are packed on any AVX2 machine: the packed
+    /// kernels run vpdpbusd or its AVX2 composition, so the packed layouts are tested everywhere).</summary>
+    public static CpuIsa Isa(int bits, bool vnni) => new(bits, vnni);
 }

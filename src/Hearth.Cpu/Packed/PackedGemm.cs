@@ -61,19 +61,20 @@ internal static unsafe class PackedGemm
     private static Vector256<int> Dot(Vector256<int> acc, Vector256<byte> w, Vector256<sbyte> x) =>
         AvxVnni.IsSupported ? AvxVnni.MultiplyWideningAndAdd(acc, w, x) : EmulatedDot(acc, w, x);
 
-    /// <summary>vpdpbusd in software (<see cref="CpuIsa.EmulateVnni"/>): lane i += Σ of its 4 u8·s8 products. The
-    /// JIT drops it where AVX-VNNI exists (IsSupported is a constant).</summary>
-    [MethodImpl(MethodImplOptions.NoInlining)]
+    /// <summary>vpdpbusd from AVX2 (machines without AVX-VNNI): lane i += Σ of its 4 u8·s8 products, exactly.
+    /// vpmaddubsw saturates a pair's sum at int16, which 255·127·2 would pass, so the weight bytes are split into their
+    /// low 7 bits (a pair is at most 127·128·2 = 32,512) and their top bit (0 or 1); each half goes through vpmaddubsw
+    /// and vpmaddwd against ones, and the top half counts 128 times. Nine cheap in-lane instructions against one.
+    /// The JIT drops it where AVX-VNNI exists (IsSupported is a constant).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector256<int> EmulatedDot(Vector256<int> acc, Vector256<byte> w, Vector256<sbyte> x)
     {
-        // Widen to 16 bits (u8 → i16, s8 → i16), multiply-add adjacent pairs into i32 (exact: |255·128·2| < 2^31), add pairs of those.
-        var wl = Avx2.ConvertToVector256Int16(w.GetLower()); var wh = Avx2.ConvertToVector256Int16(w.GetUpper());
-        var xl = Avx2.ConvertToVector256Int16(x.GetLower()); var xh = Avx2.ConvertToVector256Int16(x.GetUpper());
-        var pl = Avx2.MultiplyAddAdjacent(wl, xl); // i32 sums of pairs, bytes 0..15
-        var ph = Avx2.MultiplyAddAdjacent(wh, xh); // bytes 16..31
-        // Lane i needs pairs 2i and 2i+1: hadd within 128-bit lanes, then fix the lane order.
-        var sum = Avx2.HorizontalAdd(pl, ph);
-        return acc + Avx2.Permute4x64(sum.AsInt64(), 0b11_01_10_00).AsInt32();
+        var ones = Vector256.Create((short)1);
+        var low = w & Vector256.Create((byte)0x7F);
+        var top = Avx2.ShiftRightLogical(w.AsUInt16(), 7).AsByte() & Vector256.Create((byte)1);
+        var lowSums = Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(low, x), ones);
+        var topSums = Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(top, x), ones);
+        return acc + lowSums + Avx2.ShiftLeftLogical(topSums, 7);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
