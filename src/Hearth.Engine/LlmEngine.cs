@@ -65,6 +65,8 @@ public sealed class LlmEngine
         var r = new EngineRequest(++_nextKey, request, maxTokens,
             (req, i) => new Sequence(req, i, Xoshiro256.ForChoice(req.Sampling.Seed, i), new Detokenizer(),
                 req.Sampling.Grammar is { } g ? new GrammarMatcher(g, _trie.Value) : null));
+        if (request.Lora is { } lora && !lora.TryAcquire())
+            throw new InvalidRequestException($"LoRA adapter '{lora}' was unloaded before the request started", "model");
         _requests.Add(r.Key, r);
         _scheduler.Add(r);
         _promptTokens += request.PromptTokens.Count;
@@ -75,6 +77,7 @@ public sealed class LlmEngine
     public IReadOnlyList<RequestOutput> Abort(long key, FinishReason reason = FinishReason.Cancelled, string? error = null)
     {
         if (!_requests.Remove(key, out var request)) return [];
+        request.Request.Lora?.Release();
         var results = new List<RequestOutput>();
         _scheduler.Fail(request, reason, error, results);
         return results;
@@ -121,7 +124,7 @@ public sealed class LlmEngine
         foreach (var r in results)
         {
             _generationTokens += r.Delta.TokenIds.Count;
-            if (r.RequestFinished) _requests.Remove(r.RequestKey);
+            if (r.RequestFinished && _requests.Remove(r.RequestKey, out var done)) done.Request.Lora?.Release();
         }
         return new StepResult(batch.Admitted, results);
     }
