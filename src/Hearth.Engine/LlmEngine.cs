@@ -129,7 +129,7 @@ public sealed class LlmEngine
         return new StepResult(batch.Admitted, results);
     }
 
-    public EngineStats GetStats() => new()
+    public EngineStats GetStats() => LoraCounts(new()
     {
         RunningRequests = _scheduler.Running.Select(s => s.Request.Key).Distinct().Count(),
         WaitingRequests = _scheduler.WaitingRequests,
@@ -140,7 +140,23 @@ public sealed class LlmEngine
         PromptTokensTotal = _promptTokens,
         GenerationTokensTotal = _generationTokens,
         PreemptionsTotal = _scheduler.PreemptionsTotal,
-    };
+    });
+
+    /// <summary>Adds the per-adapter running and waiting request counts (vLLM's lora_requests_info).</summary>
+    private EngineStats LoraCounts(EngineStats stats)
+    {
+        Dictionary<string, int>? running = null, waiting = null;
+        foreach (var r in _requests.Values)
+        {
+            if (r.Request.Lora is not { } lora) continue;
+            bool isRunning = r.Sequences.Any(s => s.Status == SequenceStatus.Running);
+            var counts = isRunning ? running ??= [] : waiting ??= [];
+            string name = lora.ToString();
+            counts[name] = counts.GetValueOrDefault(name) + 1;
+        }
+        return running is null && waiting is null ? stats
+            : stats with { RunningLoraRequests = running ?? [], WaitingLoraRequests = waiting ?? [] };
+    }
 
     /// <summary>Fraction of KV slots held by running sequences that hold no token (paged-cache waste).</summary>
     public double KvUnusedFraction() => _blocks.UnusedSlotFraction(_scheduler.Running);
