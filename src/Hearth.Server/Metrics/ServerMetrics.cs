@@ -92,12 +92,18 @@ public sealed class ServerMetrics
             yield return new Measurement<long>(cache.Loaded().Count, Model(model));
     }
 
+    /// <summary>Per adapter of each base model: every loaded adapter (0 when idle) and every selection with requests.</summary>
     private IEnumerable<Measurement<long>> ReadLoraRequests(Func<EngineStats, IReadOnlyDictionary<string, int>> counts)
     {
         var loaded = _loaded();
         foreach (var (model, engine) in _engines.Where(e => loaded.Contains(e.Key)).OrderBy(e => e.Key, StringComparer.Ordinal))
-            foreach (var (lora, n) in counts(engine.GetStats()).OrderBy(p => p.Key, StringComparer.Ordinal))
-                yield return new Measurement<long>(n, Model(model), new KeyValuePair<string, object?>("lora_name", lora));
+        {
+            var byName = counts(engine.GetStats());
+            var names = new SortedSet<string>(byName.Keys, StringComparer.Ordinal);
+            if (_adapters.TryGetValue(model, out var cache)) names.UnionWith(cache.Loaded().Select(a => a.Name));
+            foreach (var lora in names)
+                yield return new Measurement<long>(byName.GetValueOrDefault(lora), Model(model), new KeyValuePair<string, object?>("lora_name", lora));
+        }
     }
 
     private IEnumerable<Measurement<double>> ReadLoraInfo()

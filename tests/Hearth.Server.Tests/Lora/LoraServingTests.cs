@@ -2,6 +2,7 @@ using System.ClientModel;
 using System.Net;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Hearth.Tests;
 using OpenAI;
 
 namespace Hearth.Server.Tests.Lora;
@@ -163,5 +164,28 @@ public sealed class LoraServingTests
         Assert.Contains("hearth:lora_adapters_loaded{model_name=\"tiny:latest\"} 2", metrics);
         Assert.Contains("hearth:lora_requests_total{model_name=\"tiny:latest\",lora_name=\"ada\"} 2", metrics);
         Assert.Contains("hearth:lora_requests_info{model_name=\"tiny:latest\",max_lora=\"2\",running_lora_adapters=\"\",waiting_lora_adapters=\"\"}", metrics);
+    }
+
+    [Fact]
+    public async Task LoraMetricNamesAreTheCommittedOnes()
+    {
+        await using var s = new LoraServer();
+        // A long streamed request on the adapter: while it runs, the adapter is a running one.
+        using var req = new HttpRequestMessage(HttpMethod.Post, "v1/completions")
+        {
+            Content = Http.Json(JsonSerializer.Serialize(new { model = "ada", prompt = "Once", max_tokens = 400, temperature = 0, ignore_eos = true, stream = true })),
+        };
+        using (var resp = await s.Http.SendAsync(req, HttpCompletionOption.ResponseHeadersRead))
+        {
+            using var reader = new StreamReader(await resp.Content.ReadAsStreamAsync());
+            for (int i = 0; i < 4; i++) await reader.ReadLineAsync(); // a few deltas in: the engine has run steps with it
+            string during = await s.Http.GetStringAsync("metrics");
+            Assert.Contains("hearth:lora_requests_running{model_name=\"tiny:latest\",lora_name=\"ada\"} 1", during);
+            Assert.Contains("running_lora_adapters=\"ada\"", during);
+        }
+        await CompleteAsync(s.Http, "ada");
+        string text = await s.Http.GetStringAsync("metrics");
+        var actual = new SortedSet<string>(MetricSignatures.Of(text, "hearth:lora").Concat(MetricSignatures.Types(text, "hearth:lora").Select(t => "TYPE " + t)), StringComparer.Ordinal);
+        Assert.Equal(string.Join("\n", MetricSignatures.Committed("server-lora.txt")), string.Join("\n", actual));
     }
 }
