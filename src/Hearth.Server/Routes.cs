@@ -33,6 +33,7 @@ public static class Routes
         r.Get("/v1/models/{id}", ModelsEndpoint.Get);
         r.Post("/v1/load_lora_adapter", LoraAdapterEndpoints.Load);
         r.Post("/v1/unload_lora_adapter", LoraAdapterEndpoints.Unload);
+        r.Get("/lora-adapters", LoraAdapterEndpoints.List);
 
         // Cache-aware routing: the prefix cache as events, and the block hashes a prompt would look up
         r.Get("/v1/kv_events", KvEventsEndpoint.Handle);

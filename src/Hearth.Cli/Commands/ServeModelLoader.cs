@@ -43,11 +43,13 @@ internal static class ServeModelLoader
             IChatTemplate? template = string.IsNullOrWhiteSpace(source) ? null : ChatTemplate.Parse(source);
             var memory = backend;
             var adapters = new LoraAdapterCache(model, settings.MaxLoras);
+            var modelfileLora = ModelfileAdapters(adapters, entry);
             // The adapters go first: their weights live in the backend and their files next to the model's.
-            var engine = new AsyncEngine(model, tokenizer, options, owned: [adapters, model, backend, file], deviceMemory: () => DeviceSelection.DeviceMemory(memory));
+            var engine = new AsyncEngine(model, tokenizer, options, owned: [modelfileLora, adapters, model, backend, file], deviceMemory: () => DeviceSelection.DeviceMemory(memory));
             return new LoadedModel(name, tokenizer, template, engine, model.Shape)
             {
                 Adapters = adapters,
+                Lora = modelfileLora.Selection,
                 DefaultParameters = entry?.Parameters ?? new Dictionary<string, string>(),
                 SystemPrompt = entry?.System,
             };
@@ -59,6 +61,31 @@ internal static class ServeModelLoader
             file.Dispose();
             throw;
         }
+    }
+
+    /// <summary>The Modelfile's ADAPTER blobs, loaded (a file that does not fit the model fails the load with its
+    /// reason) and held for the model's lifetime: every request of this model name runs with them at scale 1.</summary>
+    private static ModelfileLora ModelfileAdapters(LoraAdapterCache cache, ModelEntry? entry)
+    {
+        if (entry is not { AdapterPaths.Count: > 0 }) return new ModelfileLora(null);
+        var held = new List<LoraAdapter>();
+        try
+        {
+            foreach (var path in entry.AdapterPaths) held.Add(cache.Acquire("modelfile:" + Path.GetFileName(path), path));
+        }
+        catch
+        {
+            foreach (var a in held) a.Release();
+            throw;
+        }
+        return new ModelfileLora(new LoraSelection([.. held.Select(a => new LoraUse(a, 1f))]));
+    }
+
+    /// <summary>Releases the Modelfile adapters' references when the model is unloaded.</summary>
+    private sealed class ModelfileLora(LoraSelection? selection) : IDisposable
+    {
+        public LoraSelection? Selection { get; } = selection;
+        public void Dispose() => Selection?.Release();
     }
 
     /// <summary>An encoder (bert, nomic-bert): embeddings and reranking; generation requests get a 400. Encoders run on

@@ -35,6 +35,26 @@ public static class LoraAdapterEndpoints
         await Text(ctx, $"Success: LoRA adapter '{name}' removed successfully.");
     }
 
+    /// <summary>GET /lora-adapters (llama-server): the adapters by id, the index a request's <c>lora[].id</c> names.</summary>
+    public static Task List(HttpContext ctx)
+    {
+        var specs = ctx.RequestServices.GetRequiredService<LoraModelHost>().Registry.All();
+        return JsonOut.WriteAsync(ctx, 200, w =>
+        {
+            w.WriteStartArray();
+            for (int i = 0; i < specs.Count; i++)
+            {
+                w.WriteStartObject();
+                w.WriteNumber("id", i);
+                w.WriteString("name", specs[i].Name);
+                w.WriteString("path", specs[i].Path);
+                w.WriteNumber("scale", specs[i].Scale);
+                w.WriteEndObject();
+            }
+            w.WriteEndArray();
+        });
+    }
+
     private static string Required(JsonArgs a, string field) =>
         a.String(field) is { Length: > 0 } s ? s : throw ApiException.BadRequest($"'{field}' is required", field);
 

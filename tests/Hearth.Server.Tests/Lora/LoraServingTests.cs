@@ -188,4 +188,36 @@ public sealed class LoraServingTests
         var actual = new SortedSet<string>(MetricSignatures.Of(text, "hearth:lora").Concat(MetricSignatures.Types(text, "hearth:lora").Select(t => "TYPE " + t)), StringComparer.Ordinal);
         Assert.Equal(string.Join("\n", MetricSignatures.Committed("server-lora.txt")), string.Join("\n", actual));
     }
+
+    [Fact]
+    public async Task TheRequestsLoraFieldPicksAdaptersAndScalesAsLlamaServerDoes()
+    {
+        await using var s = new LoraServer();
+        var list = JsonNode.Parse(await s.Http.GetStringAsync("lora-adapters"))!.AsArray();
+        var first = Assert.Single(list)!;
+        Assert.Equal(0, first["id"]!.GetValue<int>());
+        Assert.Equal(s.Adapter("ada"), first["path"]!.GetValue<string>());
+
+        async Task<string> With(string model, string lora)
+        {
+            string json = $$"""{"model":"{{model}}","prompt":"The quick brown fox","max_tokens":12,"temperature":0,"ignore_eos":true,"lora":{{lora}}}""";
+            var (status, body, _) = await Http.PostAsync(s.Http, "v1/completions", json);
+            Assert.True(status == 200, $"{lora}: {status} {body}");
+            return body!["choices"]![0]!["text"]!.GetValue<string>();
+        }
+        string bare = await CompleteAsync(s.Http, "tiny:latest"), ada = await CompleteAsync(s.Http, "ada");
+        Assert.Equal(ada, await With("tiny:latest", """[{"id":0,"scale":1}]"""));
+        Assert.Equal(bare, await With("ada", "[]"));                       // the list replaces the name's adapter
+        Assert.Equal(bare, await With("tiny:latest", """[{"id":0,"scale":0}]"""));
+        string half = await With("tiny:latest", """[{"id":0,"scale":0.5}]""");
+        Assert.NotEqual(ada, half);
+        Assert.NotEqual(bare, half);
+
+        foreach (var bad in new[] { """[{"id":3}]""", """[{"scale":1}]""", "\"x\"", """[{"id":0,"scale":"big"}]""" })
+        {
+            var (status, body, _) = await Http.PostAsync(s.Http, "v1/completions", $$"""{"model":"tiny:latest","prompt":"x","lora":{{bad}}}""");
+            Assert.Equal(400, status);
+            Assert.StartsWith("lora", Http.AssertOpenAiError(body, body!["error"]!["param"]?.GetValue<string>())["param"]!.GetValue<string>());
+        }
+    }
 }

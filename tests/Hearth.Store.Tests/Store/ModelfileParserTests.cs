@@ -69,7 +69,7 @@ public class ModelfileParserTests
     [InlineData("FROM a\nLICENSE", 2, "LICENSE needs text")]
     [InlineData("FROM a\nMESSAGE user", 2, "MESSAGE needs a role and content, e.g. MESSAGE user Hello")]
     [InlineData("FROM a\nMESSAGE robot hi", 2, "MESSAGE role 'robot' is not one of system, user, assistant, tool")]
-    [InlineData("FROM a\nADAPTER ./lora.gguf", 2, "ADAPTER (LoRA) is not supported by Hearth")]
+    [InlineData("FROM a\nADAPTER", 2, "ADAPTER needs a LoRA adapter GGUF file or blob")]
     public void ErrorsNameTheirLine(string text, int line, string message)
     {
         var e = Assert.Throws<ModelfileException>(() => ModelfileParser.Parse(text));
