@@ -70,6 +70,14 @@ public sealed unsafe class CpuBackend : IBackend
         return adopted;
     }
 
+    public void ReleaseWeight(Weight weight)
+    {
+        if (weight is not IDisposable owned) return; // vectors are used in place: nothing to free
+        lock (_ownedWeights)
+            if (!_ownedWeights.Remove(owned)) return;
+        owned.Dispose();
+    }
+
     private static CpuTensor C(Tensor t) => t as CpuTensor ?? throw new ArgumentException("tensor does not belong to the CPU backend");
 
     private static void CheckRows(Tensor t, int rows)

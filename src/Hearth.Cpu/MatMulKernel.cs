@@ -37,10 +37,16 @@ internal sealed unsafe class MatMulKernel : IParallelJob, IDisposable
         for (int i = 0; i < _rowScratch.Length; i++) _rowScratch[i] = new NativeBuffer();
     }
 
+    /// <summary>Multiply-adds below which a matmul runs on the calling thread: waking the pool costs more than such a
+    /// product (LoRA's rank-r matrices on a few rows, ~100 µs of work at most), and far more when the machine is busy.</summary>
+    private const long InlineWork = 1 << 20;
+    private bool _inline;
+
     public void Run(float* x, Weight w, float* y, int rows)
     {
         if (rows == 0) return;
         _w = w; _x = x; _y = y; _t = rows; _n = w.Rows; _k = w.Columns;
+        _inline = (long)_n * _k * rows <= InlineWork;
         long k = _k;
         _packed = _isa.UsePacked ? w as PackedWeight : null;
         if (_packed != null)
@@ -87,7 +93,7 @@ internal sealed unsafe class MatMulKernel : IParallelJob, IDisposable
         if (w.Type != GgmlType.F32 && (_packed != null || !DequantizesRows(w.Type)))
         {
             _quantizePhase = true;
-            _pool.Run(this, rows);
+            Dispatch(rows);
         }
         _quantizePhase = false;
         if (_packed != null)
@@ -95,13 +101,23 @@ internal sealed unsafe class MatMulKernel : IParallelJob, IDisposable
             // Chunks of whole 2-group tiles for the packed kernels.
             int groups = _packed.Groups;
             _chunkRows = Math.Max(2, groups / (_pool.ThreadCount * 8) & ~1) * PackedWeight.GroupRows;
-            _pool.Run(this, (groups * PackedWeight.GroupRows + _chunkRows - 1) / _chunkRows);
+            Dispatch((groups * PackedWeight.GroupRows + _chunkRows - 1) / _chunkRows);
             return;
         }
         // Enough chunks to balance threads, but at least 4 weight rows each so tiles stay whole.
         int threads = _pool.ThreadCount;
         _chunkRows = (Math.Max(4, (_n + threads * 8 - 1) / (threads * 8)) + 3) & ~3;
-        _pool.Run(this, (_n + _chunkRows - 1) / _chunkRows);
+        Dispatch((_n + _chunkRows - 1) / _chunkRows);
+    }
+
+    private void Dispatch(int chunks)
+    {
+        if (!_inline)
+        {
+            _pool.Run(this, chunks);
+            return;
+        }
+        for (int c = 0; c < chunks; c++) Execute(c, 0);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]

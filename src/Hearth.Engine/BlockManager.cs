@@ -22,6 +22,7 @@ internal sealed class BlockManager
     private readonly int[][] _tokens;   // token ids of a cached block, for verification
     private readonly int[] _parent;
     private readonly int[] _parentEpoch;
+    private readonly ulong[] _root;     // hash root (adapter selection) of a cached first block
     private readonly Dictionary<ulong, int> _byHash = [];
     private readonly FreeBlockList _free;
     private readonly BlockHasher _hasher;
@@ -44,6 +45,7 @@ internal sealed class BlockManager
         _tokens = new int[blockCount][];
         _parent = new int[blockCount];
         _parentEpoch = new int[blockCount];
+        _root = new ulong[blockCount];
         _free = new FreeBlockList(blockCount);
         for (int b = 0; b < blockCount; b++) _free.PushBack(b);
     }
@@ -73,7 +75,7 @@ internal sealed class BlockManager
         for (int i = 0; i < maxBlocks; i++)
         {
             if (!_byHash.TryGetValue(seq.BlockHashes[i], out int b)) break;
-            bool sameParent = _parent[b] == parent && (parent == NoParent || _parentEpoch[b] == _epoch[parent]);
+            bool sameParent = _parent[b] == parent && (parent == NoParent ? _root[b] == seq.HashRoot : _parentEpoch[b] == _epoch[parent]);
             if (!sameParent || !tokens.Slice(i * BlockSize, BlockSize).SequenceEqual(_tokens[b])) break;
             hits.Add(b);
             parent = b;
@@ -168,6 +170,7 @@ internal sealed class BlockManager
             tokens.Slice(i * BlockSize, BlockSize).CopyTo(_tokens[b]);
             _parent[b] = i == 0 ? NoParent : seq.BlockTable[i - 1];
             _parentEpoch[b] = i == 0 ? 0 : _epoch[seq.BlockTable[i - 1]];
+            _root[b] = seq.HashRoot;
             _byHash[h] = b;
             _events?.Stored(h);
         }
@@ -230,7 +233,7 @@ internal sealed class BlockManager
         var tokens = CollectionsMarshal.AsSpan(seq.Tokens);
         for (int i = seq.BlockHashes.Count; i < fullBlocks; i++)
         {
-            ulong parent = i == 0 ? PrefixHashes.Root : seq.BlockHashes[i - 1];
+            ulong parent = i == 0 ? seq.HashRoot : seq.BlockHashes[i - 1];
             seq.BlockHashes.Add(_hasher(parent, tokens.Slice(i * BlockSize, BlockSize)));
         }
     }

@@ -4,6 +4,9 @@ namespace Hearth.Engine;
 public sealed record GenerationRequest(string RequestId, IReadOnlyList<int> PromptTokens, SamplingParams Sampling)
 {
     public DateTimeOffset ArrivalTime { get; init; } = DateTimeOffset.UtcNow;
+
+    /// <summary>The LoRA adapters to run with (null: the base model). The engine keeps them loaded while the request runs.</summary>
+    public Lora.LoraSelection? Lora { get; init; }
 }
 
 /// <summary>Why a completion ended. Stop covers EOS/EOT, stop token ids and stop strings.</summary>

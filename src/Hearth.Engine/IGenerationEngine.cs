@@ -44,4 +44,9 @@ public sealed record EngineStats
     /// <summary>Device memory in use and in total when the model runs on a GPU (set by the composition root); null on the CPU.</summary>
     public long? DeviceMemoryUsedBytes { get; init; }
     public long? DeviceMemoryTotalBytes { get; init; }
+    /// <summary>Unfinished requests with LoRA adapters, by adapter selection (its name), split into running and waiting.</summary>
+    public IReadOnlyDictionary<string, int> RunningLoraRequests { get; init; } = EmptyCounts;
+    public IReadOnlyDictionary<string, int> WaitingLoraRequests { get; init; } = EmptyCounts;
+
+    private static readonly IReadOnlyDictionary<string, int> EmptyCounts = new Dictionary<string, int>();
 }

@@ -65,6 +65,8 @@ public sealed class LlmEngine
         var r = new EngineRequest(++_nextKey, request, maxTokens,
             (req, i) => new Sequence(req, i, Xoshiro256.ForChoice(req.Sampling.Seed, i), new Detokenizer(),
                 req.Sampling.Grammar is { } g ? new GrammarMatcher(g, _trie.Value) : null));
+        if (request.Lora is { } lora && !lora.TryAcquire())
+            throw new InvalidRequestException($"LoRA adapter '{lora}' was unloaded before the request started", "model");
         _requests.Add(r.Key, r);
         _scheduler.Add(r);
         _promptTokens += request.PromptTokens.Count;
@@ -75,6 +77,7 @@ public sealed class LlmEngine
     public IReadOnlyList<RequestOutput> Abort(long key, FinishReason reason = FinishReason.Cancelled, string? error = null)
     {
         if (!_requests.Remove(key, out var request)) return [];
+        request.Request.Lora?.Release();
         var results = new List<RequestOutput>();
         _scheduler.Fail(request, reason, error, results);
         return results;
@@ -121,12 +124,12 @@ public sealed class LlmEngine
         foreach (var r in results)
         {
             _generationTokens += r.Delta.TokenIds.Count;
-            if (r.RequestFinished) _requests.Remove(r.RequestKey);
+            if (r.RequestFinished && _requests.Remove(r.RequestKey, out var done)) done.Request.Lora?.Release();
         }
         return new StepResult(batch.Admitted, results);
     }
 
-    public EngineStats GetStats() => new()
+    public EngineStats GetStats() => LoraCounts(new()
     {
         RunningRequests = _scheduler.Running.Select(s => s.Request.Key).Distinct().Count(),
         WaitingRequests = _scheduler.WaitingRequests,
@@ -137,7 +140,23 @@ public sealed class LlmEngine
         PromptTokensTotal = _promptTokens,
         GenerationTokensTotal = _generationTokens,
         PreemptionsTotal = _scheduler.PreemptionsTotal,
-    };
+    });
+
+    /// <summary>Adds the per-adapter running and waiting request counts (vLLM's lora_requests_info).</summary>
+    private EngineStats LoraCounts(EngineStats stats)
+    {
+        Dictionary<string, int>? running = null, waiting = null;
+        foreach (var r in _requests.Values)
+        {
+            if (r.Request.Lora is not { } lora) continue;
+            bool isRunning = r.Sequences.Any(s => s.Status == SequenceStatus.Running);
+            var counts = isRunning ? running ??= [] : waiting ??= [];
+            string name = lora.ToString();
+            counts[name] = counts.GetValueOrDefault(name) + 1;
+        }
+        return running is null && waiting is null ? stats
+            : stats with { RunningLoraRequests = running ?? [], WaitingLoraRequests = waiting ?? [] };
+    }
 
     /// <summary>Fraction of KV slots held by running sequences that hold no token (paged-cache waste).</summary>
     public double KvUnusedFraction() => _blocks.UnusedSlotFraction(_scheduler.Running);

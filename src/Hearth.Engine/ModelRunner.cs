@@ -116,7 +116,8 @@ internal sealed class ModelRunner
                 positions[t] = pos;
                 slots[t] = item.BlockTable[pos / _blockSize] * _blockSize + pos % _blockSize;
             }
-            slices[i] = new SequenceSlice(start, item.TokenCount, item.Start + item.TokenCount, item.BlockTable, item.NeedsLogits);
+            slices[i] = new SequenceSlice(start, item.TokenCount, item.Start + item.TokenCount, item.BlockTable, item.NeedsLogits,
+                item.Sequence.Request.Request.Lora);
         }
         return new ForwardBatch(tokenIds, positions, slots, slices);
     }

@@ -37,6 +37,9 @@ internal sealed class Sequence
     /// <summary>Physical KV blocks, in order; covers at least NumComputed tokens.</summary>
     public List<int> BlockTable { get; } = [];
 
+    /// <summary>Parent hash of the first block: the adapter selection's, so prefixes never cross adapters.</summary>
+    public ulong HashRoot => Request.Request.Lora?.HashRoot ?? PrefixHashes.Root;
+
     /// <summary>Chained hashes of the full blocks of <see cref="Tokens"/> (filled lazily by the BlockManager).</summary>
     public List<ulong> BlockHashes { get; } = [];
 

@@ -26,7 +26,7 @@ public sealed partial class GpuBackend
     public void Softcap(Tensor x, float cap, int rows) => throw NotYet("softcapping", "gemma2");
 
     public void AddScaledRows(Tensor source, ReadOnlySpan<int> rowIndices, ReadOnlySpan<float> factors, Tensor destination) =>
-        throw NotYet("expert scatter-add", "MoE models");
+        throw NotYet("row scatter-add", "MoE models and LoRA adapters");
 
     /// <summary>Attention and rope settings only the newer architectures use; refused rather than ignored.</summary>
     private static void RejectUnsupported(AttentionParameters attention)

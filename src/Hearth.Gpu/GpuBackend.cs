@@ -55,6 +55,14 @@ public sealed partial class GpuBackend : IBackend
         return AdoptWeight(Weight.FromGguf(file, tensor));
     }
 
+    public void ReleaseWeight(Weight weight)
+    {
+        if (weight is not GpuWeight w) return;
+        lock (_weights)
+            if (!_weights.Remove(w)) return;
+        w.Dispose();
+    }
+
     /// <summary>Copies a host weight to the device (owned and freed by the backend).</summary>
     public Weight AdoptWeight(Weight weight)
     {

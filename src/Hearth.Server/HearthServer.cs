@@ -57,6 +57,10 @@ public static class HearthServer
         builder.Services.AddSingleton(options);
         builder.Services.AddSingleton(keys);
         builder.Services.AddSingleton(guard);
+        // Adapter names (--lora, /v1/load_lora_adapter) are served in front of whatever host the caller gives.
+        var loras = host as LoraModelHost ?? new LoraModelHost(host, new LoraRegistry(), ownsInner: false);
+        host = loras;
+        builder.Services.AddSingleton(loras);
         builder.Services.AddSingleton(host);
         builder.Services.AddSingleton(catalog ?? new HostCatalog(host));
         builder.Services.AddSingleton(sp => new ServerMetrics(sp.GetRequiredService<IMeterFactory>().Create(ServerMetrics.MeterName),

@@ -31,6 +31,9 @@ public static class Routes
         r.Delete("/v1/responses/{id}", ResponsesEndpoint.Delete);
         r.Get("/v1/models", ModelsEndpoint.List);
         r.Get("/v1/models/{id}", ModelsEndpoint.Get);
+        r.Post("/v1/load_lora_adapter", LoraAdapterEndpoints.Load);
+        r.Post("/v1/unload_lora_adapter", LoraAdapterEndpoints.Unload);
+        r.Get("/lora-adapters", LoraAdapterEndpoints.List);
 
         // Cache-aware routing: the prefix cache as events, and the block hashes a prompt would look up
         r.Get("/v1/kv_events", KvEventsEndpoint.Handle);

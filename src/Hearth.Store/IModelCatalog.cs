@@ -43,6 +43,8 @@ public sealed record ModelEntry(string Name, string Digest, string GgufPath, lon
     public IReadOnlyDictionary<string, string> Parameters { get; init; } = new Dictionary<string, string>();
     /// <summary>Modelfile MESSAGE lines: (role, content) prepended to every chat.</summary>
     public IReadOnlyList<(string Role, string Content)> Messages { get; init; } = [];
+    /// <summary>Absolute paths of its LoRA adapter blobs (Modelfile ADAPTER), applied at scale 1 to every request.</summary>
+    public IReadOnlyList<string> AdapterPaths { get; init; } = [];
 }
 
 /// <summary>Pull progress, shaped like Ollama's /api/pull stream lines.</summary>

@@ -21,11 +21,39 @@ public static class ModelCreator
             Messages = modelfile.Messages.Count > 0
                 ? modelfile.Messages.Select(m => new ManifestMessage(m.Role, m.Content)).ToList()
                 : baseManifest.Messages,
+            // ADAPTER lines add to the base model's own adapters (a model made FROM a model with an ADAPTER keeps it).
+            Adapters = [.. baseManifest.Adapters, .. modelfile.Adapters.Select(a => ImportAdapter(store, a.Path, a.Line, baseManifest, baseDirectory, progress, cancellationToken))],
         };
         progress?.Report(new PullProgress("writing manifest"));
         var entry = store.Save(name, manifest);
         progress?.Report(new PullProgress("success"));
         return entry;
+    }
+
+    /// <summary>Copies an ADAPTER file into the blobs after checking that it is a LoRA adapter for the base model's
+    /// architecture (shapes are checked when the model loads).</summary>
+    private static string ImportAdapter(ModelStore store, string file, int line, ModelManifest baseManifest, string baseDirectory,
+        IProgress<PullProgress>? progress, CancellationToken cancellationToken)
+    {
+        string path = file.StartsWith("~/", StringComparison.Ordinal)
+            ? Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), file[2..])
+            : Path.GetFullPath(file, baseDirectory);
+        if (!File.Exists(path)) throw new ModelfileException(line, $"ADAPTER {file}: no such file ({path})");
+        try
+        {
+            using var gguf = Hearth.Core.Gguf.GgufFile.Open(path);
+            if (gguf.GetString("adapter.type") != "lora")
+                throw new ModelfileException(line, $"ADAPTER {file}: not a LoRA adapter GGUF (adapter.type is not 'lora'; Hearth reads llama.cpp's adapter format)");
+            string? arch = gguf.GetString("general.architecture");
+            if (baseManifest.Family.Length > 0 && arch != baseManifest.Family)
+                throw new ModelfileException(line, $"ADAPTER {file}: the adapter is for '{arch}' but FROM is a '{baseManifest.Family}' model");
+        }
+        catch (Hearth.Core.Gguf.GgufException e)
+        {
+            throw new ModelfileException(line, $"ADAPTER {file}: not a GGUF file ({e.Message})");
+        }
+        progress?.Report(new PullProgress($"copying adapter {Path.GetFileName(path)}"));
+        return store.ImportBlob(path, cancellationToken: cancellationToken);
     }
 
     private static ModelManifest ResolveFrom(ModelStore store, Modelfile modelfile, string baseDirectory,

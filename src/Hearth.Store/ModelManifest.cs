@@ -19,6 +19,8 @@ public sealed record ModelManifest
     public string? License { get; init; }
     public Dictionary<string, string> Parameters { get; init; } = new(StringComparer.Ordinal);
     public List<ManifestMessage> Messages { get; init; } = [];
+    /// <summary>"sha256:&lt;hex&gt;" blobs of LoRA adapters (Modelfile ADAPTER) applied to the model at scale 1.</summary>
+    public List<string> Adapters { get; init; } = [];
     public string Family { get; init; } = "";
     public string ParameterSize { get; init; } = "";
     public string QuantizationLevel { get; init; } = "";

@@ -114,6 +114,7 @@ public sealed class ModelStore : IModelCatalog
             License = m.License,
             Parameters = m.Parameters,
             Messages = m.Messages.Select(x => (x.Role, x.Content)).ToList(),
+            AdapterPaths = m.Adapters.Select(BlobPath).ToList(),
         };
     }
 
@@ -125,8 +126,9 @@ public sealed class ModelStore : IModelCatalog
         using (StoreLock.Acquire(LockPath, LockTimeout))
         {
             // Checked under the lock: Delete's blob collection also runs under it, so the blob cannot vanish after this.
-            if (!File.Exists(BlobPath(manifest.Gguf)))
-                throw new ModelStoreException($"blob {manifest.Gguf} is not in the store");
+            foreach (var blob in (string[])[manifest.Gguf, .. manifest.Adapters])
+                if (!File.Exists(BlobPath(blob)))
+                    throw new ModelStoreException($"blob {blob} is not in the store");
             AtomicFile.WriteAllBytes(path, manifest.ToJsonBytes());
         }
         return TryLoad(parsed, path) ?? throw new ModelStoreException($"model '{parsed}' vanished right after it was written");
@@ -205,8 +207,9 @@ public sealed class ModelStore : IModelCatalog
             if (!File.Exists(path)) return false;
             var manifest = ReadManifestOrNull(path);
             File.Delete(path);
-            if (manifest != null && !AnyManifestUses(manifest.Gguf))
-                File.Delete(BlobPath(manifest.Gguf));
+            if (manifest != null)
+                foreach (var blob in ((string[])[manifest.Gguf, .. manifest.Adapters]).Distinct())
+                    if (!AnyManifestUses(blob)) File.Delete(BlobPath(blob));
             RemoveEmptyDirectories(Path.GetDirectoryName(path)!);
         }
         return true;
@@ -257,7 +260,7 @@ public sealed class ModelStore : IModelCatalog
 
     private bool AnyManifestUses(string digest) =>
         Directory.EnumerateFiles(ManifestsDir, "@*.json", SearchOption.AllDirectories)
-            .Any(f => ReadManifestOrNull(f)?.Gguf == digest);
+            .Any(f => ReadManifestOrNull(f) is { } m && (m.Gguf == digest || m.Adapters.Contains(digest)));
 
     private void RemoveEmptyDirectories(string dir)
     {

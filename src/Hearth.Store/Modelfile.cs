@@ -11,6 +11,8 @@ public sealed record Modelfile(string From, int FromLine)
     /// <summary>PARAMETER lines in file order (a name such as stop may repeat).</summary>
     public IReadOnlyList<(string Name, string Value)> Parameters { get; init; } = [];
     public IReadOnlyList<(string Role, string Content)> Messages { get; init; } = [];
+    /// <summary>ADAPTER lines: LoRA adapter GGUFs (llama.cpp's format) applied to FROM, with their line numbers.</summary>
+    public IReadOnlyList<(string Path, int Line)> Adapters { get; init; } = [];
 
     /// <summary>Parameters as stored in a manifest: one entry per name, repeated values joined with '\n'.</summary>
     public Dictionary<string, string> ParameterMap()

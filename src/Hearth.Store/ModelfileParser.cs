@@ -34,6 +34,7 @@ public static class ModelfileParser
         string? template = null, system = null, license = null;
         var parameters = new List<(string, string)>();
         var messages = new List<(string, string)>();
+        var adapters = new List<(string, int)>();
 
         for (int i = 0; i < lines.Length; i++)
         {
@@ -66,15 +67,16 @@ public static class ModelfileParser
                     messages.Add(ParseMessage(lines, ref i, rest, lineNo));
                     break;
                 case "ADAPTER":
-                    throw new ModelfileException(lineNo, "ADAPTER (LoRA) is not supported by Hearth");
+                    adapters.Add((RequireSingle(ReadArgument(lines, ref i, rest), lineNo, "ADAPTER needs a LoRA adapter GGUF file or blob"), lineNo));
+                    break;
                 default:
-                    throw new ModelfileException(lineNo, $"unknown instruction '{(space < 0 ? line : line[..space])}' (expected FROM, PARAMETER, TEMPLATE, SYSTEM, MESSAGE, LICENSE or a # comment)");
+                    throw new ModelfileException(lineNo, $"unknown instruction '{(space < 0 ? line : line[..space])}' (expected FROM, ADAPTER, PARAMETER, TEMPLATE, SYSTEM, MESSAGE, LICENSE or a # comment)");
             }
         }
         if (from is null) throw new ModelfileException(lines.Length, "no FROM instruction (every Modelfile needs one)");
         return new Modelfile(from, fromLine)
         {
-            Template = template, System = system, License = license, Parameters = parameters, Messages = messages,
+            Template = template, System = system, License = license, Parameters = parameters, Messages = messages, Adapters = adapters,
         };
     }
 

@@ -27,6 +27,18 @@ public class EndToEndTests
     private sealed class NullObserver : IBenchObserver;
 
     [Fact]
+    public async Task ModelsAreSentRoundRobin()
+    {
+        await using var server = await new FakeOpenAiServer().StartAsync();
+        var config = Config(server, LoadMode.Concurrency, [4], requests: 12, outputLen: 2);
+        config = config with { Targets = [config.Targets[0] with { Models = ["ada", "b", "c"] }] };
+        await Run(config);
+        var sent = server.Bodies.Select(b => JsonDocument.Parse(b).RootElement.GetProperty("model").GetString()).ToList();
+        Assert.Equal(12, sent.Count);
+        Assert.All(new[] { "ada", "b", "c" }, m => Assert.Equal(4, sent.Count(s => s == m)));
+    }
+
+    [Fact]
     public async Task ConcurrencySweepMeasuresTheScriptedTimings()
     {
         await using var server = await new FakeOpenAiServer().StartAsync();

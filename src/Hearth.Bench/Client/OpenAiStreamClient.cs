@@ -13,6 +13,7 @@ public sealed class OpenAiStreamClient : IDisposable
     private const int MaxErrorBodyChars = 300;
     private readonly HttpClient _http;
     private readonly Target _target;
+    private long _sent; // round-robin position over Target.Models
     private readonly EndpointKind _kind;
     private readonly bool _ignoreEos;
     private readonly string? _responseFormat;
@@ -44,7 +45,7 @@ public sealed class OpenAiStreamClient : IDisposable
     {
         using var message = new HttpRequestMessage(HttpMethod.Post, _url)
         {
-            Content = new ByteArrayContent(RequestBody.Write(_target.Model, _kind, request, _ignoreEos, _responseFormat)),
+            Content = new ByteArrayContent(RequestBody.Write(_target.ModelFor(Interlocked.Increment(ref _sent) - 1), _kind, request, _ignoreEos, _responseFormat)),
         };
         message.Content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
         message.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("text/event-stream"));

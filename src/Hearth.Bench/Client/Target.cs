@@ -7,6 +7,13 @@ public enum EndpointKind { Chat, Completions }
 /// model name to send, and an optional bearer key.</summary>
 public sealed record Target(string Label, Uri BaseUrl, string Model, string? ApiKey = null)
 {
+    /// <summary>Model names sent round-robin, one per request (e.g. several LoRA adapters served as models); null or
+    /// empty: <see cref="Model"/> for every request.</summary>
+    public IReadOnlyList<string>? Models { get; init; }
+
+    /// <summary>The model name of the <paramref name="n"/>-th request.</summary>
+    public string ModelFor(long n) => Models is { Count: > 0 } m ? m[(int)(n % m.Count)] : Model;
+
     /// <summary>The endpoint URL: base URL without a trailing "/" or "/v1", then /v1/chat/completions or /v1/completions.</summary>
     public Uri EndpointUrl(EndpointKind kind) => new(Root() + (kind == EndpointKind.Chat ? "/v1/chat/completions" : "/v1/completions"));
 

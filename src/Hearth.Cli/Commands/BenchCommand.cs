@@ -16,7 +16,8 @@ internal static class BenchCommand
     public static Command Create()
     {
         var url = new Option<string>("--url") { Description = "Base URL of the OpenAI-compatible server (e.g. http://127.0.0.1:11435)", Required = true };
-        var model = new Option<string>("--model") { Description = "Model name to send", Required = true };
+        var model = new Option<string?>("--model") { Description = "Model name to send (or --models)" };
+        var models = new Option<string?>("--models") { Description = "Comma-separated model names sent round-robin, one per request (e.g. LoRA adapters served as models)" };
         var apiKey = new Option<string?>("--api-key") { Description = "Bearer key for --url (and --compare-url)" };
         var concurrency = new Option<string?>("--concurrency") { Description = "Comma-separated concurrency levels (closed loop), e.g. 1,4,16,64" };
         var rate = new Option<string?>("--rate") { Description = "Comma-separated request rates in req/s (open loop, Poisson arrivals, seeded), e.g. 1,2,4" };
@@ -42,7 +43,7 @@ internal static class BenchCommand
 
         // The metric glossary is printed by `hearth bench --help` only (CommandHelp), not in the top-level command list.
         var command = new Command("bench", "Benchmark an OpenAI-compatible server (Hearth, llama-server, Ollama, vLLM) over a concurrency or rate sweep.");
-        foreach (var o in new Option[] { url, model, apiKey, concurrency, rate, requests, duration, inputLen, outputLen, rangeRatio, prefixLen,
+        foreach (var o in new Option[] { url, model, models, apiKey, concurrency, rate, requests, duration, inputLen, outputLen, rangeRatio, prefixLen,
                      dataset, ignoreEos, endpoint, json, html, compareUrl, compareModel, slo, seed, warmup, tokenizer, batch, responseFormat })
             command.Options.Add(o);
 
@@ -57,9 +58,11 @@ internal static class BenchCommand
                     ? BenchApp.ParseLevels(parse.GetValue(concurrency)!, "--concurrency")
                     : BenchApp.ParseLevels(parse.GetValue(rate)!, "--rate");
                 var key = parse.GetValue(apiKey);
-                var targets = new List<Target> { MakeTarget("A", parse.GetValue(url)!, parse.GetValue(model)!, key, "--url") };
+                var names = (parse.GetValue(models) ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+                if (parse.GetValue(model) is null && names.Length == 0) throw new FormatException("give --model NAME or --models A,B,…");
+                var targets = new List<Target> { MakeTarget("A", parse.GetValue(url)!, parse.GetValue(model) ?? string.Join(",", names), key, "--url") with { Models = names.Length > 0 ? names : null } };
                 if (parse.GetValue(compareUrl) is { } cu)
-                    targets.Add(MakeTarget("B", cu, parse.GetValue(compareModel) ?? parse.GetValue(model)!, key, "--compare-url"));
+                    targets.Add(MakeTarget("B", cu, parse.GetValue(compareModel) ?? targets[0].Model, key, "--compare-url"));
                 var tokenizerPath = parse.GetValue(tokenizer);
                 if (parse.GetValue(endpoint)?.ToLowerInvariant() == "embeddings")
                     return await EmbeddingBenchRun.RunAsync(targets, mode, levels, parse.GetValue(requests), parse.GetValue(batch),

@@ -21,9 +21,11 @@ internal static class BenchOfflineCommand
         var threads = new Option<int>("--threads") { Description = "CPU threads (0: all cores)", DefaultValueFactory = _ => 0 };
         var device = new Option<string>("--device") { Description = "cpu, cuda or auto", DefaultValueFactory = _ => "cpu" };
         device.AcceptOnlyFromAmong(DeviceSelection.Choices);
+        var lora = new Option<string[]>("--lora") { Description = "LoRA adapter GGUF; repeat for several. Instead of the usual figures: N streams on the base vs N streams round-robin over the adapters", Arity = ArgumentArity.ZeroOrMore };
+        var rounds = new Option<int>("--rounds") { Description = "With --lora: interleaved base/adapter rounds", DefaultValueFactory = _ => 3 };
         var command = new Command("bench-offline", "Benchmark the engine in-process on a GGUF file: batching speed-up, prefix-cache TTFT, KV waste")
         {
-            model, requests, inputLen, outputLen, prefixLen, threads, device,
+            model, requests, inputLen, outputLen, prefixLen, threads, device, lora, rounds,
         };
         CommandRunner.SetAction(command, (parse, ctx, ct) =>
         {
@@ -42,6 +44,17 @@ internal static class BenchOfflineCommand
                 PrefixLength = parse.GetValue(prefixLen),
             };
             output.WriteLine($"model {Path.GetFileName(path)} ({forward.Shape.Architecture}, context {forward.Shape.ContextLength}) on {backend.Name}");
+            if (parse.GetValue(lora) is { Length: > 0 } files)
+            {
+                var adapters = files.Select((f, i) => forward.LoadAdapter(f, $"lora{i}")).ToList();
+                output.WriteLine($"{adapters.Count} adapters: rank {string.Join(",", adapters.Select(a => a.Rank))}, {adapters[0].AdaptedMatrices} matrices each; " +
+                    $"{options.Requests} streams, {options.InputLength} in / {options.OutputLength} out");
+                var rs = LoraBenchmark.Run(forward, tokenizer, adapters, options, parse.GetValue(rounds), line => output.WriteLine("  " + line));
+                output.WriteLine($"output tokens/s, base (median of rounds):     {Med(rs.Select(x => x.BaseTokensPerSecond)),10:F1}");
+                output.WriteLine($"output tokens/s, {adapters.Count} adapters (median):        {Med(rs.Select(x => x.LoraTokensPerSecond)),10:F1}");
+                output.WriteLine($"ratio adapters / base (median of rounds):     {Med(rs.Select(x => x.Ratio)),10:F3}");
+                return Task.FromResult(0);
+            }
             var r = OfflineBenchmark.Run(forward, tokenizer, options, log: line => output.WriteLine("  " + line));
             output.WriteLine($"output tokens/s, one at a time:        {r.SequentialTokensPerSecond,10:F1}");
             output.WriteLine($"output tokens/s, {r.Requests,3} concurrent:       {r.ConcurrentTokensPerSecond,10:F1}   ({r.BatchingSpeedup:F2}x)");
@@ -54,5 +67,11 @@ internal static class BenchOfflineCommand
             return Task.FromResult(0);
         });
         return command;
+    }
+
+    private static double Med(IEnumerable<double> xs)
+    {
+        var a = xs.Order().ToArray();
+        return a[a.Length / 2];
     }
 }

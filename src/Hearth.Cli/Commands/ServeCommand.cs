@@ -37,11 +37,14 @@ internal static class ServeCommand
         var gpuMemory = new Option<double>("--gpu-memory-utilization") { Description = "Fraction of GPU memory a model may use for weights and KV cache (sizes the KV cache from free device memory)", DefaultValueFactory = _ => 0.9 };
         var drain = new Option<int>("--drain-timeout") { Description = "Seconds running requests may take to finish after SIGTERM/Ctrl+C before they are cut (default 10)", DefaultValueFactory = _ => 10 };
         var noUi = new Option<bool>("--no-ui") { Description = "Do not serve the web UI at / (the APIs are unchanged)" };
+        var lora = new Option<string[]>("--lora") { Description = "Serve a LoRA adapter GGUF (llama.cpp format) as its own model name on the default model: NAME=FILE[:SCALE]; repeatable", Arity = ArgumentArity.ZeroOrMore };
+        var maxLoras = new Option<int>("--max-loras") { Description = "Most LoRA adapters loaded per model at once; least recently used ones are unloaded (and reloaded on use)", DefaultValueFactory = _ => 8 };
+        maxLoras.Validators.Add(r => { if (r.GetValueOrDefault<int>() < 1) r.AddError("--max-loras must be ≥ 1"); });
         var otlp = new Option<string?>("--otlp-endpoint") { Description = "Send OpenTelemetry traces over OTLP to this URL (default: OTEL_EXPORTER_OTLP_ENDPOINT; off when neither is set)" };
         otlp.Validators.Add(r => { if (r.GetValueOrDefault<string?>() is { } u && !(Uri.TryCreate(u, UriKind.Absolute, out var uri) && uri.Scheme is "http" or "https")) r.AddError("--otlp-endpoint must be an http(s) URL, e.g. http://127.0.0.1:4317"); });
         var command = new Command("serve", "Serve models over OpenAI- and Ollama-compatible HTTP APIs")
         {
-            model, host, port, apiKey, apiKeyFile, allowUnauthenticated, origins, hosts, noApiPull, threads, kvMemory, maxSeqs, maxBatched, maxQueued, maxLoaded, drain, noUi, device, gpuMemory, otlp,
+            model, host, port, apiKey, apiKeyFile, allowUnauthenticated, origins, hosts, noApiPull, threads, kvMemory, maxSeqs, maxBatched, maxQueued, maxLoaded, drain, noUi, device, gpuMemory, otlp, lora, maxLoras,
         };
         drain.Validators.Add(r => { if (r.GetValueOrDefault<int>() is < 0 or > 86400) r.AddError("--drain-timeout must be between 0 and 86400 seconds"); });
         port.Validators.Add(r => { if (r.GetValueOrDefault<int>() is < 0 or > 65535) r.AddError("--port must be between 0 and 65535"); });
@@ -80,8 +83,9 @@ internal static class ServeCommand
                 var keys = options.Validate(); // key rules and exposure, before any model is loaded
                 var computeDevice = DeviceSelection.Resolve(parse.GetValue(device)!, out var why);
                 parse.InvocationConfiguration.Output.WriteLine($"hearth: device {why}");
-                var settings = new ServeEngineSettings(parse.GetValue(threads), engine, computeDevice, parse.GetValue(gpuMemory));
-                return RunAsync(options, keys.Count, parse.GetValue(model) ?? [], settings, parse.GetValue(maxLoaded), parse.InvocationConfiguration.Output)
+                var settings = new ServeEngineSettings(parse.GetValue(threads), engine, computeDevice, parse.GetValue(gpuMemory), parse.GetValue(maxLoras));
+                var adapters = (parse.GetValue(lora) ?? []).Select(ParseLora).ToList();
+                return RunAsync(options, keys.Count, parse.GetValue(model) ?? [], settings, parse.GetValue(maxLoaded), parse.InvocationConfiguration.Output, adapters)
                     .GetAwaiter().GetResult();
             }
             catch (KvCacheTooSmallException e)
@@ -91,7 +95,7 @@ internal static class ServeCommand
             }
             catch (Exception e) when (e is CliException or ArgumentException or IOException or GgufException or ModelStoreException
                                           or ModelNotFoundException or InvalidDataException or NotSupportedException or UnauthorizedAccessException
-                                          or Hearth.Core.Templates.TemplateException)
+                                          or Hearth.Core.Templates.TemplateException or Hearth.Engine.Lora.LoraException)
             {
                 error.WriteLine("Error: " + e.Message.ReplaceLineEndings(" ").Trim());
                 return 1;
@@ -104,9 +108,31 @@ internal static class ServeCommand
     private static IReadOnlyList<string> List(string[]? values) =>
         (values ?? []).SelectMany(v => v.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)).ToList();
 
-    private static async Task<int> RunAsync(ServerOptions options, int keyCount, string[] models, ServeEngineSettings settings, int? maxLoaded, TextWriter output)
+    /// <summary>NAME=FILE[:SCALE] (a trailing ":number" is the scale; the file may hold other colons).</summary>
+    internal static LoraSpec ParseLora(string text)
     {
-        var (host, catalog, startup) = OpenModels(models, settings, maxLoaded, output);
+        int eq = text.IndexOf('=');
+        if (eq <= 0 || eq == text.Length - 1) throw new CliException($"--lora '{text}': expected NAME=FILE[:SCALE]");
+        string name = text[..eq], file = text[(eq + 1)..];
+        float scale = 1;
+        int colon = file.LastIndexOf(':');
+        if (colon > 0 && float.TryParse(file[(colon + 1)..], NumberStyles.Float, CultureInfo.InvariantCulture, out var s))
+        {
+            scale = s;
+            file = file[..colon];
+        }
+        if (name.Contains('+')) throw new CliException($"--lora '{text}': an adapter name cannot contain '+'");
+        if (!File.Exists(file)) throw new CliException($"--lora '{text}': file '{file}' not found");
+        return new LoraSpec(name, Path.GetFullPath(file), scale);
+    }
+
+    private static async Task<int> RunAsync(ServerOptions options, int keyCount, string[] models, ServeEngineSettings settings, int? maxLoaded, TextWriter output,
+        IReadOnlyList<LoraSpec> adapters)
+    {
+        var (inner, catalog, startup) = OpenModels(models, settings, maxLoaded, output);
+        var host = new LoraModelHost(inner, new LoraRegistry());
+        foreach (var a in adapters)
+            if (!host.Registry.TryAdd(a)) throw new CliException($"--lora: the name '{a.Name}' is given twice");
         await using var _ = host;
         var app = HearthServer.Build(options, host, catalog);
         try
@@ -131,6 +157,12 @@ internal static class ServeCommand
                 output.WriteLine($"hearth: loading {name} (listening at {where}; /ready reports when it is loaded)");
                 // A negative keep-alive pins the model: models named at start-up stay loaded.
                 using var lease = await host.AcquireAsync(name, Timeout.InfiniteTimeSpan, CancellationToken.None);
+            }
+            foreach (var a in adapters)
+            {
+                // Loaded now so that a file that does not fit the model stops the server with its reason.
+                using var lease = await host.AcquireAsync(a.Name, Timeout.InfiniteTimeSpan, CancellationToken.None);
+                output.WriteLine($"hearth: LoRA adapter {a.Name} ({a.Path}, scale {a.Scale}) on {lease.Model.BaseModelName}");
             }
             output.WriteLine($"hearth: serving {host.DefaultModelName} at {where} ({scope}). OpenAI API under /v1, Ollama API under /api{(options.WebUi ? $", web UI at {where.Split(", ")[0]}/" : "")}. Ctrl+C to stop.");
             await app.WaitForShutdownAsync();

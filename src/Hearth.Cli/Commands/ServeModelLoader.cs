@@ -6,6 +6,7 @@ using Hearth.Core.Tokenizers;
 using Hearth.Cpu;
 using Hearth.Engine;
 using Hearth.Engine.Embeddings;
+using Hearth.Engine.Lora;
 using Hearth.Engine.Models;
 using Hearth.Store;
 using Hearth.Store.Hosting;
@@ -14,7 +15,8 @@ namespace Hearth.Cli.Commands;
 
 /// <summary>Engine knobs from `hearth serve` options: threads (CPU), the device models run on and, on a GPU, the fraction
 /// of device memory they may use (weights + KV cache).</summary>
-internal sealed record ServeEngineSettings(int Threads, EngineOptions Engine, ComputeDevice Device = ComputeDevice.Cpu, double GpuMemoryUtilization = 0.9);
+internal sealed record ServeEngineSettings(int Threads, EngineOptions Engine, ComputeDevice Device = ComputeDevice.Cpu, double GpuMemoryUtilization = 0.9,
+    int MaxLoras = 8);
 
 /// <summary>The one function that turns a GGUF file into a served model: GGUF → backend (CPU, or GPU with the KV cache
 /// sized from free device memory) → DecoderModel (or an encoder: EncoderLoader), tokenizer,
@@ -40,9 +42,14 @@ internal static class ServeModelLoader
             var source = entry?.Template ?? file.GetString("tokenizer.chat_template");
             IChatTemplate? template = string.IsNullOrWhiteSpace(source) ? null : ChatTemplate.Parse(source);
             var memory = backend;
-            var engine = new AsyncEngine(model, tokenizer, options, owned: [model, backend, file], deviceMemory: () => DeviceSelection.DeviceMemory(memory));
+            var adapters = new LoraAdapterCache(model, settings.MaxLoras);
+            var modelfileLora = ModelfileAdapters(adapters, entry);
+            // The adapters go first: their weights live in the backend and their files next to the model's.
+            var engine = new AsyncEngine(model, tokenizer, options, owned: [modelfileLora, adapters, model, backend, file], deviceMemory: () => DeviceSelection.DeviceMemory(memory));
             return new LoadedModel(name, tokenizer, template, engine, model.Shape)
             {
+                Adapters = adapters,
+                Lora = modelfileLora.Selection,
                 DefaultParameters = entry?.Parameters ?? new Dictionary<string, string>(),
                 SystemPrompt = entry?.System,
             };
@@ -54,6 +61,31 @@ internal static class ServeModelLoader
             file.Dispose();
             throw;
         }
+    }
+
+    /// <summary>The Modelfile's ADAPTER blobs, loaded (a file that does not fit the model fails the load with its
+    /// reason) and held for the model's lifetime: every request of this model name runs with them at scale 1.</summary>
+    private static ModelfileLora ModelfileAdapters(LoraAdapterCache cache, ModelEntry? entry)
+    {
+        if (entry is not { AdapterPaths.Count: > 0 }) return new ModelfileLora(null);
+        var held = new List<LoraAdapter>();
+        try
+        {
+            foreach (var path in entry.AdapterPaths) held.Add(cache.Acquire("modelfile:" + Path.GetFileName(path), path));
+        }
+        catch
+        {
+            foreach (var a in held) a.Release();
+            throw;
+        }
+        return new ModelfileLora(new LoraSelection([.. held.Select(a => new LoraUse(a, 1f))]));
+    }
+
+    /// <summary>Releases the Modelfile adapters' references when the model is unloaded.</summary>
+    private sealed class ModelfileLora(LoraSelection? selection) : IDisposable
+    {
+        public LoraSelection? Selection { get; } = selection;
+        public void Dispose() => Selection?.Release();
     }
 
     /// <summary>An encoder (bert, nomic-bert): embeddings and reranking; generation requests get a 400. Encoders run on

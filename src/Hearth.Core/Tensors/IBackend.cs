@@ -20,6 +20,11 @@ public interface IBackend : IDisposable
     /// a fused matrix (Phi-3's QKV, gate-up) or one expert of a 3-D expert tensor (rows of all experts follow each other).</summary>
     Weight LoadWeightRows(GgufFile file, GgufTensorInfo tensor, long firstRow, int rowCount);
 
+    /// <summary>Frees a weight this backend made (LoadWeight/LoadWeightRows) before the backend itself is disposed: what
+    /// unloading a LoRA adapter at run time needs. The weight must not be used again. Backends that own nothing per
+    /// weight need not override this.</summary>
+    void ReleaseWeight(Weight weight) { }
+
     /// <summary>Copies host rows into the tensor starting at row <paramref name="firstRow"/>.</summary>
     void Upload(ReadOnlySpan<float> source, Tensor destination, int firstRow);
 

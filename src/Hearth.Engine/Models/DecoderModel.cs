@@ -1,6 +1,7 @@
 using System.Runtime.CompilerServices;
 using Hearth.Core.Gguf;
 using Hearth.Core.Tensors;
+using Hearth.Engine.Lora;
 using Hearth.Engine.Models.Architectures;
 
 namespace Hearth.Engine.Models;
@@ -10,8 +11,10 @@ namespace Hearth.Engine.Models;
 /// softcapping, post-norms) and a gated FFN or routed experts, a final norm, the output matrix and optional logit
 /// softcapping. What differs per architecture is bound in <c>Architectures/</c>. One Forward runs every token of a
 /// mixed batch through each weight once; attention reads each sequence's paged KV cache through its block table.</summary>
-public sealed class DecoderModel : IForwardModel
+public sealed class DecoderModel : IForwardModel, ILoraModel
 {
+    private readonly GgufFile _file;
+    private readonly LoraRunner _lora;
     private readonly IBackend _backend;
     private readonly ModelHyperparameters _hp;
     private readonly DecoderDefinition _def;
@@ -26,8 +29,10 @@ public sealed class DecoderModel : IForwardModel
     private int[][] _blockTables = [];
     private int[] _logitRows = [];
 
-    private DecoderModel(IBackend backend, ModelHyperparameters hp, DecoderDefinition def)
+    private DecoderModel(GgufFile file, IBackend backend, ModelHyperparameters hp, DecoderDefinition def)
     {
+        _file = file;
+        _lora = new LoraRunner(backend);
         _backend = backend;
         _hp = hp;
         _def = def;
@@ -49,8 +54,11 @@ public sealed class DecoderModel : IForwardModel
     public static DecoderModel Load(GgufFile file, IBackend backend)
     {
         var hp = ModelHyperparameters.FromGguf(file);
-        return new DecoderModel(backend, hp, DecoderDefinition.Build(new WeightBinder(file, backend), hp));
+        return new DecoderModel(file, backend, hp, DecoderDefinition.Build(new WeightBinder(file, backend), hp));
     }
+
+    /// <summary>Loads a llama.cpp LoRA adapter for this model (checked against the base file), bound to the same backend.</summary>
+    public LoraAdapter LoadAdapter(string path, string name) => LoraLoader.Load(_file, _hp, _backend, path, name);
 
     public void AllocateKvCache(int blockCount, int blockSize)
     {
@@ -103,15 +111,16 @@ public sealed class DecoderModel : IForwardModel
 
         var b = _backend;
         float eps = _hp.RmsEpsilon;
+        bool lora = _lora.Prepare(batch);
         b.Embed(_def.Embedding, batch.TokenIds, s.X);
         if (_def.EmbeddingScale != 1f) b.Scale(s.X, _def.EmbeddingScale, t);
         for (int l = 0; l < _layers.Length; l++)
         {
             var A = _layers[l].Attention;
             b.RmsNorm(s.X, A.Norm, eps, s.Norm, t);
-            b.MatMul(s.Norm, A.Q, s.Q, t);
-            b.MatMul(s.Norm, A.K, s.K, t);
-            b.MatMul(s.Norm, A.V, s.V, t);
+            MatMul(s.Norm, A.Q, s.Q, t, lora, l, LoraTarget.Q);
+            MatMul(s.Norm, A.K, s.K, t, lora, l, LoraTarget.K);
+            MatMul(s.Norm, A.V, s.V, t, lora, l, LoraTarget.V);
             if (A.QBias != null) b.AddBias(s.Q, A.QBias, t);
             if (A.KBias != null) b.AddBias(s.K, A.KBias, t);
             if (A.VBias != null) b.AddBias(s.V, A.VBias, t);
@@ -121,7 +130,7 @@ public sealed class DecoderModel : IForwardModel
             b.Rope(s.K, t, _hp.HeadDim, batch.Positions, _layers[l].Rope);
             b.WriteKv(s.K, s.V, _kCache[l], _vCache[l], batch.SlotMapping, t);
             b.PagedAttention(s.Q, _kCache[l], _vCache[l], s.Attention, _attention[l], t);
-            b.MatMul(s.Attention, A.Output, s.Out, t);
+            MatMul(s.Attention, A.Output, s.Out, t, lora, l, LoraTarget.AttentionOutput);
             if (A.PostNorm != null) b.RmsNorm(s.Out, A.PostNorm, eps, s.Out, t);
             b.Add(s.X, s.Out, s.X, t);
 
@@ -132,11 +141,11 @@ public sealed class DecoderModel : IForwardModel
                 _experts.AddTo(experts, s.Norm, s.X, t);
                 continue;
             }
-            b.MatMul(s.Norm, F.Gate!, s.Gate, t);
-            b.MatMul(s.Norm, F.Up!, s.Up, t);
+            MatMul(s.Norm, F.Gate!, s.Gate, t, lora, l, LoraTarget.Gate);
+            MatMul(s.Norm, F.Up!, s.Up, t, lora, l, LoraTarget.Up);
             if (F.Gelu) b.GeGlu(s.Gate, s.Up, s.Gate, t);
             else b.SwiGlu(s.Gate, s.Up, s.Gate, t);
-            b.MatMul(s.Gate, F.Down!, s.Out, t);
+            MatMul(s.Gate, F.Down!, s.Out, t, lora, l, LoraTarget.Down);
             if (F.PostNorm != null) b.RmsNorm(s.Out, F.PostNorm, eps, s.Out, t);
             b.Add(s.X, s.Out, s.X, t);
         }
@@ -151,6 +160,13 @@ public sealed class DecoderModel : IForwardModel
         b.MatMul(s.Final, _def.Output, s.Logits, logitRows);
         if (_def.FinalSoftcap > 0) b.Softcap(s.Logits, _def.FinalSoftcap, logitRows);
         b.Download(s.Logits, 0, logitRows, logits[..(logitRows * _hp.VocabSize)]);
+    }
+
+    /// <summary>The base matmul over every token, then each adapter's low-rank update on its own rows.</summary>
+    private void MatMul(Tensor x, Weight w, Tensor y, int t, bool lora, int layer, LoraTarget target)
+    {
+        _backend.MatMul(x, w, y, t);
+        if (lora) _lora.Apply(layer, target, x, y);
     }
 
     /// <summary>Validates the batch and fills the per-token sequence index, block tables and logit rows.</summary>
@@ -217,5 +233,6 @@ public sealed class DecoderModel : IForwardModel
         _scratch?.Dispose();
         _scratch = null;
         _experts.Dispose();
+        _lora.Dispose();
     }
 }

@@ -22,4 +22,6 @@ public sealed record ForwardBatch(int[] TokenIds, int[] Positions, int[] SlotMap
 /// <param name="BlockTable">Physical KV block ids, in order, covering ContextLength tokens.</param>
 /// <param name="NeedsLogits">Whether logits are wanted for the last token of this slice (false for a
 /// prefill chunk that does not finish the prompt).</param>
-public readonly record struct SequenceSlice(int TokenStart, int TokenCount, int ContextLength, int[] BlockTable, bool NeedsLogits);
+/// <param name="Lora">The LoRA adapters its tokens run with (null: the base model alone).</param>
+public readonly record struct SequenceSlice(int TokenStart, int TokenCount, int ContextLength, int[] BlockTable, bool NeedsLogits,
+    Lora.LoraSelection? Lora = null);

@@ -42,7 +42,9 @@ public static class GenerationPipeline
             if (reasoning is not null) sampling = sampling with { Grammar = reasoning.Wrap(grammar) };
         }
 
-        using var run = GenerationRun.Start(ctx, model, prompts, sampling, loadTime, reasoning);
+        // A request's own adapter list (llama-server's "lora") replaces the one its model name brings.
+        using var lora = spec.Lora?.Acquire(ctx, model);
+        using var run = GenerationRun.Start(ctx, model, prompts, sampling, loadTime, reasoning, lora is null ? model.Lora : lora.Selection);
         if (spec.Stream) await StreamAsync(ctx, run, writer, tools, reasoning);
         else
         {

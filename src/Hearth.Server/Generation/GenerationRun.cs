@@ -62,11 +62,14 @@ public sealed class GenerationRun : IDisposable
 
     /// <summary>Submits the request; the engine's <see cref="EngineBusyException"/>/<see cref="InvalidRequestException"/>
     /// propagate to the error mapping. The client's disconnect (RequestAborted) cancels the request in the engine.</summary>
-    public static GenerationRun Start(HttpContext ctx, LoadedModel model, IReadOnlyList<int[]> prompts, SamplingParams sampling, TimeSpan loadTime, ReasoningPlan? reasoning = null)
+    public static GenerationRun Start(HttpContext ctx, LoadedModel model, IReadOnlyList<int[]> prompts, SamplingParams sampling, TimeSpan loadTime,
+        ReasoningPlan? reasoning = null, Hearth.Engine.Lora.LoraSelection? lora = null)
+        // lora: the adapters to run with (callers pass the model's own, model.Lora, unless the request chose others).
     {
         var record = RequestRecord.Of(ctx);
         record.PromptTokens = prompts.Sum(p => p.Length);
-        var reader = PromptBatch.Submit(model.Engine, record.Id, record.StartTime, prompts, sampling, ctx.RequestAborted);
+        var reader = PromptBatch.Submit(model.Engine, record.Id, record.StartTime, prompts, sampling, ctx.RequestAborted, lora);
+        if (lora is not null) ctx.RequestServices.GetRequiredService<ServerMetrics>().LoraRequestStarted(model.EngineName, lora.ToString());
         return new GenerationRun(ctx, model, sampling, reader, prompts, loadTime) { Reasoning = reasoning };
     }
 

@@ -38,6 +38,8 @@ public sealed record GenerationSpec
     public ReasoningSettings? Reasoning { get; init; }
     /// <summary>Extra variables for the chat template (vLLM's chat_template_kwargs), when the request has any.</summary>
     public System.Text.Json.Nodes.JsonObject? TemplateArgs { get; init; }
+    /// <summary>llama-server's per-request adapters and scales (<c>lora</c>), when the request has the field.</summary>
+    public LoraRequest? Lora { get; init; }
 }
 
 /// <summary>Function tools a request offers the model, in OpenAI's chat shape

@@ -18,7 +18,8 @@ public static class ModelAccess
         var start = Stopwatch.GetTimestamp();
         var lease = await host.AcquireAsync(string.IsNullOrWhiteSpace(name) ? null : name, keepAlive, ctx.RequestAborted);
         var metrics = ctx.RequestServices.GetRequiredService<ServerMetrics>();
-        metrics.TrackEngine(lease.Model.Name, lease.Model.Engine);
+        metrics.TrackEngine(lease.Model.EngineName, lease.Model.Engine);
+        if (lease.Model.Adapters is { } adapters) metrics.TrackAdapters(lease.Model.EngineName, adapters);
         if (lease.Model.Embedder is { } embedder) metrics.TrackEmbedder(lease.Model.Name, embedder);
         RequestRecord.Of(ctx).Model = lease.Model.Name;
         return (lease, Stopwatch.GetElapsedTime(start));

@@ -1,5 +1,6 @@
 using System.Threading.Channels;
 using Hearth.Engine;
+using Hearth.Engine.Lora;
 
 namespace Hearth.Server.Generation;
 
@@ -8,10 +9,10 @@ namespace Hearth.Server.Generation;
 public static class PromptBatch
 {
     public static ChannelReader<GenerationDelta> Submit(IGenerationEngine engine, string requestId, DateTimeOffset arrival,
-        IReadOnlyList<int[]> prompts, SamplingParams sampling, CancellationToken aborted)
+        IReadOnlyList<int[]> prompts, SamplingParams sampling, CancellationToken aborted, LoraSelection? lora = null)
     {
         if (prompts.Count == 1)
-            return engine.Submit(new GenerationRequest(requestId, prompts[0], sampling) { ArrivalTime = arrival }, aborted);
+            return engine.Submit(new GenerationRequest(requestId, prompts[0], sampling) { ArrivalTime = arrival, Lora = lora }, aborted);
 
         // One token for all of them: a refused submission (busy, invalid) cancels the ones already queued.
         var cancel = CancellationTokenSource.CreateLinkedTokenSource(aborted);
@@ -19,7 +20,7 @@ public static class PromptBatch
         try
         {
             for (var p = 0; p < prompts.Count; p++)
-                readers.Add(engine.Submit(new GenerationRequest($"{requestId}-{p}", prompts[p], sampling) { ArrivalTime = arrival }, cancel.Token));
+                readers.Add(engine.Submit(new GenerationRequest($"{requestId}-{p}", prompts[p], sampling) { ArrivalTime = arrival, Lora = lora }, cancel.Token));
         }
         catch
         {

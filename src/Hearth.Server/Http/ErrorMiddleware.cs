@@ -64,6 +64,7 @@ public sealed class ErrorMiddleware(RequestDelegate next, ServerOptions options,
     {
         ApiException a => new(a.Status, a.Message, a.Param, a.Code),
         ModelNotFoundException m => new(404, $"model '{m.Name}' not found", "model", "model_not_found"),
+        Hearth.Engine.Lora.LoraException l => new(400, l.Message, null, "invalid_lora_adapter"),
         InvalidRequestException i => new(400, i.Message, i.Param, null),
         EngineBusyException b => new(429, b.Message.Length > 0 ? b.Message : "the server is busy; retry later", null, "server_busy"),
         ModelStoreException s => Store(s),

@@ -23,6 +23,8 @@ public sealed class ServerMetrics
 
     private readonly ConcurrentDictionary<string, IGenerationEngine> _engines = new();
     private readonly ConcurrentDictionary<string, IEmbeddingEngine> _embedders = new();
+    private readonly ConcurrentDictionary<string, Hearth.Engine.Lora.LoraAdapterCache> _adapters = new();
+    private readonly Counter<long> _loraRequests;
     private readonly Func<IReadOnlyCollection<string>> _loaded;
     private readonly Counter<long> _promptTokens, _generationTokens, _success;
     private readonly Histogram<double> _ttft, _itl, _e2e, _queue;
@@ -53,6 +55,12 @@ public sealed class ServerMetrics
         EmbeddingCounter("hearth:embedding_inputs_total", "Inputs embedded or scored (engine lifetime).", s => s.InputsTotal);
         EmbeddingCounter("hearth:embedding_tokens_total", "Tokens run through embedding and reranking models (engine lifetime).", s => s.TokensTotal);
         EmbeddingCounter("hearth:embedding_forward_passes_total", "Forward passes of embedding models; inputs / passes is the batching achieved (engine lifetime).", s => s.ForwardPassesTotal);
+        _loraRequests = meter.CreateCounter<long>("hearth:lora_requests_total", "{request}", "Requests started with a LoRA adapter, by adapter (lora_name) and base model.");
+        Meter.CreateObservableGauge("hearth:lora_adapters_loaded", () => ReadAdapters(), description: "LoRA adapters loaded into the base model's weights.");
+        Meter.CreateObservableGauge("hearth:lora_requests_running", () => ReadLoraRequests(s => s.RunningLoraRequests), description: "Running requests per LoRA adapter.");
+        Meter.CreateObservableGauge("hearth:lora_requests_waiting", () => ReadLoraRequests(s => s.WaitingLoraRequests), description: "Waiting requests per LoRA adapter.");
+        Meter.CreateObservableGauge("hearth:lora_requests_info", ReadLoraInfo,
+            description: "vLLM's lora_requests_info: the running and waiting adapters (comma-separated) and max_lora as labels; the value is the time of the reading.");
         Meter.CreateObservableGauge("hearth:embedding_inputs_waiting", () => ReadEmbedders(s => s.WaitingInputs), description: "Inputs waiting for an embedding forward pass.");
     }
 
@@ -70,6 +78,46 @@ public sealed class ServerMetrics
     }
 
     public Meter Meter { get; }
+
+    /// <summary>Remembers a base model's adapter cache so the count of loaded adapters can be read.</summary>
+    public void TrackAdapters(string model, Hearth.Engine.Lora.LoraAdapterCache adapters) => _adapters[model] = adapters;
+
+    /// <summary>Counts a request that runs with adapters (<paramref name="lora"/> names them) on <paramref name="model"/>.</summary>
+    public void LoraRequestStarted(string model, string lora) => _loraRequests.Add(1, Model(model), new KeyValuePair<string, object?>("lora_name", lora));
+
+    private IEnumerable<Measurement<long>> ReadAdapters()
+    {
+        var loaded = _loaded();
+        foreach (var (model, cache) in _adapters.Where(e => loaded.Contains(e.Key)).OrderBy(e => e.Key, StringComparer.Ordinal))
+            yield return new Measurement<long>(cache.Loaded().Count, Model(model));
+    }
+
+    /// <summary>Per adapter of each base model: every loaded adapter (0 when idle) and every selection with requests.</summary>
+    private IEnumerable<Measurement<long>> ReadLoraRequests(Func<EngineStats, IReadOnlyDictionary<string, int>> counts)
+    {
+        var loaded = _loaded();
+        foreach (var (model, engine) in _engines.Where(e => loaded.Contains(e.Key)).OrderBy(e => e.Key, StringComparer.Ordinal))
+        {
+            var byName = counts(engine.GetStats());
+            var names = new SortedSet<string>(byName.Keys, StringComparer.Ordinal);
+            if (_adapters.TryGetValue(model, out var cache)) names.UnionWith(cache.Loaded().Select(a => a.Name));
+            foreach (var lora in names)
+                yield return new Measurement<long>(byName.GetValueOrDefault(lora), Model(model), new KeyValuePair<string, object?>("lora_name", lora));
+        }
+    }
+
+    private IEnumerable<Measurement<double>> ReadLoraInfo()
+    {
+        var loaded = _loaded();
+        foreach (var (model, cache) in _adapters.Where(e => loaded.Contains(e.Key)).OrderBy(e => e.Key, StringComparer.Ordinal))
+        {
+            var stats = _engines.TryGetValue(model, out var engine) ? engine.GetStats() : new EngineStats();
+            yield return new Measurement<double>(DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() / 1000.0, Model(model),
+                new KeyValuePair<string, object?>("max_lora", cache.Capacity.ToString(System.Globalization.CultureInfo.InvariantCulture)),
+                new KeyValuePair<string, object?>("running_lora_adapters", string.Join(",", stats.RunningLoraRequests.Keys.Order(StringComparer.Ordinal))),
+                new KeyValuePair<string, object?>("waiting_lora_adapters", string.Join(",", stats.WaitingLoraRequests.Keys.Order(StringComparer.Ordinal))));
+        }
+    }
 
     /// <summary>Remembers a model's engine so its gauges can be read (called whenever a lease is taken).</summary>
     public void TrackEngine(string model, IGenerationEngine engine) => _engines[model] = engine;

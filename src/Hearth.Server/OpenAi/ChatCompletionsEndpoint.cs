@@ -22,6 +22,7 @@ public static class ChatCompletionsEndpoint
             // Given to the chat template; calls in the answer are parsed (ToolPlan); required/named choices are enforced.
             Tools = args.Array("tools") is { } tools ? new ToolSettings(tools, args.Object["tool_choice"], "tools") : null,
             Output = OpenAiParams.Output(args),
+            Lora = LoraRequest.Parse(args),
             // vLLM's chat_template_kwargs go to the template; its enable_thinking turns thinking on or off.
             TemplateArgs = args.Obj("chat_template_kwargs")?.Object,
             Reasoning = args.Obj("chat_template_kwargs")?.Bool("enable_thinking") is { } think ? new ReasoningSettings("chat_template_kwargs.enable_thinking", think) : null,

@@ -27,6 +27,7 @@ public static class CompletionsEndpoint
             MaxTokensParam = p.MaxTokensParam,
             Stream = p.Stream,
             Output = OpenAiParams.Output(args),
+            Lora = LoraRequest.Parse(args),
         };
         await GenerationPipeline.RunAsync(ctx, spec, new CompletionWriter(ctx, p.IncludeUsage, echo ? prompts : null));
     }

@@ -22,6 +22,15 @@ public sealed record LoadedModel(string Name, ITokenizer Tokenizer, IChatTemplat
     /// <summary>Default system prompt (Modelfile SYSTEM), used when a chat has no system message.</summary>
     public string? SystemPrompt { get; init; }
     public DateTimeOffset LoadedAt { get; init; } = DateTimeOffset.UtcNow;
+    /// <summary>The LoRA adapters this name runs with (a served adapter name, or a Modelfile ADAPTER); null: the base model.</summary>
+    public Engine.Lora.LoraSelection? Lora { get; init; }
+    /// <summary>The adapters loaded into this model's weights (null for models that cannot run LoRA, such as encoders).
+    /// Its lifetime is tied to <see cref="Engine"/>.</summary>
+    public Engine.Lora.LoraAdapterCache? Adapters { get; init; }
+    /// <summary>For a served adapter name: the base model's name (whose engine this is); null for a model itself.</summary>
+    public string? BaseModelName { get; init; }
+    /// <summary>The name of the engine's own model (metrics of the engine are reported under it).</summary>
+    public string EngineName => BaseModelName ?? Name;
 }
 
 /// <summary>Which models are loaded; loads on first use, keeps them for keep-alive, unloads least-recently-used.</summary>

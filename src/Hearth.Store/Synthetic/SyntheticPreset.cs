@@ -75,6 +75,9 @@ public sealed record SyntheticPreset(
         // Every row a multiple of 256, so each weight format (K-quants, IQ4_XS included) covers every matrix.
         ["tiny-formats"] = new("tiny-formats", "llama", 256, 2, 4, 2, 64, 512, 10000f, 1e-5f, 2048, false, false, "ggml-vocab-llama-spm.gguf"),
         ["tiny-test-qwen2"] = new("tiny-test-qwen2", "qwen2", 256, 2, 4, 2, 64, 512, 1000000f, 1e-6f, 2048, true, true, Gpt2),
+        // Dense llama and qwen3 shapes with larger weights (clear logit margins), for the LoRA references (tests/fixtures/lora).
+        ["tiny-llama"] = new("tiny-llama", "llama", 64, 2, 4, 2, 16, 128, 10000f, 1e-5f, 2048, false, false, Spm) { WeightStd = 0.1f },
+        ["tiny-qwen3"] = new("tiny-qwen3", "qwen3", 64, 2, 4, 2, 16, 128, 1000000f, 1e-6f, 2048, true, false, Gpt2) { WeightStd = 0.1f },
         ["tiny-gemma3"] = new("tiny-gemma3", "gemma3", 64, 6, 4, 2, 16, 128, 1000000f, 1e-6f, 2048, true, false, Spm)
             { WeightStd = 0.1f, SlidingWindow = 8 },
         ["tiny-gemma2"] = new("tiny-gemma2", "gemma2", 64, 4, 4, 2, 16, 128, 10000f, 1e-6f, 2048, true, false, Spm)

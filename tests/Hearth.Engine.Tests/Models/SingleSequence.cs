@@ -19,6 +19,9 @@ internal sealed class SingleSequence
 
     public int Length => _length;
 
+    /// <summary>The LoRA adapters this sequence's tokens run with (null: the base model).</summary>
+    public Hearth.Engine.Lora.LoraSelection? Lora { get; set; }
+
     /// <summary>Appends tokens in one Forward and returns the logits of the last one.</summary>
     public float[] Append(ReadOnlySpan<int> tokens)
     {
@@ -41,7 +44,7 @@ internal sealed class SingleSequence
             slots[i] = _blockTable[p / _blockSize] * _blockSize + p % _blockSize;
         }
         return new ForwardBatch(tokens, positions, slots,
-            [new SequenceSlice(tokenStart, tokens.Length, _length + tokens.Length, _blockTable, needsLogits)]);
+            [new SequenceSlice(tokenStart, tokens.Length, _length + tokens.Length, _blockTable, needsLogits, Lora)]);
     }
 
     public void Advance(int count) => _length += count;

@@ -55,7 +55,7 @@ public class ModelfileParserTests
     [InlineData("SYSTEM hi", 1, "no FROM instruction (every Modelfile needs one)")]
     [InlineData("FROM a\nFROM b", 2, "FROM appears twice (first on line 1)")]
     [InlineData("FROM", 1, "FROM needs a model name, blob or file path")]
-    [InlineData("FROM a\nBOGUS x", 2, "unknown instruction 'BOGUS' (expected FROM, PARAMETER, TEMPLATE, SYSTEM, MESSAGE, LICENSE or a # comment)")]
+    [InlineData("FROM a\nBOGUS x", 2, "unknown instruction 'BOGUS' (expected FROM, ADAPTER, PARAMETER, TEMPLATE, SYSTEM, MESSAGE, LICENSE or a # comment)")]
     [InlineData("FROM a\n\nPARAMETER temperature", 3, "PARAMETER needs a name and a value, e.g. PARAMETER temperature 0.7")]
     [InlineData("FROM a\nPARAMETER temperature hot", 2, "parameter temperature needs a number, got 'hot'")]
     [InlineData("FROM a\nPARAMETER num_ctx 1.5", 2, "parameter num_ctx needs an integer, got '1.5'")]
@@ -69,7 +69,7 @@ public class ModelfileParserTests
     [InlineData("FROM a\nLICENSE", 2, "LICENSE needs text")]
     [InlineData("FROM a\nMESSAGE user", 2, "MESSAGE needs a role and content, e.g. MESSAGE user Hello")]
     [InlineData("FROM a\nMESSAGE robot hi", 2, "MESSAGE role 'robot' is not one of system, user, assistant, tool")]
-    [InlineData("FROM a\nADAPTER ./lora.gguf", 2, "ADAPTER (LoRA) is not supported by Hearth")]
+    [InlineData("FROM a\nADAPTER", 2, "ADAPTER needs a LoRA adapter GGUF file or blob")]
     public void ErrorsNameTheirLine(string text, int line, string message)
     {
         var e = Assert.Throws<ModelfileException>(() => ModelfileParser.Parse(text));
