@@ -1,3 +1,5 @@
+using Hearth.Engine.Speculative;
+
 namespace Hearth.Engine;
 
 /// <summary>Decides, step by step, which tokens to compute (continuous batching), and applies the results.
@@ -33,7 +35,7 @@ internal sealed class Scheduler(BlockManager blocks, OutputProcessor outputs, En
                 var seq = _running[i];
                 int remaining = seq.Tokens.Count - seq.NumComputed;
                 if (remaining == 0 || (remaining == 1) != decodes) continue;
-                int n = Math.Min(remaining, budget);
+                int n = Math.Min(remaining + (decodes ? seq.Speculation?.Drafts.Length ?? 0 : 0), budget);
                 bool scheduled = true;
                 while (!blocks.TryAppendSlots(seq, n, copies))
                 {
@@ -75,7 +77,10 @@ internal sealed class Scheduler(BlockManager blocks, OutputProcessor outputs, En
         }
 
         var items = picked.ConvertAll(p => new ScheduledSequence(
-            p.Seq, p.Seq.NumComputed, p.Count, [.. p.Seq.BlockTable], ChoicesSampled(p.Seq, p.Count)));
+            p.Seq, p.Seq.NumComputed, p.Count, [.. p.Seq.BlockTable], ChoicesSampled(p.Seq, p.Count))
+        {
+            Drafts = SpeculationState.DraftsScheduled(p.Seq, p.Count),
+        });
         return new ScheduledBatch(items, copies, preempted, admitted ?? []);
     }
 
@@ -107,7 +112,8 @@ internal sealed class Scheduler(BlockManager blocks, OutputProcessor outputs, En
                     continue;
                 }
                 var samples = output.Samples[i]!;
-                if (item.Choices.Count > 1) ForkChoices(seq, samples, results);
+                if (item.Drafts.Length > 0) AppendVerified(item, samples, results);
+                else if (item.Choices.Count > 1) ForkChoices(seq, samples, results);
                 else Append(seq, samples[0], results);
             }
             catch (Exception e)
@@ -147,6 +153,27 @@ internal sealed class Scheduler(BlockManager blocks, OutputProcessor outputs, En
     {
         seq.Tokens.Add(sample.TokenId);
         var delta = outputs.Process(seq, sample);
+        results.Add(seq.Finish is null ? new RequestOutput(seq.Request.Key, delta, false) : Finish(seq, delta));
+    }
+
+    /// <summary>Applies a speculative step: the emitted tokens in order until one ends the sequence, as one delta. KV
+    /// is kept for the last token and the accepted drafts only; blocks holding nothing but rejected drafts go back to
+    /// the pool (the prefix cache only ever sees full blocks of accepted tokens: Commit runs after the rollback).</summary>
+    private void AppendVerified(ScheduledSequence item, IReadOnlyList<SampledToken> samples, List<RequestOutput> results)
+    {
+        var seq = item.Sequence;
+        var deltas = new List<GenerationDelta>(samples.Count);
+        foreach (var sample in samples)
+        {
+            seq.Tokens.Add(sample.TokenId);
+            deltas.Add(outputs.Process(seq, sample));
+            if (seq.Finish is not null) break;
+        }
+        // Valid KV: the scheduled last token plus the accepted drafts (every emitted token but the last is one).
+        seq.NumComputed = Math.Min(item.Start + samples.Count, seq.Tokens.Count - 1);
+        blocks.TrimUnused(seq);
+        blocks.Commit(seq);
+        var delta = DeltaMerge.Merge(deltas);
         results.Add(seq.Finish is null ? new RequestOutput(seq.Request.Key, delta, false) : Finish(seq, delta));
     }
 
