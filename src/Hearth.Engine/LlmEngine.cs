@@ -153,6 +153,10 @@ public sealed class LlmEngine
         Speculative = _specStats?.Snapshot(),
     };
 
+    /// <summary>The running sequences and the speculator (tests check block accounting through them).</summary>
+    internal IReadOnlyList<Sequence> RunningSequences => _scheduler.Running;
+    internal Speculator? Speculator => _speculator;
+
     /// <summary>Fraction of KV slots held by running sequences that hold no token (paged-cache waste).</summary>
     public double KvUnusedFraction() => _blocks.UnusedSlotFraction(_scheduler.Running);
 }

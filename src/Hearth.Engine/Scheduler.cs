@@ -103,17 +103,21 @@ internal sealed class Scheduler(BlockManager blocks, OutputProcessor outputs, En
             if (seq.Status != SequenceStatus.Running) continue; // its request failed earlier in this loop
             try
             {
-                seq.NumComputed = item.Start + item.TokenCount;
-                blocks.Commit(seq);
-                if (!item.NeedsLogits) continue;
                 if (output.Errors[i] is { } error)
                 {
                     Fail(seq.Request, FinishReason.Error, error, results);
                     continue;
                 }
+                if (item.Drafts.Length > 0)
+                {
+                    AppendVerified(item, output.Samples[i]!, results); // sets what was computed once drafts are judged
+                    continue;
+                }
+                seq.NumComputed = item.Start + item.TokenCount;
+                blocks.Commit(seq);
+                if (!item.NeedsLogits) continue;
                 var samples = output.Samples[i]!;
-                if (item.Drafts.Length > 0) AppendVerified(item, samples, results);
-                else if (item.Choices.Count > 1) ForkChoices(seq, samples, results);
+                if (item.Choices.Count > 1) ForkChoices(seq, samples, results);
                 else Append(seq, samples[0], results);
             }
             catch (Exception e)

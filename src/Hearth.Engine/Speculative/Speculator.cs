@@ -12,6 +12,7 @@ internal sealed class Speculator(IDraftProposer proposer, EngineOptions options,
     private readonly List<(Sequence, int)> _wanted = [];
 
     public string Method => proposer.Method;
+    public IDraftProposer Proposer => proposer;
 
     public void Propose(IReadOnlyList<Sequence> running)
     {
