@@ -27,7 +27,9 @@ internal sealed class Scheduler(BlockManager blocks, OutputProcessor outputs, En
         var copies = new List<(int, int)>();
         List<long>? admitted = null;
 
-        // Phase 1: running sequences. Decode tokens go first so a long prompt chunk never stalls them.
+        // Phase 1: running sequences. Decode tokens go first so a long prompt chunk never stalls them; draft tokens
+        // (speculative decoding) only take budget that leaves one token for each decode still to come.
+        int decodesLeft = _running.Count(s => s.Tokens.Count - s.NumComputed == 1);
         foreach (bool decodes in (ReadOnlySpan<bool>)[true, false])
         {
             for (int i = 0; i < _running.Count && budget > 0; i++)
@@ -35,7 +37,9 @@ internal sealed class Scheduler(BlockManager blocks, OutputProcessor outputs, En
                 var seq = _running[i];
                 int remaining = seq.Tokens.Count - seq.NumComputed;
                 if (remaining == 0 || (remaining == 1) != decodes) continue;
-                int n = Math.Min(remaining + (decodes ? seq.Speculation?.Drafts.Length ?? 0 : 0), budget);
+                int drafts = decodes ? Math.Min(seq.Speculation?.Drafts.Length ?? 0, Math.Max(0, budget - decodesLeft)) : 0;
+                if (decodes) decodesLeft--;
+                int n = Math.Min(remaining + drafts, budget);
                 bool scheduled = true;
                 while (!blocks.TryAppendSlots(seq, n, copies))
                 {
