@@ -14,7 +14,11 @@ namespace Hearth.Cli.Commands;
 
 /// <summary>Engine knobs from `hearth serve` options: threads (CPU), the device models run on and, on a GPU, the fraction
 /// of device memory they may use (weights + KV cache).</summary>
-internal sealed record ServeEngineSettings(int Threads, EngineOptions Engine, ComputeDevice Device = ComputeDevice.Cpu, double GpuMemoryUtilization = 0.9);
+internal sealed record ServeEngineSettings(int Threads, EngineOptions Engine, ComputeDevice Device = ComputeDevice.Cpu, double GpuMemoryUtilization = 0.9)
+{
+    /// <summary>The draft model's GGUF for speculative method draft (loaded next to each generation model, on its backend).</summary>
+    public string? DraftModelPath { get; init; }
+}
 
 /// <summary>The one function that turns a GGUF file into a served model: GGUF → backend (CPU, or GPU with the KV cache
 /// sized from free device memory) → DecoderModel (or an encoder: EncoderLoader), tokenizer,
@@ -27,7 +31,8 @@ internal static class ServeModelLoader
         var file = GgufFile.Open(ggufPath);
         if (EncoderLoader.IsEncoder(file)) return LoadEncoder(name, file, settings);
         IBackend? backend = null;
-        DecoderModel? model = null;
+        DecoderModel? model = null, draft = null;
+        GgufFile? draftFile = null;
         try
         {
             backend = DeviceSelection.CreateBackend(settings.Device, settings.Threads);
@@ -40,7 +45,10 @@ internal static class ServeModelLoader
             var source = entry?.Template ?? file.GetString("tokenizer.chat_template");
             IChatTemplate? template = string.IsNullOrWhiteSpace(source) ? null : ChatTemplate.Parse(source);
             var memory = backend;
-            var engine = new AsyncEngine(model, tokenizer, options, owned: [model, backend, file], deviceMemory: () => DeviceSelection.DeviceMemory(memory));
+            (draftFile, draft) = LoadDraft(options, settings, backend);
+            // Disposed in this order after the engine thread stops: the models, then the backend, then the files.
+            IDisposable[] owned = draft is null ? [model, backend, file] : [draft, model, backend, draftFile!, file];
+            var engine = new AsyncEngine(model, tokenizer, options, owned, () => DeviceSelection.DeviceMemory(memory), draft);
             return new LoadedModel(name, tokenizer, template, engine, model.Shape)
             {
                 DefaultParameters = entry?.Parameters ?? new Dictionary<string, string>(),
@@ -49,8 +57,27 @@ internal static class ServeModelLoader
         }
         catch
         {
+            draft?.Dispose();
             model?.Dispose();
             backend?.Dispose();
+            draftFile?.Dispose();
+            file.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>The draft model of speculative method draft, on the target's backend (null for the other methods).</summary>
+    private static (GgufFile? File, DecoderModel? Model) LoadDraft(EngineOptions options, ServeEngineSettings settings, IBackend backend)
+    {
+        if (options.SpeculativeMethod != SpeculativeMethod.Draft) return (null, null);
+        var path = settings.DraftModelPath ?? throw new ArgumentException("speculative method draft needs a draft model file");
+        var file = GgufFile.Open(path);
+        try
+        {
+            return (file, DecoderModel.Load(file, backend));
+        }
+        catch
+        {
             file.Dispose();
             throw;
         }
