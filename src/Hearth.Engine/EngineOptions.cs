@@ -45,7 +45,8 @@ public sealed record EngineOptions
     /// <summary>No drafts while more sequences than this run (verification then costs more than it saves).</summary>
     public int SpeculativeMaxBatchSize { get; init; } = 8;
 
-    /// <summary>A sequence whose drafts are accepted less often than this pauses speculation (doubling pauses).</summary>
+    /// <summary>A sequence whose drafts are accepted less often than this, or whose verification steps give fewer
+    /// tokens than they cost in plain steps (measured), pauses speculation (growing pauses). 0: never pause.</summary>
     public double SpeculativeMinAcceptance { get; init; } = 0.2;
 
     internal void Validate()

@@ -37,7 +37,7 @@ public sealed class LlmEngine
         if (_speculator is not null)
         {
             _specStats = new SpeculativeStats(_speculator.Method, Options.NumSpeculativeTokens);
-            _runner.Verifier = new DraftVerifier(sampler, shape.VocabSize, _specStats, Options.SpeculativeMinAcceptance);
+            _runner.Verifier = new DraftVerifier(sampler, shape.VocabSize, _specStats, Options.SpeculativeMinAcceptance, _speculator.Costs);
         }
         if (Options.EnablePrefixCaching) PrefixCache = new PrefixCacheEvents(Options.BlockSize);
         _blocks = new BlockManager(_runner.BlockCount, Options.BlockSize, Options.EnablePrefixCaching, events: PrefixCache);
@@ -119,7 +119,9 @@ public sealed class LlmEngine
         RunnerOutput output;
         try
         {
+            long started = System.Diagnostics.Stopwatch.GetTimestamp();
             output = _runner.Run(batch);
+            _speculator?.StepTimed(batch, System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalSeconds);
         }
         catch (Exception e)
         {

@@ -3,8 +3,8 @@ using System.Runtime.InteropServices;
 namespace Hearth.Engine.Speculative;
 
 /// <summary>Prompt lookup (n-gram) drafts: the sequence's last n tokens (n from max down to min) are searched for
-/// earlier in its own tokens (prompt and output); the tokens that followed the most recent earlier occurrence with a
-/// full continuation (else the most recent one) are the drafts. No model, no state: a point-mass proposal.</summary>
+/// earlier in its own tokens (prompt and output); the k tokens that followed the most recent occurrence of the longest
+/// n-gram that has k tokens after it are the drafts (else the fewer that followed the longest n-gram's most recent one). No model, no state: a point-mass proposal.</summary>
 internal sealed class NgramProposer(int minN, int maxN) : IDraftProposer
 {
     public string Method => "ngram";
@@ -17,20 +17,18 @@ internal sealed class NgramProposer(int minN, int maxN) : IDraftProposer
 
     internal static int[] Lookup(ReadOnlySpan<int> tokens, int k, int minN, int maxN)
     {
-        int n = tokens.Length;
+        int n = tokens.Length, partial = -1;
         for (int size = Math.Min(maxN, n - 1); size >= minN; size--)
         {
             var suffix = tokens[(n - size)..];
-            int partial = -1;
             for (int i = n - size - 1; i >= 0; i--)
             {
                 if (tokens[i] != suffix[0] || !tokens.Slice(i, size).SequenceEqual(suffix)) continue;
                 int from = i + size;
                 if (n - from >= k) return tokens.Slice(from, k).ToArray();
-                if (partial < 0) partial = from;
+                if (partial < 0) partial = from; // the longest n-gram's most recent match, if no full one turns up
             }
-            if (partial >= 0) return tokens.Slice(partial, Math.Min(k, n - partial)).ToArray();
         }
-        return [];
+        return partial < 0 ? [] : tokens.Slice(partial, Math.Min(k, n - partial)).ToArray();
     }
 }

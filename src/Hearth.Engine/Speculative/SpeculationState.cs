@@ -15,6 +15,7 @@ internal sealed class SpeculationState
     /// <summary>Drafted and accepted tokens since the acceptance was last judged.</summary>
     public int WindowDrafted { get; set; }
     public int WindowAccepted { get; set; }
+    public int WindowSteps { get; set; }
 
     /// <summary>Steps left without drafts (switched off for low acceptance), and the next pause's length.</summary>
     public int PausedSteps { get; set; }

@@ -10,6 +10,10 @@ namespace Hearth.Engine.Speculative;
 internal sealed class Speculator(IDraftProposer proposer, EngineOptions options, int maxModelLength)
 {
     private readonly List<(Sequence, int)> _wanted = [];
+    private double _proposeSeconds;
+
+    /// <summary>Measured cost of steps with drafts against plain steps (the adaptive switch reads it).</summary>
+    public StepCosts Costs { get; } = new();
 
     public string Method => proposer.Method;
     public IDraftProposer Proposer => proposer;
@@ -38,6 +42,21 @@ internal sealed class Speculator(IDraftProposer proposer, EngineOptions options,
             }
             _wanted.Add((seq, k));
         }
+        long start = System.Diagnostics.Stopwatch.GetTimestamp();
         proposer.Propose(_wanted, running);
+        _proposeSeconds = System.Diagnostics.Stopwatch.GetElapsedTime(start).TotalSeconds;
+    }
+
+    /// <summary>Records a step's forward-and-sample time when it was decode-only (so steps compare like for like),
+    /// adding the proposal time that produced its drafts.</summary>
+    public void StepTimed(ScheduledBatch batch, double seconds)
+    {
+        bool drafts = false;
+        foreach (var item in batch.Sequences)
+        {
+            if (!item.NeedsLogits || item.TokenCount != 1 + item.Drafts.Length) return; // prompt tokens in it
+            drafts |= item.Drafts.Length > 0;
+        }
+        Costs.Record(drafts, drafts ? seconds + _proposeSeconds : seconds);
     }
 }

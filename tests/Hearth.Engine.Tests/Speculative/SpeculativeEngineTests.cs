@@ -17,8 +17,9 @@ public class SpeculativeEngineTests
 
     private static FakeModel Model() => new() { Next = CycleNext };
 
+    // The adaptive switch is off (minimum acceptance 0) where counts are asserted: it reads measured step times.
     private static EngineOptions Spec(EngineOptions o, SpeculativeMethod method, int k = 4) =>
-        o with { SpeculativeMethod = method, NumSpeculativeTokens = k, SpeculativeMaxBatchSize = 64 };
+        o with { SpeculativeMethod = method, NumSpeculativeTokens = k, SpeculativeMaxBatchSize = 64, SpeculativeMinAcceptance = 0 };
 
     private static GenerationRequest[] MixedRequests()
     {
