@@ -66,6 +66,8 @@ public class SpeculativeEngineTests
         var tight = Spec(new EngineOptions { NumKvBlocks = 40, BlockSize = 4, MaxNumBatchedTokens = 20 }, method);
         LlmEngine? seen = null;
         var results = RunBatch(tight, requests, method == SpeculativeMethod.Draft ? Model() : null, e => seen = e);
+        Assert.Contains(reference, r => r.Last.StopReason is not null); // a stop string cut one mid-step
+        Assert.Contains(reference, r => r.Last.Finish == FinishReason.Length);
         var stats = seen!.GetStats();
         Assert.True(stats.PreemptionsTotal > 0, "the pool should force preemption");
         Assert.NotNull(stats.Speculative);
