@@ -1,17 +1,19 @@
 namespace Hearth.Engine.Speculative;
 
 /// <summary>Switches speculation off for a sequence whose drafts do not pay: after every <see cref="Window"/> drafted
-/// tokens its verification steps are judged, and it decodes plainly for a while when its acceptance rate is below
-/// the minimum or when the tokens each verification step gave (1 + accepted) are fewer than what such a step costs
-/// in plain steps (<see cref="StepCosts.Ratio"/>, measured by the engine: on a CPU a step over k + 1 positions of a
-/// big model costs well over one plain step, on a tiny model about one). The pause grows fourfold each time the
-/// sequence is judged again not to pay (up to <see cref="LongestPause"/> steps) and resets when it pays, so a
-/// sequence that never accepts spends a vanishing share of its steps verifying, while one whose text turns
-/// repetitive later (prompt lookup) is tried again.</summary>
+/// tokens its verification steps are judged. A window with no draft accepted pauses speculation for
+/// <see cref="FirstPause"/> steps, growing fourfold each time it happens again (up to <see cref="LongestPause"/>), so
+/// a sequence that never accepts spends a vanishing share of its steps verifying, while one whose text turns
+/// repetitive later (prompt lookup) is tried again. A window with some drafts accepted but an acceptance rate below
+/// the minimum, or fewer tokens per verification step (1 + accepted) than such a step costs in plain steps
+/// (<see cref="StepCosts.Ratio"/>, measured by the engine: on a CPU a step over k + 1 positions of a big model costs
+/// well over one plain step, on a tiny model little more than one), pauses it for a short, fixed
+/// <see cref="ShortPause"/> steps. A window that pays resets the pauses.</summary>
 internal static class AdaptiveSwitch
 {
     public const int Window = 8;
     public const int FirstPause = 16;
+    public const int ShortPause = 4;
     public const int LongestPause = 1024;
 
     /// <param name="minAcceptance">0 turns the switch off (speculation whatever it costs: tests, benchmarks of the mechanics).</param>
@@ -23,10 +25,15 @@ internal static class AdaptiveSwitch
         state.WindowSteps++;
         if (state.WindowDrafted < Window) return;
         double tokensPerStep = 1 + (double)state.WindowAccepted / state.WindowSteps;
-        if (state.WindowAccepted < minAcceptance * state.WindowDrafted || tokensPerStep < costRatio)
+        if (state.WindowAccepted == 0)
         {
             state.PausedSteps = state.NextPause;
             state.NextPause = Math.Min(state.NextPause * 4, LongestPause);
+        }
+        else if (state.WindowAccepted < minAcceptance * state.WindowDrafted || tokensPerStep < costRatio)
+        {
+            // Some drafts were taken, just not enough to pay (or timing noise said so): a short pause, no growth.
+            state.PausedSteps = ShortPause;
         }
         else
         {

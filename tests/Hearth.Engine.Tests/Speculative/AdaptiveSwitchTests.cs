@@ -3,8 +3,8 @@ using Hearth.Engine.Speculative;
 namespace Hearth.Engine.Tests.Speculative;
 
 /// <summary>The per-sequence switch-off: judged every 8 drafted tokens; a pause of 16 steps that grows fourfold
-/// while drafts keep failing (by acceptance or by measured cost) and resets once they pay; prompt lookup of the
-/// n-gram proposer.</summary>
+/// while no draft is taken, a short one when drafts are taken but do not pay (acceptance or measured cost), reset once
+/// they pay; prompt lookup of the n-gram proposer.</summary>
 public class AdaptiveSwitchTests
 {
     [Fact]
@@ -33,7 +33,8 @@ public class AdaptiveSwitchTests
         var state = new SpeculationState();
         AdaptiveSwitch.Record(state, 4, 2, 0.2, 3.5);
         AdaptiveSwitch.Record(state, 4, 2, 0.2, 3.5);
-        Assert.Equal(16, state.PausedSteps);
+        Assert.Equal(AdaptiveSwitch.ShortPause, state.PausedSteps);
+        Assert.Equal(AdaptiveSwitch.FirstPause, state.NextPause); // no growth while drafts are being taken
         var cheap = new SpeculationState();
         AdaptiveSwitch.Record(cheap, 4, 2, 0.2, 1.5);
         AdaptiveSwitch.Record(cheap, 4, 2, 0.2, 1.5);
