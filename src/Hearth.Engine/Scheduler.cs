@@ -43,6 +43,11 @@ internal sealed class Scheduler(BlockManager blocks, OutputProcessor outputs, En
                 bool scheduled = true;
                 while (!blocks.TryAppendSlots(seq, n, copies))
                 {
+                    if (n > remaining)
+                    {
+                        n = remaining; // drop the drafts before preempting anyone for them
+                        continue;
+                    }
                     // Out of KV blocks: recompute the newest running sequence later.
                     var victim = _running[^1];
                     int at = picked.FindIndex(p => p.Seq == victim);
