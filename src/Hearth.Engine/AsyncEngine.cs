@@ -26,10 +26,11 @@ public sealed class AsyncEngine : IGenerationEngine
     /// <param name="owned">What the model lives in, owned by this engine alone and disposed in this order once the
     /// engine thread has stopped: typically the model, its backend and the mapped GGUF file.</param>
     /// <param name="deviceMemory">Device memory in use and in total, added to the stats when the model runs on a GPU.</param>
+    /// <param name="draftModel">The draft model of speculative method draft (put it in <paramref name="owned"/> too).</param>
     public AsyncEngine(IForwardModel model, ITokenizer tokenizer, EngineOptions? options = null,
-        IReadOnlyList<IDisposable>? owned = null, Func<(long Used, long Total)?>? deviceMemory = null)
+        IReadOnlyList<IDisposable>? owned = null, Func<(long Used, long Total)?>? deviceMemory = null, IForwardModel? draftModel = null)
     {
-        _engine = new LlmEngine(model, tokenizer, options);
+        _engine = new LlmEngine(model, tokenizer, options, draftModel);
         _owned = owned ?? [];
         _deviceMemory = deviceMemory;
         _stats = _engine.GetStats();

@@ -193,6 +193,23 @@ internal sealed class BlockManager
         seq.NumCommittedBlocks = 0;
     }
 
+    /// <summary>Releases the blocks past those holding the sequence's NumComputed tokens: after a speculative step,
+    /// the blocks that only rejected drafts were written to. Returns how many went back to the pool.</summary>
+    public int TrimUnused(Sequence seq)
+    {
+        var table = seq.BlockTable;
+        int keep = BlocksFor(seq.NumComputed), freed = 0;
+        for (int i = table.Count - 1; i >= keep; i--)
+        {
+            int b = table[i];
+            table.RemoveAt(i);
+            if (--_refCount[b] > 0) continue;
+            if (_cached[b]) _free.PushBack(b); else _free.PushFront(b);
+            freed++;
+        }
+        return freed;
+    }
+
     /// <summary>Slots held by the given sequences but not filled by their tokens, as a fraction of slots held.</summary>
     public double UnusedSlotFraction(IEnumerable<Sequence> sequences)
     {

@@ -31,8 +31,30 @@ public sealed record EngineOptions
     /// <summary>Longest sequence (prompt + completion); null: the model's context length.</summary>
     public int? MaxModelLength { get; init; }
 
+    /// <summary>Speculative decoding: none, ngram (prompt lookup in the sequence's own tokens) or draft (a small
+    /// draft model given to the engine). Off by default.</summary>
+    public SpeculativeMethod SpeculativeMethod { get; init; } = SpeculativeMethod.None;
+
+    /// <summary>Draft tokens proposed per sequence and step (k; a step verifies k + 1 positions).</summary>
+    public int NumSpeculativeTokens { get; init; } = 4;
+
+    /// <summary>Shortest and longest suffix prompt lookup matches.</summary>
+    public int NgramMin { get; init; } = 2;
+    public int NgramMax { get; init; } = 4;
+
+    /// <summary>No drafts while more sequences than this run (verification then costs more than it saves).</summary>
+    public int SpeculativeMaxBatchSize { get; init; } = 8;
+
+    /// <summary>A sequence whose drafts are accepted less often than this, or whose verification steps give fewer
+    /// tokens than they cost in plain steps (measured), pauses speculation (growing pauses). 0: never pause.</summary>
+    public double SpeculativeMinAcceptance { get; init; } = 0.2;
+
     internal void Validate()
     {
+        if (NumSpeculativeTokens is < 1 or > 32) throw new ArgumentOutOfRangeException(nameof(NumSpeculativeTokens), "must be in 1..32");
+        if (NgramMin < 1 || NgramMax < NgramMin) throw new ArgumentOutOfRangeException(nameof(NgramMin), "need 1 ≤ ngram min ≤ ngram max");
+        if (SpeculativeMaxBatchSize < 0) throw new ArgumentOutOfRangeException(nameof(SpeculativeMaxBatchSize), "must be ≥ 0");
+        if (SpeculativeMinAcceptance is < 0 or > 1) throw new ArgumentOutOfRangeException(nameof(SpeculativeMinAcceptance), "must be in [0, 1]");
         if (BlockSize < 1) throw new ArgumentOutOfRangeException(nameof(BlockSize), "block size must be ≥ 1");
         if (MaxNumBatchedTokens < 1) throw new ArgumentOutOfRangeException(nameof(MaxNumBatchedTokens), "must be ≥ 1");
         if (MaxNumSeqs < 1) throw new ArgumentOutOfRangeException(nameof(MaxNumSeqs), "must be ≥ 1");
@@ -41,6 +63,9 @@ public sealed record EngineOptions
         if (NumKvBlocks is < 1) throw new ArgumentOutOfRangeException(nameof(NumKvBlocks), "must be ≥ 1");
     }
 }
+
+/// <summary>How draft tokens are proposed for speculative decoding.</summary>
+public enum SpeculativeMethod { None, Ngram, Draft }
 
 /// <summary>The KV-cache memory budget cannot hold one sequence of the model's full context.</summary>
 public sealed class KvCacheTooSmallException(long budgetBytes, long minimumBytes, int contextTokens)

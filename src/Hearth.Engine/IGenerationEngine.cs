@@ -41,6 +41,8 @@ public sealed record EngineStats
     public long PromptTokensTotal { get; init; }
     public long GenerationTokensTotal { get; init; }
     public long PreemptionsTotal { get; init; }
+    /// <summary>Speculative decoding counters; null when the engine does not speculate.</summary>
+    public Speculative.SpeculativeDecodingStats? Speculative { get; init; }
     /// <summary>Device memory in use and in total when the model runs on a GPU (set by the composition root); null on the CPU.</summary>
     public long? DeviceMemoryUsedBytes { get; init; }
     public long? DeviceMemoryTotalBytes { get; init; }

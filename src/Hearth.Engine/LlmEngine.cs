@@ -1,5 +1,6 @@
 using Hearth.Core.Tokenizers;
 using Hearth.Engine.Models;
+using Hearth.Engine.Speculative;
 using Hearth.Engine.Structured;
 
 namespace Hearth.Engine;
@@ -14,10 +15,14 @@ public sealed class LlmEngine
     private readonly RequestValidator _validator;
     private readonly Dictionary<long, EngineRequest> _requests = [];
     private readonly Lazy<TokenTrie> _trie;
+    private readonly Speculator? _speculator;
+    private readonly SpeculativeStats? _specStats;
     private long _nextKey;
     private long _promptTokens, _generationTokens, _admitted;
 
-    public LlmEngine(IForwardModel model, ITokenizer tokenizer, EngineOptions? options = null)
+    /// <param name="draftModel">The draft model for <see cref="SpeculativeMethod.Draft"/> (same vocabulary; the caller
+    /// owns it); ignored by the other methods.</param>
+    public LlmEngine(IForwardModel model, ITokenizer tokenizer, EngineOptions? options = null, IForwardModel? draftModel = null)
     {
         Options = options ?? new EngineOptions();
         Options.Validate();
@@ -25,8 +30,15 @@ public sealed class LlmEngine
         var endOfGeneration = new bool[shape.VocabSize];
         for (int i = 0; i < Math.Min(shape.VocabSize, tokenizer.VocabSize); i++)
             endOfGeneration[i] = tokenizer.IsEndOfGeneration(i);
-        _runner = new ModelRunner(model, new Sampler(shape.VocabSize, endOfGeneration), Options);
+        var sampler = new Sampler(shape.VocabSize, endOfGeneration);
+        _runner = new ModelRunner(model, sampler, Options);
         MaxModelLength = _runner.MaxModelLength;
+        _speculator = SpeculationSetup.Create(Options, shape.VocabSize, MaxModelLength, draftModel);
+        if (_speculator is not null)
+        {
+            _specStats = new SpeculativeStats(_speculator.Method, Options.NumSpeculativeTokens);
+            _runner.Verifier = new DraftVerifier(sampler, shape.VocabSize, _specStats, Options.SpeculativeMinAcceptance, _speculator.Costs);
+        }
         if (Options.EnablePrefixCaching) PrefixCache = new PrefixCacheEvents(Options.BlockSize);
         _blocks = new BlockManager(_runner.BlockCount, Options.BlockSize, Options.EnablePrefixCaching, events: PrefixCache);
         _scheduler = new Scheduler(_blocks, new OutputProcessor(tokenizer, endOfGeneration, MaxModelLength), Options);
@@ -110,7 +122,9 @@ public sealed class LlmEngine
         RunnerOutput output;
         try
         {
+            long started = System.Diagnostics.Stopwatch.GetTimestamp();
             output = _runner.Run(batch);
+            _speculator?.StepTimed(batch, System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalSeconds);
         }
         catch (Exception e)
         {
@@ -126,6 +140,7 @@ public sealed class LlmEngine
             _generationTokens += r.Delta.TokenIds.Count;
             if (r.RequestFinished && _requests.Remove(r.RequestKey, out var done)) done.Request.Lora?.Release();
         }
+        _speculator?.Propose(_scheduler.Running); // drafts for the next step
         return new StepResult(batch.Admitted, results);
     }
 
@@ -140,6 +155,7 @@ public sealed class LlmEngine
         PromptTokensTotal = _promptTokens,
         GenerationTokensTotal = _generationTokens,
         PreemptionsTotal = _scheduler.PreemptionsTotal,
+        Speculative = _specStats?.Snapshot(),
     });
 
     /// <summary>Adds the per-adapter running and waiting request counts (vLLM's lora_requests_info).</summary>
@@ -157,6 +173,10 @@ public sealed class LlmEngine
         return running is null && waiting is null ? stats
             : stats with { RunningLoraRequests = running ?? [], WaitingLoraRequests = waiting ?? [] };
     }
+
+    /// <summary>The running sequences and the speculator (tests check block accounting through them).</summary>
+    internal IReadOnlyList<Sequence> RunningSequences => _scheduler.Running;
+    internal Speculator? Speculator => _speculator;
 
     /// <summary>Fraction of KV slots held by running sequences that hold no token (paged-cache waste).</summary>
     public double KvUnusedFraction() => _blocks.UnusedSlotFraction(_scheduler.Running);

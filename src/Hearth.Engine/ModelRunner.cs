@@ -35,6 +35,9 @@ internal sealed class ModelRunner
     /// <summary>Longest prompt + completion: the model context, capped by what the KV pool holds.</summary>
     public int MaxModelLength { get; }
 
+    /// <summary>Checks draft tokens (speculative decoding); null when the engine does not speculate.</summary>
+    public Speculative.DraftVerifier? Verifier { get; set; }
+
     /// <summary>Tokens computed by forward passes so far (prompt chunks, recomputation and decode tokens).</summary>
     public long TokensComputed { get; private set; }
 
@@ -63,9 +66,16 @@ internal sealed class ModelRunner
         {
             var item = batch.Sequences[i];
             if (!item.NeedsLogits) continue;
-            var logits = _logits.AsSpan(row++ * _vocab, _vocab);
+            var logits = _logits.AsSpan(row * _vocab, _vocab);
+            var verified = _logits.AsSpan(row * _vocab, item.LogitCount * _vocab);
+            row += item.LogitCount;
             try
             {
+                if (item.Drafts.Length > 0)
+                {
+                    samples[i] = Verifier!.Verify(item.Sequence, verified, item.Drafts);
+                    continue;
+                }
                 // At a fork every choice draws its first token from the same logits with its own RNG.
                 var choices = item.Choices;
                 var picked = new SampledToken[choices.Count];
@@ -112,12 +122,13 @@ internal sealed class ModelRunner
             int start = t;
             for (int pos = item.Start; pos < item.Start + item.TokenCount; pos++, t++)
             {
-                tokenIds[t] = tokens[pos];
+                // Past the sequence's tokens come the drafts being verified.
+                tokenIds[t] = pos < tokens.Count ? tokens[pos] : item.Drafts[pos - tokens.Count];
                 positions[t] = pos;
                 slots[t] = item.BlockTable[pos / _blockSize] * _blockSize + pos % _blockSize;
             }
             slices[i] = new SequenceSlice(start, item.TokenCount, item.Start + item.TokenCount, item.BlockTable, item.NeedsLogits,
-                item.Sequence.Request.Request.Lora);
+                Math.Max(1, item.LogitCount), item.Sequence.Request.Request.Lora);
         }
         return new ForwardBatch(tokenIds, positions, slots, slices);
     }

@@ -35,6 +35,20 @@ internal sealed class Sampler
     public SampledToken Sample(Sequence seq, ReadOnlySpan<float> logits)
     {
         var p = seq.Request.Sampling;
+        var x = Process(seq, logits);
+        int token = p.Temperature == 0 ? ArgMax(x) : Draw(x, p, seq.Rng);
+        return Result(x, token, p);
+    }
+
+    /// <summary>The token with its logprobs (when asked for) from logits <see cref="Process"/> returned.</summary>
+    internal SampledToken Result(ReadOnlySpan<float> x, int token, SamplingParams p) =>
+        new(token, p.Logprobs is int n ? Logprobs(x, token, n) : null);
+
+    /// <summary>The logits after mask, penalties, bias, min-tokens and temperature (temperature 0 leaves them unscaled):
+    /// what greedy takes the argmax of and sampling draws from. Valid until the next call.</summary>
+    internal Span<float> Process(Sequence seq, ReadOnlySpan<float> logits)
+    {
+        var p = seq.Request.Sampling;
         var x = _x.AsSpan();
         logits[.._vocab].CopyTo(x);
         if (seq.Mask is { } mask) ApplyMask(mask, x);
@@ -49,8 +63,42 @@ internal sealed class Sampler
             float inv = 1f / p.Temperature;
             for (int i = 0; i < x.Length; i++) x[i] *= inv;
         }
-        int token = p.Temperature == 0 ? ArgMax(x) : Draw(x, p, seq.Rng);
-        return new SampledToken(token, p.Logprobs is int n ? Logprobs(x, token, n) : null);
+        return x;
+    }
+
+    /// <summary>The distribution <see cref="Draw"/> samples from, normalised: softmax of the processed logits cut by
+    /// min-p, top-k and top-p exactly as Draw cuts them (zero outside the cut). Speculative verification accepts and
+    /// resamples against it.</summary>
+    internal void Distribution(ReadOnlySpan<float> x, SamplingParams p, Span<float> dist)
+    {
+        float max = x[ArgMax(x)];
+        for (int i = 0; i < x.Length; i++) dist[i] = MathF.Exp(x[i] - max);
+        if (p.TopK > 0 || p.TopP < 1f || p.MinP > 0f)
+        {
+            int n = 0;
+            float floor = p.MinP > 0 ? p.MinP : 0f;
+            for (int i = 0; i < dist.Length; i++)
+                if (dist[i] >= floor && dist[i] > 0) _order[n++] = i;
+            var order = _order.AsSpan(0, n);
+            dist.CopyTo(_p);
+            order.Sort(_byProbability);
+            if (p.TopK > 0 && p.TopK < n) order = order[..p.TopK];
+            if (p.TopP < 1f)
+            {
+                double total = 0;
+                foreach (int t in order) total += dist[t];
+                double kept = 0, limit = p.TopP * total;
+                int keep = 0;
+                while (keep < order.Length && (keep == 0 || kept < limit)) kept += dist[order[keep++]];
+                order = order[..keep];
+            }
+            dist.Clear();
+            foreach (int t in order) dist[t] = _p[t];
+        }
+        double sum = 0;
+        foreach (float v in dist) sum += v;
+        float inv = (float)(1 / sum);
+        for (int i = 0; i < dist.Length; i++) dist[i] *= inv;
     }
 
     /// <summary>Disallowed tokens get -inf, so penalties, temperature and the cuts only ever see allowed ones.</summary>
@@ -102,7 +150,7 @@ internal sealed class Sampler
             if ((uint)t < (uint)x.Length) x[t] = float.NegativeInfinity;
     }
 
-    private static int ArgMax(ReadOnlySpan<float> x)
+    internal static int ArgMax(ReadOnlySpan<float> x)
     {
         int best = 0;
         for (int i = 1; i < x.Length; i++)

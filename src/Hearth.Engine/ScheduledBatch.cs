@@ -8,6 +8,14 @@ namespace Hearth.Engine;
 internal sealed record ScheduledSequence(Sequence Sequence, int Start, int TokenCount, int[] BlockTable, IReadOnlyList<Sequence> Choices)
 {
     public bool NeedsLogits => Choices.Count > 0;
+
+    /// <summary>Draft tokens appended after the sequence's last token (speculative decoding; they are the last
+    /// <c>Drafts.Length</c> of <see cref="TokenCount"/>): the step computes logits for each of them and for the token
+    /// before them, and the runner verifies them.</summary>
+    public int[] Drafts { get; init; } = [];
+
+    /// <summary>Logits rows this sequence gets: 1 + drafts when it samples, else 0.</summary>
+    public int LogitCount => NeedsLogits ? 1 + Drafts.Length : 0;
 }
 
 /// <summary>What the scheduler decided for one step (immutable): which tokens of which sequences to compute, which
@@ -23,7 +31,8 @@ internal sealed record ScheduledBatch(
 }
 
 /// <summary>What the model runner produced for a batch (immutable): per scheduled sequence, the sampled tokens
-/// (one per entry of its <see cref="ScheduledSequence.Choices"/>), or the error that sampling raised, as a value that
+/// (one per entry of its <see cref="ScheduledSequence.Choices"/>; with drafts, the tokens the verification emitted in
+/// order: the accepted drafts then the correction or bonus token), or the error that sampling raised, as a value that
 /// fails only the request it belongs to.</summary>
 internal sealed record RunnerOutput(IReadOnlyList<IReadOnlyList<SampledToken>?> Samples, IReadOnlyList<string?> Errors);
 

@@ -1,3 +1,5 @@
+using Hearth.Engine.Speculative;
+
 namespace Hearth.Engine;
 
 /// <summary>Decides, step by step, which tokens to compute (continuous batching), and applies the results.
@@ -25,7 +27,9 @@ internal sealed class Scheduler(BlockManager blocks, OutputProcessor outputs, En
         var copies = new List<(int, int)>();
         List<long>? admitted = null;
 
-        // Phase 1: running sequences. Decode tokens go first so a long prompt chunk never stalls them.
+        // Phase 1: running sequences. Decode tokens go first so a long prompt chunk never stalls them; draft tokens
+        // (speculative decoding) only take budget that leaves one token for each decode still to come.
+        int decodesLeft = _running.Count(s => s.Tokens.Count - s.NumComputed == 1);
         foreach (bool decodes in (ReadOnlySpan<bool>)[true, false])
         {
             for (int i = 0; i < _running.Count && budget > 0; i++)
@@ -33,10 +37,17 @@ internal sealed class Scheduler(BlockManager blocks, OutputProcessor outputs, En
                 var seq = _running[i];
                 int remaining = seq.Tokens.Count - seq.NumComputed;
                 if (remaining == 0 || (remaining == 1) != decodes) continue;
-                int n = Math.Min(remaining, budget);
+                int drafts = decodes ? Math.Min(seq.Speculation?.Drafts.Length ?? 0, Math.Max(0, budget - decodesLeft)) : 0;
+                if (decodes) decodesLeft--;
+                int n = Math.Min(remaining + drafts, budget);
                 bool scheduled = true;
                 while (!blocks.TryAppendSlots(seq, n, copies))
                 {
+                    if (n > remaining)
+                    {
+                        n = remaining; // drop the drafts before preempting anyone for them
+                        continue;
+                    }
                     // Out of KV blocks: recompute the newest running sequence later.
                     var victim = _running[^1];
                     int at = picked.FindIndex(p => p.Seq == victim);
@@ -75,7 +86,10 @@ internal sealed class Scheduler(BlockManager blocks, OutputProcessor outputs, En
         }
 
         var items = picked.ConvertAll(p => new ScheduledSequence(
-            p.Seq, p.Seq.NumComputed, p.Count, [.. p.Seq.BlockTable], ChoicesSampled(p.Seq, p.Count)));
+            p.Seq, p.Seq.NumComputed, p.Count, [.. p.Seq.BlockTable], ChoicesSampled(p.Seq, p.Count))
+        {
+            Drafts = SpeculationState.DraftsScheduled(p.Seq, p.Count),
+        });
         return new ScheduledBatch(items, copies, preempted, admitted ?? []);
     }
 
@@ -98,14 +112,19 @@ internal sealed class Scheduler(BlockManager blocks, OutputProcessor outputs, En
             if (seq.Status != SequenceStatus.Running) continue; // its request failed earlier in this loop
             try
             {
-                seq.NumComputed = item.Start + item.TokenCount;
-                blocks.Commit(seq);
-                if (!item.NeedsLogits) continue;
                 if (output.Errors[i] is { } error)
                 {
                     Fail(seq.Request, FinishReason.Error, error, results);
                     continue;
                 }
+                if (item.Drafts.Length > 0)
+                {
+                    AppendVerified(item, output.Samples[i]!, results); // sets what was computed once drafts are judged
+                    continue;
+                }
+                seq.NumComputed = item.Start + item.TokenCount;
+                blocks.Commit(seq);
+                if (!item.NeedsLogits) continue;
                 var samples = output.Samples[i]!;
                 if (item.Choices.Count > 1) ForkChoices(seq, samples, results);
                 else Append(seq, samples[0], results);
@@ -147,6 +166,27 @@ internal sealed class Scheduler(BlockManager blocks, OutputProcessor outputs, En
     {
         seq.Tokens.Add(sample.TokenId);
         var delta = outputs.Process(seq, sample);
+        results.Add(seq.Finish is null ? new RequestOutput(seq.Request.Key, delta, false) : Finish(seq, delta));
+    }
+
+    /// <summary>Applies a speculative step: the emitted tokens in order until one ends the sequence, as one delta. KV
+    /// is kept for the last token and the accepted drafts only; blocks holding nothing but rejected drafts go back to
+    /// the pool (the prefix cache only ever sees full blocks of accepted tokens: Commit runs after the rollback).</summary>
+    private void AppendVerified(ScheduledSequence item, IReadOnlyList<SampledToken> samples, List<RequestOutput> results)
+    {
+        var seq = item.Sequence;
+        var deltas = new List<GenerationDelta>(samples.Count);
+        foreach (var sample in samples)
+        {
+            seq.Tokens.Add(sample.TokenId);
+            deltas.Add(outputs.Process(seq, sample));
+            if (seq.Finish is not null) break;
+        }
+        // Valid KV: the scheduled last token plus the accepted drafts (every emitted token but the last is one).
+        seq.NumComputed = Math.Min(item.Start + samples.Count, seq.Tokens.Count - 1);
+        blocks.TrimUnused(seq);
+        blocks.Commit(seq);
+        var delta = DeltaMerge.Merge(deltas);
         results.Add(seq.Finish is null ? new RequestOutput(seq.Request.Key, delta, false) : Finish(seq, delta));
     }
 

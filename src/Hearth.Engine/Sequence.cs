@@ -57,4 +57,8 @@ internal sealed class Sequence
     /// <summary>The tokens the grammar allows next, filled by the runner before sampling (null when unconstrained).</summary>
     public ulong[]? Mask { get; }
     public string? StopReason { get; set; }
+
+    /// <summary>Speculative decoding state (draft tokens for the next step, acceptance history); null when this
+    /// sequence has never been offered drafts.</summary>
+    public Speculative.SpeculationState? Speculation { get; set; }
 }

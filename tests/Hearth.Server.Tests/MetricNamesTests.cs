@@ -12,6 +12,7 @@ public sealed class MetricNamesTests
     {
         await using var host = TestHost.Start();
         host.Engine.DeviceMemory = (3L << 30, 80L << 30);
+        host.Engine.Speculative = new("ngram", 10, 40, 25, [9, 8, 5, 3]);
         Assert.Equal(200, (await Http.PostAsync(host.Http, "v1/completions", "{\"model\":\"fake\",\"prompt\":\"Hello\"}")).Status);
         Assert.Equal(200, (await Http.PostAsync(host.Http, "v1/completions", "{\"model\":\"fake\",\"prompt\":\"Hello\",\"max_tokens\":2}")).Status);
         var text = await host.Http.GetStringAsync("metrics");

@@ -25,6 +25,7 @@ internal static class CommandTable
         yield return TokenizeCommand.Create();
         yield return SynthCommand.Create();
         yield return BenchOfflineCommand.Create();
+        yield return BenchSpeculativeCommand.Create();
         yield return GenerateCommand.Create();
     }
 }

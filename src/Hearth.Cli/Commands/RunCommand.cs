@@ -15,12 +15,19 @@ internal static class RunCommand
         var prompt = new Argument<string[]>("prompt") { Description = "Prompt; without one (and without piped input) the chat is interactive", Arity = ArgumentArity.ZeroOrMore };
         var host = PsCommand.HostOption();
         var command = new Command("run", "Run a model: one prompt, or an interactive chat") { model, prompt, host };
+        var speculative = new SpeculativeFlags(); // in-process only: a running server keeps its own settings
+        speculative.AddTo(command);
         CommandRunner.SetAction(command, async (parse, ctx, ct) =>
         {
             var output = parse.InvocationConfiguration.Output;
             var store = ctx.OpenStore();
             var name = await EnsureLocalAsync(store, parse.GetRequiredValue(model), output, ctx, ct);
-            await using var backend = await ConnectAsync(ctx, parse.GetValue(host), store, ct);
+            var engine = speculative.Apply(parse, new Hearth.Engine.EngineOptions());
+            var loader = engine.SpeculativeMethod == Hearth.Engine.SpeculativeMethod.None || ctx.InProcessLoader is null
+                ? ctx.InProcessLoader
+                : (entry, token) => Task.Run(() => ServeModelLoader.Load(entry.Name, entry.GgufPath, entry,
+                    new ServeEngineSettings(Environment.ProcessorCount, engine) { DraftModelPath = parse.GetValue(speculative.DraftModel) }), token);
+            await using var backend = await ConnectAsync(ctx, parse.GetValue(host), store, loader, ct);
 
             var text = string.Join(' ', parse.GetValue(prompt) ?? []);
             if (ctx.InputRedirected)
@@ -67,13 +74,14 @@ internal static class RunCommand
         return ModelName.Parse(name).ToString(); // not local: a server may still know it
     }
 
-    private static async Task<IChatBackend> ConnectAsync(CliContext ctx, string? hostOption, ModelStore store, CancellationToken ct)
+    private static async Task<IChatBackend> ConnectAsync(CliContext ctx, string? hostOption, ModelStore store,
+        Func<ModelEntry, CancellationToken, Task<Hearth.Store.Hosting.LoadedModel>>? inProcess, CancellationToken ct)
     {
         var uri = ctx.ServerUri(hostOption);
         var server = new ServerClient(uri);
         if (await server.IsUpAsync(TimeSpan.FromSeconds(2), ct)) return server;
         await server.DisposeAsync();
-        if (hostOption is null && ctx.InProcessLoader is { } loader) return await InProcessChat.StartAsync(store, loader, ct);
+        if (hostOption is null && inProcess is { } loader) return await InProcessChat.StartAsync(store, loader, ct);
         throw new CliException($"no Hearth server answers at {uri}; start one with `hearth serve`" +
             (ctx.InProcessLoader is null ? " (in-process generation is not available in this build)" : ""));
     }

@@ -46,6 +46,8 @@ internal static class ServeCommand
         {
             model, host, port, apiKey, apiKeyFile, allowUnauthenticated, origins, hosts, noApiPull, threads, kvMemory, maxSeqs, maxBatched, maxQueued, maxLoaded, drain, noUi, device, gpuMemory, otlp, lora, maxLoras,
         };
+        var speculative = new SpeculativeFlags();
+        speculative.AddTo(command);
         drain.Validators.Add(r => { if (r.GetValueOrDefault<int>() is < 0 or > 86400) r.AddError("--drain-timeout must be between 0 and 86400 seconds"); });
         port.Validators.Add(r => { if (r.GetValueOrDefault<int>() is < 0 or > 65535) r.AddError("--port must be between 0 and 65535"); });
         threads.Validators.Add(r => { if (r.GetValueOrDefault<int>() < 0) r.AddError("--threads must be ≥ 0"); });
@@ -66,6 +68,7 @@ internal static class ServeCommand
                     MaxNumBatchedTokens = parse.GetValue(maxBatched) ?? engine.MaxNumBatchedTokens,
                     MaxQueuedRequests = parse.GetValue(maxQueued) ?? engine.MaxQueuedRequests,
                 };
+                engine = speculative.Apply(parse, engine);
                 var options = new ServerOptions
                 {
                     Host = parse.GetValue(host)!,
@@ -83,7 +86,10 @@ internal static class ServeCommand
                 var keys = options.Validate(); // key rules and exposure, before any model is loaded
                 var computeDevice = DeviceSelection.Resolve(parse.GetValue(device)!, out var why);
                 parse.InvocationConfiguration.Output.WriteLine($"hearth: device {why}");
-                var settings = new ServeEngineSettings(parse.GetValue(threads), engine, computeDevice, parse.GetValue(gpuMemory), parse.GetValue(maxLoras));
+                var settings = new ServeEngineSettings(parse.GetValue(threads), engine, computeDevice, parse.GetValue(gpuMemory), parse.GetValue(maxLoras))
+                {
+                    DraftModelPath = parse.GetValue(speculative.DraftModel),
+                };
                 var adapters = (parse.GetValue(lora) ?? []).Select(ParseLora).ToList();
                 return RunAsync(options, keys.Count, parse.GetValue(model) ?? [], settings, parse.GetValue(maxLoaded), parse.InvocationConfiguration.Output, adapters)
                     .GetAwaiter().GetResult();

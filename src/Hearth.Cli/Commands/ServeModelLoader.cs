@@ -16,7 +16,11 @@ namespace Hearth.Cli.Commands;
 /// <summary>Engine knobs from `hearth serve` options: threads (CPU), the device models run on and, on a GPU, the fraction
 /// of device memory they may use (weights + KV cache).</summary>
 internal sealed record ServeEngineSettings(int Threads, EngineOptions Engine, ComputeDevice Device = ComputeDevice.Cpu, double GpuMemoryUtilization = 0.9,
-    int MaxLoras = 8);
+    int MaxLoras = 8)
+{
+    /// <summary>The draft model's GGUF for speculative method draft (loaded next to each generation model, on its backend).</summary>
+    public string? DraftModelPath { get; init; }
+}
 
 /// <summary>The one function that turns a GGUF file into a served model: GGUF → backend (CPU, or GPU with the KV cache
 /// sized from free device memory) → DecoderModel (or an encoder: EncoderLoader), tokenizer,
@@ -29,7 +33,8 @@ internal static class ServeModelLoader
         var file = GgufFile.Open(ggufPath);
         if (EncoderLoader.IsEncoder(file)) return LoadEncoder(name, file, settings);
         IBackend? backend = null;
-        DecoderModel? model = null;
+        DecoderModel? model = null, draft = null;
+        GgufFile? draftFile = null;
         try
         {
             backend = DeviceSelection.CreateBackend(settings.Device, settings.Threads);
@@ -44,8 +49,13 @@ internal static class ServeModelLoader
             var memory = backend;
             var adapters = new LoraAdapterCache(model, settings.MaxLoras);
             var modelfileLora = ModelfileAdapters(adapters, entry);
-            // The adapters go first: their weights live in the backend and their files next to the model's.
-            var engine = new AsyncEngine(model, tokenizer, options, owned: [modelfileLora, adapters, model, backend, file], deviceMemory: () => DeviceSelection.DeviceMemory(memory));
+            (draftFile, draft) = LoadDraft(options, settings, backend);
+            // Disposed in this order after the engine thread stops: the adapters (their weights live in the backend and
+            // their files next to the model's), the models, then the backend, then the files.
+            IDisposable[] owned = draft is null
+                ? [modelfileLora, adapters, model, backend, file]
+                : [modelfileLora, adapters, draft, model, backend, draftFile!, file];
+            var engine = new AsyncEngine(model, tokenizer, options, owned, () => DeviceSelection.DeviceMemory(memory), draft);
             return new LoadedModel(name, tokenizer, template, engine, model.Shape)
             {
                 Adapters = adapters,
@@ -56,8 +66,27 @@ internal static class ServeModelLoader
         }
         catch
         {
+            draft?.Dispose();
             model?.Dispose();
             backend?.Dispose();
+            draftFile?.Dispose();
+            file.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>The draft model of speculative method draft, on the target's backend (null for the other methods).</summary>
+    private static (GgufFile? File, DecoderModel? Model) LoadDraft(EngineOptions options, ServeEngineSettings settings, IBackend backend)
+    {
+        if (options.SpeculativeMethod != SpeculativeMethod.Draft) return (null, null);
+        var path = settings.DraftModelPath ?? throw new ArgumentException("speculative method draft needs a draft model file");
+        var file = GgufFile.Open(path);
+        try
+        {
+            return (file, DecoderModel.Load(file, backend));
+        }
+        catch
+        {
             file.Dispose();
             throw;
         }

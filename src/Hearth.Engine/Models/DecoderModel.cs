@@ -90,9 +90,8 @@ public sealed class DecoderModel : IForwardModel, ILoraModel
 
     public void Forward(ForwardBatch batch, Span<float> logits) => Run(batch, logits, hiddenOnly: false);
 
-    /// <summary>Runs the batch like <see cref="Forward"/> but writes, for each sequence with NeedsLogits, the last
-    /// token's hidden state after the final norm (<see cref="ModelHyperparameters.EmbeddingLength"/> floats) instead
-    /// of its logits: what decoder embedding models pool (last-token pooling).</summary>
+    /// <summary>Runs the batch like <see cref="Forward"/> but writes, for each logits row, the token's hidden state
+    /// after the final norm (<see cref="ModelHyperparameters.EmbeddingLength"/> floats) instead of its logits: what decoder embedding models pool (last-token pooling).</summary>
     public void ForwardHidden(ForwardBatch batch, Span<float> hidden) => Run(batch, hidden, hiddenOnly: true);
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -178,7 +177,8 @@ public sealed class DecoderModel : IForwardModel, ILoraModel
             throw new ArgumentException($"batch has {t} tokens but {batch.Positions.Length} positions and {batch.SlotMapping.Length} slots");
         if (_tokenSequence.Length < t) _tokenSequence = new int[Math.Max(t, _tokenSequence.Length * 2)];
         if (_blockTables.Length < batch.Sequences.Length) _blockTables = new int[Math.Max(batch.Sequences.Length, _blockTables.Length * 2)][];
-        if (_logitRows.Length < batch.Sequences.Length) _logitRows = new int[Math.Max(batch.Sequences.Length, _logitRows.Length * 2)];
+        int wanted = batch.LogitRows;
+        if (_logitRows.Length < wanted) _logitRows = new int[Math.Max(wanted, _logitRows.Length * 2)];
         int rows = 0, covered = 0;
         for (int i = 0; i < batch.Sequences.Length; i++)
         {
@@ -197,8 +197,9 @@ public sealed class DecoderModel : IForwardModel, ILoraModel
             _blockTables[i] = seq.BlockTable;
             if (seq.NeedsLogits)
             {
-                if (seq.TokenCount == 0) throw new ArgumentException($"sequence {i} wants logits but has no tokens in the batch");
-                _logitRows[rows++] = seq.TokenStart + seq.TokenCount - 1;
+                if (seq.LogitCount < 1 || seq.LogitCount > seq.TokenCount)
+                    throw new ArgumentException($"sequence {i} wants logits for {seq.LogitCount} of its {seq.TokenCount} tokens");
+                for (int j = seq.TokenCount - seq.LogitCount; j < seq.TokenCount; j++) _logitRows[rows++] = seq.TokenStart + j;
             }
         }
         if (covered != t) throw new ArgumentException($"sequences cover {covered} tokens of a batch of {t}");

@@ -10,8 +10,8 @@ namespace Hearth.Engine.Models;
 public sealed record ForwardBatch(int[] TokenIds, int[] Positions, int[] SlotMapping, SequenceSlice[] Sequences)
 {
     public int TokenCount => TokenIds.Length;
-    /// <summary>Number of sequences whose last token needs logits (rows of the logits output).</summary>
-    public int LogitRows => Sequences.Count(s => s.NeedsLogits);
+    /// <summary>Rows of the logits output: <see cref="SequenceSlice.LogitCount"/> per sequence that needs logits.</summary>
+    public int LogitRows => Sequences.Sum(s => s.NeedsLogits ? s.LogitCount : 0);
 }
 
 /// <summary>One sequence's part of a <see cref="ForwardBatch"/>.</summary>
@@ -22,6 +22,8 @@ public sealed record ForwardBatch(int[] TokenIds, int[] Positions, int[] SlotMap
 /// <param name="BlockTable">Physical KV block ids, in order, covering ContextLength tokens.</param>
 /// <param name="NeedsLogits">Whether logits are wanted for the last token of this slice (false for a
 /// prefill chunk that does not finish the prompt).</param>
+/// <param name="LogitCount">With NeedsLogits: how many of the slice's last tokens get a logits row each, in order
+/// (1 normally; 1 + k when a speculative step verifies k draft tokens).</param>
 /// <param name="Lora">The LoRA adapters its tokens run with (null: the base model alone).</param>
 public readonly record struct SequenceSlice(int TokenStart, int TokenCount, int ContextLength, int[] BlockTable, bool NeedsLogits,
-    Lora.LoraSelection? Lora = null);
+    int LogitCount = 1, Lora.LoraSelection? Lora = null);

@@ -24,8 +24,9 @@ public interface IForwardModel : IDisposable
     /// Must be called before the first Forward.</summary>
     void AllocateKvCache(int blockCount, int blockSize);
 
-    /// <summary>Runs the batch: writes each token's K/V to its slot and writes one row of VocabSize logits per
-    /// sequence with NeedsLogits (in sequence order) into <paramref name="logits"/>.</summary>
+    /// <summary>Runs the batch: writes each token's K/V to its slot and writes rows of VocabSize logits into
+    /// <paramref name="logits"/>: for each sequence with NeedsLogits (in sequence order), one per token of its last
+    /// LogitCount tokens (in position order).</summary>
     void Forward(ForwardBatch batch, Span<float> logits);
 
     /// <summary>Copies whole KV blocks (copy-on-write when sequences that shared a block diverge).</summary>

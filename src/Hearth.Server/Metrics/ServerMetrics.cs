@@ -52,6 +52,11 @@ public sealed class ServerMetrics
         _itl = Hist("hearth:inter_token_latency_seconds", "Time between consecutive output tokens.", ItlBounds);
         _e2e = Hist("hearth:e2e_request_latency_seconds", "End-to-end request latency.", RequestBounds);
         _queue = Hist("hearth:request_queue_time_seconds", "Time a request waited before its first scheduled step.", RequestBounds);
+        SpecCounter("hearth:spec_decode_num_drafts_total", "Speculative verification steps that carried draft tokens (engine lifetime).", s => s.Drafts);
+        SpecCounter("hearth:spec_decode_num_draft_tokens_total", "Draft tokens verified (engine lifetime).", s => s.DraftTokens);
+        SpecCounter("hearth:spec_decode_num_accepted_tokens_total", "Draft tokens accepted; acceptance rate = accepted / draft tokens, mean accepted length = 1 + accepted / drafts (engine lifetime).", s => s.AcceptedTokens);
+        Meter.CreateObservableCounter("hearth:spec_decode_num_accepted_tokens_per_pos_total", ReadAcceptedPerPosition,
+            description: "Verification steps whose draft at this position was accepted (engine lifetime).");
         EmbeddingCounter("hearth:embedding_inputs_total", "Inputs embedded or scored (engine lifetime).", s => s.InputsTotal);
         EmbeddingCounter("hearth:embedding_tokens_total", "Tokens run through embedding and reranking models (engine lifetime).", s => s.TokensTotal);
         EmbeddingCounter("hearth:embedding_forward_passes_total", "Forward passes of embedding models; inputs / passes is the batching achieved (engine lifetime).", s => s.ForwardPassesTotal);
@@ -146,6 +151,22 @@ public sealed class ServerMetrics
 
     private void EngineCounter(string name, string help, Func<EngineStats, long> value) =>
         Meter.CreateObservableCounter(name, () => Read(s => value(s)).Select(m => new Measurement<long>((long)m.Value, m.Tags)), description: help);
+
+    /// <summary>A speculative decoding counter, labelled by model and method, for engines that speculate.</summary>
+    private void SpecCounter(string name, string help, Func<Hearth.Engine.Speculative.SpeculativeDecodingStats, long> value) =>
+        Meter.CreateObservableCounter(name, () => ReadSpeculative().Select(e => new Measurement<long>(value(e.Stats), e.Tags)), description: help);
+
+    private IEnumerable<Measurement<long>> ReadAcceptedPerPosition() =>
+        ReadSpeculative().SelectMany(e => e.Stats.AcceptedPerPosition.Select((v, i) =>
+            new Measurement<long>(v, [.. e.Tags, new KeyValuePair<string, object?>("position", i.ToString(System.Globalization.CultureInfo.InvariantCulture))])));
+
+    private IEnumerable<(Hearth.Engine.Speculative.SpeculativeDecodingStats Stats, KeyValuePair<string, object?>[] Tags)> ReadSpeculative()
+    {
+        var loaded = _loaded();
+        foreach (var (model, engine) in _engines.Where(e => loaded.Contains(e.Key)).OrderBy(e => e.Key, StringComparer.Ordinal))
+            if (engine.GetStats().Speculative is { } spec)
+                yield return (spec, [Model(model), new KeyValuePair<string, object?>("method", spec.Method)]);
+    }
 
     /// <summary>One measurement per loaded engine that reports the value, in model-name order.</summary>
     private IEnumerable<Measurement<double>> Read(Func<EngineStats, double?> value)

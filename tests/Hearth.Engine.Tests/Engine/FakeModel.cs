@@ -20,6 +20,7 @@ internal sealed class FakeModel(int vocabSize = 64, int contextLength = 512, boo
     /// <summary>Per forward pass: (token count, needs logits) of each sequence slice.</summary>
     public List<(int Tokens, bool Logits)[]> Batches { get; } = [];
     public int BlocksCopied { get; private set; }
+    public int ForwardCalls { get; private set; }
     /// <summary>Forward throws when the batch holds this token (a model failure).</summary>
     public int? PoisonToken { get; set; }
     /// <summary>Called at the start of each Forward (tests block here to hold the engine thread).</summary>
@@ -48,6 +49,7 @@ internal sealed class FakeModel(int vocabSize = 64, int contextLength = 512, boo
     {
         OnForward?.Invoke();
         lock (Batches) Batches.Add(batch.Sequences.Select(s => (s.TokenCount, s.NeedsLogits)).ToArray());
+        ForwardCalls++;
         if (PoisonToken is int poison && batch.TokenIds.Contains(poison)) throw new InvalidOperationException("poisoned batch");
         int expectedStart = 0;
         foreach (var s in batch.Sequences)
@@ -71,20 +73,31 @@ internal sealed class FakeModel(int vocabSize = 64, int contextLength = 512, boo
         foreach (var s in batch.Sequences)
         {
             if (!s.NeedsLogits) continue;
-            ulong h = 0x1234567UL;
-            int last = 0;
-            for (int p = 0; p < s.ContextLength; p++)
+            // One row per position of the slice's last LogitCount tokens (speculative verification wants several).
+            for (int end = s.ContextLength - s.LogitCount + 1; end <= s.ContextLength; end++)
             {
-                int slot = Slot(s.BlockTable, p);
-                Check(_kvPos[slot] == p, $"KV slot {slot} holds position {_kvPos[slot]}, expected {p}");
-                last = _kvToken[slot];
-                h = Mix(h ^ (ulong)(last + 1) * 0x9E3779B97F4A7C15UL);
+                ulong h = 0x1234567UL;
+                int last = 0;
+                for (int p = 0; p < end; p++)
+                {
+                    int slot = Slot(s.BlockTable, p);
+                    Check(_kvPos[slot] == p, $"KV slot {slot} holds position {_kvPos[slot]}, expected {p}");
+                    last = _kvToken[slot];
+                    h = Mix(h ^ (ulong)(last + 1) * 0x9E3779B97F4A7C15UL);
+                }
+                var r = logits.Slice(row++ * vocabSize, vocabSize);
+                for (int v = 0; v < vocabSize; v++) r[v] = (Mix(h + (ulong)v) >> 40) / (float)(1 << 24);
+                if (Successor) r[(last + 1) % vocabSize] += 10f;
+                if (Next?.Invoke(last) is int next && next >= 0) r[next % vocabSize] += NextBoost;
             }
-            var r = logits.Slice(row++ * vocabSize, vocabSize);
-            for (int v = 0; v < vocabSize; v++) r[v] = (Mix(h + (ulong)v) >> 40) / (float)(1 << 24);
-            if (Successor) r[(last + 1) % vocabSize] += 10f;
         }
     }
+
+    /// <summary>When set and non-negative, Next(t) gets <see cref="NextBoost"/> added to its logit after token t
+    /// (20: it is the greedy choice; a small boost makes it likely under sampling). Tests of speculative decoding
+    /// make outputs repetitive with it, so drafts get accepted.</summary>
+    public Func<int, int>? Next { get; set; }
+    public float NextBoost { get; set; } = 20f;
 
     public void Dispose() => Disposed = true;
 

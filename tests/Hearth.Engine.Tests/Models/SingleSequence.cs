@@ -44,7 +44,7 @@ internal sealed class SingleSequence
             slots[i] = _blockTable[p / _blockSize] * _blockSize + p % _blockSize;
         }
         return new ForwardBatch(tokens, positions, slots,
-            [new SequenceSlice(tokenStart, tokens.Length, _length + tokens.Length, _blockTable, needsLogits, Lora)]);
+            [new SequenceSlice(tokenStart, tokens.Length, _length + tokens.Length, _blockTable, needsLogits, Lora: Lora)]);
     }
 
     public void Advance(int count) => _length += count;

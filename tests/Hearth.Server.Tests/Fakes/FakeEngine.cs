@@ -19,6 +19,8 @@ public sealed class FakeEngine : IGenerationEngine
     /// <summary>Device memory (used, total) the engine reports, as a model on a GPU does; null on the CPU.</summary>
     public (long Used, long Total)? DeviceMemory { get; set; }
     public TimeSpan? QueueTime { get; set; } = TimeSpan.FromMilliseconds(2);
+    /// <summary>Speculative decoding counters the engine reports (null: it does not speculate).</summary>
+    public Hearth.Engine.Speculative.SpeculativeDecodingStats? Speculative { get; set; }
     /// <summary>The limits the HTTP layer validates against (the test models' context, vocabulary and n).</summary>
     public EngineLimits Limits { get; set; } = new(TestHost.ContextLength, TestHost.ContextLength, 259, 64);
 
@@ -106,6 +108,7 @@ public sealed class FakeEngine : IGenerationEngine
         RunningRequests = Volatile.Read(ref _running), WaitingRequests = 0, TotalKvBlocks = 64, UsedKvBlocks = 16,
         PrefixCacheQueries = 10, PrefixCacheHits = 4,
         DeviceMemoryUsedBytes = DeviceMemory?.Used, DeviceMemoryTotalBytes = DeviceMemory?.Total,
+        Speculative = Speculative,
     };
 
     public ValueTask DisposeAsync() => ValueTask.CompletedTask;
