@@ -107,7 +107,9 @@ public sealed class LlmEngine
         RunnerOutput output;
         try
         {
+            long started = System.Diagnostics.Stopwatch.GetTimestamp();
             output = _runner.Run(batch);
+            _scheduler.ObserveStep(batch.TokenCount, System.Diagnostics.Stopwatch.GetElapsedTime(started));
         }
         catch (Exception e)
         {
