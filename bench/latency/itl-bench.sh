@@ -12,5 +12,5 @@ for i in $(seq 1 120); do curl -sf "http://127.0.0.1:$port/health" >/dev/null &&
 name=$(basename "$model" .gguf)
 echo "load before: $(uptime)"
 "$bin" bench --url "http://127.0.0.1:$port" --model "$name" --concurrency 16 --input-len 128 --output-len 64 \
-  --ignore-eos --tokenizer "$model" --requests ${REQUESTS:-64} --json "$out"
+  --ignore-eos --tokenizer "$model" --requests ${REQUESTS:-64} --duration ${DURATION:-600} --json "$out"
 echo "load after: $(uptime)"

@@ -1,3 +1,5 @@
+using Hearth.Core.Tensors;
+
 namespace Hearth.Engine;
 
 /// <summary>Knobs of one engine (one loaded model): KV cache size, batch limits, queue bound.</summary>
@@ -12,6 +14,10 @@ public sealed record EngineOptions
 
     /// <summary>Fraction of available memory used for the KV cache when <see cref="KvCacheMemoryBytes"/> is null.</summary>
     public double KvCacheMemoryFraction { get; init; } = 0.25;
+
+    /// <summary>Element type of the KV cache: F32 (exact), F16 (half the memory), Q8_0 (about a quarter), Q4_0 (about an
+    /// eighth). The memory budget holds proportionally more blocks of a smaller type.</summary>
+    public KvCacheType KvCacheType { get; init; } = KvCacheType.F32;
 
     /// <summary>Exact number of KV blocks (tests, benchmarks); overrides the memory budget when set.</summary>
     public int? NumKvBlocks { get; init; }
