@@ -16,18 +16,21 @@ internal static class SynthCommand
         var vocab = new Option<string?>("--vocab") { Description = "Vocabulary GGUF whose tokenizer.* keys are copied (default: the preset's vocabulary from ../shared/vocab or tests/fixtures/vocab)" };
         var output = new Option<string>("--output", "-o") { Description = "Output .gguf file", Required = true };
         var seed = new Option<int>("--seed") { Description = "Random seed", DefaultValueFactory = _ => 1 };
+        var context = new Option<int?>("--context") { Description = "Context length written to the model (default: the preset's); for long-context benchmarks" };
+        context.Validators.Add(r => { if (r.GetValueOrDefault<int?>() is < 16 or > 1 << 20) r.AddError("--context must be between 16 and 1048576"); });
         var pooling = new Option<string?>("--pooling") { Description = "Encoders: override the preset's pooling (mean, cls, last, rank; rank adds a classification head)" };
-        var command = new Command("synth", "Write a synthetic (random-weight) GGUF model for benchmarks and tests") { preset, quant, vocab, output, seed, pooling };
-        command.SetAction(parse => Run(parse.GetValue(preset)!, parse.GetValue(quant)!, parse.GetValue(vocab), parse.GetValue(output)!, parse.GetValue(seed), parse.GetValue(pooling)));
+        var command = new Command("synth", "Write a synthetic (random-weight) GGUF model for benchmarks and tests") { preset, quant, vocab, output, seed, pooling, context };
+        command.SetAction(parse => Run(parse.GetValue(preset)!, parse.GetValue(quant)!, parse.GetValue(vocab), parse.GetValue(output)!, parse.GetValue(seed), parse.GetValue(pooling), parse.GetValue(context)));
         return command;
     }
 
-    private static int Run(string presetName, string quantName, string? vocabPath, string output, int seed, string? poolingName)
+    private static int Run(string presetName, string quantName, string? vocabPath, string output, int seed, string? poolingName, int? contextLength)
     {
         try
         {
             if (!SyntheticPreset.All.TryGetValue(presetName, out var preset))
                 return Fail($"unknown preset '{presetName}' (known: {string.Join(", ", SyntheticPreset.All.Keys)})");
+            if (contextLength is int ctx) preset = preset with { ContextLength = ctx };
             if (poolingName is not null)
             {
                 if (!preset.IsEncoder) return Fail($"--pooling applies to encoder presets only; '{presetName}' is a {preset.Architecture} model");
