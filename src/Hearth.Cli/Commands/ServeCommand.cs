@@ -34,6 +34,7 @@ internal static class ServeCommand
         var maxSeqs = new Option<int?>("--max-num-seqs") { Description = "Most sequences decoded together per step (default 64)" };
         var maxBatched = new Option<int?>("--max-num-batched-tokens") { Description = "Token budget of one engine step (default 2048)" };
         var itlRatio = new Option<double?>("--itl-ratio") { Description = "While streams decode, a step with prompt chunks may cost at most this many times a decode-only step: bounds inter-token latency under arriving prompts (default 2; 0: prompts fill --max-num-batched-tokens)" };
+        var stepCost = new Option<double?>("--step-fixed-cost-tokens") { Description = "A step's fixed cost (reading the weights) in prompt-token equivalents, for --itl-ratio's budget (default: measured from the steps as they run)" };
         var longPrefill = new Option<int?>("--long-prefill-token-threshold") { Description = "Most prompt tokens one request computes per step, so arriving prompts share a step (default 0: no limit)" };
         var maxQueued = new Option<int?>("--max-queued-requests") { Description = "Waiting requests beyond which new ones get 429 (default 256)" };
         var maxLoaded = new Option<int?>("--max-loaded-models") { Description = "Most models loaded at once; least recently used idle ones are unloaded (default: no limit)" };
@@ -46,11 +47,12 @@ internal static class ServeCommand
         otlp.Validators.Add(r => { if (r.GetValueOrDefault<string?>() is { } u && !(Uri.TryCreate(u, UriKind.Absolute, out var uri) && uri.Scheme is "http" or "https")) r.AddError("--otlp-endpoint must be an http(s) URL, e.g. http://127.0.0.1:4317"); });
         var command = new Command("serve", "Serve models over OpenAI- and Ollama-compatible HTTP APIs")
         {
-            model, host, port, apiKey, apiKeyFile, allowUnauthenticated, origins, hosts, noApiPull, threads, kvMemory, kvType, maxSeqs, maxBatched, itlRatio, longPrefill, maxQueued, maxLoaded, drain, noUi, device, gpuMemory, otlp,
+            model, host, port, apiKey, apiKeyFile, allowUnauthenticated, origins, hosts, noApiPull, threads, kvMemory, kvType, maxSeqs, maxBatched, itlRatio, stepCost, longPrefill, maxQueued, maxLoaded, drain, noUi, device, gpuMemory, otlp,
         };
         drain.Validators.Add(r => { if (r.GetValueOrDefault<int>() is < 0 or > 86400) r.AddError("--drain-timeout must be between 0 and 86400 seconds"); });
         port.Validators.Add(r => { if (r.GetValueOrDefault<int>() is < 0 or > 65535) r.AddError("--port must be between 0 and 65535"); });
         itlRatio.Validators.Add(r => { if (r.GetValueOrDefault<double?>() is double v && !(v == 0 || v >= 1 && double.IsFinite(v))) r.AddError("--itl-ratio must be 0 (off) or ≥ 1"); });
+        stepCost.Validators.Add(r => { if (r.GetValueOrDefault<double?>() is double v && !(v >= 0 && double.IsFinite(v))) r.AddError("--step-fixed-cost-tokens must be ≥ 0"); });
         longPrefill.Validators.Add(r => { if (r.GetValueOrDefault<int?>() is < 0) r.AddError("--long-prefill-token-threshold must be ≥ 0"); });
         threads.Validators.Add(r => { if (r.GetValueOrDefault<int>() < 0) r.AddError("--threads must be ≥ 0"); });
         gpuMemory.Validators.Add(r => { if (r.GetValueOrDefault<double>() is not (> 0 and <= 1)) r.AddError("--gpu-memory-utilization must be in (0, 1]"); });
@@ -72,6 +74,7 @@ internal static class ServeCommand
                     MaxQueuedRequests = parse.GetValue(maxQueued) ?? engine.MaxQueuedRequests,
                     InterTokenLatencyRatio = parse.GetValue(itlRatio) ?? engine.InterTokenLatencyRatio,
                     LongPrefillTokenThreshold = parse.GetValue(longPrefill) ?? engine.LongPrefillTokenThreshold,
+                    StepFixedCostTokens = parse.GetValue(stepCost),
                 };
                 var options = new ServerOptions
                 {
