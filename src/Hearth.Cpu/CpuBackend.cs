@@ -14,6 +14,7 @@ public sealed unsafe class CpuBackend : IBackend
     private readonly CpuThreadPool _pool;
     private readonly MatMulKernel _matmul;
     private readonly PagedAttentionKernel _attention;
+    private readonly PackedKvAttentionKernel _packedAttention;
     private readonly NativeBuffer _ropeCache = new();
     private readonly List<IDisposable> _ownedWeights = [];
     private readonly CpuIsa _isa;
@@ -28,6 +29,7 @@ public sealed unsafe class CpuBackend : IBackend
         _pool = new CpuThreadPool(threads);
         _matmul = new MatMulKernel(_pool, _isa);
         _attention = new PagedAttentionKernel(_pool, _isa);
+        _packedAttention = new PackedKvAttentionKernel(_pool, _isa);
     }
 
     /// <summary>The instruction-set level this backend's kernels run at.</summary>
@@ -38,6 +40,9 @@ public sealed unsafe class CpuBackend : IBackend
     public string Name => $"cpu ({_pool.ThreadCount} threads, {_isa.PathName})";
 
     public Tensor Allocate(int rows, int columns) => new CpuTensor(rows, columns);
+
+    public Tensor AllocateKvCache(int rows, int columns, KvCacheType type) =>
+        type == KvCacheType.F32 ? new CpuTensor(rows, columns) : new CpuKvTensor(rows, columns, type);
 
     public Weight LoadWeight(GgufFile file, GgufTensorInfo tensor)
     {
@@ -250,6 +255,11 @@ public sealed unsafe class CpuBackend : IBackend
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void WriteKv(Tensor k, Tensor v, Tensor kCache, Tensor vCache, ReadOnlySpan<int> slots, int rows)
     {
+        if (kCache is CpuKvTensor pk && vCache is CpuKvTensor pv)
+        {
+            WritePackedKv(C(k), C(v), pk, pv, slots, rows);
+            return;
+        }
         var ck = C(k); var cv = C(v); var kc = C(kCache); var vc = C(vCache);
         for (int t = 0; t < rows; t++)
         {
@@ -259,11 +269,35 @@ public sealed unsafe class CpuBackend : IBackend
         }
     }
 
-    public void PagedAttention(Tensor q, Tensor kCache, Tensor vCache, Tensor output, AttentionParameters attention, int rows) =>
-        _attention.Run(C(q), C(kCache), C(vCache), C(output), attention, rows);
+    /// <summary>Quantises each token's K and V rows into its slot (F16 / Q8_0 / Q4_0 cache).</summary>
+    private static void WritePackedKv(CpuTensor k, CpuTensor v, CpuKvTensor kc, CpuKvTensor vc, ReadOnlySpan<int> slots, int rows)
+    {
+        if (k.Columns != kc.Columns || v.Columns != vc.Columns) throw new ArgumentException("KV width mismatch");
+        for (int t = 0; t < rows; t++)
+        {
+            if ((uint)slots[t] >= (uint)kc.Rows) throw new ArgumentOutOfRangeException(nameof(slots), $"KV slot {slots[t]} is outside the cache ({kc.Rows} slots)");
+            KvRowCodec.Encode(kc.Type, k.Row(t), k.Columns, kc.Row(slots[t]));
+            KvRowCodec.Encode(vc.Type, v.Row(t), v.Columns, vc.Row(slots[t]));
+        }
+    }
+
+    public void PagedAttention(Tensor q, Tensor kCache, Tensor vCache, Tensor output, AttentionParameters attention, int rows)
+    {
+        if (kCache is CpuKvTensor pk && vCache is CpuKvTensor pv)
+            _packedAttention.Run(C(q), pk, pv, C(output), attention, rows);
+        else
+            _attention.Run(C(q), C(kCache), C(vCache), C(output), attention, rows);
+    }
 
     public void CopyRows(Tensor tensor, int sourceRow, int destinationRow, int count)
     {
+        if (tensor is CpuKvTensor packed)
+        {
+            CheckRows(packed, sourceRow + count); CheckRows(packed, destinationRow + count);
+            long bytes = count * packed.RowBytes;
+            Buffer.MemoryCopy(packed.Row(sourceRow), packed.Row(destinationRow), bytes, bytes);
+            return;
+        }
         var c = C(tensor);
         CheckRows(c, sourceRow + count); CheckRows(c, destinationRow + count);
         new ReadOnlySpan<float>(c.Row(sourceRow), count * c.Columns).CopyTo(new Span<float>(c.Row(destinationRow), count * c.Columns));
@@ -274,6 +308,7 @@ public sealed unsafe class CpuBackend : IBackend
         _pool.Dispose();
         _matmul.Dispose();
         _attention.Dispose();
+        _packedAttention.Dispose();
         _ropeCache.Dispose();
         lock (_ownedWeights)
         {

@@ -1,3 +1,5 @@
+using Hearth.Core.Tensors;
+
 namespace Hearth.Engine;
 
 /// <summary>Knobs of one engine (one loaded model): KV cache size, batch limits, queue bound.</summary>
@@ -13,11 +15,30 @@ public sealed record EngineOptions
     /// <summary>Fraction of available memory used for the KV cache when <see cref="KvCacheMemoryBytes"/> is null.</summary>
     public double KvCacheMemoryFraction { get; init; } = 0.25;
 
+    /// <summary>Element type of the KV cache: F32 (exact), F16 (half the memory), Q8_0 (about a quarter), Q4_0 (about an
+    /// eighth). The memory budget holds proportionally more blocks of a smaller type.</summary>
+    public KvCacheType KvCacheType { get; init; } = KvCacheType.F32;
+
     /// <summary>Exact number of KV blocks (tests, benchmarks); overrides the memory budget when set.</summary>
     public int? NumKvBlocks { get; init; }
 
-    /// <summary>Token budget of one step: decode tokens plus prefill chunks.</summary>
+    /// <summary>Token budget of one step: decode tokens plus prefill chunks. The whole of it goes to prompts only when
+    /// nothing decodes; see <see cref="InterTokenLatencyRatio"/>.</summary>
     public int MaxNumBatchedTokens { get; init; } = 2048;
+
+    /// <summary>While sequences decode, a step that also computes prompt chunks may cost at most about this many times a
+    /// decode-only step, which bounds inter-token latency under arriving prompts (p99 near this multiple of the median).
+    /// The step's token budget follows from it and from the decoding count (<see cref="StepBudget"/>). 0 turns it off:
+    /// prompt chunks fill <see cref="MaxNumBatchedTokens"/> whatever decodes. Larger favours time to first token.</summary>
+    public double InterTokenLatencyRatio { get; init; } = 2;
+
+    /// <summary>The fixed cost of one step (what it pays whatever its size: reading the weights) in prompt-token
+    /// equivalents, used by the <see cref="InterTokenLatencyRatio"/> budget. Null: measured from the steps as they run.</summary>
+    public double? StepFixedCostTokens { get; init; }
+
+    /// <summary>Most prompt tokens one sequence computes in one step (vLLM's long_prefill_token_threshold), so several
+    /// arriving prompts share a step's budget instead of the first taking it all; 0: no per-sequence limit.</summary>
+    public int LongPrefillTokenThreshold { get; init; }
 
     /// <summary>Most sequences running at once (each choice of an n &gt; 1 request counts).</summary>
     public int MaxNumSeqs { get; init; } = 64;
@@ -57,6 +78,11 @@ public sealed record EngineOptions
         if (SpeculativeMinAcceptance is < 0 or > 1) throw new ArgumentOutOfRangeException(nameof(SpeculativeMinAcceptance), "must be in [0, 1]");
         if (BlockSize < 1) throw new ArgumentOutOfRangeException(nameof(BlockSize), "block size must be ≥ 1");
         if (MaxNumBatchedTokens < 1) throw new ArgumentOutOfRangeException(nameof(MaxNumBatchedTokens), "must be ≥ 1");
+        if (InterTokenLatencyRatio is not 0 and < 1 || double.IsNaN(InterTokenLatencyRatio))
+            throw new ArgumentOutOfRangeException(nameof(InterTokenLatencyRatio), "must be 0 (off) or ≥ 1");
+        if (StepFixedCostTokens is < 0 || StepFixedCostTokens is double w && !double.IsFinite(w))
+            throw new ArgumentOutOfRangeException(nameof(StepFixedCostTokens), "must be ≥ 0");
+        if (LongPrefillTokenThreshold < 0) throw new ArgumentOutOfRangeException(nameof(LongPrefillTokenThreshold), "must be ≥ 0 (0: no limit)");
         if (MaxNumSeqs < 1) throw new ArgumentOutOfRangeException(nameof(MaxNumSeqs), "must be ≥ 1");
         if (MaxQueuedRequests < 0) throw new ArgumentOutOfRangeException(nameof(MaxQueuedRequests), "must be ≥ 0");
         if (KvCacheMemoryFraction is <= 0 or > 1) throw new ArgumentOutOfRangeException(nameof(KvCacheMemoryFraction), "must be in (0, 1]");

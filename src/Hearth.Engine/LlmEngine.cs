@@ -125,6 +125,7 @@ public sealed class LlmEngine
             long started = System.Diagnostics.Stopwatch.GetTimestamp();
             output = _runner.Run(batch);
             _speculator?.StepTimed(batch, System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalSeconds);
+            _scheduler.ObserveStep(batch.TokenCount, System.Diagnostics.Stopwatch.GetElapsedTime(started));
         }
         catch (Exception e)
         {

@@ -23,10 +23,10 @@ internal sealed class ModelRunner
         _vocab = model.Shape.VocabSize;
         int contextLength = model.Shape.ContextLength;
         int maxLength = Math.Min(options.MaxModelLength ?? contextLength, contextLength);
-        BlockCount = KvBlockCount(options, model.KvBytesPerToken, maxLength);
+        BlockCount = KvBlockCount(options, model.KvBytesPerTokenFor(options.KvCacheType), maxLength);
         // One sequence must always fit in the pool on its own, or it could never be scheduled.
         MaxModelLength = (int)Math.Min(maxLength, (long)BlockCount * _blockSize);
-        model.AllocateKvCache(BlockCount, _blockSize);
+        model.AllocateKvCache(BlockCount, _blockSize, options.KvCacheType);
     }
 
     /// <summary>KV blocks allocated in the model (the BlockManager's pool).</summary>

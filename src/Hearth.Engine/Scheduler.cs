@@ -5,13 +5,15 @@ namespace Hearth.Engine;
 /// <summary>Decides, step by step, which tokens to compute (continuous batching), and applies the results.
 /// Policy: running sequences first (decode tokens, then unfinished prompt chunks), then waiting sequences in
 /// arrival order (FCFS) while the token budget, the sequence cap and the KV blocks allow; a prompt larger than the
-/// remaining budget is split across steps (chunked prefill). When blocks run out, the most recently admitted running
+/// remaining budget is split across steps (chunked prefill). The budget shrinks while sequences decode, so prompt
+/// chunks cannot stretch their inter-token latency (<see cref="StepBudget"/>). When blocks run out, the most recently admitted running
 /// sequence is preempted: its blocks are freed and it is recomputed later (its tokens are kept).</summary>
 internal sealed class Scheduler(BlockManager blocks, OutputProcessor outputs, EngineOptions options)
 {
     private readonly List<Sequence> _running = [];        // admission order
     private readonly LinkedList<Sequence> _waiting = new(); // front is next
     private readonly List<int> _hits = [];
+    private readonly StepBudget _budget = new(options);
 
     public IReadOnlyList<Sequence> Running => _running;
     public int WaitingRequests => _waiting.Count(s => !s.Request.Admitted);
@@ -20,9 +22,18 @@ internal sealed class Scheduler(BlockManager blocks, OutputProcessor outputs, En
 
     public void Add(EngineRequest request) => _waiting.AddLast(request.Sequences[0]);
 
+    /// <summary>Teaches the step budget what the step just run cost.</summary>
+    public void ObserveStep(int tokens, TimeSpan elapsed) => _budget.Observe(tokens, elapsed);
+
+    /// <summary>Token budget of a step in which <paramref name="decoding"/> sequences decode (for tests and metrics).</summary>
+    public int BudgetFor(int decoding) => _budget.Tokens(decoding);
+
     public ScheduledBatch Schedule()
     {
-        int budget = options.MaxNumBatchedTokens, preempted = 0;
+        int decoding = 0;
+        foreach (var s in _running) if (s.Tokens.Count - s.NumComputed == 1) decoding++;
+        int budget = _budget.Tokens(decoding), preempted = 0;
+        int chunkCap = options.LongPrefillTokenThreshold > 0 ? options.LongPrefillTokenThreshold : int.MaxValue;
         var picked = new List<(Sequence Seq, int Count)>();
         var copies = new List<(int, int)>();
         List<long>? admitted = null;
@@ -39,7 +50,7 @@ internal sealed class Scheduler(BlockManager blocks, OutputProcessor outputs, En
                 if (remaining == 0 || (remaining == 1) != decodes) continue;
                 int drafts = decodes ? Math.Min(seq.Speculation?.Drafts.Length ?? 0, Math.Max(0, budget - decodesLeft)) : 0;
                 if (decodes) decodesLeft--;
-                int n = Math.Min(remaining + drafts, budget);
+                int n = Math.Min(remaining + drafts, decodes ? budget : Math.Min(budget, chunkCap));
                 bool scheduled = true;
                 while (!blocks.TryAppendSlots(seq, n, copies))
                 {
@@ -69,7 +80,7 @@ internal sealed class Scheduler(BlockManager blocks, OutputProcessor outputs, En
             int forks = seq.Request.ForkPending ? seq.Request.Sequences.Count - 1 : 0;
             if (_running.Count + 1 + forks > options.MaxNumSeqs) break;
             int hitBlocks = blocks.FindCachedPrefix(seq, _hits);
-            int n = Math.Min(seq.Tokens.Count - hitBlocks * blocks.BlockSize, budget);
+            int n = Math.Min(seq.Tokens.Count - hitBlocks * blocks.BlockSize, Math.Min(budget, chunkCap));
             if (!blocks.TryAllocate(seq, _hits, n)) break; // FCFS: nobody overtakes the head
             _waiting.RemoveFirst();
             seq.Status = SequenceStatus.Running;

@@ -48,6 +48,11 @@ public sealed partial class GpuBackend : IBackend
         return new GpuTensor(_device, rows, columns);
     }
 
+    /// <summary>The GPU kernels read an F32 cache only: a smaller element type is refused here, before any memory is taken.</summary>
+    public Tensor AllocateKvCache(int rows, int columns, KvCacheType type) => type == KvCacheType.F32
+        ? Allocate(rows, columns)
+        : throw new NotSupportedException($"the GPU backend keeps the KV cache in f32; a {KvCacheTypes.Name(type)} KV cache runs on the CPU backend only (--device cpu)");
+
     public Weight LoadWeight(GgufFile file, GgufTensorInfo tensor)
     {
         if (!Dequantizer.Supports(tensor.Type))

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Diagnostics;
 using Hearth.Core.Gguf;
+using Hearth.Core.Tensors;
 using Hearth.Core.Tokenizers;
 using Hearth.Cli.Support;
 using Hearth.Engine.Models;
@@ -25,8 +26,10 @@ internal static class GenerateCommand
         var ignoreEos = new Option<bool>("--ignore-eos") { Description = "Keep generating past end-of-generation tokens (benchmarking)" };
         var device = new Option<string>("--device") { Description = "cpu, cuda or auto", DefaultValueFactory = _ => "cpu" };
         device.AcceptOnlyFromAmong(DeviceSelection.Choices);
+        var kvType = new Option<string>("--kv-cache-type") { Description = "KV cache element type: f32, f16 or q8_0 (CPU)", DefaultValueFactory = _ => "f32" };
+        kvType.AcceptOnlyFromAmong("f32", "f16", "q8_0");
         var command = new Command("generate", "Generate a completion for a prompt with a local GGUF file (CPU)");
-        foreach (var o in new Option[] { model, prompt, maxTokens, temperature, seed, threads, ignoreEos, device }) command.Options.Add(o);
+        foreach (var o in new Option[] { model, prompt, maxTokens, temperature, seed, threads, ignoreEos, device, kvType }) command.Options.Add(o);
         command.SetAction(parse =>
         {
             try
@@ -36,7 +39,8 @@ internal static class GenerateCommand
                 if (n < 0) throw new FormatException("--max-tokens must be 0 or more");
                 if (!(temp >= 0) || !float.IsFinite(temp)) throw new FormatException("--temperature must be a finite number ≥ 0");
                 if (parse.GetValue(threads) < 0) throw new FormatException("--threads must be 0 (all cores) or more");
-                Run(parse.GetValue(model)!, parse.GetValue(prompt)!, n, temp, parse.GetValue(seed), parse.GetValue(threads), parse.GetValue(ignoreEos), parse.GetValue(device)!);
+                Run(parse.GetValue(model)!, parse.GetValue(prompt)!, n, temp, parse.GetValue(seed), parse.GetValue(threads), parse.GetValue(ignoreEos), parse.GetValue(device)!,
+                    KvCacheTypes.TryParse(parse.GetValue(kvType), out var kvt) ? kvt : KvCacheType.F32);
                 return 0;
             }
             catch (Exception e) when (e is GgufException or CliException or NotSupportedException or FormatException or IOException
@@ -49,7 +53,7 @@ internal static class GenerateCommand
         return command;
     }
 
-    private static void Run(string path, string prompt, int maxTokens, float temperature, int seed, int threads, bool ignoreEos, string device)
+    private static void Run(string path, string prompt, int maxTokens, float temperature, int seed, int threads, bool ignoreEos, string device, KvCacheType kvType)
     {
         using var file = GgufFile.Open(path);
         var tokenizer = TokenizerFactory.FromGguf(file);
@@ -61,7 +65,7 @@ internal static class GenerateCommand
         if (total > model.Shape.ContextLength)
             throw new FormatException($"prompt ({ids.Length} tokens) + --max-tokens ({maxTokens}) exceeds the model's context of {model.Shape.ContextLength}");
         int blocks = (total + BlockSize - 1) / BlockSize;
-        model.AllocateKvCache(blocks, BlockSize);
+        model.AllocateKvCache(blocks, BlockSize, kvType);
         int[] table = Enumerable.Range(0, blocks).ToArray();
         var logits = new float[model.Shape.VocabSize];
         var sampler = new Random(seed);
@@ -95,7 +99,7 @@ internal static class GenerateCommand
         stdout.WriteLine();
         double genSeconds = sw.Elapsed.TotalSeconds;
         Console.Error.WriteLine($"prompt: {ids.Length} tokens in {promptSeconds:F3} s = {ids.Length / promptSeconds:F2} tokens/s");
-        Console.Error.WriteLine($"generation: {generated} tokens in {genSeconds:F3} s = {(generated > 1 ? (generated - 1) / genSeconds : 0):F2} tokens/s ({backend.Name})");
+        Console.Error.WriteLine($"generation: {generated} tokens in {genSeconds:F3} s = {(generated > 1 ? (generated - 1) / genSeconds : 0):F2} tokens/s ({backend.Name}, {KvCacheTypes.Name(kvType)} KV cache)");
     }
 
     private static void Forward(DecoderModel model, ReadOnlySpan<int> tokens, int start, int[] table, bool logits, float[] output)

@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using Hearth.Cli.Support;
 using Hearth.Core.Gguf;
+using Hearth.Core.Tensors;
 using Hearth.Engine;
 using Hearth.Server;
 using Hearth.Store;
@@ -28,8 +29,13 @@ internal static class ServeCommand
         var noApiPull = new Option<bool>("--no-api-pull") { Description = "Refuse /api/pull: the server never downloads models for a client (for exposed deployments)" };
         var threads = new Option<int>("--threads") { Description = "CPU threads per model (0: all cores)", DefaultValueFactory = _ => 0 };
         var kvMemory = new Option<string?>("--kv-cache-memory") { Description = "KV cache size per model, e.g. 512MiB or 2GiB (default: a quarter of available memory)" };
+        var kvType = new Option<string>("--kv-cache-type") { Description = "KV cache element type: f32 (exact), f16 (half the memory), q8_0 (34/128 of it; logits within ~1–3 % of the f16 cache's); the same --kv-cache-memory then holds that many more tokens (CPU backend)", DefaultValueFactory = _ => "f32" };
+        kvType.AcceptOnlyFromAmong("f32", "f16", "q8_0"); // q4_0 exists in the engine but loses too much (7–16 % logit error)
         var maxSeqs = new Option<int?>("--max-num-seqs") { Description = "Most sequences decoded together per step (default 64)" };
         var maxBatched = new Option<int?>("--max-num-batched-tokens") { Description = "Token budget of one engine step (default 2048)" };
+        var itlRatio = new Option<double?>("--itl-ratio") { Description = "While streams decode, a step with prompt chunks may cost at most this many times a decode-only step: bounds inter-token latency under arriving prompts (default 2; 0: prompts fill --max-num-batched-tokens)" };
+        var stepCost = new Option<double?>("--step-fixed-cost-tokens") { Description = "A step's fixed cost (reading the weights) in prompt-token equivalents, for --itl-ratio's budget (default: measured from the steps as they run)" };
+        var longPrefill = new Option<int?>("--long-prefill-token-threshold") { Description = "Most prompt tokens one request computes per step, so arriving prompts share a step (default 0: no limit)" };
         var maxQueued = new Option<int?>("--max-queued-requests") { Description = "Waiting requests beyond which new ones get 429 (default 256)" };
         var maxLoaded = new Option<int?>("--max-loaded-models") { Description = "Most models loaded at once; least recently used idle ones are unloaded (default: no limit)" };
         var device = new Option<string>("--device") { Description = "Where models run: cpu, cuda, or auto (CUDA when a device and libcuda are present, else the CPU)", DefaultValueFactory = _ => "auto" };
@@ -44,12 +50,15 @@ internal static class ServeCommand
         otlp.Validators.Add(r => { if (r.GetValueOrDefault<string?>() is { } u && !(Uri.TryCreate(u, UriKind.Absolute, out var uri) && uri.Scheme is "http" or "https")) r.AddError("--otlp-endpoint must be an http(s) URL, e.g. http://127.0.0.1:4317"); });
         var command = new Command("serve", "Serve models over OpenAI- and Ollama-compatible HTTP APIs")
         {
-            model, host, port, apiKey, apiKeyFile, allowUnauthenticated, origins, hosts, noApiPull, threads, kvMemory, maxSeqs, maxBatched, maxQueued, maxLoaded, drain, noUi, device, gpuMemory, otlp, lora, maxLoras,
+            model, host, port, apiKey, apiKeyFile, allowUnauthenticated, origins, hosts, noApiPull, threads, kvMemory, kvType, maxSeqs, maxBatched, itlRatio, stepCost, longPrefill, maxQueued, maxLoaded, drain, noUi, device, gpuMemory, otlp, lora, maxLoras,
         };
         var speculative = new SpeculativeFlags();
         speculative.AddTo(command);
         drain.Validators.Add(r => { if (r.GetValueOrDefault<int>() is < 0 or > 86400) r.AddError("--drain-timeout must be between 0 and 86400 seconds"); });
         port.Validators.Add(r => { if (r.GetValueOrDefault<int>() is < 0 or > 65535) r.AddError("--port must be between 0 and 65535"); });
+        itlRatio.Validators.Add(r => { if (r.GetValueOrDefault<double?>() is double v && !(v == 0 || v >= 1 && double.IsFinite(v))) r.AddError("--itl-ratio must be 0 (off) or ≥ 1"); });
+        stepCost.Validators.Add(r => { if (r.GetValueOrDefault<double?>() is double v && !(v >= 0 && double.IsFinite(v))) r.AddError("--step-fixed-cost-tokens must be ≥ 0"); });
+        longPrefill.Validators.Add(r => { if (r.GetValueOrDefault<int?>() is < 0) r.AddError("--long-prefill-token-threshold must be ≥ 0"); });
         threads.Validators.Add(r => { if (r.GetValueOrDefault<int>() < 0) r.AddError("--threads must be ≥ 0"); });
         gpuMemory.Validators.Add(r => { if (r.GetValueOrDefault<double>() is not (> 0 and <= 1)) r.AddError("--gpu-memory-utilization must be in (0, 1]"); });
 
@@ -64,9 +73,13 @@ internal static class ServeCommand
                 engine = engine with
                 {
                     KvCacheMemoryBytes = parse.GetValue(kvMemory) is { } kv ? ParseSize(kv, "--kv-cache-memory") : null,
+                    KvCacheType = KvCacheTypes.TryParse(parse.GetValue(kvType), out var kvt) ? kvt : engine.KvCacheType,
                     MaxNumSeqs = parse.GetValue(maxSeqs) ?? engine.MaxNumSeqs,
                     MaxNumBatchedTokens = parse.GetValue(maxBatched) ?? engine.MaxNumBatchedTokens,
                     MaxQueuedRequests = parse.GetValue(maxQueued) ?? engine.MaxQueuedRequests,
+                    InterTokenLatencyRatio = parse.GetValue(itlRatio) ?? engine.InterTokenLatencyRatio,
+                    LongPrefillTokenThreshold = parse.GetValue(longPrefill) ?? engine.LongPrefillTokenThreshold,
+                    StepFixedCostTokens = parse.GetValue(stepCost),
                 };
                 engine = speculative.Apply(parse, engine);
                 var options = new ServerOptions

@@ -21,23 +21,26 @@ internal static class SynthCommand
         var vocab = new Option<string?>("--vocab") { Description = "Vocabulary GGUF whose tokenizer.* keys are copied (default: the preset's vocabulary from ../shared/vocab or tests/fixtures/vocab)" };
         var output = new Option<string>("--output", "-o") { Description = "Output .gguf file", Required = true };
         var seed = new Option<int>("--seed") { Description = "Random seed", DefaultValueFactory = _ => 1 };
+        var context = new Option<int?>("--context") { Description = "Context length written to the model (default: the preset's); for long-context benchmarks" };
+        context.Validators.Add(r => { if (r.GetValueOrDefault<int?>() is < 16 or > 1 << 20) r.AddError("--context must be between 16 and 1048576"); });
         var pooling = new Option<string?>("--pooling") { Description = "Encoders: override the preset's pooling (mean, cls, last, rank; rank adds a classification head)" };
         var command = new Command("synth", "Write a synthetic (random-weight) GGUF model, or a random LoRA adapter for one, for benchmarks and tests")
-            { preset, quant, vocab, output, seed, pooling, loraFor, rank, alpha, targets, loraStd };
+            { preset, quant, vocab, output, seed, pooling, context, loraFor, rank, alpha, targets, loraStd };
         command.SetAction(parse => parse.GetValue(loraFor) is { } baseModel
             ? RunLora(baseModel, parse.GetValue(output)!, parse.GetValue(rank), parse.GetValue(alpha), parse.GetValue(targets)!,
                 parse.GetResult(quant) is null or { Implicit: true } ? "F32" : parse.GetValue(quant)!, parse.GetValue(seed), parse.GetValue(loraStd))
-            : parse.GetValue(preset) is { } p ? Run(p, parse.GetValue(quant)!, parse.GetValue(vocab), parse.GetValue(output)!, parse.GetValue(seed), parse.GetValue(pooling))
+            : parse.GetValue(preset) is { } p ? Run(p, parse.GetValue(quant)!, parse.GetValue(vocab), parse.GetValue(output)!, parse.GetValue(seed), parse.GetValue(pooling), parse.GetValue(context))
             : Fail("give --preset (a model) or --lora-for BASE.gguf (an adapter)"));
         return command;
     }
 
-    private static int Run(string presetName, string quantName, string? vocabPath, string output, int seed, string? poolingName)
+    private static int Run(string presetName, string quantName, string? vocabPath, string output, int seed, string? poolingName, int? contextLength)
     {
         try
         {
             if (!SyntheticPreset.All.TryGetValue(presetName, out var preset))
                 return Fail($"unknown preset '{presetName}' (known: {string.Join(", ", SyntheticPreset.All.Keys)})");
+            if (contextLength is int ctx) preset = preset with { ContextLength = ctx };
             if (poolingName is not null)
             {
                 if (!preset.IsEncoder) return Fail($"--pooling applies to encoder presets only; '{presetName}' is a {preset.Architecture} model");

@@ -13,6 +13,13 @@ public interface IBackend : IDisposable
     /// <summary>Allocates a zeroed F32 tensor.</summary>
     Tensor Allocate(int rows, int columns);
 
+    /// <summary>Allocates a zeroed KV-cache tensor of <paramref name="rows"/> slots × <paramref name="columns"/> elements
+    /// stored as <paramref name="type"/>; only <see cref="WriteKv"/>, <see cref="PagedAttention"/> and
+    /// <see cref="CopyRows"/> take it. A backend without the type throws <see cref="NotSupportedException"/> naming it.</summary>
+    Tensor AllocateKvCache(int rows, int columns, KvCacheType type) => type == KvCacheType.F32
+        ? Allocate(rows, columns)
+        : throw new NotSupportedException($"the {Name} backend has no {KvCacheTypes.Name(type)} KV cache (f32 only)");
+
     /// <summary>Makes a weight usable by this backend (the CPU reads the mapping in place).</summary>
     Weight LoadWeight(GgufFile file, GgufTensorInfo tensor);
 

@@ -47,7 +47,18 @@ public sealed class DecoderModel : IForwardModel, ILoraModel
 
     public ModelShape Shape { get; }
 
-    public long KvBytesPerToken => 2L * _hp.LayerCount * _hp.KvHeadCount * _hp.HeadDim * sizeof(float);
+    public long KvBytesPerToken => KvBytesPerTokenFor(KvCacheType.F32);
+
+    /// <summary>The element type of the KV cache allocated last.</summary>
+    public KvCacheType KvCacheType { get; private set; }
+
+    public long KvBytesPerTokenFor(KvCacheType type)
+    {
+        int block = KvCacheTypes.BlockElements(type);
+        if (_hp.HeadDim % block != 0)
+            throw new NotSupportedException($"a {KvCacheTypes.Name(type)} KV cache needs a head size that is a multiple of {block}; this model's is {_hp.HeadDim}");
+        return 2L * _hp.LayerCount * KvCacheTypes.RowBytes(type, (long)_hp.KvHeadCount * _hp.HeadDim);
+    }
 
     /// <summary>Binds the model's weights in <paramref name="file"/> (kept open by the caller) to <paramref name="backend"/>.
     /// An architecture the decoder does not run is a <see cref="NotSupportedException"/> naming it.</summary>
@@ -60,8 +71,11 @@ public sealed class DecoderModel : IForwardModel, ILoraModel
     /// <summary>Loads a llama.cpp LoRA adapter for this model (checked against the base file), bound to the same backend.</summary>
     public LoraAdapter LoadAdapter(string path, string name) => LoraLoader.Load(_file, _hp, _backend, path, name);
 
-    public void AllocateKvCache(int blockCount, int blockSize)
+    public void AllocateKvCache(int blockCount, int blockSize) => AllocateKvCache(blockCount, blockSize, KvCacheType.F32);
+
+    public void AllocateKvCache(int blockCount, int blockSize, KvCacheType type)
     {
+        KvBytesPerTokenFor(type); // refuses a head size the type cannot block
         ArgumentOutOfRangeException.ThrowIfLessThan(blockCount, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(blockSize, 1);
         FreeKv();
@@ -71,11 +85,12 @@ public sealed class DecoderModel : IForwardModel, ILoraModel
         _vCache = new Tensor[_hp.LayerCount];
         for (int l = 0; l < _hp.LayerCount; l++)
         {
-            _kCache[l] = _backend.Allocate(slots, kvDim);
-            _vCache[l] = _backend.Allocate(slots, kvDim);
+            _kCache[l] = _backend.AllocateKvCache(slots, kvDim, type);
+            _vCache[l] = _backend.AllocateKvCache(slots, kvDim, type);
             _attention[l] = _attention[l] with { BlockSize = blockSize };
         }
         _blockSize = blockSize;
+        KvCacheType = type;
     }
 
     public void CopyBlocks(ReadOnlySpan<(int Source, int Destination)> pairs)

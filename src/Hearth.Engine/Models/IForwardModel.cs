@@ -1,3 +1,5 @@
+using Hearth.Core.Tensors;
+
 namespace Hearth.Engine.Models;
 
 /// <summary>Shape facts the engine needs from a loaded model.</summary>
@@ -23,6 +25,18 @@ public interface IForwardModel : IDisposable
     /// <summary>(Re)allocates the paged KV cache: <paramref name="blockCount"/> blocks of <paramref name="blockSize"/> tokens.
     /// Must be called before the first Forward.</summary>
     void AllocateKvCache(int blockCount, int blockSize);
+
+    /// <summary>Bytes of KV cache one token takes with elements of <paramref name="type"/> (what sizes the block pool).</summary>
+    long KvBytesPerTokenFor(KvCacheType type) => type == KvCacheType.F32
+        ? KvBytesPerToken
+        : throw new NotSupportedException($"this model has no {KvCacheTypes.Name(type)} KV cache (f32 only)");
+
+    /// <summary><see cref="AllocateKvCache(int, int)"/> with elements of <paramref name="type"/>.</summary>
+    void AllocateKvCache(int blockCount, int blockSize, KvCacheType type)
+    {
+        KvBytesPerTokenFor(type); // refuses a type the model lacks
+        AllocateKvCache(blockCount, blockSize);
+    }
 
     /// <summary>Runs the batch: writes each token's K/V to its slot and writes rows of VocabSize logits into
     /// <paramref name="logits"/>: for each sequence with NeedsLogits (in sequence order), one per token of its last

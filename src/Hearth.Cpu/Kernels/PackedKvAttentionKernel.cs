@@ -1,0 +1,123 @@
+using System.Runtime.CompilerServices;
+using Hearth.Core.Tensors;
+
+namespace Hearth.Cpu.Kernels;
+
+/// <summary>Causal paged attention over an F16, Q8_0 or Q4_0 KV cache (<see cref="CpuKvTensor"/>). One chunk = one
+/// (token, KV head), as in <see cref="PagedAttentionKernel"/>, but the visible positions are walked in tiles of
+/// <see cref="Tile"/>: each tile's K and V slices are dequantised once into per-thread scratch and shared by every
+/// query head of the GQA group, and the softmax is online (running max and sum, accumulators rescaled when the max
+/// grows), so scratch stays a few tiles whatever the context length. Same semantics as the F32 kernel: sliding
+/// window, score softcapping, ALiBi and sink logits.</summary>
+internal sealed unsafe class PackedKvAttentionKernel : IParallelJob, IDisposable
+{
+    private const int Tile = 64;
+    private readonly CpuThreadPool _pool;
+    private readonly CpuIsa _isa;
+    private readonly NativeBuffer[] _scratch;
+    private CpuTensor _q = null!, _o = null!;
+    private CpuKvTensor _k = null!, _v = null!;
+    private AttentionParameters _a = null!;
+
+    public PackedKvAttentionKernel(CpuThreadPool pool, CpuIsa isa)
+    {
+        _pool = pool;
+        _isa = isa;
+        _scratch = new NativeBuffer[pool.ThreadCount];
+        for (int i = 0; i < _scratch.Length; i++) _scratch[i] = new NativeBuffer();
+    }
+
+    public void Run(CpuTensor q, CpuKvTensor kCache, CpuKvTensor vCache, CpuTensor output, AttentionParameters a, int rows)
+    {
+        if (a.HeadCount % a.KvHeadCount != 0)
+            throw new ArgumentException($"head count {a.HeadCount} is not a multiple of KV head count {a.KvHeadCount}");
+        if (kCache.Type != vCache.Type) throw new ArgumentException("K and V caches have different element types");
+        _q = q; _k = kCache; _v = vCache; _o = output; _a = a;
+        _pool.Run(this, rows * a.KvHeadCount);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public void Execute(int chunk, int thread)
+    {
+        var a = _a;
+        int t = chunk / a.KvHeadCount, kvh = chunk % a.KvHeadCount;
+        int group = a.HeadCount / a.KvHeadCount, hd = a.HeadDim;
+        int pos = a.Positions[t];
+        int[] table = a.BlockTables[a.TokenSequence[t]];
+        int first = a.FirstVisible(pos);
+        if ((pos + a.BlockSize) / a.BlockSize > table.Length)
+            throw new InvalidOperationException($"block table of {table.Length} blocks does not cover position {pos}");
+
+        // Scratch: K tile, V tile (Tile × hd each), scores (group × Tile), running max and sum (group each).
+        float* kt = (float*)_scratch[thread].Ensure(((long)2 * Tile * hd + (long)group * Tile + 2L * group) * 4);
+        float* vt = kt + Tile * hd, s = vt + Tile * hd, max = s + group * Tile, sum = max + group;
+        float* q = _q.Row(t) + (long)kvh * group * hd;
+        float* o = _o.Row(t) + (long)kvh * group * hd;
+        var type = _k.Type;
+        bool avx2 = _isa.Use256;
+        int offset = kvh * hd;
+        new Span<float>(o, group * hd).Clear();
+        for (int h = 0; h < group; h++) { max[h] = float.NegativeInfinity; sum[h] = 0; }
+
+        for (int start = first; start <= pos; start += Tile)
+        {
+            int m = Math.Min(Tile, pos + 1 - start);
+            for (int j = 0; j < m; j++)
+                KvRowCodec.Decode(type, avx2, _k.Row(Slot(table, start + j, a.BlockSize)), offset, hd, kt + j * hd);
+            for (int h = 0; h < group; h++)
+            {
+                float* sh = s + h * Tile;
+                for (int j = 0; j < m; j++) sh[j] = DotF32.Dot(_isa, q + (long)h * hd, kt + j * hd, hd) * a.Scale;
+                if (a.Softcap > 0) ElementwiseKernels.Softcap(sh, a.Softcap, m);
+                if (a.AlibiSlopes is { } slopes)
+                {
+                    float slope = slopes[kvh * group + h];
+                    int queryPosition = a.QueryPositions[t];
+                    for (int j = 0; j < m; j++) sh[j] -= slope * Math.Abs(queryPosition - (start + j));
+                }
+                // Online softmax: exponentiate against the running max; rescale what was summed before if it grew.
+                float tileMax = SimdLadder.Aggregate<MaxOperator>(_isa, sh, sh, m);
+                float newMax = MathF.Max(max[h], tileMax);
+                float tileSum = (float)SimdLadder.MapSum<ExpMinusOperator>(_isa, sh, newMax, m);
+                if (newMax > max[h] && sum[h] > 0)
+                {
+                    float correction = MathF.Exp(max[h] - newMax);
+                    sum[h] *= correction;
+                    SimdLadder.Map<ScaleOperator>(_isa, o + h * hd, o + h * hd, correction, o + h * hd, hd);
+                }
+                max[h] = newMax;
+                sum[h] += tileSum;
+            }
+            for (int j = 0; j < m; j++)
+                KvRowCodec.Decode(type, avx2, _v.Row(Slot(table, start + j, a.BlockSize)), offset, hd, vt + j * hd);
+            for (int h = 0; h < group; h++)
+            {
+                float* sh = s + h * Tile, oh = o + h * hd;
+                for (int j = 0; j < m; j++) Axpy.Run(_isa, sh[j], vt + j * hd, oh, hd);
+            }
+        }
+
+        float* sinks = a.Sinks is { } sinkWeight ? (float*)sinkWeight.Data + (long)kvh * group : null;
+        for (int h = 0; h < group; h++)
+        {
+            float total = sum[h];
+            float scale = 1;
+            if (sinks != null)
+            {
+                // The sink takes probability mass but adds no value: renormalise against max(running max, sink).
+                float top = MathF.Max(max[h], sinks[h]);
+                scale = MathF.Exp(max[h] - top);
+                total = total * scale + MathF.Exp(sinks[h] - top);
+            }
+            SimdLadder.Map<ScaleOperator>(_isa, o + h * hd, o + h * hd, scale / total, o + h * hd, hd);
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static int Slot(int[] table, int p, int blockSize) => table[p / blockSize] * blockSize + p % blockSize;
+
+    public void Dispose()
+    {
+        foreach (var b in _scratch) b.Dispose();
+    }
+}

@@ -1,0 +1,38 @@
+namespace Hearth.Engine;
+
+/// <summary>How many tokens one step may compute (Sarathi-Serve's stall-free batching; vLLM's chunked prefill budget).
+/// With nobody decoding the budget is <see cref="EngineOptions.MaxNumBatchedTokens"/>: prompts run in big chunks, as fast
+/// as they can. While D sequences decode, every step is a token of theirs, so a prompt chunk in the same step delays all
+/// of them: the budget then keeps the step's cost within <see cref="EngineOptions.InterTokenLatencyRatio"/> (R) times
+/// the cost of a decode-only step. With cost = fixed + perToken · tokens and W = fixed / perToken (the
+/// <see cref="StepCostModel"/>'s estimate, or <see cref="EngineOptions.StepFixedCostTokens"/>):
+/// W + B ≤ R · (W + D), so B = ⌊R · D + (R − 1) · W⌋, at least D + 1 so prompts always progress. The prompt share
+/// B − D grows with D (a bigger decode step hides a bigger chunk) but shrinks relative to it: the more streams
+/// decode, the smaller the fraction of a step that prompts may take.</summary>
+internal sealed class StepBudget(EngineOptions options)
+{
+    // Before any step was timed: a guess of the right order for a 1B model on a few CPU cores (a decode step costs
+    // about as much as 8–16 prompt tokens); the fit replaces it after a few dozen steps of different sizes.
+    private const double InitialFixedCostTokens = 12;
+
+    private readonly StepCostModel _cost = new(options.StepFixedCostTokens ?? InitialFixedCostTokens);
+
+    /// <summary>A step's fixed cost in tokens in use now (the option when set, else the learned estimate).</summary>
+    public double FixedCostTokens => options.StepFixedCostTokens ?? _cost.FixedCostTokens;
+
+    /// <summary>Tokens allowed in a step where <paramref name="decoding"/> sequences each need one decode token.</summary>
+    public int Tokens(int decoding)
+    {
+        int max = options.MaxNumBatchedTokens;
+        double ratio = options.InterTokenLatencyRatio;
+        if (decoding == 0 || ratio <= 0) return max;
+        double budget = ratio * decoding + (ratio - 1) * FixedCostTokens;
+        return (int)Math.Min(max, Math.Max(decoding + 1, Math.Floor(budget)));
+    }
+
+    /// <summary>Teaches the cost model what a step of <paramref name="tokens"/> tokens took.</summary>
+    public void Observe(int tokens, TimeSpan elapsed)
+    {
+        if (options.StepFixedCostTokens is null) _cost.Observe(tokens, elapsed.TotalSeconds);
+    }
+}
