@@ -36,7 +36,7 @@ public readonly record struct CpuIsa
 
     /// <summary>True when the packed layouts are built: any AVX2 machine. Without AVX-VNNI the packed kernels compose
     /// vpdpbusd from vpmaddubsw/vpmaddwd (exact); measured faster than the row kernels there too (KernelMatMulBenchmarks,
-    /// Q8_0 2048 → 8192 on an AVX2-only EPYC, 2 threads: 0.68× the time at 1 token, 0.82× at 16, 0.95× at 512).</summary>
+    /// Q8_0 2048 → 8192 on an AVX2-only EPYC, 2 threads, quiet: 0.47× the time at 1 token, 0.75× at 16, 0.77× at 512).</summary>
     internal bool PackedAvailable => Avx2.IsSupported;
 
     /// <summary>AVX-VNNI instructions in the row kernels (hardware only).</summary>
