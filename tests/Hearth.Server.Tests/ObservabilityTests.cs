@@ -52,7 +52,8 @@ public sealed class ObservabilityTests
         var (_, body, _) = await Http.PostAsync(host.Http, "v1/completions", "{\"model\":\"fake\",\"prompt\":\"Hello\"}");
         var id = body!["id"]!.GetValue<string>()["cmpl-".Length..];
         await host.Http.GetAsync("v1/nothing");
-        var lines = host.Logs.Where(l => l.StartsWith("request ", StringComparison.Ordinal)).ToList();
+        var lines = (await host.LogsOnceAsync(l => l.Contains($"id={id}"), l => l.Contains("path=/v1/nothing")))
+            .Where(l => l.StartsWith("request ", StringComparison.Ordinal)).ToList();
         var line = Assert.Single(lines, l => l.Contains($"id={id}"));
         Assert.Matches($"^request id={id} method=POST path=/v1/completions model=fake:latest prompt_tokens=6 completion_tokens=5 ttft_ms=[0-9.]+ duration_ms=[0-9.]+ status=200 trace_id=([0-9a-f]{32}|-)$", line);
         Assert.Single(lines, l => l.Contains("path=/v1/nothing") && l.Contains(" status=404 trace_id=", StringComparison.Ordinal));

@@ -22,6 +22,19 @@ public sealed class TestHost : IAsyncDisposable
     public HttpClient Http { get; }
     public ConcurrentQueue<string> Logs { get; } = new();
 
+    /// <summary>The log lines, once one matching each predicate is there (or after 10 s, as they are): the request log
+    /// is written after the response has gone out, so a client can see the answer before the line exists.</summary>
+    public async Task<List<string>> LogsOnceAsync(params Func<string, bool>[] expected)
+    {
+        var waited = System.Diagnostics.Stopwatch.StartNew();
+        while (true)
+        {
+            var lines = Logs.ToList();
+            if (expected.All(e => lines.Any(e)) || waited.Elapsed > TimeSpan.FromSeconds(10)) return lines;
+            await Task.Delay(20);
+        }
+    }
+
     private TestHost(ServerOptions? options, bool withCatalog, Hearth.Core.Templates.IChatTemplate? template)
     {
         var shape = new ModelShape("llama", 259, ContextLength, 2, 1, 8, 16);
