@@ -1,8 +1,8 @@
 using System.Diagnostics.Metrics;
-using System.Threading.Channels;
 using Hearth.Engine;
 using Hearth.Metrics;
 using Hearth.Server.Metrics;
+using Hearth.Server.Tests.Fakes;
 
 namespace Hearth.Server.Tests;
 
@@ -10,15 +10,6 @@ namespace Hearth.Server.Tests;
 /// models on the CPU.</summary>
 public sealed class DeviceMemoryMetricsTests
 {
-    private sealed class StatsEngine(EngineStats stats) : IGenerationEngine
-    {
-        public ChannelReader<GenerationDelta> Submit(GenerationRequest request, CancellationToken cancellationToken = default) =>
-            throw new NotSupportedException();
-        public EngineStats GetStats() => stats;
-        public EngineLimits Limits { get; } = new(512, 512, 100, 4);
-        public ValueTask DisposeAsync() => ValueTask.CompletedTask;
-    }
-
     [Fact]
     public async Task GpuModelsReportDeviceMemoryAndCpuModelsDoNot()
     {

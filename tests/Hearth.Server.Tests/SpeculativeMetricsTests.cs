@@ -1,9 +1,9 @@
 using System.Diagnostics.Metrics;
-using System.Threading.Channels;
 using Hearth.Engine;
 using Hearth.Engine.Speculative;
 using Hearth.Metrics;
 using Hearth.Server.Metrics;
+using Hearth.Server.Tests.Fakes;
 
 namespace Hearth.Server.Tests;
 
@@ -11,15 +11,6 @@ namespace Hearth.Server.Tests;
 /// per draft position) for models whose engine speculates, and none for the others.</summary>
 public sealed class SpeculativeMetricsTests
 {
-    private sealed class StatsEngine(EngineStats stats) : IGenerationEngine
-    {
-        public ChannelReader<GenerationDelta> Submit(GenerationRequest request, CancellationToken cancellationToken = default) =>
-            throw new NotSupportedException();
-        public EngineStats GetStats() => stats;
-        public EngineLimits Limits { get; } = new(512, 512, 100, 4);
-        public ValueTask DisposeAsync() => ValueTask.CompletedTask;
-    }
-
     [Fact]
     public async Task SpeculatingModelsReportDraftsAndAcceptanceByMethodAndPosition()
     {
