@@ -35,7 +35,7 @@ public sealed class EngineTests
         using var model = DecoderModel.Load(gguf, backend);
         // Small steps: the second prompt's prefill is chunked next to the first one's decodes; block size 4 lets it
         // share "Once upon a time" from the prefix cache.
-        var engine = new LlmEngine(model, tokenizer, new EngineOptions { NumKvBlocks = 32, BlockSize = 4, MaxNumBatchedTokens = 6 });
+        var engine = new LlmEngine(model, tokenizer, new EngineOptions { NumKvBlocks = 32, BlockSize = 4, MaxNumBatchedTokens = 6, StepFixedCostTokens = 12 });
         var keys = prompts.Select((p, i) => engine.AddRequest(new GenerationRequest($"r{i}", tokenizer.Encode(p, addSpecial: true, parseSpecial: false),
             new SamplingParams { Temperature = 0, MaxTokens = 8, IgnoreEos = true }))).ToArray();
         var outputs = keys.ToDictionary(k => k, _ => (Tokens: new List<int>(), Text: ""));

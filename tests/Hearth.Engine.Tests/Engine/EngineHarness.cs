@@ -1,3 +1,6 @@
+using Hearth.Core.Tokenizers;
+using Hearth.Engine.Models;
+
 namespace Hearth.Engine.Tests.Engine;
 
 /// <summary>Runs an <see cref="LlmEngine"/> synchronously to completion and collects each choice's output.</summary>
@@ -9,7 +12,13 @@ internal static class EngineHarness
     }
 
     public static LlmEngine NewEngine(FakeModel? model = null, EngineOptions? options = null, FakeTokenizer? tokenizer = null) =>
-        new(model ?? new FakeModel(), tokenizer ?? new FakeTokenizer(), options ?? new EngineOptions { NumKvBlocks = 256, BlockSize = 4 });
+        Untimed(model ?? new FakeModel(), tokenizer ?? new FakeTokenizer(), options ?? new EngineOptions { NumKvBlocks = 256, BlockSize = 4 });
+
+    /// <summary>An engine whose schedule does not depend on how fast this machine is: the step budget's fixed cost is
+    /// pinned (unless the test sets it) instead of learned from step times, so the same test makes the same steps on a
+    /// fast and on a loaded machine (a CI run once saw no preemption where the test expects one).</summary>
+    public static LlmEngine Untimed(IForwardModel model, ITokenizer tokenizer, EngineOptions options, IForwardModel? draft = null) =>
+        new(model, tokenizer, options with { StepFixedCostTokens = options.StepFixedCostTokens ?? 12 }, draft);
 
     public static GenerationRequest Request(IEnumerable<int> prompt, SamplingParams? sampling = null, string id = "r") =>
         new(id, prompt.ToArray(), sampling ?? Greedy(8));

@@ -35,7 +35,7 @@ public class RealModelEngineTests
         var requests = Texts.Select((t, i) => new GenerationRequest($"r{i}", tokenizer.Encode(t, addSpecial: true, parseSpecial: false),
             new SamplingParams { Temperature = 0, MaxTokens = 24, IgnoreEos = true })).ToArray();
 
-        var alone = new LlmEngine(model, tokenizer, new EngineOptions { NumKvBlocks = 64, BlockSize = 16, EnablePrefixCaching = false });
+        var alone = Untimed(model, tokenizer, new EngineOptions { NumKvBlocks = 64, BlockSize = 16, EnablePrefixCaching = false });
         var expected = requests.Select(r =>
         {
             long key = alone.AddRequest(r);
@@ -43,7 +43,7 @@ public class RealModelEngineTests
         }).ToArray();
 
         // Together: small steps force chunked prefill next to decodes; prefix caching shares "Once upon a time".
-        var together = new LlmEngine(model, tokenizer, new EngineOptions { NumKvBlocks = 128, BlockSize = 4, MaxNumBatchedTokens = 24 });
+        var together = Untimed(model, tokenizer, new EngineOptions { NumKvBlocks = 128, BlockSize = 4, MaxNumBatchedTokens = 24 });
         var keys = requests.Select(together.AddRequest).ToArray();
         var results = RunAll(together);
         Assert.True(together.GetStats().PrefixCacheHits > 0);

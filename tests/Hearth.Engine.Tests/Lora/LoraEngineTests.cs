@@ -30,14 +30,14 @@ public sealed class LoraEngineTests : IDisposable
         GenerationRequest Req(LoraSelection? lora) => new("r", prompt, Greedy(8)) { Lora = lora };
 
         // The reference: each selection on its own engine without prefix caching.
-        var cold = new LlmEngine(model, tokenizer, new EngineOptions { NumKvBlocks = 64, BlockSize = 4, EnablePrefixCaching = false });
+        var cold = Untimed(model, tokenizer, new EngineOptions { NumKvBlocks = 64, BlockSize = 4, EnablePrefixCaching = false });
         List<int> Cold(LoraSelection? lora) { long k = cold.AddRequest(Req(lora)); return RunAll(cold)[k][0].Tokens; }
         LoraSelection?[] order = [LoraSelection.Of(a), LoraSelection.Of(b), null, LoraSelection.Of(a, 0.5f), LoraSelection.Of(a)];
         var expected = order.Select(Cold).ToArray();
         Assert.NotEqual(expected[0], expected[1]);
         Assert.NotEqual(expected[0], expected[2]);
 
-        var engine = new LlmEngine(model, tokenizer, new EngineOptions { NumKvBlocks = 64, BlockSize = 4 });
+        var engine = Untimed(model, tokenizer, new EngineOptions { NumKvBlocks = 64, BlockSize = 4 });
         var cached = new List<int>();
         for (int i = 0; i < order.Length; i++)
         {
@@ -59,7 +59,7 @@ public sealed class LoraEngineTests : IDisposable
         using var model = DecoderModel.Load(gguf, backend);
         var tokenizer = TokenizerFactory.FromGguf(gguf);
         var a = model.LoadAdapter(_files.Adapter(Preset, "a"), "a");
-        var engine = new LlmEngine(model, tokenizer, new EngineOptions { NumKvBlocks = 64, BlockSize = 4 });
+        var engine = Untimed(model, tokenizer, new EngineOptions { NumKvBlocks = 64, BlockSize = 4 });
         var expected = RunAll(Add(engine, a, out long first))[first][0].Tokens;
 
         Add(engine, a, out long key);

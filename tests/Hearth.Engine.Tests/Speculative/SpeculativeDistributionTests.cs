@@ -1,3 +1,4 @@
+using static Hearth.Engine.Tests.Engine.EngineHarness;
 using Hearth.Engine.Tests.Engine;
 
 namespace Hearth.Engine.Tests.Speculative;
@@ -27,7 +28,7 @@ public class SpeculativeDistributionTests
             NumKvBlocks = 2048, BlockSize = 4, MaxNumSeqs = 64, SpeculativeMethod = method, NumSpeculativeTokens = 3,
             SpeculativeMaxBatchSize = 1000, SpeculativeMinAcceptance = 0,
         };
-        var engine = new LlmEngine(Model(Cycle, 1.5f), new FakeTokenizer(), options, draft);
+        var engine = Untimed(Model(Cycle, 1.5f), new FakeTokenizer(), options, draft);
         var prompt = new List<int> { 2 };
         for (int i = 0; i < 11; i++) prompt.Add(Cycle(prompt[^1]));
         var keys = Enumerable.Range(0, Draws).Select(i => engine.AddRequest(new GenerationRequest($"d{i}", prompt.ToArray(),

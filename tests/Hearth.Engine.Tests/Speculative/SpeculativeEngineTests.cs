@@ -46,7 +46,7 @@ public class SpeculativeEngineTests
     private static Dictionary<int, Choice> RunBatch(EngineOptions options, GenerationRequest[] requests, FakeModel? draft = null,
         Action<LlmEngine>? check = null)
     {
-        var engine = new LlmEngine(Model(), new FakeTokenizer(), options, draft);
+        var engine = Untimed(Model(), new FakeTokenizer(), options, draft);
         var keys = requests.Select(engine.AddRequest).ToArray();
         var all = RunAll(engine, _ => check?.Invoke(engine));
         Assert.Equal(0, engine.GetStats().UsedKvBlocks);
@@ -97,7 +97,7 @@ public class SpeculativeEngineTests
     {
         var prompts = Enumerable.Range(0, 4).Select(i => Prompt(9 + i, 300 + i)).ToArray();
         var options = Spec(new EngineOptions { NumKvBlocks = 64, BlockSize = 4 }, SpeculativeMethod.Draft);
-        var engine = new LlmEngine(Model(), new FakeTokenizer(), options, Model());
+        var engine = Untimed(Model(), new FakeTokenizer(), options, Model());
         foreach (var p in prompts) engine.AddRequest(Request(p, Greedy(30)));
         RunAll(engine);
         var s = engine.GetStats().Speculative!;
@@ -114,8 +114,8 @@ public class SpeculativeEngineTests
         // The model continues the cycle; the prompt already holds it, so lookup drafts are right from the start.
         var prompt = new List<int> { 3 };
         for (int i = 0; i < 30; i++) prompt.Add(CycleNext(prompt[^1]));
-        var plain = new LlmEngine(Model(), new FakeTokenizer(), new EngineOptions { NumKvBlocks = 64, BlockSize = 4 });
-        var spec = new LlmEngine(Model(), new FakeTokenizer(), Spec(new EngineOptions { NumKvBlocks = 64, BlockSize = 4 }, SpeculativeMethod.Ngram));
+        var plain = Untimed(Model(), new FakeTokenizer(), new EngineOptions { NumKvBlocks = 64, BlockSize = 4 });
+        var spec = Untimed(Model(), new FakeTokenizer(), Spec(new EngineOptions { NumKvBlocks = 64, BlockSize = 4 }, SpeculativeMethod.Ngram));
         int plainSteps = 0, specSteps = 0;
         long k1 = plain.AddRequest(Request(prompt, Greedy(40)));
         var a = RunAll(plain, _ => plainSteps++)[k1][0];
@@ -139,7 +139,7 @@ public class SpeculativeEngineTests
         var draft = new FakeModel { Next = t => (t + 7) % 64 };
         var options = Spec(new EngineOptions { NumKvBlocks = 64, BlockSize = 2, EnablePrefixCaching = false }, SpeculativeMethod.Draft, k: 6)
             with { SpeculativeMinAcceptance = 0 };
-        var engine = new LlmEngine(target, new FakeTokenizer(), options, draft);
+        var engine = Untimed(target, new FakeTokenizer(), options, draft);
         var keys = Enumerable.Range(0, 3).Select(i => engine.AddRequest(Request(Prompt(7 + i, 50 + i), Greedy(25)))).ToArray();
         int checkedSteps = 0;
         RunAll(engine, _ =>

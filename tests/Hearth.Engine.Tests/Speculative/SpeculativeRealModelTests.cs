@@ -44,7 +44,7 @@ public class SpeculativeRealModelTests
         var requests = Texts.Select((t, i) => new GenerationRequest($"r{i}", tokenizer.Encode(t, addSpecial: true, parseSpecial: false),
             new SamplingParams { Temperature = 0, MaxTokens = 24, IgnoreEos = true })).ToArray();
 
-        var plain = new LlmEngine(model, tokenizer, new EngineOptions { NumKvBlocks = 64, BlockSize = 16, EnablePrefixCaching = false });
+        var plain = Untimed(model, tokenizer, new EngineOptions { NumKvBlocks = 64, BlockSize = 16, EnablePrefixCaching = false });
         var expected = requests.Select(r =>
         {
             long key = plain.AddRequest(r);
@@ -56,7 +56,7 @@ public class SpeculativeRealModelTests
             SpeculativeMethod = method, NumSpeculativeTokens = 4, SpeculativeMaxBatchSize = 64, SpeculativeMinAcceptance = 0,
         };
         // Alone: each request on its own.
-        var alone = new LlmEngine(model, tokenizer, spec with { NumKvBlocks = 64, BlockSize = 16 }, draft);
+        var alone = Untimed(model, tokenizer, spec with { NumKvBlocks = 64, BlockSize = 16 }, draft);
         for (int i = 0; i < requests.Length; i++)
         {
             long key = alone.AddRequest(requests[i]);
@@ -70,7 +70,7 @@ public class SpeculativeRealModelTests
 
         // Together: 24 blocks of 4 tokens cannot hold 16 sequences of ~30 tokens, so some are preempted; a step budget
         // of 24 tokens chunks the prompts next to verification steps; prefix caching shares "Once upon a time".
-        var together = new LlmEngine(model, tokenizer, spec with { NumKvBlocks = 24, BlockSize = 4, MaxNumBatchedTokens = 24 }, draft);
+        var together = Untimed(model, tokenizer, spec with { NumKvBlocks = 24, BlockSize = 4, MaxNumBatchedTokens = 24 }, draft);
         var keys = requests.Select(together.AddRequest).ToArray();
         var results = RunAll(together);
         var stats = together.GetStats();

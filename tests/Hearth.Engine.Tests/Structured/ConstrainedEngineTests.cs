@@ -34,7 +34,7 @@ public class ConstrainedEngineTests
         using var backend = new CpuBackend(1);
         using var model = DecoderModel.Load(gguf, backend);
         var tokenizer = TokenizerFactory.FromGguf(gguf);
-        var engine = new LlmEngine(model, tokenizer, new EngineOptions { NumKvBlocks = 1200, BlockSize = 16, MaxNumSeqs = 16 });
+        var engine = Untimed(model, tokenizer, new EngineOptions { NumKvBlocks = 1200, BlockSize = 16, MaxNumSeqs = 16 });
         var prompt = tokenizer.Encode("Reply in JSON.", addSpecial: true, parseSpecial: false);
 
         var checks = new Dictionary<long, (string Name, Func<string, bool> Valid)>();
