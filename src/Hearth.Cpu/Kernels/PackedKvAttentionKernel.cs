@@ -7,7 +7,8 @@ namespace Hearth.Cpu.Kernels;
 /// (token, KV head), as in <see cref="PagedAttentionKernel"/>, but the visible positions are walked in tiles of
 /// <see cref="Tile"/>: each tile's K and V slices are dequantised once into per-thread scratch and shared by every
 /// query head of the GQA group, and the softmax is online (running max and sum, accumulators rescaled when the max
-/// grows), so scratch stays a few tiles whatever the context length. Same semantics as the F32 kernel: sliding
+/// grows), so scratch stays a few tiles whatever the context length; long rows of calls with few chunks are split over
+/// the sequence (<see cref="AttentionSplit"/>). Same semantics as the F32 kernel: sliding
 /// window, score softcapping, ALiBi and sink logits.</summary>
 internal sealed unsafe class PackedKvAttentionKernel : IParallelJob, IDisposable
 {
@@ -15,6 +16,7 @@ internal sealed unsafe class PackedKvAttentionKernel : IParallelJob, IDisposable
     private readonly CpuThreadPool _pool;
     private readonly CpuIsa _isa;
     private readonly NativeBuffer[] _scratch;
+    private readonly AttentionSplit _split = new();
     private CpuTensor _q = null!, _o = null!;
     private CpuKvTensor _k = null!, _v = null!;
     private AttentionParameters _a = null!;
@@ -33,70 +35,33 @@ internal sealed unsafe class PackedKvAttentionKernel : IParallelJob, IDisposable
             throw new ArgumentException($"head count {a.HeadCount} is not a multiple of KV head count {a.KvHeadCount}");
         if (kCache.Type != vCache.Type) throw new ArgumentException("K and V caches have different element types");
         _q = q; _k = kCache; _v = vCache; _o = output; _a = a;
-        _pool.Run(this, rows * a.KvHeadCount);
+        _split.Plan(a, rows, _pool.ThreadCount);
+        _pool.Run(this, _split.Items);
+        if (_split.Active) _split.Combine(_isa, a, output);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Execute(int chunk, int thread)
     {
         var a = _a;
-        int t = chunk / a.KvHeadCount, kvh = chunk % a.KvHeadCount;
+        int t, kvh, part = 0, parts = 1;
+        if (_split.Active) _split.Locate(chunk, out t, out kvh, out part, out parts);
+        else { t = chunk / a.KvHeadCount; kvh = chunk % a.KvHeadCount; }
         int group = a.HeadCount / a.KvHeadCount, hd = a.HeadDim;
         int pos = a.Positions[t];
-        int[] table = a.BlockTables[a.TokenSequence[t]];
         int first = a.FirstVisible(pos);
-        if ((pos + a.BlockSize) / a.BlockSize > table.Length)
-            throw new InvalidOperationException($"block table of {table.Length} blocks does not cover position {pos}");
-
-        // Scratch: K tile, V tile (Tile × hd each), scores (group × Tile), running max and sum (group each).
-        float* kt = (float*)_scratch[thread].Ensure(((long)2 * Tile * hd + (long)group * Tile + 2L * group) * 4);
-        float* vt = kt + Tile * hd, s = vt + Tile * hd, max = s + group * Tile, sum = max + group;
-        float* q = _q.Row(t) + (long)kvh * group * hd;
-        float* o = _o.Row(t) + (long)kvh * group * hd;
-        var type = _k.Type;
-        bool avx2 = _isa.Use256;
-        int offset = kvh * hd;
-        new Span<float>(o, group * hd).Clear();
-        for (int h = 0; h < group; h++) { max[h] = float.NegativeInfinity; sum[h] = 0; }
-
-        for (int start = first; start <= pos; start += Tile)
+        if (parts > 1)
         {
-            int m = Math.Min(Tile, pos + 1 - start);
-            for (int j = 0; j < m; j++)
-                KvRowCodec.Decode(type, avx2, _k.Row(Slot(table, start + j, a.BlockSize)), offset, hd, kt + j * hd);
-            for (int h = 0; h < group; h++)
-            {
-                float* sh = s + h * Tile;
-                for (int j = 0; j < m; j++) sh[j] = DotF32.Dot(_isa, q + (long)h * hd, kt + j * hd, hd) * a.Scale;
-                if (a.Softcap > 0) ElementwiseKernels.Softcap(sh, a.Softcap, m);
-                if (a.AlibiSlopes is { } slopes)
-                {
-                    float slope = slopes[kvh * group + h];
-                    int queryPosition = a.QueryPositions[t];
-                    for (int j = 0; j < m; j++) sh[j] -= slope * Math.Abs(queryPosition - (start + j));
-                }
-                // Online softmax: exponentiate against the running max; rescale what was summed before if it grew.
-                float tileMax = SimdLadder.Aggregate<MaxOperator>(_isa, sh, sh, m);
-                float newMax = MathF.Max(max[h], tileMax);
-                float tileSum = (float)SimdLadder.MapSum<ExpMinusOperator>(_isa, sh, newMax, m);
-                if (newMax > max[h] && sum[h] > 0)
-                {
-                    float correction = MathF.Exp(max[h] - newMax);
-                    sum[h] *= correction;
-                    SimdLadder.Map<ScaleOperator>(_isa, o + h * hd, o + h * hd, correction, o + h * hd, hd);
-                }
-                max[h] = newMax;
-                sum[h] += tileSum;
-            }
-            for (int j = 0; j < m; j++)
-                KvRowCodec.Decode(type, avx2, _v.Row(Slot(table, start + j, a.BlockSize)), offset, hd, vt + j * hd);
-            for (int h = 0; h < group; h++)
-            {
-                float* sh = s + h * Tile, oh = o + h * hd;
-                for (int j = 0; j < m; j++) Axpy.Run(_isa, sh[j], vt + j * hd, oh, hd);
-            }
+            // A part of a split token: its unnormalised output, max and sum go to the split's partials.
+            AttentionSplit.Range(first, pos, part, parts, out int start, out int end);
+            float* partial = _split.Partial(chunk);
+            Accumulate(t, kvh, start, end, thread, partial, partial + (long)group * hd, partial + (long)group * hd + group);
+            return;
         }
 
+        float* o = _o.Row(t) + (long)kvh * group * hd;
+        float* max = Scratch(thread, group), sum = max + group;
+        Accumulate(t, kvh, first, pos + 1, thread, o, max, sum);
         float* sinks = a.Sinks is { } sinkWeight ? (float*)sinkWeight.Data + (long)kvh * group : null;
         for (int h = 0; h < group; h++)
         {
@@ -113,11 +78,79 @@ internal sealed unsafe class PackedKvAttentionKernel : IParallelJob, IDisposable
         }
     }
 
+    /// <summary>Per-thread scratch: K tile, V tile (Tile × hd each), scores (group × Tile), the tile's row offsets, then
+    /// the running max and sum (group each) of a whole token; returns the max/sum part.</summary>
+    private float* Scratch(int thread, int group)
+    {
+        long tiles = 2L * Tile * _a.HeadDim + (long)group * Tile;
+        float* kt = (float*)_scratch[thread].Ensure((tiles + 2L * Tile + 2L * group) * 4);
+        return kt + tiles + 2L * Tile;
+    }
+
+    /// <summary>o = Σ e^(s − max) · v over positions [start, end) for the token's group heads, with the running max and
+    /// exp-sum per head; K and V are dequantised one tile at a time and the softmax is online.</summary>
+    private void Accumulate(int t, int kvh, int start, int end, int thread, float* o, float* max, float* sum)
+    {
+        var a = _a;
+        int group = a.HeadCount / a.KvHeadCount, hd = a.HeadDim;
+        int[] table = a.BlockTables[a.TokenSequence[t]];
+        if ((end - 1 + a.BlockSize) / a.BlockSize > table.Length)
+            throw new InvalidOperationException($"block table of {table.Length} blocks does not cover position {end - 1}");
+
+        Scratch(thread, group);
+        float* kt = (float*)_scratch[thread].Pointer;
+        float* vt = kt + Tile * hd, s = vt + Tile * hd;
+        long* rows = (long*)(s + group * Tile);
+        for (int j = 0; j < Tile; j++) rows[j] = (long)j * hd;
+        float* q = _q.Row(t) + (long)kvh * group * hd;
+        var type = _k.Type;
+        bool avx2 = _isa.Use256;
+        int offset = kvh * hd;
+        new Span<float>(o, group * hd).Clear();
+        for (int h = 0; h < group; h++) { max[h] = float.NegativeInfinity; sum[h] = 0; }
+
+        for (int tileStart = start; tileStart < end; tileStart += Tile)
+        {
+            int m = Math.Min(Tile, end - tileStart);
+            for (int j = 0; j < m; j++)
+                KvRowCodec.Decode(type, avx2, _k.Row(Slot(table, tileStart + j, a.BlockSize)), offset, hd, kt + j * hd);
+            AttentionLoops.Scores(_isa, q, group, hd, kt, rows, m, a.Scale, s, Tile);
+            for (int h = 0; h < group; h++)
+            {
+                float* sh = s + h * Tile;
+                if (a.Softcap > 0) ElementwiseKernels.Softcap(sh, a.Softcap, m);
+                if (a.AlibiSlopes is { } slopes)
+                {
+                    float slope = slopes[kvh * group + h];
+                    int queryPosition = a.QueryPositions[t];
+                    for (int j = 0; j < m; j++) sh[j] -= slope * Math.Abs(queryPosition - (tileStart + j));
+                }
+                // Online softmax: exponentiate against the running max; rescale what was summed before if it grew.
+                float tileMax = SimdLadder.Aggregate<MaxOperator>(_isa, sh, sh, m);
+                float newMax = MathF.Max(max[h], tileMax);
+                float tileSum = (float)SimdLadder.MapSum<ExpMinusOperator>(_isa, sh, newMax, m);
+                if (newMax > max[h] && sum[h] > 0)
+                {
+                    float correction = MathF.Exp(max[h] - newMax);
+                    sum[h] *= correction;
+                    SimdLadder.Map<ScaleOperator>(_isa, o + h * hd, o + h * hd, correction, o + h * hd, hd);
+                }
+                max[h] = newMax;
+                sum[h] += tileSum;
+            }
+            for (int j = 0; j < m; j++)
+                KvRowCodec.Decode(type, avx2, _v.Row(Slot(table, tileStart + j, a.BlockSize)), offset, hd, vt + j * hd);
+            for (int h = 0; h < group; h++)
+                AttentionLoops.WeightedSum(_isa, s + h * Tile, vt, rows, m, o + h * hd, hd, accumulate: true);
+        }
+    }
+
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static int Slot(int[] table, int p, int blockSize) => table[p / blockSize] * blockSize + p % blockSize;
 
     public void Dispose()
     {
         foreach (var b in _scratch) b.Dispose();
+        _split.Dispose();
     }
 }
