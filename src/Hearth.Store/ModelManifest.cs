@@ -28,21 +28,14 @@ public sealed record ModelManifest
     /// <summary>Where the model came from (a URL, a file path or another model), for `hearth show`.</summary>
     public string? Source { get; init; }
 
-    internal static readonly JsonSerializerOptions Json = new()
-    {
-        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
-        DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
-        WriteIndented = true,
-    };
-
-    public byte[] ToJsonBytes() => JsonSerializer.SerializeToUtf8Bytes(this, Json);
+    public byte[] ToJsonBytes() => JsonSerializer.SerializeToUtf8Bytes(this, StoreJsonContext.Default.ModelManifest);
 
     /// <summary>Parses a manifest; throws <see cref="InvalidDataException"/> when it is not one.</summary>
     public static ModelManifest FromJson(ReadOnlySpan<byte> json, string what)
     {
         try
         {
-            var m = JsonSerializer.Deserialize<ModelManifest>(json, Json) ?? throw new InvalidDataException($"{what}: empty manifest");
+            var m = JsonSerializer.Deserialize(json, StoreJsonContext.Default.ModelManifest) ?? throw new InvalidDataException($"{what}: empty manifest");
             if (!BlobDigest.IsValid(m.Gguf))
                 throw new InvalidDataException($"{what}: gguf digest '{m.Gguf}' is not sha256:<64 hex>");
             return m;

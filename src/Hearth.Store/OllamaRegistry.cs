@@ -162,7 +162,7 @@ public sealed class OllamaRegistry(HttpClient http, Uri registry)
     {
         try
         {
-            foreach (var m in JsonSerializer.Deserialize<List<ManifestMessage>>(json, ModelManifest.Json) ?? [])
+            foreach (var m in JsonSerializer.Deserialize(json, StoreJsonContext.Default.ListManifestMessage) ?? [])
             {
                 if (m.Role is not ("system" or "user" or "assistant" or "tool") || m.Content is null)
                     throw new ModelStoreException($"{display}: the messages layer has a message with role '{m.Role}'");

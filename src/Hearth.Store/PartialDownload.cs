@@ -9,7 +9,7 @@ namespace Hearth.Store;
 /// <c>If-Range</c>. Bytes without a sidecar are never resumed: the next attempt starts over.</summary>
 internal sealed class PartialDownload : IAsyncDisposable
 {
-    private sealed record Sidecar(string Url, string Validator, long? Total);
+    internal sealed record Sidecar(string Url, string Validator, long? Total);
 
     private readonly string _sidecarPath;
     private readonly Uri _url;
@@ -57,7 +57,7 @@ internal sealed class PartialDownload : IAsyncDisposable
         Sidecar? s = null;
         try
         {
-            if (File.Exists(_sidecarPath)) s = JsonSerializer.Deserialize<Sidecar>(File.ReadAllBytes(_sidecarPath));
+            if (File.Exists(_sidecarPath)) s = JsonSerializer.Deserialize(File.ReadAllBytes(_sidecarPath), SidecarJsonContext.Default.Sidecar);
         }
         catch (JsonException)
         {
@@ -74,7 +74,7 @@ internal sealed class PartialDownload : IAsyncDisposable
     {
         Validator = validator;
         if (validator is null) File.Delete(_sidecarPath);
-        else AtomicFile.WriteAllBytes(_sidecarPath, JsonSerializer.SerializeToUtf8Bytes(new Sidecar(_url.AbsoluteUri, validator, total)));
+        else AtomicFile.WriteAllBytes(_sidecarPath, JsonSerializer.SerializeToUtf8Bytes(new Sidecar(_url.AbsoluteUri, validator, total), SidecarJsonContext.Default.Sidecar));
     }
 
     /// <summary>Drops the bytes on disk (the remote changed, or ignored the range).</summary>

@@ -1,3 +1,4 @@
+using Hearth.Cli.Support;
 using System.Diagnostics;
 using System.Net.Http.Json;
 using System.Text;
@@ -46,7 +47,7 @@ public sealed record ConversationWorkload(int Conversations, int Turns, int Conc
         var results = new List<TurnResult>();
         for (var turn = 0; turn < Turns; turn++)
         {
-            messages.Add(new JsonObject { ["role"] = "user", ["content"] = UserTurn(rng, conversation, turn) });
+            messages.Add((JsonNode)new JsonObject { ["role"] = "user", ["content"] = UserTurn(rng, conversation, turn) });
             var body = new JsonObject
             {
                 ["model"] = model,
@@ -58,7 +59,7 @@ public sealed record ConversationWorkload(int Conversations, int Turns, int Conc
             };
             var (reply, result) = await SendAsync(http, chatUrl, body, conversation, turn, ct);
             results.Add(result);
-            messages.Add(new JsonObject { ["role"] = "assistant", ["content"] = reply });
+            messages.Add((JsonNode)new JsonObject { ["role"] = "assistant", ["content"] = reply });
         }
         return results;
     }
@@ -75,7 +76,7 @@ public sealed record ConversationWorkload(int Conversations, int Turns, int Conc
     private static async Task<(string Reply, TurnResult Result)> SendAsync(HttpClient http, Uri chatUrl, JsonObject body, int conversation, int turn, CancellationToken ct)
     {
         var started = Stopwatch.GetTimestamp();
-        using var request = new HttpRequestMessage(HttpMethod.Post, chatUrl) { Content = JsonContent.Create(body) };
+        using var request = new HttpRequestMessage(HttpMethod.Post, chatUrl) { Content = JsonBody.Create(body) };
         using var response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, ct);
         if (!response.IsSuccessStatusCode)
             throw new HttpRequestException($"conversation {conversation} turn {turn}: HTTP {(int)response.StatusCode}: {await response.Content.ReadAsStringAsync(ct)}");

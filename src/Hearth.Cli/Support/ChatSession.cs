@@ -106,7 +106,7 @@ internal sealed class ChatSession(IChatBackend backend, string model, TextReader
         if (name == "stop")
         {
             if (_options["stop"] is not JsonArray stops) _options["stop"] = stops = [];
-            stops.Add(value);
+            stops.Add((JsonNode)JsonValue.Create(value));
             return;
         }
         _options[name] = long.TryParse(value, NumberStyles.Integer, CultureInfo.InvariantCulture, out var l) ? JsonValue.Create(l)

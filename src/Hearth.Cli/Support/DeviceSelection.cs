@@ -1,6 +1,8 @@
 using Hearth.Core.Tensors;
 using Hearth.Cpu;
+#if !HEARTH_NO_GPU
 using Hearth.Gpu;
+#endif
 
 namespace Hearth.Cli.Support;
 
@@ -17,7 +19,7 @@ internal static class DeviceSelection
     /// `cuda` without a usable CUDA device is an error with the reason; `auto` falls back to the CPU with it.</summary>
     public static ComputeDevice Resolve(string choice, out string why)
     {
-        bool cuda = CudaProbe.IsAvailable(out var reason);
+        bool cuda = CudaAvailable(out var reason);
         switch (choice.Trim().ToLowerInvariant())
         {
             case "cpu":
@@ -34,6 +36,25 @@ internal static class DeviceSelection
                 throw new CliException($"--device must be one of {string.Join(", ", Choices)}, not '{choice}'");
         }
     }
+
+#if HEARTH_NO_GPU
+    // The Native AOT build leaves the GPU backend out (ILGPU compiles kernels at run time, which needs the JIT).
+    private static bool CudaAvailable(out string reason)
+    {
+        reason = "this hearth is a Native AOT build, which has no GPU backend (use the .NET tool or the single-file build)";
+        return false;
+    }
+
+    /// <summary>A new backend on <paramref name="device"/> (the CPU: this build has no other).</summary>
+    public static IBackend CreateBackend(ComputeDevice device, int threads) => new CpuBackend(threads);
+
+    /// <summary>Null: no device memory to budget without a GPU backend.</summary>
+    public static long? KvCacheBudget(IBackend backend, double utilization) => null;
+
+    /// <summary>Null: no device memory without a GPU backend.</summary>
+    public static (long Used, long Total)? DeviceMemory(IBackend backend) => null;
+#else
+    private static bool CudaAvailable(out string reason) => CudaProbe.IsAvailable(out reason);
 
     /// <summary>A new backend on <paramref name="device"/>.</summary>
     public static IBackend CreateBackend(ComputeDevice device, int threads) =>
@@ -55,4 +76,5 @@ internal static class DeviceSelection
     /// <summary>(used, total) device memory of a GPU backend on CUDA, for /metrics; null otherwise.</summary>
     public static (long Used, long Total)? DeviceMemory(IBackend backend) =>
         backend is GpuBackend gpu && gpu.Device.MemoryInfo() is { } m ? (m.Total - m.Free, m.Total) : null;
+#endif
 }

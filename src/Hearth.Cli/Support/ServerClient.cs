@@ -38,7 +38,7 @@ internal sealed class ServerClient(Uri baseUri) : IChatBackend
 
     public async Task<JsonObject> PostAsync(string path, JsonObject body, CancellationToken cancellationToken)
     {
-        var request = new HttpRequestMessage(HttpMethod.Post, path) { Content = JsonContent.Create(body) };
+        var request = new HttpRequestMessage(HttpMethod.Post, path) { Content = JsonBody.Create(body) };
         using var response = await SendAsync(request, HttpCompletionOption.ResponseContentRead, cancellationToken);
         return await ReadObjectAsync(response, cancellationToken);
     }
@@ -54,7 +54,7 @@ internal sealed class ServerClient(Uri baseUri) : IChatBackend
             ["stream"] = true,
             ["options"] = options.DeepClone(),
         };
-        var request = new HttpRequestMessage(HttpMethod.Post, "api/chat") { Content = JsonContent.Create(body) };
+        var request = new HttpRequestMessage(HttpMethod.Post, "api/chat") { Content = JsonBody.Create(body) };
         using var response = await SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
         if (!response.IsSuccessStatusCode) await ReadObjectAsync(response, cancellationToken); // throws with the server's message
         using var reader = new StreamReader(await response.Content.ReadAsStreamAsync(cancellationToken), Encoding.UTF8);

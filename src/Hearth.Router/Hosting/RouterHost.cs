@@ -1,3 +1,4 @@
+using System.Text.Json.Nodes;
 using Hearth.Telemetry;
 using OpenTelemetry.Trace;
 using System.Net;
@@ -76,16 +77,23 @@ public sealed class RouterHost : IAsyncDisposable
             var auth = RouterAuth.Authenticate(ctx, state);
             if (!auth.Ok) { await RouterAuth.WriteUnauthorizedAsync(ctx, auth.Error!); return; }
             var names = state.Routes.Keys.Where(m => auth.Key?.Key.Models is not { } allowed || allowed.Contains(m)).Order(StringComparer.Ordinal);
-            await Results.Json(new { @object = "list", data = names.Select(n => new { id = n, @object = "model", created = 0, owned_by = "hearth-router" }) }).ExecuteAsync(ctx);
+            var data = new JsonArray(names.Select(n => (JsonNode?)new JsonObject
+                { ["id"] = n, ["object"] = "model", ["created"] = 0, ["owned_by"] = "hearth-router" }).ToArray());
+            await JsonReply.WriteAsync(ctx, new JsonObject { ["object"] = "list", ["data"] = data });
         });
         app.MapGet("/health", async ctx =>
         {
             // Anyone may ask whether the router is up; only the master key (when set) sees the upstreams.
             var now = RouterState.NowMs;
-            var ups = state.Upstreams.Select(u => new { name = u.Name, healthy = u.Healthy, breaker = u.Breaker.State.ToString().ToLowerInvariant(), outstanding = u.Outstanding, available = u.IsAvailable(now) }).ToList();
-            var ok = ups.Any(u => u.available);
-            object body = RouterAuth.IsAdmin(ctx, state) ? new { status = ok ? "ok" : "unavailable", upstreams = ups } : new { status = ok ? "ok" : "unavailable" };
-            await Results.Json(body, statusCode: ok ? 200 : 503).ExecuteAsync(ctx);
+            var ok = state.Upstreams.Any(u => u.IsAvailable(now));
+            var body = new JsonObject { ["status"] = ok ? "ok" : "unavailable" };
+            if (RouterAuth.IsAdmin(ctx, state))
+                body["upstreams"] = new JsonArray(state.Upstreams.Select(u => (JsonNode?)new JsonObject
+                {
+                    ["name"] = u.Name, ["healthy"] = u.Healthy, ["breaker"] = u.Breaker.State.ToString().ToLowerInvariant(),
+                    ["outstanding"] = u.Outstanding, ["available"] = u.IsAvailable(now),
+                }).ToArray());
+            await JsonReply.WriteAsync(ctx, body, ok ? 200 : 503);
         });
         app.MapGet("/metrics", async ctx =>
         {

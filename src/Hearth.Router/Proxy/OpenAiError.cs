@@ -1,4 +1,3 @@
-using System.Text.Json;
 using Microsoft.AspNetCore.Http;
 
 namespace Hearth.Router.Proxy;
@@ -12,7 +11,8 @@ public static class OpenAiError
         ctx.Response.StatusCode = status;
         if (retryAfter is { } ra) ctx.Response.Headers.RetryAfter = ra.ToString(System.Globalization.CultureInfo.InvariantCulture);
         ctx.Response.ContentType = "application/json";
-        var body = JsonSerializer.SerializeToUtf8Bytes(new { error = new { message, type, code = code ?? type } });
+        var error = new System.Text.Json.Nodes.JsonObject { ["message"] = message, ["type"] = type, ["code"] = code ?? type };
+        var body = System.Text.Encoding.UTF8.GetBytes(new System.Text.Json.Nodes.JsonObject { ["error"] = error }.ToJsonString());
         await ctx.Response.Body.WriteAsync(body, ctx.RequestAborted);
     }
 

@@ -78,7 +78,7 @@ public sealed class ProxyRequest
             _body["model"] = upstreamModel;
             if (includeUsage && Stream && _body["stream_options"] is null)
                 _body["stream_options"] = new JsonObject { ["include_usage"] = true };
-            var bytes = JsonSerializer.SerializeToUtf8Bytes(_body);
+            var bytes = System.Text.Encoding.UTF8.GetBytes(_body.ToJsonString());
             _rewritten[upstreamModel] = bytes;
             return bytes;
         }

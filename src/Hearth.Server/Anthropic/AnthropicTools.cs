@@ -26,7 +26,7 @@ public static class AnthropicTools
             var function = new JsonObject { ["name"] = name };
             if (t.String("description") is { } description) function["description"] = description;
             function["parameters"] = (t.Obj("input_schema") ?? throw ApiException.BadRequest($"'tools[{i}].input_schema' is required", $"tools[{i}].input_schema")).Object.DeepClone();
-            definitions.Add(new JsonObject { ["type"] = "function", ["function"] = function });
+            definitions.Add((JsonNode)new JsonObject { ["type"] = "function", ["function"] = function });
         }
         return new ToolSettings(definitions, Choice(a.Obj("tool_choice")), "tools");
     }
@@ -69,7 +69,7 @@ public static class AnthropicTools
                     text.Append(args.String("text") ?? throw ApiException.BadRequest($"'{at}.text' is required", $"{at}.text"));
                     break;
                 case "tool_use" when role == "assistant":
-                    calls.Add(new JsonObject
+                    calls.Add((JsonNode)new JsonObject
                     {
                         ["id"] = Required(args, "id", at),
                         ["type"] = "function",

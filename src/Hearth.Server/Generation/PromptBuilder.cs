@@ -52,7 +52,7 @@ public static class PromptBuilder
     private static string Render(LoadedModel model, IReadOnlyList<ChatMessage> all, PromptOptions options, bool generationPrompt)
     {
         var array = new JsonArray();
-        foreach (var m in all) array.Add(TemplateMessage(m));
+        foreach (var m in all) array.Add((JsonNode)TemplateMessage(m));
         var tok = model.Tokenizer;
         var context = new JsonObject
         {

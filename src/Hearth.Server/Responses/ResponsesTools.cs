@@ -26,7 +26,7 @@ public static class ResponsesTools
             var function = new JsonObject { ["name"] = name };
             if (t.String("description") is { } description) function["description"] = description;
             function["parameters"] = t.Obj("parameters")?.Object.DeepClone() ?? new JsonObject { ["type"] = "object" };
-            definitions.Add(new JsonObject { ["type"] = "function", ["function"] = function });
+            definitions.Add((JsonNode)new JsonObject { ["type"] = "function", ["function"] = function });
         }
         return new ToolSettings(definitions, Choice(a.Object["tool_choice"]), "tools");
     }
@@ -54,7 +54,7 @@ public static class ResponsesTools
         };
         if (messages.Count > 0 && messages[^1] is { Role: "assistant" } last && last.Extra["tool_calls"] is JsonArray calls)
         {
-            calls.Add(call);
+            calls.Add((JsonNode)call);
             return;
         }
         messages.Add(new ChatMessage("assistant", "", new JsonObject { ["tool_calls"] = new JsonArray(call) }));

@@ -157,13 +157,26 @@ internal static class ToolCallScanner
         return -1;
     }
 
+    /// <summary>The value of a JSON string literal (null for the literal null); a JsonException for anything else. Read
+    /// through JsonDocument rather than JsonSerializer, whose reflection the Native AOT build does not have.</summary>
+    internal static string? ParseString(ReadOnlySpan<char> json)
+    {
+        using var document = System.Text.Json.JsonDocument.Parse(json.ToString());
+        return document.RootElement.ValueKind switch
+        {
+            System.Text.Json.JsonValueKind.String => document.RootElement.GetString(),
+            System.Text.Json.JsonValueKind.Null => null,
+            var kind => throw new System.Text.Json.JsonException($"a JSON string was expected, not {kind}"),
+        };
+    }
+
     private static string Unescape(string text, int start, int end)
     {
         var raw = text[start..end];
         if (!raw.Contains('\\')) return raw;
         try
         {
-            return System.Text.Json.JsonSerializer.Deserialize<string>("\"" + raw + "\"") ?? raw;
+            return ParseString("\"" + raw + "\"") ?? raw;
         }
         catch (System.Text.Json.JsonException)
         {

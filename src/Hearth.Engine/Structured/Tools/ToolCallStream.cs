@@ -97,7 +97,7 @@ public sealed class ToolCallStream(ToolCallFormat format)
         if (p.ArgumentsEnd < 0) return "";
         try
         {
-            return System.Text.Json.JsonSerializer.Deserialize<string>(all.AsSpan(p.ArgumentsStart, end - p.ArgumentsStart)) ?? "";
+            return ToolCallScanner.ParseString(all.AsSpan(p.ArgumentsStart, end - p.ArgumentsStart)) ?? "";
         }
         catch (System.Text.Json.JsonException)
         {
