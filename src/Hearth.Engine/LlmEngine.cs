@@ -40,7 +40,8 @@ public sealed class LlmEngine
             _runner.Verifier = new DraftVerifier(sampler, shape.VocabSize, _specStats, Options.SpeculativeMinAcceptance, _speculator.Costs);
         }
         if (Options.EnablePrefixCaching) PrefixCache = new PrefixCacheEvents(Options.BlockSize);
-        _blocks = new BlockManager(_runner.BlockCount, Options.BlockSize, Options.EnablePrefixCaching, events: PrefixCache);
+        _blocks = new BlockManager(_runner.Layout.GroupWindows, _runner.Layout.BlockCounts, Options.BlockSize, Options.EnablePrefixCaching,
+            events: PrefixCache);
         _scheduler = new Scheduler(_blocks, new OutputProcessor(tokenizer, endOfGeneration, MaxModelLength), Options);
         _validator = new RequestValidator(shape.VocabSize, MaxModelLength, Options.MaxNumSeqs);
         _trie = new Lazy<TokenTrie>(() => TokenTrie.For(tokenizer, shape.VocabSize));

@@ -35,7 +35,7 @@ internal sealed class Scheduler(BlockManager blocks, OutputProcessor outputs, En
         int budget = _budget.Tokens(decoding), preempted = 0;
         int chunkCap = options.LongPrefillTokenThreshold > 0 ? options.LongPrefillTokenThreshold : int.MaxValue;
         var picked = new List<(Sequence Seq, int Count)>();
-        var copies = new List<(int, int)>();
+        var copies = new List<KvCopy>();
         List<long>? admitted = null;
 
         // Phase 1: running sequences. Decode tokens go first so a long prompt chunk never stalls them; draft tokens
@@ -97,7 +97,7 @@ internal sealed class Scheduler(BlockManager blocks, OutputProcessor outputs, En
         }
 
         var items = picked.ConvertAll(p => new ScheduledSequence(
-            p.Seq, p.Seq.NumComputed, p.Count, [.. p.Seq.BlockTable], ChoicesSampled(p.Seq, p.Count))
+            p.Seq, p.Seq.NumComputed, p.Count, blocks.SnapshotTables(p.Seq), ChoicesSampled(p.Seq, p.Count))
         {
             Drafts = SpeculationState.DraftsScheduled(p.Seq, p.Count),
         });

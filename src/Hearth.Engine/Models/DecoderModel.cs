@@ -24,9 +24,10 @@ public sealed class DecoderModel : IForwardModel, ILoraModel
     private readonly int _feedForward;
     private Tensor[] _kCache = [], _vCache = [];
     private int _blockSize;
+    private int[] _layerGroup = [];      // per layer: its KV-cache group
     private DecoderScratch? _scratch;
     private int[] _tokenSequence = [];
-    private int[][] _blockTables = [];
+    private int[][][] _blockTables = []; // per KV-cache group, per sequence
     private int[] _logitRows = [];
 
     private DecoderModel(GgufFile file, IBackend backend, ModelHyperparameters hp, DecoderDefinition def)
@@ -73,31 +74,48 @@ public sealed class DecoderModel : IForwardModel, ILoraModel
 
     public void AllocateKvCache(int blockCount, int blockSize) => AllocateKvCache(blockCount, blockSize, KvCacheType.F32);
 
-    public void AllocateKvCache(int blockCount, int blockSize, KvCacheType type)
+    public void AllocateKvCache(int blockCount, int blockSize, KvCacheType type) =>
+        AllocateKvCache(KvCacheLayout.Single(_hp.LayerCount, blockCount, blockSize, type));
+
+    /// <summary>Per layer: its sliding window (0: full attention).</summary>
+    public IReadOnlyList<int> SlidingWindows => _attention.Select(a => a.SlidingWindow).ToArray();
+
+    public void AllocateKvCache(KvCacheLayout layout)
     {
-        KvBytesPerTokenFor(type); // refuses a head size the type cannot block
-        ArgumentOutOfRangeException.ThrowIfLessThan(blockCount, 1);
-        ArgumentOutOfRangeException.ThrowIfLessThan(blockSize, 1);
+        KvBytesPerTokenFor(layout.Type); // refuses a head size the type cannot block
+        ArgumentOutOfRangeException.ThrowIfLessThan(layout.BlockSize, 1);
+        if (layout.LayerGroup.Length != _hp.LayerCount || layout.BlockCounts.Length != layout.GroupCount)
+            throw new ArgumentException($"the KV-cache layout names {layout.LayerGroup.Length} layers and {layout.BlockCounts.Length} pools; the model has {_hp.LayerCount} layers");
+        foreach (int count in layout.BlockCounts) ArgumentOutOfRangeException.ThrowIfLessThan(count, 1);
         FreeKv();
         int kvDim = _hp.KvHeadCount * _hp.HeadDim;
-        int slots = checked(blockCount * blockSize);
         _kCache = new Tensor[_hp.LayerCount];
         _vCache = new Tensor[_hp.LayerCount];
         for (int l = 0; l < _hp.LayerCount; l++)
         {
-            _kCache[l] = _backend.AllocateKvCache(slots, kvDim, type);
-            _vCache[l] = _backend.AllocateKvCache(slots, kvDim, type);
-            _attention[l] = _attention[l] with { BlockSize = blockSize };
+            int group = layout.LayerGroup[l];
+            if (layout.GroupWindows[group] != 0 && layout.GroupWindows[group] != _attention[l].SlidingWindow)
+                throw new ArgumentException($"layer {l} attends over a window of {_attention[l].SlidingWindow}, its KV-cache group frees blocks past {layout.GroupWindows[group]}");
+            int slots = checked(layout.BlockCounts[group] * layout.BlockSize);
+            _kCache[l] = _backend.AllocateKvCache(slots, kvDim, layout.Type);
+            _vCache[l] = _backend.AllocateKvCache(slots, kvDim, layout.Type);
+            _attention[l] = _attention[l] with { BlockSize = layout.BlockSize };
         }
-        _blockSize = blockSize;
-        KvCacheType = type;
+        _layerGroup = layout.LayerGroup.ToArray();
+        _blockTables = new int[layout.GroupCount][][];
+        for (int g = 0; g < _blockTables.Length; g++) _blockTables[g] = [];
+        _blockSize = layout.BlockSize;
+        KvCacheType = layout.Type;
     }
 
-    public void CopyBlocks(ReadOnlySpan<(int Source, int Destination)> pairs)
+    public void CopyBlocks(ReadOnlySpan<(int Source, int Destination)> pairs) => CopyBlocks(0, pairs);
+
+    public void CopyBlocks(int group, ReadOnlySpan<(int Source, int Destination)> pairs)
     {
         foreach (var (src, dst) in pairs)
             for (int l = 0; l < _kCache.Length; l++)
             {
+                if (_layerGroup[l] != group) continue;
                 _backend.CopyRows(_kCache[l], src * _blockSize, dst * _blockSize, _blockSize);
                 _backend.CopyRows(_vCache[l], src * _blockSize, dst * _blockSize, _blockSize);
             }
@@ -142,7 +160,7 @@ public sealed class DecoderModel : IForwardModel, ILoraModel
             if (A.KNorm != null) b.RmsNorm(s.K, A.KNorm, eps, s.K, t);
             b.Rope(s.Q, t, _hp.HeadDim, batch.Positions, _layers[l].Rope);
             b.Rope(s.K, t, _hp.HeadDim, batch.Positions, _layers[l].Rope);
-            b.WriteKv(s.K, s.V, _kCache[l], _vCache[l], batch.SlotMapping, t);
+            b.WriteKv(s.K, s.V, _kCache[l], _vCache[l], batch.SlotMappings[_layerGroup[l]], t);
             b.PagedAttention(s.Q, _kCache[l], _vCache[l], s.Attention, _attention[l], t);
             MatMul(s.Attention, A.Output, s.Out, t, lora, l, LoraTarget.AttentionOutput);
             if (A.PostNorm != null) b.RmsNorm(s.Out, A.PostNorm, eps, s.Out, t);
@@ -187,11 +205,16 @@ public sealed class DecoderModel : IForwardModel, ILoraModel
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private int PrepareBatch(ForwardBatch batch)
     {
-        int t = batch.TokenCount;
-        if (batch.Positions.Length != t || batch.SlotMapping.Length != t)
-            throw new ArgumentException($"batch has {t} tokens but {batch.Positions.Length} positions and {batch.SlotMapping.Length} slots");
+        int t = batch.TokenCount, groups = _blockTables.Length;
+        if (batch.SlotMappings.Length != groups)
+            throw new ArgumentException($"batch has slot mappings for {batch.SlotMappings.Length} KV-cache groups; the cache has {groups}");
+        foreach (var slots in batch.SlotMappings)
+            if (batch.Positions.Length != t || slots.Length != t)
+                throw new ArgumentException($"batch has {t} tokens but {batch.Positions.Length} positions and {slots.Length} slots");
         if (_tokenSequence.Length < t) _tokenSequence = new int[Math.Max(t, _tokenSequence.Length * 2)];
-        if (_blockTables.Length < batch.Sequences.Length) _blockTables = new int[Math.Max(batch.Sequences.Length, _blockTables.Length * 2)][];
+        for (int g = 0; g < groups; g++)
+            if (_blockTables[g].Length < batch.Sequences.Length)
+                _blockTables[g] = new int[Math.Max(batch.Sequences.Length, _blockTables[g].Length * 2)][];
         int wanted = batch.LogitRows;
         if (_logitRows.Length < wanted) _logitRows = new int[Math.Max(wanted, _logitRows.Length * 2)];
         int rows = 0, covered = 0;
@@ -200,8 +223,11 @@ public sealed class DecoderModel : IForwardModel, ILoraModel
             var seq = batch.Sequences[i];
             if (seq.TokenStart < 0 || seq.TokenCount < 0 || seq.TokenStart + seq.TokenCount > t)
                 throw new ArgumentException($"sequence {i} slice [{seq.TokenStart}, +{seq.TokenCount}) is outside the batch of {t}");
-            if ((long)seq.BlockTable.Length * _blockSize < seq.ContextLength)
-                throw new ArgumentException($"sequence {i}: block table of {seq.BlockTable.Length} blocks cannot hold {seq.ContextLength} tokens");
+            if (seq.BlockTables.Length != groups)
+                throw new ArgumentException($"sequence {i} has block tables for {seq.BlockTables.Length} KV-cache groups; the cache has {groups}");
+            foreach (var table in seq.BlockTables)
+                if ((long)table.Length * _blockSize < seq.ContextLength)
+                    throw new ArgumentException($"sequence {i}: block table of {table.Length} blocks cannot hold {seq.ContextLength} tokens");
             for (int j = seq.TokenStart; j < seq.TokenStart + seq.TokenCount; j++)
             {
                 if (batch.Positions[j] < 0 || batch.Positions[j] >= seq.ContextLength)
@@ -209,7 +235,7 @@ public sealed class DecoderModel : IForwardModel, ILoraModel
                 _tokenSequence[j] = i;
             }
             covered += seq.TokenCount;
-            _blockTables[i] = seq.BlockTable;
+            for (int g = 0; g < groups; g++) _blockTables[g][i] = seq.BlockTables[g];
             if (seq.NeedsLogits)
             {
                 if (seq.LogitCount < 1 || seq.LogitCount > seq.TokenCount)
@@ -218,11 +244,12 @@ public sealed class DecoderModel : IForwardModel, ILoraModel
             }
         }
         if (covered != t) throw new ArgumentException($"sequences cover {covered} tokens of a batch of {t}");
-        foreach (var a in _attention)
+        for (int l = 0; l < _attention.Length; l++)
         {
+            var a = _attention[l];
             a.Positions = batch.Positions;
             a.TokenSequence = _tokenSequence;
-            a.BlockTables = _blockTables;
+            a.BlockTables = _blockTables[_layerGroup[l]];
         }
         return rows;
     }
