@@ -179,6 +179,7 @@ public sealed class LlmEngine
     /// <summary>The running sequences and the speculator (tests check block accounting through them).</summary>
     internal IReadOnlyList<Sequence> RunningSequences => _scheduler.Running;
     internal Speculator? Speculator => _speculator;
+    internal BlockManager Blocks => _blocks;
 
     /// <summary>Fraction of KV slots held by running sequences that hold no token (paged-cache waste).</summary>
     public double KvUnusedFraction() => _blocks.UnusedSlotFraction(_scheduler.Running);
