@@ -2,7 +2,7 @@ namespace Hearth.Engine;
 
 /// <summary>How many KV blocks each KV-cache group's pool gets from the memory budget. A full-attention group needs up
 /// to a whole context per sequence; a sliding group needs only the window plus one step's chunk per sequence, so it gets
-/// what <see cref="EngineOptions.MaxNumSeqs"/> sequences can use there (twice over, for the prefix cache) or, when the
+/// what <see cref="EngineOptions.MaxNumSeqs"/> sequences can use there or, when the
 /// budget is tight, its proportional share: the blocks one cache of every layer would have (a sequence never holds more
 /// blocks in a sliding group than in the full one, so the sliding pool is then about as roomy as the full one). The
 /// full-attention group gets the rest.</summary>
@@ -20,15 +20,17 @@ internal static class KvCacheSizing
         {
             int w = windows[g];
             // More blocks than every running sequence at full context, twice over, only feed the prefix cache.
-            long need = perSeq * o.MaxNumSeqs;
             min[g] = perSeq;
+            cap[g] = perSeq * o.MaxNumSeqs * 2;
             if (w > 0)
             {
                 // One step of a sequence reads its window before the chunk and writes the chunk: at most this many blocks.
                 min[g] = Math.Min(perSeq, Ceil(w - 1L + o.MaxNumBatchedTokens, bs) + 1);
-                need = Math.Min(need, Math.Min(perSeq, Ceil(w - 1L, bs) + 2) * o.MaxNumSeqs + Ceil(o.MaxNumBatchedTokens, bs));
+                // Every running sequence's window and one step's chunks. Not twice over: a prefix hit here needs only the
+                // window's blocks before the hit, which stay while the full group's blocks do (freed at the same time).
+                cap[g] = Math.Min(perSeq * o.MaxNumSeqs, Math.Min(perSeq, Ceil(w - 1L, bs) + 2) * o.MaxNumSeqs + Ceil(o.MaxNumBatchedTokens, bs));
             }
-            cap[g] = Math.Min(need * 2, int.MaxValue / bs);
+            cap[g] = Math.Min(cap[g], int.MaxValue / bs);
         }
         if (o.NumKvBlocks is int exact)
         {

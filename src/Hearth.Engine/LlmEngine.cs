@@ -152,6 +152,8 @@ public sealed class LlmEngine
         WaitingRequests = _scheduler.WaitingRequests,
         TotalKvBlocks = _blocks.TotalBlocks,
         UsedKvBlocks = _blocks.UsedBlocks,
+        KvCacheTotalBytes = KvBytes(p => p.TotalBlocks),
+        KvCacheUsedBytes = KvBytes(p => p.UsedBlocks),
         PrefixCacheQueries = _blocks.QueriedTokens,
         PrefixCacheHits = _blocks.HitTokens,
         PromptTokensTotal = _promptTokens,
@@ -159,6 +161,14 @@ public sealed class LlmEngine
         PreemptionsTotal = _scheduler.PreemptionsTotal,
         Speculative = _specStats?.Snapshot(),
     });
+
+    private long KvBytes(Func<BlockPool, int> blocks)
+    {
+        long bytes = 0;
+        for (int g = 0; g < _blocks.Pools.Count; g++)
+            bytes += (long)blocks(_blocks.Pools[g]) * _blocks.BlockSize * _runner.GroupBytesPerToken[g];
+        return bytes;
+    }
 
     /// <summary>Adds the per-adapter running and waiting request counts (vLLM's lora_requests_info).</summary>
     private EngineStats LoraCounts(EngineStats stats)

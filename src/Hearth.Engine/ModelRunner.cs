@@ -31,6 +31,7 @@ internal sealed class ModelRunner
         if (windows.Length == 1) bytes[0] = perToken;
         var counts = KvCacheSizing.BlockCounts(options, windows, bytes, maxLength);
         Layout = new KvCacheLayout(_blockSize, options.KvCacheType, layerGroup, windows, counts);
+        GroupBytesPerToken = bytes;
         // One sequence must always fit in the pool on its own, or it could never be scheduled (a sliding group's pool
         // holds a window and a step whatever the length).
         long fits = maxLength;
@@ -42,6 +43,9 @@ internal sealed class ModelRunner
 
     /// <summary>The KV cache allocated in the model: its groups and each group's blocks (the BlockManager's pools).</summary>
     public KvCacheLayout Layout { get; }
+
+    /// <summary>Per KV-cache group: bytes one token takes in its layers.</summary>
+    public IReadOnlyList<long> GroupBytesPerToken { get; }
 
     /// <summary>Longest prompt + completion: the model context, capped by what the KV pool holds.</summary>
     public int MaxModelLength { get; }

@@ -76,7 +76,10 @@ public class SlidingWindowEngineTests
             int held = (c + Bs - 1) / Bs, passed = Math.Max(0, c - window + 1) / Bs;
             Assert.Equal(held, full.UsedBlocks);
             Assert.Equal(held - passed, sliding.UsedBlocks);
-            Assert.Equal(held + held - passed, engine.GetStats().UsedKvBlocks);
+            var stats = engine.GetStats();
+            Assert.Equal(held + held - passed, stats.UsedKvBlocks);
+            Assert.Equal((held + held - passed) * Bs * 64L, stats.KvCacheUsedBytes); // the fake model: 64 bytes per layer and token
+            Assert.Equal(2 * 256 * Bs * 64L, stats.KvCacheTotalBytes);
             Assert.Equal(passed, seq.Kv(1).Blocks.Count(b => b == BlockPool.NullBlock));
             Assert.True(sliding.UsedBlocks <= 3, $"step {steps}: {sliding.UsedBlocks} sliding blocks for a window of {window}");
         }
