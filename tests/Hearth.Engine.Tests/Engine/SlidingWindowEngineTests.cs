@@ -137,6 +137,33 @@ public class SlidingWindowEngineTests
     }
 
     [Fact]
+    public void SpeculativeRollbackKeepsTheWindowsBlocks()
+    {
+        // Prompt lookup drafts: accepted along the model's cycle, rejected after tokens ≥ 40 (no preference there), so
+        // steps roll back over blocks the window had not yet passed.
+        static int Cycle(int t) => t < 40 ? (t * 5 + 3) % 23 + 2 : -1;
+        var requests = Enumerable.Range(0, 4).Select(i => Request(Prompt(9 + 5 * i, 40 + i), Greedy(48), $"s{i}")).ToArray();
+        List<List<int>> Run(SpeculativeMethod method)
+        {
+            var engine = NewEngine(new FakeModel(windows: [0, 6]) { Next = Cycle }, new EngineOptions
+            {
+                NumKvBlocks = 128, BlockSize = Bs, SpeculativeMethod = method, NumSpeculativeTokens = 5,
+                SpeculativeMaxBatchSize = 64, SpeculativeMinAcceptance = 0,
+            });
+            var keys = requests.Select(engine.AddRequest).ToArray();
+            var results = RunAll(engine);
+            Assert.Equal(0, engine.GetStats().UsedKvBlocks);
+            if (method != SpeculativeMethod.None)
+            {
+                var s = engine.GetStats().Speculative!;
+                Assert.True(s.AcceptedTokens > 0 && s.AcceptedTokens < s.DraftTokens, $"{s.AcceptedTokens} of {s.DraftTokens} drafts accepted");
+            }
+            return keys.Select(k => results[k][0].Tokens).ToList();
+        }
+        Assert.Equal(Run(SpeculativeMethod.None), Run(SpeculativeMethod.Ngram));
+    }
+
+    [Fact]
     public void AllSlidingModelsServeSequencesLongerThanThePool()
     {
         // Every layer slides: no group needs the whole context, so a pool of 8 blocks (32 slots) serves 200 tokens.
