@@ -161,11 +161,12 @@ internal sealed class BlockManager
         return freed;
     }
 
-    /// <summary>A copy of the sequence's table in every group (what one step's forward pass addresses).</summary>
-    public int[][] SnapshotTables(Sequence seq)
+    /// <summary>The sequence's table in every group as the step's forward pass addresses it: the tables' own arrays, not
+    /// copies (see <see cref="BlockTable"/>).</summary>
+    public int[][] StepTables(Sequence seq)
     {
         var tables = new int[_pools.Length][];
-        for (int g = 0; g < tables.Length; g++) tables[g] = [.. seq.Kv(g).Blocks];
+        for (int g = 0; g < tables.Length; g++) tables[g] = seq.Kv(g).Blocks.Items;
         return tables;
     }
 

@@ -264,7 +264,7 @@ internal sealed class BlockPool
         for (int i = table.Count - 1; i >= keep; i--)
         {
             int b = table[i];
-            table.RemoveAt(i);
+            table.RemoveLast();
             if (b != NullBlock && Release(b)) freed++;
         }
         return freed;

@@ -146,10 +146,9 @@ public sealed class LlmEngine
         return new StepResult(batch.Admitted, results);
     }
 
-    public EngineStats GetStats() => LoraCounts(new()
+    /// <summary>Counters and gauges now (called after every step: no LINQ, one pass over the unfinished requests).</summary>
+    public EngineStats GetStats() => RequestCounts(new()
     {
-        RunningRequests = _scheduler.Running.Select(s => s.Request.Key).Distinct().Count(),
-        WaitingRequests = _scheduler.WaitingRequests,
         TotalKvBlocks = _blocks.TotalBlocks,
         UsedKvBlocks = _blocks.UsedBlocks,
         KvCacheTotalBytes = KvBytes(p => p.TotalBlocks),
@@ -170,18 +169,24 @@ public sealed class LlmEngine
         return bytes;
     }
 
-    /// <summary>Adds the per-adapter running and waiting request counts (vLLM's lora_requests_info).</summary>
-    private EngineStats LoraCounts(EngineStats stats)
+    /// <summary>Adds the running requests (a choice is running), the waiting ones (never admitted) and the per-adapter
+    /// running and waiting counts (vLLM's lora_requests_info).</summary>
+    private EngineStats RequestCounts(EngineStats stats)
     {
         Dictionary<string, int>? running = null, waiting = null;
+        int runningRequests = 0, waitingRequests = 0;
         foreach (var r in _requests.Values)
         {
+            bool isRunning = false;
+            foreach (var s in r.Sequences) isRunning |= s.Status == SequenceStatus.Running;
+            if (isRunning) runningRequests++;
+            else if (!r.Admitted) waitingRequests++;
             if (r.Request.Lora is not { } lora) continue;
-            bool isRunning = r.Sequences.Any(s => s.Status == SequenceStatus.Running);
             var counts = isRunning ? running ??= [] : waiting ??= [];
             string name = lora.ToString();
             counts[name] = counts.GetValueOrDefault(name) + 1;
         }
+        stats = stats with { RunningRequests = runningRequests, WaitingRequests = waitingRequests };
         return running is null && waiting is null ? stats
             : stats with { RunningLoraRequests = running ?? [], WaitingLoraRequests = waiting ?? [] };
     }

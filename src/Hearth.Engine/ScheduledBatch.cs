@@ -1,8 +1,9 @@
 namespace Hearth.Engine;
 
 /// <summary>One sequence's share of a step: <see cref="TokenCount"/> tokens starting at position
-/// <see cref="Start"/> (= its NumComputed when scheduled), the block table snapshot of each KV-cache group they are
-/// written through (entries a sliding window has passed are <see cref="BlockPool.NullBlock"/>), and
+/// <see cref="Start"/> (= its NumComputed when scheduled), the block table of each KV-cache group they are written
+/// through (the tables' own arrays, unchanged until the step is done; entries a sliding window has passed are
+/// <see cref="BlockPool.NullBlock"/>), and
 /// <see cref="Choices"/>: the sequences that sample a token from its logits — none while its prompt is still being
 /// computed, itself, or every choice of its request at the step where the request forks (n &gt; 1). The runner
 /// samples exactly these; it never reads fork state.</summary>
@@ -30,8 +31,15 @@ internal sealed record ScheduledBatch(
     int Preempted,
     IReadOnlyList<long> Admitted)
 {
-    public int TokenCount { get; } = Sequences.Sum(s => s.TokenCount);
+    public int TokenCount { get; } = SumTokens(Sequences);
     public bool IsEmpty => Sequences.Count == 0;
+
+    private static int SumTokens(IReadOnlyList<ScheduledSequence> sequences)
+    {
+        int total = 0;
+        for (int i = 0; i < sequences.Count; i++) total += sequences[i].TokenCount;
+        return total;
+    }
 }
 
 /// <summary>What the model runner produced for a batch (immutable): per scheduled sequence, the sampled tokens

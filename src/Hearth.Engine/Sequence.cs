@@ -36,7 +36,7 @@ internal sealed class Sequence
 
     /// <summary>Physical KV blocks of the first KV-cache group, in order; covers at least NumComputed tokens (see
     /// <see cref="Kv"/>).</summary>
-    public List<int> BlockTable => _kv[0].Blocks;
+    public BlockTable BlockTable => _kv[0].Blocks;
 
     /// <summary>The sequence's share of one KV-cache group (the layers that share a sliding window, or the full-attention
     /// layers). Groups are created on first use.</summary>
@@ -85,7 +85,7 @@ internal sealed class Sequence
 /// leading entries were released below the window.</summary>
 internal sealed class KvTable
 {
-    public List<int> Blocks { get; } = [];
+    public BlockTable Blocks { get; } = new();
     public int Committed { get; set; }
     public int Released { get; set; }
 }

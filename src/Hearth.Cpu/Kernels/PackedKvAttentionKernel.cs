@@ -43,7 +43,7 @@ internal sealed unsafe class PackedKvAttentionKernel : IParallelJob, IDisposable
         int t = chunk / a.KvHeadCount, kvh = chunk % a.KvHeadCount;
         int group = a.HeadCount / a.KvHeadCount, hd = a.HeadDim;
         int pos = a.Positions[t];
-        int[] table = a.BlockTables[a.TokenSequence[t]];
+        var table = a.Batch.BlockTable(a.TokenSequence[t]);
         int first = a.FirstVisible(pos);
         if ((pos + a.BlockSize) / a.BlockSize > table.Length)
             throw new InvalidOperationException($"block table of {table.Length} blocks does not cover position {pos}");
@@ -114,7 +114,7 @@ internal sealed unsafe class PackedKvAttentionKernel : IParallelJob, IDisposable
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static int Slot(int[] table, int p, int blockSize) => table[p / blockSize] * blockSize + p % blockSize;
+    private static int Slot(ReadOnlySpan<int> table, int p, int blockSize) => table[p / blockSize] * blockSize + p % blockSize;
 
     public void Dispose()
     {

@@ -45,7 +45,7 @@ internal sealed unsafe class PagedAttentionKernel : IParallelJob, IDisposable
         int group = a.HeadCount / a.KvHeadCount;
         int hd = a.HeadDim;
         int pos = a.Positions[t];
-        int[] table = a.BlockTables[a.TokenSequence[t]];
+        var table = a.Batch.BlockTable(a.TokenSequence[t]);
         int first = a.FirstVisible(pos);
         int n = pos + 1 - first;
         if ((pos + a.BlockSize) / a.BlockSize > table.Length)

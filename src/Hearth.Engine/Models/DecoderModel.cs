@@ -26,9 +26,7 @@ public sealed class DecoderModel : IForwardModel, ILoraModel
     private int _blockSize;
     private int[] _layerGroup = [];      // per layer: its KV-cache group
     private DecoderScratch? _scratch;
-    private int[] _tokenSequence = [];
-    private int[][][] _blockTables = []; // per KV-cache group, per sequence
-    private int[] _logitRows = [];
+    private int _groupCount = 1;
 
     private DecoderModel(GgufFile file, IBackend backend, ModelHyperparameters hp, DecoderDefinition def)
     {
@@ -102,8 +100,7 @@ public sealed class DecoderModel : IForwardModel, ILoraModel
             _attention[l] = _attention[l] with { BlockSize = layout.BlockSize };
         }
         _layerGroup = layout.LayerGroup.ToArray();
-        _blockTables = new int[layout.GroupCount][][];
-        for (int g = 0; g < _blockTables.Length; g++) _blockTables[g] = [];
+        _groupCount = layout.GroupCount;
         _blockSize = layout.BlockSize;
         KvCacheType = layout.Type;
     }
@@ -132,7 +129,8 @@ public sealed class DecoderModel : IForwardModel, ILoraModel
     {
         if (_kCache.Length == 0) throw new InvalidOperationException("AllocateKvCache must be called before Forward");
         int t = batch.TokenCount;
-        int logitRows = PrepareBatch(batch);
+        var index = Validate(batch);
+        int logitRows = index.LogitRows.Length;
         int width = hiddenOnly ? _hp.EmbeddingLength : _hp.VocabSize;
         if (logits.Length < (long)logitRows * width)
             throw new ArgumentException($"output span holds {logits.Length} floats; {logitRows} rows of {width} are needed");
@@ -161,7 +159,7 @@ public sealed class DecoderModel : IForwardModel, ILoraModel
             b.Rope(s.Q, t, _hp.HeadDim, batch.Positions, _layers[l].Rope);
             b.Rope(s.K, t, _hp.HeadDim, batch.Positions, _layers[l].Rope);
             b.WriteKv(s.K, s.V, _kCache[l], _vCache[l], batch.SlotMappings[_layerGroup[l]], t);
-            b.PagedAttention(s.Q, _kCache[l], _vCache[l], s.Attention, _attention[l], t);
+            b.PagedAttention(s.Q, _kCache[l], _vCache[l], s.Attention, _attention[l] with { Batch = index.Attention(_layerGroup[l]) }, t);
             MatMul(s.Attention, A.Output, s.Out, t, lora, l, LoraTarget.AttentionOutput);
             if (A.PostNorm != null) b.RmsNorm(s.Out, A.PostNorm, eps, s.Out, t);
             b.Add(s.X, s.Out, s.X, t);
@@ -182,7 +180,7 @@ public sealed class DecoderModel : IForwardModel, ILoraModel
             b.Add(s.X, s.Out, s.X, t);
         }
         if (logitRows == 0) return;
-        b.GatherRows(s.X, _logitRows.AsSpan(0, logitRows), s.Final);
+        b.GatherRows(s.X, index.LogitRows, s.Final);
         b.RmsNorm(s.Final, _def.OutputNorm, eps, s.Final, logitRows);
         if (hiddenOnly)
         {
@@ -201,57 +199,21 @@ public sealed class DecoderModel : IForwardModel, ILoraModel
         if (lora) _lora.Apply(layer, target, x, y);
     }
 
-    /// <summary>Validates the batch and fills the per-token sequence index, block tables and logit rows.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private int PrepareBatch(ForwardBatch batch)
+    /// <summary>Checks what the batch's index (built and validated once, <see cref="ForwardBatch.Index"/>) does not know:
+    /// this cache's KV-cache groups and block size.</summary>
+    private ForwardBatchIndex Validate(ForwardBatch batch)
     {
-        int t = batch.TokenCount, groups = _blockTables.Length;
-        if (batch.SlotMappings.Length != groups)
-            throw new ArgumentException($"batch has slot mappings for {batch.SlotMappings.Length} KV-cache groups; the cache has {groups}");
+        var index = batch.Index;
+        if (batch.SlotMappings.Length != _groupCount || (batch.Sequences.Length > 0 && index.GroupCount != _groupCount))
+            throw new ArgumentException($"batch addresses {batch.SlotMappings.Length} KV-cache groups; the cache has {_groupCount}");
         foreach (var slots in batch.SlotMappings)
-            if (batch.Positions.Length != t || slots.Length != t)
-                throw new ArgumentException($"batch has {t} tokens but {batch.Positions.Length} positions and {slots.Length} slots");
-        if (_tokenSequence.Length < t) _tokenSequence = new int[Math.Max(t, _tokenSequence.Length * 2)];
-        for (int g = 0; g < groups; g++)
-            if (_blockTables[g].Length < batch.Sequences.Length)
-                _blockTables[g] = new int[Math.Max(batch.Sequences.Length, _blockTables[g].Length * 2)][];
-        int wanted = batch.LogitRows;
-        if (_logitRows.Length < wanted) _logitRows = new int[Math.Max(wanted, _logitRows.Length * 2)];
-        int rows = 0, covered = 0;
+            if (slots.Length != batch.TokenCount)
+                throw new ArgumentException($"batch has {batch.TokenCount} tokens but {slots.Length} slots");
         for (int i = 0; i < batch.Sequences.Length; i++)
-        {
-            var seq = batch.Sequences[i];
-            if (seq.TokenStart < 0 || seq.TokenCount < 0 || seq.TokenStart + seq.TokenCount > t)
-                throw new ArgumentException($"sequence {i} slice [{seq.TokenStart}, +{seq.TokenCount}) is outside the batch of {t}");
-            if (seq.BlockTables.Length != groups)
-                throw new ArgumentException($"sequence {i} has block tables for {seq.BlockTables.Length} KV-cache groups; the cache has {groups}");
-            foreach (var table in seq.BlockTables)
-                if ((long)table.Length * _blockSize < seq.ContextLength)
-                    throw new ArgumentException($"sequence {i}: block table of {table.Length} blocks cannot hold {seq.ContextLength} tokens");
-            for (int j = seq.TokenStart; j < seq.TokenStart + seq.TokenCount; j++)
-            {
-                if (batch.Positions[j] < 0 || batch.Positions[j] >= seq.ContextLength)
-                    throw new ArgumentException($"token {j} has position {batch.Positions[j]} outside its sequence's context of {seq.ContextLength}");
-                _tokenSequence[j] = i;
-            }
-            covered += seq.TokenCount;
-            for (int g = 0; g < groups; g++) _blockTables[g][i] = seq.BlockTables[g];
-            if (seq.NeedsLogits)
-            {
-                if (seq.LogitCount < 1 || seq.LogitCount > seq.TokenCount)
-                    throw new ArgumentException($"sequence {i} wants logits for {seq.LogitCount} of its {seq.TokenCount} tokens");
-                for (int j = seq.TokenCount - seq.LogitCount; j < seq.TokenCount; j++) _logitRows[rows++] = seq.TokenStart + j;
-            }
-        }
-        if (covered != t) throw new ArgumentException($"sequences cover {covered} tokens of a batch of {t}");
-        for (int l = 0; l < _attention.Length; l++)
-        {
-            var a = _attention[l];
-            a.Positions = batch.Positions;
-            a.TokenSequence = _tokenSequence;
-            a.BlockTables = _blockTables[_layerGroup[l]];
-        }
-        return rows;
+            foreach (var table in batch.Sequences[i].BlockTables)
+                if ((long)table.Length * _blockSize < batch.Sequences[i].ContextLength)
+                    throw new ArgumentException($"sequence {i}: block table of {table.Length} blocks cannot hold {batch.Sequences[i].ContextLength} tokens");
+        return index;
     }
 
     private DecoderScratch Regrow(int tokens, int logitRows)

@@ -9,14 +9,20 @@ namespace Hearth.Engine.Models;
 /// <param name="Sequences">Per sequence: its token slice, context length and block table.</param>
 public sealed record ForwardBatch(int[] TokenIds, int[] Positions, int[] SlotMapping, SequenceSlice[] Sequences)
 {
+    private ForwardBatchIndex? _index;
+
     public int TokenCount => TokenIds.Length;
+
+    /// <summary>Per token its sequence, the logit rows and the attention addressing: validated and built once (by the
+    /// first reader), then shared by every layer.</summary>
+    public ForwardBatchIndex Index => _index is { } index && ReferenceEquals(index.Batch, this) ? index : _index = new ForwardBatchIndex(this);
 
     /// <summary>Per KV-cache group (see <see cref="KvCacheLayout"/>): the slot each token's K and V are written to in
     /// that group's cache. The first is <see cref="SlotMapping"/>; a model with one group needs no other.</summary>
     public int[][] SlotMappings { get; init; } = [SlotMapping];
 
     /// <summary>Rows of the logits output: <see cref="SequenceSlice.LogitCount"/> per sequence that needs logits.</summary>
-    public int LogitRows => Sequences.Sum(s => s.NeedsLogits ? s.LogitCount : 0);
+    public int LogitRows => Index.LogitRows.Length;
 }
 
 /// <summary>One sequence's part of a <see cref="ForwardBatch"/>.</summary>
