@@ -38,9 +38,8 @@ public unsafe class KernelOpBenchmarks
         _att = Make(Tokens, Heads * HeadDim);
         _attention = new AttentionParameters(Heads, KvHeads, HeadDim, 1f / MathF.Sqrt(HeadDim), BlockSize)
         {
-            Positions = Enumerable.Repeat(Context - 1, Tokens).ToArray(),
-            TokenSequence = Enumerable.Range(0, Tokens).ToArray(),
-            BlockTables = Enumerable.Range(0, Tokens).Select(s => Enumerable.Range(s * blocksPerSeq, blocksPerSeq).ToArray()).ToArray(),
+            Batch = new AttentionBatch(Enumerable.Repeat(Context - 1, Tokens).ToArray(), Enumerable.Range(0, Tokens).ToArray(),
+                Enumerable.Range(0, Tokens).Select(s => Enumerable.Range(s * blocksPerSeq, blocksPerSeq).ToArray()).ToArray()),
         };
     }
 

@@ -46,6 +46,11 @@ public sealed record EngineOptions
     /// <summary>Most requests waiting to be admitted; past it Submit throws <see cref="EngineBusyException"/>.</summary>
     public int MaxQueuedRequests { get; init; } = 256;
 
+    /// <summary>Give a model's sliding-window layers a KV-cache group of their own whose blocks go back to the pool once
+    /// the window has passed them (a long chat on Gemma 3 then holds a window, not the whole context, in 5 of its 6
+    /// layers). Off: one cache for every layer that keeps every block (attention still applies the windows).</summary>
+    public bool FreeSlidingWindowBlocks { get; init; } = true;
+
     /// <summary>Reuse KV blocks of identical prompt prefixes across requests.</summary>
     public bool EnablePrefixCaching { get; init; } = true;
 

@@ -33,9 +33,16 @@ public sealed record EngineStats
 {
     public int RunningRequests { get; init; }
     public int WaitingRequests { get; init; }
+    /// <summary>KV blocks over every KV-cache group's pool (a model with sliding-window layers has a pool for them whose
+    /// blocks go back once the window passes them), and those in use (blocks that only serve the prefix cache are free).</summary>
     public int TotalKvBlocks { get; init; }
     public int UsedKvBlocks { get; init; }
-    public double KvCacheUsage => TotalKvBlocks == 0 ? 0 : (double)UsedKvBlocks / TotalKvBlocks;
+    /// <summary>The same as bytes (blocks of different groups hold different layers); 0 when not known.</summary>
+    public long KvCacheTotalBytes { get; init; }
+    public long KvCacheUsedBytes { get; init; }
+    /// <summary>Fraction of the KV cache in use: by bytes when known, else by blocks.</summary>
+    public double KvCacheUsage => KvCacheTotalBytes > 0 ? (double)KvCacheUsedBytes / KvCacheTotalBytes
+        : TotalKvBlocks == 0 ? 0 : (double)UsedKvBlocks / TotalKvBlocks;
     public long PrefixCacheQueries { get; init; }
     public long PrefixCacheHits { get; init; }
     public long PromptTokensTotal { get; init; }

@@ -40,7 +40,8 @@ public sealed class LlmEngine
             _runner.Verifier = new DraftVerifier(sampler, shape.VocabSize, _specStats, Options.SpeculativeMinAcceptance, _speculator.Costs);
         }
         if (Options.EnablePrefixCaching) PrefixCache = new PrefixCacheEvents(Options.BlockSize);
-        _blocks = new BlockManager(_runner.BlockCount, Options.BlockSize, Options.EnablePrefixCaching, events: PrefixCache);
+        _blocks = new BlockManager(_runner.Layout.GroupWindows, _runner.Layout.BlockCounts, Options.BlockSize, Options.EnablePrefixCaching,
+            events: PrefixCache);
         _scheduler = new Scheduler(_blocks, new OutputProcessor(tokenizer, endOfGeneration, MaxModelLength), Options);
         _validator = new RequestValidator(shape.VocabSize, MaxModelLength, Options.MaxNumSeqs);
         _trie = new Lazy<TokenTrie>(() => TokenTrie.For(tokenizer, shape.VocabSize));
@@ -145,12 +146,13 @@ public sealed class LlmEngine
         return new StepResult(batch.Admitted, results);
     }
 
-    public EngineStats GetStats() => LoraCounts(new()
+    /// <summary>Counters and gauges now (called after every step: no LINQ, one pass over the unfinished requests).</summary>
+    public EngineStats GetStats() => RequestCounts(new()
     {
-        RunningRequests = _scheduler.Running.Select(s => s.Request.Key).Distinct().Count(),
-        WaitingRequests = _scheduler.WaitingRequests,
         TotalKvBlocks = _blocks.TotalBlocks,
         UsedKvBlocks = _blocks.UsedBlocks,
+        KvCacheTotalBytes = KvBytes(p => p.TotalBlocks),
+        KvCacheUsedBytes = KvBytes(p => p.UsedBlocks),
         PrefixCacheQueries = _blocks.QueriedTokens,
         PrefixCacheHits = _blocks.HitTokens,
         PromptTokensTotal = _promptTokens,
@@ -159,18 +161,32 @@ public sealed class LlmEngine
         Speculative = _specStats?.Snapshot(),
     });
 
-    /// <summary>Adds the per-adapter running and waiting request counts (vLLM's lora_requests_info).</summary>
-    private EngineStats LoraCounts(EngineStats stats)
+    private long KvBytes(Func<BlockPool, int> blocks)
+    {
+        long bytes = 0;
+        for (int g = 0; g < _blocks.Pools.Count; g++)
+            bytes += (long)blocks(_blocks.Pools[g]) * _blocks.BlockSize * _runner.GroupBytesPerToken[g];
+        return bytes;
+    }
+
+    /// <summary>Adds the running requests (a choice is running), the waiting ones (never admitted) and the per-adapter
+    /// running and waiting counts (vLLM's lora_requests_info).</summary>
+    private EngineStats RequestCounts(EngineStats stats)
     {
         Dictionary<string, int>? running = null, waiting = null;
+        int runningRequests = 0, waitingRequests = 0;
         foreach (var r in _requests.Values)
         {
+            bool isRunning = false;
+            foreach (var s in r.Sequences) isRunning |= s.Status == SequenceStatus.Running;
+            if (isRunning) runningRequests++;
+            else if (!r.Admitted) waitingRequests++;
             if (r.Request.Lora is not { } lora) continue;
-            bool isRunning = r.Sequences.Any(s => s.Status == SequenceStatus.Running);
             var counts = isRunning ? running ??= [] : waiting ??= [];
             string name = lora.ToString();
             counts[name] = counts.GetValueOrDefault(name) + 1;
         }
+        stats = stats with { RunningRequests = runningRequests, WaitingRequests = waitingRequests };
         return running is null && waiting is null ? stats
             : stats with { RunningLoraRequests = running ?? [], WaitingLoraRequests = waiting ?? [] };
     }
@@ -178,6 +194,7 @@ public sealed class LlmEngine
     /// <summary>The running sequences and the speculator (tests check block accounting through them).</summary>
     internal IReadOnlyList<Sequence> RunningSequences => _scheduler.Running;
     internal Speculator? Speculator => _speculator;
+    internal BlockManager Blocks => _blocks;
 
     /// <summary>Fraction of KV slots held by running sequences that hold no token (paged-cache waste).</summary>
     public double KvUnusedFraction() => _blocks.UnusedSlotFraction(_scheduler.Running);

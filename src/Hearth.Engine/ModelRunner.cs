@@ -23,14 +23,29 @@ internal sealed class ModelRunner
         _vocab = model.Shape.VocabSize;
         int contextLength = model.Shape.ContextLength;
         int maxLength = Math.Min(options.MaxModelLength ?? contextLength, contextLength);
-        BlockCount = KvBlockCount(options, model.KvBytesPerTokenFor(options.KvCacheType), maxLength);
-        // One sequence must always fit in the pool on its own, or it could never be scheduled.
-        MaxModelLength = (int)Math.Min(maxLength, (long)BlockCount * _blockSize);
-        model.AllocateKvCache(BlockCount, _blockSize, options.KvCacheType);
+        int layers = model.Shape.LayerCount;
+        var (layerGroup, windows) = KvCacheLayout.Group(model.SlidingWindows, layers, options.FreeSlidingWindowBlocks);
+        long perToken = model.KvBytesPerTokenFor(options.KvCacheType);
+        var bytes = new long[windows.Length];
+        foreach (int g in layerGroup) bytes[g] += perToken / Math.Max(1, layers);
+        if (windows.Length == 1) bytes[0] = perToken;
+        var counts = KvCacheSizing.BlockCounts(options, windows, bytes, maxLength);
+        Layout = new KvCacheLayout(_blockSize, options.KvCacheType, layerGroup, windows, counts);
+        GroupBytesPerToken = bytes;
+        // One sequence must always fit in the pool on its own, or it could never be scheduled (a sliding group's pool
+        // holds a window and a step whatever the length).
+        long fits = maxLength;
+        for (int g = 0; g < windows.Length; g++)
+            if (windows[g] == 0) fits = Math.Min(fits, (long)counts[g] * _blockSize);
+        MaxModelLength = (int)fits;
+        model.AllocateKvCache(Layout);
     }
 
-    /// <summary>KV blocks allocated in the model (the BlockManager's pool).</summary>
-    public int BlockCount { get; }
+    /// <summary>The KV cache allocated in the model: its groups and each group's blocks (the BlockManager's pools).</summary>
+    public KvCacheLayout Layout { get; }
+
+    /// <summary>Per KV-cache group: bytes one token takes in its layers.</summary>
+    public IReadOnlyList<long> GroupBytesPerToken { get; }
 
     /// <summary>Longest prompt + completion: the model context, capped by what the KV pool holds.</summary>
     public int MaxModelLength { get; }
@@ -43,7 +58,7 @@ internal sealed class ModelRunner
 
     public RunnerOutput Run(ScheduledBatch batch)
     {
-        if (batch.Copies.Count > 0) _model.CopyBlocks(batch.Copies.ToArray());
+        if (batch.Copies.Count > 0) CopyBlocks(batch.Copies);
         var forward = BuildForwardBatch(batch);
         int rows = forward.LogitRows;
         if (_logits.Length < rows * _vocab) _logits = new float[rows * _vocab];
@@ -90,21 +105,18 @@ internal sealed class ModelRunner
         return new RunnerOutput(samples, errors);
     }
 
-    /// <summary>How many KV blocks to allocate for a model with this per-token KV size and context.</summary>
-    internal static int KvBlockCount(EngineOptions o, long kvBytesPerToken, int maxModelLength)
+    /// <summary>How many KV blocks to allocate for a model of one KV-cache group with this per-token KV size and context.</summary>
+    internal static int KvBlockCount(EngineOptions o, long kvBytesPerToken, int maxModelLength) =>
+        KvCacheSizing.BlockCounts(o, [0], [kvBytesPerToken], maxModelLength)[0];
+
+    private void CopyBlocks(IReadOnlyList<KvCopy> copies)
     {
-        if (o.NumKvBlocks is int exact) return exact;
-        int blocksPerSeq = (maxModelLength + o.BlockSize - 1) / o.BlockSize;
-        // More blocks than every running sequence at full context, twice over, only feed the prefix cache.
-        long cap = Math.Min((long)blocksPerSeq * o.MaxNumSeqs * 2, int.MaxValue / o.BlockSize);
-        long budget = o.KvCacheMemoryBytes ?? (long)(GC.GetGCMemoryInfo().TotalAvailableMemoryBytes * o.KvCacheMemoryFraction);
-        long blockBytes = Math.Max(1, kvBytesPerToken) * o.BlockSize;
-        long blocks = budget / blockBytes;
-        // A budget below one full-length sequence would leave a server that refuses long requests for no visible
-        // reason (or, worse, holds one block): refuse to start instead, naming the minimum.
-        if (blocks < blocksPerSeq)
-            throw new KvCacheTooSmallException(budget, (long)blocksPerSeq * blockBytes, maxModelLength);
-        return (int)Math.Min(blocks, cap);
+        for (int g = 0; g < Layout.GroupCount; g++)
+        {
+            var pairs = new List<(int, int)>();
+            foreach (var c in copies) if (c.Group == g) pairs.Add((c.Source, c.Destination));
+            if (pairs.Count > 0) _model.CopyBlocks(g, pairs.ToArray());
+        }
     }
 
     private ForwardBatch BuildForwardBatch(ScheduledBatch batch)
@@ -112,7 +124,8 @@ internal sealed class ModelRunner
         int total = batch.TokenCount;
         var tokenIds = new int[total];
         var positions = new int[total];
-        var slots = new int[total];
+        var slots = new int[Layout.GroupCount][];
+        for (int g = 0; g < slots.Length; g++) slots[g] = new int[total];
         var slices = new SequenceSlice[batch.Sequences.Count];
         int t = 0;
         for (int i = 0; i < slices.Length; i++)
@@ -125,11 +138,12 @@ internal sealed class ModelRunner
                 // Past the sequence's tokens come the drafts being verified.
                 tokenIds[t] = pos < tokens.Count ? tokens[pos] : item.Drafts[pos - tokens.Count];
                 positions[t] = pos;
-                slots[t] = item.BlockTable[pos / _blockSize] * _blockSize + pos % _blockSize;
+                for (int g = 0; g < slots.Length; g++)
+                    slots[g][t] = item.BlockTables[g][pos / _blockSize] * _blockSize + pos % _blockSize;
             }
             slices[i] = new SequenceSlice(start, item.TokenCount, item.Start + item.TokenCount, item.BlockTable, item.NeedsLogits,
-                Math.Max(1, item.LogitCount), item.Sequence.Request.Request.Lora);
+                Math.Max(1, item.LogitCount), item.Sequence.Request.Request.Lora) { BlockTables = item.BlockTables };
         }
-        return new ForwardBatch(tokenIds, positions, slots, slices);
+        return new ForwardBatch(tokenIds, positions, slots[0], slices) { SlotMappings = slots };
     }
 }

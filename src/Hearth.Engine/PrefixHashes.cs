@@ -15,6 +15,14 @@ public static class PrefixHashes
     public static ulong Chain(ulong parent, ReadOnlySpan<int> tokens) =>
         XxHash64.HashToUInt64(MemoryMarshal.AsBytes(tokens), unchecked((long)parent));
 
+    /// <summary>A second chained hash of a block, independent of <see cref="Chain"/> (another function, another root):
+    /// what a sliding-window group checks a prefix-cache hit by, since it cannot walk the chain from the first block.</summary>
+    public static ulong Fingerprint(ulong parent, ReadOnlySpan<int> tokens) =>
+        XxHash3.HashToUInt64(MemoryMarshal.AsBytes(tokens), unchecked((long)parent));
+
+    /// <summary>The parent fingerprint of a sequence's first block, derived from its hash root (the adapter selection).</summary>
+    public static ulong FingerprintRoot(ulong hashRoot) => hashRoot ^ 0x9E3779B97F4A7C15UL;
+
     /// <summary>The hashes of the prompt's blocks the prefix cache could serve: the full blocks before its last
     /// token (the last token is always computed, its logits are needed).</summary>
     public static ulong[] ForPrompt(ReadOnlySpan<int> prompt, int blockSize)

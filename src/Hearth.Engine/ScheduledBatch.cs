@@ -1,12 +1,17 @@
 namespace Hearth.Engine;
 
 /// <summary>One sequence's share of a step: <see cref="TokenCount"/> tokens starting at position
-/// <see cref="Start"/> (= its NumComputed when scheduled), the block table snapshot they are written through, and
+/// <see cref="Start"/> (= its NumComputed when scheduled), the block table of each KV-cache group they are written
+/// through (the tables' own arrays, unchanged until the step is done; entries a sliding window has passed are
+/// <see cref="BlockPool.NullBlock"/>), and
 /// <see cref="Choices"/>: the sequences that sample a token from its logits — none while its prompt is still being
 /// computed, itself, or every choice of its request at the step where the request forks (n &gt; 1). The runner
 /// samples exactly these; it never reads fork state.</summary>
-internal sealed record ScheduledSequence(Sequence Sequence, int Start, int TokenCount, int[] BlockTable, IReadOnlyList<Sequence> Choices)
+internal sealed record ScheduledSequence(Sequence Sequence, int Start, int TokenCount, int[][] BlockTables, IReadOnlyList<Sequence> Choices)
 {
+    /// <summary>The first KV-cache group's table.</summary>
+    public int[] BlockTable => BlockTables[0];
+
     public bool NeedsLogits => Choices.Count > 0;
 
     /// <summary>Draft tokens appended after the sequence's last token (speculative decoding; they are the last
@@ -22,12 +27,19 @@ internal sealed record ScheduledSequence(Sequence Sequence, int Start, int Token
 /// KV blocks to copy first (copy-on-write), and which requests left the waiting queue (first admission).</summary>
 internal sealed record ScheduledBatch(
     IReadOnlyList<ScheduledSequence> Sequences,
-    IReadOnlyList<(int Source, int Destination)> Copies,
+    IReadOnlyList<KvCopy> Copies,
     int Preempted,
     IReadOnlyList<long> Admitted)
 {
-    public int TokenCount { get; } = Sequences.Sum(s => s.TokenCount);
+    public int TokenCount { get; } = SumTokens(Sequences);
     public bool IsEmpty => Sequences.Count == 0;
+
+    private static int SumTokens(IReadOnlyList<ScheduledSequence> sequences)
+    {
+        int total = 0;
+        for (int i = 0; i < sequences.Count; i++) total += sequences[i].TokenCount;
+        return total;
+    }
 }
 
 /// <summary>What the model runner produced for a batch (immutable): per scheduled sequence, the sampled tokens

@@ -16,7 +16,6 @@ internal sealed class Scheduler(BlockManager blocks, OutputProcessor outputs, En
     private readonly StepBudget _budget = new(options);
 
     public IReadOnlyList<Sequence> Running => _running;
-    public int WaitingRequests => _waiting.Count(s => !s.Request.Admitted);
     public long PreemptionsTotal { get; private set; }
     public bool HasWork => _running.Count > 0 || _waiting.Count > 0;
 
@@ -35,12 +34,12 @@ internal sealed class Scheduler(BlockManager blocks, OutputProcessor outputs, En
         int budget = _budget.Tokens(decoding), preempted = 0;
         int chunkCap = options.LongPrefillTokenThreshold > 0 ? options.LongPrefillTokenThreshold : int.MaxValue;
         var picked = new List<(Sequence Seq, int Count)>();
-        var copies = new List<(int, int)>();
+        var copies = new List<KvCopy>();
         List<long>? admitted = null;
 
         // Phase 1: running sequences. Decode tokens go first so a long prompt chunk never stalls them; draft tokens
         // (speculative decoding) only take budget that leaves one token for each decode still to come.
-        int decodesLeft = _running.Count(s => s.Tokens.Count - s.NumComputed == 1);
+        int decodesLeft = decoding;
         foreach (bool decodes in (ReadOnlySpan<bool>)[true, false])
         {
             for (int i = 0; i < _running.Count && budget > 0; i++)
@@ -97,7 +96,7 @@ internal sealed class Scheduler(BlockManager blocks, OutputProcessor outputs, En
         }
 
         var items = picked.ConvertAll(p => new ScheduledSequence(
-            p.Seq, p.Seq.NumComputed, p.Count, [.. p.Seq.BlockTable], ChoicesSampled(p.Seq, p.Count))
+            p.Seq, p.Seq.NumComputed, p.Count, blocks.StepTables(p.Seq), ChoicesSampled(p.Seq, p.Count))
         {
             Drafts = SpeculationState.DraftsScheduled(p.Seq, p.Count),
         });

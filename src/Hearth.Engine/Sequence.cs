@@ -34,8 +34,24 @@ internal sealed class Sequence
     /// <summary>Tokens whose K/V are in the cache.</summary>
     public int NumComputed { get; set; }
 
-    /// <summary>Physical KV blocks, in order; covers at least NumComputed tokens.</summary>
-    public List<int> BlockTable { get; } = [];
+    /// <summary>Physical KV blocks of the first KV-cache group, in order; covers at least NumComputed tokens (see
+    /// <see cref="Kv"/>).</summary>
+    public BlockTable BlockTable => _kv[0].Blocks;
+
+    /// <summary>The sequence's share of one KV-cache group (the layers that share a sliding window, or the full-attention
+    /// layers). Groups are created on first use.</summary>
+    public KvTable Kv(int group)
+    {
+        if (group >= _kv.Length)
+        {
+            int old = _kv.Length;
+            Array.Resize(ref _kv, group + 1);
+            for (int g = old; g <= group; g++) _kv[g] = new KvTable();
+        }
+        return _kv[group];
+    }
+
+    private KvTable[] _kv = [new KvTable()];
 
     /// <summary>Parent hash of the first block: the adapter selection's, so prefixes never cross adapters.</summary>
     public ulong HashRoot => Request.Request.Lora?.HashRoot ?? PrefixHashes.Root;
@@ -43,8 +59,9 @@ internal sealed class Sequence
     /// <summary>Chained hashes of the full blocks of <see cref="Tokens"/> (filled lazily by the BlockManager).</summary>
     public List<ulong> BlockHashes { get; } = [];
 
-    /// <summary>Leading blocks of the table already offered to the prefix cache.</summary>
-    public int NumCommittedBlocks { get; set; }
+    /// <summary>Chained fingerprints of the full blocks (a second, independent hash; filled lazily for sliding-window
+    /// groups, whose prefix-cache hits cannot walk the chain from the first block).</summary>
+    public List<ulong> BlockFingerprints { get; } = [];
 
     public SequenceStatus Status { get; set; } = SequenceStatus.Waiting;
     public Xoshiro256 Rng { get; }
@@ -61,4 +78,14 @@ internal sealed class Sequence
     /// <summary>Speculative decoding state (draft tokens for the next step, acceptance history); null when this
     /// sequence has never been offered drafts.</summary>
     public Speculative.SpeculationState? Speculation { get; set; }
+}
+
+/// <summary>A sequence's blocks in one KV-cache group: the table (an entry is <see cref="BlockPool.NullBlock"/> once the
+/// group's sliding window has passed it), how many leading blocks were offered to the prefix cache, and how many
+/// leading entries were released below the window.</summary>
+internal sealed class KvTable
+{
+    public BlockTable Blocks { get; } = new();
+    public int Committed { get; set; }
+    public int Released { get; set; }
 }

@@ -41,9 +41,9 @@ internal sealed class GpuAttention : IDisposable
             HeadCount = a.HeadCount, KvHeadCount = a.KvHeadCount, HeadDim = a.HeadDim, BlockSize = a.BlockSize,
             TableStride = stride, KvWidth = kCache.Columns, Scale = a.Scale, SplitSize = SplitSize,
         };
-        var positions = _positions.Upload(a.Positions.AsSpan(0, rows));
-        var tokenSequence = _tokenSequence.Upload(a.TokenSequence.AsSpan(0, rows));
-        var tables = _tables.Upload(_flatTables.AsSpan(0, Math.Max(1, a.BlockTables.Length * stride)));
+        var positions = _positions.Upload(a.Positions[..rows]);
+        var tokenSequence = _tokenSequence.Upload(a.TokenSequence[..rows]);
+        var tables = _tables.Upload(_flatTables.AsSpan(0, Math.Max(1, a.Batch.SequenceCount * stride)));
         var (decodeCount, tileCount, maxDecodePosition) = Partition(a, rows);
 
         if (tileCount > 0)
@@ -76,21 +76,21 @@ internal sealed class GpuAttention : IDisposable
     {
         if (a.Positions.Length < rows || a.TokenSequence.Length < rows)
             throw new ArgumentException($"attention parameters describe fewer than {rows} tokens");
-        if (_sequenceMax.Length < a.BlockTables.Length) _sequenceMax = new int[a.BlockTables.Length * 2];
-        Array.Fill(_sequenceMax, -1, 0, a.BlockTables.Length);
+        int sequences = a.Batch.SequenceCount;
+        if (_sequenceMax.Length < sequences) _sequenceMax = new int[sequences * 2];
+        Array.Fill(_sequenceMax, -1, 0, sequences);
         for (int t = 0; t < rows; t++)
         {
             int seq = a.TokenSequence[t], pos = a.Positions[t];
-            if ((uint)seq >= (uint)a.BlockTables.Length || a.BlockTables[seq] is null)
+            if ((uint)seq >= (uint)sequences)
                 throw new ArgumentException($"token {t} names sequence {seq}, which has no block table");
             if (pos < 0) throw new ArgumentException($"token {t} has negative position {pos}");
             _sequenceMax[seq] = Math.Max(_sequenceMax[seq], pos);
         }
         int stride = 1;
-        for (int s = 0; s < a.BlockTables.Length; s++)
+        for (int s = 0; s < sequences; s++)
         {
-            var table = a.BlockTables[s];
-            if (table == null) continue;
+            var table = a.Batch.BlockTable(s);
             stride = Math.Max(stride, table.Length);
             int max = _sequenceMax[s];
             if (max < 0) continue;
@@ -105,11 +105,11 @@ internal sealed class GpuAttention : IDisposable
 
     private void Flatten(AttentionParameters a, int stride)
     {
-        int needed = Math.Max(1, a.BlockTables.Length * stride);
+        int needed = Math.Max(1, a.Batch.SequenceCount * stride);
         if (_flatTables.Length < needed) _flatTables = new int[needed * 2];
         Array.Clear(_flatTables, 0, needed);
-        for (int s = 0; s < a.BlockTables.Length; s++)
-            a.BlockTables[s]?.CopyTo(_flatTables, s * stride);
+        for (int s = 0; s < a.Batch.SequenceCount; s++)
+            a.Batch.BlockTable(s).CopyTo(_flatTables.AsSpan(s * stride));
     }
 
     /// <summary>Runs of consecutive tokens of one sequence: length 1 → decode list; longer → tiles of WarpsPerGroup tokens.</summary>

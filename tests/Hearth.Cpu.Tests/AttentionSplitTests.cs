@@ -34,7 +34,7 @@ public sealed class AttentionSplitTests
     {
         using var split = new AttentionSplit();
         // One token at position 1099 (1,100 visible) on one KV head, 2 threads: 8 items wanted, 1,100 / 256 = 4 parts.
-        var a = new AttentionParameters(4, 1, 64, 1, 16) { Positions = [1099, 100], TokenSequence = [0, 1] };
+        var a = new AttentionParameters(4, 1, 64, 1, 16) { Batch = new AttentionBatch([1099, 100], [0, 1], [[], []]) };
         split.Plan(a, 1, 2);
         Assert.True(split.Active);
         Assert.Equal(4, split.Items);
@@ -92,7 +92,7 @@ public sealed class AttentionSplitTests
             {
                 var sinkWeight = sinks ? new Weight("sinks", GgmlType.F32, 1, heads, (byte*)sp) : null;
                 var ap = new AttentionParameters(heads, kvHeads, hd, scale, blockSize, window, softcap, sinkWeight, slopes)
-                    { Positions = pos, TokenSequence = tokenSeq, BlockTables = tables, QueryPositions = queryPositions };
+                    { Batch = new AttentionBatch(pos, tokenSeq, tables, queryPositions) };
                 b.PagedAttention(qt, kc, vc, ot, ap, tokens);
             }
             var o = TestData.Read(ot, tokens);

@@ -113,7 +113,7 @@ public sealed class PackedKvCacheTests
         {
             var sinkWeight = sinks ? new Weight("sinks", GgmlType.F32, 1, heads, (byte*)sp) : null;
             var ap = new AttentionParameters(heads, kvHeads, hd, scale, blockSize, window, softcap, sinkWeight, slopes)
-                { Positions = pos, TokenSequence = tokenSeq, BlockTables = tables, QueryPositions = queryPositions };
+                { Batch = new AttentionBatch(pos, tokenSeq, tables, queryPositions) };
             b.PagedAttention(qt, kc, vc, ot, ap, tokens);
         }
         var o = TestData.Read(ot, tokens);

@@ -130,7 +130,7 @@ public sealed class RopeAndAttentionTests
         {
             var sinkWeight = sinks ? new Weight("sinks", GgmlType.F32, 1, heads, (byte*)sp) : null;
             var ap = new AttentionParameters(heads, kvHeads, hd, scale, blockSize, window, softcap, sinkWeight)
-                { Positions = pos, TokenSequence = tokenSeq, BlockTables = tables };
+                { Batch = new AttentionBatch(pos, tokenSeq, tables) };
             b.PagedAttention(qt, kc, vc, ot, ap, 4);
         }
         var o = TestData.Read(ot, 4);

@@ -62,7 +62,7 @@ public sealed class RopeAndAttentionTests
         var o = twin.Zeros(rows, qDim);
         var a = new AttentionParameters(heads, kvHeads, hd, 1f / MathF.Sqrt(hd), blockSize)
         {
-            Positions = positions, TokenSequence = tokenSequence, BlockTables = tables,
+            Batch = new AttentionBatch(positions, tokenSequence, tables),
         };
         twin.Cpu.PagedAttention(q.Cpu, kc.Cpu, vc.Cpu, o.Cpu, a, rows);
         twin.Gpu.PagedAttention(q.Gpu, kc.Gpu, vc.Gpu, o.Gpu, a, rows);
@@ -77,9 +77,9 @@ public sealed class RopeAndAttentionTests
         var k = twin.Zeros(1, 4);
         Assert.Throws<ArgumentOutOfRangeException>(() => twin.Gpu.WriteKv(k.Gpu, k.Gpu, kc.Gpu, kc.Gpu, [8], 1));
         var q = twin.Zeros(1, 4);
-        var a = new AttentionParameters(1, 1, 4, 0.5f, 4) { Positions = [5], TokenSequence = [0], BlockTables = [[0]] };
+        var a = new AttentionParameters(1, 1, 4, 0.5f, 4) { Batch = new AttentionBatch([5], [0], [[0]]) };
         Assert.Throws<InvalidOperationException>(() => twin.Gpu.PagedAttention(q.Gpu, kc.Gpu, kc.Gpu, q.Gpu, a, 1));
-        a.BlockTables = [[0, 2]];
+        a = a with { Batch = new AttentionBatch([5], [0], [[0, 2]]) };
         Assert.Throws<ArgumentOutOfRangeException>(() => twin.Gpu.PagedAttention(q.Gpu, kc.Gpu, kc.Gpu, q.Gpu, a, 1));
     }
 }

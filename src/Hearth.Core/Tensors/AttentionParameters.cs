@@ -1,9 +1,10 @@
 namespace Hearth.Core.Tensors;
 
-/// <summary>Geometry and addressing of one paged-attention call over a flattened batch.
-/// Token i belongs to sequence <c>TokenSequence[i]</c>, sits at position <c>Positions[i]</c>, and attends to
-/// that sequence's positions 0..Positions[i] found through <c>BlockTables[TokenSequence[i]]</c>
-/// (position p lives in cache row BlockTable[p / BlockSize] * BlockSize + p % BlockSize).</summary>
+/// <summary>Geometry of one layer's paged attention (fixed when the model is loaded) and the step's addressing
+/// (<see cref="Batch"/>, set per step with <c>with</c>: nothing here is mutable). Token i belongs to sequence
+/// <c>TokenSequence[i]</c>, sits at position <c>Positions[i]</c>, and attends to that sequence's positions
+/// <see cref="FirstVisible"/>..Positions[i] found through its block table (position p lives in cache row
+/// BlockTable[p / BlockSize] * BlockSize + p % BlockSize).</summary>
 /// <param name="SlidingWindow">When &gt; 0, a token at position p attends only to positions p - SlidingWindow + 1 .. p
 /// (llama.cpp's standard sliding window: masked when p - j ≥ window).</param>
 /// <param name="Softcap">When &gt; 0, scores become softcap · tanh(score / softcap) after scaling (Gemma 2).</param>
@@ -14,9 +15,12 @@ namespace Hearth.Core.Tensors;
 public sealed record AttentionParameters(int HeadCount, int KvHeadCount, int HeadDim, float Scale, int BlockSize,
     int SlidingWindow = 0, float Softcap = 0, Weight? Sinks = null, float[]? AlibiSlopes = null)
 {
+    /// <summary>The step's addressing (built once per step, shared by the layers of a KV-cache group).</summary>
+    public AttentionBatch Batch { get; init; } = AttentionBatch.Empty;
+
     /// <summary>Per token with ALiBi: the query's own position (encoders attend past it, so it is not the extent
     /// in <see cref="Positions"/>).</summary>
-    public int[] QueryPositions { get; set; } = [];
+    public ReadOnlySpan<int> QueryPositions => Batch.QueryPositions;
 
     /// <summary>ALiBi slopes as ggml computes them for <paramref name="headCount"/> heads and a maximum bias: geometric
     /// in the nearest power of two of the head count, interleaved for the heads beyond it.</summary>
@@ -30,12 +34,10 @@ public sealed record AttentionParameters(int HeadCount, int KvHeadCount, int Hea
         return slopes;
     }
 
-    /// <summary>Per token: its position (filled per batch by the model; reused buffers).</summary>
-    public int[] Positions { get; set; } = [];
-    /// <summary>Per token: index into <see cref="BlockTables"/>.</summary>
-    public int[] TokenSequence { get; set; } = [];
-    /// <summary>Per sequence: physical block ids in order.</summary>
-    public int[][] BlockTables { get; set; } = [];
+    /// <summary>Per token: its position.</summary>
+    public ReadOnlySpan<int> Positions => Batch.Positions;
+    /// <summary>Per token: its sequence.</summary>
+    public ReadOnlySpan<int> TokenSequence => Batch.TokenSequence;
 
     /// <summary>First position a token at <paramref name="position"/> attends to.</summary>
     public int FirstVisible(int position) => SlidingWindow > 0 ? Math.Max(0, position - SlidingWindow + 1) : 0;

@@ -93,7 +93,7 @@ internal sealed unsafe class PackedKvAttentionKernel : IParallelJob, IDisposable
     {
         var a = _a;
         int group = a.HeadCount / a.KvHeadCount, hd = a.HeadDim;
-        int[] table = a.BlockTables[a.TokenSequence[t]];
+        var table = a.Batch.BlockTable(a.TokenSequence[t]);
         if ((end - 1 + a.BlockSize) / a.BlockSize > table.Length)
             throw new InvalidOperationException($"block table of {table.Length} blocks does not cover position {end - 1}");
 
@@ -146,7 +146,7 @@ internal sealed unsafe class PackedKvAttentionKernel : IParallelJob, IDisposable
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static int Slot(int[] table, int p, int blockSize) => table[p / blockSize] * blockSize + p % blockSize;
+    private static int Slot(ReadOnlySpan<int> table, int p, int blockSize) => table[p / blockSize] * blockSize + p % blockSize;
 
     public void Dispose()
     {

@@ -61,7 +61,7 @@ internal sealed unsafe class PagedAttentionKernel : IParallelJob, IDisposable
     {
         var a = _a;
         int group = a.HeadCount / a.KvHeadCount, hd = a.HeadDim, n = end - start;
-        int[] table = a.BlockTables[a.TokenSequence[t]];
+        var table = a.Batch.BlockTable(a.TokenSequence[t]);
         if ((end - 1 + a.BlockSize) / a.BlockSize > table.Length)
             throw new InvalidOperationException($"block table of {table.Length} blocks does not cover position {end - 1}");
 

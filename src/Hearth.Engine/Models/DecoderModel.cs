@@ -24,10 +24,9 @@ public sealed class DecoderModel : IForwardModel, ILoraModel
     private readonly int _feedForward;
     private Tensor[] _kCache = [], _vCache = [];
     private int _blockSize;
+    private int[] _layerGroup = [];      // per layer: its KV-cache group
     private DecoderScratch? _scratch;
-    private int[] _tokenSequence = [];
-    private int[][] _blockTables = [];
-    private int[] _logitRows = [];
+    private int _groupCount = 1;
 
     private DecoderModel(GgufFile file, IBackend backend, ModelHyperparameters hp, DecoderDefinition def)
     {
@@ -73,31 +72,47 @@ public sealed class DecoderModel : IForwardModel, ILoraModel
 
     public void AllocateKvCache(int blockCount, int blockSize) => AllocateKvCache(blockCount, blockSize, KvCacheType.F32);
 
-    public void AllocateKvCache(int blockCount, int blockSize, KvCacheType type)
+    public void AllocateKvCache(int blockCount, int blockSize, KvCacheType type) =>
+        AllocateKvCache(KvCacheLayout.Single(_hp.LayerCount, blockCount, blockSize, type));
+
+    /// <summary>Per layer: its sliding window (0: full attention).</summary>
+    public IReadOnlyList<int> SlidingWindows => _attention.Select(a => a.SlidingWindow).ToArray();
+
+    public void AllocateKvCache(KvCacheLayout layout)
     {
-        KvBytesPerTokenFor(type); // refuses a head size the type cannot block
-        ArgumentOutOfRangeException.ThrowIfLessThan(blockCount, 1);
-        ArgumentOutOfRangeException.ThrowIfLessThan(blockSize, 1);
+        KvBytesPerTokenFor(layout.Type); // refuses a head size the type cannot block
+        ArgumentOutOfRangeException.ThrowIfLessThan(layout.BlockSize, 1);
+        if (layout.LayerGroup.Length != _hp.LayerCount || layout.BlockCounts.Length != layout.GroupCount)
+            throw new ArgumentException($"the KV-cache layout names {layout.LayerGroup.Length} layers and {layout.BlockCounts.Length} pools; the model has {_hp.LayerCount} layers");
+        foreach (int count in layout.BlockCounts) ArgumentOutOfRangeException.ThrowIfLessThan(count, 1);
         FreeKv();
         int kvDim = _hp.KvHeadCount * _hp.HeadDim;
-        int slots = checked(blockCount * blockSize);
         _kCache = new Tensor[_hp.LayerCount];
         _vCache = new Tensor[_hp.LayerCount];
         for (int l = 0; l < _hp.LayerCount; l++)
         {
-            _kCache[l] = _backend.AllocateKvCache(slots, kvDim, type);
-            _vCache[l] = _backend.AllocateKvCache(slots, kvDim, type);
-            _attention[l] = _attention[l] with { BlockSize = blockSize };
+            int group = layout.LayerGroup[l];
+            if (layout.GroupWindows[group] != 0 && layout.GroupWindows[group] != _attention[l].SlidingWindow)
+                throw new ArgumentException($"layer {l} attends over a window of {_attention[l].SlidingWindow}, its KV-cache group frees blocks past {layout.GroupWindows[group]}");
+            int slots = checked(layout.BlockCounts[group] * layout.BlockSize);
+            _kCache[l] = _backend.AllocateKvCache(slots, kvDim, layout.Type);
+            _vCache[l] = _backend.AllocateKvCache(slots, kvDim, layout.Type);
+            _attention[l] = _attention[l] with { BlockSize = layout.BlockSize };
         }
-        _blockSize = blockSize;
-        KvCacheType = type;
+        _layerGroup = layout.LayerGroup.ToArray();
+        _groupCount = layout.GroupCount;
+        _blockSize = layout.BlockSize;
+        KvCacheType = layout.Type;
     }
 
-    public void CopyBlocks(ReadOnlySpan<(int Source, int Destination)> pairs)
+    public void CopyBlocks(ReadOnlySpan<(int Source, int Destination)> pairs) => CopyBlocks(0, pairs);
+
+    public void CopyBlocks(int group, ReadOnlySpan<(int Source, int Destination)> pairs)
     {
         foreach (var (src, dst) in pairs)
             for (int l = 0; l < _kCache.Length; l++)
             {
+                if (_layerGroup[l] != group) continue;
                 _backend.CopyRows(_kCache[l], src * _blockSize, dst * _blockSize, _blockSize);
                 _backend.CopyRows(_vCache[l], src * _blockSize, dst * _blockSize, _blockSize);
             }
@@ -114,7 +129,8 @@ public sealed class DecoderModel : IForwardModel, ILoraModel
     {
         if (_kCache.Length == 0) throw new InvalidOperationException("AllocateKvCache must be called before Forward");
         int t = batch.TokenCount;
-        int logitRows = PrepareBatch(batch);
+        var index = Validate(batch);
+        int logitRows = index.LogitRows.Length;
         int width = hiddenOnly ? _hp.EmbeddingLength : _hp.VocabSize;
         if (logits.Length < (long)logitRows * width)
             throw new ArgumentException($"output span holds {logits.Length} floats; {logitRows} rows of {width} are needed");
@@ -142,8 +158,8 @@ public sealed class DecoderModel : IForwardModel, ILoraModel
             if (A.KNorm != null) b.RmsNorm(s.K, A.KNorm, eps, s.K, t);
             b.Rope(s.Q, t, _hp.HeadDim, batch.Positions, _layers[l].Rope);
             b.Rope(s.K, t, _hp.HeadDim, batch.Positions, _layers[l].Rope);
-            b.WriteKv(s.K, s.V, _kCache[l], _vCache[l], batch.SlotMapping, t);
-            b.PagedAttention(s.Q, _kCache[l], _vCache[l], s.Attention, _attention[l], t);
+            b.WriteKv(s.K, s.V, _kCache[l], _vCache[l], batch.SlotMappings[_layerGroup[l]], t);
+            b.PagedAttention(s.Q, _kCache[l], _vCache[l], s.Attention, _attention[l] with { Batch = index.Attention(_layerGroup[l]) }, t);
             MatMul(s.Attention, A.Output, s.Out, t, lora, l, LoraTarget.AttentionOutput);
             if (A.PostNorm != null) b.RmsNorm(s.Out, A.PostNorm, eps, s.Out, t);
             b.Add(s.X, s.Out, s.X, t);
@@ -164,7 +180,7 @@ public sealed class DecoderModel : IForwardModel, ILoraModel
             b.Add(s.X, s.Out, s.X, t);
         }
         if (logitRows == 0) return;
-        b.GatherRows(s.X, _logitRows.AsSpan(0, logitRows), s.Final);
+        b.GatherRows(s.X, index.LogitRows, s.Final);
         b.RmsNorm(s.Final, _def.OutputNorm, eps, s.Final, logitRows);
         if (hiddenOnly)
         {
@@ -183,48 +199,21 @@ public sealed class DecoderModel : IForwardModel, ILoraModel
         if (lora) _lora.Apply(layer, target, x, y);
     }
 
-    /// <summary>Validates the batch and fills the per-token sequence index, block tables and logit rows.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private int PrepareBatch(ForwardBatch batch)
+    /// <summary>Checks what the batch's index (built and validated once, <see cref="ForwardBatch.Index"/>) does not know:
+    /// this cache's KV-cache groups and block size.</summary>
+    private ForwardBatchIndex Validate(ForwardBatch batch)
     {
-        int t = batch.TokenCount;
-        if (batch.Positions.Length != t || batch.SlotMapping.Length != t)
-            throw new ArgumentException($"batch has {t} tokens but {batch.Positions.Length} positions and {batch.SlotMapping.Length} slots");
-        if (_tokenSequence.Length < t) _tokenSequence = new int[Math.Max(t, _tokenSequence.Length * 2)];
-        if (_blockTables.Length < batch.Sequences.Length) _blockTables = new int[Math.Max(batch.Sequences.Length, _blockTables.Length * 2)][];
-        int wanted = batch.LogitRows;
-        if (_logitRows.Length < wanted) _logitRows = new int[Math.Max(wanted, _logitRows.Length * 2)];
-        int rows = 0, covered = 0;
+        var index = batch.Index;
+        if (batch.SlotMappings.Length != _groupCount || (batch.Sequences.Length > 0 && index.GroupCount != _groupCount))
+            throw new ArgumentException($"batch addresses {batch.SlotMappings.Length} KV-cache groups; the cache has {_groupCount}");
+        foreach (var slots in batch.SlotMappings)
+            if (slots.Length != batch.TokenCount)
+                throw new ArgumentException($"batch has {batch.TokenCount} tokens but {slots.Length} slots");
         for (int i = 0; i < batch.Sequences.Length; i++)
-        {
-            var seq = batch.Sequences[i];
-            if (seq.TokenStart < 0 || seq.TokenCount < 0 || seq.TokenStart + seq.TokenCount > t)
-                throw new ArgumentException($"sequence {i} slice [{seq.TokenStart}, +{seq.TokenCount}) is outside the batch of {t}");
-            if ((long)seq.BlockTable.Length * _blockSize < seq.ContextLength)
-                throw new ArgumentException($"sequence {i}: block table of {seq.BlockTable.Length} blocks cannot hold {seq.ContextLength} tokens");
-            for (int j = seq.TokenStart; j < seq.TokenStart + seq.TokenCount; j++)
-            {
-                if (batch.Positions[j] < 0 || batch.Positions[j] >= seq.ContextLength)
-                    throw new ArgumentException($"token {j} has position {batch.Positions[j]} outside its sequence's context of {seq.ContextLength}");
-                _tokenSequence[j] = i;
-            }
-            covered += seq.TokenCount;
-            _blockTables[i] = seq.BlockTable;
-            if (seq.NeedsLogits)
-            {
-                if (seq.LogitCount < 1 || seq.LogitCount > seq.TokenCount)
-                    throw new ArgumentException($"sequence {i} wants logits for {seq.LogitCount} of its {seq.TokenCount} tokens");
-                for (int j = seq.TokenCount - seq.LogitCount; j < seq.TokenCount; j++) _logitRows[rows++] = seq.TokenStart + j;
-            }
-        }
-        if (covered != t) throw new ArgumentException($"sequences cover {covered} tokens of a batch of {t}");
-        foreach (var a in _attention)
-        {
-            a.Positions = batch.Positions;
-            a.TokenSequence = _tokenSequence;
-            a.BlockTables = _blockTables;
-        }
-        return rows;
+            foreach (var table in batch.Sequences[i].BlockTables)
+                if ((long)table.Length * _blockSize < batch.Sequences[i].ContextLength)
+                    throw new ArgumentException($"sequence {i}: block table of {table.Length} blocks cannot hold {batch.Sequences[i].ContextLength} tokens");
+        return index;
     }
 
     private DecoderScratch Regrow(int tokens, int logitRows)

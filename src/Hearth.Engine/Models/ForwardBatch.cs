@@ -9,9 +9,20 @@ namespace Hearth.Engine.Models;
 /// <param name="Sequences">Per sequence: its token slice, context length and block table.</param>
 public sealed record ForwardBatch(int[] TokenIds, int[] Positions, int[] SlotMapping, SequenceSlice[] Sequences)
 {
+    private ForwardBatchIndex? _index;
+
     public int TokenCount => TokenIds.Length;
+
+    /// <summary>Per token its sequence, the logit rows and the attention addressing: validated and built once (by the
+    /// first reader), then shared by every layer.</summary>
+    public ForwardBatchIndex Index => _index is { } index && ReferenceEquals(index.Batch, this) ? index : _index = new ForwardBatchIndex(this);
+
+    /// <summary>Per KV-cache group (see <see cref="KvCacheLayout"/>): the slot each token's K and V are written to in
+    /// that group's cache. The first is <see cref="SlotMapping"/>; a model with one group needs no other.</summary>
+    public int[][] SlotMappings { get; init; } = [SlotMapping];
+
     /// <summary>Rows of the logits output: <see cref="SequenceSlice.LogitCount"/> per sequence that needs logits.</summary>
-    public int LogitRows => Sequences.Sum(s => s.NeedsLogits ? s.LogitCount : 0);
+    public int LogitRows => Index.LogitRows.Length;
 }
 
 /// <summary>One sequence's part of a <see cref="ForwardBatch"/>.</summary>
@@ -26,4 +37,9 @@ public sealed record ForwardBatch(int[] TokenIds, int[] Positions, int[] SlotMap
 /// (1 normally; 1 + k when a speculative step verifies k draft tokens).</param>
 /// <param name="Lora">The LoRA adapters its tokens run with (null: the base model alone).</param>
 public readonly record struct SequenceSlice(int TokenStart, int TokenCount, int ContextLength, int[] BlockTable, bool NeedsLogits,
-    int LogitCount = 1, Lora.LoraSelection? Lora = null);
+    int LogitCount = 1, Lora.LoraSelection? Lora = null)
+{
+    /// <summary>Per KV-cache group, the block table (the first is <see cref="BlockTable"/>). A sliding-window group's
+    /// entries before the window of the slice's first token are <c>-1</c> (released; never read).</summary>
+    public int[][] BlockTables { get; init; } = [BlockTable];
+}

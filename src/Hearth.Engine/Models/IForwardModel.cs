@@ -38,6 +38,25 @@ public interface IForwardModel : IDisposable
         AllocateKvCache(blockCount, blockSize);
     }
 
+    /// <summary>Per layer, its sliding window (0: full attention); empty when no layer slides. The engine puts the layers
+    /// of each window in a KV-cache group of their own (<see cref="KvCacheLayout"/>).</summary>
+    IReadOnlyList<int> SlidingWindows => [];
+
+    /// <summary>(Re)allocates the paged KV cache as <paramref name="layout"/> says: per layer, the blocks of its group.
+    /// A model without sliding layers only ever gets one group.</summary>
+    void AllocateKvCache(KvCacheLayout layout)
+    {
+        if (layout.GroupCount != 1) throw new NotSupportedException("this model has one KV-cache group");
+        AllocateKvCache(layout.BlockCounts[0], layout.BlockSize, layout.Type);
+    }
+
+    /// <summary>Copies whole KV blocks of one KV-cache group (copy-on-write when sequences that shared a block diverge).</summary>
+    void CopyBlocks(int group, ReadOnlySpan<(int Source, int Destination)> pairs)
+    {
+        if (group != 0) throw new ArgumentOutOfRangeException(nameof(group), "this model has one KV-cache group");
+        CopyBlocks(pairs);
+    }
+
     /// <summary>Runs the batch: writes each token's K/V to its slot and writes rows of VocabSize logits into
     /// <paramref name="logits"/>: for each sequence with NeedsLogits (in sequence order), one per token of its last
     /// LogitCount tokens (in position order).</summary>

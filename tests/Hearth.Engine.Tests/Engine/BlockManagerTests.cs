@@ -114,9 +114,10 @@ public class BlockManagerTests
         Assert.Equal(parent.BlockTable, child.BlockTable);
         Assert.All(parent.BlockTable, b => Assert.Equal(2, bm.RefCount(b)));
 
-        var copies = new List<(int, int)>();
+        var copies = new List<KvCopy>();
         Assert.True(bm.TryAppendSlots(child, 1, copies)); // writes position 6, inside the shared partial block
-        var (src, dst) = Assert.Single(copies);
+        var (group, src, dst) = Assert.Single(copies);
+        Assert.Equal(0, group);
         Assert.Equal(parent.BlockTable[1], src);
         Assert.Equal(dst, child.BlockTable[1]);
         Assert.Equal(parent.BlockTable[0], child.BlockTable[0]);

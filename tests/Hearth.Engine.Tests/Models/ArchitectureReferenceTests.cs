@@ -96,17 +96,20 @@ public sealed class ArchitectureReferenceTests(ITestOutputHelper output) : IDisp
     }
 
     /// <summary>Rebuilds the fixture's model (preset and type from its file name, seed 1) and checks it is the file llama.cpp ran.</summary>
-    private (JsonDocument Doc, string Path) Build(string fixture)
+    private (JsonDocument Doc, string Path) Build(string fixture) => Build(fixture, _dir);
+
+    /// <summary>Writes the fixture's model into <paramref name="dir"/>; see <see cref="Build(string)"/>.</summary>
+    internal static (JsonDocument Doc, string Path) Build(string fixture, string dir)
     {
         var doc = JsonDocument.Parse(File.ReadAllBytes(Path.Combine(TestPaths.Fixtures, "reference", fixture)));
         string preset = fixture[..fixture.LastIndexOf('-')];
         var quant = Enum.Parse<GgmlType>(fixture[(fixture.LastIndexOf('-') + 1)..^".json".Length], ignoreCase: true);
-        string path = Path.Combine(_dir, preset + ".gguf");
+        string path = Path.Combine(dir, preset + ".gguf");
         SyntheticModel.Write(path, preset, quant, VocabLocator.Find(SyntheticPreset.Get(preset).DefaultVocab), seed: 1);
         string sha = Convert.ToHexStringLower(SHA256.HashData(File.ReadAllBytes(path)));
         Assert.Equal(doc.RootElement.GetProperty("model").GetProperty("sha256").GetString(), sha);
         return (doc, path);
     }
 
-    private static int[] Ints(JsonElement e) => e.EnumerateArray().Select(x => x.GetInt32()).ToArray();
+    internal static int[] Ints(JsonElement e) => e.EnumerateArray().Select(x => x.GetInt32()).ToArray();
 }

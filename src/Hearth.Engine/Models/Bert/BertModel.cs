@@ -15,7 +15,7 @@ public sealed class BertModel : IEmbeddingModel
     private readonly BertHyperparameters _hp;
     private readonly BertWeights _w;
     private readonly RopeParameters _rope;
-    private AttentionParameters _attention;
+    private readonly AttentionParameters _attention;
     private BertScratch? _scratch;
     private int[] _positions = [], _extent = [], _tokenSequence = [], _poolRows = [];
 
@@ -67,10 +67,7 @@ public sealed class BertModel : IEmbeddingModel
         }
         b.LayerNorm(s.X, _w.EmbeddingNorm, _w.EmbeddingNormBias, _hp.LayerNormEpsilon, s.X, t);
 
-        _attention.Positions = _extent;
-        _attention.QueryPositions = _positions;
-        _attention.TokenSequence = _tokenSequence;
-        _attention.BlockTables = blockTables;
+        var attention = _attention with { Batch = new AttentionBatch(_extent, _tokenSequence, blockTables, _positions) };
         for (int l = 0; l < _w.Layers.Length; l++)
         {
             var L = _w.Layers[l];
@@ -84,7 +81,7 @@ public sealed class BertModel : IEmbeddingModel
                 b.Rope(s.Q, t, _hp.HeadDim, _positions.AsSpan(0, t), _rope);
                 b.Rope(s.K, t, _hp.HeadDim, _positions.AsSpan(0, t), _rope);
             }
-            b.PagedAttention(s.Q, s.K, s.V, s.Attention, _attention, t);
+            b.PagedAttention(s.Q, s.K, s.V, s.Attention, attention, t);
 
             // The last layer only needs the rows the pooling reads (llama.cpp does the same).
             if (l == _w.Layers.Length - 1 && onePerSequence)
