@@ -116,29 +116,7 @@ public sealed class PackedKvCacheTests
                 { Batch = new AttentionBatch(pos, tokenSeq, tables, queryPositions) };
             b.PagedAttention(qt, kc, vc, ot, ap, tokens);
         }
-        var o = TestData.Read(ot, tokens);
-        for (int t = 0; t < tokens; t++)
-            for (int h = 0; h < heads; h++)
-            {
-                int s = tokenSeq[t], kvh = h / (heads / kvHeads), n = pos[t] + 1;
-                int first = window > 0 ? Math.Max(0, pos[t] - window + 1) : 0;
-                var w = new double[n];
-                for (int p = 0; p < n; p++)
-                {
-                    double dot = 0;
-                    for (int i = 0; i < hd; i++) dot += q[(t * heads + h) * hd + i] * keys[s][p * width + kvh * hd + i];
-                    w[p] = p < first ? double.NegativeInfinity : dot * scale;
-                    if (softcap > 0 && p >= first) w[p] = softcap * Math.Tanh(w[p] / softcap);
-                    if (slopes != null && p >= first) w[p] -= slopes[h] * Math.Abs(queryPositions[t] - p);
-                }
-                double max = Math.Max(w.Max(), sinks ? sinkValues[h] : double.NegativeInfinity);
-                double sum = w.Sum(x => Math.Exp(x - max)) + (sinks ? Math.Exp(sinkValues[h] - max) : 0);
-                for (int i = 0; i < hd; i++)
-                {
-                    double expected = 0;
-                    for (int p = first; p < n; p++) expected += Math.Exp(w[p] - max) / sum * values[s][p * width + kvh * hd + i];
-                    Assert.True(Math.Abs(o[(t * heads + h) * hd + i] - expected) <= 2e-5, $"t={t} h={h} i={i}: {o[(t * heads + h) * hd + i]} vs {expected}");
-                }
-            }
+        AttentionOracle.AssertMatches(TestData.Read(ot, tokens), q, keys, values, tokenSeq, pos, queryPositions,
+            new(heads, kvHeads, hd, scale, window, softcap, sinks ? sinkValues : null, slopes), 2e-5);
     }
 }

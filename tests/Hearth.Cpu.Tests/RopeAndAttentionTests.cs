@@ -133,28 +133,7 @@ public sealed class RopeAndAttentionTests
                 { Batch = new AttentionBatch(pos, tokenSeq, tables) };
             b.PagedAttention(qt, kc, vc, ot, ap, 4);
         }
-        var o = TestData.Read(ot, 4);
-        for (int t = 0; t < 4; t++)
-            for (int h = 0; h < heads; h++)
-            {
-                int s = tokenSeq[t], kvh = h / (heads / kvHeads), n = pos[t] + 1;
-                int first = window > 0 ? Math.Max(0, pos[t] - window + 1) : 0;
-                var w = new double[n];
-                for (int p = 0; p < n; p++)
-                {
-                    double dot = 0;
-                    for (int i = 0; i < hd; i++) dot += q[(t * heads + h) * hd + i] * keys[s][(p * kvHeads + kvh) * hd + i];
-                    w[p] = p < first ? double.NegativeInfinity : dot * scale;
-                    if (softcap > 0 && p >= first) w[p] = softcap * Math.Tanh(w[p] / softcap);
-                }
-                double max = Math.Max(w.Max(), sinks ? sinkValues[h] : double.NegativeInfinity);
-                double sum = w.Sum(v => Math.Exp(v - max)) + (sinks ? Math.Exp(sinkValues[h] - max) : 0);
-                for (int i = 0; i < hd; i++)
-                {
-                    double expected = 0;
-                    for (int p = first; p < n; p++) expected += Math.Exp(w[p] - max) / sum * values[s][(p * kvHeads + kvh) * hd + i];
-                    Assert.True(Math.Abs(o[(t * heads + h) * hd + i] - expected) <= 1e-5, $"t={t} h={h} i={i}");
-                }
-            }
+        AttentionOracle.AssertMatches(TestData.Read(ot, 4), q, keys, values, tokenSeq, pos, null,
+            new(heads, kvHeads, hd, scale, window, softcap, sinks ? sinkValues : null), 1e-5);
     }
 }
