@@ -15,6 +15,13 @@ internal static class SyntheticMetadata
         if (p.AttentionSoftcap > 0) w.SetFloat32($"{a}.attn_logit_softcapping", p.AttentionSoftcap);
         if (p.FinalSoftcap > 0) w.SetFloat32($"{a}.final_logit_softcapping", p.FinalSoftcap);
         if (p.RopeOriginalContext > 0) w.SetUInt32($"{a}.rope.scaling.original_context_length", (uint)p.RopeOriginalContext);
+        if (p.YarnFactor > 0)
+        {
+            w.SetString($"{a}.rope.scaling.type", "yarn");
+            w.SetFloat32($"{a}.rope.scaling.factor", p.YarnFactor);
+            w.SetUInt32($"{a}.rope.scaling.original_context_length", (uint)p.YarnOriginalContext);
+        }
+        if (p.TokenizerPre is { } pre) w.SetString("tokenizer.ggml.pre", pre);
         if (p.ExpertCount > 0)
         {
             w.SetUInt32($"{a}.expert_count", (uint)p.ExpertCount);
