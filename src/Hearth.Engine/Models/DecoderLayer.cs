@@ -21,15 +21,13 @@ public sealed record FeedForwardBlock(Weight Norm, Weight? Gate, Weight? Up, Wei
 
 /// <summary>A mixture-of-experts FFN: a router, per-expert SwiGLU matrices, top-k selection with optionally
 /// renormalised weights, and an optional shared expert gated by sigmoid(x · SharedGateInput) (Qwen2-MoE).
-/// gpt-oss adds biases (router and every expert matrix), picks the top k by raw router logit and weights them by a
-/// softmax over those k alone (<see cref="ExpertGating.SoftmaxOfTopK"/>), and clamps its SwiGLU (<see cref="SwiGluLimit"/>).</summary>
+/// gpt-oss adds biases (router and every expert matrix) and clamps its SwiGLU (<see cref="SwiGluLimit"/>).</summary>
 public sealed record ExpertWeights(
     Weight Router, Weight[] Gate, Weight[] Up, Weight[] Down, int Used, bool NormalizeWeights,
     Weight? SharedGate, Weight? SharedUp, Weight? SharedDown, Weight? SharedGateInput)
 {
     public int Count => Router.Rows;
     public int FeedForwardLength => Gate[0].Rows;
-    public ExpertGating Gating { get; init; } = ExpertGating.Softmax;
     public Weight? RouterBias { get; init; }
     public Weight[]? GateBias { get; init; }
     public Weight[]? UpBias { get; init; }
@@ -37,13 +35,4 @@ public sealed record ExpertWeights(
     /// <summary>When &gt; 0, experts use the clamped SwiGLU (ggml's swiglu_oai) with this limit and <see cref="SwiGluAlpha"/>.</summary>
     public float SwiGluLimit { get; init; }
     public float SwiGluAlpha { get; init; } = 1f;
-}
-
-/// <summary>How router logits become expert weights (llama.cpp's gating functions).</summary>
-public enum ExpertGating
-{
-    /// <summary>Softmax over all experts, then the top k (optionally renormalised).</summary>
-    Softmax,
-    /// <summary>The top k by raw logit, then a softmax over those k (llama.cpp's SOFTMAX_WEIGHT, gpt-oss).</summary>
-    SoftmaxOfTopK,
 }

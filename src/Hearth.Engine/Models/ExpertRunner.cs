@@ -59,37 +59,37 @@ internal sealed class ExpertRunner(IBackend backend, int embedding) : IDisposabl
         b.AddScaledRows(_sharedY!, _identity.AsSpan(0, t), factors, x);
     }
 
-    /// <summary>Each token's top-k experts (lowest index first among equals) and their weights: softmax over all router
-    /// logits then the k highest probabilities (renormalised to sum 1 when asked), or, for
-    /// <see cref="ExpertGating.SoftmaxOfTopK"/>, the k highest logits then a softmax over just those. Then the
-    /// (token, weight) pairs sorted by expert.</summary>
+    /// <summary>Softmax over each token's router logits, its top-k experts (lowest index first among equals) with their
+    /// probabilities (renormalised to sum 1 when asked), then the (token, weight) pairs sorted by expert.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void Route(ExpertWeights w, int t)
     {
         int n = w.Count, k = w.Used;
-        bool topKFirst = w.Gating == ExpertGating.SoftmaxOfTopK;
         Array.Clear(_counts, 0, n);
         for (int i = 0; i < t; i++)
         {
             var p = _hostLogits.AsSpan(i * n, n);
-            if (!topKFirst) Softmax(p);
+            float max = float.NegativeInfinity;
+            foreach (float v in p) max = MathF.Max(max, v);
+            double sum = 0;
+            for (int e = 0; e < n; e++) sum += p[e] = MathF.Exp(p[e] - max);
+            float inv = (float)(1.0 / sum);
+            for (int e = 0; e < n; e++) p[e] *= inv;
 
             float picked = 0;
             for (int j = 0; j < k; j++)
             {
                 int best = -1;
                 for (int e = 0; e < n; e++)
-                    if (!float.IsNegativeInfinity(p[e]) && (best < 0 || p[e] > p[best])) best = e;
+                    if (p[e] >= 0 && (best < 0 || p[e] > p[best])) best = e;
                 _selected[i * k + j] = best;
                 _weights[i * k + j] = p[best];
                 picked += p[best];
-                p[best] = float.NegativeInfinity; // taken
+                p[best] = -1; // taken
                 _counts[best]++;
             }
-            var weights = _weights.AsSpan(i * k, k);
-            if (topKFirst) Softmax(weights);
-            else if (w.NormalizeWeights)
-                for (int j = 0; j < k; j++) weights[j] /= picked;
+            if (w.NormalizeWeights)
+                for (int j = 0; j < k; j++) _weights[i * k + j] /= picked;
         }
         for (int e = 0, offset = 0; e < n; e++) { _offsets[e] = offset; offset += _counts[e]; }
         Array.Clear(_counts, 0, n);
@@ -99,16 +99,6 @@ internal sealed class ExpertRunner(IBackend backend, int embedding) : IDisposabl
             _sortedTokens[at] = i / k;
             _sortedWeights[at] = _weights[i];
         }
-    }
-
-    private static void Softmax(Span<float> p)
-    {
-        float max = float.NegativeInfinity;
-        foreach (float v in p) max = MathF.Max(max, v);
-        double sum = 0;
-        for (int e = 0; e < p.Length; e++) sum += p[e] = MathF.Exp(p[e] - max);
-        float inv = (float)(1.0 / sum);
-        for (int e = 0; e < p.Length; e++) p[e] *= inv;
     }
 
     private void Ensure(ExpertWeights w, int t)

@@ -41,10 +41,11 @@ internal static class GptOssArchitecture
         string p = $"blk.{i}.";
         int d = hp.EmbeddingLength, n = hp.ExpertCount;
         int f = hp.ExpertFeedForwardLength > 0 ? hp.ExpertFeedForwardLength : hp.FeedForwardLength;
-        var block = w.ExpertFeedForward(i, hp, normalizeWeights: false, normName: "post_attention_norm.weight");
+        // llama.cpp picks the top k by raw logit and softmaxes those k (SOFTMAX_WEIGHT); a softmax over all experts,
+        // its top k renormalised, is the same selection and the same weights (e^l_i / Σ_topk e^l_j either way).
+        var block = w.ExpertFeedForward(i, hp, normalizeWeights: true, normName: "post_attention_norm.weight");
         var experts = block.Experts! with
         {
-            Gating = ExpertGating.SoftmaxOfTopK,
             RouterBias = w.Get(p + "ffn_gate_inp.bias", 1, n),
             GateBias = w.ExpertBiases(p + "ffn_gate_exps.bias", n, f),
             UpBias = w.ExpertBiases(p + "ffn_up_exps.bias", n, f),
