@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using System.Text.Json;
 using Hearth.Core.Gguf;
+using Hearth.Core.Tokenizers;
 using Hearth.Cpu;
 using Hearth.Engine.Models;
 using Hearth.Store.Synthetic;
@@ -68,6 +69,18 @@ public sealed class ArchitectureReferenceTests(ITestOutputHelper output) : IDisp
             }
         }
         output.WriteLine($"{fixture}: worst relative logit difference {worstRel:E3}");
+    }
+
+    /// <summary>The GGUF's own tokenizer gives llama.cpp's prompt ids (add_special, no special parsing): for gpt-oss this
+    /// is GPT-4o's split (camel case, contractions, "/" after punctuation, digits in threes, letters beyond ASCII).</summary>
+    [Theory]
+    [MemberData(nameof(Fixtures))]
+    public void TokenizesLikeLlamaCpp(string fixture)
+    {
+        var (doc, path) = Build(fixture);
+        var tokenizer = TokenizerFactory.FromGguf(path);
+        foreach (var c in doc.RootElement.GetProperty("cases").EnumerateArray())
+            Assert.Equal(Ints(c.GetProperty("prompt_ids")), tokenizer.Encode(c.GetProperty("prompt").GetString()!, addSpecial: true, parseSpecial: false));
     }
 
     [Theory]
