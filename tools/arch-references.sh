@@ -5,7 +5,8 @@
 # every step for each prompt in tests/fixtures/reference/prompts.json. The JSON it writes (with the model's sha256
 # and llama.cpp's version line) is committed under tests/fixtures/reference/; ArchitectureReferenceTests rebuilds the
 # model, checks its sha256 against the fixture and compares.
-# usage: tools/arch-references.sh [PRESET...]   (default: every tiny preset below)
+# usage: tools/arch-references.sh [PRESET[:TYPE]...]   (default: every tiny preset below; TYPE defaults to F16)
+# A preset with its own prompts-<arch>.json (e.g. prompts-gpt-oss.json: GPT-4o's split) uses those prompts.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 ref="${LLAMACPP_REF:-$here/../shared/tools/llamacpp-ref/ref.mjs}"
@@ -13,10 +14,13 @@ out="$here/tests/fixtures/reference"
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 presets=("$@")
-[ ${#presets[@]} -gt 0 ] || presets=(tiny-gemma3 tiny-gemma2 tiny-phi3 tiny-qwen3moe tiny-qwen2moe tiny-mixtral)
-for p in "${presets[@]}"; do
-  "$here/hearth" synth --preset "$p" --quant F16 --output "$work/$p.gguf" --seed 1
-  node "$ref" greedy --model "$work/$p.gguf" --prompts "$out/prompts.json" --steps 16 --top 20 --threads 1 \
-    --out "$out/$p-f16.json"
-  echo "wrote $out/$p-f16.json"
+[ ${#presets[@]} -gt 0 ] || presets=(tiny-gemma3 tiny-gemma2 tiny-phi3 tiny-qwen3moe tiny-qwen2moe tiny-mixtral tiny-gpt-oss tiny-gpt-oss:MXFP4)
+for spec in "${presets[@]}"; do
+  p="${spec%%:*}"; type="F16"; [ "$spec" = "$p" ] || type="${spec#*:}"
+  lower="$(echo "$type" | tr '[:upper:]' '[:lower:]')"
+  prompts="$out/prompts.json"; [ -f "$out/prompts-${p#tiny-}.json" ] && prompts="$out/prompts-${p#tiny-}.json"
+  "$here/hearth" synth --preset "$p" --quant "$type" --output "$work/$p.gguf" --seed 1
+  node "$ref" greedy --model "$work/$p.gguf" --prompts "$prompts" --steps 16 --top 20 --threads 1 \
+    --out "$out/$p-$lower.json"
+  echo "wrote $out/$p-$lower.json"
 done

@@ -198,6 +198,13 @@ public sealed unsafe class CpuBackend : IBackend
         ElementwiseKernels.SwiGlu(_isa, g.Data, u.Data, cy.Data, (long)rows * g.Columns);
     }
 
+    public void SwiGluOai(Tensor gate, Tensor up, Tensor y, int rows, float alpha, float limit)
+    {
+        var g = C(gate); var u = C(up); var cy = C(y);
+        CheckRows(g, rows); CheckRows(u, rows); CheckRows(cy, rows);
+        ElementwiseKernels.SwiGluOai(g.Data, u.Data, cy.Data, (long)rows * g.Columns, alpha, limit);
+    }
+
     public void GeGlu(Tensor gate, Tensor up, Tensor y, int rows)
     {
         var g = C(gate); var u = C(up); var cy = C(y);

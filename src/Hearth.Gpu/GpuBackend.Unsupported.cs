@@ -21,6 +21,9 @@ public sealed partial class GpuBackend
 
     public void GeGlu(Tensor gate, Tensor up, Tensor y, int rows) => throw NotYet("GeGLU", "gemma models");
 
+    public void SwiGluOai(Tensor gate, Tensor up, Tensor y, int rows, float alpha, float limit) =>
+        throw NotYet("clamped SwiGLU", "gpt-oss");
+
     public void Scale(Tensor x, float factor, int rows) => throw NotYet("scaling", "gemma models");
 
     public void Softcap(Tensor x, float cap, int rows) => throw NotYet("softcapping", "gemma2");

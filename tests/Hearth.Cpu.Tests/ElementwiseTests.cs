@@ -32,6 +32,28 @@ public sealed class ElementwiseTests
         }
     }
 
+    /// <summary>gpt-oss's clamped SwiGLU at hand-computed points: the gate is capped above only (min(g, 7)), the up
+    /// value clamped both ways and shifted by one; alpha sharpens the sigmoid.</summary>
+    [Fact]
+    public void SwiGluOaiClampsGateAboveAndUpBothWays()
+    {
+        using var b = new CpuBackend(1);
+        float[] gate = [-10f, -1f, 0f, 1f, 6.5f, 7f, 20f, 2f];
+        float[] up = [-20f, -7.5f, 3f, 0f, 8f, 7f, 10f, -1f];
+        using var g = TestData.Tensor(gate, 1, gate.Length); using var u = TestData.Tensor(up, 1, up.Length); using var o = new CpuTensor(1, gate.Length);
+        b.SwiGluOai(g, u, o, 1, 1.702f, 7f);
+        var y = TestData.Read(o, 1);
+        static double Glu(double x, double alpha) => x / (1 + Math.Exp(-alpha * x));
+        // gate, up as the kernel must see them after clamping: g = min(gate, 7), u = clamp(up, −7, 7).
+        double[] expected =
+        [
+            Glu(-10, 1.702) * (-7 + 1), Glu(-1, 1.702) * (-7 + 1), 0, Glu(1, 1.702) * 1, Glu(6.5, 1.702) * 8,
+            Glu(7, 1.702) * 8, Glu(7, 1.702) * 8 /* 20 → 7, 10 → 7 */, Glu(2, 1.702) * 0,
+        ];
+        for (int i = 0; i < y.Length; i++)
+            Assert.True(Math.Abs(y[i] - expected[i]) <= 1e-5 * (1 + Math.Abs(expected[i])), $"i={i}: {y[i]} vs {expected[i]}");
+    }
+
     [Theory]
     [MemberData(nameof(Paths))]
     public unsafe void RmsNormMatchesScalar(int bits, bool vnni)

@@ -65,6 +65,10 @@ public interface IBackend : IDisposable
     /// <summary>y = silu(gate) · up. y may alias gate.</summary>
     void SwiGlu(Tensor gate, Tensor up, Tensor y, int rows);
 
+    /// <summary>gpt-oss's clamped SwiGLU (ggml's swiglu_oai): with g = min(gate, limit) and u = clamp(up, −limit, limit),
+    /// y = g · sigmoid(alpha · g) · (u + 1). y may alias gate.</summary>
+    void SwiGluOai(Tensor gate, Tensor up, Tensor y, int rows, float alpha, float limit);
+
     /// <summary>y = gelu(gate) · up with ggml's tanh approximation of gelu (GeGLU). y may alias gate.</summary>
     void GeGlu(Tensor gate, Tensor up, Tensor y, int rows);
 

@@ -15,6 +15,16 @@ internal static class PreTokenizerPatterns
     // Qwen2: as Llama 3 but one digit per piece.
     public const string Qwen2 = @"(?:'[sS]|'[tT]|'[rR][eE]|'[vV][eE]|'[mM]|'[lL][lL]|'[dD])|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+";
 
+    // GPT-4o's (o200k: gpt-oss, Llama 4) split as llama.cpp runs it: its adaptation of the tokenizer.json pattern,
+    // where an "upper" letter is any letter but a-z and a "lower" one any letter but A-Z (so letters outside ASCII are
+    // both, and combining marks are not letters), contractions spelled out, and "/" may follow a punctuation run.
+    private const string Upper = @"(?:(?=\p{L})[^a-z])", Lower = @"(?:(?=\p{L})[^A-Z])";
+    private const string Contraction = @"(?:'[sS]|'[tT]|'[rR][eE]|'[vV][eE]|'[mM]|'[lL][lL]|'[dD])?";
+    public const string Gpt4o =
+        @"[^\r\n\p{L}\p{N}]?" + Upper + "*" + Lower + "+" + Contraction + "|" +
+        @"[^\r\n\p{L}\p{N}]?" + Upper + "+" + Lower + "*" + Contraction + "|" +
+        @"\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n/]*|\s*[\r\n]+|\s+(?!\S)|\s+";
+
     // DeepSeek LLM's cased-letter class. Supplementary-plane ranges are written as U+E000, the stand-in
     // that PreTokenizer puts for any supplementary code point inside them (UTF-16 classes cannot hold them).
     private const string DeepSeekLetters =
@@ -49,6 +59,7 @@ internal static class PreTokenizerPatterns
         "starcoder" or "refact" or "command-r" or "smollm" or "codeshell" or "exaone" or "minerva-7b" => [@"\p{N}", Gpt2],
         "gpt-2" or "mpt" or "olmo" or "jais" or "phi-2" or "jina-es" or "jina-de" or "jina-v1-en" or "jina-v2-es" or "jina-v2-de"
             or "jina-v2-code" or "roberta-bpe" or "gigachat" or "exaone4" => [Gpt2],
+        "gpt-4o" or "llama4" => [Gpt4o],
         "qwen2" or "deepseek-r1-qwen" or "stablelm2" or "megrez" or "hunyuan" => [Qwen2],
         "poro-chat" or "bloom" => [Poro],
         "gpt3-finnish" or "viking" => [Poro, @"\p{N}"],

@@ -13,7 +13,10 @@ internal static class VocabularyLoader
     private static readonly string[] EotTexts =
         ["<|eot_id|>", "<|im_end|>", "<|end|>", "<end_of_turn>", "<|endoftext|>", "<EOT>", "_<EOT>", "<｜end▁of▁sentence｜>", "<end_of_utterance>"];
     private static readonly string[] EogTexts =
-        ["<|eot_id|>", "<|im_end|>", "<|end|>", "<end_of_turn>", "<|endoftext|>", "<|eom_id|>", "<EOT>", "_<EOT>", "<|end_of_text|>", "<end_of_utterance>"];
+        ["<|eot_id|>", "<|im_end|>", "<|end|>", "<end_of_turn>", "<|endoftext|>", "<|eom_id|>", "<EOT>", "_<EOT>", "<|end_of_text|>", "<end_of_utterance>",
+         "<|return|>", "<|call|>"];
+    // gpt-oss's harmony markers, which llama.cpp always renders (user-defined) so that its answers keep their structure.
+    private static readonly string[] HarmonyRendered = ["<|channel|>", "<|message|>", "<|start|>", "<|constrain|>"];
     private static readonly string[][] FimTexts =
     [
         ["<|fim_prefix|>", "<fim-prefix>", "<fim_prefix>", "<｜fim▁begin｜>", "<PRE>", "▁<PRE>"],
@@ -170,6 +173,28 @@ internal static class VocabularyLoader
         }
         if (v.Eos is { } eos) v.EndOfGeneration.Add(eos);
         if (v.Eot is { } eot) v.EndOfGeneration.Add(eot);
+        ApplyHarmony(v);
+    }
+
+    /// <summary>gpt-oss (o200k_harmony), as llama.cpp treats it: the header markers render as text, and where both
+    /// &lt;|return|&gt; and &lt;|call|&gt; end generation, &lt;|end|&gt; (which only closes a message, e.g. the thinking)
+    /// does not: it renders too.</summary>
+    private static void ApplyHarmony(Vocabulary v)
+    {
+        int? Find(string text, bool eog)
+        {
+            foreach (int id in eog ? v.EndOfGeneration : Enumerable.Range(0, v.Count))
+                if (v.Tokens[id] == text) return id;
+            return null;
+        }
+        if (!v.Tokens.Contains("<|channel|>")) return;
+        foreach (string text in HarmonyRendered)
+            if (Find(text, eog: false) is { } id) v.Attributes[id] = TokenAttributes.UserDefined;
+        if (Find("<|return|>", eog: true) is not null && Find("<|call|>", eog: true) is not null && Find("<|end|>", eog: true) is { } end)
+        {
+            v.EndOfGeneration.Remove(end);
+            v.Attributes[end] = TokenAttributes.UserDefined;
+        }
     }
 
     private static void BuildSpecialTokenList(Vocabulary v, string? modelName)

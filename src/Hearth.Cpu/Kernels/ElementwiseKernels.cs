@@ -18,6 +18,18 @@ internal static unsafe class ElementwiseKernels
 
     public static void SwiGlu(CpuIsa isa, float* g, float* u, float* y, long n) => SimdLadder.Map<SwiGluOperator>(isa, g, u, 0f, y, n);
 
+    /// <summary>gpt-oss's clamped SwiGLU, as ggml's CPU computes swiglu_oai: scalar (it runs on a few thousand
+    /// values per token, next to matmuls over millions of weights).</summary>
+    public static void SwiGluOai(float* g, float* u, float* y, long n, float alpha, float limit)
+    {
+        for (long i = 0; i < n; i++)
+        {
+            float x = MathF.Min(g[i], limit);
+            float v = Math.Clamp(u[i], -limit, limit);
+            y[i] = x / (1f + MathF.Exp(-alpha * x)) * (v + 1f);
+        }
+    }
+
     public static void GeGlu(CpuIsa isa, float* g, float* u, float* y, long n) => SimdLadder.Map<GeGluOperator>(isa, g, u, 0f, y, n);
 
     public static void Scale(float* x, float factor, long n)

@@ -161,6 +161,7 @@ public sealed class DecoderModel : IForwardModel, ILoraModel
             b.WriteKv(s.K, s.V, _kCache[l], _vCache[l], batch.SlotMappings[_layerGroup[l]], t);
             b.PagedAttention(s.Q, _kCache[l], _vCache[l], s.Attention, _attention[l] with { Batch = index.Attention(_layerGroup[l]) }, t);
             MatMul(s.Attention, A.Output, s.Out, t, lora, l, LoraTarget.AttentionOutput);
+            if (A.OutputBias != null) b.AddBias(s.Out, A.OutputBias, t);
             if (A.PostNorm != null) b.RmsNorm(s.Out, A.PostNorm, eps, s.Out, t);
             b.Add(s.X, s.Out, s.X, t);
 

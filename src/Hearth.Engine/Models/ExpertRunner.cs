@@ -22,6 +22,7 @@ internal sealed class ExpertRunner(IBackend backend, int embedding) : IDisposabl
         var b = backend;
         int n = w.Count, k = w.Used;
         b.MatMul(norm, w.Router, _logits!, t);
+        if (w.RouterBias != null) b.AddBias(_logits!, w.RouterBias, t);
         b.Download(_logits!, 0, t, _hostLogits.AsSpan(0, t * n));
         Route(w, t);
 
@@ -33,8 +34,12 @@ internal sealed class ExpertRunner(IBackend backend, int embedding) : IDisposabl
             b.GatherRows(norm, tokens, _x!);
             b.MatMul(_x!, w.Gate[e], _gate!, count);
             b.MatMul(_x!, w.Up[e], _up!, count);
-            b.SwiGlu(_gate!, _up!, _gate!, count);
+            if (w.GateBias != null) b.AddBias(_gate!, w.GateBias[e], count);
+            if (w.UpBias != null) b.AddBias(_up!, w.UpBias[e], count);
+            if (w.SwiGluLimit > 0) b.SwiGluOai(_gate!, _up!, _gate!, count, w.SwiGluAlpha, w.SwiGluLimit);
+            else b.SwiGlu(_gate!, _up!, _gate!, count);
             b.MatMul(_gate!, w.Down[e], _y!, count);
+            if (w.DownBias != null) b.AddBias(_y!, w.DownBias[e], count);
             b.AddScaledRows(_y!, tokens, _sortedWeights.AsSpan(_offsets[e], count), x);
         }
 

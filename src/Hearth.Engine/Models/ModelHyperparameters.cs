@@ -38,6 +38,7 @@ public sealed record ModelHyperparameters(
     {
         ["llama"] = false, ["mistral"] = false, ["smollm"] = false, ["qwen2"] = true, ["qwen3"] = true,
         ["qwen2moe"] = true, ["qwen3moe"] = true, ["gemma2"] = true, ["gemma3"] = true, ["phi3"] = true,
+        ["gpt-oss"] = true,
     };
 
     public static ModelHyperparameters FromGguf(GgufFile file)

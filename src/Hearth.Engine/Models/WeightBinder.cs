@@ -75,7 +75,7 @@ internal sealed class WeightBinder(GgufFile file, IBackend backend)
     }
 
     /// <summary>The routed experts of block <paramref name="i"/> (3-D <c>ffn_*_exps</c> tensors) and its shared expert if any.</summary>
-    public FeedForwardBlock ExpertFeedForward(int i, ModelHyperparameters hp, bool normalizeWeights)
+    public FeedForwardBlock ExpertFeedForward(int i, ModelHyperparameters hp, bool normalizeWeights, string normName = "ffn_norm.weight")
     {
         string p = $"blk.{i}.";
         int d = hp.EmbeddingLength, n = hp.ExpertCount;
@@ -90,6 +90,17 @@ internal sealed class WeightBinder(GgufFile file, IBackend backend)
             Experts(p + "ffn_down_exps.weight", n, d, f), hp.ExpertUsedCount, normalizeWeights,
             shared ? Get(p + "ffn_gate_shexp.weight", fs, d) : null, shared ? Get(p + "ffn_up_shexp.weight", fs, d) : null,
             shared ? Get(p + "ffn_down_shexp.weight", d, fs) : null, Optional(p + "ffn_gate_inp_shexp.weight", 1, d));
-        return new FeedForwardBlock(Get(p + "ffn_norm.weight", 1, d), null, null, null, false, experts, null);
+        return new FeedForwardBlock(Get(p + normName, 1, d), null, null, null, false, experts, null);
+    }
+
+    /// <summary>Each expert's bias row of a 2-D tensor {length, experts}.</summary>
+    public Weight[] ExpertBiases(string name, int experts, int length)
+    {
+        var info = file.GetTensor(name);
+        if (info.Dimensions.Length != 2 || info.Dimensions[0] != length || info.Dimensions[1] != experts || info.Type != GgmlType.F32)
+            throw new GgufException($"{file.Path}: tensor '{name}' is {info.Type} [{string.Join(", ", info.Dimensions)}], expected F32 [{length}, {experts}]");
+        var result = new Weight[experts];
+        for (int e = 0; e < experts; e++) result[e] = backend.LoadWeightRows(file, info, e, 1);
+        return result;
     }
 }

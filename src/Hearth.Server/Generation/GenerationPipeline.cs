@@ -15,9 +15,11 @@ public static class GenerationPipeline
         var (lease, loadTime) = await ModelAccess.AcquireAsync(ctx, spec.Model, spec.KeepAlive);
         using var _ = lease;
         var model = lease.Model;
-        var tools = ToolPlan.From(spec.Tools, model.ChatTemplate);
+        // A harmony model (gpt-oss) writes its thinking and calls on channels: one plan replaces the other two.
+        var harmony = HarmonyPlan.From(spec, model, writer);
+        var tools = harmony is null ? ToolPlan.From(spec.Tools, model.ChatTemplate) : null;
         var options = ReasoningPlan.Options(spec);
-        var reasoning = ReasoningPlan.From(spec, model, options, writer);
+        var reasoning = harmony is null ? ReasoningPlan.From(spec, model, options, writer) : null;
         var limits = model.Engine.Limits;
         var prompts = new List<int[]>(1 + spec.MorePrompts.Count);
         foreach (var p in (IEnumerable<PromptSpec>)[spec.Prompt, .. spec.MorePrompts])
@@ -45,12 +47,13 @@ public static class GenerationPipeline
         // A request's own adapter list (llama-server's "lora") replaces the one its model name brings.
         using var lora = spec.Lora?.Acquire(ctx, model);
         using var run = GenerationRun.Start(ctx, model, prompts, sampling, loadTime, reasoning, lora is null ? model.Lora : lora.Selection);
-        if (spec.Stream) await StreamAsync(ctx, run, writer, tools, reasoning);
+        if (spec.Stream) await StreamAsync(ctx, run, writer, tools, reasoning, harmony);
         else
         {
             var choices = await CollectedChoice.CollectAsync(run);
             reasoning?.Apply(choices);
             tools?.Apply(choices);
+            harmony?.Apply(choices);
             await writer.WriteCompleteAsync(run, choices);
         }
     }
@@ -71,9 +74,11 @@ public static class GenerationPipeline
             throw ApiException.BadRequest("tools are not supported yet by this server", tools.Param, "unsupported_feature");
     }
 
-    private static async Task StreamAsync(HttpContext ctx, GenerationRun run, IResponseWriter writer, ToolPlan? tools, ReasoningPlan? reasoning)
+    private static async Task StreamAsync(HttpContext ctx, GenerationRun run, IResponseWriter writer, ToolPlan? tools, ReasoningPlan? reasoning,
+        HarmonyPlan? harmony)
     {
         var thinking = reasoning?.Stream(run.N, writer);
+        var channels = harmony?.Stream(run.N, writer);
         var calls = tools is not null && writer is IToolCallWriter callWriter ? new ToolCallDeltas(tools.Format, run.N, callWriter) : null;
         await writer.StartStreamAsync(run);
         try
@@ -84,6 +89,11 @@ public static class GenerationPipeline
                 {
                     await FailAsync(ctx, writer, "generation failed: " + (d.Error ?? "engine error"));
                     return;
+                }
+                if (channels is not null)
+                {
+                    await channels.HandleAsync(run, writer, d);
+                    continue;
                 }
                 var delta = thinking is null ? d : await thinking.SplitAsync(run, d);
                 if (calls is null) await writer.WriteDeltaAsync(run, delta);

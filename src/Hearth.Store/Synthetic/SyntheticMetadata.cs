@@ -15,6 +15,13 @@ internal static class SyntheticMetadata
         if (p.AttentionSoftcap > 0) w.SetFloat32($"{a}.attn_logit_softcapping", p.AttentionSoftcap);
         if (p.FinalSoftcap > 0) w.SetFloat32($"{a}.final_logit_softcapping", p.FinalSoftcap);
         if (p.RopeOriginalContext > 0) w.SetUInt32($"{a}.rope.scaling.original_context_length", (uint)p.RopeOriginalContext);
+        if (p.YarnFactor > 0)
+        {
+            w.SetString($"{a}.rope.scaling.type", "yarn");
+            w.SetFloat32($"{a}.rope.scaling.factor", p.YarnFactor);
+            w.SetUInt32($"{a}.rope.scaling.original_context_length", (uint)p.YarnOriginalContext);
+        }
+        if (p.TokenizerPre is { } pre) w.SetString("tokenizer.ggml.pre", pre);
         if (p.ExpertCount > 0)
         {
             w.SetUInt32($"{a}.expert_count", (uint)p.ExpertCount);
@@ -26,9 +33,12 @@ internal static class SyntheticMetadata
     }
 
     /// <summary>Copies every <c>tokenizer.*</c> key; with <paramref name="size"/> above the vocabulary's own count,
-    /// the token, score and type arrays get <c>&lt;unused_N&gt;</c> entries of type UNUSED (never produced by tokenization).</summary>
-    public static void CopyVocabulary(GgufWriter w, GgufFile vocab, int count, int size)
+    /// the token, score and type arrays get <paramref name="extraControl"/> (type CONTROL) and then <c>&lt;unused_N&gt;</c>
+    /// entries of type UNUSED (never produced by tokenization).</summary>
+    public static void CopyVocabulary(GgufWriter w, GgufFile vocab, int count, int size, string[] extraControl)
     {
+        const int ControlTokenType = 3; // llama.cpp's LLAMA_TOKEN_TYPE_CONTROL
+        int extra = extraControl.Length;
         foreach (var (key, value) in vocab.Metadata)
         {
             if (!key.StartsWith("tokenizer.", StringComparison.Ordinal) || w.Metadata.Any(m => m.Key == key)) continue; // keys the preset set win
@@ -36,13 +46,13 @@ internal static class SyntheticMetadata
             switch (value.Value)
             {
                 case string[] tokens when key == "tokenizer.ggml.tokens":
-                    w.SetArray(key, [.. tokens, .. Enumerable.Range(count, size - count).Select(i => $"<unused_{i}>")]);
+                    w.SetArray(key, [.. tokens, .. extraControl, .. Enumerable.Range(count + extra, size - count - extra).Select(i => $"<unused_{i}>")]);
                     break;
                 case float[] scores when key == "tokenizer.ggml.scores":
                     w.SetArray(key, [.. scores, .. Enumerable.Repeat(0f, size - count)]);
                     break;
                 case int[] types when key == "tokenizer.ggml.token_type":
-                    w.SetArray(key, [.. types, .. Enumerable.Repeat(UnusedTokenType, size - count)]);
+                    w.SetArray(key, [.. types, .. Enumerable.Repeat(ControlTokenType, extra), .. Enumerable.Repeat(UnusedTokenType, size - count - extra)]);
                     break;
                 default:
                     w.Set(key, value);

@@ -29,7 +29,7 @@ public static class SyntheticModel
         using var vocab = GgufFile.Open(vocabGgufPath);
         string[] tokens = vocab.GetArray<string>("tokenizer.ggml.tokens")
             ?? throw new GgufException($"{vocabGgufPath}: no tokenizer.ggml.tokens array; not a vocabulary file");
-        int vocabSize = Math.Max(tokens.Length, preset.PadVocabTo);
+        int vocabSize = Math.Max(tokens.Length + preset.ExtraControlTokens.Length, preset.PadVocabTo);
 
         var w = new GgufWriter();
         string a = preset.Architecture;
@@ -62,7 +62,7 @@ public static class SyntheticModel
         }
         w.SetUInt32($"{a}.vocab_size", (uint)vocabSize);
         SyntheticMetadata.WriteArchitectureKeys(w, preset);
-        SyntheticMetadata.CopyVocabulary(w, vocab, tokens.Length, vocabSize);
+        SyntheticMetadata.CopyVocabulary(w, vocab, tokens.Length, vocabSize, preset.ExtraControlTokens);
 
         foreach (var t in SyntheticTensorPlan.Build(preset, quant, vocabSize))
         {

@@ -42,6 +42,13 @@ public sealed record SyntheticPreset(
     public float WeightStd { get; init; } = 0.02f;
     /// <summary>Pads the vocabulary with unused tokens to this size (the real model's output matrix size).</summary>
     public int PadVocabTo { get; init; }
+    /// <summary>YaRN rope scaling factor (0: none), written with <see cref="YarnOriginalContext"/> (gpt-oss: 32, 4096).</summary>
+    public float YarnFactor { get; init; }
+    public int YarnOriginalContext { get; init; }
+    /// <summary>Control tokens appended to the vocabulary (gpt-oss: harmony's markers, which the GPT-2 vocabulary lacks).</summary>
+    public string[] ExtraControlTokens { get; init; } = [];
+    /// <summary>Overrides the vocabulary's <c>tokenizer.ggml.pre</c> (gpt-oss's "gpt-4o" split over another BPE vocabulary).</summary>
+    public string? TokenizerPre { get; init; }
 
     /// <summary>Per-head Q/K RMS norms (Qwen3, Gemma 3).</summary>
     public bool QkNorm => Architecture is "qwen3" or "qwen3moe" or "gemma3";
@@ -51,6 +58,10 @@ public sealed record SyntheticPreset(
     public bool Fused => Architecture == "phi3";
 
     private const string Bpe = "ggml-vocab-llama-bpe.gguf", Gpt2 = "ggml-vocab-gpt-2.gguf", Spm = "ggml-vocab-llama-spm.gguf";
+
+    /// <summary>o200k_harmony's markers (in the real vocabulary at 200002..200012); declared before <see cref="All"/>,
+    /// whose initializer reads it.</summary>
+    private static readonly string[] HarmonyTokens = ["<|return|>", "<|constrain|>", "<|channel|>", "<|start|>", "<|end|>", "<|message|>", "<|call|>"];
 
     /// <summary>The presets by name. Context lengths of the llama presets are written as 8192 (the real models
     /// advertise 131072), so that tools which size their KV cache from the file stay small. The tiny-* presets are the
@@ -70,6 +81,13 @@ public sealed record SyntheticPreset(
             { ExpertCount = 128, ExpertUsedCount = 8, ExpertFeedForwardLength = 768, PadVocabTo = 151936 },
         ["qwen3-30b-a3b-4l"] = new("qwen3-30b-a3b-4l", "qwen3moe", 2048, 4, 32, 4, 128, 6144, 1000000f, 1e-6f, 8192, false, false, Gpt2)
             { ExpertCount = 128, ExpertUsedCount = 8, ExpertFeedForwardLength = 768, PadVocabTo = 151936 },
+        // gpt-oss-20b: 24 layers alternating sliding (128) and full attention, 64 query heads of 64 over a 2880-wide
+        // stream, 32 experts (4 used) of 2880 rows, YaRN ×32 from 4096, o200k's 201,088-token output (the GPT-2
+        // vocabulary with GPT-4o's split, padded); 4 layers for small machines. Benchmarks only (12 GB in MXFP4).
+        ["gpt-oss-20b"] = new("gpt-oss-20b", "gpt-oss", 2880, 24, 64, 8, 64, 2880, 150000f, 1e-5f, 8192, false, true, Gpt2)
+            { ExpertCount = 32, ExpertUsedCount = 4, ExpertFeedForwardLength = 2880, SlidingWindow = 128, YarnFactor = 32, YarnOriginalContext = 4096, PadVocabTo = 201088, TokenizerPre = "gpt-4o", ExtraControlTokens = HarmonyTokens },
+        ["gpt-oss-20b-4l"] = new("gpt-oss-20b-4l", "gpt-oss", 2880, 4, 64, 8, 64, 2880, 150000f, 1e-5f, 8192, false, true, Gpt2)
+            { ExpertCount = 32, ExpertUsedCount = 4, ExpertFeedForwardLength = 2880, SlidingWindow = 128, YarnFactor = 32, YarnOriginalContext = 4096, PadVocabTo = 201088, TokenizerPre = "gpt-4o", ExtraControlTokens = HarmonyTokens },
         // Small shapes for tests: 64-wide rows also exercise the Q4_K → Q8_0 fallback.
         ["tiny-test"] = new("tiny-test", "llama", 64, 2, 4, 2, 16, 128, 10000f, 1e-5f, 2048, false, false, Bpe),
         // Every row a multiple of 256, so each weight format (K-quants, IQ4_XS included) covers every matrix.
@@ -90,6 +108,10 @@ public sealed record SyntheticPreset(
             { WeightStd = 0.1f, ExpertCount = 8, ExpertUsedCount = 2, ExpertFeedForwardLength = 32, SharedExpertFeedForwardLength = 64 },
         ["tiny-mixtral"] = new("tiny-mixtral", "llama", 64, 2, 4, 2, 16, 64, 10000f, 1e-5f, 2048, false, false, Spm)
             { WeightStd = 0.1f, ExpertCount = 4, ExpertUsedCount = 2 },
+        // gpt-oss in small: 4 layers (0 and 2 slide over 8 positions), sinks, biases, 8 experts (2 used), YaRN ×32 from
+        // 4096 (so low-frequency pairs are interpolated even at short positions), GPT-4o's split on the GPT-2 vocabulary.
+        ["tiny-gpt-oss"] = new("tiny-gpt-oss", "gpt-oss", 64, 4, 4, 2, 16, 32, 150000f, 1e-5f, 4096, false, true, Gpt2)
+            { WeightStd = 0.1f, ExpertCount = 8, ExpertUsedCount = 2, ExpertFeedForwardLength = 32, SlidingWindow = 8, YarnFactor = 32, YarnOriginalContext = 4096, TokenizerPre = "gpt-4o", ExtraControlTokens = HarmonyTokens },
         // Decoder embedding models (last-token pooling): Qwen3-Embedding-0.6B's shape, and a tiny one for tests.
         ["qwen3-embedding-0.6b"] = new("qwen3-embedding-0.6b", "qwen3", 1024, 28, 16, 8, 128, 3072, 1000000f, 1e-6f, 32768, true, false, Gpt2)
             { Pooling = PoolingType.Last, PadVocabTo = 151669 },

@@ -31,6 +31,7 @@ internal static class SyntheticTensorPlan
     public static List<SyntheticTensor> Build(SyntheticPreset p, GgmlType quant, long nVocab)
     {
         if (p.IsEncoder) return BuildEncoder(p, quant, nVocab);
+        if (p.Architecture == "gpt-oss") return BuildGptOss(p, quant, nVocab);
         long e = p.EmbeddingLength, q = p.HeadCount * p.HeadDim, kv = p.HeadCountKv * p.HeadDim, ff = p.FeedForwardLength;
         var list = new List<SyntheticTensor>();
         void W(string name, params long[] dims) => list.Add(new(name, dims, WeightType(quant, name, dims[0]), false, p.WeightStd));
@@ -121,6 +122,51 @@ internal static class SyntheticTensorPlan
             F("cls.output.weight", e, 1);
             V("cls.output.bias", 1, false);
         }
+        return list;
+    }
+
+    /// <summary>gpt-oss as llama.cpp loads it: Q/K/V/O with biases, a sink logit per head, <c>post_attention_norm</c> before
+    /// the experts, a router with a bias, expert matrices with per-expert biases ({rows, experts} F32), an untied output.
+    /// An MXFP4 file is what llama.cpp's MXFP4_MOE makes: experts in MXFP4, the other matrices in Q8_0. The expert gate and
+    /// up matrices are five times wider spread than the rest, so that their outputs reach the SwiGLU clamp (±7) now and
+    /// then, and the down matrices five times narrower, so that attention still moves the residual stream.</summary>
+    private static List<SyntheticTensor> BuildGptOss(SyntheticPreset p, GgmlType quant, long nVocab)
+    {
+        long e = p.EmbeddingLength, q = p.HeadCount * p.HeadDim, kv = p.HeadCountKv * p.HeadDim, n = p.ExpertCount;
+        long f = p.ExpertFeedForwardLength > 0 ? p.ExpertFeedForwardLength : p.FeedForwardLength;
+        var dense = quant == GgmlType.MXFP4 ? GgmlType.Q8_0 : quant;
+        var list = new List<SyntheticTensor>();
+        void W(string name, params long[] dims) => list.Add(new(name, dims, WeightType(dense, name, dims[0]), false, p.WeightStd));
+        void X(string name, float std, params long[] dims) => list.Add(new(name, dims, WeightType(quant, name, dims[0]), false, std));
+        void F(string name, float std, params long[] dims) => list.Add(new(name, dims, GgmlType.F32, false, std));
+        void Ones(string name) => list.Add(new(name, [e], GgmlType.F32, true, 0));
+
+        W("token_embd.weight", e, nVocab);
+        for (int i = 0; i < p.BlockCount; i++)
+        {
+            string b = $"blk.{i}.";
+            Ones(b + "attn_norm.weight");
+            W(b + "attn_q.weight", e, q);
+            F(b + "attn_q.bias", p.WeightStd, q);
+            W(b + "attn_k.weight", e, kv);
+            F(b + "attn_k.bias", p.WeightStd, kv);
+            W(b + "attn_v.weight", e, kv);
+            F(b + "attn_v.bias", p.WeightStd, kv);
+            W(b + "attn_output.weight", q, e);
+            F(b + "attn_output.bias", p.WeightStd, e);
+            F(b + "attn_sinks.weight", 1f, p.HeadCount);
+            Ones(b + "post_attention_norm.weight");
+            F(b + "ffn_gate_inp.weight", RouterStd, e, n);
+            F(b + "ffn_gate_inp.bias", RouterStd, n);
+            X(b + "ffn_gate_exps.weight", 5 * p.WeightStd, e, f, n);
+            F(b + "ffn_gate_exps.bias", 1f, f, n);
+            X(b + "ffn_up_exps.weight", 5 * p.WeightStd, e, f, n);
+            F(b + "ffn_up_exps.bias", 1f, f, n);
+            X(b + "ffn_down_exps.weight", p.WeightStd / 5, f, e, n);
+            F(b + "ffn_down_exps.bias", p.WeightStd, e, n);
+        }
+        Ones("output_norm.weight");
+        W("output.weight", e, nVocab);
         return list;
     }
 

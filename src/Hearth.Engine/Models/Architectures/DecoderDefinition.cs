@@ -12,6 +12,7 @@ internal sealed record DecoderDefinition(Weight Embedding, Weight OutputNorm, We
     {
         "gemma2" or "gemma3" => GemmaArchitecture.Build(w, hp),
         "phi3" => Phi3Architecture.Build(w, hp),
+        "gpt-oss" => GptOssArchitecture.Build(w, hp),
         _ => LlamaArchitecture.Build(w, hp),
     };
 

@@ -1,0 +1,109 @@
+using System.Text;
+using System.Text.Json.Nodes;
+using Hearth.Core.Templates;
+using Hearth.Server.Tests.Fakes;
+
+namespace Hearth.Server.Tests.Structured;
+
+/// <summary>gpt-oss's harmony answers over real HTTP with scripted output and a harmony-shaped chat template: the
+/// analysis channel comes back as reasoning_content (OpenAI, whole and streamed) and message.thinking (Ollama), the final
+/// channel as content, and a message to functions.NAME as a tool call (finish "tool_calls"). Output constraints, which
+/// the grammar cannot yet apply to the final channel alone, are a 400.</summary>
+public sealed class HarmonyApiTests
+{
+    // The shape of gpt-oss's template, small enough for the fake model's 128-byte context.
+    private const string Template =
+        "{%- for m in messages -%}{%- if m.role == 'assistant' -%}<|start|>assistant<|channel|>final<|message|>{{ m.content }}<|end|>"
+        + "{%- else -%}<|start|>{{ m.role }}<|message|>{{ m.content }}<|end|>{%- endif -%}{%- endfor -%}"
+        + "{%- if add_generation_prompt -%}<|start|>assistant{%- endif -%}";
+
+    private static readonly string[] Answer =
+        ["<|channel|>analysis<|message|>", "Two and", " two.", "<|end|>", "<|start|>assistant<|channel|>final<|message|>", "The answer", " is 4."];
+
+    private static readonly string[] Call =
+        ["<|channel|>analysis<|message|>Need weather.<|end|>", "<|start|>assistant to=functions.get_weather<|channel|>commentary json<|message|>", "{\"city\":", "\"Paris\"}"];
+
+    private const string Tools = ",\"tools\":[{\"type\":\"function\",\"function\":{\"name\":\"get_weather\"}}]";
+
+    private static TestHost Harmony(string[] pieces)
+    {
+        var host = TestHost.WithTemplate(ChatTemplate.Parse(Template));
+        host.Engine.Pieces = pieces;
+        return host;
+    }
+
+    private static string Chat(bool stream, string extra = "") =>
+        $$"""{"model":"fake","stream":{{(stream ? "true" : "false")}},"max_tokens":40,"messages":[{"role":"user","content":"2+2?"}]{{extra}}}""";
+
+    [Fact]
+    public async Task AnalysisIsReasoningContentAndFinalIsContent()
+    {
+        await using var host = Harmony(Answer);
+        var (status, body, _) = await Http.PostAsync(host.Http, "v1/chat/completions", Chat(false));
+        Assert.Equal(200, status);
+        var choice = body!["choices"]![0]!;
+        Assert.Equal("The answer is 4.", choice["message"]!["content"]!.GetValue<string>());
+        Assert.Equal("Two and two.", choice["message"]!["reasoning_content"]!.GetValue<string>());
+        Assert.Equal("stop", choice["finish_reason"]!.GetValue<string>());
+
+        var (reasoning, content, finish, _) = await StreamOpenAiAsync(host, Chat(true));
+        Assert.Equal("Two and two.", reasoning);
+        Assert.Equal("The answer is 4.", content);
+        Assert.Equal("stop", finish);
+
+        // Ollama: think is accepted (the model thinks on its analysis channel) and the thinking is message.thinking.
+        (status, body, _) = await Http.PostAsync(host.Http, "api/chat", """{"model":"fake","stream":false,"think":true,"messages":[{"role":"user","content":"2+2?"}]}""");
+        Assert.Equal(200, status);
+        Assert.Equal("The answer is 4.", body!["message"]!["content"]!.GetValue<string>());
+        Assert.Equal("Two and two.", body["message"]!["thinking"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task AMessageToAFunctionIsAToolCall()
+    {
+        await using var host = Harmony(Call);
+        var (_, body, _) = await Http.PostAsync(host.Http, "v1/chat/completions", Chat(false, Tools));
+        var choice = body!["choices"]![0]!;
+        Assert.Equal("tool_calls", choice["finish_reason"]!.GetValue<string>());
+        Assert.Equal("Need weather.", choice["message"]!["reasoning_content"]!.GetValue<string>());
+        Assert.Null(choice["message"]!["content"]);
+        var call = choice["message"]!["tool_calls"]![0]!;
+        Assert.Equal("get_weather", call["function"]!["name"]!.GetValue<string>());
+        Assert.Equal("{\"city\":\"Paris\"}", call["function"]!["arguments"]!.GetValue<string>());
+
+        var (reasoning, content, finish, arguments) = await StreamOpenAiAsync(host, Chat(true, Tools));
+        Assert.Equal("Need weather.", reasoning);
+        Assert.Equal("", content);
+        Assert.Equal("tool_calls", finish);
+        Assert.Equal("{\"city\":\"Paris\"}", arguments);
+    }
+
+    [Fact]
+    public async Task AnOutputConstraintIsA400()
+    {
+        await using var host = Harmony(Answer);
+        var (status, error, _) = await Http.PostAsync(host.Http, "v1/chat/completions", Chat(false, ",\"response_format\":{\"type\":\"json_object\"}"));
+        Assert.Equal(400, status);
+        Assert.Contains("not supported yet for harmony (gpt-oss) models", error!.ToJsonString());
+    }
+
+    private static async Task<(string Reasoning, string Content, string? Finish, string Arguments)> StreamOpenAiAsync(TestHost host, string body)
+    {
+        var r = await host.Http.PostAsync("v1/chat/completions", Http.Json(body));
+        var reasoning = new StringBuilder();
+        var content = new StringBuilder();
+        var arguments = new StringBuilder();
+        string? finish = null;
+        foreach (var line in (await r.Content.ReadAsStringAsync()).Split('\n'))
+        {
+            if (!line.StartsWith("data: {", StringComparison.Ordinal)) continue;
+            var choice = JsonNode.Parse(line[6..])!["choices"]![0]!;
+            reasoning.Append(choice["delta"]!["reasoning_content"]?.GetValue<string>());
+            content.Append(choice["delta"]!["content"]?.GetValue<string>());
+            if (choice["delta"]!["tool_calls"] is JsonArray calls)
+                foreach (var c in calls) arguments.Append(c!["function"]?["arguments"]?.GetValue<string>());
+            finish ??= choice["finish_reason"]?.GetValue<string>();
+        }
+        return (reasoning.ToString(), content.ToString(), finish, arguments.ToString());
+    }
+}
