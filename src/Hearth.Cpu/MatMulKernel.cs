@@ -142,6 +142,8 @@ internal sealed unsafe class MatMulKernel : IParallelJob, IDisposable
         }
         if (_t == 1 && F16Decode.Available(_isa) && _w.Type == GgmlType.F16) { HalfDecodeRows<F16Widening>(n0, n1); return; }
         if (_t == 1 && F16Decode.Available(_isa) && _w.Type == GgmlType.BF16) { HalfDecodeRows<BF16Widening>(n0, n1); return; }
+        if (_t == 1 && F16Decode256.Available(_isa) && _w.Type == GgmlType.F16) { HalfDecodeRows256<F16Widening>(n0, n1); return; }
+        if (_t == 1 && F16Decode256.Available(_isa) && _w.Type == GgmlType.BF16) { HalfDecodeRows256<BF16Widening>(n0, n1); return; }
         for (int n = n0; n < n1; n++) Row(n, thread);
     }
 
@@ -155,10 +157,12 @@ internal sealed unsafe class MatMulKernel : IParallelJob, IDisposable
             case GgmlType.F16:
                 QuantizeActivations.RoundF16(_isa, x, _k, _xf + t * k);
                 if (_t == 1 && F16Decode.Available(_isa)) F16Decode.Prepare<F16Widening>(_xf, _k, _xp);
+                else if (_t == 1 && F16Decode256.Available(_isa)) F16Decode256.Prepare<F16Widening>(_xf, _k, _xp);
                 break;
             case GgmlType.BF16:
                 QuantizeActivations.RoundBF16(_isa, x, _k, _xf + t * k);
                 if (_t == 1 && F16Decode.Available(_isa)) F16Decode.Prepare<BF16Widening>(_xf, _k, _xp);
+                else if (_t == 1 && F16Decode256.Available(_isa)) F16Decode256.Prepare<BF16Widening>(_xf, _k, _xp);
                 break;
             case GgmlType.Q8_0:
             case GgmlType.Q4_0:
@@ -216,6 +220,17 @@ internal sealed unsafe class MatMulKernel : IParallelJob, IDisposable
             for (; n + 4 <= n1; n += 4)
                 F16Decode.Rows4<TH>((ushort*)_w.Row(n), _w.RowBytes / 2, _k, _xp, _y + n);
         for (; n < n1; n++) _y[n] = F16Decode.Dot<TH>((ushort*)_w.Row(n), _k, _xp);
+    }
+
+    /// <summary>F16 / BF16 decode on the AVX2 rung; four rows at a time only for long rows, as on AVX-512.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private void HalfDecodeRows256<TH>(int n0, int n1) where TH : struct, IHalfWidening
+    {
+        int n = n0;
+        if (_k >= 4096)
+            for (; n + 4 <= n1; n += 4)
+                F16Decode256.Rows4<TH>((ushort*)_w.Row(n), _w.RowBytes / 2, _k, _xp, _y + n);
+        for (; n < n1; n++) _y[n] = F16Decode256.Dot<TH>((ushort*)_w.Row(n), _k, _xp);
     }
 
     /// <summary>Types whose unpacked rows take the dequantize-then-F32 path of <see cref="Row"/>.</summary>
