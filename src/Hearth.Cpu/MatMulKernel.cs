@@ -108,7 +108,7 @@ internal sealed unsafe class MatMulKernel : IParallelJob, IDisposable
         int threads = _pool.ThreadCount;
         _chunkRows = (Math.Max(4, (_n + threads * 8 - 1) / (threads * 8)) + 3) & ~3;
         // The AVX2 panel kernel's tiles are 3 rows: chunks of whole tiles (a multiple of 12) leave no narrow edge tiles.
-        if (rows > 1 && FloatPanelGemm256.Supports(_isa, w.Type)) _chunkRows = (_chunkRows + 11) / 12 * 12;
+        if (FloatPanelGemm256.Supports(_isa, w.Type)) _chunkRows = (_chunkRows + 11) / 12 * 12;
         Dispatch((_n + _chunkRows - 1) / _chunkRows);
     }
 
@@ -140,10 +140,13 @@ internal sealed unsafe class MatMulKernel : IParallelJob, IDisposable
             FloatPanelGemm256.Rows(_w.Type, _w.Data, _w.RowBytes, n0, n1, _k, _xf, _t, _y, _n, panel);
             return;
         }
+        if (_t == 1 && FloatPanelGemm256.Supports(_isa, _w.Type))
+        {
+            FloatPanelGemm256.Decode(_w.Type, _w.Data, _w.RowBytes, n0, n1, _k, _xf, _y);
+            return;
+        }
         if (_t == 1 && F16Decode.Available(_isa) && _w.Type == GgmlType.F16) { HalfDecodeRows<F16Widening>(n0, n1); return; }
         if (_t == 1 && F16Decode.Available(_isa) && _w.Type == GgmlType.BF16) { HalfDecodeRows<BF16Widening>(n0, n1); return; }
-        if (_t == 1 && F16Decode256.Available(_isa) && _w.Type == GgmlType.F16) { HalfDecodeRows256<F16Widening>(n0, n1); return; }
-        if (_t == 1 && F16Decode256.Available(_isa) && _w.Type == GgmlType.BF16) { HalfDecodeRows256<BF16Widening>(n0, n1); return; }
         for (int n = n0; n < n1; n++) Row(n, thread);
     }
 
@@ -157,12 +160,10 @@ internal sealed unsafe class MatMulKernel : IParallelJob, IDisposable
             case GgmlType.F16:
                 QuantizeActivations.RoundF16(_isa, x, _k, _xf + t * k);
                 if (_t == 1 && F16Decode.Available(_isa)) F16Decode.Prepare<F16Widening>(_xf, _k, _xp);
-                else if (_t == 1 && F16Decode256.Available(_isa)) F16Decode256.Prepare<F16Widening>(_xf, _k, _xp);
                 break;
             case GgmlType.BF16:
                 QuantizeActivations.RoundBF16(_isa, x, _k, _xf + t * k);
                 if (_t == 1 && F16Decode.Available(_isa)) F16Decode.Prepare<BF16Widening>(_xf, _k, _xp);
-                else if (_t == 1 && F16Decode256.Available(_isa)) F16Decode256.Prepare<BF16Widening>(_xf, _k, _xp);
                 break;
             case GgmlType.Q8_0:
             case GgmlType.Q4_0:
@@ -220,17 +221,6 @@ internal sealed unsafe class MatMulKernel : IParallelJob, IDisposable
             for (; n + 4 <= n1; n += 4)
                 F16Decode.Rows4<TH>((ushort*)_w.Row(n), _w.RowBytes / 2, _k, _xp, _y + n);
         for (; n < n1; n++) _y[n] = F16Decode.Dot<TH>((ushort*)_w.Row(n), _k, _xp);
-    }
-
-    /// <summary>F16 / BF16 decode on the AVX2 rung; four rows at a time only for long rows, as on AVX-512.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private void HalfDecodeRows256<TH>(int n0, int n1) where TH : struct, IHalfWidening
-    {
-        int n = n0;
-        if (_k >= 4096)
-            for (; n + 4 <= n1; n += 4)
-                F16Decode256.Rows4<TH>((ushort*)_w.Row(n), _w.RowBytes / 2, _k, _xp, _y + n);
-        for (; n < n1; n++) _y[n] = F16Decode256.Dot<TH>((ushort*)_w.Row(n), _k, _xp);
     }
 
     /// <summary>Types whose unpacked rows take the dequantize-then-F32 path of <see cref="Row"/>.</summary>

@@ -32,6 +32,36 @@ public sealed class FloatPanelTests
         GC.KeepAlive(storage);
     }
 
+    /// <summary>A token's result is bit for bit the same alone (decode) and in a batch (the prompt kernel), on the rungs
+    /// below AVX-512 (whose decode kernel sums in another order): the engine's batched-equals-alone tests rest on it.</summary>
+    [Theory]
+    [MemberData(nameof(Cases))]
+    public void OneTokenAloneEqualsItInABatch(int bits, bool vnni, GgmlType type)
+    {
+        if (bits >= 512) return;
+        var r = new Random(91 + (int)type);
+        using var backend = new CpuBackend(2, SimdPaths.Isa(bits, vnni));
+        foreach (int k in new[] { 7, 600, 2100 })
+        {
+            const int t = 6, n = 31;
+            var (plain, storage) = TestData.MakeWeight(r, type, n, k);
+            var w = backend.AdoptWeight(plain);
+            var x = TestData.Floats(r, t * k, 3f);
+            using var xt = TestData.Tensor(x, t, k);
+            using var yt = new CpuTensor(t, n);
+            backend.MatMul(xt, w, yt, t);
+            var batched = TestData.Read(yt, t);
+            for (int u = 0; u < t; u++)
+            {
+                using var x1 = TestData.Tensor(x.AsSpan(u * k, k).ToArray(), 1, k);
+                using var y1 = new CpuTensor(1, n);
+                backend.MatMul(x1, w, y1, 1);
+                Assert.Equal(batched.AsSpan(u * n, n).ToArray(), TestData.Read(y1, 1));
+            }
+            GC.KeepAlive(storage);
+        }
+    }
+
     /// <summary>Values around every edge of the vector path (F16 subnormals, the least normal, the largest finite and
     /// what overflows, ties, zeros, NaN) and random bit patterns round exactly as the scalar conversion does.</summary>
     [Theory]

@@ -76,15 +76,13 @@ internal static unsafe class F16Decode
     }
 }
 
-/// <summary>How <see cref="F16Decode"/> (and <see cref="F16Decode256"/>) widens a 16-bit float format: 32 (16) values unpacked against zero (low and high
+/// <summary>How <see cref="F16Decode"/> widens a 16-bit float format: 32 values unpacked against zero (low and high
 /// halves of each 128-bit lane), the prescale the activation takes to cancel it, and the scalar tail conversion.</summary>
 internal interface IHalfWidening
 {
     static abstract float Prescale { get; }
     static abstract Vector512<float> Low(Vector512<short> h);
     static abstract Vector512<float> High(Vector512<short> h);
-    static abstract Vector256<float> Low(Vector256<short> h);
-    static abstract Vector256<float> High(Vector256<short> h);
     static abstract float ToFloat(ushort h);
 }
 
@@ -101,14 +99,6 @@ internal struct F16Widening : IHalfWidening
     public static Vector512<float> High(Vector512<short> h) =>
         (Avx512BW.UnpackHigh(Vector512<short>.Zero, h).AsInt32() >> 3 & Vector512.Create(unchecked((int)0x8FFFFFFF))).AsSingle();
 
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector256<float> Low(Vector256<short> h) =>
-        (Avx2.UnpackLow(Vector256<short>.Zero, h).AsInt32() >> 3 & Vector256.Create(unchecked((int)0x8FFFFFFF))).AsSingle();
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector256<float> High(Vector256<short> h) =>
-        (Avx2.UnpackHigh(Vector256<short>.Zero, h).AsInt32() >> 3 & Vector256.Create(unchecked((int)0x8FFFFFFF))).AsSingle();
-
     public static float ToFloat(ushort h) => HalfBits.ToFloat(h);
 }
 
@@ -122,12 +112,6 @@ internal struct BF16Widening : IHalfWidening
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector512<float> High(Vector512<short> h) => Avx512BW.UnpackHigh(Vector512<short>.Zero, h).AsSingle();
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector256<float> Low(Vector256<short> h) => Avx2.UnpackLow(Vector256<short>.Zero, h).AsSingle();
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector256<float> High(Vector256<short> h) => Avx2.UnpackHigh(Vector256<short>.Zero, h).AsSingle();
 
     public static float ToFloat(ushort h) => BitConverter.UInt32BitsToSingle((uint)h << 16);
 }

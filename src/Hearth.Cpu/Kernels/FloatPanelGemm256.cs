@@ -49,6 +49,90 @@ internal static unsafe class FloatPanelGemm256
         }
     }
 
+    /// <summary>y[n] for n in [n0, n1) and one token, in exactly the arithmetic of <see cref="Rows"/> (the same
+    /// 8-column FMA chain per row and column block, the same reduction, tail and block sums) with the weights widened
+    /// in registers instead of through the panel: a token's result does not depend on how many tokens share the matmul,
+    /// which the engine's batched-equals-alone guarantees rely on (a different summation order flips F16 activation
+    /// roundings, which random test models amplify). Three rows at a time: three independent chains.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void Decode(GgmlType type, byte* w, long rowBytes, int n0, int n1, int k, float* x, float* y)
+    {
+        for (int n = n0; n < n1; n += RowTile)
+        {
+            int rows = Math.Min(RowTile, n1 - n);
+            byte* w0 = w + n * rowBytes;
+            for (int c0 = 0; c0 < k; c0 += ColumnBlock)
+            {
+                int kc = Math.Min(ColumnBlock, k - c0);
+                switch (type)
+                {
+                    case GgmlType.F32: DecodeBlock<F32Widen>(rows, w0, rowBytes, c0, kc, x + c0, y + n, c0 > 0); break;
+                    case GgmlType.F16: DecodeBlock<F16Widen>(rows, w0, rowBytes, c0, kc, x + c0, y + n, c0 > 0); break;
+                    default: DecodeBlock<BF16Widen>(rows, w0, rowBytes, c0, kc, x + c0, y + n, c0 > 0); break;
+                }
+            }
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void DecodeBlock<TW>(int rows, byte* w, long rowBytes, int c0, int kc, float* x, float* y, bool accumulate) where TW : struct, IWiden
+    {
+        Vector256<float> a0 = default, a1 = default, a2 = default;
+        byte* w1 = w + rowBytes, w2 = w + 2 * rowBytes;
+        int i = 0;
+        if (rows == 3)
+            for (; i + 8 <= kc; i += 8)
+            {
+                var v = Vector256.Load(x + i);
+                a0 = Fma.MultiplyAdd(TW.Load(w, c0 + i), v, a0);
+                a1 = Fma.MultiplyAdd(TW.Load(w1, c0 + i), v, a1);
+                a2 = Fma.MultiplyAdd(TW.Load(w2, c0 + i), v, a2);
+            }
+        else
+            for (; i + 8 <= kc; i += 8)
+            {
+                var v = Vector256.Load(x + i);
+                a0 = Fma.MultiplyAdd(TW.Load(w, c0 + i), v, a0);
+                if (rows > 1) a1 = Fma.MultiplyAdd(TW.Load(w1, c0 + i), v, a1);
+            }
+        var s = VectorSums.Sum4(a0, a1, a2, Vector256<float>.Zero);
+        for (int r = 0; r < rows; r++)
+        {
+            float sum = s.GetElement(r);
+            byte* wr = w + r * rowBytes;
+            for (int j = i; j < kc; j++) sum = MathF.FusedMultiplyAdd(TW.Scalar(wr, c0 + j), x[j], sum);
+            y[r] = accumulate ? y[r] + sum : sum;
+        }
+    }
+
+    /// <summary>8 columns of a row as F32 from column c, and one column: the same values <see cref="Widen"/> writes.</summary>
+    private interface IWiden
+    {
+        static abstract Vector256<float> Load(byte* row, int c);
+        static abstract float Scalar(byte* row, int c);
+    }
+
+    private struct F32Widen : IWiden
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector256<float> Load(byte* row, int c) => Vector256.Load((float*)row + c);
+        public static float Scalar(byte* row, int c) => ((float*)row)[c];
+    }
+
+    private struct F16Widen : IWiden
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector256<float> Load(byte* row, int c) => HalfBits.ToFloat(Avx2.ConvertToVector256Int32(Vector128.Load((ushort*)row + c)).AsUInt32());
+        public static float Scalar(byte* row, int c) => HalfBits.ToFloat(((ushort*)row)[c]);
+    }
+
+    private struct BF16Widen : IWiden
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector256<float> Load(byte* row, int c) => (Avx2.ConvertToVector256Int32(Vector128.Load((ushort*)row + c)) << 16).AsSingle();
+        public static float Scalar(byte* row, int c) => BitConverter.UInt32BitsToSingle((uint)((ushort*)row)[c] << 16);
+    }
+
     /// <summary>Columns [c0, c0 + kc) of <paramref name="count"/> rows as F32, kc apart in the panel.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Widen(GgmlType type, byte* src, long rowBytes, int count, int c0, int kc, float* panel)
