@@ -158,7 +158,8 @@ internal sealed unsafe class MatMulKernel : IParallelJob, IDisposable
         switch (_w.Type)
         {
             case GgmlType.F16:
-                QuantizeActivations.RoundF16(_isa, x, _k, _xf + t * k);
+                // The AVX2 float kernels widen F16 weights scaled by 2^-112; the activation carries the inverse.
+                QuantizeActivations.RoundF16(_isa, x, _k, _xf + t * k, FloatPanelGemm256.Supports(_isa, GgmlType.F16) ? FloatPanelGemm256.Prescale : 1f);
                 if (_t == 1 && F16Decode.Available(_isa)) F16Decode.Prepare<F16Widening>(_xf, _k, _xp);
                 break;
             case GgmlType.BF16:

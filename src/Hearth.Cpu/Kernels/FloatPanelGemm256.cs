@@ -119,12 +119,21 @@ internal static unsafe class FloatPanelGemm256
         public static float Scalar(byte* row, int c) => ((float*)row)[c];
     }
 
+    /// <summary>F16 as the weight times 2^-112 (<see cref="Prescale"/> on the activation cancels it): sign-extended to
+    /// 32 bits and shifted left by 13, exponent and mantissa land where an F32 has them and the sign copies are masked
+    /// off (three ops per 8, against seven for <see cref="HalfBits"/>' exact value; subnormals become F32 subnormals,
+    /// still exact). Products equal w·x exactly, so results are bit for bit those of unscaled weights.</summary>
     private struct F16Widen : IWiden
     {
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public static Vector256<float> Load(byte* row, int c) => HalfBits.ToFloat(Avx2.ConvertToVector256Int32(Vector128.Load((ushort*)row + c)).AsUInt32());
-        public static float Scalar(byte* row, int c) => HalfBits.ToFloat(((ushort*)row)[c]);
+        public static Vector256<float> Load(byte* row, int c) =>
+            ((Avx2.ConvertToVector256Int32(Vector128.Load((short*)row + c)) << 13) & Vector256.Create(unchecked((int)0x8FFFFFFF))).AsSingle();
+
+        public static float Scalar(byte* row, int c) => BitConverter.Int32BitsToSingle((((short*)row)[c] << 13) & unchecked((int)0x8FFFFFFF));
     }
+
+    /// <summary>What F16 activations are multiplied by for this kernel (2^112, exact: |x| ≤ 65504 after rounding to F16).</summary>
+    public const float Prescale = 5.192296858534828e+33f;
 
     private struct BF16Widen : IWiden
     {
@@ -150,9 +159,8 @@ internal static unsafe class FloatPanelGemm256
                 case GgmlType.F16:
                 {
                     ushort* h = (ushort*)s + c0;
-                    for (; i + 8 <= kc; i += 8)
-                        HalfBits.ToFloat(Avx2.ConvertToVector256Int32(Vector128.Load(h + i)).AsUInt32()).Store(d + i);
-                    for (; i < kc; i++) d[i] = HalfBits.ToFloat(h[i]);
+                    for (; i + 8 <= kc; i += 8) F16Widen.Load(s, c0 + i).Store(d + i);
+                    for (; i < kc; i++) d[i] = F16Widen.Scalar(s, c0 + i);
                     break;
                 }
                 default: // BF16: the top half of an F32

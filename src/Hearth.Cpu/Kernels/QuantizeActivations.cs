@@ -95,8 +95,9 @@ internal static unsafe class QuantizeActivations
     /// the rounding bias to the F32 bits and clearing the 13 bits F16 lacks (exact where the result is a normal F16 or
     /// zero); a vector with any value outside that range (F16 subnormals, overflow, NaN) goes through the scalar
     /// conversion.</summary>
+    /// <param name="scale">A power of two the rounded values are multiplied by (exactly; a kernel's prescale).</param>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void RoundF16(CpuIsa isa, float* x, int n, float* y)
+    public static void RoundF16(CpuIsa isa, float* x, int n, float* y, float scale = 1f)
     {
         int i = 0;
         if (isa.Use256)
@@ -110,14 +111,14 @@ internal static unsafe class QuantizeActivations
                 var normal = (Vector256.GreaterThanOrEqual(a, smallest) & Vector256.LessThanOrEqual(a, largest)) | Vector256.Equals(a, Vector256<float>.Zero);
                 if (normal.AsUInt32() != Vector256<uint>.AllBitsSet)
                 {
-                    for (int j = i; j < i + 8; j++) y[j] = HalfBits.RoundToHalf(x[j]);
+                    for (int j = i; j < i + 8; j++) y[j] = HalfBits.RoundToHalf(x[j]) * scale;
                     continue;
                 }
                 var u = v.AsUInt32();
-                ((u + Vector256.Create(0xFFFu) + ((u >> 13) & Vector256<uint>.One)) & Vector256.Create(0xFFFFE000u)).AsSingle().Store(y + i);
+                (((u + Vector256.Create(0xFFFu) + ((u >> 13) & Vector256<uint>.One)) & Vector256.Create(0xFFFFE000u)).AsSingle() * scale).Store(y + i);
             }
         }
-        for (; i < n; i++) y[i] = HalfBits.RoundToHalf(x[i]);
+        for (; i < n; i++) y[i] = HalfBits.RoundToHalf(x[i]) * scale;
     }
 
     /// <summary>Rounds each value to the nearest BF16 (ties to even), kept as F32; NaNs stay NaNs (quietened).</summary>
