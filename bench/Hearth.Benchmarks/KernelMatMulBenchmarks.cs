@@ -7,7 +7,7 @@ using Hearth.Cpu;
 namespace Hearth.Benchmarks;
 
 /// <summary>CPU matmul at Llama-3.2-1B FFN shape (2048 → 8192): decode (T=1), a 16-token batch and a 512-token prompt,
-/// Q8_0 and F16, 2 threads.
+/// Q8_0, F16, BF16, Q4_K and Q6_K, 2 threads.
 /// Run: dotnet run -c Release --project bench/Hearth.Benchmarks -- --filter '*KernelMatMul*'</summary>
 [MemoryDiagnoser]
 public unsafe class KernelMatMulBenchmarks
@@ -18,7 +18,7 @@ public unsafe class KernelMatMulBenchmarks
     private byte[] _storage = [];
     private Tensor _x = null!, _y = null!;
 
-    [Params(GgmlType.Q8_0, GgmlType.F16)]
+    [Params(GgmlType.Q8_0, GgmlType.F16, GgmlType.BF16, GgmlType.Q4_K, GgmlType.Q6_K)]
     public GgmlType Type { get; set; }
 
     [Params(1, 16, 512)]

@@ -107,6 +107,8 @@ internal sealed unsafe class MatMulKernel : IParallelJob, IDisposable
         // Enough chunks to balance threads, but at least 4 weight rows each so tiles stay whole.
         int threads = _pool.ThreadCount;
         _chunkRows = (Math.Max(4, (_n + threads * 8 - 1) / (threads * 8)) + 3) & ~3;
+        // The AVX2 panel kernel's tiles are 3 rows: chunks of whole tiles (a multiple of 12) leave no narrow edge tiles.
+        if (FloatPanelGemm256.Supports(_isa, w.Type)) _chunkRows = (_chunkRows + 11) / 12 * 12;
         Dispatch((_n + _chunkRows - 1) / _chunkRows);
     }
 
@@ -132,6 +134,17 @@ internal sealed unsafe class MatMulKernel : IParallelJob, IDisposable
             FloatPanelGemm.Rows(_isa, _w.Type, _w.Data, _w.RowBytes, n0, n1, _k, _xf, _t, _y, _n, panel);
             return;
         }
+        if (_t > 1 && FloatPanelGemm256.Supports(_isa, _w.Type))
+        {
+            float* panel = (float*)_rowScratch[thread].Ensure(FloatPanelGemm256.RowTile * 4L * FloatPanelGemm256.ColumnBlock);
+            FloatPanelGemm256.Rows(_w.Type, _w.Data, _w.RowBytes, n0, n1, _k, _xf, _t, _y, _n, panel);
+            return;
+        }
+        if (_t == 1 && FloatPanelGemm256.Supports(_isa, _w.Type))
+        {
+            FloatPanelGemm256.Decode(_w.Type, _w.Data, _w.RowBytes, n0, n1, _k, _xf, _y);
+            return;
+        }
         if (_t == 1 && F16Decode.Available(_isa) && _w.Type == GgmlType.F16) { HalfDecodeRows<F16Widening>(n0, n1); return; }
         if (_t == 1 && F16Decode.Available(_isa) && _w.Type == GgmlType.BF16) { HalfDecodeRows<BF16Widening>(n0, n1); return; }
         for (int n = n0; n < n1; n++) Row(n, thread);
@@ -145,11 +158,12 @@ internal sealed unsafe class MatMulKernel : IParallelJob, IDisposable
         switch (_w.Type)
         {
             case GgmlType.F16:
-                QuantizeActivations.RoundF16(x, _k, _xf + t * k);
+                // The AVX2 float kernels widen F16 weights scaled by 2^-112; the activation carries the inverse.
+                QuantizeActivations.RoundF16(_isa, x, _k, _xf + t * k, FloatPanelGemm256.Supports(_isa, GgmlType.F16) ? FloatPanelGemm256.Prescale : 1f);
                 if (_t == 1 && F16Decode.Available(_isa)) F16Decode.Prepare<F16Widening>(_xf, _k, _xp);
                 break;
             case GgmlType.BF16:
-                QuantizeActivations.RoundBF16(x, _k, _xf + t * k);
+                QuantizeActivations.RoundBF16(_isa, x, _k, _xf + t * k);
                 if (_t == 1 && F16Decode.Available(_isa)) F16Decode.Prepare<BF16Widening>(_xf, _k, _xp);
                 break;
             case GgmlType.Q8_0:

@@ -1,51 +1,53 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 using Hearth.Core.Gguf;
-using Hearth.Core.Quants;
 using Hearth.Core.Tensors;
 using Hearth.Cpu.Kernels;
 
 namespace Hearth.Cpu.Packed;
 
-/// <summary>A Q4_K weight re-laid out for the AVX-VNNI outer-product kernel (<see cref="PackedGemm"/> with <see cref="ScaleMinFormat{TValues}"/>), in the
-/// shape of <see cref="PackedQ8_0Weight"/>: rows in groups of 8, 32-column sub-blocks. Per group and sub-block, four
-/// 32-byte vectors hold the 4-bit values of steps 2v (low nibble) and 2v+1 (high nibble), step j being columns
-/// 4j..4j+3 of each of the 8 rows (row r at bytes 4r..4r+3); then the rows' F32 scale d·sc and min dmin·m of that
-/// sub-block (exact: an F16 times a 6-bit integer fits an F32 mantissa). Value = scale·q − min, q in 0..15.</summary>
+/// <summary>A Q4_K weight re-laid out for an AVX2 vpmaddubsw kernel, in exactly the file's bytes (144 per row and
+/// 256 columns), so decode streams no more memory than llama.cpp does. Rows in groups of 8. Per group and 32-column
+/// sub-block, four 32-byte vectors hold the 4-bit values of steps 2v (low nibble) and 2v+1 (high nibble), step j being
+/// columns 4j..4j+3 of each of the 8 rows (row r at bytes 4r..4r+3: <see cref="NibbleLayout"/>). Per group and
+/// 256-column super-block, 128 bytes of scales: the 8 rows' F16 d, their F16 dmin, then the rows' 12 bytes of packed
+/// 6-bit scales and mins transposed into 12 planes of 8 bytes (plane p = byte p of rows 0..7), so three vector loads
+/// and a few masks and shifts unpack all 64 scales and 64 mins of the group at once.
+/// Value = d·sc·q − dmin·m, q in 0..15.</summary>
 public sealed unsafe class PackedQ4_KWeight : PackedWeight
 {
-    private const int QuantBytes = 128;
+    private const int QuantBytes = 128, SuperScaleBytes = 128;
 
-    private PackedQ4_KWeight(Weight source) : base(source, 32, QuantBytes, GroupRows * 2 * sizeof(float)) { }
-
-    /// <summary>Group g, sub-block b: 8 scales then 8 mins at Scales + (g·Blocks + b)·16.</summary>
-    public float* Scales => (float*)ScaleData;
+    // Base blocks are the 32-column sub-blocks (the activation's correction granularity); a super-block's 128 bytes of
+    // scales are 16 per sub-block.
+    private PackedQ4_KWeight(Weight source) : base(source, 32, QuantBytes, SuperScaleBytes / 8) { }
 
     public static PackedQ4_KWeight Pack(Weight w)
     {
         if (w.Type != GgmlType.Q4_K || w.Columns % 256 != 0)
             throw new ArgumentException($"weight '{w.Name}' is not a Q4_K matrix");
         var p = new PackedQ4_KWeight(w);
-        int nb = p.Blocks;
+        int nb = p.Blocks, supers = nb / 8;
         System.Runtime.InteropServices.NativeMemory.Clear(p.Quants, (nuint)((long)p.Groups * nb * QuantBytes));
-        System.Runtime.InteropServices.NativeMemory.Clear(p.Scales, (nuint)((long)p.Groups * nb * GroupRows * 2 * sizeof(float)));
+        System.Runtime.InteropServices.NativeMemory.Clear(p.ScaleData, (nuint)((long)p.Groups * supers * SuperScaleBytes));
         for (int row = 0; row < w.Rows; row++)
         {
             int g = row / GroupRows, r = row % GroupRows;
             byte* src = w.Row(row);
-            for (int sb = 0; sb < nb / 8; sb++)
+            for (int sb = 0; sb < supers; sb++)
             {
                 byte* blk = src + (long)sb * QuantBlocks.Q4_KBytes;
-                float d = HalfBits.ToFloat(*(ushort*)blk), dmin = HalfBits.ToFloat(*(ushort*)(blk + 2));
-                byte* s = blk + 4;
+                byte* scales = p.ScaleData + ((long)g * supers + sb) * SuperScaleBytes;
+                ((ushort*)scales)[r] = *(ushort*)blk;
+                ((ushort*)scales)[8 + r] = *(ushort*)(blk + 2);
+                for (int b = 0; b < 12; b++) scales[32 + 8 * b + r] = blk[4 + b];
                 for (int sub = 0; sub < 8; sub++)
                 {
-                    QuantMath.ScaleMinK4(sub, new ReadOnlySpan<byte>(s, 12), out byte sc, out byte m);
-                    long gb = (long)g * nb + sb * 8 + sub;
-                    p.Scales[gb * 16 + r] = d * sc;
-                    p.Scales[gb * 16 + 8 + r] = dmin * m;
                     // Sub-block 2c takes the low nibbles of qs[32c .. 32c+31], sub-block 2c+1 the high ones.
                     byte* qs = blk + 16 + (sub / 2) * 32;
                     int shift = (sub & 1) * 4;
-                    byte* dst = p.Quants + gb * QuantBytes;
+                    byte* dst = p.Quants + ((long)g * nb + sb * 8 + sub) * QuantBytes;
                     for (int c = 0; c < 32; c++) NibbleLayout.Put(dst, r, c, (qs[c] >> shift) & 0xF);
                 }
             }
@@ -54,7 +56,7 @@ public sealed unsafe class PackedQ4_KWeight : PackedWeight
     }
 
     /// <remarks>Q8_K, as llama.cpp pairs with Q4_K (one scale per 256 columns, repeated per sub-block); the correction
-    /// is, as F32 bits, −(token scale)·Σx over the sub-block, which the kernel multiplies by the rows' mins.</remarks>
+    /// is, as F32 bits, −(token scale)·Σx over the sub-block, which the kernel multiplies by the rows' dmin·m.</remarks>
     internal override void QuantizeActivation(CpuIsa isa, float* x, sbyte* q, float* d, int* c)
     {
         int* sums = stackalloc int[Columns / 16];
@@ -68,6 +70,135 @@ public sealed unsafe class PackedQ4_KWeight : PackedWeight
     }
 
     /// <remarks><paramref name="xc"/> holds, as F32 bits, −(token scale)·Σx over each sub-block.</remarks>
-    internal override void Tile(int group, int groups, int tokens, sbyte* x, float* xd, int* xc, float* y, long yStride, int rows) =>
-        PackedGemm.Tile<ScaleMinFormat<NibbleValues<Count8>>>(groups, tokens, GroupQuants(group), GroupScales(group), Blocks, x, xd, xc, y, yStride, rows);
+    internal override void Tile(int group, int groups, int tokens, sbyte* x, float* xd, int* xc, float* y, long yStride, int rows)
+    {
+        int supers = Blocks / 8;
+        for (int i = 0; i < groups; i++)
+        {
+            int g = group + i;
+            byte* q = Quants + (long)g * Blocks * QuantBytes;
+            byte* s = ScaleData + (long)g * supers * SuperScaleBytes;
+            int valid = Math.Min(GroupRows, rows - i * GroupRows);
+            switch (tokens)
+            {
+                case 1: Q4_KMaddubs.Tile<Count1>(q, s, supers, x, xd, xc, y + i * GroupRows, yStride, valid); break;
+                case 2: Q4_KMaddubs.Tile<Count2>(q, s, supers, x, xd, xc, y + i * GroupRows, yStride, valid); break;
+                case 3: Q4_KMaddubs.Tile<Count3>(q, s, supers, x, xd, xc, y + i * GroupRows, yStride, valid); break;
+                default: Q4_KMaddubs.Tile<Count4>(q, s, supers, x, xd, xc, y + i * GroupRows, yStride, valid); break;
+            }
+        }
+    }
+}
+
+/// <summary>The <see cref="PackedQ4_KWeight"/> micro-kernel: one 8-row group × up to four tokens. Per 4-column step, one
+/// vpmaddubsw of the rows' unsigned nibbles against a broadcast of 4 activation int8s gives each row two int16 pair
+/// sums (at most 2·15·127); eight steps (a sub-block) add up in int16 without overflow (≤ 30,480), and one vpmaddwd
+/// by the rows' 6-bit scales, each duplicated into both halves of its 32-bit lane, both finishes the row sums and
+/// scales them into int32. Per super-block the int32 sums become floats once (times d·token scale); the mins enter
+/// per sub-block through the token's correction. Two instructions per 32 multiply-adds in the inner loop, against nine
+/// for the AVX2 composition of vpdpbusd the packed formats use without AVX-VNNI.</summary>
+internal static unsafe class Q4_KMaddubs
+{
+    /// <param name="q">The group's first sub-block of nibbles.</param>
+    /// <param name="scales">The group's first super-block of scales (d, dmin, 12 planes).</param>
+    /// <param name="x">The tile's interleaved activations (<see cref="PackedGemm.InterleaveTile"/>).</param>
+    /// <param name="xd">Per sub-block token scales, [sub-block][token].</param>
+    /// <param name="xc">Per sub-block corrections (F32 bits of −token scale·Σx), [sub-block][token].</param>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void Tile<TN>(byte* q, byte* scales, int supers, sbyte* x, float* xd, int* xc, float* y, long yStride, int rows)
+        where TN : struct, ITileCount
+    {
+        int n = TN.N;
+        byte* sc = stackalloc byte[64];
+        byte* mn = stackalloc byte[64];
+        var f0 = Vector256<float>.Zero; var f1 = Vector256<float>.Zero; var f2 = Vector256<float>.Zero; var f3 = Vector256<float>.Zero;
+        var low4 = Vector256.Create((byte)0x0F);
+        for (int sb = 0; sb < supers; sb++, scales += 128)
+        {
+            Unpack(scales, sc, mn);
+            var d = HalfBits.ToFloat(Avx2.ConvertToVector256Int32((ushort*)scales).AsUInt32());
+            var dmin = HalfBits.ToFloat(Avx2.ConvertToVector256Int32((ushort*)scales + 8).AsUInt32());
+            Vector256<int> i0 = default, i1 = default, i2 = default, i3 = default;
+            float d0 = xd[0], d1 = n > 1 ? xd[1] : 0, d2 = n > 2 ? xd[2] : 0, d3 = n > 3 ? xd[3] : 0;
+            for (int sub = 0; sub < 8; sub++)
+            {
+                Vector256<short> p0 = default, p1 = default, p2 = default, p3 = default;
+                for (int v = 0; v < 4; v++)
+                {
+                    var packed = Vector256.Load(q + v * 32);
+                    var lo = packed & low4;
+                    var hi = (packed.AsUInt16() >> 4).AsByte() & low4;
+                    p0 += Avx2.MultiplyAddAdjacent(lo, Broadcast(x));
+                    if (n > 1) p1 += Avx2.MultiplyAddAdjacent(lo, Broadcast(x + 4));
+                    if (n > 2) p2 += Avx2.MultiplyAddAdjacent(lo, Broadcast(x + 8));
+                    if (n > 3) p3 += Avx2.MultiplyAddAdjacent(lo, Broadcast(x + 12));
+                    x += 4 * n;
+                    p0 += Avx2.MultiplyAddAdjacent(hi, Broadcast(x));
+                    if (n > 1) p1 += Avx2.MultiplyAddAdjacent(hi, Broadcast(x + 4));
+                    if (n > 2) p2 += Avx2.MultiplyAddAdjacent(hi, Broadcast(x + 8));
+                    if (n > 3) p3 += Avx2.MultiplyAddAdjacent(hi, Broadcast(x + 12));
+                    x += 4 * n;
+                }
+                q += 128;
+                var s = Avx2.ConvertToVector256Int32(sc + sub * 8);
+                var pair = (s | (s << 16)).AsInt16();
+                var m = dmin * Avx.ConvertToVector256Single(Avx2.ConvertToVector256Int32(mn + sub * 8));
+                i0 += Avx2.MultiplyAddAdjacent(p0, pair);
+                f0 = Fma.MultiplyAdd(m, Vector256.Create(BitConverter.Int32BitsToSingle(xc[0])), f0);
+                if (n > 1)
+                {
+                    i1 += Avx2.MultiplyAddAdjacent(p1, pair);
+                    f1 = Fma.MultiplyAdd(m, Vector256.Create(BitConverter.Int32BitsToSingle(xc[1])), f1);
+                }
+                if (n > 2)
+                {
+                    i2 += Avx2.MultiplyAddAdjacent(p2, pair);
+                    f2 = Fma.MultiplyAdd(m, Vector256.Create(BitConverter.Int32BitsToSingle(xc[2])), f2);
+                }
+                if (n > 3)
+                {
+                    i3 += Avx2.MultiplyAddAdjacent(p3, pair);
+                    f3 = Fma.MultiplyAdd(m, Vector256.Create(BitConverter.Int32BitsToSingle(xc[3])), f3);
+                }
+                xd += n;
+                xc += n;
+            }
+            f0 = Fma.MultiplyAdd(Avx.ConvertToVector256Single(i0), d * d0, f0);
+            if (n > 1) f1 = Fma.MultiplyAdd(Avx.ConvertToVector256Single(i1), d * d1, f1);
+            if (n > 2) f2 = Fma.MultiplyAdd(Avx.ConvertToVector256Single(i2), d * d2, f2);
+            if (n > 3) f3 = Fma.MultiplyAdd(Avx.ConvertToVector256Single(i3), d * d3, f3);
+        }
+        Store(f0, y, rows);
+        if (n > 1) Store(f1, y + yStride, rows);
+        if (n > 2) Store(f2, y + 2 * yStride, rows);
+        if (n > 3) Store(f3, y + 3 * yStride, rows);
+    }
+
+    /// <summary>The 8 rows' 6-bit scales and mins of a super-block, sc[8·sub + r] and mn[8·sub + r], from the 12 planes
+    /// (ggml's get_scale_min_k4: sub-blocks 0-3 are the low 6 bits of bytes 0-3 (scales) and 4-7 (mins); 4-7 take
+    /// their low 4 bits from the nibbles of bytes 8-11 and their top 2 from the top bits of bytes 0-3 / 4-7).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Unpack(byte* scales, byte* sc, byte* mn)
+    {
+        var a = Vector256.Load(scales + 32);
+        var b = Vector256.Load(scales + 64);
+        var c = Vector256.Load(scales + 96);
+        var six = Vector256.Create((byte)0x3F);
+        var low4 = Vector256.Create((byte)0x0F);
+        var top2 = Vector256.Create((byte)0x30);
+        (a & six).Store(sc);
+        (b & six).Store(mn);
+        ((c & low4) | ((a.AsUInt16() >> 2).AsByte() & top2)).Store(sc + 32);
+        (((c.AsUInt16() >> 4).AsByte() & low4) | ((b.AsUInt16() >> 2).AsByte() & top2)).Store(mn + 32);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<sbyte> Broadcast(sbyte* x) => Vector256.Create(*(int*)x).AsSByte();
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Store(Vector256<float> v, float* y, int rows)
+    {
+        if (rows >= 8) { v.Store(y); return; }
+        for (int r = 0; r < rows; r++) y[r] = v.GetElement(r);
+    }
 }

@@ -1,41 +1,43 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 using Hearth.Core.Gguf;
 using Hearth.Core.Tensors;
 using Hearth.Cpu.Kernels;
 
 namespace Hearth.Cpu.Packed;
 
-/// <summary>A Q6_K weight re-laid out for the AVX-VNNI outer-product kernel (<see cref="PackedGemm"/> with <see cref="Q6_KFormat"/>): rows in
-/// groups of 8 and 16-column blocks (Q6_K's scale granularity). Per group and block, four 32-byte steps hold 4 columns
-/// of each of the 8 rows as the unsigned 6-bit value q + 32 (0..63); then the rows' F32 scales d·sc (exact: an F16
-/// times an int8). Value = scale·(stored − 32).</summary>
+/// <summary>A Q6_K weight re-laid out for an AVX2 vpmaddubsw kernel, in exactly the file's bytes (210 per row and 256
+/// columns; a Q4_K_M file's output matrix is Q6_K, the largest single matrix decode streams). Rows in groups of 8.
+/// Per group and super-block: for each 32-column unit, four 32-byte vectors of low nibbles (<see cref="NibbleLayout"/>:
+/// step j = columns 4j..4j+3 of the 8 rows, vector j/2, low nibble for even j) then two vectors of the high 2 bits
+/// (step j in vector j/4 at bits 2·(j mod 4), row r at bytes 4r..4r+3): 1,536 bytes. Scales per group and
+/// super-block: the 8 rows' F16 d, then their sixteen int8 block scales transposed into 16 planes of 8 bytes (plane b =
+/// block b's scale of rows 0..7): 144 bytes. Value = d·sc·(q − 32), q in 0..63.</summary>
 public sealed unsafe class PackedQ6_KWeight : PackedWeight
 {
-    private const int QuantBytes = 128;
+    private const int SuperQuantBytes = 1536, SuperScaleBytes = 144;
 
-    private PackedQ6_KWeight(Weight source) : base(source, 16, QuantBytes, GroupRows * sizeof(float)) { }
-
-    /// <summary>Group g, block b: 8 row scales at Scales + (g·Blocks + b)·8.</summary>
-    public float* Scales => (float*)ScaleData;
+    // Base blocks are the 16-column scale blocks (the activation's correction granularity).
+    private PackedQ6_KWeight(Weight source) : base(source, 16, SuperQuantBytes / 16, SuperScaleBytes / 16) { }
 
     public static PackedQ6_KWeight Pack(Weight w)
     {
         if (w.Type != GgmlType.Q6_K || w.Columns % 256 != 0)
             throw new ArgumentException($"weight '{w.Name}' is not a Q6_K matrix");
         var p = new PackedQ6_KWeight(w);
-        int nb = p.Blocks;
-        // Padding rows: value 32 (a stored zero) with scale 0.
-        System.Runtime.InteropServices.NativeMemory.Fill(p.Quants, (nuint)((long)p.Groups * nb * QuantBytes), 32);
-        System.Runtime.InteropServices.NativeMemory.Clear(p.Scales, (nuint)((long)p.Groups * nb * GroupRows * sizeof(float)));
+        int supers = w.Columns / 256;
+        // Padding rows: values 0 with scale 0.
+        System.Runtime.InteropServices.NativeMemory.Clear(p.Quants, (nuint)((long)p.Groups * supers * SuperQuantBytes));
+        System.Runtime.InteropServices.NativeMemory.Clear(p.ScaleData, (nuint)((long)p.Groups * supers * SuperScaleBytes));
         byte* values = stackalloc byte[256];
         for (int row = 0; row < w.Rows; row++)
         {
             int g = row / GroupRows, r = row % GroupRows;
             byte* src = w.Row(row);
-            for (int sb = 0; sb < w.Columns / 256; sb++)
+            for (int sb = 0; sb < supers; sb++)
             {
                 byte* blk = src + (long)sb * QuantBlocks.Q6_KBytes;
-                sbyte* sc = (sbyte*)(blk + 192);
-                float d = HalfBits.ToFloat(*(ushort*)(blk + 208));
                 for (int half = 0; half < 2; half++)
                 {
                     byte* ql = blk + half * 64, qh = blk + 128 + half * 32;
@@ -48,14 +50,20 @@ public sealed unsafe class PackedQ6_KWeight : PackedWeight
                         v[l + 96] = (byte)((ql[l + 32] >> 4) | (((qh[l] >> 6) & 3) << 4));
                     }
                 }
-                for (int b16 = 0; b16 < 16; b16++)
+                long gs = (long)g * supers + sb;
+                byte* scales = p.ScaleData + gs * SuperScaleBytes;
+                ((ushort*)scales)[r] = *(ushort*)(blk + 208);
+                for (int b = 0; b < 16; b++) scales[16 + 8 * b + r] = blk[192 + b];
+                byte* quants = p.Quants + gs * SuperQuantBytes;
+                for (int unit = 0; unit < 8; unit++)
                 {
-                    long gb = (long)g * nb + sb * 16 + b16;
-                    p.Scales[gb * GroupRows + r] = d * sc[b16];
-                    byte* dst = p.Quants + gb * QuantBytes;
-                    for (int j = 0; j < 4; j++)
-                        for (int i = 0; i < 4; i++)
-                            dst[j * 32 + r * 4 + i] = values[b16 * 16 + j * 4 + i];
+                    byte* lo = quants + unit * 192, hi = lo + 128;
+                    for (int c = 0; c < 32; c++)
+                    {
+                        int q = values[unit * 32 + c], j = c / 4;
+                        NibbleLayout.Put(lo, r, c, q & 0xF);
+                        hi[(j / 4) * 32 + r * 4 + c % 4] |= (byte)((q >> 4) << (2 * (j % 4)));
+                    }
                 }
             }
         }
@@ -63,20 +71,123 @@ public sealed unsafe class PackedQ6_KWeight : PackedWeight
     }
 
     /// <remarks>Q8_K, as llama.cpp pairs with Q6_K (one scale per 256 columns, repeated per 16-column block); the
-    /// correction −32·Σx over the block cancels the +32 the packed values carry.</remarks>
+    /// correction is Σx over the block, with which the kernel removes the +32 the stored values carry.</remarks>
     internal override void QuantizeActivation(CpuIsa isa, float* x, sbyte* q, float* d, int* c)
     {
-        int* sums = stackalloc int[Columns / 16];
         float* scales = stackalloc float[Columns / 256];
-        QuantizeActivations.Q8_K(isa, x, Columns, q, scales, sums);
-        for (int b = 0; b < Blocks; b++)
-        {
-            d[b] = scales[b / 16];
-            c[b] = -32 * sums[b];
-        }
+        QuantizeActivations.Q8_K(isa, x, Columns, q, scales, c);
+        for (int b = 0; b < Blocks; b++) d[b] = scales[b / 16];
     }
 
-    /// <remarks><paramref name="xc"/> holds −32·Σx over each 16-column block.</remarks>
-    internal override void Tile(int group, int groups, int tokens, sbyte* x, float* xd, int* xc, float* y, long yStride, int rows) =>
-        PackedGemm.Tile<Q6_KFormat>(groups, tokens, GroupQuants(group), GroupScales(group), Blocks, x, xd, xc, y, yStride, rows);
+    /// <remarks><paramref name="xc"/> holds Σx over each 16-column block.</remarks>
+    internal override void Tile(int group, int groups, int tokens, sbyte* x, float* xd, int* xc, float* y, long yStride, int rows)
+    {
+        int supers = Columns / 256;
+        for (int i = 0; i < groups; i++)
+        {
+            long g = group + i;
+            byte* q = Quants + g * supers * SuperQuantBytes;
+            byte* s = ScaleData + g * supers * SuperScaleBytes;
+            int valid = Math.Min(GroupRows, rows - i * GroupRows);
+            switch (tokens)
+            {
+                case 1: Q6_KMaddubs.Tile<Count1>(q, s, supers, x, xd, xc, y + i * GroupRows, yStride, valid); break;
+                case 2: Q6_KMaddubs.Tile<Count2>(q, s, supers, x, xd, xc, y + i * GroupRows, yStride, valid); break;
+                case 3: Q6_KMaddubs.Tile<Count3>(q, s, supers, x, xd, xc, y + i * GroupRows, yStride, valid); break;
+                default: Q6_KMaddubs.Tile<Count4>(q, s, supers, x, xd, xc, y + i * GroupRows, yStride, valid); break;
+            }
+        }
+    }
+}
+
+/// <summary>The <see cref="PackedQ6_KWeight"/> micro-kernel: one 8-row group × up to four tokens. A step's values
+/// (low nibble | high crumb·16, 0..63) go through vpmaddubsw against a broadcast of 4 activation int8s (pair sums at
+/// most 2·63·127); two steps add up in int16 (≤ 32,004), and one vpmaddwd by the rows' block scales, duplicated into
+/// both halves of each 32-bit lane, finishes and scales them. The +32 offset is removed once per super-block: the
+/// rows' scales, paired by block, times the token's paired block sums (one vpmaddwd per two blocks), times 32.</summary>
+internal static unsafe class Q6_KMaddubs
+{
+    /// <param name="x">The tile's interleaved activations (<see cref="PackedGemm.InterleaveTile"/>).</param>
+    /// <param name="xd">Per 16-column block token scales, [block][token].</param>
+    /// <param name="xc">Per 16-column block sums of the token's int8 values, [block][token].</param>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void Tile<TN>(byte* q, byte* scales, int supers, sbyte* x, float* xd, int* xc, float* y, long yStride, int rows)
+        where TN : struct, ITileCount
+    {
+        int n = TN.N;
+        var f0 = Vector256<float>.Zero; var f1 = Vector256<float>.Zero; var f2 = Vector256<float>.Zero; var f3 = Vector256<float>.Zero;
+        var low4 = Vector256.Create((byte)0x0F);
+        var high2 = Vector256.Create((byte)0x30);
+        for (int sb = 0; sb < supers; sb++, scales += 144)
+        {
+            sbyte* planes = (sbyte*)scales + 16;
+            Vector256<int> i0 = default, i1 = default, i2 = default, i3 = default;
+            for (int unit = 0; unit < 8; unit++, q += 192)
+            {
+                var h0 = Vector256.Load(q + 128);
+                var h1 = Vector256.Load(q + 160);
+                for (int half = 0; half < 2; half++)
+                {
+                    // Block 2·unit + half: steps 4·half .. 4·half + 3.
+                    var sv = Avx2.ConvertToVector256Int32(planes + (2 * unit + half) * 8);
+                    var pair = (sv & Vector256.Create(0xFFFF) | (sv << 16)).AsInt16();
+                    var l0 = Vector256.Load(q + half * 64);
+                    var l1 = Vector256.Load(q + half * 64 + 32);
+                    var h = half == 0 ? h0 : h1;
+                    var w0 = (l0 & low4) | ((h.AsUInt16() << 4).AsByte() & high2);
+                    var w1 = ((l0.AsUInt16() >> 4).AsByte() & low4) | ((h.AsUInt16() << 2).AsByte() & high2);
+                    var w2 = (l1 & low4) | (h & high2);
+                    var w3 = ((l1.AsUInt16() >> 4).AsByte() & low4) | ((h.AsUInt16() >> 2).AsByte() & high2);
+                    Block(n, w0, w1, pair, ref x, ref i0, ref i1, ref i2, ref i3);
+                    Block(n, w2, w3, pair, ref x, ref i0, ref i1, ref i2, ref i3);
+                }
+            }
+            // Σ_b sc_b·Σx_b per token (pairs of blocks per vpmaddwd), removing the stored values' +32.
+            for (int u = 0; u < n; u++)
+            {
+                Vector256<int> c = default;
+                for (int b = 0; b < 16; b += 2)
+                {
+                    var pair = Avx2.ConvertToVector256Int16(Sse2.UnpackLow(Vector128.CreateScalarUnsafe(*(long*)(planes + b * 8)).AsSByte(),
+                        Vector128.CreateScalarUnsafe(*(long*)(planes + (b + 1) * 8)).AsSByte()));
+                    int sums = (xc[b * n + u] & 0xFFFF) | xc[(b + 1) * n + u] << 16;
+                    c += Avx2.MultiplyAddAdjacent(pair, Vector256.Create(sums).AsInt16());
+                }
+                var dot = (u == 0 ? i0 : u == 1 ? i1 : u == 2 ? i2 : i3) - (c << 5);
+                var scale = HalfBits.ToFloat(Avx2.ConvertToVector256Int32((ushort*)scales).AsUInt32()) * xd[u];
+                var f = Fma.MultiplyAdd(Avx.ConvertToVector256Single(dot), scale, u == 0 ? f0 : u == 1 ? f1 : u == 2 ? f2 : f3);
+                if (u == 0) f0 = f; else if (u == 1) f1 = f; else if (u == 2) f2 = f; else f3 = f;
+            }
+            xd += 16 * n;
+            xc += 16 * n;
+        }
+        Store(f0, y, rows);
+        if (n > 1) Store(f1, y + yStride, rows);
+        if (n > 2) Store(f2, y + 2 * yStride, rows);
+        if (n > 3) Store(f3, y + 3 * yStride, rows);
+    }
+
+    /// <summary>Two steps (values a, then b) against each token's next 4 activation bytes of each step, added in int16
+    /// and scaled into the int32 sums.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Block(int n, Vector256<byte> a, Vector256<byte> b, Vector256<short> pair, ref sbyte* x,
+        ref Vector256<int> i0, ref Vector256<int> i1, ref Vector256<int> i2, ref Vector256<int> i3)
+    {
+        sbyte* xb = x + 4 * n;
+        i0 += Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(a, Broadcast(x)) + Avx2.MultiplyAddAdjacent(b, Broadcast(xb)), pair);
+        if (n > 1) i1 += Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(a, Broadcast(x + 4)) + Avx2.MultiplyAddAdjacent(b, Broadcast(xb + 4)), pair);
+        if (n > 2) i2 += Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(a, Broadcast(x + 8)) + Avx2.MultiplyAddAdjacent(b, Broadcast(xb + 8)), pair);
+        if (n > 3) i3 += Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(a, Broadcast(x + 12)) + Avx2.MultiplyAddAdjacent(b, Broadcast(xb + 12)), pair);
+        x += 8 * n;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<sbyte> Broadcast(sbyte* x) => Vector256.Create(*(int*)x).AsSByte();
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Store(Vector256<float> v, float* y, int rows)
+    {
+        if (rows >= 8) { v.Store(y); return; }
+        for (int r = 0; r < rows; r++) y[r] = v.GetElement(r);
+    }
 }

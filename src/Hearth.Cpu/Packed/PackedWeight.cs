@@ -3,10 +3,11 @@ using Hearth.Core.Tensors;
 
 namespace Hearth.Cpu.Packed;
 
-/// <summary>A weight re-laid out for one of the AVX-VNNI outer-product kernels: rows in groups of
-/// <see cref="GroupRows"/>, columns in blocks (<see cref="Blocks"/> per row), with the activation interleaved by
-/// tiles of up to 4 tokens (<see cref="PackedGemm.InterleaveTile"/>). Kept alongside the GGUF mapping, which
-/// embedding lookups and the lower SIMD rungs still read.</summary>
+/// <summary>A weight re-laid out for one of the outer-product kernels (<see cref="PackedGemm"/>'s vpdpbusd kernel, or
+/// the vpmaddubsw kernels of <see cref="PackedQ4_KWeight"/> and <see cref="PackedQ6_KWeight"/>, which keep exactly the
+/// file's bytes): rows in groups of <see cref="GroupRows"/>, columns in blocks (<see cref="Blocks"/> per row), with the
+/// activation interleaved by tiles of up to 4 tokens (<see cref="PackedGemm.InterleaveTile"/>). Kept alongside the
+/// GGUF mapping, which embedding lookups and the lower SIMD rungs still read.</summary>
 public abstract unsafe class PackedWeight : Weight, IDisposable
 {
     public const int GroupRows = 8;
