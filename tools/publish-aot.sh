@@ -12,6 +12,7 @@ command -v clang >/dev/null 2>&1 || linker=(-p:CppCompilerAndLinker=gcc)
 # must not share intermediate files with the ordinary or the single-file builds.
 dotnet publish "$root/src/Hearth.Cli" -c Release -r linux-x64 -p:HearthAot=true "${linker[@]}" \
   --artifacts-path "$root/artifacts/aot" -o "$out" -nologo -clp:ErrorsOnly
-# The publish folder also gets debug symbols; the binary is all that is needed.
-rm -f "$out"/*.dbg
+# The publish folder also gets debug symbols and the projects' .pdb/.xml files; the program is the binary (plus the
+# SQLite native library the router's usage store loads).
+rm -f "$out"/*.dbg "$out"/*.pdb "$out"/*.xml
 echo "native AOT hearth: $out/hearth ($(du -h "$out/hearth" | cut -f1))"
