@@ -9,7 +9,8 @@ namespace Hearth.Cpu.Packed;
 /// four tokens. Per block and token, one vpdpbusd per 4-column step (the packed weights' unsigned bytes against a
 /// broadcast of 4 activation int8s) adds 4 columns of each of the 8 rows into the 8 int32 lanes; the format says how
 /// a step's bytes come out of the block, where the accumulator starts (a correction that cancels the format's unsigned
-/// offset exactly) and how the block's integer dot products become floats. Each weight vector is loaded once for all
+/// offset exactly), how a step's dot is computed without AVX-VNNI (<see cref="PackedDots"/>) and how the block's integer
+/// dot products become floats. Each weight vector is loaded once for all
 /// tokens of the tile (the batching win), and no per-token sign fix-up or horizontal sum is needed. vpdpbusd has
 /// ~4 cycles of latency at 2 per cycle, so the full 2 × 4 tile keeps 8 independent chains in flight (measured on Q8_0
 /// at T=512, K=2048, N=8192, 2 threads: 1 × 6 → 230 GMAC/s, 2 × 6 → 282, 2 × 4 → 306; the JIT encodes the EVEX
@@ -58,26 +59,6 @@ internal static unsafe class PackedGemm
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<int> Dot(Vector256<int> acc, Vector256<byte> w, Vector256<sbyte> x) =>
-        AvxVnni.IsSupported ? AvxVnni.MultiplyWideningAndAdd(acc, w, x) : EmulatedDot(acc, w, x);
-
-    /// <summary>vpdpbusd from AVX2 (machines without AVX-VNNI): lane i += Σ of its 4 u8·s8 products, exactly.
-    /// vpmaddubsw saturates a pair's sum at int16, which 255·127·2 would pass, so the weight bytes are split into their
-    /// low 7 bits (a pair is at most 127·128·2 = 32,512) and their top bit (0 or 1); each half goes through vpmaddubsw
-    /// and vpmaddwd against ones, and the top half counts 128 times. Nine cheap in-lane instructions against one.
-    /// The JIT drops it where AVX-VNNI exists (IsSupported is a constant).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<int> EmulatedDot(Vector256<int> acc, Vector256<byte> w, Vector256<sbyte> x)
-    {
-        var ones = Vector256.Create((short)1);
-        var low = w & Vector256.Create((byte)0x7F);
-        var top = Avx2.ShiftRightLogical(w.AsUInt16(), 7).AsByte() & Vector256.Create((byte)1);
-        var lowSums = Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(low, x), ones);
-        var topSums = Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(top, x), ones);
-        return acc + lowSums + Avx2.ShiftLeftLogical(topSums, 7);
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector256<sbyte> Broadcast(sbyte* x) => Vector256.Create(*(int*)x).AsSByte();
 
     // One body for every format and tile shape: the JIT specialises each struct instantiation and drops what it does
@@ -104,25 +85,25 @@ internal static unsafe class PackedGemm
                 var w = TF.Step(q, j);
                 var v = two ? TF.Step(q2, j) : default;
                 var b0 = Broadcast(x);
-                i0 = Dot(i0, w, b0);
-                if (two) j0 = Dot(j0, v, b0);
+                i0 = TF.Dot(i0, w, b0);
+                if (two) j0 = TF.Dot(j0, v, b0);
                 if (n > 1)
                 {
                     var b1 = Broadcast(x + 4);
-                    i1 = Dot(i1, w, b1);
-                    if (two) j1 = Dot(j1, v, b1);
+                    i1 = TF.Dot(i1, w, b1);
+                    if (two) j1 = TF.Dot(j1, v, b1);
                 }
                 if (n > 2)
                 {
                     var b2 = Broadcast(x + 8);
-                    i2 = Dot(i2, w, b2);
-                    if (two) j2 = Dot(j2, v, b2);
+                    i2 = TF.Dot(i2, w, b2);
+                    if (two) j2 = TF.Dot(j2, v, b2);
                 }
                 if (n > 3)
                 {
                     var b3 = Broadcast(x + 12);
-                    i3 = Dot(i3, w, b3);
-                    if (two) j3 = Dot(j3, v, b3);
+                    i3 = TF.Dot(i3, w, b3);
+                    if (two) j3 = TF.Dot(j3, v, b3);
                 }
                 x += 4 * n;
             }
@@ -188,6 +169,10 @@ internal unsafe interface IPackedFormat
     /// <summary>The accumulator's start for a token's block, from its correction.</summary>
     static abstract Vector256<int> Start(int correction);
 
+    /// <summary>acc + per lane the 4 products of a step's bytes with a broadcast of 4 activations, the cheapest exact way
+    /// the format's bytes allow (<see cref="PackedDots"/>).</summary>
+    static abstract Vector256<int> Dot(Vector256<int> acc, Vector256<byte> w, Vector256<sbyte> x);
+
     /// <summary>The 8 rows' scales of a block.</summary>
     static abstract Vector256<float> Scales(byte* scales);
 
@@ -198,7 +183,8 @@ internal unsafe interface IPackedFormat
     static abstract Vector256<float> Accumulate(Vector256<int> dot, Vector256<float> rowScales, Vector256<float> rowMins, float tokenScale, int correction, Vector256<float> acc);
 }
 
-/// <summary>Q8_0: values w + 128, F16 row scales; the correction −128·Σx starts the accumulator.</summary>
+/// <summary>Q8_0: values w + 128, F16 row scales; with vpdpbusd the correction −128·Σx starts the accumulator, without
+/// it the dot takes the signed values directly (<see cref="PackedDots.Offset128"/>).</summary>
 internal unsafe struct Q8_0Format : IPackedFormat
 {
     public static int Steps => 8;
@@ -209,34 +195,13 @@ internal unsafe struct Q8_0Format : IPackedFormat
     public static Vector256<byte> Step(byte* block, int j) => Vector256.Load(block + j * 32);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector256<int> Start(int correction) => Vector256.Create(correction);
+    public static Vector256<int> Start(int correction) => PackedDots.Offset128Start(correction);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<int> Dot(Vector256<int> acc, Vector256<byte> w, Vector256<sbyte> x) => PackedDots.Offset128(acc, w, x);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<float> Scales(byte* scales) => HalfBits.ToFloat(Avx2.ConvertToVector256Int32(Vector128.Load((ushort*)scales)).AsUInt32());
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector256<float> Mins(byte* scales) => default;
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector256<float> Accumulate(Vector256<int> dot, Vector256<float> rowScales, Vector256<float> rowMins, float tokenScale, int correction, Vector256<float> acc) =>
-        Vector256.FusedMultiplyAdd(Avx.ConvertToVector256Single(dot), rowScales * tokenScale, acc);
-}
-
-/// <summary>Q6_K: 16-column blocks of values q + 32, F32 row scales; the correction −32·Σx starts the accumulator.</summary>
-internal unsafe struct Q6_KFormat : IPackedFormat
-{
-    public static int Steps => 4;
-    public static int QuantBytes => 128;
-    public static int ScaleBytes => 32;
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector256<byte> Step(byte* block, int j) => Vector256.Load(block + j * 32);
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector256<int> Start(int correction) => Vector256.Create(correction);
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector256<float> Scales(byte* scales) => Vector256.Load((float*)scales);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<float> Mins(byte* scales) => default;

@@ -66,6 +66,9 @@ internal unsafe struct ScaleMinFormat<TValues> : IPackedFormat where TValues : s
     public static Vector256<int> Start(int correction) => Vector256<int>.Zero;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<int> Dot(Vector256<int> acc, Vector256<byte> w, Vector256<sbyte> x) => PackedDots.Small(acc, w, x);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<float> Scales(byte* scales) => Vector256.Load((float*)scales);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

@@ -28,8 +28,8 @@ internal struct Mxfp4Table : INibbleTable
 }
 
 /// <summary>Non-linear 4-bit formats (IQ4_NL, IQ4_XS, MXFP4): table indexes as nibbles (<see cref="NibbleLayout"/>),
-/// 32-column blocks, one vpshufb per step turns them into value + 128; F32 row scales; the correction −128·Σx starts
-/// the accumulator (as for Q8_0).</summary>
+/// 32-column blocks, one vpshufb per step turns them into value + 128; F32 row scales; the +128 offset is handled as
+/// for Q8_0 (<see cref="PackedDots.Offset128"/>).</summary>
 internal unsafe struct NibbleTableFormat<TTable> : IPackedFormat where TTable : struct, INibbleTable
 {
     public static int Steps => 8;
@@ -41,7 +41,10 @@ internal unsafe struct NibbleTableFormat<TTable> : IPackedFormat where TTable : 
         Avx2.Shuffle(TTable.Table, NibbleValues<Kernels.Count8>.Step(block, j));
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector256<int> Start(int correction) => Vector256.Create(correction);
+    public static Vector256<int> Start(int correction) => PackedDots.Offset128Start(correction);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<int> Dot(Vector256<int> acc, Vector256<byte> w, Vector256<sbyte> x) => PackedDots.Offset128(acc, w, x);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<float> Scales(byte* scales) => Vector256.Load((float*)scales);
