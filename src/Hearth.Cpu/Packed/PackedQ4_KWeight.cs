@@ -95,8 +95,8 @@ public sealed unsafe class PackedQ4_KWeight : PackedWeight
 /// sums (at most 2·15·127); eight steps (a sub-block) add up in int16 without overflow (≤ 30,480), and one vpmaddwd
 /// by the rows' 6-bit scales, each duplicated into both halves of its 32-bit lane, both finishes the row sums and
 /// scales them into int32. Per super-block the int32 sums become floats once (times d·token scale); the mins enter
-/// per sub-block through the token's correction. Two instructions per 32 multiply-adds in the inner loop, against nine
-/// for the AVX2 composition of vpdpbusd the packed formats use without AVX-VNNI.</summary>
+/// per sub-block through the token's correction. Two instructions per 32 multiply-adds in the inner loop, against three
+/// to five for the other packed formats' AVX2 step dots (<see cref="PackedDots"/>).</summary>
 internal static unsafe class Q4_KMaddubs
 {
     /// <param name="q">The group's first sub-block of nibbles.</param>
