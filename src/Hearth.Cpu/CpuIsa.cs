@@ -34,9 +34,10 @@ public readonly record struct CpuIsa
     internal bool Use256 => Bits >= 256;
     internal bool Use128 => Bits >= 128;
 
-    /// <summary>True when the packed layouts are built: any AVX2 machine. Without AVX-VNNI the packed kernels compose
-    /// vpdpbusd from vpmaddubsw/vpmaddwd (exact); measured faster than the row kernels there too (KernelMatMulBenchmarks,
-    /// Q8_0 2048 → 8192 on an AVX2-only EPYC, 2 threads, quiet: 0.47× the time at 1 token, 0.75× at 16, 0.77× at 512).</summary>
+    /// <summary>True when the packed layouts are built: any AVX2 machine. Without AVX-VNNI the packed kernels compute
+    /// each step's u8·s8 dot exactly from vpmaddubsw/vpmaddwd (<see cref="Packed.PackedDots"/>); measured faster than the
+    /// row kernels there too (KernelMatMulBenchmarks, Q8_0 2048 → 8192 on an AVX2-only EPYC, 2 threads, quiet, with the
+    /// older 9-instruction composition: 0.47× the time at 1 token, 0.75× at 16, 0.77× at 512).</summary>
     internal bool PackedAvailable => Avx2.IsSupported;
 
     /// <summary>AVX-VNNI instructions in the row kernels (hardware only).</summary>
