@@ -26,6 +26,14 @@ internal static class RouterGuards
             {
                 // the client left; nothing to answer
             }
+            catch (BadHttpRequestException e) when (!ctx.Response.HasStarted)
+            {
+                // The client's fault, seen by Kestrel while the body was read (it hung up mid-body, or sent more than it
+                // announced): a 4xx with Kestrel's reason, as the server answers it, and no error in the log.
+                ctx.Response.Clear();
+                await OpenAiError.WriteAsync(ctx, e.StatusCode, "invalid_request_error",
+                    e.StatusCode == 413 ? "request body too large" : e.Message, e.StatusCode == 413 ? "request_too_large" : null);
+            }
             catch (Exception e) when (!ctx.Response.HasStarted)
             {
                 logger.LogError(e, "request id={RequestId} {Method} {Path} failed", id, ctx.Request.Method, ctx.Request.Path.Value);
