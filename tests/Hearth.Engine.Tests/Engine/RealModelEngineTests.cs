@@ -12,7 +12,7 @@ public class RealModelEngineTests
 {
     // Prompts whose greedy paths have no near tie: "There was a big tree" (656K, Q8_0) has one at its 4th token
     // (logprobs -2.3374 vs -2.3401), where the CPU model's batched and single-row numerics pick differently.
-    private static readonly string[] Texts =
+    internal static readonly string[] Texts =
     [
         "Once upon a time", "The little dog", "Lily and Ben went to the park", "One day, a girl named Sue",
         "The sun was hot", "Tom had a red ball. He", "The bird sang a song", "Mom said", "The cat",

@@ -13,15 +13,9 @@ namespace Hearth.Engine.Tests.Speculative;
 /// prefill and prefix caching; with the draft equal to the target every greedy draft is accepted.</summary>
 public class SpeculativeRealModelTests
 {
-    // The prompts of RealModelEngineTests (no near tie on their greedy paths, where batched and single-row numerics
-    // could pick differently), plus two whose stories repeat a name and a phrase (prompt lookup finds them).
-    private static readonly string[] Texts =
-    [
-        "Once upon a time", "The little dog", "Lily and Ben went to the park", "One day, a girl named Sue",
-        "The sun was hot", "Tom had a red ball. He", "The bird sang a song", "Mom said", "The cat",
-        "Once upon a time, there was a little bird who", "Sam liked to play with his toy car", "It was a rainy day",
-        "The king was sad because", "A fish lived in the sea", "Timmy wanted a cookie", "Once upon a time, in a small town,",
-    ];
+    // The prompts of RealModelEngineTests: no near tie on their greedy paths, where batched and single-row numerics
+    // could pick differently.
+    private static readonly string[] Texts = Hearth.Engine.Tests.Engine.RealModelEngineTests.Texts;
 
     [Theory]
     [InlineData(SpeculativeMethod.Ngram)]
