@@ -60,7 +60,7 @@ internal sealed unsafe class PackedKvAttentionKernel : IParallelJob, IDisposable
         }
 
         float* o = _o.Row(t) + (long)kvh * group * hd;
-        float* max = Scratch(thread, group), sum = max + group;
+        float* max = Scratch(thread, group) + TileFloats(group), sum = max + group;
         Accumulate(t, kvh, first, pos + 1, thread, o, max, sum);
         float* sinks = a.Sinks is { } sinkWeight ? (float*)sinkWeight.Data + (long)kvh * group : null;
         for (int h = 0; h < group; h++)
@@ -78,14 +78,11 @@ internal sealed unsafe class PackedKvAttentionKernel : IParallelJob, IDisposable
         }
     }
 
-    /// <summary>Per-thread scratch: K tile, V tile (Tile × hd each), scores (group × Tile), the tile's row offsets, then
-    /// the running max and sum (group each) of a whole token; returns the max/sum part.</summary>
-    private float* Scratch(int thread, int group)
-    {
-        long tiles = 2L * Tile * _a.HeadDim + (long)group * Tile;
-        float* kt = (float*)_scratch[thread].Ensure((tiles + 2L * Tile + 2L * group) * 4);
-        return kt + tiles + 2L * Tile;
-    }
+    /// <summary>Per-thread scratch, from its start: K tile, V tile (Tile × hd each), scores (group × Tile), the tile's
+    /// row offsets (Tile longs), then the running max and sum (group each) of a whole token at <see cref="TileFloats"/>.</summary>
+    private float* Scratch(int thread, int group) => (float*)_scratch[thread].Ensure((TileFloats(group) + 2L * group) * 4);
+
+    private long TileFloats(int group) => 2L * Tile * _a.HeadDim + (long)group * Tile + 2L * Tile;
 
     /// <summary>o = Σ e^(s − max) · v over positions [start, end) for the token's group heads, with the running max and
     /// exp-sum per head; K and V are dequantised one tile at a time and the softmax is online.</summary>
@@ -97,8 +94,7 @@ internal sealed unsafe class PackedKvAttentionKernel : IParallelJob, IDisposable
         if ((end - 1 + a.BlockSize) / a.BlockSize > table.Length)
             throw new InvalidOperationException($"block table of {table.Length} blocks does not cover position {end - 1}");
 
-        Scratch(thread, group);
-        float* kt = (float*)_scratch[thread].Pointer;
+        float* kt = Scratch(thread, group);
         float* vt = kt + Tile * hd, s = vt + Tile * hd;
         long* rows = (long*)(s + group * Tile);
         for (int j = 0; j < Tile; j++) rows[j] = (long)j * hd;
