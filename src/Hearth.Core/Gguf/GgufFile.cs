@@ -177,6 +177,18 @@ public sealed unsafe class GgufFile : IDisposable
         return _base + tensor.DataOffset;
     }
 
+    /// <summary>Tells the OS this process no longer needs [<paramref name="start"/>, +<paramref name="bytes"/>) of the
+    /// mapping resident, once a backend has copied those bytes into a layout of its own: they leave the process's
+    /// resident set (so a copied model is not counted twice) and are read back from the page cache if touched again.
+    /// A range outside this file's mapping is refused. Returns the bytes released.</summary>
+    public long ReleaseResident(byte* start, long bytes)
+    {
+        ObjectDisposedException.ThrowIf(_base == null, this);
+        if (start < _base || bytes < 0 || start + bytes > _base + _length)
+            throw new ArgumentOutOfRangeException(nameof(start), $"{Path}: the range to release lies outside the file's mapping");
+        return MappedPages.Release(start, bytes);
+    }
+
     /// <summary>A tensor's raw bytes (tensors up to 2 GiB; use <see cref="GetTensorPointer"/> beyond that).</summary>
     public ReadOnlySpan<byte> GetTensorBytes(GgufTensorInfo tensor)
     {

@@ -23,6 +23,11 @@ public interface IBackend : IDisposable
     /// <summary>Makes a weight usable by this backend (the CPU reads the mapping in place).</summary>
     Weight LoadWeight(GgufFile file, GgufTensorInfo tensor);
 
+    /// <summary>A table only ever read through <see cref="Embed"/> (an untied token embedding, position or token-type
+    /// embeddings), never a <see cref="MatMul"/> operand: a backend that re-lays out matrices for its kernels can skip
+    /// that here (the CPU backend reads such a table in place from the mapping).</summary>
+    Weight LoadLookupTable(GgufFile file, GgufTensorInfo tensor) => LoadWeight(file, tensor);
+
     /// <summary>Rows [<paramref name="firstRow"/>, +<paramref name="rowCount"/>) of a tensor as one weight: a slice of
     /// a fused matrix (Phi-3's QKV, gate-up) or one expert of a 3-D expert tensor (rows of all experts follow each other).</summary>
     Weight LoadWeightRows(GgufFile file, GgufTensorInfo tensor, long firstRow, int rowCount);

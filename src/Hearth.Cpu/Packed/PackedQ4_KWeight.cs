@@ -55,6 +55,29 @@ public sealed unsafe class PackedQ4_KWeight : PackedWeight
         return p;
     }
 
+    internal override bool RestoresRows => true;
+
+    internal override void RestoreRow(int row, byte* destination)
+    {
+        int g = row / GroupRows, r = row % GroupRows, nb = Blocks, supers = nb / 8;
+        for (int sb = 0; sb < supers; sb++)
+        {
+            byte* blk = destination + (long)sb * QuantBlocks.Q4_KBytes;
+            byte* scales = ScaleData + ((long)g * supers + sb) * SuperScaleBytes;
+            *(ushort*)blk = ((ushort*)scales)[r];
+            *(ushort*)(blk + 2) = ((ushort*)scales)[8 + r];
+            for (int b = 0; b < 12; b++) blk[4 + b] = scales[32 + 8 * b + r];
+            new Span<byte>(blk + 16, 128).Clear();
+            for (int sub = 0; sub < 8; sub++)
+            {
+                byte* qs = blk + 16 + (sub / 2) * 32;
+                int shift = (sub & 1) * 4;
+                byte* src = Quants + ((long)g * nb + sb * 8 + sub) * QuantBytes;
+                for (int c = 0; c < 32; c++) qs[c] |= (byte)(NibbleLayout.Get(src, r, c) << shift);
+            }
+        }
+    }
+
     /// <remarks>Q8_K, as llama.cpp pairs with Q4_K (one scale per 256 columns, repeated per sub-block); the correction
     /// is, as F32 bits, −(token scale)·Σx over the sub-block, which the kernel multiplies by the rows' dmin·m.</remarks>
     internal override void QuantizeActivation(CpuIsa isa, float* x, sbyte* q, float* d, int* c)

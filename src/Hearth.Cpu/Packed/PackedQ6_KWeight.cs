@@ -70,6 +70,43 @@ public sealed unsafe class PackedQ6_KWeight : PackedWeight
         return p;
     }
 
+    internal override bool RestoresRows => true;
+
+    internal override void RestoreRow(int row, byte* destination)
+    {
+        int g = row / GroupRows, r = row % GroupRows, supers = Columns / 256;
+        byte* values = stackalloc byte[256];
+        for (int sb = 0; sb < supers; sb++)
+        {
+            long gs = (long)g * supers + sb;
+            byte* scales = ScaleData + gs * SuperScaleBytes, quants = Quants + gs * SuperQuantBytes;
+            for (int unit = 0; unit < 8; unit++)
+            {
+                byte* lo = quants + unit * 192, hi = lo + 128;
+                for (int c = 0; c < 32; c++)
+                {
+                    int j = c / 4;
+                    int high = (hi[(j / 4) * 32 + r * 4 + c % 4] >> (2 * (j % 4))) & 3;
+                    values[unit * 32 + c] = (byte)(NibbleLayout.Get(lo, r, c) | high << 4);
+                }
+            }
+            // The file's interleaving of the 6-bit values (the inverse of Pack's unpacking).
+            byte* blk = destination + (long)sb * QuantBlocks.Q6_KBytes;
+            for (int half = 0; half < 2; half++)
+            {
+                byte* ql = blk + half * 64, qh = blk + 128 + half * 32, v = values + half * 128;
+                for (int l = 0; l < 32; l++)
+                {
+                    ql[l] = (byte)((v[l] & 0xF) | (v[l + 64] & 0xF) << 4);
+                    ql[l + 32] = (byte)((v[l + 32] & 0xF) | (v[l + 96] & 0xF) << 4);
+                    qh[l] = (byte)((v[l] >> 4) | (v[l + 32] >> 4) << 2 | (v[l + 64] >> 4) << 4 | (v[l + 96] >> 4) << 6);
+                }
+            }
+            for (int b = 0; b < 16; b++) blk[192 + b] = scales[16 + 8 * b + r];
+            *(ushort*)(blk + 208) = ((ushort*)scales)[r];
+        }
+    }
+
     /// <remarks>Q8_K, as llama.cpp pairs with Q6_K (one scale per 256 columns, repeated per 16-column block); the
     /// correction is Σx over the block, with which the kernel removes the +32 the stored values carry.</remarks>
     internal override void QuantizeActivation(CpuIsa isa, float* x, sbyte* q, float* d, int* c)

@@ -61,6 +61,23 @@ public sealed unsafe class PackedQ8_0Weight : PackedWeight
         return p;
     }
 
+    /// <remarks>Q8_0 only: Q4_0 and Q5_0 were widened to int8 values, which no longer are the file's bytes.</remarks>
+    internal override bool RestoresRows => Type == GgmlType.Q8_0;
+
+    internal override void RestoreRow(int row, byte* destination)
+    {
+        if (!RestoresRows) base.RestoreRow(row, destination);
+        int g = row / GroupRows, r = row % GroupRows;
+        for (int b = 0; b < Blocks; b++)
+        {
+            long gb = (long)g * Blocks + b;
+            byte* blk = destination + (long)b * QuantBlocks.Q8_0Bytes;
+            *(ushort*)blk = Scales[gb * GroupRows + r];
+            uint* q = (uint*)(blk + 2), packed = (uint*)(Quants + gb * BlockBytes) + r;
+            for (int j = 0; j < 8; j++) q[j] = packed[j * 8] ^ 0x80808080u;
+        }
+    }
+
     /// <remarks>Q8_0, as llama.cpp pairs with Q8_0/Q4_0/Q5_0; the correction is −128·Σx, which cancels the +128 the
     /// packed values carry.</remarks>
     internal override void QuantizeActivation(CpuIsa isa, float* x, sbyte* q, float* d, int* c) => QuantizeActivations.Q8_0(isa, x, Columns, q, d, c);

@@ -61,6 +61,15 @@ public abstract unsafe class PackedWeight : Weight, IDisposable
         };
     }
 
+    /// <summary>Whether <see cref="RestoreRow"/> can give back a row's GGUF bytes (layouts that keep exactly the file's
+    /// bytes). Embedding lookups then read this copy, and the mapping's pages can leave memory for good.</summary>
+    internal virtual bool RestoresRows => false;
+
+    /// <summary>Writes row <paramref name="row"/> as the GGUF file holds it (<see cref="Weight.RowBytes"/> bytes) to
+    /// <paramref name="destination"/>: the inverse of the packing, byte for byte.</summary>
+    internal virtual void RestoreRow(int row, byte* destination) =>
+        throw new NotSupportedException($"the packed layout of '{Name}' ({Type}) does not keep the file's bytes");
+
     /// <summary>Quantizes one activation row the way this format's kernel reads it: <paramref name="q"/> gets the k
     /// int8 values (plain order), <paramref name="d"/> and <paramref name="c"/> one token scale and one correction per
     /// block (<see cref="Blocks"/> each; the correction's meaning is the format's).</summary>

@@ -18,6 +18,14 @@ internal static unsafe class NibbleLayout
         int j = column / 4;
         block[(j / 2) * 32 + r * 4 + column % 4] |= (byte)(q << ((j & 1) * 4));
     }
+
+    /// <summary>The value <see cref="Put"/> stored for row <paramref name="r"/>, block column <paramref name="column"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static int Get(byte* block, int r, int column)
+    {
+        int j = column / 4;
+        return (block[(j / 2) * 32 + r * 4 + column % 4] >> ((j & 1) * 4)) & 0xF;
+    }
 }
 
 /// <summary>How a packed layout stores its values: steps per block, bytes per group and block, and step j's 8 rows ×

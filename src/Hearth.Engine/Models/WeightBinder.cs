@@ -11,9 +11,13 @@ internal sealed class WeightBinder(GgufFile file, IBackend backend)
 
     public bool Has(string name) => file.TryGetTensor(name, out _);
 
-    public Weight Get(string name, int rows, int cols)
+    public Weight Get(string name, int rows, int cols) => Checked(name, backend.LoadWeight(file, file.GetTensor(name)), rows, cols);
+
+    /// <summary>A table read only by embedding lookups, never multiplied (see <see cref="IBackend.LoadLookupTable"/>).</summary>
+    public Weight Lookup(string name, int rows, int cols) => Checked(name, backend.LoadLookupTable(file, file.GetTensor(name)), rows, cols);
+
+    private Weight Checked(string name, Weight w, int rows, int cols)
     {
-        var w = backend.LoadWeight(file, file.GetTensor(name));
         if (w.Rows * (long)w.Columns != rows * (long)cols || w.Columns != cols)
             throw new GgufException($"{file.Path}: tensor '{name}' is {w.Rows}×{w.Columns}, expected {rows}×{cols}");
         return w;

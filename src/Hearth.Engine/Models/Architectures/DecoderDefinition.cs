@@ -20,8 +20,10 @@ internal sealed record DecoderDefinition(Weight Embedding, Weight OutputNorm, We
     public static DecoderDefinition WithLayers(WeightBinder w, ModelHyperparameters hp, DecoderLayer[] layers)
     {
         int d = hp.EmbeddingLength;
-        var embedding = w.Get("token_embd.weight", hp.VocabSize, d);
-        var output = w.Optional("output.weight", hp.VocabSize, d) ?? embedding;
+        // Tied: one matrix serves lookups and the logits. Untied: the embedding is only looked up, never multiplied.
+        bool tied = !w.Has("output.weight");
+        var embedding = tied ? w.Get("token_embd.weight", hp.VocabSize, d) : w.Lookup("token_embd.weight", hp.VocabSize, d);
+        var output = tied ? embedding : w.Get("output.weight", hp.VocabSize, d);
         return new DecoderDefinition(embedding, w.Get("output_norm.weight", 1, d), output, layers);
     }
 
