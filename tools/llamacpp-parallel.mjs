@@ -36,8 +36,11 @@ const ctx = await model.createContext({ contextSize: Math.ceil(kvTokens / c), se
 
 let state = Number(values.seed) >>> 0 || 1; // xorshift32: the same prompts every run
 const next = () => (state ^= state << 13, state ^= state >>> 17, state ^= state << 5, state >>> 0);
-const vocab = 32000; // ids of ordinary tokens in every vocabulary we test (byte BPE and SentencePiece alike)
-const prompts = Array.from({ length: n }, () => Array.from({ length: inLen }, () => 256 + (next() % (vocab - 512))));
+// Ordinary ids (past the byte/special tokens at the start of byte-BPE and SentencePiece vocabularies), within the vocabulary.
+const nVocab = model.fileInfo.metadata?.tokenizer?.ggml?.tokens?.length ?? 32000;
+const vocab = Math.min(32000, nVocab);
+const low = Math.min(256, Math.floor(vocab / 4));
+const prompts = Array.from({ length: n }, () => Array.from({ length: inLen }, () => low + (next() % (vocab - 2 * low))));
 
 const ttft = [], itl = [];
 let produced = 0, taken = 0;
