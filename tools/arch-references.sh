@@ -14,13 +14,16 @@ out="$here/tests/fixtures/reference"
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 presets=("$@")
-[ ${#presets[@]} -gt 0 ] || presets=(tiny-gemma3 tiny-gemma2 tiny-phi3 tiny-qwen3moe tiny-qwen2moe tiny-mixtral tiny-gpt-oss tiny-gpt-oss:MXFP4)
+[ ${#presets[@]} -gt 0 ] || presets=(tiny-gemma3 tiny-gemma2 tiny-phi3 tiny-phi3-long tiny-qwen3-yarn tiny-qwen3moe tiny-qwen2moe tiny-mixtral tiny-gpt-oss tiny-gpt-oss:MXFP4)
 for spec in "${presets[@]}"; do
   p="${spec%%:*}"; type="F16"; [ "$spec" = "$p" ] || type="${spec#*:}"
   lower="$(echo "$type" | tr '[:upper:]' '[:lower:]')"
   prompts="$out/prompts.json"; [ -f "$out/prompts-${p#tiny-}.json" ] && prompts="$out/prompts-${p#tiny-}.json"
+  # LongRoPE's long factors apply when llama.cpp's context exceeds the original one: give it the model's whole context,
+  # as llama-server's default (-c 0) does and as Hearth decides (from the model's context length).
+  ctx=(); [ "$p" = tiny-phi3-long ] && ctx=(--ctx 4096)
   "$here/hearth" synth --preset "$p" --quant "$type" --output "$work/$p.gguf" --seed 1
-  node "$ref" greedy --model "$work/$p.gguf" --prompts "$prompts" --steps 16 --top 20 --threads 1 \
+  node "$ref" greedy --model "$work/$p.gguf" --prompts "$prompts" --steps 16 --top 20 --threads 1 "${ctx[@]}" \
     --out "$out/$p-$lower.json"
   echo "wrote $out/$p-$lower.json"
 done

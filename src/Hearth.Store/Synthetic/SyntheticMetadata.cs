@@ -15,6 +15,7 @@ internal static class SyntheticMetadata
         if (p.AttentionSoftcap > 0) w.SetFloat32($"{a}.attn_logit_softcapping", p.AttentionSoftcap);
         if (p.FinalSoftcap > 0) w.SetFloat32($"{a}.final_logit_softcapping", p.FinalSoftcap);
         if (p.RopeOriginalContext > 0) w.SetUInt32($"{a}.rope.scaling.original_context_length", (uint)p.RopeOriginalContext);
+        if (p.RopeAttentionFactor > 0) w.SetFloat32($"{a}.rope.scaling.attn_factor", p.RopeAttentionFactor);
         if (p.YarnFactor > 0)
         {
             w.SetString($"{a}.rope.scaling.type", "yarn");

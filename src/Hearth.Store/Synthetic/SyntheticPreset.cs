@@ -37,6 +37,8 @@ public sealed record SyntheticPreset(
     public float FinalSoftcap { get; init; }
     /// <summary>LongRoPE's original context (Phi-3): short and long per-pair rope factors are written.</summary>
     public int RopeOriginalContext { get; init; }
+    /// <summary>LongRoPE's attention factor on cos/sin (<c>rope.scaling.attn_factor</c>; 0: not written).</summary>
+    public float RopeAttentionFactor { get; init; }
     /// <summary>Standard deviation of the random matrices. The tiny presets of the newer architectures use 0.1 so that
     /// attention is far from uniform and experts matter: rope, windows and routing then move the logits visibly.</summary>
     public float WeightStd { get; init; } = 0.02f;
@@ -96,12 +98,18 @@ public sealed record SyntheticPreset(
         // Dense llama and qwen3 shapes with larger weights (clear logit margins), for the LoRA references (tests/fixtures/lora).
         ["tiny-llama"] = new("tiny-llama", "llama", 64, 2, 4, 2, 16, 128, 10000f, 1e-5f, 2048, false, false, Spm) { WeightStd = 0.1f },
         ["tiny-qwen3"] = new("tiny-qwen3", "qwen3", 64, 2, 4, 2, 16, 128, 1000000f, 1e-6f, 2048, true, false, Gpt2) { WeightStd = 0.1f },
+        // Qwen3's long-context recipe: YaRN over an original context a quarter of the model's.
+        ["tiny-qwen3-yarn"] = new("tiny-qwen3-yarn", "qwen3", 64, 2, 4, 2, 16, 128, 1000000f, 1e-6f, 8192, true, false, Gpt2)
+            { WeightStd = 0.1f, YarnFactor = 4, YarnOriginalContext = 2048 },
         ["tiny-gemma3"] = new("tiny-gemma3", "gemma3", 64, 6, 4, 2, 16, 128, 1000000f, 1e-6f, 2048, true, false, Spm)
             { WeightStd = 0.1f, SlidingWindow = 8 },
         ["tiny-gemma2"] = new("tiny-gemma2", "gemma2", 64, 4, 4, 2, 16, 128, 10000f, 1e-6f, 2048, true, false, Spm)
             { WeightStd = 0.1f, SlidingWindow = 8, AttentionSoftcap = 1.0f, FinalSoftcap = 5.0f },
         ["tiny-phi3"] = new("tiny-phi3", "phi3", 64, 2, 4, 2, 16, 128, 10000f, 1e-5f, 4096, false, false, "ggml-vocab-phi-3.gguf")
             { WeightStd = 0.1f, RopeOriginalContext = 4096 },
+        // Phi-3.5/4-mini's case: a context beyond the original, so the long rope factors and the attention factor apply.
+        ["tiny-phi3-long"] = new("tiny-phi3-long", "phi3", 64, 2, 4, 2, 16, 128, 10000f, 1e-5f, 4096, false, false, "ggml-vocab-phi-3.gguf")
+            { WeightStd = 0.1f, RopeOriginalContext = 1024, RopeAttentionFactor = 1.1902f },
         ["tiny-qwen3moe"] = new("tiny-qwen3moe", "qwen3moe", 64, 2, 4, 2, 16, 64, 1000000f, 1e-6f, 2048, false, false, Gpt2)
             { WeightStd = 0.1f, ExpertCount = 8, ExpertUsedCount = 2, ExpertFeedForwardLength = 32 },
         ["tiny-qwen2moe"] = new("tiny-qwen2moe", "qwen2moe", 64, 2, 4, 2, 16, 64, 1000000f, 1e-6f, 2048, false, true, Gpt2)
