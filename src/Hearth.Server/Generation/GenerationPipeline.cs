@@ -31,7 +31,8 @@ public static class GenerationPipeline
         var sampling = spec.Defaults.WithModelParameters(model.DefaultParameters).Overlay(spec.Sampling)
             .Build(limits, prompts.Max(p => p.Length), spec.ClampMaxTokens, spec.MaxTokensParam);
         RequestLimits.CheckSequences(limits, sampling.N * prompts.Count);
-        if (tools?.Grammar is { } toolGrammar)
+        if (harmony?.Grammar is { } harmonyGrammar) sampling = sampling with { Grammar = harmonyGrammar };
+        else if (tools?.Grammar is { } toolGrammar)
         {
             if (spec.Output is { } both) throw ApiException.BadRequest("tool_choice \"required\" or a named tool cannot be combined with an output format", both.Param);
             sampling = sampling with { Grammar = toolGrammar };

@@ -1,6 +1,5 @@
-using System.Text.Json;
-using System.Text.Json.Nodes;
 using Hearth.Engine;
+using Hearth.Engine.Structured;
 using Hearth.Engine.Structured.Harmony;
 using Hearth.Engine.Structured.Tools;
 using Hearth.Server.Http;
@@ -11,25 +10,28 @@ namespace Hearth.Server.Generation;
 /// <summary>What a harmony model's (gpt-oss) answer means for one request: its analysis channel is the thinking
 /// (reasoning_content / message.thinking, shown unless thinking is turned off or the protocol has no place for it), its
 /// final channel and commentary preambles the content, and its messages to <c>functions.NAME</c> tool calls (when the
-/// request has tools). Output constraints and forced tool choices need the grammar to follow harmony's channels, which
-/// it does not yet: they are refused with a 400 rather than applied to the wrong text.</summary>
-public sealed record HarmonyPlan(bool ShowReasoning, bool Tools)
+/// request has tools). An output constraint applies to the final message's body, and a forced tool choice makes the
+/// answer one call (<see cref="HarmonyGrammar"/>); either may follow the model's thinking.</summary>
+public sealed record HarmonyPlan(bool ShowReasoning, bool Tools, Grammar? Grammar)
 {
     /// <summary>Null for a model whose template is not harmony's.</summary>
     public static HarmonyPlan? From(GenerationSpec spec, LoadedModel model, IResponseWriter writer)
     {
         if (!HarmonyFormats.Detect(model.ChatTemplate)) return null;
-        if (spec.Output is { } output)
-            throw ApiException.BadRequest($"'{output.Param}' is not supported yet for harmony (gpt-oss) models", output.Param, "unsupported_by_model");
         bool tools = false;
+        Grammar? grammar = null;
         if (spec.Tools is { Definitions.Count: > 0 } t)
         {
-            string? choice = t.Choice is JsonValue v && v.GetValueKind() == JsonValueKind.String ? v.GetValue<string>() : null;
-            if (t.Choice is not null && choice is not ("auto" or "none"))
-                throw ApiException.BadRequest("'tool_choice' other than \"auto\" or \"none\" is not supported yet for harmony (gpt-oss) models", "tool_choice", "unsupported_by_model");
-            tools = choice != "none";
+            var choice = ToolChoice.Parse(t.Choice);
+            tools = !choice.None;
+            if (choice.Forced) grammar = ToolPlan.CompileCall(() => HarmonyGrammar.Call(t.Definitions, choice.Only));
         }
-        return new HarmonyPlan(spec.Reasoning?.Enabled != false && writer is IReasoningWriter, tools);
+        if (spec.Output is { } output)
+        {
+            if (grammar is not null) throw ApiException.BadRequest("tool_choice \"required\" or a named tool cannot be combined with an output format", output.Param);
+            grammar = HarmonyGrammar.Final(OutputGrammar.Compile(output));
+        }
+        return new HarmonyPlan(spec.Reasoning?.Enabled != false && writer is IReasoningWriter, tools, grammar);
     }
 
     /// <summary>Splits each collected choice; a choice with calls finishes "tool_calls".</summary>

@@ -1,5 +1,3 @@
-using System.Text.Json;
-using System.Text.Json.Nodes;
 using Hearth.Core.Templates;
 using Hearth.Engine.Structured;
 using Hearth.Engine.Structured.Tools;
@@ -16,40 +14,24 @@ public sealed record ToolPlan(ToolCallFormat Format, Grammar? Grammar)
     {
         if (tools is null || tools.Definitions.Count == 0) return null;
         var format = ToolCallFormats.Detect(template);
-        string? only = null;
-        bool forced;
-        switch (tools.Choice)
-        {
-            case null:
-                forced = false;
-                break;
-            case JsonValue v when v.GetValueKind() == JsonValueKind.String:
-                string choice = v.GetValue<string>();
-                if (choice == "none") return null;
-                if (choice != "auto" && choice != "required")
-                    throw ApiException.BadRequest($"'tool_choice' must be \"none\", \"auto\", \"required\" or a named function, not \"{choice}\"", "tool_choice");
-                forced = choice == "required";
-                break;
-            case JsonObject o when NamedFunction(o) is { } named:
-                only = named;
-                forced = true;
-                break;
-            default:
-                throw ApiException.BadRequest("'tool_choice' must be a string or {\"type\":\"function\",\"function\":{\"name\":...}}", "tool_choice");
-        }
-        if (!forced) return new ToolPlan(format, null);
+        var choice = ToolChoice.Parse(tools.Choice);
+        if (choice.None) return null;
+        if (!choice.Forced) return new ToolPlan(format, null);
+        return new ToolPlan(format, CompileCall(() => ToolGrammar.Build(format, tools.Definitions, choice.Only)));
+    }
+
+    /// <summary>A forced call's grammar; a tool list or schema it cannot enforce is a 400 naming the field.</summary>
+    internal static Grammar CompileCall(Func<Grammar> build)
+    {
         try
         {
-            return new ToolPlan(format, ToolGrammar.Build(format, tools.Definitions, only));
+            return build();
         }
         catch (GrammarException e)
         {
             throw ApiException.BadRequest(e.Message, e.Param ?? "tools", e.Keyword is null ? "invalid_tools" : "unsupported_schema");
         }
     }
-
-    private static string? NamedFunction(JsonObject choice) =>
-        choice["function"] is JsonObject f && f["name"] is JsonValue n && n.GetValueKind() == JsonValueKind.String ? n.GetValue<string>() : null;
 
     /// <summary>Splits each collected choice into content and calls; a choice with calls finishes "tool_calls".</summary>
     public void Apply(IReadOnlyList<CollectedChoice> choices)

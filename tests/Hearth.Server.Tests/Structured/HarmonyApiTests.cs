@@ -7,8 +7,8 @@ namespace Hearth.Server.Tests.Structured;
 
 /// <summary>gpt-oss's harmony answers over real HTTP with scripted output and a harmony-shaped chat template: the
 /// analysis channel comes back as reasoning_content (OpenAI, whole and streamed) and message.thinking (Ollama), the final
-/// channel as content, and a message to functions.NAME as a tool call (finish "tool_calls"). Output constraints, which
-/// the grammar cannot yet apply to the final channel alone, are a 400.</summary>
+/// channel as content, and a message to functions.NAME as a tool call (finish "tool_calls"). An output constraint reaches
+/// the engine as a grammar on the final channel's body, a forced tool choice as the grammar of one call.</summary>
 public sealed class HarmonyApiTests
 {
     // The shape of gpt-oss's template, small enough for the fake model's 128-byte context.
@@ -78,13 +78,72 @@ public sealed class HarmonyApiTests
         Assert.Equal("{\"city\":\"Paris\"}", arguments);
     }
 
-    [Fact]
-    public async Task AnOutputConstraintIsA400()
+    private static readonly string[] Json =
+        ["<|channel|>analysis<|message|>", "Think.", "<|end|>", "<|start|>assistant<|channel|>final<|message|>", "{\"a\":", " 4}"];
+
+    private static readonly string[] ForcedCall =
+        ["<|channel|>analysis<|message|>Need weather.<|end|><|start|>assistant", "<|channel|>commentary to=functions.get_weather <|constrain|>json<|message|>", "{\"city\":\"Paris\"}"];
+
+    /// <summary>Whether the grammar takes the whole text (fed byte by byte through a one-byte-per-token vocabulary).</summary>
+    private static bool Accepts(Hearth.Engine.Structured.Grammar g, string text)
     {
-        await using var host = Harmony(Answer);
-        var (status, error, _) = await Http.PostAsync(host.Http, "v1/chat/completions", Chat(false, ",\"response_format\":{\"type\":\"json_object\"}"));
+        var trie = Hearth.Engine.Structured.TokenTrie.Build(257, i => i == 0 ? [] : [(byte)(i - 1)], i => i == 0);
+        var m = new Hearth.Engine.Structured.GrammarMatcher(g, trie);
+        foreach (byte b in Encoding.UTF8.GetBytes(text))
+            if (!m.TryAccept(b + 1)) return false;
+        return m.IsAccepting;
+    }
+
+    [Fact]
+    public async Task AnOutputConstraintGovernsTheFinalChannel()
+    {
+        await using var host = Harmony(Json);
+        const string schema = "{\"type\":\"object\",\"properties\":{\"a\":{\"type\":\"integer\"}},\"required\":[\"a\"]}";
+        var (status, body, _) = await Http.PostAsync(host.Http, "v1/chat/completions",
+            Chat(false, $",\"response_format\":{{\"type\":\"json_schema\",\"json_schema\":{{\"name\":\"n\",\"schema\":{schema}}}}}"));
+        Assert.Equal(200, status);
+        var message = body!["choices"]![0]!["message"]!;
+        Assert.Equal("{\"a\": 4}", message["content"]!.GetValue<string>());
+        Assert.Equal("Think.", message["reasoning_content"]!.GetValue<string>());
+        // The engine got the harmony grammar: thinking allowed, the schema on the final message's body only.
+        var grammar = host.Engine.LastRequest.Sampling.Grammar!;
+        Assert.True(Accepts(grammar, string.Concat(Json)));
+        Assert.False(Accepts(grammar, "{\"a\": 4}"));
+        Assert.False(Accepts(grammar, "<|channel|>final<|message|>{\"a\": \"4\"}"));
+
+        // Ollama's format on the same model.
+        (status, body, _) = await Http.PostAsync(host.Http, "api/chat", "{\"model\":\"fake\",\"stream\":false,\"format\":\"json\",\"messages\":[{\"role\":\"user\",\"content\":\"2+2?\"}]}");
+        Assert.Equal(200, status);
+        Assert.Equal("{\"a\": 4}", body!["message"]!["content"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task AForcedToolChoiceIsOneCall()
+    {
+        await using var host = Harmony(ForcedCall);
+        const string tools = ",\"tools\":[{\"type\":\"function\",\"function\":{\"name\":\"get_weather\",\"parameters\":{\"type\":\"object\",\"properties\":{\"city\":{\"type\":\"string\"}},\"required\":[\"city\"]}}},"
+            + "{\"type\":\"function\",\"function\":{\"name\":\"get_time\"}}]";
+        var (status, body, _) = await Http.PostAsync(host.Http, "v1/chat/completions",
+            Chat(false, tools + ",\"tool_choice\":{\"type\":\"function\",\"function\":{\"name\":\"get_weather\"}}"));
+        Assert.Equal(200, status);
+        var choice = body!["choices"]![0]!;
+        Assert.Equal("tool_calls", choice["finish_reason"]!.GetValue<string>());
+        var call = choice["message"]!["tool_calls"]![0]!;
+        Assert.Equal("get_weather", call["function"]!["name"]!.GetValue<string>());
+        Assert.Equal("{\"city\":\"Paris\"}", call["function"]!["arguments"]!.GetValue<string>());
+        var grammar = host.Engine.LastRequest.Sampling.Grammar!;
+        Assert.True(Accepts(grammar, string.Concat(ForcedCall)));
+        Assert.False(Accepts(grammar, "<|channel|>commentary to=functions.get_time <|constrain|>json<|message|>{}"));
+        Assert.False(Accepts(grammar, "<|channel|>final<|message|>Sunny."));
+
+        // Both at once cannot hold; an unknown name is the client's error.
+        (status, _, _) = await Http.PostAsync(host.Http, "v1/chat/completions",
+            Chat(false, tools + ",\"tool_choice\":\"required\",\"response_format\":{\"type\":\"json_object\"}"));
         Assert.Equal(400, status);
-        Assert.Contains("not supported yet for harmony (gpt-oss) models", error!.ToJsonString());
+        (status, var error, _) = await Http.PostAsync(host.Http, "v1/chat/completions",
+            Chat(false, tools + ",\"tool_choice\":{\"type\":\"function\",\"function\":{\"name\":\"get_cost\"}}"));
+        Assert.Equal(400, status);
+        Assert.Contains("get_cost", error!.ToJsonString());
     }
 
     private static async Task<(string Reasoning, string Content, string? Finish, string Arguments)> StreamOpenAiAsync(TestHost host, string body)

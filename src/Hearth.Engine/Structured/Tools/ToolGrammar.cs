@@ -22,12 +22,8 @@ public static class ToolGrammar
         var b = new GrammarBuilder();
         var options = new List<GrammarNode>();
         int i = 0;
-        foreach (var tool in tools)
+        foreach (var (name, parameters) in Functions(tools, only))
         {
-            var f = tool?["function"] as JsonObject ?? throw new GrammarException("each tool must be {\"type\":\"function\",\"function\":{...}}", null, "tools");
-            string name = f["name"]?.GetValue<string>() ?? throw new GrammarException("a tool has no name", null, "tools");
-            if (only is not null && name != only) continue;
-            var parameters = f["parameters"] as JsonObject ?? new JsonObject { ["type"] = "object" };
             var args = JsonSchemaCompiler.Embed(parameters, b, $"tool{i++}:");
             string nameJson = JsonParts.Serialize(JsonValue.Create(name));
             options.Add(format switch
@@ -38,10 +34,25 @@ public static class ToolGrammar
                 _ => GrammarNode.Sequence(GrammarNode.Literal($"{{\"name\": {nameJson}, \"arguments\": "), args, GrammarNode.Literal("}")),
             });
         }
-        if (options.Count == 0)
-            throw new GrammarException(only is null ? "tool_choice needs at least one tool" : $"tool_choice names '{only}', which is not among the tools", null, "tool_choice");
         int root = b.Rule("root");
         b.Define(root, GrammarNode.Choice(options));
         return b.Build(root);
+    }
+
+    /// <summary>The callable functions (all, or the one named) with their parameter schemas (an object when absent);
+    /// none is a <see cref="GrammarException"/> for tool_choice.</summary>
+    internal static List<(string Name, JsonObject Parameters)> Functions(JsonArray tools, string? only)
+    {
+        var result = new List<(string, JsonObject)>();
+        foreach (var tool in tools)
+        {
+            var f = tool?["function"] as JsonObject ?? throw new GrammarException("each tool must be {\"type\":\"function\",\"function\":{...}}", null, "tools");
+            string name = f["name"]?.GetValue<string>() ?? throw new GrammarException("a tool has no name", null, "tools");
+            if (only is not null && name != only) continue;
+            result.Add((name, f["parameters"] as JsonObject ?? new JsonObject { ["type"] = "object" }));
+        }
+        if (result.Count == 0)
+            throw new GrammarException(only is null ? "tool_choice needs at least one tool" : $"tool_choice names '{only}', which is not among the tools", null, "tool_choice");
+        return result;
     }
 }
