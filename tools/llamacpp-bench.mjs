@@ -3,11 +3,9 @@
 // ../shared/tools/llamacpp-ref/install.sh) on a GGUF, for side-by-side numbers with `hearth generate`.
 // Run by hand. usage: node tools/llamacpp-bench.mjs MODEL.gguf PROMPT.txt [--threads 2] [--decode 64] [--runs 3]
 // Prints prompt tokens/s (the whole prompt in one batch) and decode tokens/s (greedy, one token per step), median of runs.
-import { existsSync, readFileSync } from "node:fs";
-import { homedir } from "node:os";
-import { join } from "node:path";
-import { pathToFileURL } from "node:url";
+import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
+import { loadLlama } from "./llamacpp-load.mjs";
 
 const { values, positionals } = parseArgs({
     allowPositionals: true,
@@ -15,11 +13,7 @@ const { values, positionals } = parseArgs({
 });
 if (positionals.length !== 2) { console.error("usage: node tools/llamacpp-bench.mjs MODEL.gguf PROMPT.txt [--threads 2] [--decode 64] [--runs 3]"); process.exit(2); }
 const [modelPath, promptPath] = positionals;
-const home = process.env.LLAMACPP_REF_HOME ?? join(process.env.XDG_CACHE_HOME ?? join(homedir(), ".cache"), "hearth-llamacpp-ref");
-const entry = join(home, "node_modules", "node-llama-cpp", "dist", "index.js");
-if (!existsSync(entry)) { console.error(`node-llama-cpp not found in ${home}`); process.exit(1); }
-const nlc = await import(pathToFileURL(entry).href);
-const llama = await nlc.getLlama({ gpu: false, build: "never", logLevel: nlc.LlamaLogLevel.error });
+const { llama } = await loadLlama();
 const model = await llama.loadModel({ modelPath, gpuLayers: 0 });
 const threads = Number(values.threads), decode = Number(values.decode), runs = Number(values.runs);
 const prompt = model.tokenize(readFileSync(promptPath, "utf8"));

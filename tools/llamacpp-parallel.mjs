@@ -6,11 +6,9 @@
 //   [--output-len 64] [--threads 2] [--kv-tokens N] [--seed 1]
 // Prompts are random token ids (the same lengths as `hearth bench --ignore-eos`); greedy; EOS is not a stop.
 // Prints output tokens/s, TTFT and inter-token latency percentiles, and the process's peak resident memory.
-import { existsSync, readFileSync } from "node:fs";
-import { homedir } from "node:os";
-import { join } from "node:path";
-import { pathToFileURL } from "node:url";
+import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
+import { loadLlama } from "./llamacpp-load.mjs";
 
 const { values, positionals } = parseArgs({
     allowPositionals: true,
@@ -23,11 +21,7 @@ const { values, positionals } = parseArgs({
 if (positionals.length !== 1) { console.error("usage: node tools/llamacpp-parallel.mjs MODEL.gguf [--concurrency 16] [--requests 48] [--input-len 128] [--output-len 64] [--threads 2] [--kv-tokens N]"); process.exit(2); }
 const [modelPath] = positionals;
 const c = Number(values.concurrency), n = Number(values.requests), inLen = Number(values["input-len"]), outLen = Number(values["output-len"]);
-const home = process.env.LLAMACPP_REF_HOME ?? join(process.env.XDG_CACHE_HOME ?? join(homedir(), ".cache"), "hearth-llamacpp-ref");
-const entry = join(home, "node_modules", "node-llama-cpp", "dist", "index.js");
-if (!existsSync(entry)) { console.error(`node-llama-cpp not found in ${home}`); process.exit(1); }
-const nlc = await import(pathToFileURL(entry).href);
-const llama = await nlc.getLlama({ gpu: false, build: "never", logLevel: nlc.LlamaLogLevel.error });
+const { llama } = await loadLlama();
 const model = await llama.loadModel({ modelPath, gpuLayers: 0 });
 const kvTokens = values["kv-tokens"] ? Number(values["kv-tokens"]) : c * (inLen + outLen + 16);
 // One context, C sequences: llama-server's slots. node-llama-cpp's contextSize is per sequence (the KV cache holds

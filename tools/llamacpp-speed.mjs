@@ -5,10 +5,8 @@
 // Prints one line: prompt tokens/s (one batch of --prompt tokens) and decode tokens/s (--decode greedy steps after
 // it), the median of --runs runs. Run by hand, interleaved with Hearth on the same file; not used in CI.
 import { existsSync } from "node:fs";
-import { join } from "node:path";
-import { homedir } from "node:os";
-import { pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
+import { loadLlama } from "./llamacpp-load.mjs";
 
 const { values: o, positionals } = parseArgs({
     allowPositionals: true,
@@ -17,9 +15,7 @@ const { values: o, positionals } = parseArgs({
 const model = positionals[0];
 if (!model || !existsSync(model)) { console.error("usage: llamacpp-speed.mjs MODEL.gguf [--threads N] [--prompt N] [--decode N] [--runs N]"); process.exit(1); }
 const threads = Number(o.threads ?? 2), promptLen = Number(o.prompt ?? 512), decodeLen = Number(o.decode ?? 64), runs = Number(o.runs ?? 3);
-const home = process.env.LLAMACPP_REF_HOME ?? join(process.env.XDG_CACHE_HOME ?? join(homedir(), ".cache"), "hearth-llamacpp-ref");
-const nlc = await import(pathToFileURL(join(home, "node_modules", "node-llama-cpp", "dist", "index.js")).href);
-const llama = await nlc.getLlama({ gpu: false, build: "never", logLevel: nlc.LlamaLogLevel.error });
+const { llama } = await loadLlama();
 const m = await llama.loadModel({ modelPath: model, gpuLayers: 0 });
 const ctx = await m.createContext({ contextSize: promptLen + decodeLen + 8, batchSize: promptLen, threads, sequences: 1 });
 const seq = ctx.getSequence();
