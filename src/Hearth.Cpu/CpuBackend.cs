@@ -168,7 +168,7 @@ public sealed unsafe class CpuBackend : IBackend, IEncoderAttention
         var cx = C(x); var cy = C(y);
         CheckRows(cx, rows); CheckRows(cy, rows);
         if (cx.Columns != cy.Columns) throw new ArgumentException("gelu: x and y widths differ");
-        GeluKernel.Run(cx.Data, cy.Data, (long)rows * cx.Columns);
+        GeluKernel.Run(_isa, cx.Data, cy.Data, (long)rows * cx.Columns);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
