@@ -9,7 +9,8 @@ namespace Hearth.Cpu.Kernels;
 /// queries). The head's K rows are transposed once per chunk into scratch (Kᵀ: head dim × positions, padded to 16
 /// columns with zeros), so the scores of four queries against sixteen keys are eight FMA registers per head-dim step
 /// (S = Q·Kᵀ, register-tiled); each row is scaled, ALiBi-biased and softmaxed; then O = P·V takes four queries × sixteen
-/// output columns per pass over the sequence's V rows, read in place. Head sizes that are not a multiple of 8, and
+/// output columns per pass over the sequence's V rows, read in place; the softmax between has its own vectorised exp.
+/// Head sizes that are not a multiple of 8, and
 /// machines below AVX2, take a plain scalar loop with the same arithmetic order per row.</summary>
 internal sealed unsafe class EncoderAttentionKernel : IParallelJob, IDisposable
 {
@@ -112,7 +113,8 @@ internal sealed unsafe class EncoderAttentionKernel : IParallelJob, IDisposable
                 int query = first + r;
                 for (int j = 0; j < n; j++) sr[j] -= slope * Math.Abs(query - j);
             }
-            SoftmaxKernel.Run(_isa, sr, n);
+            if (simd) SoftmaxAvx2(sr, n);
+            else SoftmaxKernel.Run(_isa, sr, n);
         }
 
         float* v = _v.Row(start) + kOffset;
@@ -121,6 +123,51 @@ internal sealed unsafe class EncoderAttentionKernel : IParallelJob, IDisposable
         else WeightedSumScalar(s, v, vStride, os, hd, n, np, m);
         for (int r = 0; r < m; r++)
             new ReadOnlySpan<float>(os + (long)r * hd, hd).CopyTo(new Span<float>(_o.Row(start + first + r) + (long)h * hd, hd));
+    }
+
+    /// <summary>In-place softmax of one row of scores with a Cephes-style exp (a degree-6 polynomial after range
+    /// reduction by ln 2, within 2 ulp of expf) and a float sum: the shared softmax's exp widens to double and was a
+    /// third of this kernel's time. Scores are finite, so only the lower clamp is needed.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void SoftmaxAvx2(float* x, int n)
+    {
+        int j = 0;
+        var vmax = Vector256.Create(float.NegativeInfinity);
+        for (; j + 8 <= n; j += 8) vmax = Vector256.Max(vmax, Vector256.Load(x + j));
+        float max = float.NegativeInfinity;
+        for (int i = 0; i < 8; i++) max = MathF.Max(max, vmax.GetElement(i));
+        for (int i = j; i < n; i++) max = MathF.Max(max, x[i]);
+        var mv = Vector256.Create(max);
+        var acc = Vector256<float>.Zero;
+        for (j = 0; j + 8 <= n; j += 8)
+        {
+            var e = Exp(Vector256.Load(x + j) - mv);
+            e.Store(x + j);
+            acc += e;
+        }
+        float sum = Vector256.Sum(acc);
+        for (int i = j; i < n; i++) sum += x[i] = MathF.Exp(x[i] - max);
+        var inv = Vector256.Create(1f / sum);
+        for (j = 0; j + 8 <= n; j += 8) (Vector256.Load(x + j) * inv).Store(x + j);
+        for (int i = j; i < n; i++) x[i] *= 1f / sum;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<float> Exp(Vector256<float> x)
+    {
+        x = Vector256.Max(x, Vector256.Create(-87.3f));
+        var n = Vector256.Floor(Vector256.FusedMultiplyAdd(x, Vector256.Create(1.44269504088896341f), Vector256.Create(0.5f)));
+        var r = Vector256.FusedMultiplyAdd(n, Vector256.Create(-0.693359375f), x);
+        r = Vector256.FusedMultiplyAdd(n, Vector256.Create(2.12194440e-4f), r);
+        var p = Vector256.Create(1.9875691500e-4f);
+        p = Vector256.FusedMultiplyAdd(p, r, Vector256.Create(1.3981999507e-3f));
+        p = Vector256.FusedMultiplyAdd(p, r, Vector256.Create(8.3334519073e-3f));
+        p = Vector256.FusedMultiplyAdd(p, r, Vector256.Create(4.1665795894e-2f));
+        p = Vector256.FusedMultiplyAdd(p, r, Vector256.Create(1.6666665459e-1f));
+        p = Vector256.FusedMultiplyAdd(p, r, Vector256.Create(5.0000001201e-1f));
+        var y = Vector256.FusedMultiplyAdd(p, r * r, r) + Vector256<float>.One;
+        var scale = (Vector256.ConvertToInt32(n) + Vector256.Create(127)) << 23;
+        return y * scale.AsSingle();
     }
 
     /// <summary>s[r, j] = q_r · k_j for r &lt; mp (a multiple of 4) and j &lt; np (a multiple of 16): four query rows ×
