@@ -9,12 +9,13 @@ namespace Hearth.Cpu;
 /// <summary>The CPU backend: SIMD kernels (Vector512 → 256 → 128 → scalar) over native F32 tensors, weights read in
 /// place from the GGUF mapping, matmul and attention spread over an own spin-then-sleep thread pool.
 /// Ops are called from one thread at a time (the model's).</summary>
-public sealed unsafe class CpuBackend : IBackend
+public sealed unsafe class CpuBackend : IBackend, IEncoderAttention
 {
     private readonly CpuThreadPool _pool;
     private readonly MatMulKernel _matmul;
     private readonly PagedAttentionKernel _attention;
     private readonly PackedKvAttentionKernel _packedAttention;
+    private readonly EncoderAttentionKernel _encoderAttention;
     private readonly NativeBuffer _ropeCache = new();
     private readonly List<IDisposable> _ownedWeights = [];
     private readonly CpuIsa _isa;
@@ -30,6 +31,7 @@ public sealed unsafe class CpuBackend : IBackend
         _matmul = new MatMulKernel(_pool, _isa);
         _attention = new PagedAttentionKernel(_pool, _isa);
         _packedAttention = new PackedKvAttentionKernel(_pool, _isa);
+        _encoderAttention = new EncoderAttentionKernel(_pool, _isa);
     }
 
     /// <summary>The instruction-set level this backend's kernels run at.</summary>
@@ -197,7 +199,7 @@ public sealed unsafe class CpuBackend : IBackend
         var cx = C(x); var cy = C(y);
         CheckRows(cx, rows); CheckRows(cy, rows);
         if (cx.Columns != cy.Columns) throw new ArgumentException("gelu: x and y widths differ");
-        GeluKernel.Run(cx.Data, cy.Data, (long)rows * cx.Columns);
+        GeluKernel.Run(_isa, cx.Data, cy.Data, (long)rows * cx.Columns);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -327,6 +329,9 @@ public sealed unsafe class CpuBackend : IBackend
             _attention.Run(C(q), C(kCache), C(vCache), C(output), attention, rows);
     }
 
+    public void EncoderAttention(Tensor q, Tensor k, Tensor v, Tensor output, AttentionParameters attention, ReadOnlySpan<int> lengths) =>
+        _encoderAttention.Run(C(q), C(k), C(v), C(output), attention, lengths);
+
     public void CopyRows(Tensor tensor, int sourceRow, int destinationRow, int count)
     {
         if (tensor is CpuKvTensor packed)
@@ -347,6 +352,7 @@ public sealed unsafe class CpuBackend : IBackend
         _matmul.Dispose();
         _attention.Dispose();
         _packedAttention.Dispose();
+        _encoderAttention.Dispose();
         _ropeCache.Dispose();
         lock (_ownedWeights)
         {

@@ -71,4 +71,44 @@ public sealed class EncoderOpsTests
         // Close to the exact tanh formula (the F16 rounding is the only difference).
         Assert.Equal(0.841192f, y[7], 2e-3f);
     }
+
+    /// <summary>The vectorised GELU rounds to F16 exactly as the Half cast does: every F16 value, its float
+    /// neighbours, and the ties halfway between consecutive F16 values (and a float either side of each), subnormals
+    /// and signed zeros included, on every rung.</summary>
+    [Theory]
+    [MemberData(nameof(Paths))]
+    public void GeluRoundsToF16LikeTheHalfCastOnEveryRung(int bits, bool vnni)
+    {
+        using var b = new CpuBackend(1, SimdPaths.Isa(bits, vnni));
+        var values = new List<float>();
+        for (int i = 0; i < 0x7C00; i++) // every finite positive F16 and, through the sign, every negative one
+        {
+            float h = (float)BitConverter.UInt16BitsToHalf((ushort)i), next = (float)BitConverter.UInt16BitsToHalf((ushort)(i + 1));
+            float mid = (h + next) / 2; // exact in float: the F16 tie
+            foreach (float v in new[] { h, MathF.BitIncrement(h), MathF.BitDecrement(h), mid, MathF.BitIncrement(mid), MathF.BitDecrement(mid) })
+            {
+                values.Add(v);
+                values.Add(-v);
+            }
+        }
+        values.AddRange([float.PositiveInfinity, float.NegativeInfinity, 1e30f, -1e30f, 9.99f, 10f, -10f, -9.99f]);
+        var x = values.ToArray();
+        using var t = TestData.Tensor(x, 1, x.Length);
+        using var o = new CpuTensor(1, x.Length);
+        b.Gelu(t, o, 1);
+        var y = TestData.Read(o, 1);
+        for (int i = 0; i < x.Length; i++)
+        {
+            float expected;
+            if (x[i] <= -10f) expected = 0f;
+            else if (x[i] >= 10f) expected = x[i];
+            else
+            {
+                float h = (float)(Half)x[i];
+                expected = (float)(Half)(0.5f * h * (1f + MathF.Tanh(0.79788456080286535587989211986876f * h * (1f + 0.044715f * h * h))));
+            }
+            Assert.True(expected.Equals(y[i]) && float.IsNegative(expected) == float.IsNegative(y[i]) || expected == y[i],
+                $"x = {x[i]:R} ({BitConverter.SingleToUInt32Bits(x[i]):X8}): {y[i]:R} vs {expected:R}");
+        }
+    }
 }

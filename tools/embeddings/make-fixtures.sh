@@ -23,6 +23,7 @@ models=(
   "tiny-bert-rerank tiny-bert-rerank ''"
   "tiny-qwen3-embed tiny-qwen3-embed ''"
   "tiny-jina-bert-v2 tiny-jina-bert-v2 ''"
+  "tiny-qwen3-reranker tiny-qwen3-reranker ''"
 )
 for entry in "${models[@]}"; do
   eval "set -- $entry"
@@ -34,4 +35,7 @@ for entry in "${models[@]}"; do
 done
 node "$ref" rank --model "$work/tiny-bert-rerank.gguf" --query "What is the capital of France?" \
   --documents "$here/documents.json" --out "$out/tiny-bert-rerank.rank.json"
+# A decoder reranker with a rerank prompt template: scored as llama-server formats it (see the script's header).
+node "$here/llamacpp-rerank-template.mjs" --model "$work/tiny-qwen3-reranker.gguf" --query "What is the capital of France?" \
+  --documents "$here/documents.json" --out "$out/tiny-qwen3-reranker.rank.json"
 echo "wrote $(ls "$out" | wc -l) fixtures to $out"

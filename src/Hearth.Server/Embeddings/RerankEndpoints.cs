@@ -3,6 +3,7 @@ using System.Text.Json.Nodes;
 using Hearth.Core.Tokenizers;
 using Hearth.Engine.Embeddings;
 using Hearth.Server.Http;
+using Hearth.Store.Hosting;
 using Microsoft.AspNetCore.Http;
 
 namespace Hearth.Server.Embeddings;
@@ -27,7 +28,7 @@ public static class RerankEndpoints
         var (lease, embedder, _) = await EmbeddingModels.AcquireAsync(ctx, modelName, ranking: true);
         using var _ = lease;
         var pairs = documents.Select(d => (query, d)).ToList();
-        var (scores, tokens) = await ScoreAsync(ctx, lease.Model.Tokenizer, embedder, pairs, "documents");
+        var (scores, tokens) = await ScoreAsync(ctx, lease.Model, embedder, pairs, "documents");
 
         var order = Enumerable.Range(0, scores.Length).OrderByDescending(i => scores[i]).ThenBy(i => i).Take(topN);
         await JsonOut.WriteAsync(ctx, 200, w =>
@@ -71,7 +72,7 @@ public static class RerankEndpoints
 
         var (lease, embedder, _) = await EmbeddingModels.AcquireAsync(ctx, modelName, ranking: true);
         using var _ = lease;
-        var (scores, tokens) = await ScoreAsync(ctx, lease.Model.Tokenizer, embedder, pairs, "text_2");
+        var (scores, tokens) = await ScoreAsync(ctx, lease.Model, embedder, pairs, "text_2");
         await JsonOut.WriteAsync(ctx, 200, w =>
         {
             w.WriteStartObject();
@@ -94,19 +95,19 @@ public static class RerankEndpoints
         });
     }
 
-    private static async Task<(double[] Scores, int Tokens)> ScoreAsync(HttpContext ctx, ITokenizer tokenizer, IEmbeddingEngine embedder,
+    private static async Task<(double[] Scores, int Tokens)> ScoreAsync(HttpContext ctx, LoadedModel model, IEmbeddingEngine embedder,
         List<(string Query, string Document)> pairs, string field)
     {
         var inputs = new List<int[]>(pairs.Count);
         foreach (var (q, d) in pairs)
         {
-            var ids = RerankInput.Pair(tokenizer, q, d);
+            var ids = model.Rerank.Pair(model.Tokenizer, q, d);
             if (ids.Length > embedder.Shape.ContextLength)
                 throw ApiException.BadRequest($"{field} item {inputs.Count}: query and document take {ids.Length} tokens, more than the model's context of {embedder.Shape.ContextLength}", field, "context_length_exceeded");
             inputs.Add(ids);
         }
         var outputs = await embedder.EmbedAsync(inputs, ctx.RequestAborted);
-        return (outputs.Select(o => RerankInput.Score(o)).ToArray(), inputs.Sum(i => i.Length));
+        return (outputs.Select(o => model.Rerank.Score(o)).ToArray(), inputs.Sum(i => i.Length));
     }
 
     private static List<string> Documents(JsonArray array)

@@ -35,7 +35,7 @@ public static class EncoderLoader
             var hp = model.Hyperparameters;
             var shape = new ModelShape(hp.Architecture, hp.VocabSize, hp.ContextLength, hp.LayerCount, hp.HeadCount, hp.HeadDim, hp.EmbeddingLength);
             var engine = new EmbeddingOnlyEngine(name, hp.Architecture, embedder, [model, backend, file]);
-            return new LoadedModel(name, tokenizer, null, engine, shape) { Embedder = embedder };
+            return new LoadedModel(name, tokenizer, null, engine, shape) { Embedder = embedder, Rerank = RerankInput.FromGguf(file) };
         }
         catch
         {
@@ -50,11 +50,11 @@ public static class EncoderLoader
         IEmbeddingModel? model = null;
         try
         {
-            model = new DecoderEmbeddingModel(decoder, (PoolingType)file.GetInteger($"{arch}.pooling_type")!.Value);
+            model = new DecoderEmbeddingModel(decoder, (PoolingType)file.GetInteger($"{arch}.pooling_type")!.Value, file);
             var tokenizer = TokenizerFactory.FromGguf(file);
             var embedder = new EmbeddingEngine(model, options);
             var engine = new EmbeddingOnlyEngine(name, arch, embedder, [model, backend, file]);
-            return new LoadedModel(name, tokenizer, null, engine, decoder.Shape) { Embedder = embedder };
+            return new LoadedModel(name, tokenizer, null, engine, decoder.Shape) { Embedder = embedder, Rerank = RerankInput.FromGguf(file) };
         }
         catch
         {

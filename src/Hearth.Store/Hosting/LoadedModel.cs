@@ -19,6 +19,9 @@ public sealed record LoadedModel(string Name, ITokenizer Tokenizer, IChatTemplat
     /// <summary>The embedding engine of an embedding or reranking model; null for a generation model (the HTTP layer
     /// answers 400 when one is asked for embeddings). Its lifetime is tied to <see cref="Engine"/>.</summary>
     public IEmbeddingEngine? Embedder { get; init; }
+    /// <summary>How a reranker's (query, document) pairs are tokenized and its outputs scored (the GGUF's rerank
+    /// template, if any).</summary>
+    public RerankInput Rerank { get; init; } = RerankInput.Default;
     /// <summary>Default system prompt (Modelfile SYSTEM), used when a chat has no system message.</summary>
     public string? SystemPrompt { get; init; }
     public DateTimeOffset LoadedAt { get; init; } = DateTimeOffset.UtcNow;

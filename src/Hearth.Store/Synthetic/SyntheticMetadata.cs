@@ -8,6 +8,9 @@ internal static class SyntheticMetadata
 {
     private const int UnusedTokenType = 5; // llama.cpp's LLAMA_TOKEN_TYPE_UNUSED
 
+    /// <summary>The labels of a decoder reranker's head rows (Qwen3-Reranker: the "yes" and "no" tokens).</summary>
+    public static readonly string[] DecoderRankLabels = ["yes", "no"];
+
     public static void WriteArchitectureKeys(GgufWriter w, SyntheticPreset p)
     {
         string a = p.Architecture;
@@ -23,6 +26,9 @@ internal static class SyntheticMetadata
             w.SetUInt32($"{a}.rope.scaling.original_context_length", (uint)p.YarnOriginalContext);
         }
         if (p.TokenizerPre is { } pre) w.SetString("tokenizer.ggml.pre", pre);
+        if (p.RerankTemplate is { } rerank) w.SetString("tokenizer.chat_template.rerank", rerank);
+        // A decoder reranker's head has one row per label (llama.cpp sizes cls.output from this array).
+        if (!p.IsEncoder && p.Pooling == Hearth.Engine.Models.PoolingType.Rank) w.SetArray($"{a}.classifier.output_labels", DecoderRankLabels);
         if (p.ExpertCount > 0)
         {
             w.SetUInt32($"{a}.expert_count", (uint)p.ExpertCount);

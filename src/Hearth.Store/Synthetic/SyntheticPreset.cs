@@ -49,6 +49,8 @@ public sealed record SyntheticPreset(
     public int YarnOriginalContext { get; init; }
     /// <summary>Control tokens appended to the vocabulary (gpt-oss: harmony's markers, which the GPT-2 vocabulary lacks).</summary>
     public string[] ExtraControlTokens { get; init; } = [];
+    /// <summary>llama.cpp's rerank prompt template (<c>tokenizer.chat_template.rerank</c>), written when set.</summary>
+    public string? RerankTemplate { get; init; }
     /// <summary>Overrides the vocabulary's <c>tokenizer.ggml.pre</c> (gpt-oss's "gpt-4o" split over another BPE vocabulary).</summary>
     public string? TokenizerPre { get; init; }
 
@@ -60,6 +62,10 @@ public sealed record SyntheticPreset(
     public bool Fused => Architecture == "phi3";
 
     private const string Bpe = "ggml-vocab-llama-bpe.gguf", Gpt2 = "ggml-vocab-gpt-2.gguf", Spm = "ggml-vocab-llama-spm.gguf";
+
+    /// <summary>Qwen3-Reranker's prompt: a yes/no judgement of the document against the query, the answer's first token
+    /// being where the head reads.</summary>
+    private const string Qwen3RerankTemplate = "<|im_start|>system\nJudge whether the Document meets the requirements based on the Query and the Instruct provided. Note that the answer can only be \"yes\" or \"no\".<|im_end|>\n<|im_start|>user\n<Instruct>: Given a web search query, retrieve relevant passages that answer the query\n<Query>: {query}\n<Document>: {document}<|im_end|>\n<|im_start|>assistant\n<think>\n\n</think>\n\n";
 
     /// <summary>o200k_harmony's markers (in the real vocabulary at 200002..200012); declared before <see cref="All"/>,
     /// whose initializer reads it.</summary>
@@ -125,6 +131,10 @@ public sealed record SyntheticPreset(
             { Pooling = PoolingType.Last, PadVocabTo = 151669 },
         ["tiny-qwen3-embed"] = new("tiny-qwen3-embed", "qwen3", 64, 2, 4, 2, 16, 128, 1000000f, 1e-6f, 2048, true, false, Gpt2)
             { WeightStd = 0.1f, Pooling = PoolingType.Last },
+        // Qwen3-Reranker as llama.cpp's converter writes it: rank pooling, a two-row cls.output head ("yes", "no"),
+        // and the rerank prompt template, whose <|im_start|>/<|im_end|> markers are added as control tokens.
+        ["tiny-qwen3-reranker"] = new("tiny-qwen3-reranker", "qwen3", 64, 2, 4, 2, 16, 128, 1000000f, 1e-6f, 2048, true, false, Gpt2)
+            { WeightStd = 0.1f, Pooling = PoolingType.Rank, ExtraControlTokens = ["<|im_start|>", "<|im_end|>"], RerankTemplate = Qwen3RerankTemplate },
         // Encoders (embeddings, reranking) on the BGE WordPiece vocabulary. RmsEpsilon holds the layer-norm epsilon.
         ["tiny-bert"] = new("tiny-bert", "bert", 64, 2, 4, 4, 16, 128, 10000f, 1e-12f, 512, true, true, Bge) { Pooling = PoolingType.Cls },
         ["tiny-bert-rerank"] = new("tiny-bert-rerank", "bert", 64, 2, 4, 4, 16, 128, 10000f, 1e-12f, 512, true, true, Bge) { Pooling = PoolingType.Rank },

@@ -79,6 +79,8 @@ internal static class SyntheticTensorPlan
         }
         V("output_norm.weight", e, true);
         if (!p.TiedEmbeddings) W("output.weight", e, nVocab);
+        if (p.Pooling == PoolingType.Rank)
+            list.Add(new("cls.output.weight", [e, SyntheticMetadata.DecoderRankLabels.Length], GgmlType.F32, false, p.WeightStd));
         return list;
     }
 

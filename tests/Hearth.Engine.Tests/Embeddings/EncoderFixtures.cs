@@ -26,6 +26,7 @@ public static class EncoderFixtures
         ["tiny-bert-rerank"] = ("tiny-bert-rerank", null),
         ["tiny-qwen3-embed"] = ("tiny-qwen3-embed", null),
         ["tiny-jina-bert-v2"] = ("tiny-jina-bert-v2", null),
+        ["tiny-qwen3-reranker"] = ("tiny-qwen3-reranker", null),
     };
 
     /// <summary>Whether a fixture model is a BERT-family encoder (else a decoder embedding model).</summary>

@@ -22,4 +22,18 @@ public class EncoderReferenceTests
         using var model = BertModel.Load(file, backend);
         EncoderFixtures.AssertMatchesLlamaCpp(name, model, TokenizerFactory.FromGguf(file));
     }
+
+    /// <summary>A backend without encoder attention runs encoders through its paged attention (block size 1); both
+    /// paths give llama.cpp's vectors (bert: learned positions; jina-bert-v2: ALiBi).</summary>
+    [Theory]
+    [InlineData("tiny-bert")]
+    [InlineData("tiny-jina-bert-v2")]
+    [InlineData("tiny-nomic-bert")]
+    public void ThePagedAttentionFallbackMatchesLlamaCppToo(string name)
+    {
+        using var file = GgufFile.Open(EncoderFixtures.ModelPath(name));
+        using var backend = new PagedOnlyBackend(new CpuBackend(2));
+        using var model = BertModel.Load(file, backend);
+        EncoderFixtures.AssertMatchesLlamaCpp(name, model, TokenizerFactory.FromGguf(file));
+    }
 }

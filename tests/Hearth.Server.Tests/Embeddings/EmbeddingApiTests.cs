@@ -138,6 +138,35 @@ public sealed class EmbeddingApiTests(EmbeddingHost host) : IClassFixture<Embedd
     }
 
     [Fact]
+    public async Task Rerank_DecoderRerankerWithPromptTemplateScoresAsLlamaServer()
+    {
+        using var doc = EncoderFixtures.Load("tiny-qwen3-reranker", "rank");
+        string query = doc.RootElement.GetProperty("query").GetString()!;
+        var docs = doc.RootElement.GetProperty("documents").EnumerateArray()
+            .Select(d => (Text: d.GetProperty("text").GetString()!, Score: d.GetProperty("score").GetDouble(),
+                Ids: d.GetProperty("input_ids").GetArrayLength())).ToList();
+        var body = new JsonObject
+        {
+            ["model"] = "tiny-qwen3-reranker", ["query"] = query,
+            ["documents"] = new JsonArray(docs.Select(d => (JsonNode)JsonValue.Create(d.Text)!).ToArray()),
+        };
+        var (status, json, _) = await Http.PostAsync(host.Http, "v1/rerank", body.ToJsonString());
+        Assert.Equal(200, status);
+        var results = json!["results"]!.AsArray();
+        Assert.Equal(docs.Count, results.Count);
+        foreach (var r in results)
+        {
+            int i = r!["index"]!.GetValue<int>();
+            Assert.Equal(docs[i].Score, r["relevance_score"]!.GetValue<double>(), 1e-4);
+        }
+        // The usage counts the rendered template's tokens, as llama.cpp tokenized them.
+        Assert.Equal(docs.Sum(d => d.Ids), json["usage"]!["total_tokens"]!.GetValue<int>());
+        var embed = await Http.PostAsync(host.Http, "v1/embeddings", """{"model":"tiny-qwen3-reranker","input":"hi"}""");
+        Assert.Equal(400, embed.Status);
+        Assert.Contains("reranker", embed.Body!["error"]!["message"]!.GetValue<string>());
+    }
+
+    [Fact]
     public async Task Rerank_ScoresEqualLlamaCppSortedWithTopN()
     {
         using var doc = EncoderFixtures.Load("tiny-bert-rerank", "rank");

@@ -10,8 +10,8 @@ using Microsoft.AspNetCore.Builder;
 
 namespace Hearth.Server.Tests.Embeddings;
 
-/// <summary>A real Kestrel server on 127.0.0.1 serving real encoders — "tiny-bert" (CLS pooling) and "tiny-rerank"
-/// (a cross-encoder) built from the synthetic presets the llama.cpp fixtures were made from — next to a fake
+/// <summary>A real Kestrel server on 127.0.0.1 serving real encoders — "tiny-bert" (CLS pooling), "tiny-rerank"
+/// (a cross-encoder), "tiny-qwen3-embed" and "tiny-qwen3-reranker" (decoders) built from the synthetic presets the llama.cpp fixtures were made from — next to a fake
 /// generation model "fake".</summary>
 public sealed class EmbeddingHost : IAsyncLifetime
 {
@@ -25,15 +25,17 @@ public sealed class EmbeddingHost : IAsyncLifetime
     public LoadedModel Bert { get; private set; } = null!;
     public LoadedModel Rerank { get; private set; } = null!;
     public LoadedModel Qwen3Embed { get; private set; } = null!;
+    public LoadedModel Qwen3Rerank { get; private set; } = null!;
 
     public async Task InitializeAsync()
     {
         Bert = Load("tiny-bert:latest", "tiny-bert");
         Rerank = Load("tiny-rerank:latest", "tiny-bert-rerank");
         Qwen3Embed = Load("tiny-qwen3-embed:latest", "tiny-qwen3-embed");
+        Qwen3Rerank = Load("tiny-qwen3-reranker:latest", "tiny-qwen3-reranker");
         var fake = new LoadedModel("fake:latest", new FakeTokenizer(), new FakeChatTemplate(), new FakeEngine(),
             new ModelShape("llama", 259, 128, 2, 1, 8, 16));
-        _host = new StaticModelHost([Bert, Rerank, Qwen3Embed, fake]);
+        _host = new StaticModelHost([Bert, Rerank, Qwen3Embed, Qwen3Rerank, fake]);
         App = HearthServer.Build(new ServerOptions { Port = 0, Host = "127.0.0.1" }, _host, null, logging => { });
         await App.StartAsync();
         BaseAddress = new Uri(HearthServer.BoundAddresses(App).Single() + "/");

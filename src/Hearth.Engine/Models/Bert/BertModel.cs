@@ -7,8 +7,9 @@ namespace Hearth.Engine.Models.Bert;
 /// <summary>BERT-family encoders (bert: BGE, MiniLM, E5 and BGE-style rerankers; nomic-bert: nomic-embed-text) over
 /// any <see cref="IBackend"/>. Post-norm layers with bidirectional attention; no KV cache is kept. Many sequences run
 /// in one pass: every weight is read once for all their tokens, and attention stays within each sequence.
-/// Bidirectional attention reuses the backend's paged attention: the sequence's own K and V rows are its "cache"
-/// (block size 1, block table = the rows of its tokens) and every token's extent is the sequence's last position.</summary>
+/// Bidirectional attention runs on the backend's <see cref="IEncoderAttention"/> when it has one (contiguous K/V of
+/// the packed sequences, no paging); otherwise on its paged attention, with the sequence's own K and V rows as its
+/// "cache" (block size 1, block table = the rows of its tokens) and every token's extent the sequence's last position.</summary>
 public sealed class BertModel : IEmbeddingModel
 {
     private readonly IBackend _backend;
@@ -50,7 +51,8 @@ public sealed class BertModel : IEmbeddingModel
             throw new ArgumentException($"output holds {output.Length} floats; {n} rows of {Shape.OutputLength} are needed");
         if (n == 0) return;
         var s = _scratch is { } existing && existing.Capacity >= t && existing.SequenceCapacity >= n ? existing : Regrow(t, n);
-        var blockTables = PrepareBatch(lengths, t);
+        PrepareBatch(lengths, t);
+        var encoderAttention = _backend as IEncoderAttention;
         bool onePerSequence = _hp.Pooling != PoolingType.Mean;
 
         var b = _backend;
@@ -67,7 +69,9 @@ public sealed class BertModel : IEmbeddingModel
         }
         b.LayerNorm(s.X, _w.EmbeddingNorm, _w.EmbeddingNormBias, _hp.LayerNormEpsilon, s.X, t);
 
-        var attention = _attention with { Batch = new AttentionBatch(_extent, _tokenSequence, blockTables, _positions) };
+        var attention = encoderAttention is null
+            ? _attention with { Batch = new AttentionBatch(_extent, _tokenSequence, BlockTables(lengths), _positions) }
+            : _attention;
         for (int l = 0; l < _w.Layers.Length; l++)
         {
             var L = _w.Layers[l];
@@ -81,7 +85,8 @@ public sealed class BertModel : IEmbeddingModel
                 b.Rope(s.Q, t, _hp.HeadDim, _positions.AsSpan(0, t), _rope);
                 b.Rope(s.K, t, _hp.HeadDim, _positions.AsSpan(0, t), _rope);
             }
-            b.PagedAttention(s.Q, s.K, s.V, s.Attention, attention, t);
+            if (encoderAttention is not null) encoderAttention.EncoderAttention(s.Q, s.K, s.V, s.Attention, attention, lengths);
+            else b.PagedAttention(s.Q, s.K, s.V, s.Attention, attention, t);
 
             // The last layer only needs the rows the pooling reads (llama.cpp does the same).
             if (l == _w.Layers.Length - 1 && onePerSequence)
@@ -170,8 +175,8 @@ public sealed class BertModel : IEmbeddingModel
         b.Download(h, 0, n, output[..(n * Shape.OutputLength)]);
     }
 
-    /// <summary>Validates lengths and fills positions, attention extents, sequence ids, pooled rows and block tables.</summary>
-    private int[][] PrepareBatch(ReadOnlySpan<int> lengths, int t)
+    /// <summary>Validates lengths and fills positions, attention extents, sequence ids and pooled rows.</summary>
+    private void PrepareBatch(ReadOnlySpan<int> lengths, int t)
     {
         if (_positions.Length < t)
         {
@@ -179,7 +184,6 @@ public sealed class BertModel : IEmbeddingModel
             _positions = new int[c]; _extent = new int[c]; _tokenSequence = new int[c];
         }
         if (_poolRows.Length < lengths.Length) _poolRows = new int[Math.Max(lengths.Length, _poolRows.Length * 2)];
-        var tables = new int[lengths.Length][];
         int start = 0;
         for (int i = 0; i < lengths.Length; i++)
         {
@@ -187,10 +191,8 @@ public sealed class BertModel : IEmbeddingModel
             if (len < 1) throw new ArgumentException($"sequence {i} is empty");
             if (len > _hp.ContextLength) throw new ArgumentException($"sequence {i} has {len} tokens; the model's context is {_hp.ContextLength}");
             if (start + len > t) throw new ArgumentException($"lengths cover more than the {t} tokens given");
-            var table = tables[i] = new int[len];
             for (int j = 0; j < len; j++)
             {
-                table[j] = start + j;
                 _positions[start + j] = j;
                 _extent[start + j] = len - 1;
                 _tokenSequence[start + j] = i;
@@ -199,6 +201,20 @@ public sealed class BertModel : IEmbeddingModel
             start += len;
         }
         if (start != t) throw new ArgumentException($"lengths cover {start} tokens of the {t} given");
+    }
+
+    /// <summary>For backends without <see cref="IEncoderAttention"/>: each sequence's block table (block size 1) is
+    /// the rows of its own tokens.</summary>
+    private static int[][] BlockTables(ReadOnlySpan<int> lengths)
+    {
+        var tables = new int[lengths.Length][];
+        int start = 0;
+        for (int i = 0; i < lengths.Length; i++)
+        {
+            var table = tables[i] = new int[lengths[i]];
+            for (int j = 0; j < table.Length; j++) table[j] = start + j;
+            start += lengths[i];
+        }
         return tables;
     }
 
