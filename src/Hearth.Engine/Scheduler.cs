@@ -37,19 +37,21 @@ internal sealed class Scheduler(BlockManager blocks, OutputProcessor outputs, En
         var copies = new List<KvCopy>();
         List<long>? admitted = null;
 
-        // Phase 1: running sequences. Decode tokens go first so a long prompt chunk never stalls them; draft tokens
-        // (speculative decoding) only take budget that leaves one token for each decode still to come.
-        int decodesLeft = decoding;
+        // Phase 1: running sequences. Decode tokens go first so a long prompt chunk never stalls them. Draft tokens
+        // (speculative decoding) are decode work the speculator has judged worth its cost: they are bounded by the
+        // step's hard cap (leaving one token for each decode still to come), not by the latency budget, which they
+        // use up for prompt chunks like any decode token.
+        int decodesLeft = decoding, room = options.MaxNumBatchedTokens;
         foreach (bool decodes in (ReadOnlySpan<bool>)[true, false])
         {
-            for (int i = 0; i < _running.Count && budget > 0; i++)
+            for (int i = 0; i < _running.Count && (decodes ? room : budget) > 0; i++)
             {
                 var seq = _running[i];
                 int remaining = seq.Tokens.Count - seq.NumComputed;
                 if (remaining == 0 || (remaining == 1) != decodes) continue;
-                int drafts = decodes ? Math.Min(seq.Speculation?.Drafts.Length ?? 0, Math.Max(0, budget - decodesLeft)) : 0;
+                int drafts = decodes ? Math.Min(seq.Speculation?.Drafts.Length ?? 0, Math.Max(0, room - decodesLeft)) : 0;
                 if (decodes) decodesLeft--;
-                int n = Math.Min(remaining + drafts, decodes ? budget : Math.Min(budget, chunkCap));
+                int n = decodes ? Math.Min(remaining + drafts, room) : Math.Min(remaining, Math.Min(budget, chunkCap));
                 bool scheduled = true;
                 while (!blocks.TryAppendSlots(seq, n, copies))
                 {
@@ -61,7 +63,7 @@ internal sealed class Scheduler(BlockManager blocks, OutputProcessor outputs, En
                     // Out of KV blocks: recompute the newest running sequence later.
                     var victim = _running[^1];
                     int at = picked.FindIndex(p => p.Seq == victim);
-                    if (at >= 0) { budget += picked[at].Count; picked.RemoveAt(at); }
+                    if (at >= 0) { budget += picked[at].Count; room += picked[at].Count; picked.RemoveAt(at); }
                     Preempt(victim);
                     preempted++;
                     if (victim == seq) { scheduled = false; break; }
@@ -69,6 +71,7 @@ internal sealed class Scheduler(BlockManager blocks, OutputProcessor outputs, En
                 if (!scheduled) break;
                 picked.Add((seq, n));
                 budget -= n;
+                room -= n;
             }
         }
 

@@ -5,13 +5,16 @@ namespace Hearth.Engine.Speculative;
 /// <list type="bullet">
 /// <item>A sequence starts with a probe of one draft (<see cref="SpeculationState.Length"/> = 1). Every draft accepted
 /// doubles the length (up to k); a partial acceptance sets it to what was accepted + 1; nothing accepted halves it.</item>
-/// <item>A verification with nothing accepted (a miss) pauses speculation at once, for long enough that the miss's
+/// <item>A verification with nothing accepted (a miss) pauses speculation for long enough that the next probe's
 /// measured extra cost stays under <see cref="Budget"/> of the steps: pause = ⌈cost / budget⌉ steps, cost in plain
-/// steps (<see cref="StepCosts.OverheadPerDraft"/> × drafts), doubling with every further miss in a row (up to
-/// <see cref="LongestPause"/>). A cheap miss (prompt lookup on a small model) pauses a step or two, an expensive one
-/// (k passes of a draft model as large as the target) tens of steps; a sequence that never accepts spends a vanishing
-/// share of its steps verifying, while one whose text turns repetitive later is tried again. An accepted draft clears
-/// the run of misses.</item>
+/// steps (<see cref="StepCosts.OverheadPerDraft"/> × the next length). A cheap miss (prompt lookup on a big model)
+/// pauses a step or two, an expensive one (a draft model as large as the target) tens of steps, so text that turns
+/// repetitive after a while is caught soon while drafts that never pay cost about the budget. It pauses at once when
+/// the sequence has never had a draft accepted (the zero-acceptance case pays for one probe, then the budget), from
+/// the second miss in a row otherwise (one miss inside a copied stretch is an edit point, not the end of it). From the
+/// <see cref="MissesBeforeGrowth"/>th miss in a row the pause doubles with every further one (up to
+/// <see cref="LongestPause"/>): a sequence that never accepts spends a vanishing share of its steps verifying. An
+/// accepted draft clears the run of misses.</item>
 /// <item>Every <see cref="Window"/> verification steps, drafts that were taken but did not pay — fewer extra tokens
 /// than the steps cost, or an acceptance rate under the minimum — pause it for <see cref="ShortPause"/> steps and
 /// start it again from a probe.</item>
@@ -19,7 +22,8 @@ namespace Hearth.Engine.Speculative;
 internal static class AdaptiveSwitch
 {
     /// <summary>The share of its steps a sequence whose drafts are never accepted may spend on verification overhead.</summary>
-    public const double Budget = 0.02;
+    public const double Budget = 0.015;
+    public const int MissesBeforeGrowth = 3;
     public const int Window = 8;
     public const int ShortPause = 4;
     public const int LongestPause = 1024;
@@ -35,13 +39,19 @@ internal static class AdaptiveSwitch
         {
             state.Misses++;
             state.Length = Math.Max(1, drafted / 2);
-            double pause = Math.Ceiling(spent / Budget) * Math.Pow(2, Math.Min(state.Misses - 1, 20));
-            state.PausedSteps = (int)Math.Clamp(pause, 1, LongestPause);
+            if (!state.EverAccepted || state.Misses > 1)
+            {
+                double pause = Math.Ceiling(state.Length * overheadPerDraft / Budget) * Math.Pow(2, Math.Clamp(state.Misses - MissesBeforeGrowth, 0, 20));
+                state.PausedSteps = (int)Math.Clamp(pause, 1, LongestPause);
+            }
         }
         else
         {
             state.Misses = 0;
-            state.Length = accepted == drafted ? Math.Min(2 * drafted, maxLength) : accepted + 1;
+            state.EverAccepted = true;
+            // All taken: double (a proposer that found fewer than asked, e.g. prompt lookup near the end of a match, does
+            // not shrink it).
+            state.Length = accepted == drafted ? Math.Min(Math.Max(state.Length, 2 * drafted), maxLength) : accepted + 1;
         }
         state.WindowDrafted += drafted;
         state.WindowAccepted += accepted;

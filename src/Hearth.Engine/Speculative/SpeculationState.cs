@@ -19,8 +19,9 @@ internal sealed class SpeculationState
     /// nothing verified since).</summary>
     public (int Drafted, int Accepted)? LastVerified { get; set; }
 
-    /// <summary>Verification steps in a row with nothing accepted.</summary>
+    /// <summary>Verification steps in a row with nothing accepted, and whether any draft was ever accepted.</summary>
     public int Misses { get; set; }
+    public bool EverAccepted { get; set; }
 
     /// <summary>Drafted and accepted tokens, verification steps and their extra cost (plain steps) since the window
     /// was last judged.</summary>

@@ -3,9 +3,9 @@ using Hearth.Engine.Speculative;
 namespace Hearth.Engine.Tests.Speculative;
 
 /// <summary>The per-sequence draft length and switch-off: a probe of one draft that doubles while every draft is taken
-/// and shrinks to what was taken; a miss pauses at once for ⌈cost / budget⌉ steps, doubling while misses follow each
-/// other; drafts that are taken but do not pay pause briefly; the measured cost per draft position; prompt lookup of
-/// the n-gram proposer.</summary>
+/// and shrinks to what was taken; a miss pauses for ⌈next probe's cost / budget⌉ steps (at once when nothing was ever
+/// accepted, from the second miss in a row otherwise), doubling from the third; drafts that are taken but do not pay
+/// pause briefly; the measured cost per draft position; prompt lookup of the n-gram proposer.</summary>
 public class AdaptiveSwitchTests
 {
     private const int K = 8;
@@ -22,37 +22,51 @@ public class AdaptiveSwitchTests
         Assert.Equal(8, state.Length);
         AdaptiveSwitch.Record(state, 8, 8, 0.05, 0.2, K);
         Assert.Equal(K, state.Length); // never past k
+        AdaptiveSwitch.Record(state, 2, 2, 0.05, 0.2, K);
+        Assert.Equal(K, state.Length); // the proposer found only two, both taken: no reason to shrink
         AdaptiveSwitch.Record(state, 8, 3, 0.05, 0.2, K);
         Assert.Equal(4, state.Length); // 3 taken: 3 + 1 next time
         Assert.Equal(0, state.PausedSteps);
     }
 
     [Fact]
-    public void AMissPausesAtOnceForItsCostOverTheBudgetDoublingWhileMissesFollow()
+    public void NeverAcceptedDraftsPauseAtOnceForTheNextProbesCostOverTheBudget()
     {
-        // A draft position measured at 0.5 plain steps: a probe that misses pauses 0.5 / 0.02 = 25 steps, then 50, 100.
+        // A draft position measured at 0.6 plain steps: a probe that misses pauses 0.6 / 0.015 = 40 steps, twice more,
+        // then doubling.
         var state = new SpeculationState();
-        AdaptiveSwitch.Record(state, 1, 0, 0.5, 0.2, K);
-        Assert.Equal(25, state.PausedSteps);
-        Assert.Equal(1, state.Length);
-        state.PausedSteps = 0;
-        AdaptiveSwitch.Record(state, 1, 0, 0.5, 0.2, K);
-        Assert.Equal(50, state.PausedSteps);
-        state.PausedSteps = 0;
-        AdaptiveSwitch.Record(state, 1, 0, 0.5, 0.2, K);
-        Assert.Equal(100, state.PausedSteps);
-        state.PausedSteps = 0;
-        AdaptiveSwitch.Record(state, 1, 1, 0.5, 0.2, K); // a draft taken clears the run of misses
-        AdaptiveSwitch.Record(state, 2, 0, 0.5, 0.2, K);
-        Assert.Equal(50, state.PausedSteps); // two positions at 0.5 each, first miss of a new run
-        Assert.Equal(1, state.Length);
-        for (int i = 0; i < 12; i++) AdaptiveSwitch.Record(state, 1, 0, 0.5, 0.2, K);
+        int[] pauses = [40, 40, 40, 80, 160];
+        foreach (int expected in pauses)
+        {
+            AdaptiveSwitch.Record(state, 1, 0, 0.6, 0.2, K);
+            Assert.Equal(expected, state.PausedSteps);
+            Assert.Equal(1, state.Length);
+            state.PausedSteps = 0;
+        }
+        for (int i = 0; i < 12; i++) AdaptiveSwitch.Record(state, 1, 0, 0.6, 0.2, K);
         Assert.Equal(AdaptiveSwitch.LongestPause, state.PausedSteps);
 
-        // Prompt lookup on a small model: a miss costs a hundredth of a step, one step of pause.
+        // Prompt lookup on a big model: a miss costs a few hundredths of a step, a step or two of pause.
         var cheap = new SpeculationState();
-        AdaptiveSwitch.Record(cheap, 1, 0, 0.01, 0.2, K);
-        Assert.Equal(1, cheap.PausedSteps);
+        AdaptiveSwitch.Record(cheap, 1, 0, 0.02, 0.2, K);
+        Assert.Equal(2, cheap.PausedSteps);
+    }
+
+    [Fact]
+    public void OneMissInsideAcceptedDraftsHalvesTheLengthAndPausesOnlyFromTheSecond()
+    {
+        var state = new SpeculationState { Length = 8 };
+        AdaptiveSwitch.Record(state, 8, 8, 0.3, 0.2, K);
+        AdaptiveSwitch.Record(state, 8, 0, 0.3, 0.2, K); // an edit point in copied text
+        Assert.Equal(0, state.PausedSteps);
+        Assert.Equal(4, state.Length);
+        AdaptiveSwitch.Record(state, 4, 0, 0.3, 0.2, K); // the copy is over: pause for a probe of 2 at 0.3 each
+        Assert.Equal(40, state.PausedSteps);
+        Assert.Equal(2, state.Length);
+        state.PausedSteps = 0;
+        AdaptiveSwitch.Record(state, 2, 1, 0.3, 0.2, K); // taken again: the run of misses is over
+        AdaptiveSwitch.Record(state, 2, 0, 0.3, 0.2, K);
+        Assert.Equal(0, state.PausedSteps);
     }
 
     [Fact]
@@ -80,17 +94,21 @@ public class AdaptiveSwitchTests
     }
 
     [Fact]
-    public void StepCostIsMeasuredPerDraftPositionAgainstAPlainStep()
+    public void StepCostIsTheMedianOverheadPerDraftPositionAgainstThePlainStep()
     {
         var costs = new StepCosts();
         Assert.False(costs.HasPlain);
         costs.RecordSpeculative(0.3, 2);
         Assert.Equal(0.25, costs.OverheadPerDraft); // nothing to compare with yet: the prior
         costs.RecordPlain(0.1);
+        costs.RecordPlain(5.0); // a step the machine stalled: the median ignores it
+        costs.RecordPlain(0.1);
+        Assert.Equal(0.1, costs.PlainSeconds);
         costs.RecordSpeculative(0.3, 2);
         Assert.Equal(1.0, costs.OverheadPerDraft, 6); // (3 − 1) / 2
         costs.RecordSpeculative(0.09, 4); // noise: cheaper than plain is floored
-        Assert.Equal(0.75 + 0.25 * 0.01, costs.OverheadPerDraft, 6);
+        costs.RecordSpeculative(0.15, 1);
+        Assert.Equal(0.5, costs.OverheadPerDraft, 6); // median of 1, 0.01, 0.5
     }
 
     [Theory]
