@@ -39,19 +39,19 @@ internal sealed class Scheduler(BlockManager blocks, OutputProcessor outputs, En
 
         // Phase 1: running sequences. Decode tokens go first so a long prompt chunk never stalls them. Draft tokens
         // (speculative decoding) are decode work the speculator has judged worth its cost: they are bounded by the
-        // step's hard cap (leaving one token for each decode still to come), not by the latency budget, which they
-        // use up for prompt chunks like any decode token.
+        // step's hard cap (leaving one token for each decode still to come) and not charged to the latency budget, so
+        // waiting prompts keep the share they would have without speculation (drafts would otherwise starve them).
         int decodesLeft = decoding, room = options.MaxNumBatchedTokens;
         foreach (bool decodes in (ReadOnlySpan<bool>)[true, false])
         {
-            for (int i = 0; i < _running.Count && (decodes ? room : budget) > 0; i++)
+            for (int i = 0; i < _running.Count && (decodes ? room : Math.Min(budget, room)) > 0; i++)
             {
                 var seq = _running[i];
                 int remaining = seq.Tokens.Count - seq.NumComputed;
                 if (remaining == 0 || (remaining == 1) != decodes) continue;
                 int drafts = decodes ? Math.Min(seq.Speculation?.Drafts.Length ?? 0, Math.Max(0, room - decodesLeft)) : 0;
                 if (decodes) decodesLeft--;
-                int n = decodes ? Math.Min(remaining + drafts, room) : Math.Min(remaining, Math.Min(budget, chunkCap));
+                int n = decodes ? Math.Min(remaining + drafts, room) : Math.Min(remaining, Math.Min(Math.Min(budget, room), chunkCap));
                 bool scheduled = true;
                 while (!blocks.TryAppendSlots(seq, n, copies))
                 {
@@ -70,19 +70,19 @@ internal sealed class Scheduler(BlockManager blocks, OutputProcessor outputs, En
                 }
                 if (!scheduled) break;
                 picked.Add((seq, n));
-                budget -= n;
+                budget -= Math.Min(n, remaining);
                 room -= n;
             }
         }
 
         // Phase 2: admit waiting sequences in order, unless this step already had to preempt.
-        while (preempted == 0 && budget > 0 && _waiting.First is { } node)
+        while (preempted == 0 && budget > 0 && room > 0 && _waiting.First is { } node)
         {
             var seq = node.Value;
             int forks = seq.Request.ForkPending ? seq.Request.Sequences.Count - 1 : 0;
             if (_running.Count + 1 + forks > options.MaxNumSeqs) break;
             int hitBlocks = blocks.FindCachedPrefix(seq, _hits);
-            int n = Math.Min(seq.Tokens.Count - hitBlocks * blocks.BlockSize, Math.Min(budget, chunkCap));
+            int n = Math.Min(seq.Tokens.Count - hitBlocks * blocks.BlockSize, Math.Min(Math.Min(budget, room), chunkCap));
             if (!blocks.TryAllocate(seq, _hits, n)) break; // FCFS: nobody overtakes the head
             _waiting.RemoveFirst();
             seq.Status = SequenceStatus.Running;
@@ -96,6 +96,7 @@ internal sealed class Scheduler(BlockManager blocks, OutputProcessor outputs, En
             }
             picked.Add((seq, n));
             budget -= n;
+            room -= n;
         }
 
         var items = picked.ConvertAll(p => new ScheduledSequence(
