@@ -71,8 +71,10 @@ public sealed record EngineOptions
     /// <summary>No drafts while more sequences than this run (verification then costs more than it saves).</summary>
     public int SpeculativeMaxBatchSize { get; init; } = 8;
 
-    /// <summary>A sequence whose drafts are accepted less often than this, or whose verification steps give fewer
-    /// tokens than they cost in plain steps (measured), pauses speculation (growing pauses). 0: never pause.</summary>
+    /// <summary>Turns on the adaptive switch (<see cref="Speculative.AdaptiveSwitch"/>: per-sequence draft length from a
+    /// probe of one, pauses sized by the measured cost of a miss) and is its acceptance floor: a sequence whose drafts
+    /// are accepted less often than this, or give fewer tokens than they cost in plain steps, pauses briefly. 0: no
+    /// switch, every eligible sequence drafts k tokens every step (tests, benchmarks of the mechanics).</summary>
     public double SpeculativeMinAcceptance { get; init; } = 0.2;
 
     internal void Validate()

@@ -37,7 +37,7 @@ public sealed class LlmEngine
         if (_speculator is not null)
         {
             _specStats = new SpeculativeStats(_speculator.Method, Options.NumSpeculativeTokens);
-            _runner.Verifier = new DraftVerifier(sampler, shape.VocabSize, _specStats, Options.SpeculativeMinAcceptance, _speculator.Costs);
+            _runner.Verifier = new DraftVerifier(sampler, shape.VocabSize, _specStats);
         }
         if (Options.EnablePrefixCaching) PrefixCache = new PrefixCacheEvents(Options.BlockSize);
         _blocks = new BlockManager(_runner.Layout.GroupWindows, _runner.Layout.BlockCounts, Options.BlockSize, Options.EnablePrefixCaching,
@@ -125,7 +125,7 @@ public sealed class LlmEngine
         {
             long started = System.Diagnostics.Stopwatch.GetTimestamp();
             output = _runner.Run(batch);
-            _speculator?.StepTimed(batch, System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalSeconds);
+            _speculator?.StepDone(batch, System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalSeconds);
             _scheduler.ObserveStep(batch.TokenCount, System.Diagnostics.Stopwatch.GetElapsedTime(started));
         }
         catch (Exception e)

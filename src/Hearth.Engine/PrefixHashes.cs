@@ -24,12 +24,14 @@ public static class PrefixHashes
     public static ulong FingerprintRoot(ulong hashRoot) => hashRoot ^ 0x9E3779B97F4A7C15UL;
 
     /// <summary>The hashes of the prompt's blocks the prefix cache could serve: the full blocks before its last
-    /// token (the last token is always computed, its logits are needed).</summary>
-    public static ulong[] ForPrompt(ReadOnlySpan<int> prompt, int blockSize)
+    /// token (the last token is always computed, its logits are needed). <paramref name="root"/> is the chain's start:
+    /// <see cref="Root"/> for the bare model, the adapter selection's <c>LoraSelection.HashRoot</c> for a request with
+    /// LoRA adapters (as its sequence seeds the chain in the block manager).</summary>
+    public static ulong[] ForPrompt(ReadOnlySpan<int> prompt, int blockSize, ulong root = Root)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(blockSize, 1);
         var hashes = new ulong[Math.Max(0, prompt.Length - 1) / blockSize];
-        ulong parent = Root;
+        ulong parent = root;
         for (int i = 0; i < hashes.Length; i++)
             parent = hashes[i] = Chain(parent, prompt.Slice(i * blockSize, blockSize));
         return hashes;

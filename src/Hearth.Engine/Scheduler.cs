@@ -37,19 +37,21 @@ internal sealed class Scheduler(BlockManager blocks, OutputProcessor outputs, En
         var copies = new List<KvCopy>();
         List<long>? admitted = null;
 
-        // Phase 1: running sequences. Decode tokens go first so a long prompt chunk never stalls them; draft tokens
-        // (speculative decoding) only take budget that leaves one token for each decode still to come.
-        int decodesLeft = decoding;
+        // Phase 1: running sequences. Decode tokens go first so a long prompt chunk never stalls them. Draft tokens
+        // (speculative decoding) are decode work the speculator has judged worth its cost: they are bounded by the
+        // step's hard cap (leaving one token for each decode still to come) and not charged to the latency budget, so
+        // waiting prompts keep the share they would have without speculation (drafts would otherwise starve them).
+        int decodesLeft = decoding, room = options.MaxNumBatchedTokens;
         foreach (bool decodes in (ReadOnlySpan<bool>)[true, false])
         {
-            for (int i = 0; i < _running.Count && budget > 0; i++)
+            for (int i = 0; i < _running.Count && (decodes ? room : Math.Min(budget, room)) > 0; i++)
             {
                 var seq = _running[i];
                 int remaining = seq.Tokens.Count - seq.NumComputed;
                 if (remaining == 0 || (remaining == 1) != decodes) continue;
-                int drafts = decodes ? Math.Min(seq.Speculation?.Drafts.Length ?? 0, Math.Max(0, budget - decodesLeft)) : 0;
+                int drafts = decodes ? Math.Min(seq.Speculation?.Drafts.Length ?? 0, Math.Max(0, room - decodesLeft)) : 0;
                 if (decodes) decodesLeft--;
-                int n = Math.Min(remaining + drafts, decodes ? budget : Math.Min(budget, chunkCap));
+                int n = decodes ? Math.Min(remaining + drafts, room) : Math.Min(remaining, Math.Min(Math.Min(budget, room), chunkCap));
                 bool scheduled = true;
                 while (!blocks.TryAppendSlots(seq, n, copies))
                 {
@@ -61,25 +63,26 @@ internal sealed class Scheduler(BlockManager blocks, OutputProcessor outputs, En
                     // Out of KV blocks: recompute the newest running sequence later.
                     var victim = _running[^1];
                     int at = picked.FindIndex(p => p.Seq == victim);
-                    if (at >= 0) { budget += picked[at].Count; picked.RemoveAt(at); }
+                    if (at >= 0) { budget += picked[at].Count; room += picked[at].Count; picked.RemoveAt(at); }
                     Preempt(victim);
                     preempted++;
                     if (victim == seq) { scheduled = false; break; }
                 }
                 if (!scheduled) break;
                 picked.Add((seq, n));
-                budget -= n;
+                budget -= Math.Min(n, remaining);
+                room -= n;
             }
         }
 
         // Phase 2: admit waiting sequences in order, unless this step already had to preempt.
-        while (preempted == 0 && budget > 0 && _waiting.First is { } node)
+        while (preempted == 0 && budget > 0 && room > 0 && _waiting.First is { } node)
         {
             var seq = node.Value;
             int forks = seq.Request.ForkPending ? seq.Request.Sequences.Count - 1 : 0;
             if (_running.Count + 1 + forks > options.MaxNumSeqs) break;
             int hitBlocks = blocks.FindCachedPrefix(seq, _hits);
-            int n = Math.Min(seq.Tokens.Count - hitBlocks * blocks.BlockSize, Math.Min(budget, chunkCap));
+            int n = Math.Min(seq.Tokens.Count - hitBlocks * blocks.BlockSize, Math.Min(Math.Min(budget, room), chunkCap));
             if (!blocks.TryAllocate(seq, _hits, n)) break; // FCFS: nobody overtakes the head
             _waiting.RemoveFirst();
             seq.Status = SequenceStatus.Running;
@@ -93,6 +96,7 @@ internal sealed class Scheduler(BlockManager blocks, OutputProcessor outputs, En
             }
             picked.Add((seq, n));
             budget -= n;
+            room -= n;
         }
 
         var items = picked.ConvertAll(p => new ScheduledSequence(

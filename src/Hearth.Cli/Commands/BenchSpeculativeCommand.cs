@@ -63,13 +63,14 @@ internal static class BenchSpeculativeCommand
                              (draftPath is null ? "" : $"; draft {Path.GetFileName(draftPath)}"));
             output.WriteLine($"prompt {tokens.Length} tokens, {max} output tokens, k = {baseOptions.NumSpeculativeTokens}, {parse.GetValue(rounds)} interleaved rounds");
             var results = SpeculativeBenchmark.Run(forward, tokenizer, draft, list, tokens, max, parse.GetValue(rounds), parse.GetValue(warmup), line => output.WriteLine("  " + line));
-            double plain = results[0].Median;
+            double plain = results[0].Median, plainCpu = results[0].CpuMedian;
             foreach (var r in results)
             {
                 string spec = r.Stats is { } s
                     ? $"acceptance {s.AcceptanceRate,6:P1}, mean accepted length {s.MeanAcceptedLength:F2}, {s.Drafts} verify steps"
                     : "";
-                output.WriteLine($"{r.Label,-13} {r.Median,9:F1} tok/s  {r.Median / plain,6:F3}x  same tokens: {(r.SameTokensAsFirst ? "yes" : "NO")}  {spec}");
+                output.WriteLine($"{r.Label,-13} {r.Median,9:F1} tok/s  {r.Median / plain,6:F3}x  {r.CpuMedian,9:F1} tok/cpu-s  {r.CpuMedian / plainCpu,6:F3}x  " +
+                                 $"same tokens: {(r.SameTokensAsFirst ? "yes" : "NO")}  {spec}");
             }
             return Task.FromResult(results.All(r => r.SameTokensAsFirst) ? 0 : 2);
         });

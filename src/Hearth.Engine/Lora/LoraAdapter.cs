@@ -49,7 +49,7 @@ public sealed class LoraAdapter
     /// <summary>Elements of its A and B matrices.</summary>
     public long ParameterCount { get; }
 
-    /// <summary>Stable identity of this load (name, file path, size and modification time): what the prefix-cache keys
+    /// <summary>Identity of its weights (a hash of the adapter file's bytes, the same on every replica): what the prefix-cache keys
     /// of its requests are seeded with.</summary>
     public ulong Identity { get; }
 

@@ -10,7 +10,7 @@ namespace Hearth.Engine.Speculative;
 /// penalties, bias, temperature and the min-p/top-k/top-p cut) and q the draft's (a point mass on d for prompt
 /// lookup), so each emitted token is distributed exactly as a plain step's. When every draft is accepted the last row
 /// gives a bonus token by the ordinary sampler.</summary>
-internal sealed class DraftVerifier(Sampler sampler, int vocab, SpeculativeStats stats, double minAcceptance, StepCosts costs)
+internal sealed class DraftVerifier(Sampler sampler, int vocab, SpeculativeStats stats)
 {
     private readonly float[] _dist = new float[vocab];
 
@@ -43,7 +43,7 @@ internal sealed class DraftVerifier(Sampler sampler, int vocab, SpeculativeStats
         }
         int accepted = emitted.Count - 1;
         stats.Record(drafts.Length, accepted);
-        if (seq.Speculation is { } state) AdaptiveSwitch.Record(state, drafts.Length, accepted, minAcceptance, costs.Ratio);
+        if (seq.Speculation is { } state) state.LastVerified = (drafts.Length, accepted); // the switch judges it once the step is timed
         return [.. emitted];
     }
 

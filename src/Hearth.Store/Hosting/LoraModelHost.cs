@@ -82,7 +82,13 @@ public sealed class LoraModelHost(IModelHost inner, LoraRegistry registry, bool 
 
     public IReadOnlyList<LoadedModelStatus> Loaded() => inner.Loaded();
 
-    public LoadedModel? FindLoaded(string? name) => inner.FindLoaded(name);
+    /// <summary>An adapter name (a served adapter, <c>BASE+ADAPTER</c>) finds its base model when that is loaded, named
+    /// as asked but without the adapter (no reference is taken on it): what an observer of the engine, such as the
+    /// prefix-cache event stream a router follows for the adapter's name, needs.</summary>
+    public LoadedModel? FindLoaded(string? name) =>
+        name is not null && Resolve(name) is var (_, baseName) && inner.FindLoaded(baseName) is { } loaded
+            ? loaded with { Name = name, BaseModelName = loaded.Name }
+            : inner.FindLoaded(name);
 
     public Task<bool> UnloadAsync(string name) => inner.UnloadAsync(name);
 

@@ -130,6 +130,27 @@ public class SpeculativeEngineTests
     }
 
     [Fact]
+    public void DraftsAreNotCutByTheLatencyBudgetAndWaitingPromptsKeepTheirShare()
+    {
+        // A step fixed cost of 0 tokens and ITL ratio 2: with one sequence decoding the latency budget is 2 tokens, its
+        // decode token and one prompt token. The decoding sequence's 4 drafts ride on top of that (they are bounded by
+        // the step's hard cap), and a prompt that arrives still gets its token per step.
+        var prompt = new List<int> { 3 };
+        for (int i = 0; i < 30; i++) prompt.Add(CycleNext(prompt[^1]));
+        var engine = Untimed(Model(), new FakeTokenizer(), Spec(new EngineOptions
+        {
+            NumKvBlocks = 64, BlockSize = 4, StepFixedCostTokens = 0, InterTokenLatencyRatio = 2,
+        }, SpeculativeMethod.Ngram));
+        engine.AddRequest(Request(prompt, Greedy(40), "copy"));
+        for (int i = 0; i < 10 && engine.LastStepTokens != 5; i++) engine.Step();
+        Assert.Equal(5, engine.LastStepTokens); // a decode token and 4 drafts
+        engine.AddRequest(Request(Prompt(30, 9), Greedy(4), "late"));
+        engine.Step();
+        Assert.Equal(2, engine.LastStepSequences);
+        Assert.Equal(6, engine.LastStepTokens); // and one token of the waiting prompt
+    }
+
+    [Fact]
     public void RejectedDraftsGiveTheirBlocksBack()
     {
         // Drafts from a model that never agrees with the target: every step rolls back k positions. With block size
