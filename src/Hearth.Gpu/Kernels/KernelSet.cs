@@ -21,11 +21,18 @@ internal sealed class KernelSet
         RmsNorm = a.LoadKernel<ArrayView<float>, ArrayView<float>, int, float, ArrayView<float>>(NormKernels.RmsNorm);
         Rope = a.LoadKernel<ArrayView<float>, ArrayView<int>, RopeShape, ArrayView<float>, long>(RopeKernel.Rope);
         DecodePartial = a.LoadKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<int>, ArrayView<int>, ArrayView<int>,
-            ArrayView<int>, AttentionShape, ArrayView<float>, ArrayView<float>, ArrayView<float>>(DecodeAttentionKernels.Partial);
-        DecodeCombine = a.LoadKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<int>, AttentionShape, ArrayView<float>>(
+            ArrayView<int>, AttentionShape, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>>(DecodeAttentionKernels.Partial);
+        DecodeCombine = a.LoadKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<int>, AttentionShape, ArrayView<float>, ArrayView<float>>(
             DecodeAttentionKernels.Combine);
         PrefillTiled = a.LoadKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<int>, ArrayView<int>, ArrayView<int>,
-            ArrayView<int>, ArrayView<int>, ArrayView<int>, AttentionShape, ArrayView<float>>(PrefillAttentionKernel.Tiled);
+            ArrayView<int>, AttentionShape, ArrayView<float>, ArrayView<float>>(PrefillAttentionKernel.Tiled);
+        LayerNorm = a.LoadKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, int, int, float, ArrayView<float>>(LayerNormKernel.LayerNorm);
+        Gelu = a.LoadKernel<ArrayView<float>, ArrayView<float>, long>(ActivationKernels.Gelu);
+        GeGlu = a.LoadKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, long>(ActivationKernels.GeGlu);
+        SwiGluOai = a.LoadKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, float, float, long>(ActivationKernels.SwiGluOai);
+        Scale = a.LoadKernel<ArrayView<float>, float, long>(ActivationKernels.Scale);
+        Softcap = a.LoadKernel<ArrayView<float>, float, float, long>(ActivationKernels.Softcap);
+        AddScaledRows = a.LoadKernel<ArrayView<float>, ArrayView<int>, ArrayView<float>, ArrayView<float>, int, int>(RowKernels.AddScaledRows);
         QuantGemv = a.LoadKernel<ArrayView<float>, ArrayView<byte>, int, long, ArrayView<float>, int, int, int>(MatMulKernels.QuantGemv);
         DequantizeToHalf = a.LoadKernel<ArrayView<byte>, int, long, int, int, ArrayView<ushort>, long>(MatMulKernels.DequantizeToHalf);
         ReferenceGemm = a.LoadKernel<ArrayView<float>, ArrayView<byte>, int, int, int, int, ArrayView<float>, int, int>(MatMulKernels.ReferenceGemm);
@@ -44,10 +51,18 @@ internal sealed class KernelSet
     public Action<AcceleratorStream, KernelConfig, ArrayView<float>, ArrayView<float>, int, float, ArrayView<float>> RmsNorm { get; }
     public Action<AcceleratorStream, KernelConfig, ArrayView<float>, ArrayView<int>, RopeShape, ArrayView<float>, long> Rope { get; }
     public Action<AcceleratorStream, KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<int>, ArrayView<int>, ArrayView<int>,
-        ArrayView<int>, AttentionShape, ArrayView<float>, ArrayView<float>, ArrayView<float>> DecodePartial { get; }
-    public Action<AcceleratorStream, KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<int>, AttentionShape, ArrayView<float>> DecodeCombine { get; }
+        ArrayView<int>, AttentionShape, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>> DecodePartial { get; }
+    public Action<AcceleratorStream, KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<int>, AttentionShape, ArrayView<float>,
+        ArrayView<float>> DecodeCombine { get; }
     public Action<AcceleratorStream, KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<int>, ArrayView<int>, ArrayView<int>,
-        ArrayView<int>, ArrayView<int>, ArrayView<int>, AttentionShape, ArrayView<float>> PrefillTiled { get; }
+        ArrayView<int>, AttentionShape, ArrayView<float>, ArrayView<float>> PrefillTiled { get; }
+    public Action<AcceleratorStream, KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, int, float, ArrayView<float>> LayerNorm { get; }
+    public Action<AcceleratorStream, KernelConfig, ArrayView<float>, ArrayView<float>, long> Gelu { get; }
+    public Action<AcceleratorStream, KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, long> GeGlu { get; }
+    public Action<AcceleratorStream, KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, float, float, long> SwiGluOai { get; }
+    public Action<AcceleratorStream, KernelConfig, ArrayView<float>, float, long> Scale { get; }
+    public Action<AcceleratorStream, KernelConfig, ArrayView<float>, float, float, long> Softcap { get; }
+    public Action<AcceleratorStream, KernelConfig, ArrayView<float>, ArrayView<int>, ArrayView<float>, ArrayView<float>, int, int> AddScaledRows { get; }
     public Action<AcceleratorStream, KernelConfig, ArrayView<float>, ArrayView<byte>, int, long, ArrayView<float>, int, int, int> QuantGemv { get; }
     public Action<AcceleratorStream, KernelConfig, ArrayView<byte>, int, long, int, int, ArrayView<ushort>, long> DequantizeToHalf { get; }
     public Action<AcceleratorStream, KernelConfig, ArrayView<float>, ArrayView<byte>, int, int, int, int, ArrayView<float>, int, int> ReferenceGemm { get; }

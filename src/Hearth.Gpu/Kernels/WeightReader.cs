@@ -3,7 +3,7 @@ using ILGPU;
 namespace Hearth.Gpu.Kernels;
 
 /// <summary>Reads weight elements inside kernels from the raw device bytes of any <see cref="WeightFormat"/>.
-/// Quantized formats are addressed by sub-blocks of 32 (Q8_0: one block; Q4_K: one of the 8 sub-blocks of a
+/// Quantized formats are addressed by sub-blocks of 32 (Q8_0 and MXFP4: one block; Q4_K: one of the 8 sub-blocks of a
 /// super-block, with its own scale and min), so a thread dequantizes a sub-block with one scale lookup.</summary>
 internal static class WeightReader
 {
@@ -15,6 +15,7 @@ internal static class WeightReader
         (int)WeightFormat.F32 => columns * 4L,
         (int)WeightFormat.F16 or (int)WeightFormat.BF16 => columns * 2L,
         (int)WeightFormat.Q8_0 => columns / 32 * 34L,
+        (int)WeightFormat.MXFP4 => columns / 32 * 17L,
         _ => columns / 256 * 144L,
     };
 
@@ -43,6 +44,14 @@ internal static class WeightReader
             min = 0;
             return;
         }
+        if (format == (int)WeightFormat.MXFP4)
+        {
+            // 2^(e − 128) (ggml's E8M0 half scale, matching the doubled value table), exact down to the subnormal e < 2.
+            int e = w[rowStart + sub * 17L];
+            scale = Interop.IntAsFloat(e < 2 ? 0x00200000u << e : (uint)(e - 1) << 23);
+            min = 0;
+            return;
+        }
         long block = rowStart + sub / 8 * 144L;
         int j = sub % 8;
         float d = HalfAt(w, block), dmin = HalfAt(w, block + 2);
@@ -66,6 +75,15 @@ internal static class WeightReader
     public static int Quant(ArrayView<byte> w, int format, long rowStart, int sub, int lane)
     {
         if (format == (int)WeightFormat.Q8_0) return (sbyte)w[rowStart + sub * 34L + 2 + lane];
+        if (format == (int)WeightFormat.MXFP4)
+        {
+            // Elements 0..15 in the low nibbles of the 16 bytes, 16..31 in the high ones; E2M1 doubled: 0 1 2 3 4 6 8 12, sign bit 8.
+            byte b = w[rowStart + sub * 17L + 1 + (lane & 15)];
+            int nibble = lane < 16 ? b & 0xF : b >> 4;
+            int m = nibble & 7;
+            int v = m <= 4 ? m : m == 5 ? 6 : m == 6 ? 8 : 12;
+            return nibble >= 8 ? -v : v;
+        }
         // Q4_K: each 32-byte group of quants holds sub-block 2k in its low nibbles and 2k+1 in its high nibbles.
         byte q = w[rowStart + sub / 8 * 144L + 16 + (sub % 8) / 2 * 32 + lane];
         return (sub & 1) == 0 ? q & 0xF : q >> 4;
