@@ -14,7 +14,7 @@ internal sealed class GpuAttention : IDisposable
     private readonly DeviceInts _positions, _tokenSequence, _tables, _decodeTokens, _tiles;
     private readonly DeviceScratch<float> _partialAcc, _partialMax, _partialSum, _extras;
     private readonly DeviceFloats _slopes;
-    private int[] _flatTables = [], _decode = [], _tileInfo = [], _sequenceMax = [], _positionsAndQueries = [];
+    private int[] _flatTables = [], _decode = [], _tileInfo = [], _sequenceMax = [], _sequenceMin = [], _positionsAndQueries = [];
 
     /// <param name="splitSize">Positions per split of the decode kernel (a split is one warp's work).</param>
     public GpuAttention(KernelSet kernels, int splitSize)
@@ -104,15 +104,16 @@ internal sealed class GpuAttention : IDisposable
     }
 
     /// <summary>Checks every token's addressing on the host (a bad block id would be a silent out-of-bounds read on a GPU):
-    /// each sequence's table must cover its tokens' largest position with blocks inside the cache. Returns the table
+    /// each sequence's table must cover its tokens' visible positions with blocks inside the cache. Returns the table
     /// stride (the longest table).</summary>
     private int Validate(AttentionParameters a, int rows, int cacheRows)
     {
         if (a.Positions.Length < rows || a.TokenSequence.Length < rows)
             throw new ArgumentException($"attention parameters describe fewer than {rows} tokens");
         int sequences = a.Batch.SequenceCount;
-        if (_sequenceMax.Length < sequences) _sequenceMax = new int[sequences * 2];
+        if (_sequenceMax.Length < sequences) { _sequenceMax = new int[sequences * 2]; _sequenceMin = new int[sequences * 2]; }
         Array.Fill(_sequenceMax, -1, 0, sequences);
+        Array.Fill(_sequenceMin, int.MaxValue, 0, sequences);
         for (int t = 0; t < rows; t++)
         {
             int seq = a.TokenSequence[t], pos = a.Positions[t];
@@ -120,6 +121,7 @@ internal sealed class GpuAttention : IDisposable
                 throw new ArgumentException($"token {t} names sequence {seq}, which has no block table");
             if (pos < 0) throw new ArgumentException($"token {t} has negative position {pos}");
             _sequenceMax[seq] = Math.Max(_sequenceMax[seq], pos);
+            _sequenceMin[seq] = Math.Min(_sequenceMin[seq], a.FirstVisible(pos));
         }
         int stride = 1;
         for (int s = 0; s < sequences; s++)
@@ -130,7 +132,8 @@ internal sealed class GpuAttention : IDisposable
             if (max < 0) continue;
             if (max / a.BlockSize >= table.Length)
                 throw new InvalidOperationException($"block table of {table.Length} blocks does not cover position {max}");
-            for (int b = 0; b <= max / a.BlockSize; b++)
+            // Blocks before every token's sliding window may be released (-1): the kernels never read them.
+            for (int b = _sequenceMin[s] / a.BlockSize; b <= max / a.BlockSize; b++)
                 if (table[b] < 0 || (long)(table[b] + 1) * a.BlockSize > cacheRows)
                     throw new ArgumentOutOfRangeException(nameof(a), $"KV block {table[b]} is outside the cache ({cacheRows} slots)");
         }

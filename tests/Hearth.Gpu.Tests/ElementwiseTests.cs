@@ -66,6 +66,7 @@ public sealed class ElementwiseTests
     [InlineData(GgmlType.BF16)]
     [InlineData(GgmlType.Q8_0)]
     [InlineData(GgmlType.Q4_K)]
+    [InlineData(GgmlType.MXFP4)]
     [InlineData(GgmlType.Q6_K)] // dequantized to F32 at load
     public void EmbedDequantizesEveryTableType(GgmlType type)
     {

@@ -2,7 +2,7 @@ using Hearth.Core.Gguf;
 
 namespace Hearth.Gpu.Tests;
 
-/// <summary>MatMul for every weight format at 1 and 3 tokens (quantized: the GEMV kernel) and 9 tokens (quantized:
+/// <summary>MatMul for every weight format (MXFP4 read in place like Q8_0 and Q4_K) at 1 and 3 tokens (quantized: the GEMV kernel) and 9 tokens (quantized:
 /// dequantized F16 tiles, then the dense GEMM), against the CPU backend. The CPU quantizes activations to 8 bits for
 /// quantized weights, the GPU keeps them F32 (and rounds dequantized tiles to F16), hence the tolerances.</summary>
 [Collection("gpu")]
@@ -15,6 +15,7 @@ public sealed class MatMulTests
     [InlineData(GgmlType.Q8_0, 2e-2)]
     [InlineData(GgmlType.Q4_K, 2e-2)]
     [InlineData(GgmlType.Q6_K, 2e-2)]
+    [InlineData(GgmlType.MXFP4, 2e-2)]
     public void MatMulMatchesTheCpu(GgmlType type, double tolerance)
     {
         var twin = SharedTwins.Nvidia;

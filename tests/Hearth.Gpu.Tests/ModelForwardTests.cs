@@ -28,7 +28,7 @@ public sealed class ModelForwardTests
     [Fact]
     public void EmbeddedTinyStoriesMatchesTheCpu() => Check(TestPaths.EmbeddedModel, 2e-2, strictGreedy: true);
 
-    private static void Check(string path, double tolerance, bool strictGreedy)
+    internal static void Check(string path, double tolerance, bool strictGreedy)
     {
         var twin = SharedTwins.NarrowWarps;
         using var gguf = GgufFile.Open(path);
