@@ -29,7 +29,11 @@ public sealed class ArchitectureForwardTests : IDisposable
     [InlineData("tiny-gemma3", GgmlType.F16, 2e-3)]
     [InlineData("tiny-phi3", GgmlType.F16, 2e-3)]
     [InlineData("tiny-qwen3moe", GgmlType.F16, 2e-3)]
-    [InlineData("tiny-gpt-oss", GgmlType.MXFP4, 3e-2)] // experts MXFP4, the rest Q8_0: the CPU quantizes activations to 8 bits
+    [InlineData("tiny-gpt-oss", GgmlType.F16, 2e-3)]
+    // Experts MXFP4, the rest Q8_0: the CPU quantizes activations to 8 bits for both, the GPU keeps them F32, and four
+    // layers of 0.1-std weights amplify that to 2–5 % of the largest logit (the GPU with these weights dequantized to F32
+    // on the host differs from the CPU just as much; MatMulTests holds the MXFP4 kernels to the exact dequantization).
+    [InlineData("tiny-gpt-oss", GgmlType.MXFP4, 7e-2)]
     public void DecoderPresetMatchesTheCpu(string preset, GgmlType quant, double tolerance) =>
         ModelForwardTests.Check(Write(preset, quant), tolerance, strictGreedy: false);
 

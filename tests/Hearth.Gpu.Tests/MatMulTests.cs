@@ -32,6 +32,30 @@ public sealed class MatMulTests
         }
     }
 
+    /// <summary>The quantized kernels against the exact product with the dequantized weights (Core's dequantizer, an F32
+    /// weight on the CPU backend): the GEMV is exact up to summation order; the prefill path rounds activations and the
+    /// dequantized tile to F16.</summary>
+    [Theory]
+    [InlineData(GgmlType.Q8_0)]
+    [InlineData(GgmlType.Q4_K)]
+    [InlineData(GgmlType.MXFP4)]
+    public void QuantizedKernelsEqualTheDequantizedProduct(GgmlType type)
+    {
+        var twin = SharedTwins.Nvidia;
+        var r = new Random(30 + (int)type);
+        const int n = 24, k = 512;
+        var w = twin.Weight(r, type, n, k, 0.1f);
+        var f32 = twin.Dequantized(w.Cpu);
+        foreach (var (rows, tolerance) in new[] { (1, 1e-5), (3, 1e-5), (9, 3e-3) })
+        {
+            var x = twin.Tensor(Twin.Floats(r, rows * k), rows, k);
+            var y = twin.Zeros(rows, n);
+            twin.Cpu.MatMul(x.Cpu, f32, y.Cpu, rows);
+            twin.Gpu.MatMul(x.Gpu, w.Gpu, y.Gpu, rows);
+            twin.AssertClose(y, rows, tolerance, $"{type} × {rows} rows");
+        }
+    }
+
     [Fact]
     public void ShapeMismatchIsRefused()
     {
