@@ -37,6 +37,16 @@ public sealed class ArchitectureForwardTests : IDisposable
     public void DecoderPresetMatchesTheCpu(string preset, GgmlType quant, double tolerance) =>
         ModelForwardTests.Check(Write(preset, quant), tolerance, strictGreedy: false);
 
+    /// <summary>A LoRA adapter on every target of tiny-llama (its updates are scatter-added with AddScaledRows).</summary>
+    [Fact]
+    public void LoraAdapterOnTinyLlamaMatchesTheCpu()
+    {
+        string model = Write("tiny-llama", GgmlType.F16);
+        string adapter = Path.Combine(_dir, "tiny-llama-lora.gguf");
+        SyntheticLora.Write(adapter, model, new SyntheticLora.Options(8, 16, [.. SyntheticLora.Targets.Keys], GgmlType.F32, 3, BStd: 0.5f));
+        ModelForwardTests.Check(model, 2e-3, strictGreedy: false, adapter);
+    }
+
     [Theory]
     [InlineData("tiny-bert")]
     [InlineData("tiny-nomic-bert")]
