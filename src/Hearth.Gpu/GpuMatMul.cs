@@ -8,7 +8,7 @@ namespace Hearth.Gpu;
 
 /// <summary>y = x · wᵀ on the device. Dense weights (F32/F16/BF16) go to one GEMM: cuBLAS on CUDA (activations
 /// converted to the weight's 16-bit type, F32 accumulate), the reference kernel on the CPU accelerator. Quantized weights
-/// (Q8_0, Q4_K, MXFP4) take the GEMV kernel for a few tokens (decode: weights read once, straight from the GGUF blocks) and
+/// (Q8_0, Q4_K, Q6_K, MXFP4) take the GEMV kernel for a few tokens (decode: weights read once, straight from the GGUF blocks) and
 /// otherwise are dequantized to F16 tiles of rows that then go through the same dense GEMM (prefill).</summary>
 internal sealed class GpuMatMul : IDisposable
 {
@@ -41,7 +41,7 @@ internal sealed class GpuMatMul : IDisposable
     {
         if (rows == 0) return;
         int n = w.Rows, k = w.Columns;
-        if (w.Format is WeightFormat.Q8_0 or WeightFormat.Q4_K or WeightFormat.MXFP4)
+        if (w.Format is WeightFormat.Q8_0 or WeightFormat.Q4_K or WeightFormat.Q6_K or WeightFormat.MXFP4)
         {
             if (rows <= GemvMaxRows)
             {

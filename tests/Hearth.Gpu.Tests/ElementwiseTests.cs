@@ -67,7 +67,8 @@ public sealed class ElementwiseTests
     [InlineData(GgmlType.Q8_0)]
     [InlineData(GgmlType.Q4_K)]
     [InlineData(GgmlType.MXFP4)]
-    [InlineData(GgmlType.Q6_K)] // dequantized to F32 at load
+    [InlineData(GgmlType.Q6_K)]
+    [InlineData(GgmlType.Q5_K)] // dequantized to F32 at load
     public void EmbedDequantizesEveryTableType(GgmlType type)
     {
         var twin = SharedTwins.Nvidia;

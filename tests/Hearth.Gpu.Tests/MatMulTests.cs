@@ -38,6 +38,7 @@ public sealed class MatMulTests
     [Theory]
     [InlineData(GgmlType.Q8_0)]
     [InlineData(GgmlType.Q4_K)]
+    [InlineData(GgmlType.Q6_K)]
     [InlineData(GgmlType.MXFP4)]
     public void QuantizedKernelsEqualTheDequantizedProduct(GgmlType type)
     {

@@ -8,7 +8,7 @@ namespace Hearth.Gpu.Kernels;
 internal static class MatMulKernels
 {
     /// <summary>Quantized GEMV for a few tokens: one warp per output column n; each lane walks sub-blocks of 32 with
-    /// one scale lookup each, then the warp reduces. Weights are read straight from the GGUF blocks.</summary>
+    /// one scale lookup each (two for Q6_K), then the warp reduces. Weights are read straight from the GGUF blocks.</summary>
     [GpuKernel]
     public static void QuantGemv(ArrayView<float> x, ArrayView<byte> w, int format, long rowBytes, ArrayView<float> y,
         int rows, int n, int k)
@@ -22,17 +22,7 @@ internal static class MatMulKernels
             long xRow = (long)t * k;
             float acc = 0;
             for (int sb = Warp.LaneIdx; sb < subBlocks; sb += Warp.WarpSize)
-            {
-                WeightReader.SubBlockScale(w, format, rowStart, sb, out float scale, out float min);
-                float dot = 0, xs = 0;
-                for (int l = 0; l < WeightReader.SubBlock; l++)
-                {
-                    float xv = x[xRow + sb * WeightReader.SubBlock + l];
-                    dot += WeightReader.Quant(w, format, rowStart, sb, l) * xv;
-                    xs += xv;
-                }
-                acc += scale * dot - min * xs;
-            }
+                acc += WeightReader.SubBlockDot(w, format, rowStart, sb, x, xRow + sb * WeightReader.SubBlock);
             acc = Reductions.WarpSum(acc);
             if (Warp.LaneIdx == 0) y[xRow / k * n + column] = acc;
         }
