@@ -142,6 +142,18 @@ public sealed partial class GpuBackend : IBackend
         if (groups > 0) _k.RmsNorm(_k.Stream, _k.PerGroup(groups), gx.View, w.Floats, n, epsilon, gy.View);
     }
 
+    /// <summary>The residual add and the following RMS norm in one kernel (one read of x and delta, one write of x and y).</summary>
+    public void AddRmsNorm(Tensor x, Tensor delta, Weight weight, float epsilon, Tensor y, int rows)
+    {
+        var gx = G(x); var gd = G(delta); var gy = G(y); var w = W(weight);
+        CheckRows(gx, rows); CheckRows(gd, rows); CheckRows(gy, rows);
+        if (w.Format != WeightFormat.F32 || weight.Columns * weight.Rows != gx.Columns || gd.Columns != gx.Columns || gy.Columns != gx.Columns)
+            throw new ArgumentException($"add + rms norm: weight '{weight.Name}' ({weight.Type}, {weight.Columns * weight.Rows}) does not fit rows of {gx.Columns}");
+        if (rows == 0) return;
+        Bind();
+        _k.AddRmsNorm(_k.Stream, _k.PerGroup(rows), gx.View, gd.View, w.Floats, gx.Columns, epsilon, gy.View);
+    }
+
     public void Rope(Tensor x, int rows, int headDim, ReadOnlySpan<int> positions, RopeParameters rope)
     {
         var gx = G(x);

@@ -45,6 +45,33 @@ public sealed class ElementwiseTests
         twin.AssertClose(x, rows, 1e-5, "in place");
     }
 
+    /// <summary>The fused residual add + RMS norm equals the GPU's own Add then RmsNorm bit for bit, and the CPU's (the
+    /// interface's default) within the norm's tolerance.</summary>
+    [Fact]
+    public void FusedAddRmsNormEqualsAddThenRmsNorm()
+    {
+        var twin = SharedTwins.Nvidia;
+        var r = new Random(25);
+        const int rows = 3, cols = 200;
+        var xs = Twin.Floats(r, rows * cols, 3);
+        var delta = twin.Tensor(Twin.Floats(r, rows * cols, 3), rows, cols);
+        var w = twin.Weight(r, GgmlType.F32, 1, cols);
+        var x = twin.Tensor(xs, rows, cols);
+        var y = twin.Zeros(rows, cols);
+        ((Hearth.Core.Tensors.IBackend)twin.Cpu).AddRmsNorm(x.Cpu, delta.Cpu, w.Cpu, 1e-5f, y.Cpu, rows);
+        twin.Gpu.AddRmsNorm(x.Gpu, delta.Gpu, w.Gpu, 1e-5f, y.Gpu, rows);
+        twin.AssertClose(x, rows, 0, "residual");
+        twin.AssertClose(y, rows, 1e-5, "norm");
+
+        var x2 = twin.Gpu.Allocate(rows, cols);
+        var y2 = twin.Gpu.Allocate(rows, cols);
+        twin.Gpu.Upload(xs, x2, 0);
+        twin.Gpu.Add(x2, delta.Gpu, x2, rows);
+        twin.Gpu.RmsNorm(x2, w.Gpu, 1e-5f, y2, rows);
+        Assert.Equal(Twin.Read(twin.Gpu, y2, rows), Twin.Read(twin.Gpu, y.Gpu, rows));
+        x2.Dispose(); y2.Dispose();
+    }
+
     [Fact]
     public void GatherAndCopyRowsMoveWholeRows()
     {

@@ -144,10 +144,13 @@ public sealed class DecoderModel : IForwardModel, ILoraModel
         bool lora = _lora.Prepare(batch);
         b.Embed(_def.Embedding, batch.TokenIds, s.X);
         if (_def.EmbeddingScale != 1f) b.Scale(s.X, _def.EmbeddingScale, t);
+        // Whether s.Norm already holds this layer's attention norm (the previous layer's residual add computed it).
+        bool normed = false;
         for (int l = 0; l < _layers.Length; l++)
         {
             var A = _layers[l].Attention;
-            b.RmsNorm(s.X, A.Norm, eps, s.Norm, t);
+            if (!normed) b.RmsNorm(s.X, A.Norm, eps, s.Norm, t);
+            normed = false;
             MatMul(s.Norm, A.Q, s.Q, t, lora, l, LoraTarget.Q);
             MatMul(s.Norm, A.K, s.K, t, lora, l, LoraTarget.K);
             MatMul(s.Norm, A.V, s.V, t, lora, l, LoraTarget.V);
@@ -163,10 +166,8 @@ public sealed class DecoderModel : IForwardModel, ILoraModel
             MatMul(s.Attention, A.Output, s.Out, t, lora, l, LoraTarget.AttentionOutput);
             if (A.OutputBias != null) b.AddBias(s.Out, A.OutputBias, t);
             if (A.PostNorm != null) b.RmsNorm(s.Out, A.PostNorm, eps, s.Out, t);
-            b.Add(s.X, s.Out, s.X, t);
-
             var F = _layers[l].FeedForward;
-            b.RmsNorm(s.X, F.Norm, eps, s.Norm, t);
+            b.AddRmsNorm(s.X, s.Out, F.Norm, eps, s.Norm, t);
             if (F.Experts is { } experts)
             {
                 _experts.AddTo(experts, s.Norm, s.X, t);
@@ -178,7 +179,12 @@ public sealed class DecoderModel : IForwardModel, ILoraModel
             else b.SwiGlu(s.Gate, s.Up, s.Gate, t);
             MatMul(s.Gate, F.Down!, s.Out, t, lora, l, LoraTarget.Down);
             if (F.PostNorm != null) b.RmsNorm(s.Out, F.PostNorm, eps, s.Out, t);
-            b.Add(s.X, s.Out, s.X, t);
+            if (l + 1 < _layers.Length)
+            {
+                b.AddRmsNorm(s.X, s.Out, _layers[l + 1].Attention.Norm, eps, s.Norm, t);
+                normed = true;
+            }
+            else b.Add(s.X, s.Out, s.X, t);
         }
         if (logitRows == 0) return;
         b.GatherRows(s.X, index.LogitRows, s.Final);

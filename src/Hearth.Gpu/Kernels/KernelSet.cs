@@ -19,6 +19,7 @@ internal sealed class KernelSet
         Gather = a.LoadKernel<ArrayView<float>, ArrayView<int>, ArrayView<float>, int, long>(RowKernels.Gather);
         WriteKv = a.LoadKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<int>, int, long>(RowKernels.WriteKv);
         RmsNorm = a.LoadKernel<ArrayView<float>, ArrayView<float>, int, float, ArrayView<float>>(NormKernels.RmsNorm);
+        AddRmsNorm = a.LoadKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, int, float, ArrayView<float>>(NormKernels.AddRmsNorm);
         Rope = a.LoadKernel<ArrayView<float>, ArrayView<int>, RopeShape, ArrayView<float>, long>(RopeKernel.Rope);
         DecodePartial = a.LoadKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<int>, ArrayView<int>, ArrayView<int>,
             ArrayView<int>, AttentionShape, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>>(DecodeAttentionKernels.Partial);
@@ -49,6 +50,7 @@ internal sealed class KernelSet
     public Action<AcceleratorStream, KernelConfig, ArrayView<float>, ArrayView<int>, ArrayView<float>, int, long> Gather { get; }
     public Action<AcceleratorStream, KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<int>, int, long> WriteKv { get; }
     public Action<AcceleratorStream, KernelConfig, ArrayView<float>, ArrayView<float>, int, float, ArrayView<float>> RmsNorm { get; }
+    public Action<AcceleratorStream, KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, float, ArrayView<float>> AddRmsNorm { get; }
     public Action<AcceleratorStream, KernelConfig, ArrayView<float>, ArrayView<int>, RopeShape, ArrayView<float>, long> Rope { get; }
     public Action<AcceleratorStream, KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<int>, ArrayView<int>, ArrayView<int>,
         ArrayView<int>, AttentionShape, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>> DecodePartial { get; }
