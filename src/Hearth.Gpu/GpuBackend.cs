@@ -20,6 +20,7 @@ public sealed partial class GpuBackend : IBackend
     private readonly GpuAttention _attention;
     private readonly DeviceInts _ids, _rows, _slots, _ropePositions;
     private readonly DeviceFloats _factors;
+    private readonly DeviceScratch<int> _argMax;
     private readonly List<GpuWeight> _weights = [];
     private readonly MemoryBuffer1D<float, Stride1D.Dense> _noFactors;
 
@@ -33,6 +34,9 @@ public sealed partial class GpuBackend : IBackend
         _matmul = new GpuMatMul(_k);
         _attention = new GpuAttention(_k, attentionSplitSize);
         _ids = new(device); _rows = new(device); _slots = new(device); _ropePositions = new(device); _factors = new(device);
+        _argMax = new(device);
+        if (device.GroupSize > 1024 || (device.GroupSize & (device.GroupSize - 1)) != 0)
+            throw new ArgumentException($"the GPU kernels need a power-of-two group of at most 1024 threads, not {device.GroupSize}");
         _noFactors = device.Accelerator.Allocate1D<float>(1);
     }
 
@@ -273,7 +277,7 @@ public sealed partial class GpuBackend : IBackend
         _k.Stream.Synchronize();
         _matmul.Dispose();
         _attention.Dispose();
-        foreach (var d in new IDisposable[] { _ids, _rows, _slots, _ropePositions, _factors, _noFactors }) d.Dispose();
+        foreach (var d in new IDisposable[] { _ids, _rows, _slots, _ropePositions, _factors, _argMax, _noFactors }) d.Dispose();
         lock (_weights)
         {
             foreach (var w in _weights) w.Dispose();

@@ -72,6 +72,35 @@ public sealed class ElementwiseTests
         x2.Dispose(); y2.Dispose();
     }
 
+    /// <summary>Device argmax per row equals the host sampler's: the lowest column among equal maxima, wherever the
+    /// maxima fall relative to the threads' strides; all −∞ picks column 0.</summary>
+    [Fact]
+    public void ArgMaxTakesTheLowestColumnAmongEqualMaxima()
+    {
+        var twin = SharedTwins.Nvidia;
+        var r = new Random(26);
+        const int rows = 5, cols = 1000;
+        var values = Twin.Floats(r, rows * cols);
+        values[0 * cols + 999] = 5f;                                  // the last column
+        values[1 * cols + 700] = 5f; values[1 * cols + 3] = 5f;       // a tie: 3 wins
+        values[2 * cols + 129] = 5f; values[2 * cols + 1] = 5f;       // a tie within one thread's stride and across
+        Array.Fill(values, float.NegativeInfinity, 3 * cols, cols);   // all −∞
+        var x = twin.Gpu.Allocate(rows, cols);
+        twin.Gpu.Upload(values, x, 0);
+        var indices = new int[rows];
+        twin.Gpu.ArgMax(x, rows, indices);
+        var expected = Enumerable.Range(0, rows).Select(i =>
+        {
+            var row = values.AsSpan(i * cols, cols);
+            int best = 0;
+            for (int c = 1; c < cols; c++) if (row[c] > row[best]) best = c;
+            return best;
+        }).ToArray();
+        Assert.Equal([999, 3, 1, 0], expected[..4]);
+        Assert.Equal(expected, indices);
+        x.Dispose();
+    }
+
     [Fact]
     public void GatherAndCopyRowsMoveWholeRows()
     {

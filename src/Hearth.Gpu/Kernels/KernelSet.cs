@@ -33,6 +33,7 @@ internal sealed class KernelSet
         SwiGluOai = a.LoadKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, float, float, long>(ActivationKernels.SwiGluOai);
         Scale = a.LoadKernel<ArrayView<float>, float, long>(ActivationKernels.Scale);
         Softcap = a.LoadKernel<ArrayView<float>, float, float, long>(ActivationKernels.Softcap);
+        ArgMax = a.LoadKernel<ArrayView<float>, int, ArrayView<int>>(ArgMaxKernel.ArgMax);
         AddScaledRows = a.LoadKernel<ArrayView<float>, ArrayView<int>, ArrayView<float>, ArrayView<float>, int, int>(RowKernels.AddScaledRows);
         QuantGemv = a.LoadKernel<ArrayView<float>, ArrayView<byte>, int, long, ArrayView<float>, int, int, int>(MatMulKernels.QuantGemv);
         DequantizeToHalf = a.LoadKernel<ArrayView<byte>, int, long, int, int, ArrayView<ushort>, long>(MatMulKernels.DequantizeToHalf);
@@ -65,6 +66,7 @@ internal sealed class KernelSet
     public Action<AcceleratorStream, KernelConfig, ArrayView<float>, float, long> Scale { get; }
     public Action<AcceleratorStream, KernelConfig, ArrayView<float>, float, float, long> Softcap { get; }
     public Action<AcceleratorStream, KernelConfig, ArrayView<float>, ArrayView<int>, ArrayView<float>, ArrayView<float>, int, int> AddScaledRows { get; }
+    public Action<AcceleratorStream, KernelConfig, ArrayView<float>, int, ArrayView<int>> ArgMax { get; }
     public Action<AcceleratorStream, KernelConfig, ArrayView<float>, ArrayView<byte>, int, long, ArrayView<float>, int, int, int> QuantGemv { get; }
     public Action<AcceleratorStream, KernelConfig, ArrayView<byte>, int, long, int, int, ArrayView<ushort>, long> DequantizeToHalf { get; }
     public Action<AcceleratorStream, KernelConfig, ArrayView<float>, ArrayView<byte>, int, int, int, int, ArrayView<float>, int, int> ReferenceGemm { get; }
