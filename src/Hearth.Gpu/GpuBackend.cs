@@ -27,6 +27,9 @@ public sealed partial class GpuBackend : IBackend
     /// <param name="attentionSplitSize">Positions per split of decode attention (long contexts spread over more warps).</param>
     public GpuBackend(GpuDevice device, bool ownsDevice = true, int attentionSplitSize = 512)
     {
+        // The argmax and group reductions halve the group: a power of two of at most 1024 threads.
+        if (device.GroupSize > 1024 || (device.GroupSize & (device.GroupSize - 1)) != 0)
+            throw new ArgumentException($"the GPU kernels need a power-of-two group of at most 1024 threads, not {device.GroupSize}");
         _device = device;
         _ownsDevice = ownsDevice;
         device.Accelerator.Bind();
@@ -35,8 +38,6 @@ public sealed partial class GpuBackend : IBackend
         _attention = new GpuAttention(_k, attentionSplitSize);
         _ids = new(device); _rows = new(device); _slots = new(device); _ropePositions = new(device); _factors = new(device);
         _argMax = new(device);
-        if (device.GroupSize > 1024 || (device.GroupSize & (device.GroupSize - 1)) != 0)
-            throw new ArgumentException($"the GPU kernels need a power-of-two group of at most 1024 threads, not {device.GroupSize}");
         _noFactors = device.Accelerator.Allocate1D<float>(1);
     }
 
