@@ -14,6 +14,8 @@ internal sealed class GpuMatMul : IDisposable
 {
     /// <summary>Up to this many tokens a quantized weight is applied by the GEMV kernel.</summary>
     public const int GemvMaxRows = 4;
+    /// <summary>Rows up to this long (8 sub-blocks) take the thread-per-output GEMV: a warp per column would idle most lanes.</summary>
+    public const int ShortRow = 256;
     /// <summary>Elements of one F16 dequantization tile (64 MiB).</summary>
     private const long TileElements = 32L << 20;
 
@@ -43,10 +45,16 @@ internal sealed class GpuMatMul : IDisposable
         int n = w.Rows, k = w.Columns;
         if (w.Format is WeightFormat.Q8_0 or WeightFormat.Q4_K or WeightFormat.Q6_K or WeightFormat.MXFP4)
         {
+            if (rows <= GemvMaxRows && k <= ShortRow)
+            {
+                long count = (long)rows * n;
+                _k.QuantGemvShort(_k.Stream, _k.Elements(count), x.View, w.Bytes, (int)w.Format, w.DeviceRowBytes, y.View, n, k, count);
+                return;
+            }
             if (rows <= GemvMaxRows)
             {
                 int warps = _k.Device.WarpsPerGroup;
-                _k.QuantGemv(_k.Stream, _k.PerGroup((n + warps - 1) / warps), x.View, w.Bytes, (int)w.Format, w.DeviceRowBytes, y.View, rows, n, k);
+                _k.QuantGemv(_k.Stream, _k.StridedGroups((n + warps - 1) / warps), x.View, w.Bytes, (int)w.Format, w.DeviceRowBytes, y.View, rows, n, k);
                 return;
             }
             int tileRows = (int)Math.Clamp(TileElements / k, 1, n);

@@ -36,6 +36,7 @@ internal sealed class KernelSet
         ArgMax = a.LoadKernel<ArrayView<float>, int, ArrayView<int>>(ArgMaxKernel.ArgMax);
         AddScaledRows = a.LoadKernel<ArrayView<float>, ArrayView<int>, ArrayView<float>, ArrayView<float>, int, int>(RowKernels.AddScaledRows);
         QuantGemv = a.LoadKernel<ArrayView<float>, ArrayView<byte>, int, long, ArrayView<float>, int, int, int>(MatMulKernels.QuantGemv);
+        QuantGemvShort = a.LoadKernel<ArrayView<float>, ArrayView<byte>, int, long, ArrayView<float>, int, int, long>(MatMulKernels.QuantGemvShort);
         DequantizeToHalf = a.LoadKernel<ArrayView<byte>, int, long, int, int, ArrayView<ushort>, long>(MatMulKernels.DequantizeToHalf);
         ReferenceGemm = a.LoadKernel<ArrayView<float>, ArrayView<byte>, int, int, int, int, ArrayView<float>, int, int>(MatMulKernels.ReferenceGemm);
     }
@@ -68,6 +69,7 @@ internal sealed class KernelSet
     public Action<AcceleratorStream, KernelConfig, ArrayView<float>, ArrayView<int>, ArrayView<float>, ArrayView<float>, int, int> AddScaledRows { get; }
     public Action<AcceleratorStream, KernelConfig, ArrayView<float>, int, ArrayView<int>> ArgMax { get; }
     public Action<AcceleratorStream, KernelConfig, ArrayView<float>, ArrayView<byte>, int, long, ArrayView<float>, int, int, int> QuantGemv { get; }
+    public Action<AcceleratorStream, KernelConfig, ArrayView<float>, ArrayView<byte>, int, long, ArrayView<float>, int, int, long> QuantGemvShort { get; }
     public Action<AcceleratorStream, KernelConfig, ArrayView<byte>, int, long, int, int, ArrayView<ushort>, long> DequantizeToHalf { get; }
     public Action<AcceleratorStream, KernelConfig, ArrayView<float>, ArrayView<byte>, int, int, int, int, ArrayView<float>, int, int> ReferenceGemm { get; }
 
@@ -78,6 +80,11 @@ internal sealed class KernelSet
         long groups = Math.Clamp((work + group - 1) / group, 1, Device.IsCuda ? 65_535 : 64);
         return new KernelConfig((int)groups, group);
     }
+
+    /// <summary>Up to one group of the standard size per item, capped like <see cref="Elements"/> (the kernel strides over
+    /// the rest): on the CPU accelerator every group is a round of OS-thread barriers, so tens of thousands cost seconds.</summary>
+    public KernelConfig StridedGroups(int items) =>
+        new((int)Math.Clamp(items, 1, Device.IsCuda ? 65_535 : 64), Device.GroupSize);
 
     /// <summary>One group of the standard size per item (rows, norm groups, output tiles).</summary>
     public KernelConfig PerGroup(int groups) => new(Math.Max(1, groups), Device.GroupSize);
