@@ -4,7 +4,8 @@ namespace Hearth.Engine;
 
 /// <summary>The only engine part that talks to the model: turns a <see cref="ScheduledBatch"/> into a flattened
 /// <see cref="ForwardBatch"/> (token ids, positions, slot mapping, block tables), runs copy-on-write copies and the
-/// forward pass, and samples one token per sequence whose logits were computed (one per choice at a fork). The
+/// forward pass, and samples one token per sequence whose logits were computed (one per choice at a fork; a step whose
+/// choices are all plain greedy takes the model's argmax tokens instead, computed on the device where it has one). The
 /// grammar masks of constrained sequences are computed on the thread pool during the forward pass. It allocates the
 /// model's paged KV cache (and decides its size) when it is built.</summary>
 internal sealed class ModelRunner
@@ -14,6 +15,7 @@ internal sealed class ModelRunner
     private readonly int _blockSize;
     private readonly int _vocab;
     private float[] _logits = [];
+    private int[] _greedy = [];
 
     public ModelRunner(IForwardModel model, Sampler sampler, EngineOptions options)
     {
@@ -62,6 +64,15 @@ internal sealed class ModelRunner
         var forward = BuildForwardBatch(batch);
         int rows = forward.LogitRows;
         if (_logits.Length < rows * _vocab) _logits = new float[rows * _vocab];
+        if (AllPlainGreedy(batch))
+        {
+            if (_greedy.Length < rows) _greedy = new int[rows];
+            if (_model.ForwardGreedy(forward, _greedy.AsSpan(0, rows)))
+            {
+                TokensComputed += forward.TokenCount;
+                return GreedyOutput(batch);
+            }
+        }
         // Grammar masks depend only on tokens already taken: compute them while the model runs.
         var masks = GrammarMasks.Start(batch);
         try
@@ -103,6 +114,41 @@ internal sealed class ModelRunner
             }
         }
         return new RunnerOutput(samples, errors);
+    }
+
+    /// <summary>Whether every sampling choice of the step is plain greedy (<see cref="Sampler.IsPlainGreedy"/>) and no
+    /// sequence verifies drafts: then the argmax of the raw logits is the whole of sampling, and a model that can take it
+    /// where the logits are (<see cref="IForwardModel.ForwardGreedy"/>) returns token ids instead of logits.</summary>
+    private static bool AllPlainGreedy(ScheduledBatch batch)
+    {
+        bool any = false;
+        foreach (var item in batch.Sequences)
+        {
+            if (!item.NeedsLogits) continue;
+            if (item.Drafts.Length > 0) return false;
+            foreach (var choice in item.Choices)
+                if (!Sampler.IsPlainGreedy(choice)) return false;
+            any = true;
+        }
+        return any;
+    }
+
+    /// <summary>The step's samples from the argmax tokens: one row per sequence with logits, the same token for every
+    /// choice at a fork (greedy choices agree).</summary>
+    private RunnerOutput GreedyOutput(ScheduledBatch batch)
+    {
+        var samples = new IReadOnlyList<SampledToken>?[batch.Sequences.Count];
+        int row = 0;
+        for (int i = 0; i < batch.Sequences.Count; i++)
+        {
+            var item = batch.Sequences[i];
+            if (!item.NeedsLogits) continue;
+            var picked = new SampledToken[item.Choices.Count];
+            for (int k = 0; k < picked.Length; k++) picked[k] = new SampledToken(_greedy[row], null);
+            samples[i] = picked;
+            row++;
+        }
+        return new RunnerOutput(samples, new string?[batch.Sequences.Count]);
     }
 
     /// <summary>How many KV blocks to allocate for a model of one KV-cache group with this per-token KV size and context.</summary>

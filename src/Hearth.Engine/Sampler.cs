@@ -32,6 +32,15 @@ internal sealed class Sampler
         _byProbability = new ProbabilityOrder(_p);
     }
 
+    /// <summary>True when sampling this sequence's next token is the argmax of the raw logits: temperature 0, no grammar,
+    /// penalties, logit bias or min-tokens suppression in effect, and no logprobs asked for.</summary>
+    internal static bool IsPlainGreedy(Sequence seq)
+    {
+        var p = seq.Request.Sampling;
+        return p.Temperature == 0 && seq.Grammar is null && p.RepetitionPenalty == 1f && p.FrequencyPenalty == 0f
+            && p.PresencePenalty == 0f && p.LogitBias.Count == 0 && p.Logprobs is null && seq.OutputLength >= p.MinTokens;
+    }
+
     public SampledToken Sample(Sequence seq, ReadOnlySpan<float> logits)
     {
         var p = seq.Request.Sampling;

@@ -19,19 +19,25 @@ public sealed partial class GpuBackend : IBackend
     private readonly GpuMatMul _matmul;
     private readonly GpuAttention _attention;
     private readonly DeviceInts _ids, _rows, _slots, _ropePositions;
+    private readonly DeviceFloats _factors;
+    private readonly DeviceScratch<int> _argMax;
     private readonly List<GpuWeight> _weights = [];
     private readonly MemoryBuffer1D<float, Stride1D.Dense> _noFactors;
 
     /// <param name="attentionSplitSize">Positions per split of decode attention (long contexts spread over more warps).</param>
     public GpuBackend(GpuDevice device, bool ownsDevice = true, int attentionSplitSize = 512)
     {
+        // The argmax and group reductions halve the group: a power of two of at most 1024 threads.
+        if (device.GroupSize > 1024 || (device.GroupSize & (device.GroupSize - 1)) != 0)
+            throw new ArgumentException($"the GPU kernels need a power-of-two group of at most 1024 threads, not {device.GroupSize}");
         _device = device;
         _ownsDevice = ownsDevice;
         device.Accelerator.Bind();
         _k = new KernelSet(device);
         _matmul = new GpuMatMul(_k);
         _attention = new GpuAttention(_k, attentionSplitSize);
-        _ids = new(device); _rows = new(device); _slots = new(device); _ropePositions = new(device);
+        _ids = new(device); _rows = new(device); _slots = new(device); _ropePositions = new(device); _factors = new(device);
+        _argMax = new(device);
         _noFactors = device.Accelerator.Allocate1D<float>(1);
     }
 
@@ -141,9 +147,20 @@ public sealed partial class GpuBackend : IBackend
         if (groups > 0) _k.RmsNorm(_k.Stream, _k.PerGroup(groups), gx.View, w.Floats, n, epsilon, gy.View);
     }
 
+    /// <summary>The residual add and the following RMS norm in one kernel (one read of x and delta, one write of x and y).</summary>
+    public void AddRmsNorm(Tensor x, Tensor delta, Weight weight, float epsilon, Tensor y, int rows)
+    {
+        var gx = G(x); var gd = G(delta); var gy = G(y); var w = W(weight);
+        CheckRows(gx, rows); CheckRows(gd, rows); CheckRows(gy, rows);
+        if (w.Format != WeightFormat.F32 || weight.Columns * weight.Rows != gx.Columns || gd.Columns != gx.Columns || gy.Columns != gx.Columns)
+            throw new ArgumentException($"add + rms norm: weight '{weight.Name}' ({weight.Type}, {weight.Columns * weight.Rows}) does not fit rows of {gx.Columns}");
+        if (rows == 0) return;
+        Bind();
+        _k.AddRmsNorm(_k.Stream, _k.PerGroup(rows), gx.View, gd.View, w.Floats, gx.Columns, epsilon, gy.View);
+    }
+
     public void Rope(Tensor x, int rows, int headDim, ReadOnlySpan<int> positions, RopeParameters rope)
     {
-        RejectUnsupported(rope);
         var gx = G(x);
         CheckRows(gx, rows);
         if (gx.Columns % headDim != 0 || rope.Dimensions > headDim || rope.Dimensions % 2 != 0)
@@ -164,7 +181,18 @@ public sealed partial class GpuBackend : IBackend
             Neox = rope.Neox ? 1 : 0, HasFactors = rope.FrequencyFactors != null ? 1 : 0,
             // The same F32 value the CPU backend multiplies by, so both compute identical angles.
             ThetaScale = MathF.Pow(rope.FrequencyBase, -2.0f / rope.Dimensions), FrequencyScale = rope.FrequencyScale,
+            Magnitude = rope.AttentionFactor,
         };
+        if (rope.Yarn is { ExtFactor: not 0 } yarn)
+        {
+            // ggml_rope_yarn_corr_dims and the magnitude term, in the CPU backend's F32 operations.
+            float CorrectionDim(float rotations) =>
+                rope.Dimensions * MathF.Log(yarn.OriginalContext / (rotations * 2 * MathF.PI)) / (2 * MathF.Log(rope.FrequencyBase));
+            shape.ExtFactor = yarn.ExtFactor;
+            shape.CorrectionLow = MathF.Max(0, MathF.Floor(CorrectionDim(yarn.BetaFast)));
+            shape.CorrectionHigh = MathF.Min(rope.Dimensions - 1, MathF.Ceiling(CorrectionDim(yarn.BetaSlow)));
+            shape.Magnitude *= 1.0f + 0.1f * MathF.Log(1.0f / rope.FrequencyScale);
+        }
         long count = (long)rows * shape.Heads * (rope.Dimensions / 2);
         _k.Rope(_k.Stream, _k.Elements(count), gx.View, _ropePositions.Upload(positions[..rows]), shape, factors, count);
     }
@@ -212,11 +240,10 @@ public sealed partial class GpuBackend : IBackend
 
     public void PagedAttention(Tensor q, Tensor kCache, Tensor vCache, Tensor output, AttentionParameters attention, int rows)
     {
-        RejectUnsupported(attention);
         var gq = G(q); var go = G(output);
         CheckRows(gq, rows); CheckRows(go, rows);
         Bind();
-        _attention.Run(gq, G(kCache), G(vCache), go, attention, rows);
+        _attention.Run(gq, G(kCache), G(vCache), go, attention, rows, attention.Sinks is { } sinks ? W(sinks) : null);
     }
 
     /// <summary>Copies rows within one tensor; the ranges must not overlap (the model copies whole distinct KV blocks).</summary>
@@ -251,7 +278,7 @@ public sealed partial class GpuBackend : IBackend
         _k.Stream.Synchronize();
         _matmul.Dispose();
         _attention.Dispose();
-        foreach (var d in new IDisposable[] { _ids, _rows, _slots, _ropePositions, _noFactors }) d.Dispose();
+        foreach (var d in new IDisposable[] { _ids, _rows, _slots, _ropePositions, _factors, _argMax, _noFactors }) d.Dispose();
         lock (_weights)
         {
             foreach (var w in _weights) w.Dispose();

@@ -8,12 +8,14 @@ namespace Hearth.Gpu;
 
 /// <summary>y = x · wᵀ on the device. Dense weights (F32/F16/BF16) go to one GEMM: cuBLAS on CUDA (activations
 /// converted to the weight's 16-bit type, F32 accumulate), the reference kernel on the CPU accelerator. Quantized weights
-/// (Q8_0, Q4_K) take the GEMV kernel for a few tokens (decode: weights read once, straight from the GGUF blocks) and
+/// (Q8_0, Q4_K, Q6_K, MXFP4) take the GEMV kernel for a few tokens (decode: weights read once, straight from the GGUF blocks) and
 /// otherwise are dequantized to F16 tiles of rows that then go through the same dense GEMM (prefill).</summary>
 internal sealed class GpuMatMul : IDisposable
 {
     /// <summary>Up to this many tokens a quantized weight is applied by the GEMV kernel.</summary>
     public const int GemvMaxRows = 4;
+    /// <summary>Rows up to this long (8 sub-blocks) take the thread-per-output GEMV: a warp per column would idle most lanes.</summary>
+    public const int ShortRow = 256;
     /// <summary>Elements of one F16 dequantization tile (64 MiB).</summary>
     private const long TileElements = 32L << 20;
 
@@ -41,12 +43,18 @@ internal sealed class GpuMatMul : IDisposable
     {
         if (rows == 0) return;
         int n = w.Rows, k = w.Columns;
-        if (w.Format is WeightFormat.Q8_0 or WeightFormat.Q4_K)
+        if (w.Format is WeightFormat.Q8_0 or WeightFormat.Q4_K or WeightFormat.Q6_K or WeightFormat.MXFP4)
         {
+            if (rows <= GemvMaxRows && k <= ShortRow)
+            {
+                long count = (long)rows * n;
+                _k.QuantGemvShort(_k.Stream, _k.Elements(count), x.View, w.Bytes, (int)w.Format, w.DeviceRowBytes, y.View, n, k, count);
+                return;
+            }
             if (rows <= GemvMaxRows)
             {
                 int warps = _k.Device.WarpsPerGroup;
-                _k.QuantGemv(_k.Stream, _k.PerGroup((n + warps - 1) / warps), x.View, w.Bytes, (int)w.Format, w.DeviceRowBytes, y.View, rows, n, k);
+                _k.QuantGemv(_k.Stream, _k.StridedGroups((n + warps - 1) / warps), x.View, w.Bytes, (int)w.Format, w.DeviceRowBytes, y.View, rows, n, k);
                 return;
             }
             int tileRows = (int)Math.Clamp(TileElements / k, 1, n);

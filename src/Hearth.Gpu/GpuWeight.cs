@@ -7,7 +7,7 @@ using ILGPU.Runtime;
 
 namespace Hearth.Gpu;
 
-/// <summary>A weight with a device copy. F32/F16/BF16 and the Q8_0/Q4_K blocks are copied byte for byte (quantized
+/// <summary>A weight with a device copy. F32/F16/BF16 and the Q8_0/Q4_K/Q6_K/MXFP4 blocks are copied byte for byte (quantized
 /// ones are dequantized on the fly by the kernels); other GGUF types the CPU backend reads are dequantized once to F32
 /// on the host. The host fields stay the file's (so the model sees the same weight).</summary>
 public sealed unsafe class GpuWeight : Weight, IDisposable
@@ -40,7 +40,8 @@ public sealed unsafe class GpuWeight : Weight, IDisposable
         WeightFormat? direct = host.Type switch
         {
             GgmlType.F32 => WeightFormat.F32, GgmlType.F16 => WeightFormat.F16, GgmlType.BF16 => WeightFormat.BF16,
-            GgmlType.Q8_0 => WeightFormat.Q8_0, GgmlType.Q4_K => WeightFormat.Q4_K, _ => null,
+            GgmlType.Q8_0 => WeightFormat.Q8_0, GgmlType.Q4_K => WeightFormat.Q4_K, GgmlType.MXFP4 => WeightFormat.MXFP4,
+            GgmlType.Q6_K => WeightFormat.Q6_K, _ => null,
         };
         var format = direct ?? WeightFormat.F32;
         long rowBytes = WeightReader.RowBytes((int)format, host.Columns);

@@ -2,7 +2,7 @@ using Hearth.Core.Gguf;
 
 namespace Hearth.Gpu.Tests;
 
-/// <summary>MatMul for every weight format at 1 and 3 tokens (quantized: the GEMV kernel) and 9 tokens (quantized:
+/// <summary>MatMul for every weight format (MXFP4 read in place like Q8_0 and Q4_K) at 1 and 3 tokens (quantized: the GEMV kernel) and 9 tokens (quantized:
 /// dequantized F16 tiles, then the dense GEMM), against the CPU backend. The CPU quantizes activations to 8 bits for
 /// quantized weights, the GPU keeps them F32 (and rounds dequantized tiles to F16), hence the tolerances.</summary>
 [Collection("gpu")]
@@ -15,6 +15,7 @@ public sealed class MatMulTests
     [InlineData(GgmlType.Q8_0, 2e-2)]
     [InlineData(GgmlType.Q4_K, 2e-2)]
     [InlineData(GgmlType.Q6_K, 2e-2)]
+    [InlineData(GgmlType.MXFP4, 2e-2)]
     public void MatMulMatchesTheCpu(GgmlType type, double tolerance)
     {
         var twin = SharedTwins.Nvidia;
@@ -26,6 +27,35 @@ public sealed class MatMulTests
             var x = twin.Tensor(Twin.Floats(r, rows * k), rows, k);
             var y = twin.Zeros(rows, n);
             twin.Cpu.MatMul(x.Cpu, w.Cpu, y.Cpu, rows);
+            twin.Gpu.MatMul(x.Gpu, w.Gpu, y.Gpu, rows);
+            twin.AssertClose(y, rows, tolerance, $"{type} × {rows} rows");
+        }
+    }
+
+    /// <summary>The quantized kernels against the exact product with the dequantized weights (Core's dequantizer, an F32
+    /// weight on the CPU backend): the GEMV is exact up to summation order; the prefill path rounds activations and the
+    /// dequantized tile to F16.</summary>
+    [Theory]
+    [InlineData(GgmlType.Q8_0, 512)]
+    [InlineData(GgmlType.Q4_K, 512)]
+    [InlineData(GgmlType.Q6_K, 512)]
+    [InlineData(GgmlType.MXFP4, 512)]
+    [InlineData(GgmlType.Q8_0, 64)]   // short rows: the thread-per-output GEMV
+    [InlineData(GgmlType.Q4_K, 256)]
+    [InlineData(GgmlType.Q6_K, 256)]
+    [InlineData(GgmlType.MXFP4, 96)]
+    public void QuantizedKernelsEqualTheDequantizedProduct(GgmlType type, int k)
+    {
+        var twin = SharedTwins.Nvidia;
+        var r = new Random(30 + (int)type);
+        const int n = 24;
+        var w = twin.Weight(r, type, n, k, 0.1f);
+        var f32 = twin.Dequantized(w.Cpu);
+        foreach (var (rows, tolerance) in new[] { (1, 1e-5), (3, 1e-5), (9, 3e-3) })
+        {
+            var x = twin.Tensor(Twin.Floats(r, rows * k), rows, k);
+            var y = twin.Zeros(rows, n);
+            twin.Cpu.MatMul(x.Cpu, f32, y.Cpu, rows);
             twin.Gpu.MatMul(x.Gpu, w.Gpu, y.Gpu, rows);
             twin.AssertClose(y, rows, tolerance, $"{type} × {rows} rows");
         }

@@ -1,4 +1,5 @@
 using Hearth.Core.Gguf;
+using Hearth.Engine.Lora;
 using Hearth.Engine.Models;
 using Hearth.Tests;
 
@@ -28,12 +29,30 @@ public sealed class ModelForwardTests
     [Fact]
     public void EmbeddedTinyStoriesMatchesTheCpu() => Check(TestPaths.EmbeddedModel, 2e-2, strictGreedy: true);
 
-    private static void Check(string path, double tolerance, bool strictGreedy)
+    /// <param name="adapter">A LoRA adapter file every step runs with (loaded on each backend), or null.</param>
+    internal static void Check(string path, double tolerance, bool strictGreedy, string? adapter = null)
     {
         var twin = SharedTwins.NarrowWarps;
         using var gguf = GgufFile.Open(path);
         using var cpu = DecoderModel.Load(gguf, twin.Cpu);
         using var gpu = DecoderModel.Load(gguf, twin.Gpu);
+        var cpuAdapter = adapter is null ? null : cpu.LoadAdapter(adapter, "a");
+        var gpuAdapter = adapter is null ? null : gpu.LoadAdapter(adapter, "a");
+        try
+        {
+            Compare(path, cpu, gpu, cpuAdapter is null ? null : LoraSelection.Of(cpuAdapter),
+                gpuAdapter is null ? null : LoraSelection.Of(gpuAdapter), tolerance, strictGreedy);
+        }
+        finally
+        {
+            cpuAdapter?.Release();
+            gpuAdapter?.Release();
+        }
+    }
+
+    private static void Compare(string path, DecoderModel cpu, DecoderModel gpu, LoraSelection? cpuLora, LoraSelection? gpuLora,
+        double tolerance, bool strictGreedy)
+    {
         int[] table = [6, 1, 4, 0, 7, 3, 5, 2];
         cpu.AllocateKvCache(table.Length, BlockSize);
         gpu.AllocateKvCache(table.Length, BlockSize);
@@ -45,9 +64,8 @@ public sealed class ModelForwardTests
 
         void Step(int[] tokens, bool logits)
         {
-            var batch = Batch(tokens, length, table, logits);
-            cpu.Forward(batch, cpuLogits);
-            gpu.Forward(batch, gpuLogits);
+            cpu.Forward(Batch(tokens, length, table, logits, cpuLora), cpuLogits);
+            gpu.Forward(Batch(tokens, length, table, logits, gpuLora), gpuLogits);
             length += tokens.Length;
         }
 
@@ -70,11 +88,11 @@ public sealed class ModelForwardTests
         }
     }
 
-    private static ForwardBatch Batch(int[] tokens, int start, int[] table, bool logits)
+    private static ForwardBatch Batch(int[] tokens, int start, int[] table, bool logits, LoraSelection? lora)
     {
         var positions = Enumerable.Range(start, tokens.Length).ToArray();
         var slots = positions.Select(p => table[p / BlockSize] * BlockSize + p % BlockSize).ToArray();
-        return new ForwardBatch(tokens, positions, slots, [new SequenceSlice(0, tokens.Length, start + tokens.Length, table, logits)]);
+        return new ForwardBatch(tokens, positions, slots, [new SequenceSlice(0, tokens.Length, start + tokens.Length, table, logits, Lora: lora)]);
     }
 
     private static (int Best, float Margin) Top(float[] logits)

@@ -3,8 +3,9 @@ using Hearth.Core.Tensors;
 
 namespace Hearth.Gpu.Tests;
 
-/// <summary>Rope in every variant the CPU backend has, KV writes through the slot mapping, and paged attention (decode
-/// tokens split over the sequence, prefill runs in tiles, both in one batch, GQA) against the CPU backend.</summary>
+/// <summary>Rope in every variant the CPU backend has (YaRN and the attention factor included), KV writes through the slot
+/// mapping, and paged attention (decode tokens split over the sequence, prefill runs in tiles, both in one batch, GQA;
+/// sliding windows, softcapping, sinks and ALiBi) against the CPU backend.</summary>
 [Collection("gpu")]
 public sealed class RopeAndAttentionTests
 {
@@ -29,9 +30,31 @@ public sealed class RopeAndAttentionTests
     }
 
     [Theory]
-    [InlineData(4, 2, 20)]  // odd head size, GQA 2
-    [InlineData(8, 2, 64)]  // Llama-3.2-1B's group of 4
-    public void PagedAttentionOverAMixedBatchMatchesTheCpu(int heads, int kvHeads, int hd)
+    [InlineData(1f, 0f, 0f)]     // attention factor alone (LongRoPE's scaling of cos and sin)
+    [InlineData(1f, 32f, 4096f)] // gpt-oss: YaRN ×32 from 4096
+    [InlineData(0.8f, 4f, 64f)]  // YaRN with an attention factor, a short original context (wide ramp)
+    public void YarnAndAttentionFactorMatchTheCpu(float attentionFactor, float yarnFactor, float originalContext)
+    {
+        var twin = SharedTwins.Nvidia;
+        var r = new Random(8);
+        const int heads = 2, rows = 4, headDim = 32;
+        var x = twin.Tensor(Twin.Floats(r, rows * heads * headDim), rows, heads * headDim);
+        int[] positions = [0, 3, 90, 5000];
+        var rope = new RopeParameters(headDim, 150000f, yarnFactor > 0 ? 1f / yarnFactor : 1f, true, null, attentionFactor,
+            yarnFactor > 0 ? new YarnParameters(1f, (int)originalContext, 32f, 1f) : null);
+        twin.Cpu.Rope(x.Cpu, rows, headDim, positions, rope);
+        twin.Gpu.Rope(x.Gpu, rows, headDim, positions, rope);
+        twin.AssertClose(x, rows, 2e-5);
+    }
+
+    [Theory]
+    [InlineData(4, 2, 20, 0, 0f, false, false)]  // odd head size, GQA 2
+    [InlineData(8, 2, 64, 0, 0f, false, false)]  // Llama-3.2-1B's group of 4
+    [InlineData(4, 2, 16, 5, 0f, false, false)]  // sliding window shorter than a split and a tile's span
+    [InlineData(4, 2, 16, 0, 1.5f, true, false)] // Gemma 2's softcap, gpt-oss's sinks
+    [InlineData(4, 2, 16, 6, 0f, true, false)]   // gpt-oss's sliding layers: window and sinks
+    [InlineData(4, 4, 16, 0, 0f, false, true)]   // jina-bert-v2's ALiBi
+    public void PagedAttentionOverAMixedBatchMatchesTheCpu(int heads, int kvHeads, int hd, int window, float softcap, bool sinks, bool alibi)
     {
         var twin = SharedTwins.Nvidia;
         var r = new Random(11 + hd);
@@ -52,6 +75,8 @@ public sealed class RopeAndAttentionTests
             twin.Cpu.WriteKv(k.Cpu, v.Cpu, kc.Cpu, vc.Cpu, slots, n);
             twin.Gpu.WriteKv(k.Gpu, v.Gpu, kc.Gpu, vc.Gpu, slots, n);
         }
+        // Sequence A's first two blocks lie before a window of 5 at position 19: released (-1), as the engine does.
+        if (window > 0) tables[0][0] = tables[0][1] = -1;
         twin.AssertClose(kc, blocks * blockSize, 0, "K cache");
         twin.AssertClose(vc, blocks * blockSize, 0, "V cache");
 
@@ -60,12 +85,16 @@ public sealed class RopeAndAttentionTests
         int rows = positions.Length;
         var q = twin.Tensor(Twin.Floats(r, rows * qDim), rows, qDim);
         var o = twin.Zeros(rows, qDim);
-        var a = new AttentionParameters(heads, kvHeads, hd, 1f / MathF.Sqrt(hd), blockSize)
+        (Weight Cpu, Weight Gpu)? sinkWeight = sinks ? twin.Weight(r, GgmlType.F32, 1, heads, 2f) : null;
+        // ALiBi: queries at positions other than their extent (an encoder's tokens see the whole sequence).
+        int[]? queryPositions = alibi ? [7, 0, 9, 2, 4, 3, 8, 1, 0] : null;
+        var a = new AttentionParameters(heads, kvHeads, hd, 1f / MathF.Sqrt(hd), blockSize, window, softcap, sinkWeight?.Cpu,
+            alibi ? AttentionParameters.AlibiSlopesFor(heads, 8f) : null)
         {
-            Batch = new AttentionBatch(positions, tokenSequence, tables),
+            Batch = new AttentionBatch(positions, tokenSequence, tables, queryPositions),
         };
         twin.Cpu.PagedAttention(q.Cpu, kc.Cpu, vc.Cpu, o.Cpu, a, rows);
-        twin.Gpu.PagedAttention(q.Gpu, kc.Gpu, vc.Gpu, o.Gpu, a, rows);
+        twin.Gpu.PagedAttention(q.Gpu, kc.Gpu, vc.Gpu, o.Gpu, a with { Sinks = sinkWeight?.Gpu }, rows);
         twin.AssertClose(o, rows, 1e-5, "attention");
     }
 

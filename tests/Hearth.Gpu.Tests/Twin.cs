@@ -51,6 +51,18 @@ internal sealed unsafe class Twin : IDisposable
         }
     }
 
+    /// <summary>An F32 copy of a host weight (Core's dequantizer), adopted by the CPU backend: the exact reference for
+    /// the GPU's quantized kernels.</summary>
+    public Weight Dequantized(Weight w)
+    {
+        var storage = GC.AllocateArray<byte>(w.Rows * w.Columns * 4 + 64, pinned: true);
+        _pinned.Add(storage);
+        var floats = System.Runtime.InteropServices.MemoryMarshal.Cast<byte, float>(storage.AsSpan());
+        for (int row = 0; row < w.Rows; row++)
+            Dequantizer.Dequantize(w.Type, new ReadOnlySpan<byte>(w.Row(row), (int)w.RowBytes), floats.Slice(row * w.Columns, w.Columns));
+        fixed (byte* p = storage) return Cpu.AdoptWeight(new Weight($"{w.Name}-f32", GgmlType.F32, w.Rows, w.Columns, p));
+    }
+
     public static float[] Read(IBackend b, Tensor t, int rows)
     {
         var a = new float[rows * t.Columns];

@@ -57,6 +57,15 @@ public interface IBackend : IDisposable
     /// the weight is per head): y = x / sqrt(mean(x²) + eps) · w. x and y may be the same tensor.</summary>
     void RmsNorm(Tensor x, Weight weight, float epsilon, Tensor y, int rows);
 
+    /// <summary>The residual add and the next RMS norm of a decoder layer in one op: x = x + delta, then
+    /// y = RmsNorm(x) · weight over whole rows. A backend may fuse them (one pass over x instead of three); the result
+    /// must equal <see cref="Add"/> followed by <see cref="RmsNorm"/>, which is what this default does.</summary>
+    void AddRmsNorm(Tensor x, Tensor delta, Weight weight, float epsilon, Tensor y, int rows)
+    {
+        Add(x, delta, x, rows);
+        RmsNorm(x, weight, epsilon, y, rows);
+    }
+
     /// <summary>Layer normalisation of each row (BERT): y = (x − mean) / sqrt(var + eps) · w + b, with the bias optional.
     /// x and y may be the same tensor.</summary>
     void LayerNorm(Tensor x, Weight weight, Weight? bias, float epsilon, Tensor y, int rows);

@@ -120,19 +120,32 @@ public sealed class DecoderModel : IForwardModel, ILoraModel
 
     public void Forward(ForwardBatch batch, Span<float> logits) => Run(batch, logits, hiddenOnly: false);
 
+    /// <summary>On a backend that takes argmaxes on the device (<see cref="IDeviceGreedy"/>): the forward pass, then one
+    /// token id per logits row. Other backends: false (the host samples from <see cref="Forward"/>'s logits).</summary>
+    public bool ForwardGreedy(ForwardBatch batch, Span<int> tokens)
+    {
+        if (_backend is not IDeviceGreedy) return false;
+        Run(batch, [], hiddenOnly: false, tokens, toTokens: true);
+        return true;
+    }
+
     /// <summary>Runs the batch like <see cref="Forward"/> but writes, for each logits row, the token's hidden state
     /// after the final norm (<see cref="ModelHyperparameters.EmbeddingLength"/> floats) instead of its logits: what decoder embedding models pool (last-token pooling).</summary>
     public void ForwardHidden(ForwardBatch batch, Span<float> hidden) => Run(batch, hidden, hiddenOnly: true);
 
+    /// <param name="toTokens">(A backend with <see cref="IDeviceGreedy"/>.) <paramref name="greedy"/> receives each logits
+    /// row's argmax, and <paramref name="logits"/> is not written.</param>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private void Run(ForwardBatch batch, Span<float> logits, bool hiddenOnly)
+    private void Run(ForwardBatch batch, Span<float> logits, bool hiddenOnly, Span<int> greedy = default, bool toTokens = false)
     {
         if (_kCache.Length == 0) throw new InvalidOperationException("AllocateKvCache must be called before Forward");
         int t = batch.TokenCount;
         var index = Validate(batch);
         int logitRows = index.LogitRows.Length;
         int width = hiddenOnly ? _hp.EmbeddingLength : _hp.VocabSize;
-        if (logits.Length < (long)logitRows * width)
+        if (toTokens && greedy.Length < logitRows)
+            throw new ArgumentException($"token span holds {greedy.Length} ids; {logitRows} rows need one each");
+        if (!toTokens && logits.Length < (long)logitRows * width)
             throw new ArgumentException($"output span holds {logits.Length} floats; {logitRows} rows of {width} are needed");
         if (t == 0) return;
         var s = _scratch is { } existing && existing.Capacity >= t && existing.LogitCapacity >= logitRows
@@ -144,10 +157,13 @@ public sealed class DecoderModel : IForwardModel, ILoraModel
         bool lora = _lora.Prepare(batch);
         b.Embed(_def.Embedding, batch.TokenIds, s.X);
         if (_def.EmbeddingScale != 1f) b.Scale(s.X, _def.EmbeddingScale, t);
+        // Whether s.Norm already holds this layer's attention norm (the previous layer's residual add computed it).
+        bool normed = false;
         for (int l = 0; l < _layers.Length; l++)
         {
             var A = _layers[l].Attention;
-            b.RmsNorm(s.X, A.Norm, eps, s.Norm, t);
+            if (!normed) b.RmsNorm(s.X, A.Norm, eps, s.Norm, t);
+            normed = false;
             MatMul(s.Norm, A.Q, s.Q, t, lora, l, LoraTarget.Q);
             MatMul(s.Norm, A.K, s.K, t, lora, l, LoraTarget.K);
             MatMul(s.Norm, A.V, s.V, t, lora, l, LoraTarget.V);
@@ -163,10 +179,8 @@ public sealed class DecoderModel : IForwardModel, ILoraModel
             MatMul(s.Attention, A.Output, s.Out, t, lora, l, LoraTarget.AttentionOutput);
             if (A.OutputBias != null) b.AddBias(s.Out, A.OutputBias, t);
             if (A.PostNorm != null) b.RmsNorm(s.Out, A.PostNorm, eps, s.Out, t);
-            b.Add(s.X, s.Out, s.X, t);
-
             var F = _layers[l].FeedForward;
-            b.RmsNorm(s.X, F.Norm, eps, s.Norm, t);
+            b.AddRmsNorm(s.X, s.Out, F.Norm, eps, s.Norm, t);
             if (F.Experts is { } experts)
             {
                 _experts.AddTo(experts, s.Norm, s.X, t);
@@ -178,7 +192,12 @@ public sealed class DecoderModel : IForwardModel, ILoraModel
             else b.SwiGlu(s.Gate, s.Up, s.Gate, t);
             MatMul(s.Gate, F.Down!, s.Out, t, lora, l, LoraTarget.Down);
             if (F.PostNorm != null) b.RmsNorm(s.Out, F.PostNorm, eps, s.Out, t);
-            b.Add(s.X, s.Out, s.X, t);
+            if (l + 1 < _layers.Length)
+            {
+                b.AddRmsNorm(s.X, s.Out, _layers[l + 1].Attention.Norm, eps, s.Norm, t);
+                normed = true;
+            }
+            else b.Add(s.X, s.Out, s.X, t);
         }
         if (logitRows == 0) return;
         b.GatherRows(s.X, index.LogitRows, s.Final);
@@ -190,6 +209,11 @@ public sealed class DecoderModel : IForwardModel, ILoraModel
         }
         b.MatMul(s.Final, _def.Output, s.Logits, logitRows);
         if (_def.FinalSoftcap > 0) b.Softcap(s.Logits, _def.FinalSoftcap, logitRows);
+        if (toTokens)
+        {
+            ((IDeviceGreedy)b).ArgMax(s.Logits, logitRows, greedy[..logitRows]);
+            return;
+        }
         b.Download(s.Logits, 0, logitRows, logits[..(logitRows * _hp.VocabSize)]);
     }
 

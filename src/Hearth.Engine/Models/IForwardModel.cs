@@ -62,6 +62,11 @@ public interface IForwardModel : IDisposable
     /// LogitCount tokens (in position order).</summary>
     void Forward(ForwardBatch batch, Span<float> logits);
 
+    /// <summary>Runs the batch as <see cref="Forward"/> does but returns, per logits row, the argmax token (lowest id on
+    /// ties) instead of the logits, computed where the logits are (a GPU: one id per row comes back). False, with nothing
+    /// run, when the model cannot do that better than the host: call <see cref="Forward"/> and sample there.</summary>
+    bool ForwardGreedy(ForwardBatch batch, Span<int> tokens) => false;
+
     /// <summary>Copies whole KV blocks (copy-on-write when sequences that shared a block diverge).</summary>
     void CopyBlocks(ReadOnlySpan<(int Source, int Destination)> pairs);
 }

@@ -19,14 +19,24 @@ internal sealed class KernelSet
         Gather = a.LoadKernel<ArrayView<float>, ArrayView<int>, ArrayView<float>, int, long>(RowKernels.Gather);
         WriteKv = a.LoadKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<int>, int, long>(RowKernels.WriteKv);
         RmsNorm = a.LoadKernel<ArrayView<float>, ArrayView<float>, int, float, ArrayView<float>>(NormKernels.RmsNorm);
+        AddRmsNorm = a.LoadKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, int, float, ArrayView<float>>(NormKernels.AddRmsNorm);
         Rope = a.LoadKernel<ArrayView<float>, ArrayView<int>, RopeShape, ArrayView<float>, long>(RopeKernel.Rope);
         DecodePartial = a.LoadKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<int>, ArrayView<int>, ArrayView<int>,
-            ArrayView<int>, AttentionShape, ArrayView<float>, ArrayView<float>, ArrayView<float>>(DecodeAttentionKernels.Partial);
-        DecodeCombine = a.LoadKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<int>, AttentionShape, ArrayView<float>>(
+            ArrayView<int>, AttentionShape, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>>(DecodeAttentionKernels.Partial);
+        DecodeCombine = a.LoadKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<int>, AttentionShape, ArrayView<float>, ArrayView<float>>(
             DecodeAttentionKernels.Combine);
         PrefillTiled = a.LoadKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<int>, ArrayView<int>, ArrayView<int>,
-            ArrayView<int>, ArrayView<int>, ArrayView<int>, AttentionShape, ArrayView<float>>(PrefillAttentionKernel.Tiled);
+            ArrayView<int>, AttentionShape, ArrayView<float>, ArrayView<float>>(PrefillAttentionKernel.Tiled);
+        LayerNorm = a.LoadKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, int, int, float, ArrayView<float>>(LayerNormKernel.LayerNorm);
+        Gelu = a.LoadKernel<ArrayView<float>, ArrayView<float>, long>(ActivationKernels.Gelu);
+        GeGlu = a.LoadKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, long>(ActivationKernels.GeGlu);
+        SwiGluOai = a.LoadKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, float, float, long>(ActivationKernels.SwiGluOai);
+        Scale = a.LoadKernel<ArrayView<float>, float, long>(ActivationKernels.Scale);
+        Softcap = a.LoadKernel<ArrayView<float>, float, float, long>(ActivationKernels.Softcap);
+        ArgMax = a.LoadKernel<ArrayView<float>, int, ArrayView<int>>(ArgMaxKernel.ArgMax);
+        AddScaledRows = a.LoadKernel<ArrayView<float>, ArrayView<int>, ArrayView<float>, ArrayView<float>, int, int>(RowKernels.AddScaledRows);
         QuantGemv = a.LoadKernel<ArrayView<float>, ArrayView<byte>, int, long, ArrayView<float>, int, int, int>(MatMulKernels.QuantGemv);
+        QuantGemvShort = a.LoadKernel<ArrayView<float>, ArrayView<byte>, int, long, ArrayView<float>, int, int, long>(MatMulKernels.QuantGemvShort);
         DequantizeToHalf = a.LoadKernel<ArrayView<byte>, int, long, int, int, ArrayView<ushort>, long>(MatMulKernels.DequantizeToHalf);
         ReferenceGemm = a.LoadKernel<ArrayView<float>, ArrayView<byte>, int, int, int, int, ArrayView<float>, int, int>(MatMulKernels.ReferenceGemm);
     }
@@ -42,13 +52,24 @@ internal sealed class KernelSet
     public Action<AcceleratorStream, KernelConfig, ArrayView<float>, ArrayView<int>, ArrayView<float>, int, long> Gather { get; }
     public Action<AcceleratorStream, KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<int>, int, long> WriteKv { get; }
     public Action<AcceleratorStream, KernelConfig, ArrayView<float>, ArrayView<float>, int, float, ArrayView<float>> RmsNorm { get; }
+    public Action<AcceleratorStream, KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, float, ArrayView<float>> AddRmsNorm { get; }
     public Action<AcceleratorStream, KernelConfig, ArrayView<float>, ArrayView<int>, RopeShape, ArrayView<float>, long> Rope { get; }
     public Action<AcceleratorStream, KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<int>, ArrayView<int>, ArrayView<int>,
-        ArrayView<int>, AttentionShape, ArrayView<float>, ArrayView<float>, ArrayView<float>> DecodePartial { get; }
-    public Action<AcceleratorStream, KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<int>, AttentionShape, ArrayView<float>> DecodeCombine { get; }
+        ArrayView<int>, AttentionShape, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>> DecodePartial { get; }
+    public Action<AcceleratorStream, KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<int>, AttentionShape, ArrayView<float>,
+        ArrayView<float>> DecodeCombine { get; }
     public Action<AcceleratorStream, KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<int>, ArrayView<int>, ArrayView<int>,
-        ArrayView<int>, ArrayView<int>, ArrayView<int>, AttentionShape, ArrayView<float>> PrefillTiled { get; }
+        ArrayView<int>, AttentionShape, ArrayView<float>, ArrayView<float>> PrefillTiled { get; }
+    public Action<AcceleratorStream, KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, int, float, ArrayView<float>> LayerNorm { get; }
+    public Action<AcceleratorStream, KernelConfig, ArrayView<float>, ArrayView<float>, long> Gelu { get; }
+    public Action<AcceleratorStream, KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, long> GeGlu { get; }
+    public Action<AcceleratorStream, KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, float, float, long> SwiGluOai { get; }
+    public Action<AcceleratorStream, KernelConfig, ArrayView<float>, float, long> Scale { get; }
+    public Action<AcceleratorStream, KernelConfig, ArrayView<float>, float, float, long> Softcap { get; }
+    public Action<AcceleratorStream, KernelConfig, ArrayView<float>, ArrayView<int>, ArrayView<float>, ArrayView<float>, int, int> AddScaledRows { get; }
+    public Action<AcceleratorStream, KernelConfig, ArrayView<float>, int, ArrayView<int>> ArgMax { get; }
     public Action<AcceleratorStream, KernelConfig, ArrayView<float>, ArrayView<byte>, int, long, ArrayView<float>, int, int, int> QuantGemv { get; }
+    public Action<AcceleratorStream, KernelConfig, ArrayView<float>, ArrayView<byte>, int, long, ArrayView<float>, int, int, long> QuantGemvShort { get; }
     public Action<AcceleratorStream, KernelConfig, ArrayView<byte>, int, long, int, int, ArrayView<ushort>, long> DequantizeToHalf { get; }
     public Action<AcceleratorStream, KernelConfig, ArrayView<float>, ArrayView<byte>, int, int, int, int, ArrayView<float>, int, int> ReferenceGemm { get; }
 
@@ -59,6 +80,11 @@ internal sealed class KernelSet
         long groups = Math.Clamp((work + group - 1) / group, 1, Device.IsCuda ? 65_535 : 64);
         return new KernelConfig((int)groups, group);
     }
+
+    /// <summary>Up to one group of the standard size per item, capped like <see cref="Elements"/> (the kernel strides over
+    /// the rest): on the CPU accelerator every group is a round of OS-thread barriers, so tens of thousands cost seconds.</summary>
+    public KernelConfig StridedGroups(int items) =>
+        new((int)Math.Clamp(items, 1, Device.IsCuda ? 65_535 : 64), Device.GroupSize);
 
     /// <summary>One group of the standard size per item (rows, norm groups, output tiles).</summary>
     public KernelConfig PerGroup(int groups) => new(Math.Max(1, groups), Device.GroupSize);

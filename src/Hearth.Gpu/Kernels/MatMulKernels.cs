@@ -7,34 +7,45 @@ namespace Hearth.Gpu.Kernels;
 /// where CUDA calls cuBLAS.</summary>
 internal static class MatMulKernels
 {
-    /// <summary>Quantized GEMV for a few tokens: one warp per output column n; each lane walks sub-blocks of 32 with
-    /// one scale lookup each, then the warp reduces. Weights are read straight from the GGUF blocks.</summary>
+    /// <summary>Quantized GEMV for a few tokens: one warp per output column n (warps stride over the columns when the
+    /// grid is smaller than n); each lane walks sub-blocks of 32 with one scale lookup each (two for Q6_K), then the
+    /// warp reduces. Weights are read straight from the GGUF blocks.</summary>
     [GpuKernel]
     public static void QuantGemv(ArrayView<float> x, ArrayView<byte> w, int format, long rowBytes, ArrayView<float> y,
         int rows, int n, int k)
     {
-        int column = Grid.IdxX * (Group.DimX / Warp.WarpSize) + Warp.WarpIdx;
-        if (column >= n) return;
-        long rowStart = column * rowBytes;
+        int warps = Group.DimX / Warp.WarpSize;
         int subBlocks = k / WeightReader.SubBlock;
-        for (int t = 0; t < rows; t++)
+        for (int column = Grid.IdxX * warps + Warp.WarpIdx; column < n; column += Grid.DimX * warps)
         {
-            long xRow = (long)t * k;
-            float acc = 0;
-            for (int sb = Warp.LaneIdx; sb < subBlocks; sb += Warp.WarpSize)
+            long rowStart = column * rowBytes;
+            for (int t = 0; t < rows; t++)
             {
-                WeightReader.SubBlockScale(w, format, rowStart, sb, out float scale, out float min);
-                float dot = 0, xs = 0;
-                for (int l = 0; l < WeightReader.SubBlock; l++)
-                {
-                    float xv = x[xRow + sb * WeightReader.SubBlock + l];
-                    dot += WeightReader.Quant(w, format, rowStart, sb, l) * xv;
-                    xs += xv;
-                }
-                acc += scale * dot - min * xs;
+                long xRow = (long)t * k;
+                float acc = 0;
+                for (int sb = Warp.LaneIdx; sb < subBlocks; sb += Warp.WarpSize)
+                    acc += WeightReader.SubBlockDot(w, format, rowStart, sb, x, xRow + sb * WeightReader.SubBlock);
+                acc = Reductions.WarpSum(acc);
+                if (Warp.LaneIdx == 0) y[(long)t * n + column] = acc;
             }
-            acc = Reductions.WarpSum(acc);
-            if (Warp.LaneIdx == 0) y[xRow / k * n + column] = acc;
+        }
+    }
+
+    /// <summary>Quantized GEMV for short rows (a few sub-blocks: a warp per column would leave most lanes idle): one
+    /// thread per output element walks the whole row, no warp reduction.</summary>
+    [GpuKernel]
+    public static void QuantGemvShort(ArrayView<float> x, ArrayView<byte> w, int format, long rowBytes, ArrayView<float> y,
+        int n, int k, long count)
+    {
+        int subBlocks = k / WeightReader.SubBlock;
+        for (long i = Grid.GlobalIndex.X; i < count; i += (long)Grid.DimX * Group.DimX)
+        {
+            long t = i / n;
+            int column = (int)(i % n);
+            float acc = 0;
+            for (int sb = 0; sb < subBlocks; sb++)
+                acc += WeightReader.SubBlockDot(w, format, column * rowBytes, sb, x, t * k + sb * WeightReader.SubBlock);
+            y[i] = acc;
         }
     }
 

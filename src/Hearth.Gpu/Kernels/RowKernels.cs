@@ -2,7 +2,7 @@ using ILGPU;
 
 namespace Hearth.Gpu.Kernels;
 
-/// <summary>Row movement: embedding gather (dequantizing any weight format), row gather, KV-cache writes through the
+/// <summary>Row movement: embedding gather (dequantizing any weight format), row gather, scaled scatter-add, KV-cache writes through the
 /// slot mapping. Indices were validated on the host.</summary>
 internal static class RowKernels
 {
@@ -37,5 +37,17 @@ internal static class RowKernels
             kCache[row] = k[i];
             vCache[row] = v[i];
         }
+    }
+
+    /// <summary>destination row rows[i] += factors[i] · source row i, for i &lt; <paramref name="count"/> (MoE expert outputs
+    /// back to their tokens, LoRA updates). One thread per column walks the rows in order, so repeated destination rows
+    /// neither race nor change the order of the additions.</summary>
+    [GpuKernel]
+    public static void AddScaledRows(ArrayView<float> source, ArrayView<int> rows, ArrayView<float> factors, ArrayView<float> destination,
+        int columns, int count)
+    {
+        for (long c = Grid.GlobalIndex.X; c < columns; c += (long)Grid.DimX * Group.DimX)
+            for (int i = 0; i < count; i++)
+                destination[rows[i] * (long)columns + c] += factors[i] * source[(long)i * columns + c];
     }
 }
