@@ -1,7 +1,6 @@
-using System.Text;
-using System.Text.Json.Nodes;
 using Hearth.Core.Templates;
 using Hearth.Server.Tests.Fakes;
+using static Hearth.Server.Tests.Structured.StructuredHttp;
 
 namespace Hearth.Server.Tests.Structured;
 
@@ -84,16 +83,6 @@ public sealed class HarmonyApiTests
     private static readonly string[] ForcedCall =
         ["<|channel|>analysis<|message|>Need weather.<|end|><|start|>assistant", "<|channel|>commentary to=functions.get_weather <|constrain|>json<|message|>", "{\"city\":\"Paris\"}"];
 
-    /// <summary>Whether the grammar takes the whole text (fed byte by byte through a one-byte-per-token vocabulary).</summary>
-    private static bool Accepts(Hearth.Engine.Structured.Grammar g, string text)
-    {
-        var trie = Hearth.Engine.Structured.TokenTrie.Build(257, i => i == 0 ? [] : [(byte)(i - 1)], i => i == 0);
-        var m = new Hearth.Engine.Structured.GrammarMatcher(g, trie);
-        foreach (byte b in Encoding.UTF8.GetBytes(text))
-            if (!m.TryAccept(b + 1)) return false;
-        return m.IsAccepting;
-    }
-
     [Fact]
     public async Task AnOutputConstraintGovernsTheFinalChannel()
     {
@@ -144,25 +133,5 @@ public sealed class HarmonyApiTests
             Chat(false, tools + ",\"tool_choice\":{\"type\":\"function\",\"function\":{\"name\":\"get_cost\"}}"));
         Assert.Equal(400, status);
         Assert.Contains("get_cost", error!.ToJsonString());
-    }
-
-    private static async Task<(string Reasoning, string Content, string? Finish, string Arguments)> StreamOpenAiAsync(TestHost host, string body)
-    {
-        var r = await host.Http.PostAsync("v1/chat/completions", Http.Json(body));
-        var reasoning = new StringBuilder();
-        var content = new StringBuilder();
-        var arguments = new StringBuilder();
-        string? finish = null;
-        foreach (var line in (await r.Content.ReadAsStringAsync()).Split('\n'))
-        {
-            if (!line.StartsWith("data: {", StringComparison.Ordinal)) continue;
-            var choice = JsonNode.Parse(line[6..])!["choices"]![0]!;
-            reasoning.Append(choice["delta"]!["reasoning_content"]?.GetValue<string>());
-            content.Append(choice["delta"]!["content"]?.GetValue<string>());
-            if (choice["delta"]!["tool_calls"] is JsonArray calls)
-                foreach (var c in calls) arguments.Append(c!["function"]?["arguments"]?.GetValue<string>());
-            finish ??= choice["finish_reason"]?.GetValue<string>();
-        }
-        return (reasoning.ToString(), content.ToString(), finish, arguments.ToString());
     }
 }

@@ -1,10 +1,9 @@
-using System.Text;
 using System.Text.Json.Nodes;
 using Hearth.Core.Templates;
-using Hearth.Engine.Structured;
 using Hearth.Engine.Tests.Structured;
 using Hearth.Server.Tests.Fakes;
 using Hearth.Tests;
+using static Hearth.Server.Tests.Structured.StructuredHttp;
 
 namespace Hearth.Server.Tests.Structured;
 
@@ -33,7 +32,7 @@ public sealed class ReasoningApiTests
         Assert.Equal("The answer is 4.", message["content"]!.GetValue<string>());
         Assert.Equal("Two and two.\n", message["reasoning_content"]!.GetValue<string>());
 
-        var (reasoning, content, finish) = await StreamOpenAiAsync(host, Chat(true));
+        var (reasoning, content, finish, _) = await StreamOpenAiAsync(host, Chat(true));
         Assert.Equal("Two and two.\n", reasoning);
         Assert.Equal("The answer is 4.", content);
         Assert.Equal("stop", finish);
@@ -131,39 +130,13 @@ public sealed class ReasoningApiTests
         Assert.Null(choice["message"]!["content"]);
         Assert.Equal("{\"city\":\"Paris\"}", choice["message"]!["tool_calls"]![0]!["function"]!["arguments"]!.GetValue<string>());
 
-        var (reasoning, content, finish) = await StreamOpenAiAsync(host, Chat(true, tools, 8));
+        var (reasoning, content, finish, _) = await StreamOpenAiAsync(host, Chat(true, tools, 8));
         Assert.Equal("I need the weather.\n", reasoning);
         Assert.Equal("", content);
         Assert.Equal("tool_calls", finish);
     }
 
-    private static bool Accepts(Grammar grammar, string text)
-    {
-        var trie = TokenTrie.For(new FakeTokenizer(), 259);
-        var m = new GrammarMatcher(grammar, trie);
-        foreach (byte b in Encoding.UTF8.GetBytes(text))
-            if (!m.TryAccept(b + FakeTokenizer.Offset)) return false;
-        return m.IsAccepting;
-    }
-
     private static string Prompt(TestHost host) => new FakeTokenizer().Decode(host.Engine.LastRequest.PromptTokens.ToArray());
-
-    private static async Task<(string Reasoning, string Content, string? Finish)> StreamOpenAiAsync(TestHost host, string body)
-    {
-        var r = await host.Http.PostAsync("v1/chat/completions", Http.Json(body));
-        var reasoning = new StringBuilder();
-        var content = new StringBuilder();
-        string? finish = null;
-        foreach (var line in (await r.Content.ReadAsStringAsync()).Split('\n'))
-        {
-            if (!line.StartsWith("data: {", StringComparison.Ordinal)) continue;
-            var choice = JsonNode.Parse(line[6..])!["choices"]![0]!;
-            reasoning.Append(choice["delta"]!["reasoning_content"]?.GetValue<string>());
-            content.Append(choice["delta"]!["content"]?.GetValue<string>());
-            finish ??= choice["finish_reason"]?.GetValue<string>();
-        }
-        return (reasoning.ToString(), content.ToString(), finish);
-    }
 
     private static async Task<List<JsonNode>> NdjsonAsync(TestHost host, string body)
     {
