@@ -14,6 +14,8 @@ kv_mib=${KV_MIB:-256}; kv_tokens=${KV_TOKENS:-8192}; port=${PORT:-11502}
 here=$(cd "$(dirname "$0")/../.." && pwd)
 mkdir -p "$dir"
 name=$(basename "$model" .gguf)
+# SIGTERM, then SIGKILL after 10 s: a server still busy with cut-off requests must not run into the next measurement.
+stop() { kill "$1" 2>/dev/null || true; for i in $(seq 1 20); do kill -0 "$1" 2>/dev/null || break; sleep 0.5; done; kill -9 "$1" 2>/dev/null || true; wait "$1" 2>/dev/null || true; }
 for r in $(seq 1 "$rounds"); do
   "$here/hearth" serve --model "$model" --threads 2 --port "$port" --no-ui --kv-cache-type f16 --kv-cache-memory "${kv_mib}MiB" \
     >"$dir/hearth-$r.serve.log" 2>&1 &
@@ -24,7 +26,7 @@ for r in $(seq 1 "$rounds"); do
   "$here/hearth" bench --url "http://127.0.0.1:$port" --model "$name" --concurrency "$c" --input-len "$in" --output-len "$out" \
     --ignore-eos --endpoint completions --tokenizer "$model" --requests "$requests" --warmup 1 --json "$dir/hearth-$r.json" >>"$dir/hearth-$r.txt" 2>&1
   echo "rss after load ${loaded} MiB, now $(awk '/VmRSS/ {print int($2/1024)}' /proc/$pid/status) MiB, peak $(awk '/VmHWM/ {print int($2/1024)}' /proc/$pid/status) MiB" >>"$dir/hearth-$r.txt"
-  kill $pid; wait $pid 2>/dev/null || true
+  stop $pid
   echo "load before: $(uptime)" >"$dir/llamacpp-$r.txt"
   if [ -n "${LLAMA_SERVER:-}" ]; then
     "$LLAMA_SERVER" -m "$model" --host 127.0.0.1 --port $((port + 1)) -np "$c" -c "$kv_tokens" -t 2 -tb 2 \
@@ -35,7 +37,7 @@ for r in $(seq 1 "$rounds"); do
     "$here/hearth" bench --url "http://127.0.0.1:$((port + 1))" --model "$name" --concurrency "$c" --input-len "$in" --output-len "$out" \
       --ignore-eos --endpoint completions --tokenizer "$model" --requests "$requests" --warmup 1 --json "$dir/llamacpp-$r.json" >>"$dir/llamacpp-$r.txt" 2>&1
     echo "rss after load ${loaded} MiB, now $(awk '/VmRSS/ {print int($2/1024)}' /proc/$pid/status) MiB, peak $(awk '/VmHWM/ {print int($2/1024)}' /proc/$pid/status) MiB" >>"$dir/llamacpp-$r.txt"
-    kill $pid; wait $pid 2>/dev/null || true
+    stop $pid
   else
     node "$here/tools/llamacpp-parallel.mjs" "$model" --concurrency "$c" --requests "$requests" --input-len "$in" --output-len "$out" \
       --kv-tokens "$kv_tokens" >>"$dir/llamacpp-$r.txt" 2>&1
