@@ -6,7 +6,7 @@
 # With LLAMA_SERVER=path/to/llama-server the peer is the real `llama-server -np C` (f16 KV of KV_TOKENS tokens, 2
 # threads) driven by the same `hearth bench` over HTTP instead of the in-process slots.
 # usage: vs-llamacpp.sh MODEL.gguf OUTDIR   (env: C=16 REQUESTS=48 IN=128 OUT=64 ROUNDS=2 KV_MIB=256 KV_TOKENS=8192
-#        LLAMA_SERVER=)
+#        LLAMA_SERVER= HEARTH_ARGS="extra hearth serve options", e.g. "--itl-ratio 0")
 set -euo pipefail
 model=$1; dir=$2
 c=${C:-16}; requests=${REQUESTS:-48}; in=${IN:-128}; out=${OUT:-64}; rounds=${ROUNDS:-2}
@@ -17,7 +17,7 @@ name=$(basename "$model" .gguf)
 # SIGTERM, then SIGKILL after 10 s: a server still busy with cut-off requests must not run into the next measurement.
 stop() { kill "$1" 2>/dev/null || true; for i in $(seq 1 20); do kill -0 "$1" 2>/dev/null || break; sleep 0.5; done; kill -9 "$1" 2>/dev/null || true; wait "$1" 2>/dev/null || true; }
 for r in $(seq 1 "$rounds"); do
-  "$here/hearth" serve --model "$model" --threads 2 --port "$port" --no-ui --kv-cache-type f16 --kv-cache-memory "${kv_mib}MiB" \
+  "$here/hearth" serve --model "$model" --threads 2 --port "$port" --no-ui --kv-cache-type f16 --kv-cache-memory "${kv_mib}MiB" ${HEARTH_ARGS:-} \
     >"$dir/hearth-$r.serve.log" 2>&1 &
   pid=$!
   for i in $(seq 1 180); do curl -sf "http://127.0.0.1:$port/health" >/dev/null && break; sleep 1; done
