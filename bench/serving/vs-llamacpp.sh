@@ -6,7 +6,7 @@
 # With LLAMA_SERVER=path/to/llama-server the peer is the real `llama-server -np C` (f16 KV of KV_TOKENS tokens, 2
 # threads) driven by the same `hearth bench` over HTTP instead of the in-process slots.
 # usage: vs-llamacpp.sh MODEL.gguf OUTDIR   (env: C=16 REQUESTS=48 IN=128 OUT=64 ROUNDS=2 KV_MIB=256 KV_TOKENS=8192
-#        LLAMA_SERVER= HEARTH_ARGS="extra hearth serve options", e.g. "--itl-ratio 0")
+#        DURATION=600 (the bench's cut-off, seconds) LLAMA_SERVER= HEARTH_ARGS="extra hearth serve options", e.g. "--itl-ratio 0")
 set -euo pipefail
 model=$1; dir=$2
 c=${C:-16}; requests=${REQUESTS:-48}; in=${IN:-128}; out=${OUT:-64}; rounds=${ROUNDS:-2}
@@ -24,7 +24,7 @@ for r in $(seq 1 "$rounds"); do
   loaded=$(awk '/VmRSS/ {print int($2/1024)}' /proc/$pid/status)
   echo "load before: $(uptime)" >"$dir/hearth-$r.txt"
   "$here/hearth" bench --url "http://127.0.0.1:$port" --model "$name" --concurrency "$c" --input-len "$in" --output-len "$out" \
-    --ignore-eos --endpoint completions --tokenizer "$model" --requests "$requests" --warmup 1 --json "$dir/hearth-$r.json" >>"$dir/hearth-$r.txt" 2>&1
+    --ignore-eos --endpoint completions --tokenizer "$model" --requests "$requests" --warmup 1 --duration "${DURATION:-600}" --json "$dir/hearth-$r.json" >>"$dir/hearth-$r.txt" 2>&1
   echo "rss after load ${loaded} MiB, now $(awk '/VmRSS/ {print int($2/1024)}' /proc/$pid/status) MiB, peak $(awk '/VmHWM/ {print int($2/1024)}' /proc/$pid/status) MiB" >>"$dir/hearth-$r.txt"
   stop $pid
   echo "load before: $(uptime)" >"$dir/llamacpp-$r.txt"
@@ -35,7 +35,7 @@ for r in $(seq 1 "$rounds"); do
     for i in $(seq 1 180); do curl -sf "http://127.0.0.1:$((port + 1))/health" >/dev/null && break; sleep 1; done
     loaded=$(awk '/VmRSS/ {print int($2/1024)}' /proc/$pid/status)
     "$here/hearth" bench --url "http://127.0.0.1:$((port + 1))" --model "$name" --concurrency "$c" --input-len "$in" --output-len "$out" \
-      --ignore-eos --endpoint completions --tokenizer "$model" --requests "$requests" --warmup 1 --json "$dir/llamacpp-$r.json" >>"$dir/llamacpp-$r.txt" 2>&1
+      --ignore-eos --endpoint completions --tokenizer "$model" --requests "$requests" --warmup 1 --duration "${DURATION:-600}" --json "$dir/llamacpp-$r.json" >>"$dir/llamacpp-$r.txt" 2>&1
     echo "rss after load ${loaded} MiB, now $(awk '/VmRSS/ {print int($2/1024)}' /proc/$pid/status) MiB, peak $(awk '/VmHWM/ {print int($2/1024)}' /proc/$pid/status) MiB" >>"$dir/llamacpp-$r.txt"
     stop $pid
   else
