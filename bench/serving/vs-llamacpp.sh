@@ -6,7 +6,8 @@
 # With LLAMA_SERVER=path/to/llama-server the peer is the real `llama-server -np C` (f16 KV of KV_TOKENS tokens, 2
 # threads) driven by the same `hearth bench` over HTTP instead of the in-process slots.
 # usage: vs-llamacpp.sh MODEL.gguf OUTDIR   (env: C=16 REQUESTS=48 IN=128 OUT=64 ROUNDS=2 KV_MIB=256 KV_TOKENS=8192
-#        DURATION=600 (the bench's cut-off, seconds) LLAMA_SERVER= HEARTH_ARGS="extra hearth serve options", e.g. "--itl-ratio 0")
+#        DURATION=600 (the bench's cut-off, seconds) LLAMA_SERVER= HEARTH_ARGS="extra hearth serve options", e.g. "--itl-ratio 0"
+#        HEARTH_ONLY=1 (no peer run))
 set -euo pipefail
 model=$1; dir=$2
 c=${C:-16}; requests=${REQUESTS:-48}; in=${IN:-128}; out=${OUT:-64}; rounds=${ROUNDS:-2}
@@ -27,6 +28,7 @@ for r in $(seq 1 "$rounds"); do
     --ignore-eos --endpoint completions --tokenizer "$model" --requests "$requests" --warmup 1 --duration "${DURATION:-600}" --json "$dir/hearth-$r.json" >>"$dir/hearth-$r.txt" 2>&1
   echo "rss after load ${loaded} MiB, now $(awk '/VmRSS/ {print int($2/1024)}' /proc/$pid/status) MiB, peak $(awk '/VmHWM/ {print int($2/1024)}' /proc/$pid/status) MiB" >>"$dir/hearth-$r.txt"
   stop $pid
+  [ -n "${HEARTH_ONLY:-}" ] && continue
   echo "load before: $(uptime)" >"$dir/llamacpp-$r.txt"
   if [ -n "${LLAMA_SERVER:-}" ]; then
     "$LLAMA_SERVER" -m "$model" --host 127.0.0.1 --port $((port + 1)) -np "$c" -c "$kv_tokens" -t 2 -tb 2 \
