@@ -150,7 +150,7 @@ internal sealed class PreTokenizer
         _ => false,
     };
 
-    private static char CategoryUnit(int cp) => CharUnicodeInfo.GetUnicodeCategory(cp) switch
+    private static char CategoryUnit(int cp) => UnicodeVersionGap.UnassignedForLlamaCpp(cp) ? Other : CharUnicodeInfo.GetUnicodeCategory(cp) switch
     {
         UnicodeCategory.UppercaseLetter or UnicodeCategory.LowercaseLetter or UnicodeCategory.TitlecaseLetter
             or UnicodeCategory.ModifierLetter or UnicodeCategory.OtherLetter => Letter,
