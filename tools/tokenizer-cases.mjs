@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // Adversarial tokenizer cases for tools/tokenizer-diff.mjs, deterministic for a seed:
 //   node tools/tokenizer-cases.mjs OUT.inp [--seed 1] [--count 3000] [--base ../shared/vocab/ggml-vocab-gpt-2.gguf.inp]
-//        [--vocab V.gguf]   (adds cases built from V's special and user-defined token texts)
+//        [--vocab V.gguf]   (adds cases built from V's special and user-defined token texts, and --soup N cases of random
+//                            tokens of V glued together, default 1500) [--sweep 0] (leaves out the code point sweep)
 // Cases: every Unicode class the pre-tokenizer regexes and WordPiece tell apart (letters of many scripts, marks and
 // combining sequences, other digits, CJK, Hangul, Thai, emoji sequences, punctuation, symbols, every kind of space,
 // \r\n, tabs, leading/trailing whitespace runs), contractions in all cases, numbers of 1..10 digits, long runs, texts
@@ -11,7 +12,8 @@ import { readCases, writeCases } from "./tokenizer-diff.mjs";
 
 const { values: o, positionals } = parseArgs({
     allowPositionals: true,
-    options: { seed: { type: "string" }, count: { type: "string" }, base: { type: "string" }, vocab: { type: "string" } },
+    options: { seed: { type: "string" }, count: { type: "string" }, base: { type: "string" }, vocab: { type: "string" },
+        soup: { type: "string" }, sweep: { type: "string" } },
 });
 if (positionals.length !== 1) {
     console.error("usage: tokenizer-cases.mjs OUT.inp [--seed N] [--count N] [--base FILE.inp] [--vocab V.gguf]");
@@ -54,6 +56,26 @@ const atoms = {
     code: ["def f(x):", "    return x", "if (a && b) { c(); }", "x += 1;", "#include <stdio.h>", "a->b", "i++", "!=", "===", "::", "=>", "/* */", "// c", "0x1F", "1e-5", "3.14", "1,000,000", "v1.2.3", "foo.bar()", "$var", "@decorator", "https://example.com/a?b=c&d=e", "user@example.com", "C:\\path\\file.txt"],
 };
 const allAtoms = Object.values(atoms).flat();
+
+/** The text each token stands for: byte-level BPE maps GPT-2's byte characters back to bytes, SentencePiece and
+ * WordPiece turn "▁" into a space; byte tokens (<0xNN>) and tokens that are not valid UTF-8 are left out. */
+function tokenTexts(model, tokens) {
+    const charToByte = new Map();
+    let n = 0;
+    for (let b = 0; b < 256; b++) {
+        const printable = (b >= 0x21 && b <= 0x7E) || (b >= 0xA1 && b <= 0xAC) || (b >= 0xAE && b <= 0xFF);
+        charToByte.set(printable ? b : 256 + n++, b);
+    }
+    const out = [];
+    for (const tok of tokens) {
+        if (/^<0x[0-9A-F]{2}>$/.test(tok)) continue;
+        if (model !== "gpt2") { out.push(tok.replaceAll("\u2581", " ")); continue; }
+        const bytes = [...tok].map((c) => charToByte.get(c.codePointAt(0)));
+        if (bytes.some((b) => b === undefined)) continue;
+        try { out.push(new TextDecoder("utf-8", { fatal: true }).decode(Uint8Array.from(bytes))); } catch { /* partial UTF-8 */ }
+    }
+    return out;
+}
 
 const cases = new Set();
 const add = (s) => cases.add(s);
@@ -113,9 +135,25 @@ if (o.vocab) {
     const t = info.metadata.tokenizer.ggml;
     const specials = t.tokens.filter((_, i) => t.token_type && t.token_type[i] !== 1).slice(0, 400);
     for (const s of specials) { add(s); add("x" + s + "y"); add(" " + s); add(s + " " + s); }
-    for (let k = 0; k < 200; k++) add(pick(t.tokens) + pick(t.tokens) + " " + pick(t.tokens));
+    // Token soup: random tokens as the text they stand for, glued together, so that merges run across their borders.
+    const text = tokenTexts(t.model, t.tokens);
+    for (let k = 0; k < Number(o.soup ?? 1500); k++) {
+        let s = "";
+        for (let n = 1 + int(8); n > 0; n--) s += pick(text);
+        add(s);
+        if (k % 4 === 0) add(s.toUpperCase());
+    }
 }
-// 11. Random mixes of everything until --count.
+// 11. A sweep over code points (U+0080..U+323AF and the tag/variation-selector plane), 24 per case, each alone, doubled,
+// between letters and before a digit, so that every code point's class (and llama.cpp's Unicode version) shows.
+if (o.sweep !== "0") {
+    const sweep = [];
+    for (let c = 0x80; c <= 0x323AF; c++) if (c < 0xD800 || c > 0xDFFF) sweep.push(c);
+    for (let c = 0xE0000; c <= 0xE01EF; c++) sweep.push(c);
+    for (let i = 0; i < sweep.length; i += 24)
+        add(sweep.slice(i, i + 24).map((c) => { const ch = cp(c); return `x${ch}x ${ch}${ch}1 ${ch}`; }).join(" "));
+}
+// 12. Random mixes of everything until --count.
 const count = Number(o.count ?? 3000);
 while (cases.size < count) {
     const n = 1 + int(8);
