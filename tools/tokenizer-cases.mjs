@@ -3,6 +3,7 @@
 //   node tools/tokenizer-cases.mjs OUT.inp [--seed 1] [--count 3000] [--base ../shared/vocab/ggml-vocab-gpt-2.gguf.inp]
 //        [--vocab V.gguf]   (adds cases built from V's special and user-defined token texts, and --soup N cases of random
 //                            tokens of V glued together, default 1500) [--sweep 0] (leaves out the code point sweep)
+//        [--mix N] (random mixes of up to N atoms, default 8)
 // Cases: every Unicode class the pre-tokenizer regexes and WordPiece tell apart (letters of many scripts, marks and
 // combining sequences, other digits, CJK, Hangul, Thai, emoji sequences, punctuation, symbols, every kind of space,
 // \r\n, tabs, leading/trailing whitespace runs), contractions in all cases, numbers of 1..10 digits, long runs, texts
@@ -13,7 +14,7 @@ import { readCases, writeCases } from "./tokenizer-diff.mjs";
 const { values: o, positionals } = parseArgs({
     allowPositionals: true,
     options: { seed: { type: "string" }, count: { type: "string" }, base: { type: "string" }, vocab: { type: "string" },
-        soup: { type: "string" }, sweep: { type: "string" } },
+        soup: { type: "string" }, sweep: { type: "string" }, mix: { type: "string" } },
 });
 if (positionals.length !== 1) {
     console.error("usage: tokenizer-cases.mjs OUT.inp [--seed N] [--count N] [--base FILE.inp] [--vocab V.gguf]");
@@ -156,7 +157,7 @@ if (o.sweep !== "0") {
 // 12. Random mixes of everything until --count.
 const count = Number(o.count ?? 3000);
 while (cases.size < count) {
-    const n = 1 + int(8);
+    const n = 1 + int(Number(o.mix ?? 8));
     let s = "";
     for (let k = 0; k < n; k++) s += pick(allAtoms) + (rand() < 0.4 ? pick(atoms.spaces) : "");
     add(s);
