@@ -99,7 +99,8 @@ function hearthIds(vocabPath, casesPath, hearthCmd) {
     return parseOut(r.stdout);
 }
 
-export const escape = (s) => JSON.stringify(s).replace(/[\u0080-\uffff]/g, (c) => c); // JSON escapes controls only
+/** The text as a JSON string: quotes, backslashes and control characters escaped, everything else as is. */
+export const escape = (s) => JSON.stringify(s);
 
 async function main() {
     const { values: o, positionals } = parseArgs({
