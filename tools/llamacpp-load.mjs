@@ -6,11 +6,12 @@ import { homedir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 
-export async function loadLlama() {
+/** extra: more getLlama options, e.g. { logLevel: nlc.LlamaLogLevel.fatal } given as { logLevel: "fatal" }. */
+export async function loadLlama(extra = {}) {
     const home = process.env.LLAMACPP_REF_HOME ?? join(process.env.XDG_CACHE_HOME ?? join(homedir(), ".cache"), "hearth-llamacpp-ref");
     const entry = join(home, "node_modules", "node-llama-cpp", "dist", "index.js");
     if (!existsSync(entry)) { console.error(`node-llama-cpp not found in ${home} (run ../shared/tools/llamacpp-ref/install.sh)`); process.exit(1); }
     const nlc = await import(pathToFileURL(entry).href);
-    const llama = await nlc.getLlama({ gpu: false, build: "never", logLevel: nlc.LlamaLogLevel.error });
+    const llama = await nlc.getLlama({ gpu: false, build: "never", logLevel: nlc.LlamaLogLevel.error, ...extra });
     return { nlc, llama };
 }

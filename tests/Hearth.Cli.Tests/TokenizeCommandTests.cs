@@ -69,6 +69,37 @@ public class TokenizeCommandTests
     }
 
     [Fact]
+    public void CasesFileGivesTheOutLinesOfEveryCase()
+    {
+        // The committed GPT-2 vectors: --cases must reproduce the .out file byte for byte.
+        string gguf = Vocab("gpt-2");
+        var stdout = new StringWriter { NewLine = "\n" };
+        var stderr = new StringWriter { NewLine = "\n" };
+        Assert.Equal(0, TokenizeCases.Run(gguf, gguf + ".inp", addSpecial: false, parseSpecial: false, stdout, stderr));
+        Assert.Equal("", stderr.ToString());
+        Assert.Equal(File.ReadAllText(gguf + ".out"), stdout.ToString());
+    }
+
+    [Fact]
+    public void CasesFileSplitsExactlyAndRejectsATruncatedFile()
+    {
+        Assert.Equal(["", "a\n", " \r\n"], TokenizeCases.Split("\n__ggml_vocab_test__\na\n\n__ggml_vocab_test__\n \r\n\n__ggml_vocab_test__\n"u8));
+        Assert.Empty(TokenizeCases.Split(""u8));
+        string bad = Path.Combine(Path.GetTempPath(), $"hearth-cases-{Guid.NewGuid():N}.inp");
+        File.WriteAllText(bad, "no separator at the end");
+        try
+        {
+            var stderr = new StringWriter { NewLine = "\n" };
+            Assert.Equal(1, TokenizeCases.Run(Vocab("gpt-2"), bad, false, false, new StringWriter(), stderr));
+            Assert.StartsWith("error: ", stderr.ToString());
+        }
+        finally
+        {
+            File.Delete(bad);
+        }
+    }
+
+    [Fact]
     public async Task BuiltCliPrintsExactIds()
     {
         string dll = Path.Combine(AppContext.BaseDirectory, "hearth.dll");

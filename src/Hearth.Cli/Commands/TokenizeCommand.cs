@@ -7,7 +7,8 @@ namespace Hearth.Cli.Commands;
 
 /// <summary>`hearth tokenize --model FILE.gguf [--text TEXT] [--add-special] [--parse-special]`: prints the
 /// token ids of the text (or of stdin, read as raw UTF-8) space-separated on one line. The defaults match
-/// llama.cpp's tokenizer test vectors: no BOS/EOS added, special-token text not parsed.</summary>
+/// llama.cpp's tokenizer test vectors: no BOS/EOS added, special-token text not parsed. `--cases FILE.inp` tokenizes
+/// every case of a file in that test-vector format and prints the matching .out lines (see <see cref="TokenizeCases"/>).</summary>
 public static class TokenizeCommand
 {
     public static Command Create()
@@ -16,12 +17,16 @@ public static class TokenizeCommand
         var text = new Option<string?>("--text", "-t") { Description = "Text to tokenize (default: read stdin as UTF-8)" };
         var addSpecial = new Option<bool>("--add-special") { Description = "Add BOS/EOS as the vocabulary says" };
         var parseSpecial = new Option<bool>("--parse-special") { Description = "Match control tokens written in the text (e.g. <|eot_id|>)" };
+        var cases = new Option<string?>("--cases") { Description = "Tokenize each case of a llama.cpp vocab test file (.inp) and print its .out lines" };
         var command = new Command("tokenize", "Print the token ids of a text using a GGUF model's tokenizer")
         {
-            model, text, addSpecial, parseSpecial,
+            model, text, addSpecial, parseSpecial, cases,
         };
         command.SetAction(parse =>
         {
+            if (parse.GetValue(cases) is { } casesPath)
+                return TokenizeCases.Run(parse.GetValue(model)!, casesPath, parse.GetValue(addSpecial), parse.GetValue(parseSpecial),
+                    Console.Out, Console.Error);
             using var stdin = Console.OpenStandardInput();
             return Run(parse.GetValue(model)!, parse.GetValue(text), parse.GetValue(addSpecial), parse.GetValue(parseSpecial),
                 stdin, Console.Out, Console.Error);

@@ -12,7 +12,8 @@ namespace Hearth.Core.Tokenizers;
 /// number, punctuation, mark, symbol, whitespace, other) and the classes are rewritten to match those
 /// stand-ins plus their ASCII members; otherwise code points are matched as themselves. Doing the same here
 /// gives the same pieces (including llama.cpp's quirks, e.g. '~' counts as neither \p{P} nor \p{S}) and
-/// lets .NET's Regex run on UTF-16 without surrogate pairs. Thread-safe.</summary>
+/// lets .NET's Regex run on UTF-16 without surrogate pairs. Categories are .NET's (Unicode 16) except for the code
+/// points llama.cpp's Unicode 15.1 tables leave unassigned (<see cref="UnicodeVersionGap"/>): "other" there too. Thread-safe.</summary>
 internal sealed class PreTokenizer
 {
     private const char Letter = '\u00D2', Number = '\u00D1', Punct = '\u00D3', Mark = '\u00D4', Symbol = '\u00D5', Other = '\u00D0';
@@ -150,7 +151,7 @@ internal sealed class PreTokenizer
         _ => false,
     };
 
-    private static char CategoryUnit(int cp) => CharUnicodeInfo.GetUnicodeCategory(cp) switch
+    private static char CategoryUnit(int cp) => UnicodeVersionGap.UnassignedForLlamaCpp(cp) ? Other : CharUnicodeInfo.GetUnicodeCategory(cp) switch
     {
         UnicodeCategory.UppercaseLetter or UnicodeCategory.LowercaseLetter or UnicodeCategory.TitlecaseLetter
             or UnicodeCategory.ModifierLetter or UnicodeCategory.OtherLetter => Letter,

@@ -9,20 +9,25 @@ internal static class VocabularyLoader
 {
     private const string P = "tokenizer.ggml.";
 
-    // Tokens that end generation when the file does not say so itself (llama.cpp recognises them by text).
+    // Tokens that end generation when the file does not say so itself (llama.cpp recognises them by text). The lists
+    // are llama.cpp's (release v0.5.0, de3ff815, the reference build of tools/tokenizer-diff.mjs): a token found here
+    // becomes a control token, so its text is no longer matched in the input unless parse_special is on.
     private static readonly string[] EotTexts =
-        ["<|eot_id|>", "<|im_end|>", "<|end|>", "<end_of_turn>", "<|endoftext|>", "<EOT>", "_<EOT>", "<｜end▁of▁sentence｜>", "<end_of_utterance>"];
+        ["<|eot_id|>", "<|im_end|>", "<|end|>", "<end_of_turn>", "<|endoftext|>", "<|end_of_text|>", "<EOT>", "_<EOT>", "[EOT]",
+         "<｜end▁of▁sentence｜>", "<end_of_utterance>"];
     private static readonly string[] EogTexts =
-        ["<|eot_id|>", "<|im_end|>", "<|end|>", "<end_of_turn>", "<|endoftext|>", "<|eom_id|>", "<EOT>", "_<EOT>", "<|end_of_text|>", "<end_of_utterance>",
-         "<|return|>", "<|call|>"];
-    // gpt-oss's harmony markers, which llama.cpp always renders (user-defined) so that its answers keep their structure.
+        ["<|eot_id|>", "<|im_end|>", "<|end|>", "<|return|>", "<|call|>", "<|flush|>", "<|calls|>", "<end_of_turn>", "<|endoftext|>",
+         "</s>", "<|eom_id|>", "<EOT>", "_<EOT>", "[EOT]", "[EOS]", "<|end_of_text|>", "<end_of_utterance>", "<eos>", "<turn|>",
+         "<|tool_response>", "<｜end▁of▁sentence｜>", "[e~["];
+    // gpt-oss's harmony markers, which llama.cpp always renders (user-defined, in any vocabulary that has them) so that its
+    // answers keep their structure.
     private static readonly string[] HarmonyRendered = ["<|channel|>", "<|message|>", "<|start|>", "<|constrain|>"];
     private static readonly string[][] FimTexts =
     [
-        ["<|fim_prefix|>", "<fim-prefix>", "<fim_prefix>", "<｜fim▁begin｜>", "<PRE>", "▁<PRE>"],
-        ["<|fim_suffix|>", "<fim-suffix>", "<fim_suffix>", "<｜fim▁hole｜>", "<SUF>", "▁<SUF>"],
-        ["<|fim_middle|>", "<fim-middle>", "<fim_middle>", "<｜fim▁end｜>", "<MID>", "▁<MID>"],
-        ["<|fim_pad|>", "<fim-pad>", "<fim_pad>", "<PAD>"],
+        ["<|fim_prefix|>", "<fim-prefix>", "<fim_prefix>", "<｜fim▁begin｜>", "<PRE>", "▁<PRE>", "<|code_prefix|>", "<|prefix|>"],
+        ["<|fim_suffix|>", "<fim-suffix>", "<fim_suffix>", "<｜fim▁hole｜>", "<SUF>", "▁<SUF>", "<|code_suffix|>", "<|suffix|>"],
+        ["<|fim_middle|>", "<fim-middle>", "<fim_middle>", "<｜fim▁end｜>", "<MID>", "▁<MID>", "<|code_middle|>", "<|middle|>"],
+        ["<|fim_pad|>", "<fim-pad>", "<fim_pad>", "<PAD>", "[PAD]"],
         ["<|fim_repo|>", "<|repo_name|>", "<fim-repo>", "<REPO>", "<reponame>"],
         ["<|file_sep|>"],
     ];
@@ -173,13 +178,14 @@ internal static class VocabularyLoader
         }
         if (v.Eos is { } eos) v.EndOfGeneration.Add(eos);
         if (v.Eot is { } eot) v.EndOfGeneration.Add(eot);
-        ApplyHarmony(v);
+        ApplyEogFixups(v);
     }
 
-    /// <summary>gpt-oss (o200k_harmony), as llama.cpp treats it: the header markers render as text, and where both
-    /// &lt;|return|&gt; and &lt;|call|&gt; end generation, &lt;|end|&gt; (which only closes a message, e.g. the thinking)
-    /// does not: it renders too.</summary>
-    private static void ApplyHarmony(Vocabulary v)
+    /// <summary>llama.cpp's fix-ups of the end-of-generation set by text. gpt-oss (o200k_harmony): the header markers
+    /// render as text, and where both &lt;|return|&gt; and &lt;|call|&gt; end generation (solar-open: &lt;|calls|&gt; and
+    /// &lt;|flush|&gt;), &lt;|end|&gt; (which only closes a message, e.g. the thinking) does not: it renders too. Gemma 4
+    /// and PaddleOCR: where &lt;|tool_response&gt; ends generation, &lt;/s&gt; does not and is an ordinary token.</summary>
+    private static void ApplyEogFixups(Vocabulary v)
     {
         int? Find(string text, bool eog)
         {
@@ -187,13 +193,20 @@ internal static class VocabularyLoader
                 if (v.Tokens[id] == text) return id;
             return null;
         }
-        if (!v.Tokens.Contains("<|channel|>")) return;
         foreach (string text in HarmonyRendered)
             if (Find(text, eog: false) is { } id) v.Attributes[id] = TokenAttributes.UserDefined;
-        if (Find("<|return|>", eog: true) is not null && Find("<|call|>", eog: true) is not null && Find("<|end|>", eog: true) is { } end)
+        bool returns = Find("<|return|>", eog: true) is not null;
+        bool calls = Find("<|call|>", eog: true) is not null || Find("<|calls|>", eog: true) is not null;
+        bool flushes = Find("<|flush|>", eog: true) is not null;
+        if (((returns && calls) || (calls && flushes)) && Find("<|end|>", eog: true) is { } end)
         {
             v.EndOfGeneration.Remove(end);
             v.Attributes[end] = TokenAttributes.UserDefined;
+        }
+        if (Find("<|tool_response>", eog: true) is not null && Find("</s>", eog: true) is { } s)
+        {
+            v.EndOfGeneration.Remove(s);
+            v.Attributes[s] = TokenAttributes.Normal;
         }
     }
 

@@ -12,13 +12,16 @@ internal sealed record VocabTestFile(string GgufPath, string[] Texts, int[][] Ex
 
     /// <summary>Reads the cases exactly as the vocab README specifies: raw UTF-8, split on the separator,
     /// final empty piece dropped; .out lines split on whitespace.</summary>
-    public static VocabTestFile Load(string ggufPath)
+    public static VocabTestFile Load(string ggufPath) => Load(ggufPath, ggufPath);
+
+    /// <summary>The cases in casesPath + ".inp"/".out" (e.g. tests/fixtures/vocab-extra) for the vocabulary ggufPath.</summary>
+    public static VocabTestFile Load(string ggufPath, string casesPath)
     {
-        string input = new UTF8Encoding(false, true).GetString(File.ReadAllBytes(ggufPath + ".inp"));
+        string input = new UTF8Encoding(false, true).GetString(File.ReadAllBytes(casesPath + ".inp"));
         var texts = input.Split(Separator);
         Assert.Equal("", texts[^1]);
         texts = texts[..^1];
-        var lines = File.ReadAllText(ggufPath + ".out").Split('\n');
+        var lines = File.ReadAllText(casesPath + ".out").Split('\n');
         Assert.Equal("", lines[^1]);
         lines = lines[..^1];
         Assert.Equal(texts.Length, lines.Length);
