@@ -11,13 +11,16 @@ internal static class VocabularyLoader
 
     // Tokens that end generation when the file does not say so itself (llama.cpp recognises them by text). The lists
     // are llama.cpp's (release v0.5.0, de3ff815, the reference build of tools/tokenizer-diff.mjs): a token found here
-    // becomes a control token, so its text is no longer matched in the input unless parse_special is on.
+    // becomes a control token, so its text is no longer matched in the input unless parse_special is on. One exception:
+    // "</s>" is left out. Newer llama.cpp builds (for PaddleOCR) end generation on it and so turn a user-defined "</s>"
+    // (Phi-3's) into a control token; the vocabulary test vectors' build (c392e509) and Hugging Face's tokenizers match
+    // its text as the token, as Hearth does.
     private static readonly string[] EotTexts =
         ["<|eot_id|>", "<|im_end|>", "<|end|>", "<end_of_turn>", "<|endoftext|>", "<|end_of_text|>", "<EOT>", "_<EOT>", "[EOT]",
          "<｜end▁of▁sentence｜>", "<end_of_utterance>"];
     private static readonly string[] EogTexts =
         ["<|eot_id|>", "<|im_end|>", "<|end|>", "<|return|>", "<|call|>", "<|flush|>", "<|calls|>", "<end_of_turn>", "<|endoftext|>",
-         "</s>", "<|eom_id|>", "<EOT>", "_<EOT>", "[EOT]", "[EOS]", "<|end_of_text|>", "<end_of_utterance>", "<eos>", "<turn|>",
+         "<|eom_id|>", "<EOT>", "_<EOT>", "[EOT]", "[EOS]", "<|end_of_text|>", "<end_of_utterance>", "<eos>", "<turn|>",
          "<|tool_response>", "<｜end▁of▁sentence｜>", "[e~["];
     // gpt-oss's harmony markers, which llama.cpp always renders (user-defined, in any vocabulary that has them) so that its
     // answers keep their structure.
@@ -183,8 +186,7 @@ internal static class VocabularyLoader
 
     /// <summary>llama.cpp's fix-ups of the end-of-generation set by text. gpt-oss (o200k_harmony): the header markers
     /// render as text, and where both &lt;|return|&gt; and &lt;|call|&gt; end generation (solar-open: &lt;|calls|&gt; and
-    /// &lt;|flush|&gt;), &lt;|end|&gt; (which only closes a message, e.g. the thinking) does not: it renders too. Gemma 4
-    /// and PaddleOCR: where &lt;|tool_response&gt; ends generation, &lt;/s&gt; does not and is an ordinary token.</summary>
+    /// &lt;|flush|&gt;), &lt;|end|&gt; (which only closes a message, e.g. the thinking) does not: it renders too.</summary>
     private static void ApplyEogFixups(Vocabulary v)
     {
         int? Find(string text, bool eog)
@@ -202,11 +204,6 @@ internal static class VocabularyLoader
         {
             v.EndOfGeneration.Remove(end);
             v.Attributes[end] = TokenAttributes.UserDefined;
-        }
-        if (Find("<|tool_response>", eog: true) is not null && Find("</s>", eog: true) is { } s)
-        {
-            v.EndOfGeneration.Remove(s);
-            v.Attributes[s] = TokenAttributes.Normal;
         }
     }
 
