@@ -130,22 +130,40 @@ internal static unsafe class PackedGemm
                 x += xs * n;
             }
             q += TF.QuantBytes;
-            // The rows' scales (and mins) are read once per block for all tokens of the tile.
+            // The rows' scales (and mins) are read once per block for all tokens of the tile, each token's scale and
+            // correction once for both groups.
             var ws = TF.Scales(scales);
             var wm = TF.Mins(scales);
-            f0 = TF.Accumulate(i0, ws, wm, xd[0], xc[0], f0);
-            if (n > 1) f1 = TF.Accumulate(i1, ws, wm, xd[1], xc[1], f1);
-            if (n > 2) f2 = TF.Accumulate(i2, ws, wm, xd[2], xc[2], f2);
-            if (n > 3) f3 = TF.Accumulate(i3, ws, wm, xd[3], xc[3], f3);
+            var vs = two ? TF.Scales(s2) : default;
+            var vm = two ? TF.Mins(s2) : default;
+            var d = Vector256.Create(xd[0]);
+            var c = TF.Correction(xc);
+            f0 = TF.Accumulate(i0, ws, wm, d, c, f0);
+            if (two) g0 = TF.Accumulate(j0, vs, vm, d, c, g0);
+            if (n > 1)
+            {
+                d = Vector256.Create(xd[1]);
+                c = TF.Correction(xc + 1);
+                f1 = TF.Accumulate(i1, ws, wm, d, c, f1);
+                if (two) g1 = TF.Accumulate(j1, vs, vm, d, c, g1);
+            }
+            if (n > 2)
+            {
+                d = Vector256.Create(xd[2]);
+                c = TF.Correction(xc + 2);
+                f2 = TF.Accumulate(i2, ws, wm, d, c, f2);
+                if (two) g2 = TF.Accumulate(j2, vs, vm, d, c, g2);
+            }
+            if (n > 3)
+            {
+                d = Vector256.Create(xd[3]);
+                c = TF.Correction(xc + 3);
+                f3 = TF.Accumulate(i3, ws, wm, d, c, f3);
+                if (two) g3 = TF.Accumulate(j3, vs, vm, d, c, g3);
+            }
             if (two)
             {
                 q2 += TF.QuantBytes;
-                var vs = TF.Scales(s2);
-                var vm = TF.Mins(s2);
-                g0 = TF.Accumulate(j0, vs, vm, xd[0], xc[0], g0);
-                if (n > 1) g1 = TF.Accumulate(j1, vs, vm, xd[1], xc[1], g1);
-                if (n > 2) g2 = TF.Accumulate(j2, vs, vm, xd[2], xc[2], g2);
-                if (n > 3) g3 = TF.Accumulate(j3, vs, vm, xd[3], xc[3], g3);
                 s2 += TF.ScaleBytes;
             }
             scales += TF.ScaleBytes;
@@ -204,8 +222,13 @@ internal unsafe interface IPackedFormat
     /// <summary>The 8 rows' mins of a block (formats without mins return zero and ignore it).</summary>
     static abstract Vector256<float> Mins(byte* scales);
 
-    /// <summary>acc + the block's integer dot products turned into floats by the rows' scales and the token's.</summary>
-    static abstract Vector256<float> Accumulate(Vector256<int> dot, Vector256<float> rowScales, Vector256<float> rowMins, float tokenScale, int correction, Vector256<float> acc);
+    /// <summary>A token's block correction as <see cref="Accumulate"/> takes it (formats that use it only in
+    /// <see cref="Start"/> return zero without reading it).</summary>
+    static abstract Vector256<float> Correction(int* correction);
+
+    /// <summary>acc + the block's integer dot products turned into floats by the rows' scales and the token's
+    /// (<paramref name="tokenScale"/> broadcast).</summary>
+    static abstract Vector256<float> Accumulate(Vector256<int> dot, Vector256<float> rowScales, Vector256<float> rowMins, Vector256<float> tokenScale, Vector256<float> correction, Vector256<float> acc);
 }
 
 /// <summary>Q8_0 (and Q4_0, Q5_0 widened to int8): F16 row scales; values as <typeparamref name="TDot"/> takes them:
@@ -234,6 +257,9 @@ internal unsafe struct Q8_0Format<TDot> : IPackedFormat where TDot : struct, IBy
     public static Vector256<float> Mins(byte* scales) => default;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector256<float> Accumulate(Vector256<int> dot, Vector256<float> rowScales, Vector256<float> rowMins, float tokenScale, int correction, Vector256<float> acc) =>
+    public static Vector256<float> Correction(int* correction) => default;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> Accumulate(Vector256<int> dot, Vector256<float> rowScales, Vector256<float> rowMins, Vector256<float> tokenScale, Vector256<float> correction, Vector256<float> acc) =>
         Vector256.FusedMultiplyAdd(Avx.ConvertToVector256Single(dot), rowScales * tokenScale, acc);
 }

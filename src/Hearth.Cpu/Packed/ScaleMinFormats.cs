@@ -84,7 +84,10 @@ internal unsafe struct ScaleMinFormat<TValues> : IPackedFormat where TValues : s
     public static Vector256<float> Mins(byte* scales) => Vector256.Load((float*)scales + 8);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector256<float> Accumulate(Vector256<int> dot, Vector256<float> rowScales, Vector256<float> rowMins, float tokenScale, int correction, Vector256<float> acc) =>
-        Vector256.FusedMultiplyAdd(rowMins, Vector256.Create(BitConverter.Int32BitsToSingle(correction)),
+    public static Vector256<float> Correction(int* correction) => Vector256.Create(BitConverter.Int32BitsToSingle(*correction));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> Accumulate(Vector256<int> dot, Vector256<float> rowScales, Vector256<float> rowMins, Vector256<float> tokenScale, Vector256<float> correction, Vector256<float> acc) =>
+        Vector256.FusedMultiplyAdd(rowMins, correction,
             Vector256.FusedMultiplyAdd(Avx.ConvertToVector256Single(dot), rowScales * tokenScale, acc));
 }
