@@ -138,28 +138,28 @@ internal static unsafe class PackedGemm
             var vm = two ? TF.Mins(s2) : default;
             var d = Vector256.Create(xd[0]);
             var c = TF.Correction(xc);
-            f0 = TF.Accumulate(i0, ws, wm, d, c, f0);
-            if (two) g0 = TF.Accumulate(j0, vs, vm, d, c, g0);
+            f0 = TF.Accumulate(TF.Finish(i0), ws, wm, d, c, f0);
+            if (two) g0 = TF.Accumulate(TF.Finish(j0), vs, vm, d, c, g0);
             if (n > 1)
             {
                 d = Vector256.Create(xd[1]);
                 c = TF.Correction(xc + 1);
-                f1 = TF.Accumulate(i1, ws, wm, d, c, f1);
-                if (two) g1 = TF.Accumulate(j1, vs, vm, d, c, g1);
+                f1 = TF.Accumulate(TF.Finish(i1), ws, wm, d, c, f1);
+                if (two) g1 = TF.Accumulate(TF.Finish(j1), vs, vm, d, c, g1);
             }
             if (n > 2)
             {
                 d = Vector256.Create(xd[2]);
                 c = TF.Correction(xc + 2);
-                f2 = TF.Accumulate(i2, ws, wm, d, c, f2);
-                if (two) g2 = TF.Accumulate(j2, vs, vm, d, c, g2);
+                f2 = TF.Accumulate(TF.Finish(i2), ws, wm, d, c, f2);
+                if (two) g2 = TF.Accumulate(TF.Finish(j2), vs, vm, d, c, g2);
             }
             if (n > 3)
             {
                 d = Vector256.Create(xd[3]);
                 c = TF.Correction(xc + 3);
-                f3 = TF.Accumulate(i3, ws, wm, d, c, f3);
-                if (two) g3 = TF.Accumulate(j3, vs, vm, d, c, g3);
+                f3 = TF.Accumulate(TF.Finish(i3), ws, wm, d, c, f3);
+                if (two) g3 = TF.Accumulate(TF.Finish(j3), vs, vm, d, c, g3);
             }
             if (two)
             {
@@ -222,6 +222,9 @@ internal unsafe interface IPackedFormat
     /// <summary>The 8 rows' mins of a block (formats without mins return zero and ignore it).</summary>
     static abstract Vector256<float> Mins(byte* scales);
 
+    /// <summary>The block's int32 dot products from a finished step accumulator (<see cref="IByteDot.Finish"/>).</summary>
+    static abstract Vector256<int> Finish(Vector256<int> acc);
+
     /// <summary>A token's block correction as <see cref="Accumulate"/> takes it (formats that use it only in
     /// <see cref="Start"/> return zero without reading it).</summary>
     static abstract Vector256<float> Correction(int* correction);
@@ -249,6 +252,9 @@ internal unsafe struct Q8_0Format<TDot> : IPackedFormat where TDot : struct, IBy
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<int> Dot(Vector256<int> acc, Vector256<byte> w, Vector256<sbyte> x, Vector256<byte> absX) => TDot.Dot(acc, w, x, absX);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<int> Finish(Vector256<int> acc) => TDot.Finish(acc);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<float> Scales(byte* scales) => HalfBits.ToFloat(Avx2.ConvertToVector256Int32(Vector128.Load((ushort*)scales)).AsUInt32());

@@ -78,6 +78,9 @@ internal unsafe struct ScaleMinFormat<TValues> : IPackedFormat where TValues : s
     public static Vector256<int> Dot(Vector256<int> acc, Vector256<byte> w, Vector256<sbyte> x, Vector256<byte> absX) => PackedDots.Small(acc, w, x);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<int> Finish(Vector256<int> acc) => acc;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<float> Scales(byte* scales) => Vector256.Load((float*)scales);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

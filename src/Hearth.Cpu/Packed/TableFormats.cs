@@ -48,6 +48,9 @@ internal unsafe struct NibbleTableFormat<TTable, TDot> : IPackedFormat where TTa
     public static Vector256<int> Dot(Vector256<int> acc, Vector256<byte> w, Vector256<sbyte> x, Vector256<byte> absX) => TDot.Dot(acc, w, x, absX);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<int> Finish(Vector256<int> acc) => TDot.Finish(acc);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<float> Scales(byte* scales) => Vector256.Load((float*)scales);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
