@@ -27,6 +27,9 @@ public sealed class PackedSignedLayoutTests
                 using var signed = PackedQ8_0Weight.Pack(w, preferSigned: true);
                 Assert.False(offset.Signed);
                 Assert.True(signed.Signed);
+                // The default: the signed layout only where it pays (the small-valued formats, without AVX-VNNI).
+                using (var chosen = PackedQ8_0Weight.Pack(w))
+                    Assert.Equal(!System.Runtime.Intrinsics.X86.AvxVnni.IsSupported && type != GgmlType.Q8_0, chosen.Signed);
                 AssertSameBits(backend, r, offset, signed, n, k, $"{type} k={k} n={n}");
                 GC.KeepAlive(storage);
             }

@@ -16,8 +16,9 @@ namespace Hearth.Cpu.Packed;
 /// vpdpbusd on all 8 bits took 9.</item>
 /// <item><see cref="Signed"/>: signed bytes in −127..127 against activations that carry |x| beside x (interleaved once
 /// per token when the activation is quantised): vpmaddubsw(|x|, w·sign(x)), pairs again at most 127·127·2. The
-/// per-weight XOR and vpabsb of <see cref="Offset128"/> go away: 4 instructions per token and step, which on Zen 3
-/// (AVX2 only, 16 ymm registers) runs the Q8_0 2 × 4 tile's inner loop ~15 % faster.</item>
+/// per-weight XOR and vpabsb of <see cref="Offset128"/> go away, but the two multiplies per token and step remain, and
+/// on Zen 3 (AVX2 only) those bound the kernel: measured no faster for Q8_0, so only the small-valued formats take the
+/// signed layout, where <see cref="SignedSmallDot"/> drops the vpmaddwd from the step as well (1.29× for Q4_0).</item>
 /// </list>
 /// Integer sums are exact either way, so every path gives the same bits.</summary>
 internal static class PackedDots
@@ -107,7 +108,7 @@ internal struct SignedDot : IByteDot
     public static Vector256<int> Finish(Vector256<int> acc) => acc;
 }
 
-/// <summary>Signed bytes in −16..16 (Q4_0's −8..7 and Q5_0's −16..15 widened) against Q8_0 activations (−127..127):
+/// <summary>Signed bytes in −16..16 (Q4_0's −8..7 and Q5_0's −16..15 widened, MXFP4's ±12) against Q8_0 activations (−127..127):
 /// a vpmaddubsw pair is at most 2·16·127,
 /// so a 32-column block's 8 steps add up in int16 (≤ 32,512) and one vpmaddwd per block widens them: 3 instructions
 /// per token and step instead of <see cref="SignedDot"/>'s 4. With AVX-VNNI, vpdpbusd as there.</summary>

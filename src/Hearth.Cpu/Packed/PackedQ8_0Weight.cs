@@ -9,9 +9,10 @@ namespace Hearth.Cpu.Packed;
 /// kept alongside the GGUF mapping (which embedding lookups and the lower SIMD rungs still read).
 /// Rows are taken in groups of 8. For group g and block b (32 columns) there are 8 "steps" of 32 bytes; step j
 /// holds columns b·32 + 4j .. 4j+3 of each of the 8 rows (row r at bytes 4r..4r+3), so one vpdpbusd (or its AVX2
-/// composition) against a broadcast of 4 activation bytes advances 8 rows at once. With AVX-VNNI the values are stored
-/// as w + 128 (u8, what vpdpbusd multiplies); without it as w itself (<see cref="PackedDots.Signed"/>), unless the
-/// matrix holds a −128 (its magnitude does not fit the sign trick on the weight side), which keeps w + 128. The 8 rows'
+/// composition) against a broadcast of 4 activation bytes advances 8 rows at once. The values are stored as w + 128 (u8,
+/// what vpdpbusd multiplies), or as w itself (the AVX2 layout of Q4_0 and Q5_0, <see cref="SignedSmallDot"/>; Q8_0 on
+/// request, <see cref="SignedDot"/>, unless the matrix holds a −128, whose magnitude does not fit the sign trick on the
+/// weight side). The 8 rows'
 /// F16 block scales follow in a separate array (8 per group-block). Rows past N (the last group) are zero. Same bytes
 /// as the GGUF rows.</summary>
 public sealed unsafe class PackedQ8_0Weight : PackedWeight
@@ -28,7 +29,12 @@ public sealed unsafe class PackedQ8_0Weight : PackedWeight
 
     /// <summary>Re-lays out a Q8_0 weight, or a Q4_0 / Q5_0 one (their values are int8 values under the same F16
     /// block scale, so the packed result computes exactly what llama.cpp's Q4_0/Q5_0 · Q8_0 dot products do).</summary>
-    public static PackedQ8_0Weight Pack(Weight w) => Pack(w, preferSigned: !System.Runtime.Intrinsics.X86.AvxVnni.IsSupported);
+    /// <remarks>Without AVX-VNNI, Q4_0 and Q5_0 take the signed layout (<see cref="SignedSmallDot"/>: a block's products
+    /// add up in int16, measured 1.29× on Zen 3); Q8_0 keeps w + 128, as its signed form (<see cref="SignedDot"/>) still
+    /// needs vpmaddubsw and vpmaddwd per step, and those two multiplies, not the XOR and vpabsb it saves, bound the
+    /// kernel there (measured 0.97–1.02× in CPU time, interleaved A/B).</remarks>
+    public static PackedQ8_0Weight Pack(Weight w) =>
+        Pack(w, preferSigned: !System.Runtime.Intrinsics.X86.AvxVnni.IsSupported && w.Type != GgmlType.Q8_0);
 
     /// <param name="preferSigned">Store w rather than w + 128 where the matrix allows (no −128): the layout of the
     /// AVX2 kernel; tests take both layouts on one machine to compare them bit for bit.</param>

@@ -29,10 +29,15 @@ public sealed unsafe class PackedTableWeight : PackedWeight
         _ => false,
     };
 
-    public static PackedTableWeight Pack(Weight w) => Pack(w, signed: !System.Runtime.Intrinsics.X86.AvxVnni.IsSupported);
+    /// <remarks>Without AVX-VNNI, MXFP4 takes its signed values (±12 at most: <see cref="SignedSmallDot"/>, a block's
+    /// products add up in int16); IQ4_NL and IQ4_XS (values to ±127) keep value + 128, for the reason Q8_0 does
+    /// (<see cref="PackedQ8_0Weight.Pack(Weight)"/>).</remarks>
+    public static PackedTableWeight Pack(Weight w) =>
+        Pack(w, signed: !System.Runtime.Intrinsics.X86.AvxVnni.IsSupported && w.Type == GgmlType.MXFP4);
 
-    /// <param name="signed">Whether the kernel takes the tables' signed values (<see cref="SignedDot"/>, the AVX2 choice)
-    /// rather than value + 128 (<see cref="Offset128Dot"/>); the indexes are the same either way.</param>
+    /// <param name="signed">Whether the kernel takes the tables' signed values (<see cref="SignedSmallDot"/> for MXFP4,
+    /// <see cref="SignedDot"/> for the IQ4 table) rather than value + 128 (<see cref="Offset128Dot"/>); the indexes are
+    /// the same either way.</param>
     internal static PackedTableWeight Pack(Weight w, bool signed)
     {
         if (!Packs(w.Type, w.Columns)) throw new ArgumentException($"weight '{w.Name}' ({w.Type}, {w.Columns} columns) has no table packed layout");
@@ -92,7 +97,7 @@ public sealed unsafe class PackedTableWeight : PackedWeight
         byte* q = GroupQuants(group), s = GroupScales(group);
         if (AbsActivations)
         {
-            if (_mxfp4) PackedGemm.Tile<NibbleTableFormat<Mxfp4Table, SignedDot>>(groups, tokens, q, s, Blocks, x, xd, xc, y, yStride, rows);
+            if (_mxfp4) PackedGemm.Tile<NibbleTableFormat<Mxfp4Table, SignedSmallDot>>(groups, tokens, q, s, Blocks, x, xd, xc, y, yStride, rows);
             else PackedGemm.Tile<NibbleTableFormat<Iq4Table, SignedDot>>(groups, tokens, q, s, Blocks, x, xd, xc, y, yStride, rows);
         }
         else if (_mxfp4) PackedGemm.Tile<NibbleTableFormat<Mxfp4Table, Offset128Dot>>(groups, tokens, q, s, Blocks, x, xd, xc, y, yStride, rows);
