@@ -26,9 +26,9 @@ public unsafe class KernelMatMulBenchmarks
 
     /// <summary>"packed": the default (packed layouts; vpdpbusd, or its AVX2 composition without AVX-VNNI); "rows": the
     /// plain row kernels (CpuIsa allowVnni: false) — the comparison behind the default on AVX2-only machines;
-    /// "offset": Q8_0 packed as w + 128 (the sign trick on the weight side, the AVX2 kernel before the signed layout),
-    /// the A/B for <see cref="Hearth.Cpu.Packed.PackedDots.Signed"/> (other types run their default).</summary>
-    [Params("packed", "rows", "offset")]
+    /// "signed": Q8_0 packed as signed w against activations with |x| (<see cref="Hearth.Cpu.Packed.PackedDots.Signed"/>),
+    /// the alternative to its default w + 128 layout without AVX-VNNI (other types run their default).</summary>
+    [Params("packed", "rows", "signed")]
     public string Path { get; set; } = "packed";
 
     [GlobalSetup]
@@ -48,7 +48,7 @@ public unsafe class KernelMatMulBenchmarks
         fixed (byte* p = _storage)
         {
             var plain = new Weight("w", Type, N, K, p);
-            _weight = Path == "offset" && Type == GgmlType.Q8_0 ? Hearth.Cpu.Packed.PackedQ8_0Weight.Pack(plain, preferSigned: false) : _backend.AdoptWeight(plain);
+            _weight = Path == "signed" && Type == GgmlType.Q8_0 ? Hearth.Cpu.Packed.PackedQ8_0Weight.Pack(plain, preferSigned: true) : _backend.AdoptWeight(plain);
         }
         _x = _backend.Allocate(Tokens, K);
         _y = _backend.Allocate(Tokens, N);
@@ -65,7 +65,7 @@ public unsafe class KernelMatMulBenchmarks
     {
         _x.Dispose();
         _y.Dispose();
-        if (Path == "offset" && _weight is IDisposable own) own.Dispose(); // packed here, not adopted by the backend
+        if (Path == "signed" && _weight is IDisposable own) own.Dispose(); // packed here, not adopted by the backend
         _backend.Dispose();
         GC.KeepAlive(_storage);
     }

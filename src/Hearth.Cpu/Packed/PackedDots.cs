@@ -108,7 +108,7 @@ internal struct SignedDot : IByteDot
     public static Vector256<int> Finish(Vector256<int> acc) => acc;
 }
 
-/// <summary>Signed bytes in −16..16 (Q4_0's −8..7 and Q5_0's −16..15 widened, MXFP4's ±12) against Q8_0 activations (−127..127):
+/// <summary>Signed bytes in −16..16 (Q4_0's −8..7 and Q5_0's −16..15 widened; MXFP4's ±12 on request) against Q8_0 activations (−127..127):
 /// a vpmaddubsw pair is at most 2·16·127,
 /// so a 32-column block's 8 steps add up in int16 (≤ 32,512) and one vpmaddwd per block widens them: 3 instructions
 /// per token and step instead of <see cref="SignedDot"/>'s 4. With AVX-VNNI, vpdpbusd as there.</summary>
