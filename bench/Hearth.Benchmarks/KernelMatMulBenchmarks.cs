@@ -25,8 +25,10 @@ public unsafe class KernelMatMulBenchmarks
     public int Tokens { get; set; }
 
     /// <summary>"packed": the default (packed layouts; vpdpbusd, or its AVX2 composition without AVX-VNNI); "rows": the
-    /// plain row kernels (CpuIsa allowVnni: false) — the comparison behind the default on AVX2-only machines.</summary>
-    [Params("packed", "rows")]
+    /// plain row kernels (CpuIsa allowVnni: false) — the comparison behind the default on AVX2-only machines;
+    /// "signed": Q8_0 packed as signed w against activations with |x| (<see cref="Hearth.Cpu.Packed.PackedDots.Signed"/>),
+    /// the alternative to its default w + 128 layout without AVX-VNNI (other types run their default).</summary>
+    [Params("packed", "rows", "signed")]
     public string Path { get; set; } = "packed";
 
     [GlobalSetup]
@@ -43,7 +45,11 @@ public unsafe class KernelMatMulBenchmarks
         }
         _backend = Path == "rows" ? new CpuBackend(2, new CpuIsa(512, allowVnni: false)) : new CpuBackend(2);
         // The backend's own form of the weight, as a loaded model uses it (Q8_0 re-laid out for the VNNI kernel).
-        fixed (byte* p = _storage) _weight = _backend.AdoptWeight(new Weight("w", Type, N, K, p));
+        fixed (byte* p = _storage)
+        {
+            var plain = new Weight("w", Type, N, K, p);
+            _weight = Path == "signed" && Type == GgmlType.Q8_0 ? Hearth.Cpu.Packed.PackedQ8_0Weight.Pack(plain, preferSigned: true) : _backend.AdoptWeight(plain);
+        }
         _x = _backend.Allocate(Tokens, K);
         _y = _backend.Allocate(Tokens, N);
         var x = new float[Tokens * K];
@@ -59,6 +65,7 @@ public unsafe class KernelMatMulBenchmarks
     {
         _x.Dispose();
         _y.Dispose();
+        if (Path == "signed" && _weight is IDisposable own) own.Dispose(); // packed here, not adopted by the backend
         _backend.Dispose();
         GC.KeepAlive(_storage);
     }

@@ -26,6 +26,7 @@ internal sealed unsafe class MatMulKernel : IParallelJob, IDisposable
     private int* _xc;
     private float* _xp; // F16 decode: the activation prepared by F16Decode.Prepare
     private PackedWeight? _packed;
+    private long _xStride; // packed: bytes of the interleaved activation tiles per token (k, or 2k with magnitudes)
 
     private readonly CpuIsa _isa;
 
@@ -53,8 +54,9 @@ internal sealed unsafe class MatMulKernel : IParallelJob, IDisposable
         {
             // The packed kernels' tile layout: interleaved int8 values, then per block a token scale and a correction.
             long blocks = _packed.Blocks;
-            _xq = (sbyte*)_act.Ensure(rows * k + rows * blocks * 8);
-            _xd = (float*)(_xq + rows * k);
+            _xStride = _packed.AbsActivations ? 2 * k : k;
+            _xq = (sbyte*)_act.Ensure(rows * _xStride + rows * blocks * 8);
+            _xd = (float*)(_xq + rows * _xStride);
             _xc = (int*)(_xd + rows * blocks);
         }
         else
@@ -186,7 +188,7 @@ internal sealed unsafe class MatMulKernel : IParallelJob, IDisposable
         int* c = (int*)(d + nb);
         p.QuantizeActivation(_isa, _x + (long)t * k, q, d, c);
         int t0 = t - t % PackedGemm.MaxTokens, tokens = Math.Min(PackedGemm.MaxTokens, _t - t0), u = t - t0;
-        PackedGemm.InterleaveTile(q, k, tokens, u, _xq + (long)t0 * k);
+        PackedGemm.InterleaveTile(q, k, tokens, u, _xq + t0 * _xStride, p.AbsActivations);
         for (int b = 0; b < nb; b++)
         {
             _xd[(long)t0 * nb + b * tokens + u] = d[b];
@@ -207,7 +209,7 @@ internal sealed unsafe class MatMulKernel : IParallelJob, IDisposable
             int groups = Math.Min(maxGroups, (n1 - n + groupRows - 1) / groupRows);
             int rows = Math.Min(groups * groupRows, _n - n);
             for (int t = 0; t < _t; t += maxTokens)
-                p.Tile(n / groupRows, groups, Math.Min(maxTokens, _t - t), _xq + (long)t * _k, _xd + (long)t * blocks, _xc + (long)t * blocks,
+                p.Tile(n / groupRows, groups, Math.Min(maxTokens, _t - t), _xq + t * _xStride, _xd + (long)t * blocks, _xc + (long)t * blocks,
                     _y + (long)t * _n + n, _n, rows);
         }
     }

@@ -49,13 +49,29 @@ internal static unsafe class PackedGemm
     }
 
     /// <summary>Scatters token u (of a tile of <paramref name="tokens"/>) from a plain int8 row into the tile's
-    /// interleaved layout: the 4 bytes of 4-column step s go to tile + (s·tokens + u)·4.</summary>
+    /// interleaved layout: the 4 bytes of 4-column step s go to tile + (s·tokens + u)·4, or with
+    /// <paramref name="abs"/> to tile + (s·tokens + u)·8, followed by their magnitudes (<see cref="PackedDots.Signed"/>).</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void InterleaveTile(sbyte* row, int k, int tokens, int u, sbyte* tile)
+    public static void InterleaveTile(sbyte* row, int k, int tokens, int u, sbyte* tile, bool abs = false)
     {
         uint* src = (uint*)row;
-        uint* dst = (uint*)tile + u;
-        for (int s = 0; s < k / 4; s++) dst[(long)s * tokens] = src[s];
+        if (!abs)
+        {
+            uint* dst = (uint*)tile + u;
+            for (int s = 0; s < k / 4; s++) dst[(long)s * tokens] = src[s];
+            return;
+        }
+        ulong* pairs = (ulong*)tile + u;
+        for (int s = 0; s < k / 4; s++) pairs[(long)s * tokens] = src[s] | (ulong)AbsBytes(src[s]) << 32;
+    }
+
+    /// <summary>The magnitudes of 4 packed int8 values as unsigned bytes, per byte (x ^ m) + (m &amp; 1) with m its sign
+    /// spread: no carry crosses a byte (the largest magnitude, 128 for −128, is 0x80).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static uint AbsBytes(uint x)
+    {
+        uint sign = (x >> 7) & 0x01010101u;
+        return (x ^ (sign * 0xFFu)) + sign;
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -69,6 +85,8 @@ internal static unsafe class PackedGemm
     {
         int n = TN.N;
         bool two = TG.N == 2;
+        bool abs = TF.AbsActivations;
+        int xs = abs ? 8 : 4; // activation bytes per token and step
         var f0 = Vector256<float>.Zero; var f1 = Vector256<float>.Zero; var f2 = Vector256<float>.Zero; var f3 = Vector256<float>.Zero;
         var g0 = Vector256<float>.Zero; var g1 = Vector256<float>.Zero; var g2 = Vector256<float>.Zero; var g3 = Vector256<float>.Zero;
         byte* q2 = q + (long)nb * TF.QuantBytes;
@@ -85,45 +103,67 @@ internal static unsafe class PackedGemm
                 var w = TF.Step(q, j);
                 var v = two ? TF.Step(q2, j) : default;
                 var b0 = Broadcast(x);
-                i0 = TF.Dot(i0, w, b0);
-                if (two) j0 = TF.Dot(j0, v, b0);
+                var a0 = abs ? Broadcast(x + 4).AsByte() : default;
+                i0 = TF.Dot(i0, w, b0, a0);
+                if (two) j0 = TF.Dot(j0, v, b0, a0);
                 if (n > 1)
                 {
-                    var b1 = Broadcast(x + 4);
-                    i1 = TF.Dot(i1, w, b1);
-                    if (two) j1 = TF.Dot(j1, v, b1);
+                    var b1 = Broadcast(x + xs);
+                    var a1 = abs ? Broadcast(x + xs + 4).AsByte() : default;
+                    i1 = TF.Dot(i1, w, b1, a1);
+                    if (two) j1 = TF.Dot(j1, v, b1, a1);
                 }
                 if (n > 2)
                 {
-                    var b2 = Broadcast(x + 8);
-                    i2 = TF.Dot(i2, w, b2);
-                    if (two) j2 = TF.Dot(j2, v, b2);
+                    var b2 = Broadcast(x + 2 * xs);
+                    var a2 = abs ? Broadcast(x + 2 * xs + 4).AsByte() : default;
+                    i2 = TF.Dot(i2, w, b2, a2);
+                    if (two) j2 = TF.Dot(j2, v, b2, a2);
                 }
                 if (n > 3)
                 {
-                    var b3 = Broadcast(x + 12);
-                    i3 = TF.Dot(i3, w, b3);
-                    if (two) j3 = TF.Dot(j3, v, b3);
+                    var b3 = Broadcast(x + 3 * xs);
+                    var a3 = abs ? Broadcast(x + 3 * xs + 4).AsByte() : default;
+                    i3 = TF.Dot(i3, w, b3, a3);
+                    if (two) j3 = TF.Dot(j3, v, b3, a3);
                 }
-                x += 4 * n;
+                x += xs * n;
             }
             q += TF.QuantBytes;
-            // The rows' scales (and mins) are read once per block for all tokens of the tile.
+            // The rows' scales (and mins) are read once per block for all tokens of the tile, each token's scale and
+            // correction once for both groups.
             var ws = TF.Scales(scales);
             var wm = TF.Mins(scales);
-            f0 = TF.Accumulate(i0, ws, wm, xd[0], xc[0], f0);
-            if (n > 1) f1 = TF.Accumulate(i1, ws, wm, xd[1], xc[1], f1);
-            if (n > 2) f2 = TF.Accumulate(i2, ws, wm, xd[2], xc[2], f2);
-            if (n > 3) f3 = TF.Accumulate(i3, ws, wm, xd[3], xc[3], f3);
+            var vs = two ? TF.Scales(s2) : default;
+            var vm = two ? TF.Mins(s2) : default;
+            var d = Vector256.Create(xd[0]);
+            var c = TF.Correction(xc);
+            f0 = TF.Accumulate(TF.Finish(i0), ws, wm, d, c, f0);
+            if (two) g0 = TF.Accumulate(TF.Finish(j0), vs, vm, d, c, g0);
+            if (n > 1)
+            {
+                d = Vector256.Create(xd[1]);
+                c = TF.Correction(xc + 1);
+                f1 = TF.Accumulate(TF.Finish(i1), ws, wm, d, c, f1);
+                if (two) g1 = TF.Accumulate(TF.Finish(j1), vs, vm, d, c, g1);
+            }
+            if (n > 2)
+            {
+                d = Vector256.Create(xd[2]);
+                c = TF.Correction(xc + 2);
+                f2 = TF.Accumulate(TF.Finish(i2), ws, wm, d, c, f2);
+                if (two) g2 = TF.Accumulate(TF.Finish(j2), vs, vm, d, c, g2);
+            }
+            if (n > 3)
+            {
+                d = Vector256.Create(xd[3]);
+                c = TF.Correction(xc + 3);
+                f3 = TF.Accumulate(TF.Finish(i3), ws, wm, d, c, f3);
+                if (two) g3 = TF.Accumulate(TF.Finish(j3), vs, vm, d, c, g3);
+            }
             if (two)
             {
                 q2 += TF.QuantBytes;
-                var vs = TF.Scales(s2);
-                var vm = TF.Mins(s2);
-                g0 = TF.Accumulate(j0, vs, vm, xd[0], xc[0], g0);
-                if (n > 1) g1 = TF.Accumulate(j1, vs, vm, xd[1], xc[1], g1);
-                if (n > 2) g2 = TF.Accumulate(j2, vs, vm, xd[2], xc[2], g2);
-                if (n > 3) g3 = TF.Accumulate(j3, vs, vm, xd[3], xc[3], g3);
                 s2 += TF.ScaleBytes;
             }
             scales += TF.ScaleBytes;
@@ -157,6 +197,9 @@ internal unsafe interface IPackedFormat
     /// <summary>4-column steps per block.</summary>
     static abstract int Steps { get; }
 
+    /// <summary>Whether the activation tile carries |x| beside x (<see cref="PackedGemm.InterleaveTile"/>).</summary>
+    static abstract bool AbsActivations { get; }
+
     /// <summary>Bytes of packed values per group and block.</summary>
     static abstract int QuantBytes { get; }
 
@@ -169,9 +212,9 @@ internal unsafe interface IPackedFormat
     /// <summary>The accumulator's start for a token's block, from its correction.</summary>
     static abstract Vector256<int> Start(int correction);
 
-    /// <summary>acc + per lane the 4 products of a step's bytes with a broadcast of 4 activations, the cheapest exact way
-    /// the format's bytes allow (<see cref="PackedDots"/>).</summary>
-    static abstract Vector256<int> Dot(Vector256<int> acc, Vector256<byte> w, Vector256<sbyte> x);
+    /// <summary>acc + per lane the 4 products of a step's bytes with a broadcast of 4 activations (and of their
+    /// magnitudes, where the format takes them), the cheapest exact way the format's bytes allow (<see cref="PackedDots"/>).</summary>
+    static abstract Vector256<int> Dot(Vector256<int> acc, Vector256<byte> w, Vector256<sbyte> x, Vector256<byte> absX);
 
     /// <summary>The 8 rows' scales of a block.</summary>
     static abstract Vector256<float> Scales(byte* scales);
@@ -179,15 +222,25 @@ internal unsafe interface IPackedFormat
     /// <summary>The 8 rows' mins of a block (formats without mins return zero and ignore it).</summary>
     static abstract Vector256<float> Mins(byte* scales);
 
-    /// <summary>acc + the block's integer dot products turned into floats by the rows' scales and the token's.</summary>
-    static abstract Vector256<float> Accumulate(Vector256<int> dot, Vector256<float> rowScales, Vector256<float> rowMins, float tokenScale, int correction, Vector256<float> acc);
+    /// <summary>The block's int32 dot products from a finished step accumulator (<see cref="IByteDot.Finish"/>).</summary>
+    static abstract Vector256<int> Finish(Vector256<int> acc);
+
+    /// <summary>A token's block correction as <see cref="Accumulate"/> takes it (formats that use it only in
+    /// <see cref="Start"/> return zero without reading it).</summary>
+    static abstract Vector256<float> Correction(int* correction);
+
+    /// <summary>acc + the block's integer dot products turned into floats by the rows' scales and the token's
+    /// (<paramref name="tokenScale"/> broadcast).</summary>
+    static abstract Vector256<float> Accumulate(Vector256<int> dot, Vector256<float> rowScales, Vector256<float> rowMins, Vector256<float> tokenScale, Vector256<float> correction, Vector256<float> acc);
 }
 
-/// <summary>Q8_0: values w + 128, F16 row scales; with vpdpbusd the correction −128·Σx starts the accumulator, without
-/// it the dot takes the signed values directly (<see cref="PackedDots.Offset128"/>).</summary>
-internal unsafe struct Q8_0Format : IPackedFormat
+/// <summary>Q8_0 (and Q4_0, Q5_0 widened to int8): F16 row scales; values as <typeparamref name="TDot"/> takes them:
+/// w + 128 (with vpdpbusd the correction −128·Σx starts the accumulator, without it the dot takes the signed values
+/// directly, <see cref="PackedDots.Offset128"/>) or w itself (<see cref="PackedDots.Signed"/>).</summary>
+internal unsafe struct Q8_0Format<TDot> : IPackedFormat where TDot : struct, IByteDot
 {
     public static int Steps => 8;
+    public static bool AbsActivations => TDot.AbsActivations;
     public static int QuantBytes => 256;
     public static int ScaleBytes => 16;
 
@@ -195,10 +248,13 @@ internal unsafe struct Q8_0Format : IPackedFormat
     public static Vector256<byte> Step(byte* block, int j) => Vector256.Load(block + j * 32);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector256<int> Start(int correction) => PackedDots.Offset128Start(correction);
+    public static Vector256<int> Start(int correction) => TDot.Start(correction);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector256<int> Dot(Vector256<int> acc, Vector256<byte> w, Vector256<sbyte> x) => PackedDots.Offset128(acc, w, x);
+    public static Vector256<int> Dot(Vector256<int> acc, Vector256<byte> w, Vector256<sbyte> x, Vector256<byte> absX) => TDot.Dot(acc, w, x, absX);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<int> Finish(Vector256<int> acc) => TDot.Finish(acc);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<float> Scales(byte* scales) => HalfBits.ToFloat(Avx2.ConvertToVector256Int32(Vector128.Load((ushort*)scales)).AsUInt32());
@@ -207,6 +263,9 @@ internal unsafe struct Q8_0Format : IPackedFormat
     public static Vector256<float> Mins(byte* scales) => default;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector256<float> Accumulate(Vector256<int> dot, Vector256<float> rowScales, Vector256<float> rowMins, float tokenScale, int correction, Vector256<float> acc) =>
+    public static Vector256<float> Correction(int* correction) => default;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> Accumulate(Vector256<int> dot, Vector256<float> rowScales, Vector256<float> rowMins, Vector256<float> tokenScale, Vector256<float> correction, Vector256<float> acc) =>
         Vector256.FusedMultiplyAdd(Avx.ConvertToVector256Single(dot), rowScales * tokenScale, acc);
 }

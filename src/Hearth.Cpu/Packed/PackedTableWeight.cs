@@ -7,17 +7,18 @@ using Hearth.Cpu.Kernels;
 namespace Hearth.Cpu.Packed;
 
 /// <summary>An IQ4_NL, IQ4_XS or MXFP4 weight re-laid out for the AVX-VNNI outer-product kernel with
-/// <see cref="NibbleTableFormat{TTable}"/>: rows in groups of 8, 32-column blocks of table indexes as nibbles
+/// <see cref="NibbleTableFormat{TTable, TDot}"/>: rows in groups of 8, 32-column blocks of table indexes as nibbles
 /// (<see cref="NibbleLayout"/>, the file's own 4 bits), then the 8 rows' F32 block scales (IQ4_NL: d; IQ4_XS:
 /// d·(ls − 32); MXFP4: the E8M0 half scale, which F16 could not hold for every exponent).</summary>
 public sealed unsafe class PackedTableWeight : PackedWeight
 {
     private const int QuantBytes = 128;
-    private readonly bool _mxfp4;
+    private readonly bool _mxfp4, _signed;
 
-    private PackedTableWeight(Weight source) : base(source, 32, QuantBytes, GroupRows * sizeof(float))
+    private PackedTableWeight(Weight source, bool signed) : base(source, 32, QuantBytes, GroupRows * sizeof(float))
     {
         _mxfp4 = source.Type == GgmlType.MXFP4;
+        _signed = signed;
     }
 
     /// <summary>True for the types this layout takes, at widths whose blocks it can hold.</summary>
@@ -28,10 +29,18 @@ public sealed unsafe class PackedTableWeight : PackedWeight
         _ => false,
     };
 
-    public static PackedTableWeight Pack(Weight w)
+    /// <remarks>Every table keeps value + 128 by default: the signed forms (MXFP4's ±12 through
+    /// <see cref="SignedSmallDot"/>, IQ4's ±127 through <see cref="SignedDot"/>) measured no faster on Zen 3 (1.00–1.01×,
+    /// CPU time, interleaved A/B at 2048 × 8192), where the step's table lookup, not its multiplies, bounds the kernel.</remarks>
+    public static PackedTableWeight Pack(Weight w) => Pack(w, signed: false);
+
+    /// <param name="signed">Whether the kernel takes the tables' signed values (<see cref="SignedSmallDot"/> for MXFP4,
+    /// <see cref="SignedDot"/> for the IQ4 table) rather than value + 128 (<see cref="Offset128Dot"/>); the indexes are
+    /// the same either way.</param>
+    internal static PackedTableWeight Pack(Weight w, bool signed)
     {
         if (!Packs(w.Type, w.Columns)) throw new ArgumentException($"weight '{w.Name}' ({w.Type}, {w.Columns} columns) has no table packed layout");
-        var p = new PackedTableWeight(w);
+        var p = new PackedTableWeight(w, signed);
         int nb = p.Blocks;
         NativeMemory.Clear(p.Quants, (nuint)((long)p.Groups * nb * QuantBytes));
         float* scales = (float*)p.ScaleData;
@@ -77,10 +86,20 @@ public sealed unsafe class PackedTableWeight : PackedWeight
     /// more precise); the correction is −128·Σx, which cancels the +128 the table values carry.</remarks>
     internal override void QuantizeActivation(CpuIsa isa, float* x, sbyte* q, float* d, int* c) => QuantizeActivations.Q8_0(isa, x, Columns, q, d, c);
 
-    /// <remarks><paramref name="xc"/> holds −128·Σx over each block.</remarks>
+    /// <remarks>Without AVX-VNNI the tables' signed values meet activations interleaved with their magnitudes
+    /// (<see cref="SignedDot"/>); with it, value + 128 goes through vpdpbusd.</remarks>
+    internal override bool AbsActivations => _signed;
+
+    /// <remarks><paramref name="xc"/> holds −128·Σx over each block (used only by vpdpbusd).</remarks>
     internal override void Tile(int group, int groups, int tokens, sbyte* x, float* xd, int* xc, float* y, long yStride, int rows)
     {
-        if (_mxfp4) PackedGemm.Tile<NibbleTableFormat<Mxfp4Table>>(groups, tokens, GroupQuants(group), GroupScales(group), Blocks, x, xd, xc, y, yStride, rows);
-        else PackedGemm.Tile<NibbleTableFormat<Iq4Table>>(groups, tokens, GroupQuants(group), GroupScales(group), Blocks, x, xd, xc, y, yStride, rows);
+        byte* q = GroupQuants(group), s = GroupScales(group);
+        if (AbsActivations)
+        {
+            if (_mxfp4) PackedGemm.Tile<NibbleTableFormat<Mxfp4Table, SignedSmallDot>>(groups, tokens, q, s, Blocks, x, xd, xc, y, yStride, rows);
+            else PackedGemm.Tile<NibbleTableFormat<Iq4Table, SignedDot>>(groups, tokens, q, s, Blocks, x, xd, xc, y, yStride, rows);
+        }
+        else if (_mxfp4) PackedGemm.Tile<NibbleTableFormat<Mxfp4Table, Offset128Dot>>(groups, tokens, q, s, Blocks, x, xd, xc, y, yStride, rows);
+        else PackedGemm.Tile<NibbleTableFormat<Iq4Table, Offset128Dot>>(groups, tokens, q, s, Blocks, x, xd, xc, y, yStride, rows);
     }
 }

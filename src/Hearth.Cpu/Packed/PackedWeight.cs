@@ -70,6 +70,10 @@ public abstract unsafe class PackedWeight : Weight, IDisposable
     internal virtual void RestoreRow(int row, byte* destination) =>
         throw new NotSupportedException($"the packed layout of '{Name}' ({Type}) does not keep the file's bytes");
 
+    /// <summary>Whether the kernel reads the activation tile with each step's magnitudes beside its values
+    /// (<see cref="PackedGemm.InterleaveTile"/>, <see cref="PackedDots.Signed"/>): twice the activation bytes.</summary>
+    internal virtual bool AbsActivations => false;
+
     /// <summary>Quantizes one activation row the way this format's kernel reads it: <paramref name="q"/> gets the k
     /// int8 values (plain order), <paramref name="d"/> and <paramref name="c"/> one token scale and one correction per
     /// block (<see cref="Blocks"/> each; the correction's meaning is the format's).</summary>

@@ -7,7 +7,7 @@ namespace Hearth.Cpu.Packed;
 
 /// <summary>Where a packed nibble goes: in a block of 4-column steps, step j's 8 rows × 4 columns live in 32-byte vector
 /// j/2, low nibbles for even steps and high nibbles for odd ones, row r at bytes 4r..4r+3 (the layout of
-/// <see cref="NibbleValues{TSteps}"/> and <see cref="NibbleTableFormat{TTable}"/>).</summary>
+/// <see cref="NibbleValues{TSteps}"/> and <see cref="NibbleTableFormat{TTable, TDot}"/>).</summary>
 internal static unsafe class NibbleLayout
 {
     /// <summary>ORs value <paramref name="q"/> (0..15) of row <paramref name="r"/>, block column <paramref name="column"/>
@@ -64,6 +64,7 @@ internal unsafe struct ByteValues : IValueLayout
 internal unsafe struct ScaleMinFormat<TValues> : IPackedFormat where TValues : struct, IValueLayout
 {
     public static int Steps => TValues.Steps;
+    public static bool AbsActivations => false;
     public static int QuantBytes => TValues.QuantBytes;
     public static int ScaleBytes => 64;
 
@@ -74,7 +75,10 @@ internal unsafe struct ScaleMinFormat<TValues> : IPackedFormat where TValues : s
     public static Vector256<int> Start(int correction) => Vector256<int>.Zero;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector256<int> Dot(Vector256<int> acc, Vector256<byte> w, Vector256<sbyte> x) => PackedDots.Small(acc, w, x);
+    public static Vector256<int> Dot(Vector256<int> acc, Vector256<byte> w, Vector256<sbyte> x, Vector256<byte> absX) => PackedDots.Small(acc, w, x);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<int> Finish(Vector256<int> acc) => acc;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<float> Scales(byte* scales) => Vector256.Load((float*)scales);
@@ -83,7 +87,10 @@ internal unsafe struct ScaleMinFormat<TValues> : IPackedFormat where TValues : s
     public static Vector256<float> Mins(byte* scales) => Vector256.Load((float*)scales + 8);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector256<float> Accumulate(Vector256<int> dot, Vector256<float> rowScales, Vector256<float> rowMins, float tokenScale, int correction, Vector256<float> acc) =>
-        Vector256.FusedMultiplyAdd(rowMins, Vector256.Create(BitConverter.Int32BitsToSingle(correction)),
+    public static Vector256<float> Correction(int* correction) => Vector256.Create(BitConverter.Int32BitsToSingle(*correction));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> Accumulate(Vector256<int> dot, Vector256<float> rowScales, Vector256<float> rowMins, Vector256<float> tokenScale, Vector256<float> correction, Vector256<float> acc) =>
+        Vector256.FusedMultiplyAdd(rowMins, correction,
             Vector256.FusedMultiplyAdd(Avx.ConvertToVector256Single(dot), rowScales * tokenScale, acc));
 }

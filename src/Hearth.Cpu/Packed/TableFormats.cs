@@ -28,23 +28,27 @@ internal struct Mxfp4Table : INibbleTable
 }
 
 /// <summary>Non-linear 4-bit formats (IQ4_NL, IQ4_XS, MXFP4): table indexes as nibbles (<see cref="NibbleLayout"/>),
-/// 32-column blocks, one vpshufb per step turns them into value + 128; F32 row scales; the +128 offset is handled as
-/// for Q8_0 (<see cref="PackedDots.Offset128"/>).</summary>
-internal unsafe struct NibbleTableFormat<TTable> : IPackedFormat where TTable : struct, INibbleTable
+/// 32-column blocks, one vpshufb per step turns them into value + 128 (<see cref="Offset128Dot"/>, as for Q8_0) or, with
+/// the table's entries flipped back, the signed value (<see cref="SignedDot"/>: no table holds −128); F32 row scales.</summary>
+internal unsafe struct NibbleTableFormat<TTable, TDot> : IPackedFormat where TTable : struct, INibbleTable where TDot : struct, IByteDot
 {
     public static int Steps => 8;
+    public static bool AbsActivations => TDot.AbsActivations;
     public static int QuantBytes => 128;
     public static int ScaleBytes => 32;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<byte> Step(byte* block, int j) =>
-        Avx2.Shuffle(TTable.Table, NibbleValues<Kernels.Count8>.Step(block, j));
+        Avx2.Shuffle(TTable.Table ^ Vector256.Create(TDot.Flip), NibbleValues<Kernels.Count8>.Step(block, j));
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector256<int> Start(int correction) => PackedDots.Offset128Start(correction);
+    public static Vector256<int> Start(int correction) => TDot.Start(correction);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector256<int> Dot(Vector256<int> acc, Vector256<byte> w, Vector256<sbyte> x) => PackedDots.Offset128(acc, w, x);
+    public static Vector256<int> Dot(Vector256<int> acc, Vector256<byte> w, Vector256<sbyte> x, Vector256<byte> absX) => TDot.Dot(acc, w, x, absX);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<int> Finish(Vector256<int> acc) => TDot.Finish(acc);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<float> Scales(byte* scales) => Vector256.Load((float*)scales);
@@ -53,6 +57,9 @@ internal unsafe struct NibbleTableFormat<TTable> : IPackedFormat where TTable : 
     public static Vector256<float> Mins(byte* scales) => default;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector256<float> Accumulate(Vector256<int> dot, Vector256<float> rowScales, Vector256<float> rowMins, float tokenScale, int correction, Vector256<float> acc) =>
+    public static Vector256<float> Correction(int* correction) => default;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> Accumulate(Vector256<int> dot, Vector256<float> rowScales, Vector256<float> rowMins, Vector256<float> tokenScale, Vector256<float> correction, Vector256<float> acc) =>
         Vector256.FusedMultiplyAdd(Avx.ConvertToVector256Single(dot), rowScales * tokenScale, acc);
 }

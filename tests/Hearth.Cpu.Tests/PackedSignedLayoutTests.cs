@@ -1,0 +1,114 @@
+using Hearth.Core.Gguf;
+using Hearth.Core.Tensors;
+using Hearth.Cpu.Packed;
+
+namespace Hearth.Cpu.Tests;
+
+/// <summary>The AVX2 kernels' signed int8 layouts (weights w against activations interleaved with |x|,
+/// <see cref="PackedDots.Signed"/>) against the offset-128 layouts they replace on machines without AVX-VNNI: integer sums
+/// are exact, so every output must be the same bits, at every tile shape (1..2 groups × 1..4 tokens, partial groups).</summary>
+public sealed class PackedSignedLayoutTests
+{
+    private static readonly int[] TokenCounts = [1, 2, 3, 4, 5, 7, 9, 16];
+
+    [Theory]
+    [InlineData(GgmlType.Q8_0)]
+    [InlineData(GgmlType.Q4_0)]
+    [InlineData(GgmlType.Q5_0)]
+    public unsafe void Q8_0FamilyGivesTheOffsetLayoutsBits(GgmlType type)
+    {
+        var r = new Random(77 + (int)type);
+        using var backend = new CpuBackend(2, SimdPaths.Isa(256, true));
+        foreach (int k in new[] { 32, 288 })
+            foreach (int n in new[] { 8, 13, 40 })
+            {
+                var (w, storage) = TestData.MakeWeight(r, type, n, k);
+                using var offset = PackedQ8_0Weight.Pack(w, preferSigned: false);
+                using var signed = PackedQ8_0Weight.Pack(w, preferSigned: true);
+                Assert.False(offset.Signed);
+                Assert.True(signed.Signed);
+                // The default: the signed layout only where it pays (the small-valued formats, without AVX-VNNI).
+                using (var chosen = PackedQ8_0Weight.Pack(w))
+                    Assert.Equal(!System.Runtime.Intrinsics.X86.AvxVnni.IsSupported && type != GgmlType.Q8_0, chosen.Signed);
+                AssertSameBits(backend, r, offset, signed, n, k, $"{type} k={k} n={n}");
+                GC.KeepAlive(storage);
+            }
+    }
+
+    [Theory]
+    [InlineData(GgmlType.IQ4_NL)]
+    [InlineData(GgmlType.IQ4_XS)]
+    [InlineData(GgmlType.MXFP4)]
+    public void TablesGiveTheOffsetLayoutsBits(GgmlType type)
+    {
+        var r = new Random(91 + (int)type);
+        using var backend = new CpuBackend(2, SimdPaths.Isa(256, true));
+        foreach (int k in new[] { 256, 512 })
+            foreach (int n in new[] { 13, 40 })
+            {
+                var (w, storage) = TestData.MakeWeight(r, type, n, k);
+                using var offset = PackedTableWeight.Pack(w, signed: false);
+                using var signed = PackedTableWeight.Pack(w, signed: true);
+                AssertSameBits(backend, r, offset, signed, n, k, $"{type} k={k} n={n}");
+                GC.KeepAlive(storage);
+            }
+    }
+
+    /// <summary>A Q8_0 value of −128 (which ggml's quantizer never writes, but a file may hold) cannot take the sign
+    /// trick on the weight side: such a matrix keeps the offset layout, and still matches the oracle.</summary>
+    [Fact]
+    public unsafe void AMinus128KeepsTheOffsetLayout()
+    {
+        var r = new Random(5);
+        using var backend = new CpuBackend(2, SimdPaths.Isa(256, true));
+        const int n = 13, k = 64, t = 5;
+        var (w, storage) = TestData.MakeWeight(r, GgmlType.Q8_0, n, k);
+        storage[QuantBlocksOffset(row: 6, block: 1, column: 9)] = 0x80;
+        using var packed = PackedQ8_0Weight.Pack(w, preferSigned: true);
+        Assert.False(packed.Signed);
+        var x = TestData.Floats(r, t * k, 3f);
+        using var xt = TestData.Tensor(x, t, k);
+        using var yt = new CpuTensor(t, n);
+        backend.MatMul(xt, packed, yt, t);
+        MatMulTests.AssertMatchesOracle(GgmlType.Q8_0, storage, n, k, t, x, TestData.Read(yt, t), xs => MatMulTests.RuntimeQ8_0(xs), "Q8_0 with −128");
+        GC.KeepAlive(storage);
+
+        static int QuantBlocksOffset(int row, int block, int column) => row * (k / 32 * 34) + block * 34 + 2 + column;
+    }
+
+    /// <summary>Embedding lookups read rows back from the packed copy: the signed layout restores the file's bytes too.</summary>
+    [Fact]
+    public unsafe void SignedLayoutRestoresTheFilesBytes()
+    {
+        var r = new Random(8);
+        var (w, storage) = TestData.MakeWeight(r, GgmlType.Q8_0, 11, 96);
+        using var packed = PackedQ8_0Weight.Pack(w, preferSigned: true);
+        Assert.True(packed.Signed && packed.RestoresRows);
+        var row = new byte[w.RowBytes];
+        for (int i = 0; i < w.Rows; i++)
+            fixed (byte* d = row)
+            {
+                packed.RestoreRow(i, d);
+                Assert.Equal(new ReadOnlySpan<byte>(w.Row(i), (int)w.RowBytes).ToArray(), row);
+            }
+        GC.KeepAlive(storage);
+    }
+
+    private static void AssertSameBits(CpuBackend backend, Random r, Weight a, Weight b, int n, int k, string what)
+    {
+        foreach (int t in TokenCounts)
+        {
+            var x = TestData.Floats(r, t * k, 3f);
+            using var xt = TestData.Tensor(x, t, k);
+            using var ya = new CpuTensor(t, n);
+            using var yb = new CpuTensor(t, n);
+            backend.MatMul(xt, a, ya, t);
+            backend.MatMul(xt, b, yb, t);
+            var expected = TestData.Read(ya, t);
+            var got = TestData.Read(yb, t);
+            for (int i = 0; i < expected.Length; i++)
+                Assert.True(BitConverter.SingleToInt32Bits(expected[i]) == BitConverter.SingleToInt32Bits(got[i]),
+                    $"{what} t={t} [{i / n}, {i % n}]: {got[i]} vs the offset layout's {expected[i]}");
+        }
+    }
+}
