@@ -22,7 +22,10 @@ public sealed class PrefillAttentionTests
                 // Odd head sizes: 40 (8 mod 16: the micro-kernel's 8-column tail) and 20 (scalar loops) where the type
                 // allows any width; 96 (not a multiple of 64) for the 32-element blocks of Q8_0 and Q4_0.
                 int[] odd = type is KvCacheType.F32 or KvCacheType.F16 ? [40, 20] : [96];
-                foreach (var (heads, kvHeads, hd) in new[] { (4, 4, 64), (8, 2, 128), (16, 2, 64) }.Concat(odd.Select(h => (6, 2, h))))
+                var shapes = new[] { (4, 4, 64), (8, 2, 128), (16, 2, 64) }.Concat(odd.Select(h => (6, 2, h)));
+                // Below AVX2 the tiled path runs its scalar loops for every shape: two shapes cover them.
+                if ((int)path[0] < 256) shapes = [(4, 4, 64), (6, 2, odd[0])];
+                foreach (var (heads, kvHeads, hd) in shapes)
                     yield return [path[0], path[1], type, heads, kvHeads, hd];
             }
     }
@@ -87,7 +90,7 @@ public sealed class PrefillAttentionTests
         var slopes = alibi ? AttentionParameters.AlibiSlopesFor(heads, 0.01f) : null;
         using var tiled = new Kernels(pool, isa, tiledPrompts: true);
         using var perToken = new Kernels(pool, isa, tiledPrompts: false);
-        foreach (var (prefix, length) in new[] { (0, 300), (200, 1), (200, 3), (200, 4), (217, 17), (130, 64), (64, 65), (0, 129), (390, 130) })
+        foreach (var (prefix, length) in new[] { (0, 300), (200, 1), (200, 4), (217, 17), (64, 65), (390, 130) })
         {
             int[] positions = [.. Enumerable.Range(prefix, length), 399, .. Enumerable.Range(37, 65)];
             int[] sequences = [.. Enumerable.Repeat(0, length), 1, .. Enumerable.Repeat(2, 65)];

@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 using Hearth.Core.Tensors;
 
 namespace Hearth.Cpu.Kernels;
@@ -111,14 +112,15 @@ internal sealed unsafe class PrefillAttentionKernel : IDisposable
         bool simd = AttentionTiles.Simd(_isa, hd);
         const int np = KeyTile;
 
-        // Scratch: Kᵀ (hd × np), V tile (np × hd, packed caches), Q rows (mp × hd), scores (mp × np), outputs
-        // (mp × hd), running max and sum (mp each), one decoded K row (hd), then the V rows' offsets (np longs).
-        long floats = 2L * hd * np + (long)mp * hd + (long)mp * np + (long)mp * hd + 2L * mp + hd;
+        // Scratch: Kᵀ (hd × np), V tile and K tile (np × hd each, packed caches), Q rows (mp × hd), scores (mp × np),
+        // outputs (mp × hd), running max and sum (mp each), then the K rows' pointers and the V rows' offsets (np each).
+        long floats = 3L * hd * np + (long)mp * hd + (long)mp * np + (long)mp * hd + 2L * mp;
         floats += floats & 1;
-        float* kt = (float*)_scratch[thread].Ensure(floats * 4 + np * 8L);
-        float* vt = kt + (long)hd * np, qs = vt + (long)np * hd, s = qs + (long)mp * hd, os = s + (long)mp * np;
-        float* max = os + (long)mp * hd, sum = max + mp, decoded = sum + mp;
+        float* kt = (float*)_scratch[thread].Ensure(floats * 4 + np * 16L);
+        float* vt = kt + (long)hd * np, kd = vt + (long)np * hd, qs = kd + (long)np * hd, s = qs + (long)mp * hd;
+        float* os = s + (long)mp * np, max = os + (long)mp * hd, sum = max + mp;
         long* rows = (long*)(kt + floats);
+        float** kRows = (float**)(rows + np);
 
         int qOffset = kvh * group * hd;
         for (int i = 0; i < m; i++)
@@ -139,23 +141,20 @@ internal sealed unsafe class PrefillAttentionKernel : IDisposable
             {
                 int p = k0 + j;
                 int slot = table[p / blockSize] * blockSize + p % blockSize;
-                float* kr;
                 if (packed)
                 {
-                    KvRowCodec.Decode(type, _isa.Use256, _kPacked!.Row(slot), kvOffset, hd, decoded);
+                    kRows[j] = kd + (long)j * hd;
+                    KvRowCodec.Decode(type, _isa.Use256, _kPacked!.Row(slot), kvOffset, hd, kRows[j]);
                     KvRowCodec.Decode(type, _isa.Use256, _vPacked!.Row(slot), kvOffset, hd, vt + (long)j * hd);
-                    kr = decoded;
                     rows[j] = (long)j * hd;
                 }
                 else
                 {
-                    kr = _kF32!.Data + (long)slot * width + kvOffset;
+                    kRows[j] = _kF32!.Data + (long)slot * width + kvOffset;
                     rows[j] = (long)slot * _vF32!.Columns + kvOffset;
                 }
-                for (int c = 0; c < hd; c++) kt[(long)c * np + j] = kr[c];
             }
-            if (n < np)
-                for (int c = 0; c < hd; c++) new Span<float>(kt + (long)c * np + n, np - n).Clear();
+            Transpose(kRows, n, hd, kt, np, simd);
 
             if (simd) AttentionTiles.ScoresAvx2(qs, kt, s, hd, np, mp);
             else AttentionTiles.ScoresScalar(qs, kt, s, hd, n, np, rowCount);
@@ -182,6 +181,52 @@ internal sealed unsafe class PrefillAttentionKernel : IDisposable
         }
     }
 
+    /// <summary>kt[c · np + j] = rows[j][c] for j &lt; n, zero for n ≤ j &lt; np: eight keys × eight dimensions per AVX2
+    /// 8×8 transpose where the head size allows, scalar elsewhere.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Transpose(float** rows, int n, int hd, float* kt, int np, bool simd)
+    {
+        int j = 0;
+        if (simd)
+            for (; j + 8 <= n; j += 8)
+            {
+                float* r0 = rows[j], r1 = rows[j + 1], r2 = rows[j + 2], r3 = rows[j + 3];
+                float* r4 = rows[j + 4], r5 = rows[j + 5], r6 = rows[j + 6], r7 = rows[j + 7];
+                for (int c = 0; c < hd; c += 8)
+                {
+                    var t0 = Avx.UnpackLow(Avx.LoadVector256(r0 + c), Avx.LoadVector256(r1 + c));
+                    var t1 = Avx.UnpackHigh(Avx.LoadVector256(r0 + c), Avx.LoadVector256(r1 + c));
+                    var t2 = Avx.UnpackLow(Avx.LoadVector256(r2 + c), Avx.LoadVector256(r3 + c));
+                    var t3 = Avx.UnpackHigh(Avx.LoadVector256(r2 + c), Avx.LoadVector256(r3 + c));
+                    var t4 = Avx.UnpackLow(Avx.LoadVector256(r4 + c), Avx.LoadVector256(r5 + c));
+                    var t5 = Avx.UnpackHigh(Avx.LoadVector256(r4 + c), Avx.LoadVector256(r5 + c));
+                    var t6 = Avx.UnpackLow(Avx.LoadVector256(r6 + c), Avx.LoadVector256(r7 + c));
+                    var t7 = Avx.UnpackHigh(Avx.LoadVector256(r6 + c), Avx.LoadVector256(r7 + c));
+                    // u0 = rows 0..3 of dimensions c, c+4; u1 = c+1, c+5; u2 = c+2, c+6; u3 = c+3, c+7 (u4..u7: rows 4..7).
+                    var u0 = Avx.Shuffle(t0, t2, 0x44); var u1 = Avx.Shuffle(t0, t2, 0xEE);
+                    var u2 = Avx.Shuffle(t1, t3, 0x44); var u3 = Avx.Shuffle(t1, t3, 0xEE);
+                    var u4 = Avx.Shuffle(t4, t6, 0x44); var u5 = Avx.Shuffle(t4, t6, 0xEE);
+                    var u6 = Avx.Shuffle(t5, t7, 0x44); var u7 = Avx.Shuffle(t5, t7, 0xEE);
+                    float* d = kt + (long)c * np + j;
+                    Avx.Store(d, Avx.Permute2x128(u0, u4, 0x20));
+                    Avx.Store(d + np, Avx.Permute2x128(u1, u5, 0x20));
+                    Avx.Store(d + 2 * np, Avx.Permute2x128(u2, u6, 0x20));
+                    Avx.Store(d + 3 * np, Avx.Permute2x128(u3, u7, 0x20));
+                    Avx.Store(d + 4 * np, Avx.Permute2x128(u0, u4, 0x31));
+                    Avx.Store(d + 5 * np, Avx.Permute2x128(u1, u5, 0x31));
+                    Avx.Store(d + 6 * np, Avx.Permute2x128(u2, u6, 0x31));
+                    Avx.Store(d + 7 * np, Avx.Permute2x128(u3, u7, 0x31));
+                }
+            }
+        for (; j < n; j++)
+        {
+            float* r = rows[j];
+            for (int c = 0; c < hd; c++) kt[(long)c * np + j] = r[c];
+        }
+        if (n < np)
+            for (int c = 0; c < hd; c++) new Span<float>(kt + (long)c * np + n, np - n).Clear();
+    }
+
     /// <summary>One Q row's scores over the key tile [k0, k0 + n): scaled, softcapped, ALiBi-biased, masked outside the
     /// row's visible positions, then turned into e^(s − running max) in place (0 where masked), with the row's running
     /// max, sum and output rescaled when the max grows.</summary>
@@ -200,15 +245,20 @@ internal sealed unsafe class PrefillAttentionKernel : IDisposable
         new Span<float>(sr + to, n - to).Clear();
         float* x = sr + from;
         int count = to - from;
-        SimdLadder.Map<ScaleOperator>(_isa, x, x, a.Scale, x, count);
-        if (a.Softcap > 0) ElementwiseKernels.Softcap(x, a.Softcap, count);
-        if (a.AlibiSlopes is { } slopes)
+        float tileMax;
+        if (simd && a.Softcap == 0 && a.AlibiSlopes is null) tileMax = ScaleAndMax(x, count, a.Scale);
+        else
         {
-            int h = r % group, query = a.QueryPositions[t0 + r / group];
-            float slope = slopes[kvh * group + h];
-            for (int j = 0; j < count; j++) x[j] -= slope * Math.Abs(query - (k0 + from + j));
+            SimdLadder.Map<ScaleOperator>(_isa, x, x, a.Scale, x, count);
+            if (a.Softcap > 0) ElementwiseKernels.Softcap(x, a.Softcap, count);
+            if (a.AlibiSlopes is { } slopes)
+            {
+                int h = r % group, query = a.QueryPositions[t0 + r / group];
+                float slope = slopes[kvh * group + h];
+                for (int j = 0; j < count; j++) x[j] -= slope * Math.Abs(query - (k0 + from + j));
+            }
+            tileMax = SimdLadder.Aggregate<MaxOperator>(_isa, x, x, count);
         }
-        float tileMax = SimdLadder.Aggregate<MaxOperator>(_isa, x, x, count);
         float newMax = MathF.Max(max[r], tileMax);
         float tileSum = 0;
         int k = 0;
@@ -233,6 +283,26 @@ internal sealed unsafe class PrefillAttentionKernel : IDisposable
         }
         max[r] = newMax;
         sum[r] += tileSum;
+    }
+
+    /// <summary>x *= scale in place, returning the maximum: one pass for the common row (no softcap, no ALiBi), whose
+    /// per-row overhead is otherwise comparable to the tile's GEMMs.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static float ScaleAndMax(float* x, int count, float scale)
+    {
+        var sv = Vector256.Create(scale);
+        var mv = Vector256.Create(float.NegativeInfinity);
+        int k = 0;
+        for (; k + 8 <= count; k += 8)
+        {
+            var v = Vector256.Load(x + k) * sv;
+            v.Store(x + k);
+            mv = Vector256.Max(mv, v);
+        }
+        float max = float.NegativeInfinity;
+        for (int i = 0; i < 8; i++) max = MathF.Max(max, mv.GetElement(i));
+        for (; k < count; k++) max = MathF.Max(max, x[k] *= scale);
+        return max;
     }
 
     public void Dispose()
