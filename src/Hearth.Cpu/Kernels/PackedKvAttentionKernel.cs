@@ -19,7 +19,6 @@ internal sealed unsafe class PackedKvAttentionKernel : IParallelJob, IDisposable
     private readonly NativeBuffer[] _scratch;
     private readonly AttentionSplit _split = new();
     private readonly PrefillAttentionKernel? _prefill;
-    private int _tiledItems;
     private int[]? _rowList;
     private CpuTensor _q = null!, _o = null!;
     private CpuKvTensor _k = null!, _v = null!;
@@ -41,20 +40,11 @@ internal sealed unsafe class PackedKvAttentionKernel : IParallelJob, IDisposable
             throw new ArgumentException($"head count {a.HeadCount} is not a multiple of KV head count {a.KvHeadCount}");
         if (kCache.Type != vCache.Type) throw new ArgumentException("K and V caches have different element types");
         _q = q; _k = kCache; _v = vCache; _o = output; _a = a;
-        _rowList = null;
-        _tiledItems = 0;
-        if (_prefill != null)
+        _rowList = _prefill?.Prepare(a, rows, q, output, null, null, kCache, vCache);
+        if (_rowList != null)
         {
-            _prefill.Plan(a, rows);
-            if (_prefill.Active)
-            {
-                // Tiled items first (the heavy ones), then one (token, KV head) chunk per leftover row, unsplit.
-                _prefill.Bind(q, output, null, null, kCache, vCache);
-                _tiledItems = _prefill.Items;
-                _rowList = _prefill.Leftover.ToArray();
-                _pool.Run(this, _tiledItems + _rowList.Length * a.KvHeadCount);
-                return;
-            }
+            _pool.Run(this, _prefill!.Items + _rowList.Length * a.KvHeadCount);
+            return;
         }
         _split.Plan(a, rows, _pool.ThreadCount);
         _pool.Run(this, _split.Items);
@@ -67,10 +57,11 @@ internal sealed unsafe class PackedKvAttentionKernel : IParallelJob, IDisposable
         var a = _a;
         if (_rowList != null)
         {
-            if (chunk < _tiledItems) _prefill!.Execute(chunk, thread);
+            int tiled = _prefill!.Items;
+            if (chunk < tiled) _prefill.Execute(chunk, thread);
             else
             {
-                chunk -= _tiledItems;
+                chunk -= tiled;
                 Token(_rowList[chunk / a.KvHeadCount], chunk % a.KvHeadCount, thread);
             }
             return;

@@ -16,7 +16,6 @@ internal sealed unsafe class PagedAttentionKernel : IParallelJob, IDisposable
     private readonly NativeBuffer[] _scratch;
     private readonly AttentionSplit _split = new();
     private readonly PrefillAttentionKernel? _prefill;
-    private int _tiledItems;
     private int[]? _rowList;
     private CpuTensor _q = null!, _k = null!, _v = null!, _o = null!;
     private AttentionParameters _a = null!;
@@ -38,20 +37,11 @@ internal sealed unsafe class PagedAttentionKernel : IParallelJob, IDisposable
         if (a.HeadCount % a.KvHeadCount != 0)
             throw new ArgumentException($"head count {a.HeadCount} is not a multiple of KV head count {a.KvHeadCount}");
         _q = q; _k = kCache; _v = vCache; _o = output; _a = a;
-        _rowList = null;
-        _tiledItems = 0;
-        if (_prefill != null)
+        _rowList = _prefill?.Prepare(a, rows, q, output, kCache, vCache, null, null);
+        if (_rowList != null)
         {
-            _prefill.Plan(a, rows);
-            if (_prefill.Active)
-            {
-                // Tiled items first (the heavy ones), then one (token, KV head) chunk per leftover row, unsplit.
-                _prefill.Bind(q, output, kCache, vCache, null, null);
-                _tiledItems = _prefill.Items;
-                _rowList = _prefill.Leftover.ToArray();
-                _pool.Run(this, _tiledItems + _rowList.Length * a.KvHeadCount);
-                return;
-            }
+            _pool.Run(this, _prefill!.Items + _rowList.Length * a.KvHeadCount);
+            return;
         }
         _split.Plan(a, rows, _pool.ThreadCount);
         _pool.Run(this, _split.Items);
@@ -64,10 +54,11 @@ internal sealed unsafe class PagedAttentionKernel : IParallelJob, IDisposable
         var a = _a;
         if (_rowList != null)
         {
-            if (chunk < _tiledItems) _prefill!.Execute(chunk, thread);
+            int tiled = _prefill!.Items;
+            if (chunk < tiled) _prefill.Execute(chunk, thread);
             else
             {
-                chunk -= _tiledItems;
+                chunk -= tiled;
                 int row = _rowList[chunk / a.KvHeadCount], pos0 = a.Positions[row];
                 Whole(row, chunk % a.KvHeadCount, a.FirstVisible(pos0), pos0, thread);
             }

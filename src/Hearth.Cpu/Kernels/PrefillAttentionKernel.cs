@@ -90,11 +90,17 @@ internal sealed unsafe class PrefillAttentionKernel : IDisposable
         Array.Sort(_cost, _order, 0, _blocks);
     }
 
-    /// <summary>Sets the tensors of the planned call: an F32 cache (<paramref name="kF32"/>, <paramref name="vF32"/>)
-    /// or a packed one.</summary>
-    public void Bind(CpuTensor q, CpuTensor output, CpuTensor? kF32, CpuTensor? vF32, CpuKvTensor? kPacked, CpuKvTensor? vPacked)
+    /// <summary>Plans a call over an F32 cache (<paramref name="kF32"/>, <paramref name="vF32"/>) or a packed one and
+    /// binds its tensors. Returns null when it has no prefill runs (the per-token kernel takes the whole call);
+    /// otherwise the rows left to the per-token kernel, whose (token, KV head) chunks, unsplit, follow this kernel's
+    /// <see cref="Items"/> in one parallel pass.</summary>
+    public int[]? Prepare(AttentionParameters a, int rows, CpuTensor q, CpuTensor output, CpuTensor? kF32, CpuTensor? vF32,
+        CpuKvTensor? kPacked, CpuKvTensor? vPacked)
     {
+        Plan(a, rows);
+        if (!Active) return null;
         _q = q; _o = output; _kF32 = kF32; _vF32 = vF32; _kPacked = kPacked; _vPacked = vPacked;
+        return Leftover.ToArray();
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
