@@ -7,9 +7,9 @@ namespace Hearth.Cpu.Kernels;
 /// <summary>Bidirectional attention for encoders over packed sequences held contiguously in the step's Q, K and V
 /// tensors (no cache, no block tables). One chunk = (sequence, query head, tile of up to <see cref="QueryTile"/>
 /// queries). The head's K rows are transposed once per chunk into scratch (Kᵀ: head dim × positions, padded to 16
-/// columns with zeros), so the scores of four queries against sixteen keys are eight FMA registers per head-dim step
-/// (S = Q·Kᵀ, register-tiled); each row is scaled, ALiBi-biased and softmaxed; then O = P·V takes four queries × sixteen
-/// output columns per pass over the sequence's V rows, read in place; the softmax between has its own vectorised exp.
+/// columns with zeros) for the register-tiled S = Q·Kᵀ of <see cref="AttentionTiles"/>; each row is scaled,
+/// ALiBi-biased and softmaxed; then O = P·V (<see cref="AttentionTiles"/> too) reads the sequence's V rows in place;
+/// the softmax between has its own vectorised exp.
 /// Head sizes that are not a multiple of 8, and
 /// machines below AVX2, take a plain scalar loop with the same arithmetic order per row.</summary>
 internal sealed unsafe class EncoderAttentionKernel : IParallelJob, IDisposable
@@ -81,10 +81,13 @@ internal sealed unsafe class EncoderAttentionKernel : IParallelJob, IDisposable
         int start = _starts[seq], n = _lengths[seq], m = Math.Min(QueryTile, n - first);
         int kvh = h / (a.HeadCount / a.KvHeadCount);
         bool simd = _isa.Use256 && hd % 8 == 0;
-        // Scratch: Kᵀ (hd × np), the query tile (mp × hd, zero rows past m), scores (mp × np), outputs (mp × hd).
+        // Scratch: Kᵀ (hd × np), the query tile (mp × hd, zero rows past m), scores (mp × np), outputs (mp × hd), then
+        // the V rows' float offsets (n longs).
         int np = (n + 15) & ~15, mp = (m + 3) & ~3;
-        float* kt = (float*)_scratch[thread].Ensure(((long)hd * np + (long)mp * hd + (long)mp * np + (long)mp * hd) * 4);
+        long floats = (long)hd * np + (long)mp * hd + (long)mp * np + (long)mp * hd;
+        float* kt = (float*)_scratch[thread].Ensure(floats * 4 + (long)n * 8);
         float* qs = kt + (long)hd * np, s = qs + (long)mp * hd, os = s + (long)mp * np;
+        long* vRows = (long*)(kt + floats);
 
         long kOffset = (long)kvh * hd;
         for (int j = 0; j < n; j++)
@@ -100,8 +103,8 @@ internal sealed unsafe class EncoderAttentionKernel : IParallelJob, IDisposable
             else dst.Clear();
         }
 
-        if (simd) ScoresAvx2(qs, kt, s, hd, np, mp);
-        else ScoresScalar(qs, kt, s, hd, n, np, m);
+        if (simd) AttentionTiles.ScoresAvx2(qs, kt, s, hd, np, mp);
+        else AttentionTiles.ScoresScalar(qs, kt, s, hd, n, np, m);
 
         float slope = a.AlibiSlopes is { } slopes ? slopes[h] : 0;
         for (int r = 0; r < m; r++)
@@ -118,9 +121,9 @@ internal sealed unsafe class EncoderAttentionKernel : IParallelJob, IDisposable
         }
 
         float* v = _v.Row(start) + kOffset;
-        long vStride = _v.Columns;
-        if (simd) WeightedSumAvx2(s, v, vStride, os, hd, n, np, mp);
-        else WeightedSumScalar(s, v, vStride, os, hd, n, np, m);
+        for (int j = 0; j < n; j++) vRows[j] = (long)j * _v.Columns;
+        if (simd) AttentionTiles.WeightedSumAvx2(s, np, v, vRows, os, hd, n, mp, accumulate: false);
+        else AttentionTiles.WeightedSumScalar(s, np, v, vRows, os, hd, n, m, accumulate: false);
         for (int r = 0; r < m; r++)
             new ReadOnlySpan<float>(os + (long)r * hd, hd).CopyTo(new Span<float>(_o.Row(start + first + r) + (long)h * hd, hd));
     }
@@ -141,7 +144,7 @@ internal sealed unsafe class EncoderAttentionKernel : IParallelJob, IDisposable
         var acc = Vector256<float>.Zero;
         for (j = 0; j + 8 <= n; j += 8)
         {
-            var e = Exp(Vector256.Load(x + j) - mv);
+            var e = AttentionTiles.Exp(Vector256.Load(x + j) - mv);
             e.Store(x + j);
             acc += e;
         }
@@ -150,133 +153,6 @@ internal sealed unsafe class EncoderAttentionKernel : IParallelJob, IDisposable
         var inv = Vector256.Create(1f / sum);
         for (j = 0; j + 8 <= n; j += 8) (Vector256.Load(x + j) * inv).Store(x + j);
         for (int i = j; i < n; i++) x[i] *= 1f / sum;
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<float> Exp(Vector256<float> x)
-    {
-        x = Vector256.Max(x, Vector256.Create(-87.3f));
-        var n = Vector256.Floor(Vector256.FusedMultiplyAdd(x, Vector256.Create(1.44269504088896341f), Vector256.Create(0.5f)));
-        var r = Vector256.FusedMultiplyAdd(n, Vector256.Create(-0.693359375f), x);
-        r = Vector256.FusedMultiplyAdd(n, Vector256.Create(2.12194440e-4f), r);
-        var p = Vector256.Create(1.9875691500e-4f);
-        p = Vector256.FusedMultiplyAdd(p, r, Vector256.Create(1.3981999507e-3f));
-        p = Vector256.FusedMultiplyAdd(p, r, Vector256.Create(8.3334519073e-3f));
-        p = Vector256.FusedMultiplyAdd(p, r, Vector256.Create(4.1665795894e-2f));
-        p = Vector256.FusedMultiplyAdd(p, r, Vector256.Create(1.6666665459e-1f));
-        p = Vector256.FusedMultiplyAdd(p, r, Vector256.Create(5.0000001201e-1f));
-        var y = Vector256.FusedMultiplyAdd(p, r * r, r) + Vector256<float>.One;
-        var scale = (Vector256.ConvertToInt32(n) + Vector256.Create(127)) << 23;
-        return y * scale.AsSingle();
-    }
-
-    /// <summary>s[r, j] = q_r · k_j for r &lt; mp (a multiple of 4) and j &lt; np (a multiple of 16): four query rows ×
-    /// sixteen keys in eight registers per step over the head dimension.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void ScoresAvx2(float* q, float* kt, float* s, int hd, int np, int mp)
-    {
-        for (int r = 0; r < mp; r += 4)
-        {
-            float* q0 = q + (long)r * hd, q1 = q0 + hd, q2 = q1 + hd, q3 = q2 + hd;
-            for (int j = 0; j < np; j += 16)
-            {
-                Vector256<float> a00 = default, a01 = default, a10 = default, a11 = default;
-                Vector256<float> a20 = default, a21 = default, a30 = default, a31 = default;
-                float* k = kt + j;
-                for (int c = 0; c < hd; c++, k += np)
-                {
-                    var k0 = Vector256.Load(k);
-                    var k1 = Vector256.Load(k + 8);
-                    var b = Vector256.Create(q0[c]);
-                    a00 = Vector256.FusedMultiplyAdd(b, k0, a00); a01 = Vector256.FusedMultiplyAdd(b, k1, a01);
-                    b = Vector256.Create(q1[c]);
-                    a10 = Vector256.FusedMultiplyAdd(b, k0, a10); a11 = Vector256.FusedMultiplyAdd(b, k1, a11);
-                    b = Vector256.Create(q2[c]);
-                    a20 = Vector256.FusedMultiplyAdd(b, k0, a20); a21 = Vector256.FusedMultiplyAdd(b, k1, a21);
-                    b = Vector256.Create(q3[c]);
-                    a30 = Vector256.FusedMultiplyAdd(b, k0, a30); a31 = Vector256.FusedMultiplyAdd(b, k1, a31);
-                }
-                float* d = s + (long)r * np + j;
-                a00.Store(d); a01.Store(d + 8); d += np;
-                a10.Store(d); a11.Store(d + 8); d += np;
-                a20.Store(d); a21.Store(d + 8); d += np;
-                a30.Store(d); a31.Store(d + 8);
-            }
-        }
-    }
-
-    private static void ScoresScalar(float* q, float* kt, float* s, int hd, int n, int np, int m)
-    {
-        for (int r = 0; r < m; r++)
-            for (int j = 0; j < n; j++)
-            {
-                float dot = 0;
-                for (int c = 0; c < hd; c++) dot += q[(long)r * hd + c] * kt[(long)c * np + j];
-                s[(long)r * np + j] = dot;
-            }
-    }
-
-    /// <summary>o[r, 0..hd) = Σ_j p[r, j] · v_j for r &lt; mp: four rows × sixteen columns (or eight, for the last
-    /// block of a head size that is 8 mod 16) in registers across the sequence.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void WeightedSumAvx2(float* p, float* v, long vStride, float* o, int hd, int n, int np, int mp)
-    {
-        for (int r = 0; r < mp; r += 4)
-        {
-            float* p0 = p + (long)r * np, p1 = p0 + np, p2 = p1 + np, p3 = p2 + np;
-            float* o0 = o + (long)r * hd;
-            int c = 0;
-            for (; c + 16 <= hd; c += 16)
-            {
-                Vector256<float> a00 = default, a01 = default, a10 = default, a11 = default;
-                Vector256<float> a20 = default, a21 = default, a30 = default, a31 = default;
-                float* vj = v + c;
-                for (int j = 0; j < n; j++, vj += vStride)
-                {
-                    var v0 = Vector256.Load(vj);
-                    var v1 = Vector256.Load(vj + 8);
-                    var b = Vector256.Create(p0[j]);
-                    a00 = Vector256.FusedMultiplyAdd(b, v0, a00); a01 = Vector256.FusedMultiplyAdd(b, v1, a01);
-                    b = Vector256.Create(p1[j]);
-                    a10 = Vector256.FusedMultiplyAdd(b, v0, a10); a11 = Vector256.FusedMultiplyAdd(b, v1, a11);
-                    b = Vector256.Create(p2[j]);
-                    a20 = Vector256.FusedMultiplyAdd(b, v0, a20); a21 = Vector256.FusedMultiplyAdd(b, v1, a21);
-                    b = Vector256.Create(p3[j]);
-                    a30 = Vector256.FusedMultiplyAdd(b, v0, a30); a31 = Vector256.FusedMultiplyAdd(b, v1, a31);
-                }
-                float* d = o0 + c;
-                a00.Store(d); a01.Store(d + 8); d += hd;
-                a10.Store(d); a11.Store(d + 8); d += hd;
-                a20.Store(d); a21.Store(d + 8); d += hd;
-                a30.Store(d); a31.Store(d + 8);
-            }
-            if (c < hd)
-            {
-                Vector256<float> a0 = default, a1 = default, a2 = default, a3 = default;
-                float* vj = v + c;
-                for (int j = 0; j < n; j++, vj += vStride)
-                {
-                    var v0 = Vector256.Load(vj);
-                    a0 = Vector256.FusedMultiplyAdd(Vector256.Create(p0[j]), v0, a0);
-                    a1 = Vector256.FusedMultiplyAdd(Vector256.Create(p1[j]), v0, a1);
-                    a2 = Vector256.FusedMultiplyAdd(Vector256.Create(p2[j]), v0, a2);
-                    a3 = Vector256.FusedMultiplyAdd(Vector256.Create(p3[j]), v0, a3);
-                }
-                float* d = o0 + c;
-                a0.Store(d); a1.Store(d + hd); a2.Store(d + 2 * hd); a3.Store(d + 3 * hd);
-            }
-        }
-    }
-
-    private static void WeightedSumScalar(float* p, float* v, long vStride, float* o, int hd, int n, int np, int m)
-    {
-        for (int r = 0; r < m; r++)
-            for (int c = 0; c < hd; c++)
-            {
-                float sum = 0;
-                for (int j = 0; j < n; j++) sum += p[(long)r * np + j] * v[j * vStride + c];
-                o[(long)r * hd + c] = sum;
-            }
     }
 
     public void Dispose()

@@ -9,7 +9,8 @@ namespace Hearth.Cpu.Kernels;
 /// query head of the GQA group, and the softmax is online (running max and sum, accumulators rescaled when the max
 /// grows), so scratch stays a few tiles whatever the context length; long rows of calls with few chunks are split over
 /// the sequence (<see cref="AttentionSplit"/>). Same semantics as the F32 kernel: sliding
-/// window, score softcapping, ALiBi and sink logits.</summary>
+/// window, score softcapping, ALiBi and sink logits. Prefill chunks go to the tiled <see cref="PrefillAttentionKernel"/>
+/// in the same parallel pass; this kernel keeps the other rows.</summary>
 internal sealed unsafe class PackedKvAttentionKernel : IParallelJob, IDisposable
 {
     private const int Tile = 64;
@@ -17,14 +18,18 @@ internal sealed unsafe class PackedKvAttentionKernel : IParallelJob, IDisposable
     private readonly CpuIsa _isa;
     private readonly NativeBuffer[] _scratch;
     private readonly AttentionSplit _split = new();
+    private readonly PrefillAttentionKernel? _prefill;
+    private int[]? _rowList;
     private CpuTensor _q = null!, _o = null!;
     private CpuKvTensor _k = null!, _v = null!;
     private AttentionParameters _a = null!;
 
-    public PackedKvAttentionKernel(CpuThreadPool pool, CpuIsa isa)
+    /// <param name="tiledPrompts">Whether prefill chunks take the tiled kernel (tests turn it off to compare).</param>
+    public PackedKvAttentionKernel(CpuThreadPool pool, CpuIsa isa, bool tiledPrompts = true)
     {
         _pool = pool;
         _isa = isa;
+        if (tiledPrompts) _prefill = new PrefillAttentionKernel(pool.ThreadCount, isa);
         _scratch = new NativeBuffer[pool.ThreadCount];
         for (int i = 0; i < _scratch.Length; i++) _scratch[i] = new NativeBuffer();
     }
@@ -35,6 +40,12 @@ internal sealed unsafe class PackedKvAttentionKernel : IParallelJob, IDisposable
             throw new ArgumentException($"head count {a.HeadCount} is not a multiple of KV head count {a.KvHeadCount}");
         if (kCache.Type != vCache.Type) throw new ArgumentException("K and V caches have different element types");
         _q = q; _k = kCache; _v = vCache; _o = output; _a = a;
+        _rowList = _prefill?.Prepare(a, rows, q, output, null, null, kCache, vCache);
+        if (_rowList != null)
+        {
+            _pool.Run(this, _prefill!.Items + _rowList.Length * a.KvHeadCount);
+            return;
+        }
         _split.Plan(a, rows, _pool.ThreadCount);
         _pool.Run(this, _split.Items);
         if (_split.Active) _split.Combine(_isa, a, output);
@@ -44,6 +55,17 @@ internal sealed unsafe class PackedKvAttentionKernel : IParallelJob, IDisposable
     public void Execute(int chunk, int thread)
     {
         var a = _a;
+        if (_rowList != null)
+        {
+            int tiled = _prefill!.Items;
+            if (chunk < tiled) _prefill.Execute(chunk, thread);
+            else
+            {
+                chunk -= tiled;
+                Token(_rowList[chunk / a.KvHeadCount], chunk % a.KvHeadCount, thread);
+            }
+            return;
+        }
         int t, kvh, part = 0, parts = 1;
         if (_split.Active) _split.Locate(chunk, out t, out kvh, out part, out parts);
         else { t = chunk / a.KvHeadCount; kvh = chunk % a.KvHeadCount; }
@@ -58,7 +80,16 @@ internal sealed unsafe class PackedKvAttentionKernel : IParallelJob, IDisposable
             Accumulate(t, kvh, start, end, thread, partial, partial + (long)group * hd, partial + (long)group * hd + group);
             return;
         }
+        Token(t, kvh, thread);
+    }
 
+    /// <summary>The token's whole attention output for one KV head's group, normalised (with the sink, if any).</summary>
+    private void Token(int t, int kvh, int thread)
+    {
+        var a = _a;
+        int group = a.HeadCount / a.KvHeadCount, hd = a.HeadDim;
+        int pos = a.Positions[t];
+        int first = a.FirstVisible(pos);
         float* o = _o.Row(t) + (long)kvh * group * hd;
         float* max = Scratch(thread, group) + TileFloats(group), sum = max + group;
         Accumulate(t, kvh, first, pos + 1, thread, o, max, sum);
@@ -148,5 +179,6 @@ internal sealed unsafe class PackedKvAttentionKernel : IParallelJob, IDisposable
     {
         foreach (var b in _scratch) b.Dispose();
         _split.Dispose();
+        _prefill?.Dispose();
     }
 }

@@ -8,21 +8,26 @@ namespace Hearth.Cpu.Kernels;
 /// query head of the GQA group reads the same K and V rows (<see cref="AttentionLoops"/>): scores q·k·scale, softmax,
 /// Σ p_i · v_i. Long contexts are dominated by those two loops (decode at 16k reads 16k K and V rows per layer and KV
 /// head); when a call has too few chunks for the threads, long rows are split over the sequence
-/// (<see cref="AttentionSplit"/>, flash-decoding).</summary>
+/// (<see cref="AttentionSplit"/>, flash-decoding). Prefill chunks (runs of one sequence's consecutive positions) go to
+/// the tiled <see cref="PrefillAttentionKernel"/> in the same parallel pass; this kernel keeps the other rows.</summary>
 internal sealed unsafe class PagedAttentionKernel : IParallelJob, IDisposable
 {
     private readonly CpuThreadPool _pool;
     private readonly NativeBuffer[] _scratch;
     private readonly AttentionSplit _split = new();
+    private readonly PrefillAttentionKernel? _prefill;
+    private int[]? _rowList;
     private CpuTensor _q = null!, _k = null!, _v = null!, _o = null!;
     private AttentionParameters _a = null!;
 
     private readonly CpuIsa _isa;
 
-    public PagedAttentionKernel(CpuThreadPool pool, CpuIsa isa)
+    /// <param name="tiledPrompts">Whether prefill chunks take the tiled kernel (tests turn it off to compare).</param>
+    public PagedAttentionKernel(CpuThreadPool pool, CpuIsa isa, bool tiledPrompts = true)
     {
         _pool = pool;
         _isa = isa;
+        if (tiledPrompts) _prefill = new PrefillAttentionKernel(pool.ThreadCount, isa);
         _scratch = new NativeBuffer[pool.ThreadCount];
         for (int i = 0; i < _scratch.Length; i++) _scratch[i] = new NativeBuffer();
     }
@@ -32,6 +37,12 @@ internal sealed unsafe class PagedAttentionKernel : IParallelJob, IDisposable
         if (a.HeadCount % a.KvHeadCount != 0)
             throw new ArgumentException($"head count {a.HeadCount} is not a multiple of KV head count {a.KvHeadCount}");
         _q = q; _k = kCache; _v = vCache; _o = output; _a = a;
+        _rowList = _prefill?.Prepare(a, rows, q, output, kCache, vCache, null, null);
+        if (_rowList != null)
+        {
+            _pool.Run(this, _prefill!.Items + _rowList.Length * a.KvHeadCount);
+            return;
+        }
         _split.Plan(a, rows, _pool.ThreadCount);
         _pool.Run(this, _split.Items);
         if (_split.Active) _split.Combine(_isa, a, output);
@@ -41,6 +52,18 @@ internal sealed unsafe class PagedAttentionKernel : IParallelJob, IDisposable
     public void Execute(int chunk, int thread)
     {
         var a = _a;
+        if (_rowList != null)
+        {
+            int tiled = _prefill!.Items;
+            if (chunk < tiled) _prefill.Execute(chunk, thread);
+            else
+            {
+                chunk -= tiled;
+                int row = _rowList[chunk / a.KvHeadCount], pos0 = a.Positions[row];
+                Whole(row, chunk % a.KvHeadCount, a.FirstVisible(pos0), pos0, thread);
+            }
+            return;
+        }
         int t, kvh, part = 0, parts = 1;
         if (_split.Active) _split.Locate(chunk, out t, out kvh, out part, out parts);
         else { t = chunk / a.KvHeadCount; kvh = chunk % a.KvHeadCount; }
@@ -145,5 +168,6 @@ internal sealed unsafe class PagedAttentionKernel : IParallelJob, IDisposable
     {
         foreach (var b in _scratch) b.Dispose();
         _split.Dispose();
+        _prefill?.Dispose();
     }
 }
