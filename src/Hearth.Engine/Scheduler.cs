@@ -24,14 +24,20 @@ internal sealed class Scheduler(BlockManager blocks, OutputProcessor outputs, En
     /// <summary>Teaches the step budget what the step just run cost.</summary>
     public void ObserveStep(int tokens, TimeSpan elapsed) => _budget.Observe(tokens, elapsed);
 
-    /// <summary>Token budget of a step in which <paramref name="decoding"/> sequences decode (for tests and metrics).</summary>
-    public int BudgetFor(int decoding) => _budget.Tokens(decoding);
+    /// <summary>Token budget of a step in which <paramref name="decoding"/> sequences decode and
+    /// <paramref name="prefilling"/> more have prompt tokens to run (for tests and metrics).</summary>
+    public int BudgetFor(int decoding, int prefilling = 0) => _budget.Tokens(decoding, prefilling);
 
     public ScheduledBatch Schedule()
     {
-        int decoding = 0;
-        foreach (var s in _running) if (s.Tokens.Count - s.NumComputed == 1) decoding++;
-        int budget = _budget.Tokens(decoding), preempted = 0;
+        int decoding = 0, prefilling = _waiting.Count;
+        foreach (var s in _running)
+        {
+            int remaining = s.Tokens.Count - s.NumComputed;
+            if (remaining == 1) decoding++;
+            else if (remaining > 1) prefilling++;
+        }
+        int budget = _budget.Tokens(decoding, prefilling), preempted = 0;
         int chunkCap = options.LongPrefillTokenThreshold > 0 ? options.LongPrefillTokenThreshold : int.MaxValue;
         var picked = new List<(Sequence Seq, int Count)>();
         var copies = new List<KvCopy>();

@@ -14,17 +14,26 @@ internal interface INibbleTable
 /// <summary>kvalues_iq4nl + 128 (IQ4_NL, IQ4_XS).</summary>
 internal struct Iq4Table : INibbleTable
 {
-    public static Vector256<byte> Table => Vector256.Create(
+    public static Vector256<byte> Table
+    {
+        // Inlined so the JIT folds the constant into the kernel: as a call it was 6 % of a gpt-oss decode.
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        get => Vector256.Create(
         (byte)1, 24, 45, 63, 79, 93, 106, 118, 129, 141, 153, 166, 181, 197, 217, 241,
         1, 24, 45, 63, 79, 93, 106, 118, 129, 141, 153, 166, 181, 197, 217, 241);
+    }
 }
 
 /// <summary>kvalues_mxfp4 (E2M1 doubled) + 128 (MXFP4).</summary>
 internal struct Mxfp4Table : INibbleTable
 {
-    public static Vector256<byte> Table => Vector256.Create(
+    public static Vector256<byte> Table
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        get => Vector256.Create(
         (byte)128, 129, 130, 131, 132, 134, 136, 140, 128, 127, 126, 125, 124, 122, 120, 116,
         128, 129, 130, 131, 132, 134, 136, 140, 128, 127, 126, 125, 124, 122, 120, 116);
+    }
 }
 
 /// <summary>Non-linear 4-bit formats (IQ4_NL, IQ4_XS, MXFP4): table indexes as nibbles (<see cref="NibbleLayout"/>),

@@ -17,6 +17,17 @@ public class StepBudgetTests
         Assert.Equal(expected, budget.Tokens(decoding));
     }
 
+    [Theory]
+    [InlineData(1, 15, 40)]   // a burst of 16 whose first prompt is done: sized for the 16 that will decode, not 1 (10)
+    [InlineData(3, 1, 16)]    // 2·4 + 8
+    [InlineData(0, 15, 2048)] // nobody decodes yet: the whole budget
+    [InlineData(60, 40, 136)] // no wider than MaxNumSeqs (64): 2·64 + 8
+    public void BudgetIsSizedForTheWidthTheBatchIsHeadingTo(int decoding, int prefilling, int expected)
+    {
+        var budget = new StepBudget(new EngineOptions { InterTokenLatencyRatio = 2, StepFixedCostTokens = 8 });
+        Assert.Equal(expected, budget.Tokens(decoding, prefilling));
+    }
+
     [Fact]
     public void RatioOneStillLetsPromptsProgressAndZeroTurnsItOff()
     {
@@ -36,13 +47,14 @@ public class StepBudgetTests
         for (int i = 0; i < 3; i++) engine.AddRequest(Request(Prompt(5, i), Greedy(20)));
         engine.Step();
         long late = engine.AddRequest(Request(Prompt(40, 9), Greedy(3)));
-        for (int i = 0; i < 6; i++) engine.Step();
+        for (int i = 0; i < 5; i++) engine.Step();
 
         Assert.Equal([(5, true), (5, true), (5, true)], model.Batches[0]); // nothing decodes yet: the full 64
-        // Three decode: budget 2·3 + 6 = 12, so 9 prompt tokens a step, four times, then the last 4 (which sample).
-        for (int s = 1; s <= 4; s++) Assert.Equal([(1, true), (1, true), (1, true), (9, false)], model.Batches[s]);
-        Assert.Equal([(1, true), (1, true), (1, true), (4, true)], model.Batches[5]);
-        Assert.Equal([(1, true), (1, true), (1, true), (1, true)], model.Batches[6]);
+        // Three decode and one prompt is coming: budget 2·4 + 6 = 14, so 11 prompt tokens a step, three times, then
+        // the last 7 (which sample).
+        for (int s = 1; s <= 3; s++) Assert.Equal([(1, true), (1, true), (1, true), (11, false)], model.Batches[s]);
+        Assert.Equal([(1, true), (1, true), (1, true), (7, true)], model.Batches[4]);
+        Assert.Equal([(1, true), (1, true), (1, true), (1, true)], model.Batches[5]);
 
         var alone = RunAlone(Request(Prompt(40, 9), Greedy(3)));
         var rest = RunAll(engine);
@@ -62,10 +74,10 @@ public class StepBudgetTests
         engine.AddRequest(Request(Prompt(10, 2), Greedy(2)));
         engine.AddRequest(Request(Prompt(10, 3), Greedy(2)));
         for (int i = 0; i < 3; i++) engine.Step();
-        // One decodes: budget 2 + 10 = 12: 11 prompt tokens, the first prompt whole, then 1 of the second.
-        Assert.Equal([(1, true), (10, true), (1, false)], model.Batches[1]);
-        // Now two decode: budget 4 + 10 = 14, the rest of the second prompt (9) fits.
-        Assert.Equal([(1, true), (1, true), (9, true)], model.Batches[2]);
+        // One decodes, two prompts wait: budget 2·3 + 10 = 16: 15 prompt tokens, the first prompt whole, then 5 of the second.
+        Assert.Equal([(1, true), (10, true), (5, false)], model.Batches[1]);
+        // Now two decode and one prompt is left: budget 2·3 + 10 = 16, the rest of the second prompt (5) fits.
+        Assert.Equal([(1, true), (1, true), (5, true)], model.Batches[2]);
         Assert.Equal([(1, true), (1, true)], model.Batches[3]); // the first prompt's request (2 tokens) is done
     }
 

@@ -132,9 +132,10 @@ public class SpeculativeEngineTests
     [Fact]
     public void DraftsAreNotCutByTheLatencyBudgetAndWaitingPromptsKeepTheirShare()
     {
-        // A step fixed cost of 0 tokens and ITL ratio 2: with one sequence decoding the latency budget is 2 tokens, its
-        // decode token and one prompt token. The decoding sequence's 4 drafts ride on top of that (they are bounded by
-        // the step's hard cap), and a prompt that arrives still gets its token per step.
+        // A step fixed cost of 0 tokens and ITL ratio 2: with one sequence decoding and one prompt waiting, the latency
+        // budget is sized for the two that will decode, 2·2 = 4 tokens: its decode token and three prompt tokens. The
+        // decoding sequence's 4 drafts ride on top of that (they are bounded by the step's hard cap), and a prompt that
+        // arrives still gets its three tokens per step.
         var prompt = new List<int> { 3 };
         for (int i = 0; i < 30; i++) prompt.Add(CycleNext(prompt[^1]));
         var engine = Untimed(Model(), new FakeTokenizer(), Spec(new EngineOptions
@@ -147,7 +148,7 @@ public class SpeculativeEngineTests
         engine.AddRequest(Request(Prompt(30, 9), Greedy(4), "late"));
         engine.Step();
         Assert.Equal(2, engine.LastStepSequences);
-        Assert.Equal(6, engine.LastStepTokens); // and one token of the waiting prompt
+        Assert.Equal(8, engine.LastStepTokens); // and three tokens of the waiting prompt
     }
 
     [Fact]
