@@ -19,7 +19,6 @@ internal sealed unsafe class PackedKvAttentionKernel : IParallelJob, IDisposable
     private readonly NativeBuffer[] _scratch;
     private readonly AttentionSplit _split = new();
     private readonly PrefillAttentionKernel? _prefill;
-    private int[]? _rowList;
     private CpuTensor _q = null!, _o = null!;
     private CpuKvTensor _k = null!, _v = null!;
     private AttentionParameters _a = null!;
@@ -40,10 +39,9 @@ internal sealed unsafe class PackedKvAttentionKernel : IParallelJob, IDisposable
             throw new ArgumentException($"head count {a.HeadCount} is not a multiple of KV head count {a.KvHeadCount}");
         if (kCache.Type != vCache.Type) throw new ArgumentException("K and V caches have different element types");
         _q = q; _k = kCache; _v = vCache; _o = output; _a = a;
-        _rowList = _prefill?.Prepare(a, rows, q, output, null, null, kCache, vCache);
-        if (_rowList != null)
+        if (_prefill?.Prepare(a, rows, q, output, null, null, kCache, vCache) == true)
         {
-            _pool.Run(this, _prefill!.Items + _rowList.Length * a.KvHeadCount);
+            _pool.Run(this, _prefill.Chunks); // this call's prefill runs tiled, its other rows per token
             return;
         }
         _split.Plan(a, rows, _pool.ThreadCount);
@@ -55,15 +53,9 @@ internal sealed unsafe class PackedKvAttentionKernel : IParallelJob, IDisposable
     public void Execute(int chunk, int thread)
     {
         var a = _a;
-        if (_rowList != null)
+        if (_prefill is { Active: true })
         {
-            int tiled = _prefill!.Items;
-            if (chunk < tiled) _prefill.Execute(chunk, thread);
-            else
-            {
-                chunk -= tiled;
-                Token(_rowList[chunk / a.KvHeadCount], chunk % a.KvHeadCount, thread);
-            }
+            if (!_prefill.TryExecute(chunk, thread, out int row, out int head)) Token(row, head, thread);
             return;
         }
         int t, kvh, part = 0, parts = 1;

@@ -16,7 +16,6 @@ internal sealed unsafe class PagedAttentionKernel : IParallelJob, IDisposable
     private readonly NativeBuffer[] _scratch;
     private readonly AttentionSplit _split = new();
     private readonly PrefillAttentionKernel? _prefill;
-    private int[]? _rowList;
     private CpuTensor _q = null!, _k = null!, _v = null!, _o = null!;
     private AttentionParameters _a = null!;
 
@@ -37,10 +36,9 @@ internal sealed unsafe class PagedAttentionKernel : IParallelJob, IDisposable
         if (a.HeadCount % a.KvHeadCount != 0)
             throw new ArgumentException($"head count {a.HeadCount} is not a multiple of KV head count {a.KvHeadCount}");
         _q = q; _k = kCache; _v = vCache; _o = output; _a = a;
-        _rowList = _prefill?.Prepare(a, rows, q, output, kCache, vCache, null, null);
-        if (_rowList != null)
+        if (_prefill?.Prepare(a, rows, q, output, kCache, vCache, null, null) == true)
         {
-            _pool.Run(this, _prefill!.Items + _rowList.Length * a.KvHeadCount);
+            _pool.Run(this, _prefill.Chunks); // this call's prefill runs tiled, its other rows per token
             return;
         }
         _split.Plan(a, rows, _pool.ThreadCount);
@@ -52,16 +50,10 @@ internal sealed unsafe class PagedAttentionKernel : IParallelJob, IDisposable
     public void Execute(int chunk, int thread)
     {
         var a = _a;
-        if (_rowList != null)
+        if (_prefill is { Active: true })
         {
-            int tiled = _prefill!.Items;
-            if (chunk < tiled) _prefill.Execute(chunk, thread);
-            else
-            {
-                chunk -= tiled;
-                int row = _rowList[chunk / a.KvHeadCount], pos0 = a.Positions[row];
-                Whole(row, chunk % a.KvHeadCount, a.FirstVisible(pos0), pos0, thread);
-            }
+            if (!_prefill.TryExecute(chunk, thread, out int row, out int head))
+                Whole(row, head, a.FirstVisible(a.Positions[row]), a.Positions[row], thread);
             return;
         }
         int t, kvh, part = 0, parts = 1;

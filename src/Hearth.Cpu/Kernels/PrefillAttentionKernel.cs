@@ -91,16 +91,35 @@ internal sealed unsafe class PrefillAttentionKernel : IDisposable
     }
 
     /// <summary>Plans a call over an F32 cache (<paramref name="kF32"/>, <paramref name="vF32"/>) or a packed one and
-    /// binds its tensors. Returns null when it has no prefill runs (the per-token kernel takes the whole call);
-    /// otherwise the rows left to the per-token kernel, whose (token, KV head) chunks, unsplit, follow this kernel's
-    /// <see cref="Items"/> in one parallel pass.</summary>
-    public int[]? Prepare(AttentionParameters a, int rows, CpuTensor q, CpuTensor output, CpuTensor? kF32, CpuTensor? vF32,
+    /// binds its tensors. False when it has no prefill runs (the per-token kernel takes the whole call); otherwise the
+    /// call is <see cref="Chunks"/> chunks of one parallel pass: this kernel's <see cref="Items"/>, then one (token, KV
+    /// head) chunk, unsplit, per <see cref="Leftover"/> row for the per-token kernel (<see cref="TryExecute"/>).</summary>
+    public bool Prepare(AttentionParameters a, int rows, CpuTensor q, CpuTensor output, CpuTensor? kF32, CpuTensor? vF32,
         CpuKvTensor? kPacked, CpuKvTensor? vPacked)
     {
         Plan(a, rows);
-        if (!Active) return null;
+        if (!Active) return false;
         _q = q; _o = output; _kF32 = kF32; _vF32 = vF32; _kPacked = kPacked; _vPacked = vPacked;
-        return Leftover.ToArray();
+        return true;
+    }
+
+    /// <summary>Chunks of a prepared call: the tiled items, then the leftover rows × KV heads.</summary>
+    public int Chunks => Items + _leftoverCount * _a.KvHeadCount;
+
+    /// <summary>Runs chunk <paramref name="chunk"/> of a prepared call if it is a tiled item; otherwise returns false
+    /// with the leftover (token, KV head) the per-token kernel is to compute.</summary>
+    public bool TryExecute(int chunk, int thread, out int token, out int kvHead)
+    {
+        if (chunk < Items)
+        {
+            Execute(chunk, thread);
+            token = kvHead = 0;
+            return true;
+        }
+        chunk -= Items;
+        token = _leftover[chunk / _a.KvHeadCount];
+        kvHead = chunk % _a.KvHeadCount;
+        return false;
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
