@@ -19,4 +19,5 @@ public sealed record LevelMetrics(
     Distribution Tpot,
     Distribution Itl,
     Distribution E2el,
-    IReadOnlyList<string> Errors);
+    IReadOnlyList<string> Errors,
+    int Retries = 0);

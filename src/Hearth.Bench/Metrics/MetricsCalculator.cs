@@ -31,8 +31,10 @@ public static class MetricsCalculator
         int completed = 0, failed = 0, good = 0;
         long input = 0, output = 0;
 
+        int retries = 0;
         foreach (var r in requests)
         {
+            retries += r.Retries;
             if (!r.Success)
             {
                 failed++;
@@ -62,7 +64,7 @@ public static class MetricsCalculator
             completed / durationS, output / durationS, (input + output) / durationS,
             slo is null ? null : good, slo is null ? null : good / durationS,
             Distribution.FromSeconds(ttfts), Distribution.FromSeconds(tpots),
-            Distribution.FromSeconds(itls), Distribution.FromSeconds(e2els), errors);
+            Distribution.FromSeconds(itls), Distribution.FromSeconds(e2els), errors, retries);
     }
 
     /// <summary>True when every objective given holds; times in seconds, objectives in milliseconds.</summary>

@@ -23,6 +23,9 @@ public sealed record RequestTimeline(
     /// (one token per chunk is what OpenAI-compatible servers stream; usage is exact when chunks bundle tokens).</summary>
     public int OutputTokens => UsageCompletionTokens ?? ChunkTimes.Count;
 
+    /// <summary>How often the request was sent again after its connection failed before any response.</summary>
+    public int Retries { get; init; }
+
     /// <summary>Time to first token: arrival of the first content chunk, seconds after sending.</summary>
     public double Ttft => ChunkTimes.Count > 0 ? ChunkTimes[0] : 0;
 

@@ -64,7 +64,8 @@ public sealed class ConsoleReporter(TextWriter output, bool interactive) : IBenc
     {
         var m = result.Metrics;
         var head = $"== {target.Label} · {target.Model} · {result.Plan.Label} ==\n"
-            + $"requests: {m.Completed} completed, {m.Failed} failed, {m.Incomplete} cut off at the deadline; duration {Fmt.F(m.DurationS, 2)} s\n"
+            + $"requests: {m.Completed} completed, {m.Failed} failed, {m.Incomplete} cut off at the deadline"
+            + (m.Retries > 0 ? $", {m.Retries} retries after a failed connection" : "") + $"; duration {Fmt.F(m.DurationS, 2)} s\n"
             + $"tokens: {m.TotalInputTokens} in, {m.TotalOutputTokens} out; throughput {Fmt.F(m.RequestThroughput, 2)} req/s, "
             + $"{Fmt.F(m.OutputThroughput)} output tok/s, {Fmt.F(m.TotalTokenThroughput)} total tok/s"
             + (m.Goodput is { } g ? $"; goodput {Fmt.F(g, 2)} req/s ({m.GoodRequests} within SLO)" : "") + "\n";

@@ -94,6 +94,7 @@ public static class JsonReport
         w.WriteNumber("completed", m.Completed);
         w.WriteNumber("failed", m.Failed);
         w.WriteNumber("cut_off", m.Incomplete);
+        w.WriteNumber("retries", m.Retries);
         w.WriteNumber("duration_s", m.DurationS);
         w.WriteNumber("total_input_tokens", m.TotalInputTokens);
         w.WriteNumber("total_output_tokens", m.TotalOutputTokens);
@@ -116,6 +117,7 @@ public static class JsonReport
             w.WriteNumber("send_s", r.SendOffset);
             w.WriteBoolean("success", r.Success);
             if (r.Error is { } e) w.WriteString("error", e);
+            if (r.Retries > 0) w.WriteNumber("retries", r.Retries);
             w.WriteNumber("ttft_s", r.Ttft);
             w.WriteNumber("e2el_s", r.EndTime);
             w.WriteNumber("prompt_tokens", r.PromptTokens);
