@@ -3,7 +3,13 @@ namespace Hearth.Cpu;
 
 /// <summary>A small fork-join pool in the style of ggml's: worker threads spin briefly on a generation counter
 /// (so back-to-back ops start in microseconds), then sleep on a semaphore. The calling thread takes part in the
-/// work; chunks are handed out by an atomic counter so uneven chunks balance themselves.</summary>
+/// work; chunks are handed out by an atomic counter so uneven chunks balance themselves.
+/// A run ends when its chunks are done, not when every worker has checked in: a worker the OS has not scheduled yet
+/// (another process holds its core) would otherwise stall every run until it wakes — measured on the 2-core machine
+/// with another process busy, 2 threads decoding Q4_K at about half the speed of 1. Late workers find no chunk left
+/// and go back to waiting. So that a late worker never takes a chunk of a later run for one of its own, chunks are
+/// claimed through a ticket that carries the run's generation beside the chunk index, and each run's job and chunk
+/// count sit in one of two slots by generation parity (a run can only reuse a slot once the run before it is done).</summary>
 public sealed class CpuThreadPool : IDisposable
 {
     private readonly int _spinIterations;
@@ -12,10 +18,10 @@ public sealed class CpuThreadPool : IDisposable
     private readonly int[] _sleeping;
     private volatile int _generation;
     private volatile bool _stopping;
-    private IParallelJob? _job;
-    private int _count;
-    private int _next;
-    private int _active;
+    private readonly IParallelJob?[] _jobs = new IParallelJob?[2];
+    private readonly int[] _counts = new int[2];
+    private long _ticket; // generation << 32 | next chunk index
+    private int _done;    // chunks of the current run finished
 
     public CpuThreadPool(int threads) : this(threads, spinIterations: 1_000) { }
 
@@ -38,6 +44,10 @@ public sealed class CpuThreadPool : IDisposable
         }
     }
 
+    /// <summary>Called by worker <c>index</c> when it has seen a run and is about to claim chunks: tests hold a worker
+    /// here to stand for one the OS has not scheduled.</summary>
+    internal Action<int>? WorkerStartsForTests { get; set; }
+
     /// <summary>Threads doing work, the caller included.</summary>
     public int ThreadCount { get; }
 
@@ -51,27 +61,41 @@ public sealed class CpuThreadPool : IDisposable
             for (int i = 0; i < count; i++) job.Execute(i, 0);
             return;
         }
-        _job = job;
-        _count = count;
-        _next = 0;
-        _active = _workers.Length;
-        Interlocked.Increment(ref _generation);
+        int gen = _generation + 1;
+        _jobs[gen & 1] = job;
+        _counts[gen & 1] = count;
+        _done = 0;
+        Interlocked.Exchange(ref _ticket, (long)gen << 32); // publishes the slot and _done before any claim
+        _generation = gen;
         for (int i = 0; i < _workers.Length; i++)
             if (Interlocked.Exchange(ref _sleeping[i], 0) == 1)
                 _wake[i].Release();
-        Work(job, 0);
+        Work(gen, 0);
         var spin = new SpinWait();
-        while (Volatile.Read(ref _active) != 0)
+        while (Volatile.Read(ref _done) != count)
             spin.SpinOnce(-1);
-        _job = null;
+        _jobs[gen & 1] = null;
     }
 
+    /// <summary>Claims and runs chunks of run <paramref name="gen"/> until none is left, or the ticket shows a later
+    /// run (this thread was late). A claim is a compare-exchange of a ticket that still shows this run and a chunk left,
+    /// never a blind increment: a late thread's increment would take an index of the later run and lose that chunk.
+    /// The slot is read before the first claim: a claim that succeeds for <paramref name="gen"/> proves no later run
+    /// had started, so the slot was this run's.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private void Work(IParallelJob job, int thread)
+    private void Work(int gen, int thread)
     {
-        int i;
-        while ((i = Interlocked.Increment(ref _next) - 1) < _count)
-            job.Execute(i, thread);
+        var job = _jobs[gen & 1];
+        int count = _counts[gen & 1];
+        if (job == null) return; // the run is over
+        while (true)
+        {
+            long ticket = Volatile.Read(ref _ticket);
+            if ((int)(ticket >> 32) != gen || (int)ticket >= count) return;
+            if (Interlocked.CompareExchange(ref _ticket, ticket + 1, ticket) != ticket) continue;
+            job.Execute((int)ticket, thread);
+            Interlocked.Increment(ref _done);
+        }
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -104,9 +128,8 @@ public sealed class CpuThreadPool : IDisposable
             }
             if (_stopping) return;
             seen = _generation;
-            var job = _job;
-            if (job != null) Work(job, index + 1);
-            Interlocked.Decrement(ref _active);
+            WorkerStartsForTests?.Invoke(index);
+            Work(seen, index + 1);
         }
     }
 

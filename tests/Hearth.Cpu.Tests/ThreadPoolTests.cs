@@ -62,4 +62,53 @@ public sealed class ThreadPoolTests
         Assert.True(worker.Join(TimeSpan.FromSeconds(120)), $"Run never returned after {Volatile.Read(ref job.Executed)} of {runs * 3} chunks: a lost wake-up");
         Assert.Equal(runs * 3, job.Executed);
     }
+
+    /// <summary>A worker that has not got to its run (held here, as the OS holds a thread whose core another process
+    /// has) does not hold the run up: the caller does every chunk and returns. When the worker comes, the run it saw is
+    /// over and it takes nothing of the later runs it was not counted in twice: every chunk of every run exactly once.</summary>
+    [Fact]
+    public void ALateWorkerDoesNotHoldTheRunUpNorTakeALaterRunsChunks()
+    {
+        using var pool = new CpuThreadPool(2);
+        using var hold = new ManualResetEventSlim(false);
+        int held = 0;
+        pool.WorkerStartsForTests = _ => { if (Interlocked.Exchange(ref held, 1) == 0) hold.Wait(TimeSpan.FromSeconds(60)); };
+        var jobs = new List<CountingJob>();
+        var runner = new Thread(() =>
+        {
+            for (int run = 0; run < 50; run++)
+            {
+                var job = new CountingJob(64);
+                pool.Run(job, 64);
+                lock (jobs) jobs.Add(job);
+            }
+        }) { IsBackground = true };
+        runner.Start();
+        bool finishedWhileHeld = runner.Join(TimeSpan.FromSeconds(30));
+        hold.Set();
+        Assert.True(finishedWhileHeld || runner.Join(TimeSpan.FromSeconds(30)), "runs never finished");
+        Assert.True(finishedWhileHeld, "the runs waited for the held worker");
+        Assert.Equal(1, Volatile.Read(ref held));
+        Assert.Equal(50, jobs.Count);
+        Assert.All(jobs, j => Assert.All(j.Hits, h => Assert.Equal(1, h)));
+        Assert.Equal(50 * 64, jobs.Sum(j => j.Threads[0])); // the caller did all of them
+
+        // Released, the worker takes part again.
+        var after = new CountingJob(2000);
+        pool.Run(after, 2000);
+        Assert.All(after.Hits, h => Assert.Equal(1, h));
+        Assert.True(after.Threads[1] > 0 || SpinUntilWorkerHelps(pool), "the worker never took part again");
+    }
+
+    /// <summary>Runs big jobs until the worker takes a chunk (bounded): after its release it must come back.</summary>
+    private static bool SpinUntilWorkerHelps(CpuThreadPool pool)
+    {
+        for (int attempt = 0; attempt < 50; attempt++)
+        {
+            var job = new CountingJob(2000);
+            pool.Run(job, 2000);
+            if (job.Threads[1] > 0) return true;
+        }
+        return false;
+    }
 }
