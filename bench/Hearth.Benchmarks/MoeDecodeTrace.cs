@@ -78,6 +78,7 @@ internal static unsafe class MoeDecodeTrace
         }
         backend.Upload([.. input, .. input, .. input, .. input], xs, 0); // the gathered rows of the 4 experts
 
+        if (args.Length > 3) { Q8Decode(backend, int.Parse(args[3]), rounds); return; }
         double bytes = (double)Layers * Used * 3 * gate[0].RowBytes * gate[0].Rows;
         Console.WriteLine($"{backend.Name}; {Layers} layers × {Used} of {Experts} experts, 3 × {Width}² MXFP4: {bytes / 1e6:F0} MB of weights per token");
         var times = new Dictionary<string, List<double>> { ["each"] = [], ["grouped"] = [] };
@@ -96,6 +97,39 @@ internal static unsafe class MoeDecodeTrace
             Console.WriteLine($"{name,-8} min {min,7:F2} ms  median {median,7:F2} ms per token ({bytes / 1e6 / min:F1} GB/s at the min)");
         }
         GC.KeepAlive(storage);
+    }
+
+    /// <summary>One Q8_0 matrix of <paramref name="rows"/> × 2,880 (DRAM-sized: the attention and output matrices'
+    /// format) against one token: GB/s of the packed Q8_0 decode.</summary>
+    private static void Q8Decode(CpuBackend backend, int rows, int rounds)
+    {
+        var r = new Random(2);
+        long rowBytes = GgmlTypeInfo.RowBytes(GgmlType.Q8_0, Width);
+        var data = GC.AllocateArray<byte>((int)(rowBytes * rows), pinned: true);
+        var row = new float[Width];
+        var one = new byte[rowBytes * 64];
+        for (int n = 0; n < 64; n++)
+        {
+            for (int i = 0; i < Width; i++) row[i] = (float)(r.NextDouble() * 2 - 1);
+            Quantizer.Quantize(GgmlType.Q8_0, row, one.AsSpan((int)(n * rowBytes), (int)rowBytes));
+        }
+        for (int n = 0; n < rows; n += 64) one.AsSpan(0, (int)(Math.Min(64, rows - n) * rowBytes)).CopyTo(data.AsSpan((int)(n * rowBytes)));
+        Weight w;
+        fixed (byte* p = data) w = backend.AdoptWeight(new Weight("q8", GgmlType.Q8_0, rows, Width, p));
+        using var x = backend.Allocate(1, Width);
+        using var y = backend.Allocate(1, rows);
+        backend.Upload(row, x, 0);
+        var times = new List<double>();
+        for (int round = 0; round < rounds + 2; round++)
+        {
+            long start = Stopwatch.GetTimestamp();
+            backend.MatMul(x, w, y, 1);
+            if (round >= 2) times.Add(Stopwatch.GetElapsedTime(start).TotalMilliseconds);
+        }
+        times.Sort();
+        double bytes = (double)rows * rowBytes;
+        Console.WriteLine($"Q8_0 {rows} × {Width} decode: min {times[0]:F2} ms ({bytes / 1e6 / times[0]:F1} GB/s), median {times[times.Count / 2]:F2} ms");
+        GC.KeepAlive(data);
     }
 
     /// <summary>32 experts' gate, up and down (and one F32 bias each) adopted by the backend. One random matrix is quantized
