@@ -9,7 +9,7 @@ namespace Hearth.Cpu;
 /// <summary>The CPU backend: SIMD kernels (Vector512 → 256 → 128 → scalar) over native F32 tensors, weights read in
 /// place from the GGUF mapping, matmul and attention spread over an own spin-then-sleep thread pool.
 /// Ops are called from one thread at a time (the model's).</summary>
-public sealed unsafe class CpuBackend : IBackend, IEncoderAttention, IGroupedMatMul
+public sealed unsafe class CpuBackend : IBackend, IEncoderAttention, IGroupedMatMul, IConcurrentWeightLoading
 {
     private readonly CpuThreadPool _pool;
     private readonly MatMulKernel _matmul;
