@@ -9,10 +9,11 @@ namespace Hearth.Cpu;
 /// <summary>The CPU backend: SIMD kernels (Vector512 → 256 → 128 → scalar) over native F32 tensors, weights read in
 /// place from the GGUF mapping, matmul and attention spread over an own spin-then-sleep thread pool.
 /// Ops are called from one thread at a time (the model's).</summary>
-public sealed unsafe class CpuBackend : IBackend, IEncoderAttention
+public sealed unsafe class CpuBackend : IBackend, IEncoderAttention, IGroupedMatMul, IConcurrentWeightLoading
 {
     private readonly CpuThreadPool _pool;
     private readonly MatMulKernel _matmul;
+    private readonly GroupedMatMulKernel _grouped;
     private readonly PagedAttentionKernel _attention;
     private readonly PackedKvAttentionKernel _packedAttention;
     private readonly EncoderAttentionKernel _encoderAttention;
@@ -29,6 +30,7 @@ public sealed unsafe class CpuBackend : IBackend, IEncoderAttention
         _isa = isa ?? CpuIsa.Detected;
         _pool = new CpuThreadPool(threads);
         _matmul = new MatMulKernel(_pool, _isa);
+        _grouped = new GroupedMatMulKernel(_pool, _isa);
         _attention = new PagedAttentionKernel(_pool, _isa);
         _packedAttention = new PackedKvAttentionKernel(_pool, _isa);
         _encoderAttention = new EncoderAttentionKernel(_pool, _isa);
@@ -157,6 +159,39 @@ public sealed unsafe class CpuBackend : IBackend, IEncoderAttention
         if (cx.Columns != w.Columns || cy.Columns != w.Rows)
             throw new ArgumentException($"matmul shape mismatch: x[{rows}×{cx.Columns}] · {w.Name}[{w.Rows}×{w.Columns}]ᵀ → y[{rows}×{cy.Columns}]");
         _matmul.Run(cx.Data, w, cy.Data, rows);
+    }
+
+    /// <summary>Packed parts run together through <see cref="GroupedMatMulKernel"/>; any other part (a type without a
+    /// packed layout, or a level that does not use it) runs alone through the ordinary matmul and bias add.</summary>
+    public void MatMuls(ReadOnlySpan<MatMulPart> parts)
+    {
+        foreach (var part in parts)
+        {
+            var cx = C(part.X); var cy = C(part.Y); var w = part.Weight;
+            if (part.FirstRow < 0 || part.Rows < 0) throw new ArgumentOutOfRangeException(nameof(parts), $"rows [{part.FirstRow}, +{part.Rows}) of a grouped matmul");
+            CheckRows(cx, part.FirstRow + part.Rows); CheckRows(cy, part.FirstRow + part.Rows);
+            if (cx.Columns != w.Columns || cy.Columns != w.Rows)
+                throw new ArgumentException($"matmul shape mismatch: x[{part.Rows}×{cx.Columns}] · {w.Name}[{w.Rows}×{w.Columns}]ᵀ → y[{part.Rows}×{cy.Columns}]");
+            if (part.Bias is { } bias && (bias.Type != GgmlType.F32 || bias.Columns * bias.Rows != cy.Columns))
+                throw new ArgumentException($"bias '{bias.Name}' must be F32 of {cy.Columns}");
+        }
+        _grouped.Begin();
+        foreach (var part in parts)
+        {
+            if (part.Rows == 0) continue;
+            var cy = C(part.Y);
+            float* x = C(part.X).Row(part.FirstRow), y = cy.Row(part.FirstRow);
+            float* b = part.Bias is null ? null : (float*)part.Bias.Data;
+            if (_isa.UsePacked && part.Weight is PackedWeight packed)
+            {
+                _grouped.Add(x, packed, y, part.Rows, b);
+                continue;
+            }
+            _matmul.Run(x, part.Weight, y, part.Rows);
+            if (b != null)
+                for (int t = 0; t < part.Rows; t++) ElementwiseKernels.Add(y + (long)t * cy.Columns, b, y + (long)t * cy.Columns, cy.Columns);
+        }
+        _grouped.Run();
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -350,6 +385,7 @@ public sealed unsafe class CpuBackend : IBackend, IEncoderAttention
     {
         _pool.Dispose();
         _matmul.Dispose();
+        _grouped.Dispose();
         _attention.Dispose();
         _packedAttention.Dispose();
         _encoderAttention.Dispose();

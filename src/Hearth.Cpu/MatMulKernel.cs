@@ -23,10 +23,9 @@ internal sealed unsafe class MatMulKernel : IParallelJob, IDisposable
     private sbyte* _xq;
     private float* _xd;
     private int* _xbs;
-    private int* _xc;
     private float* _xp; // F16 decode: the activation prepared by F16Decode.Prepare
     private PackedWeight? _packed;
-    private long _xStride; // packed: bytes of the interleaved activation tiles per token (k, or 2k with magnitudes)
+    private PackedActivation _xPacked;
 
     private readonly CpuIsa _isa;
 
@@ -53,11 +52,7 @@ internal sealed unsafe class MatMulKernel : IParallelJob, IDisposable
         if (_packed != null)
         {
             // The packed kernels' tile layout: interleaved int8 values, then per block a token scale and a correction.
-            long blocks = _packed.Blocks;
-            _xStride = _packed.AbsActivations ? 2 * k : k;
-            _xq = (sbyte*)_act.Ensure(rows * _xStride + rows * blocks * 8);
-            _xd = (float*)(_xq + rows * _xStride);
-            _xc = (int*)(_xd + rows * blocks);
+            _xPacked = PackedActivation.At(_packed, _act.Ensure(PackedActivation.Bytes(_packed, rows)), rows);
         }
         else
         {
@@ -129,7 +124,7 @@ internal sealed unsafe class MatMulKernel : IParallelJob, IDisposable
     {
         if (_quantizePhase) { Quantize(chunk, thread); return; }
         int n0 = chunk * _chunkRows, n1 = Math.Min(_n, n0 + _chunkRows);
-        if (_packed != null) { PackedTiles(n0, n1); return; }
+        if (_packed != null) { _xPacked.Tiles(_packed, n0, n1, _y, _n); return; }
         if (_t > 1 && FloatPanelGemm.Supports(_isa, _w.Type))
         {
             float* panel = (float*)_rowScratch[thread].Ensure(FloatPanelGemm.RowTile * 4L * FloatPanelGemm.ColumnBlock);
@@ -156,7 +151,7 @@ internal sealed unsafe class MatMulKernel : IParallelJob, IDisposable
     {
         long k = _k;
         float* x = _x + t * k;
-        if (_packed != null) { QuantizeInterleaved(t, thread); return; }
+        if (_packed != null) { _xPacked.Quantize(_isa, _packed, x, t, _rowScratch[thread]); return; }
         switch (_w.Type)
         {
             case GgmlType.F16:
@@ -172,45 +167,6 @@ internal sealed unsafe class MatMulKernel : IParallelJob, IDisposable
             case GgmlType.Q4_0:
             case GgmlType.Q5_0: QuantizeActivations.Q8_0(_isa, x, _k, _xq + t * k, _xd + t * (k / 32)); break;
             default: QuantizeActivations.Q8_K(_isa, x, _k, _xq + t * k, _xd + t * (k / 256), _xbs + t * (k / 16)); break;
-        }
-    }
-
-    /// <summary>Token t's activation row quantized as the packed format reads it and scattered into its tile of the
-    /// kernel's interleaved layout (tiles of <see cref="PackedGemm.MaxTokens"/> tokens, the last one narrower):
-    /// values by 4-column step, token scales and corrections by block.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private void QuantizeInterleaved(int t, int thread)
-    {
-        var p = _packed!;
-        int k = _k, nb = p.Blocks;
-        sbyte* q = (sbyte*)_rowScratch[thread].Ensure(k + nb * 8L);
-        float* d = (float*)(q + k);
-        int* c = (int*)(d + nb);
-        p.QuantizeActivation(_isa, _x + (long)t * k, q, d, c);
-        int t0 = t - t % PackedGemm.MaxTokens, tokens = Math.Min(PackedGemm.MaxTokens, _t - t0), u = t - t0;
-        PackedGemm.InterleaveTile(q, k, tokens, u, _xq + t0 * _xStride, p.AbsActivations);
-        for (int b = 0; b < nb; b++)
-        {
-            _xd[(long)t0 * nb + b * tokens + u] = d[b];
-            _xc[(long)t0 * nb + b * tokens + u] = c[b];
-        }
-    }
-
-    /// <summary>Weight rows [n0, n1) (whole groups) × every token through the packed weight's VNNI micro-kernel, in
-    /// tiles of two groups × four tokens (narrower at the edges).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private void PackedTiles(int n0, int n1)
-    {
-        var p = _packed!;
-        int blocks = p.Blocks;
-        const int groupRows = PackedWeight.GroupRows, maxGroups = 2, maxTokens = PackedGemm.MaxTokens;
-        for (int n = n0; n < n1; n += groupRows * maxGroups)
-        {
-            int groups = Math.Min(maxGroups, (n1 - n + groupRows - 1) / groupRows);
-            int rows = Math.Min(groups * groupRows, _n - n);
-            for (int t = 0; t < _t; t += maxTokens)
-                p.Tile(n / groupRows, groups, Math.Min(maxTokens, _t - t), _xq + t * _xStride, _xd + (long)t * blocks, _xc + (long)t * blocks,
-                    _y + (long)t * _n + n, _n, rows);
         }
     }
 

@@ -90,10 +90,16 @@ public sealed unsafe class PackedTableWeight : PackedWeight
     /// (<see cref="SignedDot"/>); with it, value + 128 goes through vpdpbusd.</remarks>
     internal override bool AbsActivations => _signed;
 
-    /// <remarks><paramref name="xc"/> holds −128·Σx over each block (used only by vpdpbusd).</remarks>
+    /// <remarks><paramref name="xc"/> holds −128·Σx over each block (used only by vpdpbusd). MXFP4 at one token without
+    /// AVX-VNNI takes its own kernel (<see cref="Mxfp4Decode"/>: the same bits in half the instructions).</remarks>
     internal override void Tile(int group, int groups, int tokens, sbyte* x, float* xd, int* xc, float* y, long yStride, int rows)
     {
         byte* q = GroupQuants(group), s = GroupScales(group);
+        if (tokens == 1 && _mxfp4 && !AbsActivations && Mxfp4Decode.Serves)
+        {
+            Mxfp4Decode.Tile(groups, q, s, Blocks, x, xd, y, rows);
+            return;
+        }
         if (AbsActivations)
         {
             if (_mxfp4) PackedGemm.Tile<NibbleTableFormat<Mxfp4Table, SignedSmallDot>>(groups, tokens, q, s, Blocks, x, xd, xc, y, yStride, rows);

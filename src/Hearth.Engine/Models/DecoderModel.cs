@@ -21,6 +21,7 @@ public sealed class DecoderModel : IForwardModel, ILoraModel
     private readonly DecoderLayer[] _layers;
     private readonly AttentionParameters[] _attention;
     private readonly ExpertRunner _experts;
+    private readonly MatMulPart[] _qkv = new MatMulPart[3]; // Q, K, V (or gate, up) as one grouped matmul
     private readonly int _feedForward;
     private Tensor[] _kCache = [], _vCache = [];
     private int _blockSize;
@@ -164,12 +165,23 @@ public sealed class DecoderModel : IForwardModel, ILoraModel
             var A = _layers[l].Attention;
             if (!normed) b.RmsNorm(s.X, A.Norm, eps, s.Norm, t);
             normed = false;
-            MatMul(s.Norm, A.Q, s.Q, t, lora, l, LoraTarget.Q);
-            MatMul(s.Norm, A.K, s.K, t, lora, l, LoraTarget.K);
-            MatMul(s.Norm, A.V, s.V, t, lora, l, LoraTarget.V);
-            if (A.QBias != null) b.AddBias(s.Q, A.QBias, t);
-            if (A.KBias != null) b.AddBias(s.K, A.KBias, t);
-            if (A.VBias != null) b.AddBias(s.V, A.VBias, t);
+            if (!lora && b is IGroupedMatMul grouped)
+            {
+                // Q, K and V read the same rows: one parallel pass, the activation quantized once, biases added there.
+                _qkv[0] = new MatMulPart(s.Norm, A.Q, s.Q, 0, t, A.QBias);
+                _qkv[1] = new MatMulPart(s.Norm, A.K, s.K, 0, t, A.KBias);
+                _qkv[2] = new MatMulPart(s.Norm, A.V, s.V, 0, t, A.VBias);
+                grouped.MatMuls(_qkv);
+            }
+            else
+            {
+                MatMul(s.Norm, A.Q, s.Q, t, lora, l, LoraTarget.Q);
+                MatMul(s.Norm, A.K, s.K, t, lora, l, LoraTarget.K);
+                MatMul(s.Norm, A.V, s.V, t, lora, l, LoraTarget.V);
+                if (A.QBias != null) b.AddBias(s.Q, A.QBias, t);
+                if (A.KBias != null) b.AddBias(s.K, A.KBias, t);
+                if (A.VBias != null) b.AddBias(s.V, A.VBias, t);
+            }
             if (A.QNorm != null) b.RmsNorm(s.Q, A.QNorm, eps, s.Q, t);
             if (A.KNorm != null) b.RmsNorm(s.K, A.KNorm, eps, s.K, t);
             b.Rope(s.Q, t, _hp.HeadDim, batch.Positions, _layers[l].Rope);
@@ -186,8 +198,17 @@ public sealed class DecoderModel : IForwardModel, ILoraModel
                 _experts.AddTo(experts, s.Norm, s.X, t);
                 continue;
             }
-            MatMul(s.Norm, F.Gate!, s.Gate, t, lora, l, LoraTarget.Gate);
-            MatMul(s.Norm, F.Up!, s.Up, t, lora, l, LoraTarget.Up);
+            if (!lora && b is IGroupedMatMul groupedFfn)
+            {
+                _qkv[0] = new MatMulPart(s.Norm, F.Gate!, s.Gate, 0, t);
+                _qkv[1] = new MatMulPart(s.Norm, F.Up!, s.Up, 0, t);
+                groupedFfn.MatMuls(_qkv.AsSpan(0, 2));
+            }
+            else
+            {
+                MatMul(s.Norm, F.Gate!, s.Gate, t, lora, l, LoraTarget.Gate);
+                MatMul(s.Norm, F.Up!, s.Up, t, lora, l, LoraTarget.Up);
+            }
             if (F.Gelu) b.GeGlu(s.Gate, s.Up, s.Gate, t);
             else b.SwiGlu(s.Gate, s.Up, s.Gate, t);
             MatMul(s.Gate, F.Down!, s.Out, t, lora, l, LoraTarget.Down);

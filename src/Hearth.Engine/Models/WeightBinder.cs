@@ -41,7 +41,22 @@ internal sealed class WeightBinder(GgufFile file, IBackend backend)
         if (info.Dimensions.Length != 3 || info.Dimensions[0] != cols || info.Dimensions[1] != rows || info.Dimensions[2] != experts)
             throw new GgufException($"{file.Path}: tensor '{name}' has dimensions [{string.Join(", ", info.Dimensions)}], expected [{cols}, {rows}, {experts}]");
         var result = new Weight[experts];
-        for (int e = 0; e < experts; e++) result[e] = backend.LoadWeightRows(file, info, (long)e * rows, rows);
+        if (backend is IConcurrentWeightLoading)
+        {
+            try
+            {
+                Parallel.For(0, experts, new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount },
+                    e => result[e] = backend.LoadWeightRows(file, info, (long)e * rows, rows));
+            }
+            catch (AggregateException e) when (e.InnerExceptions.Count > 0)
+            {
+                // The loader's own error (an unsupported type names the tensor), not the parallel loop's wrapper.
+                System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(e.InnerExceptions[0]).Throw();
+                throw;
+            }
+        }
+        else
+            for (int e = 0; e < experts; e++) result[e] = backend.LoadWeightRows(file, info, (long)e * rows, rows);
         return result;
     }
 

@@ -3,8 +3,9 @@ using Hearth.Core.Tensors;
 
 namespace Hearth.Engine.Tests.Embeddings;
 
-/// <summary>A backend that hides its <see cref="IEncoderAttention"/>: every op goes to the wrapped backend, so encoders
-/// on it take the paged-attention fallback (what a backend without the capability runs).</summary>
+/// <summary>A backend that hides its optional capabilities (<see cref="IEncoderAttention"/>, <see cref="IGroupedMatMul"/>):
+/// every op goes to the wrapped backend, so encoders on it take the paged-attention fallback and MoE layers run one expert
+/// at a time (what a backend without the capability runs).</summary>
 internal sealed class PagedOnlyBackend(IBackend inner) : IBackend
 {
     public string Name => inner.Name;
