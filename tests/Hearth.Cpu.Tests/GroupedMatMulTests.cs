@@ -11,12 +11,7 @@ public sealed class GroupedMatMulTests
 {
     private static readonly GgmlType[] Types = [GgmlType.MXFP4, GgmlType.Q8_0, GgmlType.Q4_K, GgmlType.IQ4_NL, GgmlType.F16, GgmlType.F32];
 
-    public static IEnumerable<object[]> Cases()
-    {
-        foreach (var path in SimdPaths.All())
-            foreach (var type in Types)
-                yield return [path[0], path[1], type];
-    }
+    public static IEnumerable<object[]> Cases() => SimdPaths.With(Types);
 
     [Theory]
     [MemberData(nameof(Cases))]

@@ -14,12 +14,7 @@ public sealed class PackedFormatMatMulTests
     private static readonly GgmlType[] Types =
         [GgmlType.Q4_1, GgmlType.Q5_1, GgmlType.Q2_K, GgmlType.Q3_K, GgmlType.Q5_K, GgmlType.IQ4_NL, GgmlType.IQ4_XS, GgmlType.MXFP4];
 
-    public static IEnumerable<object[]> Cases()
-    {
-        foreach (var path in SimdPaths.All())
-            foreach (var type in Types)
-                yield return [path[0], path[1], type];
-    }
+    public static IEnumerable<object[]> Cases() => SimdPaths.With(Types);
 
     [Theory]
     [MemberData(nameof(Cases))]

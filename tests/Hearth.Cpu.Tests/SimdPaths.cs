@@ -16,6 +16,14 @@ public static class SimdPaths
             }
     }
 
+    /// <summary>Every rung of <see cref="All"/> with every value: [bits, vnni, value] per case.</summary>
+    public static IEnumerable<object[]> With<T>(IEnumerable<T> values)
+    {
+        foreach (var path in All())
+            foreach (var value in values)
+                yield return [path[0], path[1], value!];
+    }
+
     /// <summary>The level of one rung (with <paramref name="vnni"/>, weights are packed on any AVX2 machine: the packed
     /// kernels run vpdpbusd or its AVX2 composition, so the packed layouts are tested everywhere).</summary>
     public static CpuIsa Isa(int bits, bool vnni) => new(bits, vnni);

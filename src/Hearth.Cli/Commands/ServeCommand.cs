@@ -32,7 +32,7 @@ internal static class ServeCommand
         var kvType = new Option<string>("--kv-cache-type") { Description = "KV cache element type: f32 (exact), f16 (half the memory), q8_0 (34/128 of it; logits within ~1–3 % of the f16 cache's); the same --kv-cache-memory then holds that many more tokens (CPU backend)", DefaultValueFactory = _ => "f32" };
         kvType.AcceptOnlyFromAmong("f32", "f16", "q8_0"); // q4_0 exists in the engine but loses too much (7–16 % logit error)
         var maxSeqs = new Option<int?>("--max-num-seqs") { Description = "Most sequences decoded together per step (default 64)" };
-        var maxBatched = new Option<int?>("--max-num-batched-tokens") { Description = "Token budget of one engine step (default 2048)" };
+        var maxBatched = new Option<int?>("--max-num-batched-tokens") { Description = "Token budget of one engine step (default 512)" };
         var itlRatio = new Option<double?>("--itl-ratio") { Description = "While streams decode, a step with prompt chunks may cost at most this many times a decode-only step: bounds inter-token latency under arriving prompts (default 2; 0: prompts fill --max-num-batched-tokens)" };
         var stepCost = new Option<double?>("--step-fixed-cost-tokens") { Description = "A step's fixed cost (reading the weights) in prompt-token equivalents, for --itl-ratio's budget (default: measured from the steps as they run)" };
         var longPrefill = new Option<int?>("--long-prefill-token-threshold") { Description = "Most prompt tokens one request computes per step, so arriving prompts share a step (default 0: no limit)" };

@@ -13,7 +13,7 @@ public class StepBudgetTests
     [InlineData(2040, 2048)] // capped by MaxNumBatchedTokens
     public void BudgetKeepsAStepWithinTheRatioOfADecodeOnlyStep(int decoding, int expected)
     {
-        var budget = new StepBudget(new EngineOptions { InterTokenLatencyRatio = 2, StepFixedCostTokens = 8 });
+        var budget = new StepBudget(new EngineOptions { InterTokenLatencyRatio = 2, StepFixedCostTokens = 8, MaxNumBatchedTokens = 2048 });
         Assert.Equal(expected, budget.Tokens(decoding));
     }
 
@@ -24,16 +24,16 @@ public class StepBudgetTests
     [InlineData(60, 40, 136)] // no wider than MaxNumSeqs (64): 2·64 + 8
     public void BudgetIsSizedForTheWidthTheBatchIsHeadingTo(int decoding, int prefilling, int expected)
     {
-        var budget = new StepBudget(new EngineOptions { InterTokenLatencyRatio = 2, StepFixedCostTokens = 8 });
+        var budget = new StepBudget(new EngineOptions { InterTokenLatencyRatio = 2, StepFixedCostTokens = 8, MaxNumBatchedTokens = 2048 });
         Assert.Equal(expected, budget.Tokens(decoding, prefilling));
     }
 
     [Fact]
     public void RatioOneStillLetsPromptsProgressAndZeroTurnsItOff()
     {
-        Assert.Equal(6, new StepBudget(new EngineOptions { InterTokenLatencyRatio = 1, StepFixedCostTokens = 8 }).Tokens(5));
-        Assert.Equal(2048, new StepBudget(new EngineOptions { InterTokenLatencyRatio = 0, StepFixedCostTokens = 8 }).Tokens(5));
-        Assert.Equal(3 * 4 + 2 * 10, new StepBudget(new EngineOptions { InterTokenLatencyRatio = 3, StepFixedCostTokens = 10 }).Tokens(4));
+        Assert.Equal(6, new StepBudget(new EngineOptions { InterTokenLatencyRatio = 1, StepFixedCostTokens = 8, MaxNumBatchedTokens = 2048 }).Tokens(5));
+        Assert.Equal(2048, new StepBudget(new EngineOptions { InterTokenLatencyRatio = 0, StepFixedCostTokens = 8, MaxNumBatchedTokens = 2048 }).Tokens(5));
+        Assert.Equal(3 * 4 + 2 * 10, new StepBudget(new EngineOptions { InterTokenLatencyRatio = 3, StepFixedCostTokens = 10, MaxNumBatchedTokens = 2048 }).Tokens(4));
     }
 
     [Fact]
