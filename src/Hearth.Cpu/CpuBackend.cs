@@ -172,8 +172,7 @@ public sealed unsafe class CpuBackend : IBackend, IEncoderAttention, IGroupedMat
             CheckRows(cx, part.FirstRow + part.Rows); CheckRows(cy, part.FirstRow + part.Rows);
             if (cx.Columns != w.Columns || cy.Columns != w.Rows)
                 throw new ArgumentException($"matmul shape mismatch: x[{part.Rows}×{cx.Columns}] · {w.Name}[{w.Rows}×{w.Columns}]ᵀ → y[{part.Rows}×{cy.Columns}]");
-            if (part.Bias is { } bias && (bias.Type != GgmlType.F32 || bias.Columns * bias.Rows != cy.Columns))
-                throw new ArgumentException($"bias '{bias.Name}' must be F32 of {cy.Columns}");
+            if (part.Bias is { } bias) CheckBias(bias, cy.Columns);
         }
         _grouped.Begin();
         foreach (var part in parts)
@@ -188,8 +187,7 @@ public sealed unsafe class CpuBackend : IBackend, IEncoderAttention, IGroupedMat
                 continue;
             }
             _matmul.Run(x, part.Weight, y, part.Rows);
-            if (b != null)
-                for (int t = 0; t < part.Rows; t++) ElementwiseKernels.Add(y + (long)t * cy.Columns, b, y + (long)t * cy.Columns, cy.Columns);
+            if (b != null) AddBiasRows(y, b, part.Rows, cy.Columns);
         }
         _grouped.Run();
     }
@@ -199,8 +197,19 @@ public sealed unsafe class CpuBackend : IBackend, IEncoderAttention, IGroupedMat
     {
         var cy = C(y);
         CheckRows(cy, rows);
-        if (bias.Type != GgmlType.F32 || bias.Columns * bias.Rows != cy.Columns) throw new ArgumentException($"bias '{bias.Name}' must be F32 of {cy.Columns}");
-        for (int t = 0; t < rows; t++) ElementwiseKernels.Add(cy.Row(t), (float*)bias.Data, cy.Row(t), cy.Columns);
+        CheckBias(bias, cy.Columns);
+        AddBiasRows(cy.Data, (float*)bias.Data, rows, cy.Columns);
+    }
+
+    private static void CheckBias(Weight bias, int columns)
+    {
+        if (bias.Type != GgmlType.F32 || bias.Columns * bias.Rows != columns) throw new ArgumentException($"bias '{bias.Name}' must be F32 of {columns}");
+    }
+
+    /// <summary>y[t, ..) += bias for t &lt; rows (rows <paramref name="columns"/> apart).</summary>
+    private static void AddBiasRows(float* y, float* bias, int rows, int columns)
+    {
+        for (int t = 0; t < rows; t++) ElementwiseKernels.Add(y + (long)t * columns, bias, y + (long)t * columns, columns);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]

@@ -121,7 +121,7 @@ internal sealed unsafe class GroupedMatMulKernel : IParallelJob, IDisposable
         {
             ref var product = ref _products[p];
             int groups = product.W.Groups;
-            product.ChunkRows = Math.Max(2, groups / (_pool.ThreadCount * 8) & ~1) * PackedWeight.GroupRows;
+            product.ChunkRows = PackedGemm.ChunkRows(groups, _pool.ThreadCount);
             int chunks = (groups * PackedWeight.GroupRows + product.ChunkRows - 1) / product.ChunkRows;
             _firstChunk[p + 1] = _firstChunk[p] + chunks;
             work += (long)product.W.Rows * product.W.Columns * _sources[product.Source].Prepared.Rows;

@@ -97,7 +97,7 @@ internal sealed unsafe class MatMulKernel : IParallelJob, IDisposable
         {
             // Chunks of whole 2-group tiles for the packed kernels.
             int groups = _packed.Groups;
-            _chunkRows = Math.Max(2, groups / (_pool.ThreadCount * 8) & ~1) * PackedWeight.GroupRows;
+            _chunkRows = PackedGemm.ChunkRows(groups, _pool.ThreadCount);
             Dispatch((groups * PackedWeight.GroupRows + _chunkRows - 1) / _chunkRows);
             return;
         }

@@ -56,8 +56,8 @@ internal static unsafe class Mxfp4Decode
             s1 += 8;
             x += 32;
         }
-        Store(f0, y, rows);
-        if (two) Store(f1, y + 8, rows - 8);
+        PackedGemm.Store(f0, y, rows);
+        if (two) PackedGemm.Store(f1, y + 8, rows - 8);
     }
 
     /// <summary>Steps 2i and 2i + 1 of both groups.</summary>
@@ -82,11 +82,4 @@ internal static unsafe class Mxfp4Decode
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector256<int> Widen(Vector256<short> pairs) => Avx2.MultiplyAddAdjacent(pairs, Vector256.Create((short)1));
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Store(Vector256<float> v, float* y, int rows)
-    {
-        if (rows >= 8) { v.Store(y); return; }
-        for (int r = 0; r < rows; r++) y[r] = v.GetElement(r);
-    }
 }

@@ -23,6 +23,10 @@ internal static unsafe class PackedGemm
     /// <summary>Groups per tile.</summary>
     public const int MaxGroups = 2;
 
+    /// <summary>Weight rows per parallel chunk of a packed matmul over <paramref name="groups"/> 8-row groups: whole
+    /// 2-group tiles, about 8 chunks per thread so uneven chunks balance.</summary>
+    public static int ChunkRows(int groups, int threads) => Math.Max(2, groups / (threads * 8) & ~1) * PackedWeight.GroupRows;
+
     /// <summary>y[u, 8g .. 8g+8) = group g's rows · token u, for g &lt; groups (1..2), u &lt; tokens (1..4).</summary>
     /// <param name="q">The first group's packed quants (block 0); the second group's follow nb blocks later.</param>
     /// <param name="scales">The first group's scales (block 0); the second group's follow nb blocks later.</param>
@@ -183,8 +187,9 @@ internal static unsafe class PackedGemm
         }
     }
 
+    /// <summary>A group's 8 outputs to y, or its first <paramref name="rows"/> where the matrix ends inside the group.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Store(Vector256<float> v, float* y, int rows)
+    internal static void Store(Vector256<float> v, float* y, int rows)
     {
         if (rows >= 8) { v.Store(y); return; }
         for (int r = 0; r < rows; r++) y[r] = v.GetElement(r);

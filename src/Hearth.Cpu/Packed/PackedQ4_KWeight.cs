@@ -191,10 +191,10 @@ internal static unsafe class Q4_KMaddubs
             if (n > 2) f2 = Fma.MultiplyAdd(Avx.ConvertToVector256Single(i2), d * d2, f2);
             if (n > 3) f3 = Fma.MultiplyAdd(Avx.ConvertToVector256Single(i3), d * d3, f3);
         }
-        Store(f0, y, rows);
-        if (n > 1) Store(f1, y + yStride, rows);
-        if (n > 2) Store(f2, y + 2 * yStride, rows);
-        if (n > 3) Store(f3, y + 3 * yStride, rows);
+        PackedGemm.Store(f0, y, rows);
+        if (n > 1) PackedGemm.Store(f1, y + yStride, rows);
+        if (n > 2) PackedGemm.Store(f2, y + 2 * yStride, rows);
+        if (n > 3) PackedGemm.Store(f3, y + 3 * yStride, rows);
     }
 
     /// <summary>The 8 rows' 6-bit scales and mins of a super-block, sc[8·sub + r] and mn[8·sub + r], from the 12 planes
@@ -217,11 +217,4 @@ internal static unsafe class Q4_KMaddubs
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector256<sbyte> Broadcast(sbyte* x) => Vector256.Create(*(int*)x).AsSByte();
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Store(Vector256<float> v, float* y, int rows)
-    {
-        if (rows >= 8) { v.Store(y); return; }
-        for (int r = 0; r < rows; r++) y[r] = v.GetElement(r);
-    }
 }

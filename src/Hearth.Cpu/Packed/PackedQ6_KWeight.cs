@@ -198,10 +198,10 @@ internal static unsafe class Q6_KMaddubs
             xd += 16 * n;
             xc += 16 * n;
         }
-        Store(f0, y, rows);
-        if (n > 1) Store(f1, y + yStride, rows);
-        if (n > 2) Store(f2, y + 2 * yStride, rows);
-        if (n > 3) Store(f3, y + 3 * yStride, rows);
+        PackedGemm.Store(f0, y, rows);
+        if (n > 1) PackedGemm.Store(f1, y + yStride, rows);
+        if (n > 2) PackedGemm.Store(f2, y + 2 * yStride, rows);
+        if (n > 3) PackedGemm.Store(f3, y + 3 * yStride, rows);
     }
 
     /// <summary>Two steps (values a, then b) against each token's next 4 activation bytes of each step, added in int16
@@ -220,11 +220,4 @@ internal static unsafe class Q6_KMaddubs
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector256<sbyte> Broadcast(sbyte* x) => Vector256.Create(*(int*)x).AsSByte();
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Store(Vector256<float> v, float* y, int rows)
-    {
-        if (rows >= 8) { v.Store(y); return; }
-        for (int r = 0; r < rows; r++) y[r] = v.GetElement(r);
-    }
 }

@@ -21,7 +21,7 @@ public sealed class DecoderModel : IForwardModel, ILoraModel
     private readonly DecoderLayer[] _layers;
     private readonly AttentionParameters[] _attention;
     private readonly ExpertRunner _experts;
-    private readonly MatMulPart[] _qkv = new MatMulPart[3]; // Q, K, V (or gate, up) as one grouped matmul
+    private readonly MatMulPart[] _groupedParts = new MatMulPart[3]; // Q, K, V (or gate, up) as one grouped matmul
     private readonly int _feedForward;
     private Tensor[] _kCache = [], _vCache = [];
     private int _blockSize;
@@ -168,10 +168,10 @@ public sealed class DecoderModel : IForwardModel, ILoraModel
             if (!lora && b is IGroupedMatMul grouped)
             {
                 // Q, K and V read the same rows: one parallel pass, the activation quantized once, biases added there.
-                _qkv[0] = new MatMulPart(s.Norm, A.Q, s.Q, 0, t, A.QBias);
-                _qkv[1] = new MatMulPart(s.Norm, A.K, s.K, 0, t, A.KBias);
-                _qkv[2] = new MatMulPart(s.Norm, A.V, s.V, 0, t, A.VBias);
-                grouped.MatMuls(_qkv);
+                _groupedParts[0] = new MatMulPart(s.Norm, A.Q, s.Q, 0, t, A.QBias);
+                _groupedParts[1] = new MatMulPart(s.Norm, A.K, s.K, 0, t, A.KBias);
+                _groupedParts[2] = new MatMulPart(s.Norm, A.V, s.V, 0, t, A.VBias);
+                grouped.MatMuls(_groupedParts);
             }
             else
             {
@@ -200,9 +200,9 @@ public sealed class DecoderModel : IForwardModel, ILoraModel
             }
             if (!lora && b is IGroupedMatMul groupedFfn)
             {
-                _qkv[0] = new MatMulPart(s.Norm, F.Gate!, s.Gate, 0, t);
-                _qkv[1] = new MatMulPart(s.Norm, F.Up!, s.Up, 0, t);
-                groupedFfn.MatMuls(_qkv.AsSpan(0, 2));
+                _groupedParts[0] = new MatMulPart(s.Norm, F.Gate!, s.Gate, 0, t);
+                _groupedParts[1] = new MatMulPart(s.Norm, F.Up!, s.Up, 0, t);
+                groupedFfn.MatMuls(_groupedParts.AsSpan(0, 2));
             }
             else
             {

@@ -66,12 +66,18 @@ internal sealed class ExpertRunner(IBackend backend, int embedding) : IDisposabl
             b.MatMul(_x!, w.Up[e], _up!, count);
             if (w.GateBias != null) b.AddBias(_gate!, w.GateBias[e], count);
             if (w.UpBias != null) b.AddBias(_up!, w.UpBias[e], count);
-            if (w.SwiGluLimit > 0) b.SwiGluOai(_gate!, _up!, _gate!, count, w.SwiGluAlpha, w.SwiGluLimit);
-            else b.SwiGlu(_gate!, _up!, _gate!, count);
+            Activate(w, count);
             b.MatMul(_gate!, w.Down[e], _y!, count);
             if (w.DownBias != null) b.AddBias(_y!, w.DownBias[e], count);
             b.AddScaledRows(_y!, tokens, _sortedWeights.AsSpan(_offsets[e], count), x);
         }
+    }
+
+    /// <summary>gate = SwiGLU(gate, up) over the first <paramref name="rows"/> rows, clamped where the model says so (gpt-oss).</summary>
+    private void Activate(ExpertWeights w, int rows)
+    {
+        if (w.SwiGluLimit > 0) backend.SwiGluOai(_gate!, _up!, _gate!, rows, w.SwiGluAlpha, w.SwiGluLimit);
+        else backend.SwiGlu(_gate!, _up!, _gate!, rows);
     }
 
     /// <summary>The active experts in waves of at most <see cref="_waveRows"/> (token, expert) rows, sorted by expert:
@@ -97,8 +103,7 @@ internal sealed class ExpertRunner(IBackend backend, int embedding) : IDisposabl
                 _parts[parts++] = new MatMulPart(_x!, w.Up[i], _up!, row, _counts[i], w.UpBias?[i]);
             }
             grouped.MatMuls(_parts.AsSpan(0, parts));
-            if (w.SwiGluLimit > 0) b.SwiGluOai(_gate!, _up!, _gate!, rows, w.SwiGluAlpha, w.SwiGluLimit);
-            else b.SwiGlu(_gate!, _up!, _gate!, rows);
+            Activate(w, rows);
             parts = 0;
             for (int i = first; i < e; i++)
                 if (_counts[i] != 0)
