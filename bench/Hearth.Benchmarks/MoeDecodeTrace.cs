@@ -134,7 +134,7 @@ internal static unsafe class MoeDecodeTrace
 
     /// <summary>32 experts' gate, up and down (and one F32 bias each) adopted by the backend. One random matrix is quantized
     /// and its bytes copied to every expert: the values do not matter for speed, distinct memory does.</summary>
-    private static (Weight[] Gate, Weight[] Up, Weight[] Down, Weight[] Bias, byte[][] Storage) MakeExperts(CpuBackend backend)
+    internal static (Weight[] Gate, Weight[] Up, Weight[] Down, Weight[] Bias, byte[][] Storage) MakeExperts(CpuBackend backend)
     {
         var r = new Random(1);
         long rowBytes = GgmlTypeInfo.RowBytes(GgmlType.MXFP4, Width);

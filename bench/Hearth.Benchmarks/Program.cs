@@ -4,6 +4,8 @@ using Hearth.Benchmarks;
 // Micro-benchmarks: dotnet run -c Release --project bench/Hearth.Benchmarks -- --filter '*'
 // Grammar mask p50/p99 over a document: dotnet run -c Release --project bench/Hearth.Benchmarks -- mask-trace
 // gpt-oss-20b expert FFN at decode, one by one vs grouped: dotnet run -c Release --project bench/Hearth.Benchmarks -- moe-decode [rounds] [threads]
+// gpt-oss-20b experts at batched decode (GB/s of touched experts): dotnet run -c Release --project bench/Hearth.Benchmarks -- moe-batch [rounds] [threads] [streams]
 if (args is ["mask-trace"]) MaskTrace.Run();
 else if (args is ["moe-decode", ..]) MoeDecodeTrace.Run(args);
+else if (args is ["moe-batch", ..]) MoeBatchTrace.Run(args);
 else BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);

@@ -55,6 +55,52 @@ public sealed class PackedSignedLayoutTests
             }
     }
 
+    /// <summary>MXFP4's kernel without AVX-VNNI (<see cref="Mxfp4Decode"/>) adds w + 12 against int8 activations in
+    /// wrapping int16 lanes and relies on the correction to bring each lane back to Σ w·x, which fits: at the extremes
+    /// (every weight ±12, every activation ±127 with or against its sign) the sums must still be the generic tile's.</summary>
+    [Fact]
+    public unsafe void Mxfp4AtItsExtremesGivesTheOffsetLayoutsBits()
+    {
+        const int n = 24, k = 96, blockBytes = 17;
+        long rowBytes = GgmlTypeInfo.RowBytes(GgmlType.MXFP4, k);
+        var storage = GC.AllocateArray<byte>((int)(rowBytes * n) + 64, pinned: true);
+        var r = new Random(12);
+        for (int row = 0; row < n; row++)
+            for (int b = 0; b < k / 32; b++)
+            {
+                int at = (int)(row * rowBytes) + b * blockBytes;
+                storage[at] = (byte)(120 + b); // E8M0 exponent
+                // Nibble 7 is +12 (6 doubled), 15 is −12: rows all +12, all −12, or mixed at random.
+                for (int j = 1; j < blockBytes; j++)
+                    storage[at + j] = (row % 3) switch { 0 => 0x77, 1 => 0xFF, _ => (byte)((r.Next(2) == 0 ? 0x07 : 0x0F) | (r.Next(2) == 0 ? 0x70 : 0xF0)) };
+            }
+        Weight w;
+        fixed (byte* p = storage) w = new Weight("w", GgmlType.MXFP4, n, k, p);
+        using var backend = new CpuBackend(2, SimdPaths.Isa(256, true));
+        using var offset = PackedTableWeight.Pack(w, signed: false);
+        using var signed = PackedTableWeight.Pack(w, signed: true);
+        foreach (int t in TokenCounts)
+        {
+            // Each token's activations: all +1, all −1, or ±1 at random; every one quantizes to ±127.
+            var x = new float[t * k];
+            for (int u = 0; u < t; u++)
+                for (int i = 0; i < k; i++) x[u * k + i] = (u % 3) switch { 0 => 1f, 1 => -1f, _ => r.Next(2) == 0 ? 1f : -1f };
+            using var xt = TestData.Tensor(x, t, k);
+            using var ya = new CpuTensor(t, n);
+            using var yb = new CpuTensor(t, n);
+            backend.MatMul(xt, offset, ya, t);
+            backend.MatMul(xt, signed, yb, t);
+            var expected = TestData.Read(yb, t);
+            var got = TestData.Read(ya, t);
+            for (int i = 0; i < expected.Length; i++)
+                Assert.True(BitConverter.SingleToInt32Bits(expected[i]) == BitConverter.SingleToInt32Bits(got[i]),
+                    $"t={t} [{i / n}, {i % n}]: {got[i]} vs the generic tile's {expected[i]}");
+            // Row 0 (all +12) against token 0 (all +127) is the largest sum: 96 · 12 · 127 times the scales.
+            Assert.True(got[0] > 0);
+        }
+        GC.KeepAlive(storage);
+    }
+
     /// <summary>A Q8_0 value of −128 (which ggml's quantizer never writes, but a file may hold) cannot take the sign
     /// trick on the weight side: such a matrix keeps the offset layout, and still matches the oracle.</summary>
     [Fact]

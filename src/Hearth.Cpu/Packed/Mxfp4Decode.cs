@@ -5,81 +5,164 @@ using Hearth.Cpu.Kernels;
 
 namespace Hearth.Cpu.Packed;
 
-/// <summary>MXFP4 against one token (decode) on AVX2 without AVX-VNNI: the same sums as <see cref="PackedGemm"/>'s tile
-/// with <see cref="NibbleTableFormat{TTable, TDot}"/> and <see cref="Offset128Dot"/> (so the same bits), in about half
-/// the instructions. The generic tile, written for four tokens, spends per 4-column step a load, a variable shift and a
-/// mask to get one step's nibbles, reloads three constants the JIT does not keep in registers, and computes the dot as
-/// XOR, abs, sign, vpmaddubsw, vpmaddwd and add; at one token nothing amortises that, and the kernel was bound by it
-/// (gpt-oss-20b experts: about 11 cycles per 2 groups × 4 columns on Zen 3). Here one load gives two steps (low and
-/// high nibbles), the table gives the signed values (±12: E2M1 doubled), and each step is vpsignb, vpmaddubsw and a
-/// 16-bit add (<see cref="SignedSmallDot"/>'s sum: a block's 8 steps stay within 8 · 2 · 127 · 12 = 24,384), widened
-/// once per block.</summary>
+/// <summary>MXFP4 against 1..4 tokens on AVX2 without AVX-VNNI (decode, and a MoE expert's few tokens in batched
+/// decode): the same sums as <see cref="PackedGemm"/>'s tile with <see cref="NibbleTableFormat{TTable, TDot}"/> and
+/// <see cref="Offset128Dot"/> (so the same bits), in a third of its instructions per token.
+/// <para>The generic tile computes each step's dot as XOR, abs, sign, vpmaddubsw, vpmaddwd and add per token. Here the
+/// table gives each weight as w + 12 (E2M1 doubled is −12..12, so 0..24: an unsigned operand of vpmaddubsw that can
+/// never saturate against int8 activations, a pair being at most 2 · 24 · 128 = 6,144), so a token's step is one
+/// vpmaddubsw and one 16-bit add. The +12 adds 12 · Σx over the columns each 16-bit lane covers; the activation's
+/// correction (<see cref="Correction"/>, per block and token the two lane sums −12·S₀ and −12·S₁ packed in one int32)
+/// starts the accumulator, so after the block's 8 steps each lane holds Σ w·x over its 16 columns. The adds wrap, but
+/// that sum is at most 16 · 12 · 128 = 24,576 in magnitude, so the int16 result is exact; one vpmaddwd per block and
+/// token widens it. One load gives two steps (low and high nibbles), looked up once for all tokens.</para>
+/// <para>Measured on the gpt-oss-20b expert harness and 16-stream decode: see the note of the change that brought the
+/// multi-token form (the one-token form before it used the sign trick: vpsignb, vpmaddubsw and an add per step).</para></summary>
 internal static unsafe class Mxfp4Decode
 {
-    /// <summary>Whether this kernel serves a packed MXFP4 tile of one token (it needs AVX2; with AVX-VNNI the generic
-    /// tile's vpdpbusd is already one instruction per step).</summary>
+    /// <summary>Whether this kernel serves packed MXFP4 tiles (it needs AVX2; with AVX-VNNI the generic tile's vpdpbusd
+    /// is already one instruction per step).</summary>
     public static bool Serves => Avx2.IsSupported && !AvxVnni.IsSupported;
 
-    /// <summary>y[8g .. 8g+8) for g &lt; groups (1..2) of the token whose activation (plain int8 order, one token's
-    /// interleave) is at <paramref name="x"/>, with its per-block scales at <paramref name="xd"/>.</summary>
-    public static void Tile(int groups, byte* q, byte* scales, int nb, sbyte* x, float* xd, float* y, int rows)
+    /// <summary>Per block the packed int16 pair (−12·S₀, −12·S₁) of the block's int8 activations <paramref name="q"/>,
+    /// where S_p sums columns 4j + 2p and 4j + 2p + 1 over the block's steps j: the lanes of one vpmaddubsw.</summary>
+    public static void Correction(sbyte* q, int blocks, int* c)
     {
-        if (groups == 2) Tile<Count2>(q, scales, nb, x, xd, y, rows);
-        else Tile<Count1>(q, scales, nb, x, xd, y, rows);
+        for (int b = 0; b < blocks; b++, q += 32)
+        {
+            int s0 = 0, s1 = 0;
+            for (int j = 0; j < 32; j += 4)
+            {
+                s0 += q[j] + q[j + 1];
+                s1 += q[j + 2] + q[j + 3];
+            }
+            c[b] = (ushort)(short)(-12 * s0) | (-12 * s1) << 16;
+        }
+    }
+
+    /// <summary>y[u, 8g .. 8g+8) for g &lt; groups (1..2), u &lt; tokens (1..4), over activations interleaved as
+    /// <see cref="PackedGemm.InterleaveTile"/> lays them out (without magnitudes), per-block token scales
+    /// <paramref name="xd"/> and corrections <paramref name="xc"/> (<see cref="Correction"/>), both [block][token].</summary>
+    public static void Tile(int groups, int tokens, byte* q, byte* scales, int nb, sbyte* x, float* xd, int* xc, float* y, long yStride, int rows)
+    {
+        // Two groups share each activation load; past two tokens their accumulators would not fit the 16 ymm registers,
+        // so the groups run one after the other (reading the same activations from L1).
+        if (groups == 2 && tokens > 2)
+        {
+            Tile(1, tokens, q, scales, nb, x, xd, xc, y, yStride, Math.Min(rows, 8));
+            Tile(1, tokens, q + (long)nb * 128, scales + (long)nb * 32, nb, x, xd, xc, y + 8, yStride, rows - 8);
+            return;
+        }
+        switch (groups * 8 + tokens)
+        {
+            case 8 + 1: Tile<Count1, Count1>(q, scales, nb, x, xd, xc, y, yStride, rows); break;
+            case 8 + 2: Tile<Count1, Count2>(q, scales, nb, x, xd, xc, y, yStride, rows); break;
+            case 8 + 3: Tile<Count1, Count3>(q, scales, nb, x, xd, xc, y, yStride, rows); break;
+            case 8 + 4: Tile<Count1, Count4>(q, scales, nb, x, xd, xc, y, yStride, rows); break;
+            case 16 + 1: Tile<Count2, Count1>(q, scales, nb, x, xd, xc, y, yStride, rows); break;
+            case 16 + 2: Tile<Count2, Count2>(q, scales, nb, x, xd, xc, y, yStride, rows); break;
+            default: throw new ArgumentOutOfRangeException(nameof(tokens), $"tile of {groups} groups × {tokens} tokens");
+        }
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Tile<TG>(byte* q, byte* scales, int nb, sbyte* x, float* xd, float* y, int rows) where TG : struct, ITileCount
+    private static void Tile<TG, TN>(byte* q, byte* scales, int nb, sbyte* x, float* xd, int* xc, float* y, long yStride, int rows)
+        where TG : struct, ITileCount where TN : struct, ITileCount
     {
         bool two = TG.N == 2;
-        var table = (Mxfp4Table.Table ^ Vector256.Create((byte)0x80)).AsSByte();
+        int n = TN.N;
+        var table = Mxfp4Table.Table - Vector256.Create((byte)116); // value + 128 → value + 12
         var mask = Vector256.Create((byte)0x0F);
-        var f0 = Vector256<float>.Zero;
-        var f1 = Vector256<float>.Zero;
+        var f0 = Vector256<float>.Zero; var f1 = Vector256<float>.Zero; var f2 = Vector256<float>.Zero; var f3 = Vector256<float>.Zero;
+        var g0 = Vector256<float>.Zero; var g1 = Vector256<float>.Zero;
         byte* q2 = q + (long)nb * 128;
         float* s0 = (float*)scales, s1 = (float*)scales + (long)nb * 8;
+        int xs = 4 * n; // activation bytes per step (all tokens)
         for (int b = 0; b < nb; b++)
         {
-            var a0 = Vector256<short>.Zero;
-            var a1 = Vector256<short>.Zero;
-            // Bytes 32i.. hold step 2i in their low nibbles and step 2i + 1 in their high ones (NibbleLayout).
-            Pair(q, q2, x, 0, table, mask, two, ref a0, ref a1);
-            Pair(q, q2, x, 1, table, mask, two, ref a0, ref a1);
-            Pair(q, q2, x, 2, table, mask, two, ref a0, ref a1);
-            Pair(q, q2, x, 3, table, mask, two, ref a0, ref a1);
-            var d = Vector256.Create(xd[b]);
-            f0 = Vector256.FusedMultiplyAdd(Avx.ConvertToVector256Single(Widen(a0)), Vector256.Load(s0) * d, f0);
-            if (two) f1 = Vector256.FusedMultiplyAdd(Avx.ConvertToVector256Single(Widen(a1)), Vector256.Load(s1) * d, f1);
+            var a0 = Vector256.Create(xc[0]).AsInt16();
+            var a1 = n > 1 ? Vector256.Create(xc[1]).AsInt16() : default;
+            var a2 = n > 2 ? Vector256.Create(xc[2]).AsInt16() : default;
+            var a3 = n > 3 ? Vector256.Create(xc[3]).AsInt16() : default;
+            var c0 = a0; var c1 = a1;
+            // Bytes 32i.. hold step 2i in their low nibbles and step 2i + 1 in their high ones (NibbleLayout); the four
+            // pairs are written out so every address is a constant offset.
+            Pair<TG, TN>(q, q2, x, xs, 0, table, mask, ref a0, ref a1, ref a2, ref a3, ref c0, ref c1);
+            Pair<TG, TN>(q, q2, x, xs, 1, table, mask, ref a0, ref a1, ref a2, ref a3, ref c0, ref c1);
+            Pair<TG, TN>(q, q2, x, xs, 2, table, mask, ref a0, ref a1, ref a2, ref a3, ref c0, ref c1);
+            Pair<TG, TN>(q, q2, x, xs, 3, table, mask, ref a0, ref a1, ref a2, ref a3, ref c0, ref c1);
+            var ws = Vector256.Load(s0);
+            f0 = Accumulate(a0, ws, xd[0], f0);
+            if (n > 1) f1 = Accumulate(a1, ws, xd[1], f1);
+            if (n > 2) f2 = Accumulate(a2, ws, xd[2], f2);
+            if (n > 3) f3 = Accumulate(a3, ws, xd[3], f3);
+            if (two)
+            {
+                var vs = Vector256.Load(s1);
+                g0 = Accumulate(c0, vs, xd[0], g0);
+                if (n > 1) g1 = Accumulate(c1, vs, xd[1], g1);
+                q2 += 128;
+                s1 += 8;
+            }
             q += 128;
-            q2 += 128;
             s0 += 8;
-            s1 += 8;
-            x += 32;
+            x += 8 * xs;
+            xd += n;
+            xc += n;
         }
         PackedGemm.Store(f0, y, rows);
-        if (two) PackedGemm.Store(f1, y + 8, rows - 8);
+        if (n > 1) PackedGemm.Store(f1, y + yStride, rows);
+        if (n > 2) PackedGemm.Store(f2, y + 2 * yStride, rows);
+        if (n > 3) PackedGemm.Store(f3, y + 3 * yStride, rows);
+        if (two)
+        {
+            PackedGemm.Store(g0, y + 8, rows - 8);
+            if (n > 1) PackedGemm.Store(g1, y + 8 + yStride, rows - 8);
+        }
     }
 
-    /// <summary>Steps 2i and 2i + 1 of both groups.</summary>
+    /// <summary>Steps 2i (low nibbles) and 2i + 1 (high) of every token (accumulators a*) of group 0 and, with two
+    /// groups, of group 1 (c*: tokens 0 and 1).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Pair(byte* q, byte* q2, sbyte* x, int i, Vector256<sbyte> table, Vector256<byte> mask, bool two,
-        ref Vector256<short> a0, ref Vector256<short> a1)
+    private static void Pair<TG, TN>(byte* q, byte* q2, sbyte* x, int xs, int i, Vector256<byte> table, Vector256<byte> mask,
+        ref Vector256<short> a0, ref Vector256<short> a1, ref Vector256<short> a2, ref Vector256<short> a3,
+        ref Vector256<short> c0, ref Vector256<short> c1)
+        where TG : struct, ITileCount where TN : struct, ITileCount
     {
-        var xa = Vector256.Create(*(int*)(x + 8 * i)).AsSByte();
-        var xb = Vector256.Create(*(int*)(x + 8 * i + 4)).AsSByte();
-        var ma = Avx2.Abs(xa);
-        var mb = Avx2.Abs(xb);
+        bool two = TG.N == 2;
+        int n = TN.N;
         var raw = Vector256.Load(q + 32 * i);
-        var lo = Avx2.Shuffle(table, (raw & mask).AsSByte());
-        var hi = Avx2.Shuffle(table, ((raw.AsUInt16() >> 4).AsByte() & mask).AsSByte());
-        a0 += Avx2.MultiplyAddAdjacent(ma, Avx2.Sign(lo, xa)) + Avx2.MultiplyAddAdjacent(mb, Avx2.Sign(hi, xb));
-        if (!two) return;
-        var raw2 = Vector256.Load(q2 + 32 * i);
-        var lo2 = Avx2.Shuffle(table, (raw2 & mask).AsSByte());
-        var hi2 = Avx2.Shuffle(table, ((raw2.AsUInt16() >> 4).AsByte() & mask).AsSByte());
-        a1 += Avx2.MultiplyAddAdjacent(ma, Avx2.Sign(lo2, xa)) + Avx2.MultiplyAddAdjacent(mb, Avx2.Sign(hi2, xb));
+        var lo = Avx2.Shuffle(table, raw & mask);
+        var hi = Avx2.Shuffle(table, (raw.AsUInt16() >> 4).AsByte() & mask);
+        var lo2 = default(Vector256<byte>);
+        var hi2 = default(Vector256<byte>);
+        if (two)
+        {
+            var raw2 = Vector256.Load(q2 + 32 * i);
+            lo2 = Avx2.Shuffle(table, raw2 & mask);
+            hi2 = Avx2.Shuffle(table, (raw2.AsUInt16() >> 4).AsByte() & mask);
+        }
+        sbyte* xa = x + 2 * i * xs, xb = xa + xs; // step 2i's activations of token 0, step 2i + 1's
+        var u = Broadcast(xa);
+        var v = Broadcast(xb);
+        a0 += Avx2.MultiplyAddAdjacent(lo, u) + Avx2.MultiplyAddAdjacent(hi, v);
+        if (two) c0 += Avx2.MultiplyAddAdjacent(lo2, u) + Avx2.MultiplyAddAdjacent(hi2, v);
+        if (n < 2) return;
+        u = Broadcast(xa + 4);
+        v = Broadcast(xb + 4);
+        a1 += Avx2.MultiplyAddAdjacent(lo, u) + Avx2.MultiplyAddAdjacent(hi, v);
+        if (two) c1 += Avx2.MultiplyAddAdjacent(lo2, u) + Avx2.MultiplyAddAdjacent(hi2, v);
+        if (n > 2) a2 += Avx2.MultiplyAddAdjacent(lo, Broadcast(xa + 8)) + Avx2.MultiplyAddAdjacent(hi, Broadcast(xb + 8));
+        if (n > 3) a3 += Avx2.MultiplyAddAdjacent(lo, Broadcast(xa + 12)) + Avx2.MultiplyAddAdjacent(hi, Broadcast(xb + 12));
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<int> Widen(Vector256<short> pairs) => Avx2.MultiplyAddAdjacent(pairs, Vector256.Create((short)1));
+    private static Vector256<sbyte> Broadcast(sbyte* x) => Vector256.Create(*(int*)x).AsSByte();
+
+    /// <summary>acc + the block's exact int16 lane sums, widened to the rows' int32 dots, times row and token scales:
+    /// the generic tile's <see cref="NibbleTableFormat{TTable, TDot}.Accumulate"/>, operation for operation.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<float> Accumulate(Vector256<short> lanes, Vector256<float> rowScales, float tokenScale, Vector256<float> acc) =>
+        Vector256.FusedMultiplyAdd(Avx.ConvertToVector256Single(Avx2.MultiplyAddAdjacent(lanes, Vector256.Create((short)1))),
+            rowScales * Vector256.Create(tokenScale), acc);
 }

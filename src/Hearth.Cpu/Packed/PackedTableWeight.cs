@@ -83,21 +83,35 @@ public sealed unsafe class PackedTableWeight : PackedWeight
     }
 
     /// <remarks>Q8_0 (llama.cpp pairs IQ4_NL and MXFP4 with it; IQ4_XS with Q8_K, which the finer Q8_0 scales only make
-    /// more precise); the correction is −128·Σx, which cancels the +128 the table values carry.</remarks>
-    internal override void QuantizeActivation(CpuIsa isa, float* x, sbyte* q, float* d, int* c) => QuantizeActivations.Q8_0(isa, x, Columns, q, d, c);
+    /// more precise); the correction is −128·Σx, which cancels the +128 the table values carry under vpdpbusd.
+    /// MXFP4 on <see cref="Mxfp4Decode"/> takes that kernel's own correction instead.</remarks>
+    internal override void QuantizeActivation(CpuIsa isa, float* x, sbyte* q, float* d, int* c)
+    {
+        if (!UsesMxfp4Kernel)
+        {
+            QuantizeActivations.Q8_0(isa, x, Columns, q, d, c);
+            return;
+        }
+        QuantizeActivations.Q8_0(isa, x, Columns, q, d);
+        Mxfp4Decode.Correction(q, Blocks, c);
+    }
+
+    /// <summary>Whether every tile of this weight runs <see cref="Mxfp4Decode"/> (MXFP4 in the offset layout on AVX2
+    /// without AVX-VNNI).</summary>
+    private bool UsesMxfp4Kernel => _mxfp4 && !_signed && Mxfp4Decode.Serves;
 
     /// <remarks>Without AVX-VNNI the tables' signed values meet activations interleaved with their magnitudes
     /// (<see cref="SignedDot"/>); with it, value + 128 goes through vpdpbusd.</remarks>
     internal override bool AbsActivations => _signed;
 
-    /// <remarks><paramref name="xc"/> holds −128·Σx over each block (used only by vpdpbusd). MXFP4 at one token without
-    /// AVX-VNNI takes its own kernel (<see cref="Mxfp4Decode"/>: the same bits in half the instructions).</remarks>
+    /// <remarks><paramref name="xc"/> holds −128·Σx over each block (used only by vpdpbusd). MXFP4 without AVX-VNNI
+    /// takes its own kernel (<see cref="Mxfp4Decode"/>: the same bits in a third of the instructions per token).</remarks>
     internal override void Tile(int group, int groups, int tokens, sbyte* x, float* xd, int* xc, float* y, long yStride, int rows)
     {
         byte* q = GroupQuants(group), s = GroupScales(group);
-        if (tokens == 1 && _mxfp4 && !AbsActivations && Mxfp4Decode.Serves)
+        if (UsesMxfp4Kernel)
         {
-            Mxfp4Decode.Tile(groups, q, s, Blocks, x, xd, y, rows);
+            Mxfp4Decode.Tile(groups, tokens, q, s, Blocks, x, xd, xc, y, yStride, rows);
             return;
         }
         if (AbsActivations)
