@@ -101,6 +101,34 @@ public sealed class PackedSignedLayoutTests
         GC.KeepAlive(storage);
     }
 
+    /// <summary>The MXFP4 kernel reads each block's exponent byte as the scale's F32 exponent field, which holds only
+    /// for normal floats: a weight with a subnormal scale (e &lt; 2) keeps F32 scales and the generic tile, and gives the
+    /// same bits as the signed layout and values as the oracle.</summary>
+    [Theory]
+    [InlineData(0)]
+    [InlineData(1)]
+    public unsafe void Mxfp4WithASubnormalScaleKeepsF32Scales(byte exponent)
+    {
+        var r = new Random(31 + exponent);
+        using var backend = new CpuBackend(2, SimdPaths.Isa(256, true));
+        const int n = 13, k = 96;
+        var (w, storage) = TestData.MakeWeight(r, GgmlType.MXFP4, n, k);
+        using (var normal = PackedTableWeight.Pack(w, signed: false))
+            Assert.Equal(Mxfp4Decode.Serves, normal.UsesMxfp4Kernel);
+        storage[5 * (k / 32 * 17) + 2 * 17] = exponent; // row 5, block 2
+        using var offset = PackedTableWeight.Pack(w, signed: false);
+        Assert.False(offset.UsesMxfp4Kernel);
+        using var signed = PackedTableWeight.Pack(w, signed: true);
+        AssertSameBits(backend, r, offset, signed, n, k, $"MXFP4 with e = {exponent}");
+        const int t = 3;
+        var x = TestData.Floats(r, t * k, 3f);
+        using var xt = TestData.Tensor(x, t, k);
+        using var yt = new CpuTensor(t, n);
+        backend.MatMul(xt, offset, yt, t);
+        MatMulTests.AssertMatchesOracle(GgmlType.MXFP4, storage, n, k, t, x, TestData.Read(yt, t), xs => MatMulTests.RuntimeQ8_0(xs), "MXFP4 with a subnormal scale");
+        GC.KeepAlive(storage);
+    }
+
     /// <summary>A Q8_0 value of −128 (which ggml's quantizer never writes, but a file may hold) cannot take the sign
     /// trick on the weight side: such a matrix keeps the offset layout, and still matches the oracle.</summary>
     [Fact]

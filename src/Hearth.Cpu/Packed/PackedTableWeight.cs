@@ -9,16 +9,20 @@ namespace Hearth.Cpu.Packed;
 /// <summary>An IQ4_NL, IQ4_XS or MXFP4 weight re-laid out for the AVX-VNNI outer-product kernel with
 /// <see cref="NibbleTableFormat{TTable, TDot}"/>: rows in groups of 8, 32-column blocks of table indexes as nibbles
 /// (<see cref="NibbleLayout"/>, the file's own 4 bits), then the 8 rows' F32 block scales (IQ4_NL: d; IQ4_XS:
-/// d·(ls − 32); MXFP4: the E8M0 half scale, which F16 could not hold for every exponent).</summary>
+/// d·(ls − 32); MXFP4: the E8M0 half scale, which F16 could not hold for every exponent). MXFP4 for
+/// <see cref="Mxfp4Decode"/> keeps the file's one exponent byte per row and block instead (as e − 1, the half scale's
+/// F32 exponent field): a fifth of the bytes the kernel streams at batched decode, where it is memory-bound.</summary>
 public sealed unsafe class PackedTableWeight : PackedWeight
 {
     private const int QuantBytes = 128;
-    private readonly bool _mxfp4, _signed;
+    private readonly bool _mxfp4, _signed, _byteScales;
 
-    private PackedTableWeight(Weight source, bool signed) : base(source, 32, QuantBytes, GroupRows * sizeof(float))
+    private PackedTableWeight(Weight source, bool signed, bool byteScales)
+        : base(source, 32, QuantBytes, GroupRows * (byteScales ? 1 : sizeof(float)))
     {
         _mxfp4 = source.Type == GgmlType.MXFP4;
         _signed = signed;
+        _byteScales = byteScales;
     }
 
     /// <summary>True for the types this layout takes, at widths whose blocks it can hold.</summary>
@@ -40,11 +44,12 @@ public sealed unsafe class PackedTableWeight : PackedWeight
     internal static PackedTableWeight Pack(Weight w, bool signed)
     {
         if (!Packs(w.Type, w.Columns)) throw new ArgumentException($"weight '{w.Name}' ({w.Type}, {w.Columns} columns) has no table packed layout");
-        var p = new PackedTableWeight(w, signed);
+        var p = new PackedTableWeight(w, signed, byteScales: w.Type == GgmlType.MXFP4 && !signed && Mxfp4Decode.Serves && NormalExponents(w));
         int nb = p.Blocks;
         NativeMemory.Clear(p.Quants, (nuint)((long)p.Groups * nb * QuantBytes));
         float* scales = (float*)p.ScaleData;
-        NativeMemory.Clear(scales, (nuint)((long)p.Groups * nb * GroupRows * sizeof(float)));
+        byte* exponents = p.ScaleData;
+        NativeMemory.Clear(p.ScaleData, (nuint)((long)p.Groups * nb * GroupRows * (p._byteScales ? 1 : sizeof(float))));
         for (int row = 0; row < w.Rows; row++)
         {
             int g = row / GroupRows, r = row % GroupRows;
@@ -52,7 +57,9 @@ public sealed unsafe class PackedTableWeight : PackedWeight
             for (int b = 0; b < nb; b++)
             {
                 long gb = (long)g * nb + b;
-                scales[gb * GroupRows + r] = BlockScale(w.Type, src, b, out byte* qs);
+                float scale = BlockScale(w.Type, src, b, out byte* qs);
+                if (p._byteScales) exponents[gb * GroupRows + r] = (byte)(src[b * MXFP4.Bytes] - 1);
+                else scales[gb * GroupRows + r] = scale;
                 byte* dst = p.Quants + gb * QuantBytes;
                 for (int j = 0; j < 16; j++)
                 {
@@ -62,6 +69,21 @@ public sealed unsafe class PackedTableWeight : PackedWeight
             }
         }
         return p;
+    }
+
+    /// <summary>Whether every block exponent of an MXFP4 weight is at least 2, i.e. its half scale 2^(e − 128) is a
+    /// normal float whose bits are (e − 1) &lt;&lt; 23 (<see cref="MXFP4.Scale"/>): then the exponent bytes are all the
+    /// kernel needs. A weight with a subnormal scale (never seen in a real file) keeps F32 scales and the generic tile.</summary>
+    private static bool NormalExponents(Weight w)
+    {
+        int nb = w.Columns / 32;
+        for (int row = 0; row < w.Rows; row++)
+        {
+            byte* src = w.Row(row);
+            for (int b = 0; b < nb; b++)
+                if (src[b * MXFP4.Bytes] < 2) return false;
+        }
+        return true;
     }
 
     /// <summary>Block b's scale and its 16 bytes of indexes (value j in the low nibble of qs[j], j + 16 in the high one).</summary>
@@ -97,8 +119,8 @@ public sealed unsafe class PackedTableWeight : PackedWeight
     }
 
     /// <summary>Whether every tile of this weight runs <see cref="Mxfp4Decode"/> (MXFP4 in the offset layout on AVX2
-    /// without AVX-VNNI).</summary>
-    private bool UsesMxfp4Kernel => _mxfp4 && !_signed && Mxfp4Decode.Serves;
+    /// without AVX-VNNI, with exponent-byte scales).</summary>
+    internal bool UsesMxfp4Kernel => _byteScales;
 
     /// <remarks>Without AVX-VNNI the tables' signed values meet activations interleaved with their magnitudes
     /// (<see cref="SignedDot"/>); with it, value + 128 goes through vpdpbusd.</remarks>
