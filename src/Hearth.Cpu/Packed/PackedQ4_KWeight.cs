@@ -48,7 +48,7 @@ public sealed unsafe class PackedQ4_KWeight : PackedWeight
                     byte* qs = blk + 16 + (sub / 2) * 32;
                     int shift = (sub & 1) * 4;
                     byte* dst = p.Quants + ((long)g * nb + sb * 8 + sub) * QuantBytes;
-                    for (int c = 0; c < 32; c++) NibbleLayout.Put(dst, r, c, (qs[c] >> shift) & 0xF);
+                    NibbleLayout.PutRow(dst, r, qs, 32, shift);
                 }
             }
         }

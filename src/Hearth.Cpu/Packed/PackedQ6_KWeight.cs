@@ -58,11 +58,15 @@ public sealed unsafe class PackedQ6_KWeight : PackedWeight
                 for (int unit = 0; unit < 8; unit++)
                 {
                     byte* lo = quants + unit * 192, hi = lo + 128;
-                    for (int c = 0; c < 32; c++)
+                    // Low nibbles as any nibble layout; the top 2 bits of step j (4 columns) at bits 2·(j % 4) of
+                    // row r's 4 bytes of hi word j / 4.
+                    uint* v = (uint*)(values + unit * 32);
+                    NibbleLayout.PutRow(lo, r, (byte*)v, 32);
+                    for (int h = 0; h < 2; h++)
                     {
-                        int q = values[unit * 32 + c], j = c / 4;
-                        NibbleLayout.Put(lo, r, c, q & 0xF);
-                        hi[(j / 4) * 32 + r * 4 + c % 4] |= (byte)((q >> 4) << (2 * (j % 4)));
+                        uint bits = 0;
+                        for (int j = 0; j < 4; j++) bits |= (v[4 * h + j] >> 4 & 0x03030303u) << (2 * j);
+                        *(uint*)(hi + h * 32 + r * 4) = bits;
                     }
                 }
             }

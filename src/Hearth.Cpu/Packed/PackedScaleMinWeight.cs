@@ -57,12 +57,9 @@ public sealed unsafe class PackedScaleMinWeight : PackedWeight
                     scales[gb * 16 + r] = s[b];
                     scales[gb * 16 + 8 + r] = m[b];
                     byte* dst = p.Quants + gb * quantBytes;
-                    for (int c = 0; c < bc; c++)
-                    {
-                        int q = v[b * bc + c];
-                        if (p._bytes) dst[(c / 4) * 32 + r * 4 + c % 4] = (byte)q;
-                        else NibbleLayout.Put(dst, r, c, q);
-                    }
+                    byte* q = v + b * bc;
+                    if (!p._bytes) NibbleLayout.PutRow(dst, r, q, bc);
+                    else for (int j = 0; j < bc / 4; j++) *(uint*)(dst + j * 32 + r * 4) = ((uint*)q)[j]; // step j's 4 bytes
                 }
             }
         return p;

@@ -60,25 +60,13 @@ public sealed unsafe class PackedTableWeight : PackedWeight
                 float scale = BlockScale(w.Type, src, b, out byte* qs);
                 if (p._byteScales) exponents[gb * GroupRows + r] = (byte)(src[b * MXFP4.Bytes] - 1);
                 else scales[gb * GroupRows + r] = scale;
-                PutRow(p.Quants + gb * QuantBytes, r, qs);
+                // Index j is in the low nibble of qs[j], j + 16 in the high one.
+                byte* dst = p.Quants + gb * QuantBytes;
+                NibbleLayout.PutRow(dst, r, qs, 16);
+                NibbleLayout.PutRow(dst + 64, r, qs, 16, shift: 4);
             }
         }
         return p;
-    }
-
-    /// <summary>Row r's 32 indexes of a block (index j in the low nibble of qs[j], j + 16 in the high one) into the
-    /// group block at <paramref name="dst"/> as <see cref="NibbleLayout.Put"/> places them: bytes 32i + 4r + c hold
-    /// column 8i + c in the low nibble and 8i + 4 + c in the high one. Four bytes at a time, as loading 12 GB of
-    /// experts one nibble at a time took most of gpt-oss-20b's load.</summary>
-    private static void PutRow(byte* dst, int r, byte* qs)
-    {
-        const uint low = 0x0F0F0F0Fu, high = 0xF0F0F0F0u;
-        uint a = *(uint*)qs, b = *(uint*)(qs + 4), c = *(uint*)(qs + 8), d = *(uint*)(qs + 12);
-        uint* row = (uint*)(dst + 4 * r);
-        row[0] = (a & low) | (b & low) << 4;   // columns 0..7
-        row[8] = (c & low) | (d & low) << 4;   // 8..15
-        row[16] = (a >> 4 & low) | (b & high); // 16..23
-        row[24] = (c >> 4 & low) | (d & high); // 24..31
     }
 
     /// <summary>Whether every block exponent of an MXFP4 weight is at least 2, i.e. its half scale 2^(e − 128) is a
