@@ -43,6 +43,7 @@ public sealed class EmbedTests
     [Theory]
     [InlineData(GgmlType.Q8_0)]
     [InlineData(GgmlType.Q4_K)]
+    [InlineData(GgmlType.Q5_K)]
     [InlineData(GgmlType.Q6_K)]
     public unsafe void PackedRowsRestoreTheFileBytesAndServeLookups(GgmlType type)
     {

@@ -1,5 +1,6 @@
 using Hearth.Core.Gguf;
 using Hearth.Core.Quants;
+using Hearth.Core.Tensors;
 using System.Runtime.Intrinsics.X86;
 using Hearth.Cpu.Packed;
 
@@ -46,6 +47,36 @@ public sealed class PackedFormatMatMulTests
                 MatMulTests.AssertMatchesOracle(type, storage, n, k, t, x, y, view, $"{type} ({w.GetType().Name}) bits={bits} vnni={vnni}");
                 GC.KeepAlive(storage);
             }
+    }
+
+    /// <summary>Q5_K's kernel adds four steps of 5-bit values in int16 before widening: at the extremes (every value 31,
+    /// every scale and min 63, every activation ±127 or −128 after quantization) the sums must still match the oracle.</summary>
+    [Fact]
+    public unsafe void Q5_KAtItsExtremesMatchesTheOracle()
+    {
+        const int n = 11, k = 512, t = 3;
+        long rowBytes = GgmlTypeInfo.RowBytes(GgmlType.Q5_K, k);
+        var storage = GC.AllocateArray<byte>((int)(rowBytes * n) + 64, pinned: true);
+        for (int row = 0; row < n; row++)
+            for (int sb = 0; sb < k / 256; sb++)
+            {
+                var blk = storage.AsSpan((int)(row * rowBytes) + sb * 176, 176);
+                blk.Fill(0xFF); // scales, mins 63; qh, qs: every value 31
+                BitConverter.TryWriteBytes(blk, (Half)0.01f);
+                BitConverter.TryWriteBytes(blk[2..], (Half)(row % 2 == 0 ? 0f : 0.001f));
+            }
+        Weight w;
+        fixed (byte* p = storage) w = new Weight("q5k", GgmlType.Q5_K, n, k, p);
+        using var backend = new CpuBackend(2);
+        var packed = backend.AdoptWeight(w);
+        Assert.IsType<PackedKQuantWeight>(packed);
+        var x = new float[t * k];
+        for (int i = 0; i < k; i++) { x[i] = 1f; x[k + i] = -1f; x[2 * k + i] = i % 2 == 0 ? 1f : -1f; }
+        using var xt = TestData.Tensor(x, t, k);
+        using var yt = new CpuTensor(t, n);
+        backend.MatMul(xt, packed, yt, t);
+        MatMulTests.AssertMatchesOracle(GgmlType.Q5_K, storage, n, k, t, x, TestData.Read(yt, t), xs => MatMulTests.VecDotView(GgmlType.Q4_K, xs), "Q5_K at its extremes");
+        GC.KeepAlive(storage);
     }
 
     [Fact]

@@ -4,7 +4,7 @@ using Hearth.Core.Tensors;
 namespace Hearth.Cpu.Packed;
 
 /// <summary>A weight re-laid out for one of the outer-product kernels (<see cref="PackedGemm"/>'s vpdpbusd kernel, or
-/// the vpmaddubsw kernels of <see cref="PackedQ4_KWeight"/> and <see cref="PackedQ6_KWeight"/>, which keep exactly the
+/// the vpmaddubsw kernels of <see cref="PackedKQuantWeight"/> and <see cref="PackedQ6_KWeight"/>, which keep exactly the
 /// file's bytes): rows in groups of <see cref="GroupRows"/>, columns in blocks (<see cref="Blocks"/> per row), with the
 /// activation interleaved by tiles of up to 4 tokens (<see cref="PackedGemm.InterleaveTile"/>). Kept alongside the
 /// GGUF mapping, which embedding lookups and the lower SIMD rungs still read.</summary>
@@ -53,7 +53,7 @@ public abstract unsafe class PackedWeight : Weight, IDisposable
         return w.Type switch
         {
             GgmlType.Q8_0 or GgmlType.Q4_0 or GgmlType.Q5_0 when w.Columns % 32 == 0 => PackedQ8_0Weight.Pack(w),
-            GgmlType.Q4_K when w.Columns % 256 == 0 => PackedQ4_KWeight.Pack(w),
+            _ when PackedKQuantWeight.Packs(w.Type, w.Columns) => PackedKQuantWeight.Pack(w),
             GgmlType.Q6_K when w.Columns % 256 == 0 => PackedQ6_KWeight.Pack(w),
             _ when PackedScaleMinWeight.Packs(w.Type, w.Columns) => PackedScaleMinWeight.Pack(w),
             _ when PackedTableWeight.Packs(w.Type, w.Columns) => PackedTableWeight.Pack(w),

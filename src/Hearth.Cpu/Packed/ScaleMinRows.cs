@@ -6,8 +6,8 @@ namespace Hearth.Cpu.Packed;
 
 /// <summary>Decodes GGUF rows of the scale/min formats into what <see cref="PackedScaleMinWeight"/> lays out: per column an
 /// unsigned value q, per block an F32 scale and min with value = scale·q − min (exact: an F16 times a small integer
-/// fits an F32). Block layouts follow ggml: Q4_1 {f16 d, m; u8 qs[16]}, Q5_1 {f16 d, m; u32 qh; u8 qs[16]}, Q5_K
-/// {f16 d, dmin; u8 scales[12]; u8 qh[32]; u8 qs[128]}, Q2_K {u8 scales[16]; u8 qs[64]; f16 d, dmin}, Q3_K
+/// fits an F32). Block layouts follow ggml: Q4_1 {f16 d, m; u8 qs[16]}, Q5_1 {f16 d, m; u32 qh; u8 qs[16]},
+/// Q2_K {u8 scales[16]; u8 qs[64]; f16 d, dmin}, Q3_K
 /// {u8 hmask[32]; u8 qs[64]; u8 scales[12]; f16 d}. Load-time code: plain and scalar.</summary>
 internal static unsafe class ScaleMinRows
 {
@@ -20,7 +20,6 @@ internal static unsafe class ScaleMinRows
         {
             case GgmlType.Q4_1: Q4_1(row, k, q, scale, min); break;
             case GgmlType.Q5_1: Q5_1(row, k, q, scale, min); break;
-            case GgmlType.Q5_K: Q5_K(row, k, q, scale, min); break;
             case GgmlType.Q2_K: Q2_K(row, k, q, scale, min); break;
             case GgmlType.Q3_K: Q3_K(row, k, q, scale, min); break;
             default: throw new ArgumentException($"{type} is not a scale/min format");
@@ -48,25 +47,6 @@ internal static unsafe class ScaleMinRows
             {
                 q[j] = (byte)((row[8 + j] & 0xF) | (int)((qh >> j) & 1) << 4);
                 q[j + 16] = (byte)((row[8 + j] >> 4) | (int)((qh >> (j + 16)) & 1) << 4);
-            }
-        }
-    }
-
-    private static void Q5_K(byte* row, int k, byte* q, float* scale, float* min)
-    {
-        for (int sb = 0; sb < k / 256; sb++, row += 176)
-        {
-            float d = HalfBits.ToFloat(*(ushort*)row), dmin = HalfBits.ToFloat(*(ushort*)(row + 2));
-            var sc = new ReadOnlySpan<byte>(row + 4, 12);
-            byte* qh = row + 16, qs = row + 48;
-            for (int s = 0; s < 8; s++)
-            {
-                QuantMath.ScaleMinK4(s, sc, out byte ls, out byte lm);
-                scale[sb * 8 + s] = d * ls;
-                min[sb * 8 + s] = dmin * lm;
-                byte* o = q + sb * 256 + s * 32;
-                for (int l = 0; l < 32; l++)
-                    o[l] = (byte)(((qs[(s / 2) * 32 + l] >> (4 * (s & 1))) & 0xF) | ((qh[l] >> s) & 1) << 4);
             }
         }
     }
