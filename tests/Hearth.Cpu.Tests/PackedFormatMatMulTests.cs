@@ -49,33 +49,43 @@ public sealed class PackedFormatMatMulTests
             }
     }
 
-    /// <summary>Q5_K's kernel adds four steps of 5-bit values in int16 before widening: at the extremes (every value 31,
-    /// every scale and min 63, every activation ±127 or −128 after quantization) the sums must still match the oracle.</summary>
-    [Fact]
-    public unsafe void Q5_KAtItsExtremesMatchesTheOracle()
+    /// <summary>The K-quant kernels add several steps of products in int16 before widening (Q5_K four steps of 5-bit
+    /// values, Q3_K a 16-column block of 3-bit ones with signed scales): at the extremes (every value at its top or
+    /// bottom, scales at both ends, activations ±127 after quantization) the sums must still match the oracle.</summary>
+    [Theory]
+    [InlineData(GgmlType.Q5_K)]
+    [InlineData(GgmlType.Q3_K)]
+    public unsafe void KQuantsAtTheirExtremesMatchTheOracle(GgmlType type)
     {
         const int n = 11, k = 512, t = 3;
-        long rowBytes = GgmlTypeInfo.RowBytes(GgmlType.Q5_K, k);
+        int blockBytes = type == GgmlType.Q5_K ? 176 : 110;
+        long rowBytes = GgmlTypeInfo.RowBytes(type, k);
         var storage = GC.AllocateArray<byte>((int)(rowBytes * n) + 64, pinned: true);
         for (int row = 0; row < n; row++)
             for (int sb = 0; sb < k / 256; sb++)
             {
-                var blk = storage.AsSpan((int)(row * rowBytes) + sb * 176, 176);
-                blk.Fill(0xFF); // scales, mins 63; qh, qs: every value 31
-                BitConverter.TryWriteBytes(blk, (Half)0.01f);
-                BitConverter.TryWriteBytes(blk[2..], (Half)(row % 2 == 0 ? 0f : 0.001f));
+                var blk = storage.AsSpan((int)(row * rowBytes) + sb * blockBytes, blockBytes);
+                // All ones: Q5_K values 31 with scales and mins 63; Q3_K values +3 with scale +31. All zeros (odd rows of
+                // Q3_K): values −4 with scale −32.
+                blk.Fill(type == GgmlType.Q3_K && row % 2 == 1 ? (byte)0 : (byte)0xFF);
+                if (type == GgmlType.Q5_K)
+                {
+                    BitConverter.TryWriteBytes(blk, (Half)0.01f);
+                    BitConverter.TryWriteBytes(blk[2..], (Half)(row % 2 == 0 ? 0f : 0.001f));
+                }
+                else BitConverter.TryWriteBytes(blk[108..], (Half)0.01f);
             }
         Weight w;
-        fixed (byte* p = storage) w = new Weight("q5k", GgmlType.Q5_K, n, k, p);
+        fixed (byte* p = storage) w = new Weight("extremes", type, n, k, p);
         using var backend = new CpuBackend(2);
         var packed = backend.AdoptWeight(w);
-        Assert.IsType<PackedKQuantWeight>(packed);
+        Assert.IsType(type == GgmlType.Q5_K ? typeof(PackedKQuantWeight) : typeof(PackedQ3_KWeight), packed);
         var x = new float[t * k];
         for (int i = 0; i < k; i++) { x[i] = 1f; x[k + i] = -1f; x[2 * k + i] = i % 2 == 0 ? 1f : -1f; }
         using var xt = TestData.Tensor(x, t, k);
         using var yt = new CpuTensor(t, n);
         backend.MatMul(xt, packed, yt, t);
-        MatMulTests.AssertMatchesOracle(GgmlType.Q5_K, storage, n, k, t, x, TestData.Read(yt, t), xs => MatMulTests.VecDotView(GgmlType.Q4_K, xs), "Q5_K at its extremes");
+        MatMulTests.AssertMatchesOracle(type, storage, n, k, t, x, TestData.Read(yt, t), xs => MatMulTests.VecDotView(GgmlType.Q4_K, xs), $"{type} at its extremes");
         GC.KeepAlive(storage);
     }
 

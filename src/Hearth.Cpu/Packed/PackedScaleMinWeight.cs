@@ -5,9 +5,9 @@ using Hearth.Cpu.Kernels;
 
 namespace Hearth.Cpu.Packed;
 
-/// <summary>A Q4_1, Q5_1, Q2_K or Q3_K weight re-laid out for the AVX-VNNI outer-product kernel in the shape of
+/// <summary>A Q4_1, Q5_1 or Q2_K weight re-laid out for the AVX-VNNI outer-product kernel in the shape of
 /// <see cref="PackedKQuantWeight"/>: rows in groups of 8, blocks of the format's scale granularity (32 columns; 16 for
-/// Q2_K and Q3_K), per block the 8 rows' F32 scale then F32 min with value = scale·q − min (<see cref="ScaleMinRows"/>).
+/// Q2_K), per block the 8 rows' F32 scale then F32 min with value = scale·q − min (<see cref="ScaleMinRows"/>).
 /// Values of up to 4 bits are kept as nibbles (<see cref="NibbleValues{TSteps}"/>), 5-bit ones as bytes
 /// (<see cref="ByteValues"/>): wider than the file (0.75–1.25 bytes a weight with the F32 scales), in
 /// exchange for one kernel for all of them and no bit unpacking in the inner loop.</summary>
@@ -22,14 +22,14 @@ public sealed unsafe class PackedScaleMinWeight : PackedWeight
     {
         _blockColumns = blockColumns;
         _bytes = bytes;
-        _kQuant = source.Type is GgmlType.Q2_K or GgmlType.Q3_K;
+        _kQuant = source.Type is GgmlType.Q2_K;
     }
 
     /// <summary>True for the types this layout takes, at widths whose blocks it can hold.</summary>
     public static bool Packs(GgmlType type, int columns) => type switch
     {
         GgmlType.Q4_1 or GgmlType.Q5_1 => columns % 32 == 0,
-        GgmlType.Q2_K or GgmlType.Q3_K => columns % 256 == 0,
+        GgmlType.Q2_K => columns % 256 == 0,
         _ => false,
     };
 

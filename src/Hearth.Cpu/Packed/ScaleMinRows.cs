@@ -4,7 +4,8 @@ using Hearth.Cpu.Kernels;
 
 namespace Hearth.Cpu.Packed;
 
-/// <summary>Decodes GGUF rows of the scale/min formats into what <see cref="PackedScaleMinWeight"/> lays out: per column an
+/// <summary>Decodes GGUF rows of the scale/min formats into what <see cref="PackedScaleMinWeight"/> lays out (and Q3_K
+/// values for <see cref="PackedQ3_KWeight"/>): per column an
 /// unsigned value q, per block an F32 scale and min with value = scale·q − min (exact: an F16 times a small integer
 /// fits an F32). Block layouts follow ggml: Q4_1 {f16 d, m; u8 qs[16]}, Q5_1 {f16 d, m; u32 qh; u8 qs[16]},
 /// Q2_K {u8 scales[16]; u8 qs[64]; f16 d, dmin}, Q3_K
