@@ -50,36 +50,42 @@ public sealed class PackedFormatMatMulTests
     }
 
     /// <summary>The K-quant kernels add several steps of products in int16 before widening (Q5_K four steps of 5-bit
-    /// values, Q3_K a 16-column block of 3-bit ones with signed scales): at the extremes (every value at its top or
+    /// values, Q3_K and Q2_K a 16-column block of 3- and 2-bit ones, Q3_K's scales signed): at the extremes (every value at its top or
     /// bottom, scales at both ends, activations ±127 after quantization) the sums must still match the oracle.</summary>
     [Theory]
     [InlineData(GgmlType.Q5_K)]
     [InlineData(GgmlType.Q3_K)]
+    [InlineData(GgmlType.Q2_K)]
     public unsafe void KQuantsAtTheirExtremesMatchTheOracle(GgmlType type)
     {
         const int n = 11, k = 512, t = 3;
-        int blockBytes = type == GgmlType.Q5_K ? 176 : 110;
+        int blockBytes = type switch { GgmlType.Q5_K => 176, GgmlType.Q3_K => 110, _ => 84 };
         long rowBytes = GgmlTypeInfo.RowBytes(type, k);
         var storage = GC.AllocateArray<byte>((int)(rowBytes * n) + 64, pinned: true);
         for (int row = 0; row < n; row++)
             for (int sb = 0; sb < k / 256; sb++)
             {
                 var blk = storage.AsSpan((int)(row * rowBytes) + sb * blockBytes, blockBytes);
-                // All ones: Q5_K values 31 with scales and mins 63; Q3_K values +3 with scale +31. All zeros (odd rows of
-                // Q3_K): values −4 with scale −32.
+                // All ones: Q5_K values 31 with scales and mins 63; Q3_K values +3 with scale +31; Q2_K values 3 with
+                // scales and mins 15. All zeros (odd rows of Q3_K): values −4 with scale −32.
                 blk.Fill(type == GgmlType.Q3_K && row % 2 == 1 ? (byte)0 : (byte)0xFF);
                 if (type == GgmlType.Q5_K)
                 {
                     BitConverter.TryWriteBytes(blk, (Half)0.01f);
                     BitConverter.TryWriteBytes(blk[2..], (Half)(row % 2 == 0 ? 0f : 0.001f));
                 }
-                else BitConverter.TryWriteBytes(blk[108..], (Half)0.01f);
+                else if (type == GgmlType.Q3_K) BitConverter.TryWriteBytes(blk[108..], (Half)0.01f);
+                else
+                {
+                    BitConverter.TryWriteBytes(blk[80..], (Half)0.01f);
+                    BitConverter.TryWriteBytes(blk[82..], (Half)(row % 2 == 0 ? 0f : 0.001f));
+                }
             }
         Weight w;
         fixed (byte* p = storage) w = new Weight("extremes", type, n, k, p);
         using var backend = new CpuBackend(2);
         var packed = backend.AdoptWeight(w);
-        Assert.IsType(type == GgmlType.Q5_K ? typeof(PackedKQuantWeight) : typeof(PackedQ3_KWeight), packed);
+        Assert.IsType(type == GgmlType.Q5_K ? typeof(PackedKQuantWeight) : typeof(PackedLowBitKWeight), packed);
         var x = new float[t * k];
         for (int i = 0; i < k; i++) { x[i] = 1f; x[k + i] = -1f; x[2 * k + i] = i % 2 == 0 ? 1f : -1f; }
         using var xt = TestData.Tensor(x, t, k);

@@ -5,16 +5,13 @@ using Hearth.Cpu.Kernels;
 namespace Hearth.Cpu.Packed;
 
 /// <summary>Decodes GGUF rows of the scale/min formats into what <see cref="PackedScaleMinWeight"/> lays out (and Q3_K
-/// values for <see cref="PackedQ3_KWeight"/>): per column an
+/// and Q2_K values for <see cref="PackedLowBitKWeight"/>): per column an
 /// unsigned value q, per block an F32 scale and min with value = scale·q − min (exact: an F16 times a small integer
 /// fits an F32). Block layouts follow ggml: Q4_1 {f16 d, m; u8 qs[16]}, Q5_1 {f16 d, m; u32 qh; u8 qs[16]},
 /// Q2_K {u8 scales[16]; u8 qs[64]; f16 d, dmin}, Q3_K
 /// {u8 hmask[32]; u8 qs[64]; u8 scales[12]; f16 d}. Load-time code: plain and scalar.</summary>
 internal static unsafe class ScaleMinRows
 {
-    /// <summary>Columns per scale of <paramref name="type"/>.</summary>
-    public static int BlockColumns(GgmlType type) => type is GgmlType.Q2_K or GgmlType.Q3_K ? 16 : 32;
-
     public static void Decode(GgmlType type, byte* row, int k, byte* q, float* scale, float* min)
     {
         switch (type)
