@@ -85,16 +85,7 @@ public sealed class PackedSignedLayoutTests
             var x = new float[t * k];
             for (int u = 0; u < t; u++)
                 for (int i = 0; i < k; i++) x[u * k + i] = (u % 3) switch { 0 => 1f, 1 => -1f, _ => r.Next(2) == 0 ? 1f : -1f };
-            using var xt = TestData.Tensor(x, t, k);
-            using var ya = new CpuTensor(t, n);
-            using var yb = new CpuTensor(t, n);
-            backend.MatMul(xt, offset, ya, t);
-            backend.MatMul(xt, signed, yb, t);
-            var expected = TestData.Read(yb, t);
-            var got = TestData.Read(ya, t);
-            for (int i = 0; i < expected.Length; i++)
-                Assert.True(BitConverter.SingleToInt32Bits(expected[i]) == BitConverter.SingleToInt32Bits(got[i]),
-                    $"t={t} [{i / n}, {i % n}]: {got[i]} vs the generic tile's {expected[i]}");
+            var got = SameBits(backend, x, t, signed, offset, n, k, "MXFP4 at its extremes");
             // Row 0 (all +12) against token 0 (all +127) is the largest sum: 96 · 12 · 127 times the scales.
             Assert.True(got[0] > 0);
         }
@@ -171,19 +162,23 @@ public sealed class PackedSignedLayoutTests
 
     private static void AssertSameBits(CpuBackend backend, Random r, Weight a, Weight b, int n, int k, string what)
     {
-        foreach (int t in TokenCounts)
-        {
-            var x = TestData.Floats(r, t * k, 3f);
-            using var xt = TestData.Tensor(x, t, k);
-            using var ya = new CpuTensor(t, n);
-            using var yb = new CpuTensor(t, n);
-            backend.MatMul(xt, a, ya, t);
-            backend.MatMul(xt, b, yb, t);
-            var expected = TestData.Read(ya, t);
-            var got = TestData.Read(yb, t);
-            for (int i = 0; i < expected.Length; i++)
-                Assert.True(BitConverter.SingleToInt32Bits(expected[i]) == BitConverter.SingleToInt32Bits(got[i]),
-                    $"{what} t={t} [{i / n}, {i % n}]: {got[i]} vs the offset layout's {expected[i]}");
-        }
+        foreach (int t in TokenCounts) SameBits(backend, TestData.Floats(r, t * k, 3f), t, a, b, n, k, what);
+    }
+
+    /// <summary>x (t × k) through both weights: every output of <paramref name="b"/> must have
+    /// <paramref name="a"/>'s bits. Returns b's outputs.</summary>
+    private static float[] SameBits(CpuBackend backend, float[] x, int t, Weight a, Weight b, int n, int k, string what)
+    {
+        using var xt = TestData.Tensor(x, t, k);
+        using var ya = new CpuTensor(t, n);
+        using var yb = new CpuTensor(t, n);
+        backend.MatMul(xt, a, ya, t);
+        backend.MatMul(xt, b, yb, t);
+        var expected = TestData.Read(ya, t);
+        var got = TestData.Read(yb, t);
+        for (int i = 0; i < expected.Length; i++)
+            Assert.True(BitConverter.SingleToInt32Bits(expected[i]) == BitConverter.SingleToInt32Bits(got[i]),
+                $"{what} t={t} [{i / n}, {i % n}]: {got[i]} vs {expected[i]}");
+        return got;
     }
 }

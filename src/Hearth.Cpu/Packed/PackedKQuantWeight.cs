@@ -114,30 +114,10 @@ public sealed unsafe class PackedKQuantWeight : PackedWeight
     internal override void Tile(int group, int groups, int tokens, sbyte* x, float* xd, int* xc, float* y, long yStride, int rows)
     {
         int supers = Blocks / 8;
-        for (int i = 0; i < groups; i++)
-        {
-            int g = group + i;
-            byte* q = Quants + (long)g * Blocks * _quantBytes;
-            byte* s = ScaleData + (long)g * supers * SuperScaleBytes;
-            int valid = Math.Min(GroupRows, rows - i * GroupRows);
-            float* yg = y + i * GroupRows;
-            if (_five)
-                switch (tokens)
-                {
-                    case 1: KQuantMaddubs.Tile<Count1, Count5>(q, s, supers, x, xd, xc, yg, yStride, valid); break;
-                    case 2: KQuantMaddubs.Tile<Count2, Count5>(q, s, supers, x, xd, xc, yg, yStride, valid); break;
-                    case 3: KQuantMaddubs.Tile<Count3, Count5>(q, s, supers, x, xd, xc, yg, yStride, valid); break;
-                    default: KQuantMaddubs.Tile<Count4, Count5>(q, s, supers, x, xd, xc, yg, yStride, valid); break;
-                }
-            else
-                switch (tokens)
-                {
-                    case 1: KQuantMaddubs.Tile<Count1, Count4>(q, s, supers, x, xd, xc, yg, yStride, valid); break;
-                    case 2: KQuantMaddubs.Tile<Count2, Count4>(q, s, supers, x, xd, xc, yg, yStride, valid); break;
-                    case 3: KQuantMaddubs.Tile<Count3, Count4>(q, s, supers, x, xd, xc, yg, yStride, valid); break;
-                    default: KQuantMaddubs.Tile<Count4, Count4>(q, s, supers, x, xd, xc, yg, yStride, valid); break;
-                }
-        }
+        long quantBytes = (long)Blocks * _quantBytes, scaleBytes = (long)supers * SuperScaleBytes;
+        byte* q = Quants + group * quantBytes, s = ScaleData + group * scaleBytes;
+        if (_five) GroupTile.Groups<KQuantMaddubs.Five>(groups, tokens, q, quantBytes, s, scaleBytes, supers, x, xd, xc, y, yStride, rows);
+        else GroupTile.Groups<KQuantMaddubs.Four>(groups, tokens, q, quantBytes, s, scaleBytes, supers, x, xd, xc, y, yStride, rows);
     }
 }
 
@@ -151,6 +131,20 @@ public sealed unsafe class PackedKQuantWeight : PackedWeight
 /// Q5_K's fifth bits cost a shift, a mask and an OR per step, shared by the tile's tokens.</summary>
 internal static unsafe class KQuantMaddubs
 {
+    /// <summary>The Q4_K kernel.</summary>
+    public struct Four : IGroupKernel
+    {
+        public static void Tile<TN>(byte* q, byte* scales, int supers, sbyte* x, float* xd, int* xc, float* y, long yStride, int rows)
+            where TN : struct, ITileCount => KQuantMaddubs.Tile<TN, Count4>(q, scales, supers, x, xd, xc, y, yStride, rows);
+    }
+
+    /// <summary>The Q5_K kernel.</summary>
+    public struct Five : IGroupKernel
+    {
+        public static void Tile<TN>(byte* q, byte* scales, int supers, sbyte* x, float* xd, int* xc, float* y, long yStride, int rows)
+            where TN : struct, ITileCount => KQuantMaddubs.Tile<TN, Count5>(q, scales, supers, x, xd, xc, y, yStride, rows);
+    }
+
     /// <typeparam name="TN">Tokens of the tile (1..4).</typeparam>
     /// <typeparam name="TBits">Count4 for Q4_K, Count5 for Q5_K (a 32-byte vector of fifth bits after the nibbles).</typeparam>
     /// <param name="q">The group's first sub-block of values.</param>

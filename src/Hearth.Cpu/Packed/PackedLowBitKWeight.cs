@@ -106,30 +106,10 @@ public sealed unsafe class PackedLowBitKWeight : PackedWeight
     internal override void Tile(int group, int groups, int tokens, sbyte* x, float* xd, int* xc, float* y, long yStride, int rows)
     {
         int supers = Blocks / 16;
-        for (int i = 0; i < groups; i++)
-        {
-            int g = group + i;
-            byte* q = Quants + (long)g * (Blocks / 2) * _pairBytes;
-            byte* s = ScaleData + (long)g * supers * _superScaleBytes;
-            int valid = Math.Min(GroupRows, rows - i * GroupRows);
-            float* yg = y + i * GroupRows;
-            if (_three)
-                switch (tokens)
-                {
-                    case 1: LowBitKMaddubs.Tile<Count1, Count3>(q, s, supers, x, xd, xc, yg, yStride, valid); break;
-                    case 2: LowBitKMaddubs.Tile<Count2, Count3>(q, s, supers, x, xd, xc, yg, yStride, valid); break;
-                    case 3: LowBitKMaddubs.Tile<Count3, Count3>(q, s, supers, x, xd, xc, yg, yStride, valid); break;
-                    default: LowBitKMaddubs.Tile<Count4, Count3>(q, s, supers, x, xd, xc, yg, yStride, valid); break;
-                }
-            else
-                switch (tokens)
-                {
-                    case 1: LowBitKMaddubs.Tile<Count1, Count2>(q, s, supers, x, xd, xc, yg, yStride, valid); break;
-                    case 2: LowBitKMaddubs.Tile<Count2, Count2>(q, s, supers, x, xd, xc, yg, yStride, valid); break;
-                    case 3: LowBitKMaddubs.Tile<Count3, Count2>(q, s, supers, x, xd, xc, yg, yStride, valid); break;
-                    default: LowBitKMaddubs.Tile<Count4, Count2>(q, s, supers, x, xd, xc, yg, yStride, valid); break;
-                }
-        }
+        long quantBytes = (long)(Blocks / 2) * _pairBytes, scaleBytes = (long)supers * _superScaleBytes;
+        byte* q = Quants + group * quantBytes, s = ScaleData + group * scaleBytes;
+        if (_three) GroupTile.Groups<LowBitKMaddubs.Three>(groups, tokens, q, quantBytes, s, scaleBytes, supers, x, xd, xc, y, yStride, rows);
+        else GroupTile.Groups<LowBitKMaddubs.Two>(groups, tokens, q, quantBytes, s, scaleBytes, supers, x, xd, xc, y, yStride, rows);
     }
 }
 
@@ -141,6 +121,20 @@ public sealed unsafe class PackedLowBitKWeight : PackedWeight
 /// once (times d·token scale); the mins (Q3_K's −4 offset) enter per block through the token's correction.</summary>
 internal static unsafe class LowBitKMaddubs
 {
+    /// <summary>The Q2_K kernel.</summary>
+    public struct Two : IGroupKernel
+    {
+        public static void Tile<TN>(byte* q, byte* scales, int supers, sbyte* x, float* xd, int* xc, float* y, long yStride, int rows)
+            where TN : struct, ITileCount => LowBitKMaddubs.Tile<TN, Count2>(q, scales, supers, x, xd, xc, y, yStride, rows);
+    }
+
+    /// <summary>The Q3_K kernel.</summary>
+    public struct Three : IGroupKernel
+    {
+        public static void Tile<TN>(byte* q, byte* scales, int supers, sbyte* x, float* xd, int* xc, float* y, long yStride, int rows)
+            where TN : struct, ITileCount => LowBitKMaddubs.Tile<TN, Count3>(q, scales, supers, x, xd, xc, y, yStride, rows);
+    }
+
     /// <typeparam name="TN">Tokens of the tile (1..4).</typeparam>
     /// <typeparam name="TBits">Count2 for Q2_K, Count3 for Q3_K.</typeparam>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]

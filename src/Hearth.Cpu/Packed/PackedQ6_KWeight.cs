@@ -124,20 +124,9 @@ public sealed unsafe class PackedQ6_KWeight : PackedWeight
     internal override void Tile(int group, int groups, int tokens, sbyte* x, float* xd, int* xc, float* y, long yStride, int rows)
     {
         int supers = Columns / 256;
-        for (int i = 0; i < groups; i++)
-        {
-            long g = group + i;
-            byte* q = Quants + g * supers * SuperQuantBytes;
-            byte* s = ScaleData + g * supers * SuperScaleBytes;
-            int valid = Math.Min(GroupRows, rows - i * GroupRows);
-            switch (tokens)
-            {
-                case 1: Q6_KMaddubs.Tile<Count1>(q, s, supers, x, xd, xc, y + i * GroupRows, yStride, valid); break;
-                case 2: Q6_KMaddubs.Tile<Count2>(q, s, supers, x, xd, xc, y + i * GroupRows, yStride, valid); break;
-                case 3: Q6_KMaddubs.Tile<Count3>(q, s, supers, x, xd, xc, y + i * GroupRows, yStride, valid); break;
-                default: Q6_KMaddubs.Tile<Count4>(q, s, supers, x, xd, xc, y + i * GroupRows, yStride, valid); break;
-            }
-        }
+        long quantBytes = (long)supers * SuperQuantBytes, scaleBytes = (long)supers * SuperScaleBytes;
+        GroupTile.Groups<Q6_KMaddubs.Kernel>(groups, tokens, Quants + group * quantBytes, quantBytes, ScaleData + group * scaleBytes, scaleBytes,
+            supers, x, xd, xc, y, yStride, rows);
     }
 }
 
@@ -148,6 +137,13 @@ public sealed unsafe class PackedQ6_KWeight : PackedWeight
 /// rows' scales, paired by block, times the token's paired block sums (one vpmaddwd per two blocks), times 32.</summary>
 internal static unsafe class Q6_KMaddubs
 {
+    /// <summary>This kernel as an <see cref="IGroupKernel"/>.</summary>
+    public struct Kernel : IGroupKernel
+    {
+        public static void Tile<TN>(byte* q, byte* scales, int supers, sbyte* x, float* xd, int* xc, float* y, long yStride, int rows)
+            where TN : struct, ITileCount => Q6_KMaddubs.Tile<TN>(q, scales, supers, x, xd, xc, y, yStride, rows);
+    }
+
     /// <param name="x">The tile's interleaved activations (<see cref="PackedGemm.InterleaveTile"/>).</param>
     /// <param name="xd">Per 16-column block token scales, [block][token].</param>
     /// <param name="xc">Per 16-column block sums of the token's int8 values, [block][token].</param>
