@@ -152,7 +152,9 @@ internal static unsafe class KQuantMaddubs
     /// <param name="x">The tile's interleaved activations (<see cref="PackedGemm.InterleaveTile"/>).</param>
     /// <param name="xd">Per sub-block token scales, [sub-block][token].</param>
     /// <param name="xc">Per sub-block corrections (F32 bits of −token scale·Σx), [sub-block][token].</param>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    // Never inlined into the IGroupKernel wrapper: inlined there, its own AggressiveInlining helpers (a step, a block)
+    // no longer fit the JIT's budget and became calls per step (Q3_K decode ran at half speed).
+    [MethodImpl(MethodImplOptions.AggressiveOptimization | MethodImplOptions.NoInlining)]
     public static void Tile<TN, TBits>(byte* q, byte* scales, int supers, sbyte* x, float* xd, int* xc, float* y, long yStride, int rows)
         where TN : struct, ITileCount where TBits : struct, ITileCount
     {

@@ -137,7 +137,9 @@ internal static unsafe class LowBitKMaddubs
 
     /// <typeparam name="TN">Tokens of the tile (1..4).</typeparam>
     /// <typeparam name="TBits">Count2 for Q2_K, Count3 for Q3_K.</typeparam>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    // Never inlined into the IGroupKernel wrapper: inlined there, its own AggressiveInlining helpers (a step, a block)
+    // no longer fit the JIT's budget and became calls per step (Q3_K decode ran at half speed).
+    [MethodImpl(MethodImplOptions.AggressiveOptimization | MethodImplOptions.NoInlining)]
     public static void Tile<TN, TBits>(byte* q, byte* scales, int supers, sbyte* x, float* xd, int* xc, float* y, long yStride, int rows)
         where TN : struct, ITileCount where TBits : struct, ITileCount
     {

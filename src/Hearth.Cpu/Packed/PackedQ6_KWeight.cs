@@ -147,7 +147,9 @@ internal static unsafe class Q6_KMaddubs
     /// <param name="x">The tile's interleaved activations (<see cref="PackedGemm.InterleaveTile"/>).</param>
     /// <param name="xd">Per 16-column block token scales, [block][token].</param>
     /// <param name="xc">Per 16-column block sums of the token's int8 values, [block][token].</param>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    // Never inlined into the IGroupKernel wrapper: inlined there, its own AggressiveInlining helpers (a step, a block)
+    // no longer fit the JIT's budget and became calls per step (Q3_K decode ran at half speed).
+    [MethodImpl(MethodImplOptions.AggressiveOptimization | MethodImplOptions.NoInlining)]
     public static void Tile<TN>(byte* q, byte* scales, int supers, sbyte* x, float* xd, int* xc, float* y, long yStride, int rows)
         where TN : struct, ITileCount
     {
