@@ -7,7 +7,7 @@ namespace Hearth.Cpu.Kernels;
 /// Q6_K = {u8 ql[128]; u8 qh[64]; i8 scales[16]; f16 d}.</summary>
 internal static unsafe class QuantBlocks
 {
-    public const int Q4_0Bytes = 18, Q5_0Bytes = 22, Q8_0Bytes = 34, Q4_KBytes = 144, Q5_KBytes = 176, Q6_KBytes = 210;
+    public const int Q4_0Bytes = 18, Q5_0Bytes = 22, Q8_0Bytes = 34, Q2_KBytes = 84, Q3_KBytes = 110, Q4_KBytes = 144, Q5_KBytes = 176, Q6_KBytes = 210;
 
     /// <summary>Q8_0 row: scales to F32 (the int8 values are used in place).</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]

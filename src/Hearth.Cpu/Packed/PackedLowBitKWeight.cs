@@ -38,55 +38,63 @@ public sealed unsafe class PackedLowBitKWeight : PackedWeight
         if (!Packs(w.Type, w.Columns)) throw new ArgumentException($"weight '{w.Name}' is not a Q2_K or Q3_K matrix");
         bool three = w.Type == GgmlType.Q3_K;
         var p = three ? new PackedLowBitKWeight(w, true, 96, 144) : new PackedLowBitKWeight(w, false, 64, 160);
-        int k = w.Columns, supers = k / 256, blockBytes = three ? 110 : 84, planes = three ? 16 : 32;
+        int k = w.Columns, supers = k / 256, blockBytes = three ? QuantBlocks.Q3_KBytes : QuantBlocks.Q2_KBytes, planes = three ? 16 : 32;
         System.Runtime.InteropServices.NativeMemory.Clear(p.Quants, (nuint)((long)p.Groups * (p.Blocks / 2) * p._pairBytes));
         System.Runtime.InteropServices.NativeMemory.Clear(p.ScaleData, (nuint)((long)p.Groups * supers * p._superScaleBytes));
-        var values = new byte[k];
-        var scale = new float[k / 16];
-        var min = new float[k / 16];
+        byte* u = stackalloc byte[256];
         Span<sbyte> codes = stackalloc sbyte[16];
-        fixed (byte* u = values)
-        fixed (float* sc = scale, mn = min)
-            for (int row = 0; row < w.Rows; row++)
+        for (int row = 0; row < w.Rows; row++)
+        {
+            int g = row / GroupRows, r = row % GroupRows;
+            byte* src = w.Row(row);
+            for (int sb = 0; sb < supers; sb++)
             {
-                int g = row / GroupRows, r = row % GroupRows;
-                byte* src = w.Row(row);
-                ScaleMinRows.Decode(w.Type, src, k, u, sc, mn); // u per column: the 2-bit field (+ 4·high bit)
-                for (int sb = 0; sb < supers; sb++)
+                byte* blk = src + sb * blockBytes;
+                Values(blk, three, u);
+                byte* scales = p.ScaleData + ((long)g * supers + sb) * p._superScaleBytes;
+                if (three)
                 {
-                    byte* blk = src + sb * blockBytes;
-                    byte* scales = p.ScaleData + ((long)g * supers + sb) * p._superScaleBytes;
-                    if (three)
+                    ((ushort*)scales)[r] = *(ushort*)(blk + QuantBlocks.Q3_KBytes - 2);
+                    Core.Quants.Q3_K.UnpackScales(new ReadOnlySpan<byte>(blk + 96, 12), codes);
+                    for (int b = 0; b < 16; b++) scales[planes + 8 * b + r] = (byte)codes[b];
+                }
+                else
+                {
+                    ((ushort*)scales)[r] = *(ushort*)(blk + QuantBlocks.Q2_KBytes - 4);
+                    ((ushort*)scales)[8 + r] = *(ushort*)(blk + QuantBlocks.Q2_KBytes - 2);
+                    for (int b = 0; b < 16; b++) scales[planes + 8 * b + r] = blk[b];
+                }
+                for (int pair = 0; pair < 8; pair++)
+                {
+                    uint* step = (uint*)(u + pair * 32); // step t's 4 columns, one byte each
+                    byte* dst = p.Quants + ((long)g * p.Blocks / 2 + sb * 8 + pair) * p._pairBytes + 4 * r;
+                    uint low0 = 0, low1 = 0, high = 0;
+                    for (int s = 0; s < 4; s++)
                     {
-                        ((ushort*)scales)[r] = *(ushort*)(blk + 108);
-                        Core.Quants.Q3_K.UnpackScales(new ReadOnlySpan<byte>(blk + 96, 12), codes);
-                        for (int b = 0; b < 16; b++) scales[planes + 8 * b + r] = (byte)codes[b];
+                        low0 |= (step[s] & 0x03030303u) << (2 * s);
+                        low1 |= (step[4 + s] & 0x03030303u) << (2 * s);
                     }
-                    else
-                    {
-                        ((ushort*)scales)[r] = *(ushort*)(blk + 80);
-                        ((ushort*)scales)[8 + r] = *(ushort*)(blk + 82);
-                        for (int b = 0; b < 16; b++) scales[planes + 8 * b + r] = blk[b];
-                    }
-                    for (int pair = 0; pair < 8; pair++)
-                    {
-                        uint* step = (uint*)(u + sb * 256 + pair * 32); // step t's 4 columns, one byte each
-                        byte* dst = p.Quants + ((long)g * p.Blocks / 2 + sb * 8 + pair) * p._pairBytes + 4 * r;
-                        uint low0 = 0, low1 = 0, high = 0;
-                        for (int s = 0; s < 4; s++)
-                        {
-                            low0 |= (step[s] & 0x03030303u) << (2 * s);
-                            low1 |= (step[4 + s] & 0x03030303u) << (2 * s);
-                        }
-                        *(uint*)dst = low0;
-                        *(uint*)(dst + 32) = low1;
-                        if (!three) continue;
-                        for (int t = 0; t < 8; t++) high |= (step[t] >> 2 & 0x01010101u) << t;
-                        *(uint*)(dst + 64) = high;
-                    }
+                    *(uint*)dst = low0;
+                    *(uint*)(dst + 32) = low1;
+                    if (!three) continue;
+                    for (int t = 0; t < 8; t++) high |= (step[t] >> 2 & 0x01010101u) << t;
+                    *(uint*)(dst + 64) = high;
                 }
             }
+        }
         return p;
+    }
+
+    /// <summary>A super-block's 256 values u, one byte each: the 2-bit field of column v (byte 32·(v/128) + v%32 of the
+    /// fields, bits 2·((v%128)/32)), for Q3_K plus 4·its hmask bit (bit v/32 of hmask[v%32]).</summary>
+    private static void Values(byte* blk, bool three, byte* u)
+    {
+        byte* fields = three ? blk + 32 : blk + 16; // Q3_K {hmask[32]; qs[64]; ...}, Q2_K {scales[16]; qs[64]; ...}
+        for (int v = 0; v < 256; v++)
+        {
+            int field = (fields[(v / 128) * 32 + v % 32] >> (2 * ((v % 128) / 32))) & 3;
+            u[v] = (byte)(three ? field | ((blk[v % 32] >> (v / 32)) & 1) << 2 : field);
+        }
     }
 
     /// <remarks>Q8_K, as llama.cpp pairs with Q2_K and Q3_K; per 16-column block the token scale and, as F32 bits,

@@ -73,7 +73,7 @@ internal unsafe struct ByteValues : IValueLayout
 }
 
 /// <summary>Values scale·q − min with unsigned q stored as <typeparamref name="TValues"/> says (nibbles for Q4_1,
-/// Q2_K; bytes for the 5-bit Q5_1), F32 row scales then mins per block; the correction is
+/// bytes for the 5-bit Q5_1), F32 row scales then mins per block; the correction is
 /// −(token scale)·Σx over the block as F32 bits, multiplied by the mins.</summary>
 internal unsafe struct ScaleMinFormat<TValues> : IPackedFormat where TValues : struct, IValueLayout
 {
