@@ -36,4 +36,36 @@ public static unsafe class Q5_0
             }
         }
     }
+
+    /// <summary>ggml's quantize_row_q5_0_ref: d = max / −16 for the value of largest magnitude, q = min(31,
+    /// (int8) trunc(x / d + 16.5)), low nibbles in qs (element j and j + 16 share a byte), fifth bits in qh.</summary>
+    public static void Quantize(ReadOnlySpan<float> src, Span<byte> dst)
+    {
+        var blocks = MemoryMarshal.Cast<byte, BlockQ5_0>(dst);
+        for (int b = 0; b < src.Length / 32; b++)
+        {
+            var x = src.Slice(b * 32, 32);
+            float amax = 0, max = 0;
+            for (int j = 0; j < 32; j++)
+            {
+                float v = x[j];
+                if (amax < MathF.Abs(v)) { amax = MathF.Abs(v); max = v; }
+            }
+            float d = max / -16;
+            float id = d != 0 ? 1.0f / d : 0.0f;
+            ref var blk = ref blocks[b];
+            blk.D = QuantMath.FloatToHalf(d);
+            uint qh = 0;
+            for (int j = 0; j < 16; j++)
+            {
+                // C's (int8_t) cast of a float truncates toward zero.
+                int q0 = Math.Min(31, (int)(sbyte)(int)(x[j] * id + 16.5f));
+                int q1 = Math.Min(31, (int)(sbyte)(int)(x[j + 16] * id + 16.5f));
+                blk.Qs[j] = (byte)((q0 & 0xF) | ((q1 & 0xF) << 4));
+                qh |= (uint)((q0 & 0x10) >> 4) << j;
+                qh |= (uint)((q1 & 0x10) >> 4) << (j + 16);
+            }
+            BinaryPrimitives.WriteUInt32LittleEndian(dst.Slice(b * BlockQ5_0.Bytes + 2, 4), qh);
+        }
+    }
 }

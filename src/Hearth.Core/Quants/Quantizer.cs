@@ -2,7 +2,7 @@ using Hearth.Core.Gguf;
 
 namespace Hearth.Core.Quants;
 
-/// <summary>Converts float32 to a GGUF tensor type. F16, BF16, Q8_0, Q4_0, Q4_1 and Q5_1 round exactly like ggml's
+/// <summary>Converts float32 to a GGUF tensor type. F16, BF16, Q8_0, Q4_0, Q5_0, Q4_1 and Q5_1 round exactly like ggml's
 /// reference quantizers (quantize_row_*_ref), so results are bit-identical to llama-quantize; Q4_K, Q6_K and Q8_K
 /// follow ggml's reference algorithms; Q2_K, Q3_K and Q5_K follow them in outline and IQ4_NL, IQ4_XS and MXFP4 round
 /// to the nearest table value (valid blocks that any reader decodes the same way, not llama-quantize's bytes).</summary>
@@ -10,7 +10,7 @@ public static class Quantizer
 {
     /// <summary>True when <see cref="Quantize"/> handles the type.</summary>
     public static bool Supports(GgmlType type) => type is GgmlType.F32 or GgmlType.F16 or GgmlType.BF16
-        or GgmlType.Q8_0 or GgmlType.Q4_0 or GgmlType.Q4_K or GgmlType.Q6_K or GgmlType.Q8_K
+        or GgmlType.Q8_0 or GgmlType.Q4_0 or GgmlType.Q5_0 or GgmlType.Q4_K or GgmlType.Q6_K or GgmlType.Q8_K
         or GgmlType.Q4_1 or GgmlType.Q5_1 or GgmlType.Q2_K or GgmlType.Q3_K or GgmlType.Q5_K
         or GgmlType.IQ4_NL or GgmlType.IQ4_XS or GgmlType.MXFP4;
 
@@ -31,6 +31,7 @@ public static class Quantizer
             case GgmlType.BF16: FloatFormats.QuantizeBF16(src, dst); break;
             case GgmlType.Q8_0: Q8_0.Quantize(src, dst); break;
             case GgmlType.Q4_0: Q4_0.Quantize(src, dst); break;
+            case GgmlType.Q5_0: Q5_0.Quantize(src, dst); break;
             case GgmlType.Q4_K: Q4_K.Quantize(src, dst); break;
             case GgmlType.Q6_K: Q6_K.Quantize(src, dst); break;
             case GgmlType.Q8_K: Q8_K.Quantize(src, dst); break;

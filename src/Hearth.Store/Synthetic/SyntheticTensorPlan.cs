@@ -19,13 +19,29 @@ internal static class SyntheticTensorPlan
 
     /// <summary>Type of a 2-D weight for the requested file type. Q4_K files keep token_embd/output in Q6_K
     /// (llama.cpp's Q4_K_M does this for output.weight); the other types are used for every matrix, so a file tests
-    /// its format alone. Rows that are not a multiple of the type's block fall back to Q8_0 (llama.cpp falls back to
-    /// Q5_0/Q8_0 there).</summary>
+    /// its format alone. Rows that are not a whole number of the type's blocks take llama.cpp's fallback
+    /// (llama_tensor_get_type: Q2_K, Q3_K and IQ4_XS → IQ4_NL, Q4_K → Q5_0, Q5_K → Q5_1, Q6_K → Q8_0, then F16 where
+    /// even that does not fit), so a synthetic file holds what a real one of that shape does (gemma-3-1b's 1,152-wide
+    /// matrices are Q5_0 in its Q4_K files).</summary>
     public static GgmlType WeightType(GgmlType quant, string name, long rowLength)
     {
         var t = quant == GgmlType.Q4_K && name is "token_embd.weight" or "output.weight" ? GgmlType.Q6_K : quant;
-        GgmlTypeInfo.TryGetBlock(t, out int block, out int _);
-        return rowLength % block == 0 ? t : GgmlType.Q8_0;
+        if (Fits(t, rowLength)) return t;
+        var fallback = t switch
+        {
+            GgmlType.Q2_K or GgmlType.Q3_K or GgmlType.IQ4_XS => GgmlType.IQ4_NL,
+            GgmlType.Q4_K => GgmlType.Q5_0,
+            GgmlType.Q5_K => GgmlType.Q5_1,
+            GgmlType.Q6_K => GgmlType.Q8_0,
+            _ => GgmlType.F16,
+        };
+        return Fits(fallback, rowLength) ? fallback : GgmlType.F16;
+
+        static bool Fits(GgmlType type, long columns)
+        {
+            GgmlTypeInfo.TryGetBlock(type, out int block, out int _);
+            return columns % block == 0;
+        }
     }
 
     public static List<SyntheticTensor> Build(SyntheticPreset p, GgmlType quant, long nVocab)

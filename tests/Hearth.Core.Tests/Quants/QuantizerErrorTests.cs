@@ -35,6 +35,7 @@ public class QuantizerErrorTests
     [InlineData(GgmlType.Q8_K, 256, 0.5 / 127 * 1.01, 0.01)]
     [InlineData(GgmlType.Q6_K, 256, 0.04, 0.02)]
     [InlineData(GgmlType.Q4_0, 32, 1.0 / 8 * 1.01, 0.12)]
+    [InlineData(GgmlType.Q5_0, 32, 1.0 / 16 * 1.01, 0.06)]
     [InlineData(GgmlType.Q4_K, 256, 0.1, 0.1)]
     [InlineData(GgmlType.Q4_1, 32, 2.0 / 15 * 0.51 + 0.002, 0.08)]
     [InlineData(GgmlType.Q5_1, 32, 2.0 / 31 * 0.51 + 0.002, 0.04)]
@@ -84,6 +85,24 @@ public class QuantizerErrorTests
         Assert.Equal(0x70, bytes[2]);          // element 0: −8 → 0; element 16: x=1 → −1 → 7 (high nibble)
         Assert.Equal(0x0C, bytes[3] & 0x0F);   // element 1: 4 → 12
         Assert.Equal(0x88, bytes[4]);          // zeros → 8
+    }
+
+    [Fact]
+    public void Q5_0_MapsTheLargestMagnitudeToMinus16()
+    {
+        // max 16 → d = −1: 16 → 0, −4 → 20 (low nibble 4, fifth bit set), 1 → 15, zeros → 16 (fifth bit only).
+        var x = new float[32];
+        x[0] = 16; x[1] = -4; x[16] = 1;
+        var bytes = new byte[22];
+        Quantizer.Quantize(GgmlType.Q5_0, x, bytes);
+        Assert.Equal(BitConverter.HalfToUInt16Bits((Half)(-1f)), BitConverter.ToUInt16(bytes, 0));
+        Assert.Equal(0xFFFEFFFEu, BitConverter.ToUInt32(bytes, 2)); // fifth bits: all but elements 0 and 16
+        Assert.Equal(0xF0, bytes[6]);   // element 0 → 0 (low), element 16 → 15 (high)
+        Assert.Equal(0x04, bytes[7]);   // element 1 → 20 & 15, element 17 → 16 & 15
+        Assert.Equal(0x00, bytes[8]);
+        var back = new float[32];
+        Dequantizer.Dequantize(GgmlType.Q5_0, bytes, back);
+        Assert.Equal(x, back);
     }
 
     [Fact]

@@ -30,7 +30,7 @@ public sealed class SyntheticModelTests : IDisposable
     [Theory]
     [InlineData(GgmlType.F16, GgmlType.F16, 1u)]
     [InlineData(GgmlType.Q8_0, GgmlType.Q8_0, 7u)]
-    [InlineData(GgmlType.Q4_K, GgmlType.Q8_0, 14u)] // 64-wide rows cannot be Q4_K: Q8_0 fallback
+    [InlineData(GgmlType.Q4_K, GgmlType.Q5_0, 14u)] // 64-wide rows cannot be Q4_K: llama.cpp's Q5_0 fallback
     public void TinyPresetHasLlamaShapesAndMetadata(GgmlType quant, GgmlType weightType, uint fileType)
     {
         string path = Path.Combine(_dir, $"tiny-{quant}.gguf");
@@ -64,7 +64,9 @@ public sealed class SyntheticModelTests : IDisposable
         foreach (var t in f.Tensors)
         {
             bool norm = t.Name.EndsWith("norm.weight", StringComparison.Ordinal);
-            Assert.Equal(norm ? GgmlType.F32 : weightType, t.Type);
+            // Q4_K's embeddings and output are Q6_K, which falls back to Q8_0 on 64-wide rows.
+            bool q6 = quant == GgmlType.Q4_K && t.Name is "token_embd.weight" or "output.weight";
+            Assert.Equal(norm ? GgmlType.F32 : q6 ? GgmlType.Q8_0 : weightType, t.Type);
             float[] v = Dequantizer.DequantizeTensor(f, t);
             if (norm)
             {
@@ -76,6 +78,23 @@ public sealed class SyntheticModelTests : IDisposable
             Assert.InRange(Math.Abs(mean), 0, 0.003);
         }
     }
+
+    /// <summary>Rows that are not a whole number of the requested type's blocks take llama.cpp's fallback type, and F16
+    /// where that does not fit either; rows that fit keep the requested type (Q4_K's embeddings and output: Q6_K).</summary>
+    [Theory]
+    [InlineData(GgmlType.Q4_K, "blk.0.ffn_up.weight", 1152, GgmlType.Q5_0)]
+    [InlineData(GgmlType.Q4_K, "blk.0.ffn_down.weight", 6912, GgmlType.Q4_K)]
+    [InlineData(GgmlType.Q4_K, "token_embd.weight", 1152, GgmlType.Q8_0)]
+    [InlineData(GgmlType.Q4_K, "output.weight", 2048, GgmlType.Q6_K)]
+    [InlineData(GgmlType.Q5_K, "blk.0.attn_q.weight", 1152, GgmlType.Q5_1)]
+    [InlineData(GgmlType.Q2_K, "blk.0.attn_q.weight", 1152, GgmlType.IQ4_NL)]
+    [InlineData(GgmlType.Q3_K, "blk.0.attn_q.weight", 64, GgmlType.IQ4_NL)]
+    [InlineData(GgmlType.IQ4_XS, "blk.0.attn_q.weight", 1152, GgmlType.IQ4_NL)]
+    [InlineData(GgmlType.Q4_K, "blk.0.attn_q.weight", 48, GgmlType.F16)]
+    [InlineData(GgmlType.Q8_0, "blk.0.attn_q.weight", 48, GgmlType.F16)]
+    [InlineData(GgmlType.Q8_0, "blk.0.attn_q.weight", 1152, GgmlType.Q8_0)]
+    public void RowsThatDoNotFitTakeLlamaCppsFallback(GgmlType quant, string name, long rowLength, GgmlType expected) =>
+        Assert.Equal(expected, SyntheticTensorPlan.WeightType(quant, name, rowLength));
 
     [Fact]
     public void SameSeedSameBytesOtherSeedOtherWeights()
