@@ -35,6 +35,57 @@ public sealed class PackedSignedLayoutTests
             }
     }
 
+    /// <summary>Q4_0 and Q5_0 in their files' bytes (<see cref="PackedLegacyWeight"/>: unsigned values against int8
+    /// activations in wrapping int16 lanes that start at −off·Σx) must give the signed layout's bits at every tile shape,
+    /// on random blocks and at the extremes (every value 0 or the largest, every activation ±127 with or against it),
+    /// where a wrong correction or a saturating add would show.</summary>
+    [Theory]
+    [InlineData(GgmlType.Q4_0)]
+    [InlineData(GgmlType.Q5_0)]
+    public unsafe void LegacyLayoutGivesTheSignedLayoutsBits(GgmlType type)
+    {
+        if (!System.Runtime.Intrinsics.X86.Avx2.IsSupported) return; // the layout's kernel is AVX2
+        var r = new Random(23 + (int)type);
+        using var backend = new CpuBackend(2, SimdPaths.Isa(256, true));
+        int blockBytes = type == GgmlType.Q4_0 ? 18 : 22;
+        foreach (int k in new[] { 32, 288 })
+            foreach (int n in new[] { 8, 13, 40 })
+            {
+                var (w, storage) = TestData.MakeWeight(r, type, n, k);
+                bool extremes = n == 40;
+                if (extremes)
+                    for (int row = 0; row < n; row++)
+                        for (int b = 0; b < k / 32; b++)
+                        {
+                            int at = row * (k / 32 * blockBytes) + b * blockBytes;
+                            BitConverter.TryWriteBytes(storage.AsSpan(at, 2), (Half)0.03);
+                            for (int j = 2; j < blockBytes; j++)
+                                storage[at + j] = (row % 3) switch { 0 => 0x00, 1 => 0xFF, _ => (byte)r.Next(256) };
+                        }
+                using var signed = PackedQ8_0Weight.Pack(w, preferSigned: true);
+                using var legacy = PackedLegacyWeight.Pack(w);
+                Assert.True(signed.Signed);
+                Assert.Equal(PackedLegacyWeight.Packs(type, k), PackedWeight.TryPack(w, SimdPaths.Isa(256, true)) is PackedLegacyWeight);
+                foreach (int t in TokenCounts)
+                {
+                    var x = extremes
+                        ? Enumerable.Range(0, t * k).Select(i => (i / k % 3) switch { 0 => 1f, 1 => -1f, _ => r.Next(2) == 0 ? 1f : -1f }).ToArray()
+                        : TestData.Floats(r, t * k, 3f);
+                    SameBits(backend, x, t, signed, legacy, n, k, $"{type} k={k} n={n}");
+                }
+                // Embedding lookups read rows back from this copy: the file's bytes, byte for byte.
+                Assert.True(legacy.RestoresRows);
+                var rowBytes = new byte[w.RowBytes];
+                for (int i = 0; i < n; i++)
+                    fixed (byte* d = rowBytes)
+                    {
+                        legacy.RestoreRow(i, d);
+                        Assert.Equal(new ReadOnlySpan<byte>(w.Row(i), (int)w.RowBytes).ToArray(), rowBytes);
+                    }
+                GC.KeepAlive(storage);
+            }
+    }
+
     [Theory]
     [InlineData(GgmlType.IQ4_NL)]
     [InlineData(GgmlType.IQ4_XS)]

@@ -26,7 +26,7 @@ internal static unsafe class TestData
             var dst = storage.AsSpan((int)(row * rowBytes), (int)rowBytes);
             if (type == GgmlType.Q5_0)
             {
-                // No Q5_0 quantizer in Core: random blocks (an F16 scale, random fifth bits and nibbles) are valid data.
+                // Random blocks (an F16 scale, random fifth bits and nibbles): every value 0..31 occurs, as a file may hold.
                 for (int b = 0; b < k / 32; b++)
                 {
                     var blk = dst.Slice(b * 22, 22);

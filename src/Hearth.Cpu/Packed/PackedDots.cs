@@ -50,6 +50,24 @@ internal static class PackedDots
     public static Vector256<int> Offset128Start(int correction) =>
         AvxVnni.IsSupported ? Vector256.Create(correction) : Vector256<int>.Zero;
 
+    /// <summary>Per block the packed int16 pair (−off·S₀, −off·S₁) of the block's int8 activations <paramref name="q"/>,
+    /// where S_p sums columns 4j + 2p and 4j + 2p + 1 over the block's steps j: the two lanes of a vpmaddubsw against
+    /// one broadcast step. It starts the int16 lanes of the kernels whose unsigned operand is value + off
+    /// (<see cref="NibbleDecode{TF}"/>: MXFP4 12, Q4_0 8, Q5_0 16), taking the offset back out.</summary>
+    public static unsafe void PairCorrections(sbyte* q, int blocks, int* c, int offset)
+    {
+        for (int b = 0; b < blocks; b++, q += 32)
+        {
+            int s0 = 0, s1 = 0;
+            for (int j = 0; j < 32; j += 4)
+            {
+                s0 += q[j] + q[j + 1];
+                s1 += q[j + 2] + q[j + 3];
+            }
+            c[b] = (ushort)(short)(-offset * s0) | (-offset * s1) << 16;
+        }
+    }
+
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector256<int> Pairs(Vector256<byte> w, Vector256<sbyte> x) =>
         Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(w, x), Vector256.Create((short)1));

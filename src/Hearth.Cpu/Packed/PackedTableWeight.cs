@@ -113,7 +113,7 @@ public sealed unsafe class PackedTableWeight : PackedWeight
             return;
         }
         QuantizeActivations.Q8_0(isa, x, Columns, q, d);
-        Mxfp4Decode.Correction(q, Blocks, c);
+        PackedDots.PairCorrections(q, Blocks, c, 12);
     }
 
     /// <summary>Whether every tile of this weight runs <see cref="Mxfp4Decode"/> (MXFP4 in the offset layout on AVX2

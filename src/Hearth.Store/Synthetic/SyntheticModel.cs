@@ -14,7 +14,7 @@ public static class SyntheticModel
     /// <summary>Quantization types a synthetic model can be written in.</summary>
     public static IReadOnlyList<GgmlType> SupportedQuants { get; } =
     [
-        GgmlType.F32, GgmlType.F16, GgmlType.BF16, GgmlType.Q8_0, GgmlType.Q4_K, GgmlType.Q4_1, GgmlType.Q5_1,
+        GgmlType.F32, GgmlType.F16, GgmlType.BF16, GgmlType.Q8_0, GgmlType.Q4_K, GgmlType.Q4_0, GgmlType.Q5_0, GgmlType.Q4_1, GgmlType.Q5_1,
         GgmlType.Q2_K, GgmlType.Q3_K, GgmlType.Q5_K, GgmlType.IQ4_NL, GgmlType.IQ4_XS, GgmlType.MXFP4,
     ];
 
@@ -79,7 +79,9 @@ public static class SyntheticModel
         GgmlType.F16 => 1,     // MOSTLY_F16
         GgmlType.Q8_0 => 7,    // MOSTLY_Q8_0
         GgmlType.Q4_K => 14,   // MOSTLY_Q4_K_S: Q4_K with Q6_K embeddings/output
+        GgmlType.Q4_0 => 2,
         GgmlType.Q4_1 => 3,
+        GgmlType.Q5_0 => 8,
         GgmlType.Q5_1 => 9,
         GgmlType.Q2_K => 10,
         GgmlType.Q3_K => 11,   // MOSTLY_Q3_K_S
