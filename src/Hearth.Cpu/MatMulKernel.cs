@@ -125,7 +125,9 @@ internal sealed unsafe class MatMulKernel : IParallelJob, IDisposable
         if (_quantizePhase) { Quantize(chunk, thread); return; }
         int n0 = chunk * _chunkRows, n1 = Math.Min(_n, n0 + _chunkRows);
         if (_packed != null) { _xPacked.Tiles(_packed, n0, n1, _y, _n); return; }
-        if (_t > 1 && FloatPanelGemm.Supports(_isa, _w.Type))
+        // F32 on AVX-512 takes the panel kernel at one token too: a decode step then gives a batch's bits (F16 and
+        // BF16 have their own decode kernel in the same order, below).
+        if (FloatPanelGemm.Supports(_isa, _w.Type) && (_t > 1 || _w.Type == GgmlType.F32))
         {
             float* panel = (float*)_rowScratch[thread].Ensure(FloatPanelGemm.RowTile * 4L * FloatPanelGemm.ColumnBlock);
             FloatPanelGemm.Rows(_isa, _w.Type, _w.Data, _w.RowBytes, n0, n1, _k, _xf, _t, _y, _n, panel);
@@ -142,8 +144,8 @@ internal sealed unsafe class MatMulKernel : IParallelJob, IDisposable
             FloatPanelGemm256.Decode(_w.Type, _w.Data, _w.RowBytes, n0, n1, _k, _xf, _y);
             return;
         }
-        if (_t == 1 && F16Decode.Available(_isa) && _w.Type == GgmlType.F16) { HalfDecodeRows<F16Widening>(n0, n1); return; }
-        if (_t == 1 && F16Decode.Available(_isa) && _w.Type == GgmlType.BF16) { HalfDecodeRows<BF16Widening>(n0, n1); return; }
+        if (_t == 1 && F16Decode.Available(_isa) && _w.Type == GgmlType.F16) { HalfDecodeRows<F16Widening>(n0, n1, thread); return; }
+        if (_t == 1 && F16Decode.Available(_isa) && _w.Type == GgmlType.BF16) { HalfDecodeRows<BF16Widening>(n0, n1, thread); return; }
         for (int n = n0; n < n1; n++) Row(n, thread);
     }
 
@@ -170,16 +172,17 @@ internal sealed unsafe class MatMulKernel : IParallelJob, IDisposable
         }
     }
 
-    /// <summary>F16 / BF16 decode. Measured on DRAM-sized F16 weights (2 threads): four rows at a time lifts 16 KB rows
-    /// (K = 8192) from 36 to 46 GB/s but drops 4 KB rows (K = 2048) from 59 to 42 GB/s, so only long rows take it.</summary>
+    /// <summary>F16 / BF16 decode on AVX-512: four rows at a time in the panel kernel's order (<see cref="F16Decode"/>),
+    /// the chunk's last rows through the panel kernel itself, as a batch's rows are, so decode gives a batch's bits.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private void HalfDecodeRows<TH>(int n0, int n1) where TH : struct, IHalfWidening
+    private void HalfDecodeRows<TH>(int n0, int n1, int thread) where TH : struct, IHalfWidening
     {
         int n = n0;
-        if (_k >= 4096)
-            for (; n + 4 <= n1; n += 4)
-                F16Decode.Rows4<TH>((ushort*)_w.Row(n), _w.RowBytes / 2, _k, _xp, _y + n);
-        for (; n < n1; n++) _y[n] = F16Decode.Dot<TH>((ushort*)_w.Row(n), _k, _xp);
+        for (; n + FloatPanelGemm.RowTile <= n1; n += FloatPanelGemm.RowTile)
+            F16Decode.Rows4<TH>((ushort*)_w.Row(n), _w.RowBytes / 2, _k, _xp, _xf, _y + n);
+        if (n == n1) return;
+        float* panel = (float*)_rowScratch[thread].Ensure(FloatPanelGemm.RowTile * 4L * FloatPanelGemm.ColumnBlock);
+        FloatPanelGemm.Rows(_isa, _w.Type, _w.Data, _w.RowBytes, n, n1, _k, _xf, 1, _y, _n, panel);
     }
 
     /// <summary>Types whose unpacked rows take the dequantize-then-F32 path of <see cref="Row"/>.</summary>

@@ -209,10 +209,15 @@ internal unsafe struct LegacyNibbles<TBits> : INibbleDecodeFormat where TBits : 
     public static Vector256<byte> High(Vector256<byte> table, Vector256<byte> nibbles, byte* block, int i) =>
         TBits.N == 5 ? nibbles | Fifth(block, 2 * i + 1) : nibbles;
 
-    /// <summary>Step j's fifth bits as 16 per byte: bit j of each plane byte, moved to bit 4.</summary>
+    /// <summary>Step j's fifth bits as 16 per byte: bit j of each plane byte, moved to bit 4 by one 16-bit shift (j is a
+    /// constant here; no bit crosses into bit 4 of the neighbouring byte for shifts of at most 4) and a mask.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<byte> Fifth(byte* block, int j) =>
-        (((Vector256.Load(block + 128).AsUInt16() >> j) & Vector256.Create((ushort)0x0101)) << 4).AsByte();
+    private static Vector256<byte> Fifth(byte* block, int j)
+    {
+        var plane = Vector256.Load(block + 128).AsUInt16();
+        var moved = j <= 4 ? plane << (4 - j) : plane >> (j - 4);
+        return moved.AsByte() & Vector256.Create((byte)0x10);
+    }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<float> Scales(byte* scales) => Q8_0Format<Offset128Dot>.Scales(scales);
