@@ -39,13 +39,7 @@ public static unsafe class Q4_0
         for (int b = 0; b < src.Length / 32; b++)
         {
             var x = src.Slice(b * 32, 32);
-            float amax = 0, max = 0;
-            for (int j = 0; j < 32; j++)
-            {
-                float v = x[j];
-                if (amax < MathF.Abs(v)) { amax = MathF.Abs(v); max = v; }
-            }
-            float d = max / -8;
+            float d = LargestMagnitude(x) / -8;
             float id = d != 0 ? 1.0f / d : 0.0f;
             ref var blk = ref blocks[b];
             blk.D = QuantMath.FloatToHalf(d);
@@ -57,5 +51,18 @@ public static unsafe class Q4_0
                 blk.Qs[j] = (byte)(xi0 | (xi1 << 4));
             }
         }
+    }
+
+    /// <summary>The value of largest magnitude in a block (the first of equals), signed: ggml's symmetric quantizers map it
+    /// to the most negative code (Q4_0: −8, Q5_0: −16).</summary>
+    internal static float LargestMagnitude(ReadOnlySpan<float> x)
+    {
+        float amax = 0, max = 0;
+        for (int j = 0; j < x.Length; j++)
+        {
+            float v = x[j];
+            if (amax < MathF.Abs(v)) { amax = MathF.Abs(v); max = v; }
+        }
+        return max;
     }
 }

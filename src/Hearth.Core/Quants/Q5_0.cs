@@ -45,13 +45,7 @@ public static unsafe class Q5_0
         for (int b = 0; b < src.Length / 32; b++)
         {
             var x = src.Slice(b * 32, 32);
-            float amax = 0, max = 0;
-            for (int j = 0; j < 32; j++)
-            {
-                float v = x[j];
-                if (amax < MathF.Abs(v)) { amax = MathF.Abs(v); max = v; }
-            }
-            float d = max / -16;
+            float d = Q4_0.LargestMagnitude(x) / -16;
             float id = d != 0 ? 1.0f / d : 0.0f;
             ref var blk = ref blocks[b];
             blk.D = QuantMath.FloatToHalf(d);
