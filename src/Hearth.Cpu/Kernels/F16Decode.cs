@@ -29,7 +29,7 @@ internal static unsafe class F16Decode
     /// is read start to end before the next (its blocks' accumulators kept apart): one sequential stream.</summary>
     /// <param name="xp">The activation prepared by <see cref="Prepare{TH}"/>.</param>
     /// <param name="x">The activation itself (rounded to the weight's type), for the columns past whole vectors.</param>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    [MethodImpl(MethodImplOptions.AggressiveOptimization), SkipLocalsInit] // the accumulators are all written before read
     public static void Rows4<TH>(ushort* w, long rowStride, int k, float* xp, float* x, float* y) where TH : struct, IHalfWidening
     {
         const int cb = FloatPanelGemm.ColumnBlock;
@@ -63,8 +63,16 @@ internal static unsafe class F16Decode
     {
         var a = Vector512<float>.Zero;
         int i = 0;
-        for (; i + 16 <= kc; i += 16)
+        for (; i + 32 <= kc; i += 32)
+        {
             a = Vector512.FusedMultiplyAdd(TH.Widen(Avx512F.ConvertToVector512Int32(Vector256.Load((short*)(w + i)))), Vector512.Load(xp + i), a);
+            a = Vector512.FusedMultiplyAdd(TH.Widen(Avx512F.ConvertToVector512Int32(Vector256.Load((short*)(w + i + 16)))), Vector512.Load(xp + i + 16), a);
+        }
+        if (i + 16 <= kc)
+        {
+            a = Vector512.FusedMultiplyAdd(TH.Widen(Avx512F.ConvertToVector512Int32(Vector256.Load((short*)(w + i)))), Vector512.Load(xp + i), a);
+            i += 16;
+        }
         done = i;
         return a;
     }
