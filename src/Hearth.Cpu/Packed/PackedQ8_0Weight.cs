@@ -29,8 +29,9 @@ public sealed unsafe class PackedQ8_0Weight : PackedWeight
 
     /// <summary>Re-lays out a Q8_0 weight, or a Q4_0 / Q5_0 one (their values are int8 values under the same F16
     /// block scale, so the packed result computes exactly what llama.cpp's Q4_0/Q5_0 · Q8_0 dot products do).</summary>
-    /// <remarks>Without AVX-VNNI, Q4_0 and Q5_0 take the signed layout (<see cref="SignedSmallDot"/>: a block's products
-    /// add up in int16, measured 1.29× on Zen 3); Q8_0 keeps w + 128, as its signed form (<see cref="SignedDot"/>) still
+    /// <remarks>Without AVX-VNNI, <see cref="PackedWeight.TryPack"/> gives Q4_0 and Q5_0 to <see cref="PackedLegacyWeight"/>
+    /// (their files' bytes); here they take the signed layout (<see cref="SignedSmallDot"/>: a block's products add up in
+    /// int16, measured 1.29× on Zen 3), the reference that layout is checked against bit for bit. Q8_0 keeps w + 128, as its signed form (<see cref="SignedDot"/>) still
     /// needs vpmaddubsw and vpmaddwd per step, and those two multiplies, not the XOR and vpabsb it saves, bound the
     /// kernel there (measured 0.97–1.02× in CPU time, interleaved A/B).</remarks>
     public static PackedQ8_0Weight Pack(Weight w) =>
