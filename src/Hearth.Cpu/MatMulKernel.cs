@@ -129,8 +129,7 @@ internal sealed unsafe class MatMulKernel : IParallelJob, IDisposable
         // BF16 have their own decode kernel in the same order, below).
         if (FloatPanelGemm.Supports(_isa, _w.Type) && (_t > 1 || _w.Type == GgmlType.F32))
         {
-            float* panel = (float*)_rowScratch[thread].Ensure(FloatPanelGemm.RowTile * 4L * FloatPanelGemm.ColumnBlock);
-            FloatPanelGemm.Rows(_isa, _w.Type, _w.Data, _w.RowBytes, n0, n1, _k, _xf, _t, _y, _n, panel);
+            FloatPanelGemm.Rows(_isa, _w.Type, _w.Data, _w.RowBytes, n0, n1, _k, _xf, _t, _y, _n, Panel(thread));
             return;
         }
         if (_t > 1 && FloatPanelGemm256.Supports(_isa, _w.Type))
@@ -163,7 +162,6 @@ internal sealed unsafe class MatMulKernel : IParallelJob, IDisposable
                 break;
             case GgmlType.BF16:
                 QuantizeActivations.RoundBF16(_isa, x, _k, _xf + t * k);
-                if (_t == 1 && F16Decode.Available(_isa)) F16Decode.Prepare<BF16Widening>(_xf, _k, _xp);
                 break;
             case GgmlType.Q8_0:
             case GgmlType.Q4_0:
@@ -178,12 +176,14 @@ internal sealed unsafe class MatMulKernel : IParallelJob, IDisposable
     private void HalfDecodeRows<TH>(int n0, int n1, int thread) where TH : struct, IHalfWidening
     {
         int n = n0;
+        float* xp = TH.Prescale == 1f ? _xf : _xp; // BF16 takes the rounded activation as it is
         for (; n + FloatPanelGemm.RowTile <= n1; n += FloatPanelGemm.RowTile)
-            F16Decode.Rows4<TH>((ushort*)_w.Row(n), _w.RowBytes / 2, _k, _xp, _xf, _y + n);
-        if (n == n1) return;
-        float* panel = (float*)_rowScratch[thread].Ensure(FloatPanelGemm.RowTile * 4L * FloatPanelGemm.ColumnBlock);
-        FloatPanelGemm.Rows(_isa, _w.Type, _w.Data, _w.RowBytes, n, n1, _k, _xf, 1, _y, _n, panel);
+            F16Decode.Rows4<TH>((ushort*)_w.Row(n), _w.RowBytes / 2, _k, xp, _xf, _y + n);
+        if (n < n1) FloatPanelGemm.Rows(_isa, _w.Type, _w.Data, _w.RowBytes, n, n1, _k, _xf, 1, _y, _n, Panel(thread));
     }
+
+    /// <summary>The thread's scratch for <see cref="FloatPanelGemm"/>'s widened rows.</summary>
+    private float* Panel(int thread) => (float*)_rowScratch[thread].Ensure(FloatPanelGemm.RowTile * 4L * FloatPanelGemm.ColumnBlock);
 
     /// <summary>Types whose unpacked rows take the dequantize-then-F32 path of <see cref="Row"/>.</summary>
     private static bool DequantizesRows(GgmlType type) => type is not (GgmlType.F32 or GgmlType.F16 or GgmlType.BF16

@@ -27,7 +27,7 @@ internal static unsafe class F16Decode
     /// <see cref="FloatPanelGemm.ColumnBlock"/>, each row's 16 lanes accumulate 16 columns at a time in order, the four
     /// rows reduce together, columns past the last whole 16 are added per row, and the block's sums add to y. Each row
     /// is read start to end before the next (its blocks' accumulators kept apart): one sequential stream.</summary>
-    /// <param name="xp">The activation prepared by <see cref="Prepare{TH}"/>.</param>
+    /// <param name="xp">The activation prepared by <see cref="Prepare{TH}"/> (BF16, whose prescale is 1: x itself).</param>
     /// <param name="x">The activation itself (rounded to the weight's type), for the columns past whole vectors.</param>
     [MethodImpl(MethodImplOptions.AggressiveOptimization), SkipLocalsInit] // the accumulators are all written before read
     public static void Rows4<TH>(ushort* w, long rowStride, int k, float* xp, float* x, float* y) where TH : struct, IHalfWidening

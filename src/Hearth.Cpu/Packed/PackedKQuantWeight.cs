@@ -116,8 +116,8 @@ public sealed unsafe class PackedKQuantWeight : PackedWeight
         int supers = Blocks / 8;
         long quantBytes = (long)Blocks * _quantBytes, scaleBytes = (long)supers * SuperScaleBytes;
         byte* q = Quants + group * quantBytes, s = ScaleData + group * scaleBytes;
-        if (_five) GroupTile.Groups<KQuantMaddubs.Five>(groups, tokens, q, quantBytes, s, scaleBytes, supers, x, xd, xc, y, yStride, rows);
-        else GroupTile.Groups<KQuantMaddubs.Four>(groups, tokens, q, quantBytes, s, scaleBytes, supers, x, xd, xc, y, yStride, rows);
+        if (_five) GroupTile.Groups<KQuantMaddubs.Kernel<Count5>>(groups, tokens, q, quantBytes, s, scaleBytes, supers, x, xd, xc, y, yStride, rows);
+        else GroupTile.Groups<KQuantMaddubs.Kernel<Count4>>(groups, tokens, q, quantBytes, s, scaleBytes, supers, x, xd, xc, y, yStride, rows);
     }
 }
 
@@ -131,18 +131,11 @@ public sealed unsafe class PackedKQuantWeight : PackedWeight
 /// Q5_K's fifth bits cost a shift, a mask and an OR per step, shared by the tile's tokens.</summary>
 internal static unsafe class KQuantMaddubs
 {
-    /// <summary>The Q4_K kernel.</summary>
-    public struct Four : IGroupKernel
+    /// <summary>The kernel for <typeparamref name="TBits"/> (Count4: Q4_K, Count5: Q5_K) as <see cref="GroupTile"/> takes it.</summary>
+    public struct Kernel<TBits> : IGroupKernel where TBits : struct, ITileCount
     {
         public static void Tile<TN>(byte* q, byte* scales, int supers, sbyte* x, float* xd, int* xc, float* y, long yStride, int rows)
-            where TN : struct, ITileCount => KQuantMaddubs.Tile<TN, Count4>(q, scales, supers, x, xd, xc, y, yStride, rows);
-    }
-
-    /// <summary>The Q5_K kernel.</summary>
-    public struct Five : IGroupKernel
-    {
-        public static void Tile<TN>(byte* q, byte* scales, int supers, sbyte* x, float* xd, int* xc, float* y, long yStride, int rows)
-            where TN : struct, ITileCount => KQuantMaddubs.Tile<TN, Count5>(q, scales, supers, x, xd, xc, y, yStride, rows);
+            where TN : struct, ITileCount => KQuantMaddubs.Tile<TN, TBits>(q, scales, supers, x, xd, xc, y, yStride, rows);
     }
 
     /// <typeparam name="TN">Tokens of the tile (1..4).</typeparam>

@@ -27,10 +27,13 @@ public sealed unsafe class PackedLegacyWeight : PackedWeight
     private readonly bool _five;
 
     private PackedLegacyWeight(Weight source, bool five)
-        : base(source, 32, NibbleBytes + (five ? FifthBitBytes : 0), GroupRows * 2)
+        : base(source, 32, QuantBytesOf(five), GroupRows * 2)
     {
         _five = five;
     }
+
+    /// <summary>Bytes of values per group and block: the nibbles, and Q5_0's fifth-bit plane.</summary>
+    private static int QuantBytesOf(bool five) => NibbleBytes + (five ? FifthBitBytes : 0);
 
     /// <summary>Whether this layout serves <paramref name="type"/> at <paramref name="columns"/> on this machine: Q4_0 or
     /// Q5_0, whole blocks, AVX2 without AVX-VNNI.</summary>
@@ -47,7 +50,7 @@ public sealed unsafe class PackedLegacyWeight : PackedWeight
             throw new ArgumentException($"weight '{w.Name}' ({w.Type}, {w.Columns} columns) is not a Q4_0 or Q5_0 matrix");
         bool five = w.Type == GgmlType.Q5_0;
         var p = new PackedLegacyWeight(w, five);
-        int nb = p.Blocks, quantBytes = NibbleBytes + (five ? FifthBitBytes : 0), blockBytes = five ? QuantBlocks.Q5_0Bytes : QuantBlocks.Q4_0Bytes;
+        int nb = p.Blocks, quantBytes = QuantBytesOf(five), blockBytes = five ? QuantBlocks.Q5_0Bytes : QuantBlocks.Q4_0Bytes;
         NativeMemory.Clear(p.Quants, (nuint)((long)p.Groups * nb * quantBytes));
         NativeMemory.Clear(p.ScaleData, (nuint)((long)p.Groups * nb * GroupRows * 2));
         var signed = new sbyte[w.Columns];
@@ -92,7 +95,7 @@ public sealed unsafe class PackedLegacyWeight : PackedWeight
     /// the fifth bit of value j in bit j of qh.</remarks>
     internal override void RestoreRow(int row, byte* destination)
     {
-        int g = row / GroupRows, r = row % GroupRows, quantBytes = NibbleBytes + (_five ? FifthBitBytes : 0);
+        int g = row / GroupRows, r = row % GroupRows, quantBytes = QuantBytesOf(_five);
         int blockBytes = _five ? QuantBlocks.Q5_0Bytes : QuantBlocks.Q4_0Bytes;
         for (int b = 0; b < Blocks; b++)
         {

@@ -116,8 +116,8 @@ public sealed unsafe class PackedLowBitKWeight : PackedWeight
         int supers = Blocks / 16;
         long quantBytes = (long)(Blocks / 2) * _pairBytes, scaleBytes = (long)supers * _superScaleBytes;
         byte* q = Quants + group * quantBytes, s = ScaleData + group * scaleBytes;
-        if (_three) GroupTile.Groups<LowBitKMaddubs.Three>(groups, tokens, q, quantBytes, s, scaleBytes, supers, x, xd, xc, y, yStride, rows);
-        else GroupTile.Groups<LowBitKMaddubs.Two>(groups, tokens, q, quantBytes, s, scaleBytes, supers, x, xd, xc, y, yStride, rows);
+        if (_three) GroupTile.Groups<LowBitKMaddubs.Kernel<Count3>>(groups, tokens, q, quantBytes, s, scaleBytes, supers, x, xd, xc, y, yStride, rows);
+        else GroupTile.Groups<LowBitKMaddubs.Kernel<Count2>>(groups, tokens, q, quantBytes, s, scaleBytes, supers, x, xd, xc, y, yStride, rows);
     }
 }
 
@@ -129,18 +129,11 @@ public sealed unsafe class PackedLowBitKWeight : PackedWeight
 /// once (times d·token scale); the mins (Q3_K's −4 offset) enter per block through the token's correction.</summary>
 internal static unsafe class LowBitKMaddubs
 {
-    /// <summary>The Q2_K kernel.</summary>
-    public struct Two : IGroupKernel
+    /// <summary>The kernel for <typeparamref name="TBits"/> (Count2: Q2_K, Count3: Q3_K) as <see cref="GroupTile"/> takes it.</summary>
+    public struct Kernel<TBits> : IGroupKernel where TBits : struct, ITileCount
     {
         public static void Tile<TN>(byte* q, byte* scales, int supers, sbyte* x, float* xd, int* xc, float* y, long yStride, int rows)
-            where TN : struct, ITileCount => LowBitKMaddubs.Tile<TN, Count2>(q, scales, supers, x, xd, xc, y, yStride, rows);
-    }
-
-    /// <summary>The Q3_K kernel.</summary>
-    public struct Three : IGroupKernel
-    {
-        public static void Tile<TN>(byte* q, byte* scales, int supers, sbyte* x, float* xd, int* xc, float* y, long yStride, int rows)
-            where TN : struct, ITileCount => LowBitKMaddubs.Tile<TN, Count3>(q, scales, supers, x, xd, xc, y, yStride, rows);
+            where TN : struct, ITileCount => LowBitKMaddubs.Tile<TN, TBits>(q, scales, supers, x, xd, xc, y, yStride, rows);
     }
 
     /// <typeparam name="TN">Tokens of the tile (1..4).</typeparam>
