@@ -1,6 +1,7 @@
 using Hearth.Core.Gguf;
 using System.Runtime.CompilerServices;
 using Hearth.Core.Tensors;
+using Hearth.Cpu.Emitted;
 using Hearth.Cpu.Kernels;
 
 namespace Hearth.Cpu.Packed;
@@ -36,6 +37,20 @@ public sealed unsafe class PackedQ8_0Weight : PackedWeight
     /// kernel there (measured 0.97–1.02× in CPU time, interleaved A/B).</remarks>
     public static PackedQ8_0Weight Pack(Weight w) =>
         Pack(w, preferSigned: !System.Runtime.Intrinsics.X86.AvxVnni.IsSupported && w.Type != GgmlType.Q8_0);
+
+    /// <summary><see cref="Pack(Weight)"/> for a backend at <paramref name="isa"/>: where it may run the emitted AVX-512
+    /// VNNI tile (<see cref="CpuIsa.UseEmittedVnni"/>), Q8_0 takes that kernel.</summary>
+    public static PackedQ8_0Weight Pack(Weight w, CpuIsa isa)
+    {
+        var p = Pack(w);
+        p._emitted = isa.UseEmittedVnni && !p.Signed;
+        return p;
+    }
+
+    private bool _emitted;
+
+    /// <summary>Whether the tiles run the emitted AVX-512 VNNI kernel (<see cref="EmittedKernels.Q8_0Tile"/>).</summary>
+    internal bool UsesEmittedKernel => _emitted;
 
     /// <param name="preferSigned">Store w rather than w + 128 where the matrix allows (no −128): the layout of the
     /// AVX2 kernel; tests take both layouts on one machine to compare them bit for bit.</param>
@@ -118,7 +133,8 @@ public sealed unsafe class PackedQ8_0Weight : PackedWeight
     internal override void Tile(int group, int groups, int tokens, sbyte* x, float* xd, int* xc, float* y, long yStride, int rows)
     {
         // Q4_0 and Q5_0 values are small enough for a block's products to add up in int16.
-        if (Signed && Type != GgmlType.Q8_0) PackedGemm.Tile<Q8_0Format<SignedSmallDot>>(groups, tokens, GroupQuants(group), GroupScales(group), Blocks, x, xd, xc, y, yStride, rows);
+        if (_emitted) EmittedKernels.Q8_0Tile(groups, tokens, GroupQuants(group), GroupScales(group), Blocks, x, xd, xc, y, yStride, rows);
+        else if (Signed && Type != GgmlType.Q8_0) PackedGemm.Tile<Q8_0Format<SignedSmallDot>>(groups, tokens, GroupQuants(group), GroupScales(group), Blocks, x, xd, xc, y, yStride, rows);
         else if (Signed) PackedGemm.Tile<Q8_0Format<SignedDot>>(groups, tokens, GroupQuants(group), GroupScales(group), Blocks, x, xd, xc, y, yStride, rows);
         else PackedGemm.Tile<Q8_0Format<Offset128Dot>>(groups, tokens, GroupQuants(group), GroupScales(group), Blocks, x, xd, xc, y, yStride, rows);
     }

@@ -1,0 +1,142 @@
+namespace Hearth.Cpu.Emitted;
+
+/// <summary>The x86-64 general-purpose registers by encoding number.</summary>
+internal enum Gpr { Rax, Rcx, Rdx, Rbx, Rsp, Rbp, Rsi, Rdi, R8, R9, R10, R11, R12, R13, R14, R15 }
+
+/// <summary>A minimal x86-64 assembler for the emitted kernels (<see cref="EmittedKernels"/>): exactly the instructions
+/// they use, 256-bit vector operations in their EVEX form on ymm0–ymm31 and a few 64-bit integer ones. Memory operands
+/// are always [base + disp32] (no index, no compressed displacement), which keeps every encoding one rule.</summary>
+/// <remarks>Why this exists: .NET 10 has no intrinsic for AVX-512 VNNI (vpdpbusd in EVEX form, what Zen 4 and Ice Lake
+/// and later server parts have; <c>AvxVnni</c> is the VEX form only newer client parts carry), and int8 dot products
+/// are the compute of every quantised prompt and batched decode step. Encodings are checked byte for byte against
+/// GNU as in the tests.</remarks>
+internal sealed class X64Assembler
+{
+    private readonly List<byte> _code = [];
+
+    /// <summary>The code so far.</summary>
+    public byte[] ToArray() => [.. _code];
+
+    /// <summary>Offset of the next instruction (a branch target).</summary>
+    public int Position => _code.Count;
+
+    // Opcode maps and mandatory prefixes as EVEX encodes them.
+    private const int Map0F = 1, Map0F38 = 2;
+    private const int NoPrefix = 0, P66 = 1, PF3 = 2;
+
+    /// <summary>vpdpbusd ymm<paramref name="dst"/>, ymm<paramref name="unsigned"/>, dword [base + disp]{1to8}: per
+    /// int32 lane, dst + the 4 products of <paramref name="unsigned"/>'s u8 with the broadcast s8.</summary>
+    public void VpdpbusdBroadcast(int dst, int unsigned, Gpr b, int disp) => Evex(Map0F38, P66, 0x50, dst, unsigned, Mem(b, disp), broadcast: true);
+
+    /// <summary>vpbroadcastd ymm<paramref name="dst"/>, dword [base + disp].</summary>
+    public void VpbroadcastdLoad(int dst, Gpr b, int disp) => Evex(Map0F38, P66, 0x58, dst, 0, Mem(b, disp));
+
+    /// <summary>vmovdqu32 ymm<paramref name="dst"/>, [base + disp].</summary>
+    public void VmovdquLoad(int dst, Gpr b, int disp) => Evex(Map0F, PF3, 0x6F, dst, 0, Mem(b, disp));
+
+    /// <summary>vmovups [base + disp], ymm<paramref name="src"/>.</summary>
+    public void VmovupsStore(Gpr b, int disp, int src) => Evex(Map0F, NoPrefix, 0x11, src, 0, Mem(b, disp));
+
+    /// <summary>vcvtph2ps ymm<paramref name="dst"/>, xmmword [base + disp]: 8 halves to floats (exact).</summary>
+    public void Vcvtph2psLoad(int dst, Gpr b, int disp) => Evex(Map0F38, P66, 0x13, dst, 0, Mem(b, disp));
+
+    /// <summary>vcvtdq2ps ymm<paramref name="dst"/>, ymm<paramref name="src"/>.</summary>
+    public void Vcvtdq2ps(int dst, int src) => Evex(Map0F, NoPrefix, 0x5B, dst, 0, Reg(src));
+
+    /// <summary>vmulps ymm<paramref name="dst"/>, ymm<paramref name="a"/>, dword [base + disp]{1to8}.</summary>
+    public void VmulpsBroadcast(int dst, int a, Gpr b, int disp) => Evex(Map0F, NoPrefix, 0x59, dst, a, Mem(b, disp), broadcast: true);
+
+    /// <summary>vfmadd231ps ymm<paramref name="dst"/>, ymm<paramref name="a"/>, ymm<paramref name="b"/>: dst = a·b + dst,
+    /// one rounding.</summary>
+    public void Vfmadd231ps(int dst, int a, int b) => Evex(Map0F38, P66, 0xB8, dst, a, Reg(b));
+
+    /// <summary>vpxord ymm<paramref name="dst"/>, ymm<paramref name="dst"/>, ymm<paramref name="dst"/>: zero.</summary>
+    public void Zero(int dst) => Evex(Map0F, P66, 0xEF, dst, dst, Reg(dst));
+
+    /// <summary>mov r64, qword [base + disp].</summary>
+    public void MovLoad(Gpr dst, Gpr b, int disp)
+    {
+        Rex(w: true, r: (int)dst >= 8, b: (int)b >= 8);
+        Emit(0x8B);
+        ModRmMemory((int)dst, b, disp);
+    }
+
+    /// <summary>add r64, imm32 (sign-extended).</summary>
+    public void AddImmediate(Gpr dst, int value)
+    {
+        Rex(w: true, r: false, b: (int)dst >= 8);
+        Emit(0x81);
+        Emit(0xC0 | ((int)dst & 7)); // ModRM: register direct, /0
+        Emit32(value);
+    }
+
+    /// <summary>dec r64.</summary>
+    public void Dec(Gpr dst)
+    {
+        Rex(w: true, r: false, b: (int)dst >= 8);
+        Emit(0xFF);
+        Emit(0xC8 | ((int)dst & 7)); // ModRM: register direct, /1
+    }
+
+    /// <summary>jnz to the instruction at <paramref name="target"/> (an earlier <see cref="Position"/>).</summary>
+    public void JumpIfNotZero(int target)
+    {
+        Emit(0x0F);
+        Emit(0x85);
+        Emit32(target - (Position + 4)); // relative to the end of this 6-byte instruction
+    }
+
+    /// <summary>vzeroupper: leaves the upper halves clean for the caller's SSE code.</summary>
+    public void Vzeroupper()
+    {
+        Emit(0xC5); Emit(0xF8); Emit(0x77);
+    }
+
+    public void Ret() => Emit(0xC3);
+
+    private readonly record struct Operand(bool IsMemory, int Register, Gpr Base, int Displacement);
+
+    private static Operand Reg(int ymm) => new(false, Checked(ymm), default, 0);
+
+    private static Operand Mem(Gpr b, int disp) => new(true, 0, b, disp);
+
+    private static int Checked(int ymm) => ymm is >= 0 and < 32 ? ymm : throw new ArgumentOutOfRangeException(nameof(ymm), $"ymm{ymm}");
+
+    /// <summary>One EVEX-encoded 256-bit instruction: reg is ModRM.reg, vvvv the second source (0 where unused, which
+    /// encodes as the required 1111b), rm a register or [base + disp32].</summary>
+    private void Evex(int map, int pp, int opcode, int reg, int vvvv, Operand rm, bool broadcast = false)
+    {
+        Checked(reg);
+        Checked(vvvv);
+        // rm's high bits: a register's bits 3 and 4 go in B and X; a memory base's bit 3 in B (no index: X clear).
+        int rmLow3 = rm.IsMemory ? (int)rm.Base >> 3 & 1 : rm.Register >> 3 & 1;
+        int rmBit4 = rm.IsMemory ? 0 : rm.Register >> 4 & 1;
+        Emit(0x62);
+        // P0: R X B R' (all stored inverted), 0 0, map.
+        Emit((~(reg >> 3) & 1) << 7 | (~rmBit4 & 1) << 6 | (~rmLow3 & 1) << 5 | (~(reg >> 4) & 1) << 4 | map);
+        // P1: W (0 for these), vvvv inverted, a fixed 1, pp.
+        Emit((~vvvv & 15) << 3 | 1 << 2 | pp);
+        // P2: z = 0, L'L = 01 (256 bits), b (broadcast), V' inverted, aaa = 0 (no mask).
+        Emit(1 << 5 | (broadcast ? 1 : 0) << 4 | (~(vvvv >> 4) & 1) << 3);
+        Emit(opcode);
+        if (rm.IsMemory) ModRmMemory(reg, rm.Base, rm.Displacement);
+        else Emit(0xC0 | (reg & 7) << 3 | (rm.Register & 7));
+    }
+
+    /// <summary>ModRM (and SIB where the base needs one) for [base + disp32].</summary>
+    private void ModRmMemory(int reg, Gpr b, int disp)
+    {
+        Emit(0x80 | (reg & 7) << 3 | ((int)b & 7)); // mod = 10: a 32-bit displacement
+        if (((int)b & 7) == 4) Emit(0x24); // rsp / r12 as base: SIB with no index
+        Emit32(disp);
+    }
+
+    private void Rex(bool w, bool r, bool b) => Emit(0x40 | (w ? 8 : 0) | (r ? 4 : 0) | (b ? 1 : 0));
+
+    private void Emit(int value) => _code.Add((byte)value);
+
+    private void Emit32(int value)
+    {
+        for (int i = 0; i < 4; i++) Emit(value >> (8 * i));
+    }
+}
