@@ -1,4 +1,5 @@
 using Hearth.Core.Gguf;
+using Hearth.Core.Tensors;
 using Hearth.Cpu.Emitted;
 using Hearth.Cpu.Packed;
 
@@ -23,6 +24,17 @@ public sealed class EmittedKernelTests
         yield return Case(a => a.Vfmadd231ps(7, 19, 30), "62 92 65 20 b8 fe");
         yield return Case(a => a.Zero(17), "62 a1 75 20 ef c9"); // vpxord ymm17,ymm17,ymm17
         yield return Case(a => a.VmovupsStore(Gpr.Rdi, 0xe0, 23), "62 e1 7c 28 11 bf e0 00 00 00");
+        yield return Case(a => a.Vpandd(10, 0, 9), "62 51 7d 28 db d1");
+        yield return Case(a => a.Vpord(0, 0, 20), "62 b1 7d 28 eb c4");
+        yield return Case(a => a.VpsrlwImmediate(10, 0, 4), "62 f1 2d 28 71 d0 04");
+        yield return Case(a => a.VpsrlwImmediate(21, 12, 3), "62 d1 55 20 71 d4 03");
+        yield return Case(a => a.VpsllwImmediate(4, 13, 2), "62 d1 5d 28 71 f5 02");
+        yield return Case(a => a.Vpshufb(0, 8, 0), "62 f2 3d 28 00 c0");
+        yield return Case(a => a.Vpshufb(11, 8, 11), "62 52 3d 28 00 db");
+        yield return Case(a => a.VpmovzxbdLoad(2, Gpr.Rcx, 0), "62 f2 7d 28 31 91 00 00 00 00");
+        yield return Case(a => a.VpslldImmediate(2, 2, 23), "62 f1 6d 28 72 f2 17");
+        yield return Case(a => a.VmovupsLoad(3, Gpr.R8, 0x20), "62 d1 7c 28 10 98 20 00 00 00");
+        yield return Case(a => a.VpbroadcastdLoad(9, Gpr.Rbx, 0x20), "62 72 7d 28 58 8b 20 00 00 00");
         yield return Case(a => a.MovLoad(Gpr.Rsi, Gpr.Rdi, 0x40), "48 8b b7 40 00 00 00");
         yield return Case(a => a.MovLoad(Gpr.R11, Gpr.Rdi, 0x30), "4c 8b 9f 30 00 00 00");
         yield return Case(a => a.AddImmediate(Gpr.Rsi, 0x100), "48 81 c6 00 01 00 00");
@@ -45,47 +57,104 @@ public sealed class EmittedKernelTests
     }
 
     /// <summary>Every tile shape (1..2 groups × 1..4 tokens, partial groups, one block and many) through the emitted
-    /// kernel and through <see cref="PackedGemm"/>'s, in one backend: the same bits. Random weights, and the extremes
-    /// (every value −128, −127 or +127, every activation ±127 with or against it) where an offset or correction error
-    /// would show.</summary>
-    [Fact]
-    public void EmittedQ8_0TileGivesTheTileKernelsBits()
+    /// kernel and through the format's C# tile, in one backend: the same bits. Random weights, and the extremes (bytes
+    /// all 0x00, all 0xFF, or all 0x80 / 0x81 / 0x7F for Q8_0, every activation ±127 with or against them) where an
+    /// offset, correction or fifth-bit error would show. MXFP4 also with a subnormal block scale (F32 scales).</summary>
+    [Theory]
+    [InlineData(GgmlType.Q8_0, false)]
+    [InlineData(GgmlType.Q4_0, false)]
+    [InlineData(GgmlType.Q5_0, false)]
+    [InlineData(GgmlType.IQ4_NL, false)]
+    [InlineData(GgmlType.IQ4_XS, false)]
+    [InlineData(GgmlType.MXFP4, false)]
+    [InlineData(GgmlType.MXFP4, true)]
+    public void EmittedTileGivesTheCSharpTilesBits(GgmlType type, bool subnormalScale)
     {
         var isa = SimdPaths.Isa(512, true);
         if (!isa.UseEmittedVnni) return; // needs AVX-512 VNNI on Linux x64 (Zen 4, Ice Lake server and later)
-        var r = new Random(2026);
+        var r = new Random(2026 + (int)type);
         using var backend = new CpuBackend(2, isa);
-        foreach (int k in new[] { 32, 288, 2048 })
+        GgmlTypeInfo.TryGetBlock(type, out int blockColumns, out int blockBytes);
+        int[] widths = blockColumns == 256 ? [256, 2048] : [32, 288, 2048];
+        foreach (int k in widths)
             foreach (int n in new[] { 8, 13, 40 })
                 foreach (bool extremes in new[] { false, true })
                 {
-                    var (w, storage) = TestData.MakeWeight(r, GgmlType.Q8_0, n, k);
+                    var (w, storage) = TestData.MakeWeight(r, type, n, k);
+                    int rowBytes = (int)w.RowBytes;
                     if (extremes)
                         for (int row = 0; row < n; row++)
-                            for (int b = 0; b < k / 32; b++)
-                                for (int j = 0; j < 32; j++)
-                                    storage[row * (k / 32 * 34) + b * 34 + 2 + j] = (row % 4) switch { 0 => 0x80, 1 => 0x81, 2 => 0x7F, _ => (byte)r.Next(256) };
-                    using var emitted = PackedQ8_0Weight.Pack(w, isa);
-                    using var csharp = PackedQ8_0Weight.Pack(w, SimdPaths.Isa(256, true));
-                    Assert.True(emitted.UsesEmittedKernel);
-                    Assert.False(csharp.UsesEmittedKernel);
-                    foreach (int t in new[] { 1, 2, 3, 4, 5, 7, 9, 16 })
+                            for (int b = 0; b < k / blockColumns; b++)
+                                for (int j = ScaleBytes(type); j < blockBytes; j++)
+                                    storage[row * rowBytes + b * blockBytes + j] = (row % 4, type) switch
+                                    {
+                                        (0, GgmlType.Q8_0) => 0x80, (1, GgmlType.Q8_0) => 0x81, (2, GgmlType.Q8_0) => 0x7F,
+                                        (0, _) => 0x00, (1, _) => 0xFF, (2, _) => 0x88,
+                                        _ => (byte)r.Next(256),
+                                    };
+                    if (subnormalScale) storage[5 * rowBytes + 17] = 1; // row 5, block 1's E8M0 exponent
+                    var (emitted, csharp) = Pack(w, isa);
+                    try
                     {
-                        var x = extremes
-                            ? Enumerable.Range(0, t * k).Select(i => (i / k % 3) switch { 0 => 1f, 1 => -1f, _ => r.Next(2) == 0 ? 1f : -1f }).ToArray()
-                            : TestData.Floats(r, t * k, 3f);
-                        using var xt = TestData.Tensor(x, t, k);
-                        using var ya = new CpuTensor(t, n);
-                        using var yb = new CpuTensor(t, n);
-                        backend.MatMul(xt, csharp, ya, t);
-                        backend.MatMul(xt, emitted, yb, t);
-                        var expected = TestData.Read(ya, t);
-                        var got = TestData.Read(yb, t);
-                        for (int i = 0; i < expected.Length; i++)
-                            Assert.True(BitConverter.SingleToInt32Bits(expected[i]) == BitConverter.SingleToInt32Bits(got[i]),
-                                $"k={k} n={n} t={t} extremes={extremes} [{i / n}, {i % n}]: {got[i]} vs {expected[i]}");
+                        foreach (int t in new[] { 1, 2, 3, 4, 5, 7, 9, 16 })
+                        {
+                            var x = extremes
+                                ? Enumerable.Range(0, t * k).Select(i => (i / k % 3) switch { 0 => 1f, 1 => -1f, _ => r.Next(2) == 0 ? 1f : -1f }).ToArray()
+                                : TestData.Floats(r, t * k, 3f);
+                            using var xt = TestData.Tensor(x, t, k);
+                            using var ya = new CpuTensor(t, n);
+                            using var yb = new CpuTensor(t, n);
+                            backend.MatMul(xt, csharp, ya, t);
+                            backend.MatMul(xt, emitted, yb, t);
+                            var expected = TestData.Read(ya, t);
+                            var got = TestData.Read(yb, t);
+                            for (int i = 0; i < expected.Length; i++)
+                                Assert.True(BitConverter.SingleToInt32Bits(expected[i]) == BitConverter.SingleToInt32Bits(got[i]),
+                                    $"{type} k={k} n={n} t={t} extremes={extremes} [{i / n}, {i % n}]: {got[i]} vs {expected[i]}");
+                        }
+                    }
+                    finally
+                    {
+                        emitted.Dispose();
+                        csharp.Dispose();
                     }
                     GC.KeepAlive(storage);
                 }
+    }
+
+    /// <summary>Bytes before a block's values: its scale(s).</summary>
+    private static int ScaleBytes(GgmlType type) => type switch
+    {
+        GgmlType.MXFP4 => 1, GgmlType.Q5_0 => 2, // Q5_0's fifth bits (bytes 2..5) take the extremes too
+        GgmlType.IQ4_XS => 8, _ => 2,
+    };
+
+    /// <summary>The weight packed for the emitted kernel and for the C# one.</summary>
+    private static (PackedWeight Emitted, PackedWeight CSharp) Pack(Weight w, CpuIsa isa)
+    {
+        switch (w.Type)
+        {
+            case GgmlType.Q8_0:
+            {
+                var e = PackedQ8_0Weight.Pack(w, isa);
+                var c = PackedQ8_0Weight.Pack(w, SimdPaths.Isa(256, true));
+                Assert.True(e.UsesEmittedKernel && !c.UsesEmittedKernel);
+                return (e, c);
+            }
+            case GgmlType.Q4_0 or GgmlType.Q5_0:
+            {
+                var e = PackedLegacyWeight.Pack(w, isa);
+                var c = PackedLegacyWeight.Pack(w);
+                Assert.True(e.UsesEmittedKernel && !c.UsesEmittedKernel);
+                return (e, c);
+            }
+            default:
+            {
+                var e = PackedTableWeight.Pack(w, isa);
+                var c = PackedTableWeight.Pack(w);
+                Assert.True(e.UsesEmittedKernel && !c.UsesEmittedKernel);
+                return (e, c);
+            }
+        }
     }
 }

@@ -50,6 +50,38 @@ internal sealed class X64Assembler
     /// one rounding.</summary>
     public void Vfmadd231ps(int dst, int a, int b) => Evex(Map0F38, P66, 0xB8, dst, a, Reg(b));
 
+    /// <summary>vmovups ymm<paramref name="dst"/>, [base + disp].</summary>
+    public void VmovupsLoad(int dst, Gpr b, int disp) => Evex(Map0F, NoPrefix, 0x10, dst, 0, Mem(b, disp));
+
+    /// <summary>vpmovzxbd ymm<paramref name="dst"/>, qword [base + disp]: 8 bytes zero-extended to int32.</summary>
+    public void VpmovzxbdLoad(int dst, Gpr b, int disp) => Evex(Map0F38, P66, 0x31, dst, 0, Mem(b, disp));
+
+    /// <summary>vpandd ymm<paramref name="dst"/>, ymm<paramref name="a"/>, ymm<paramref name="b"/>.</summary>
+    public void Vpandd(int dst, int a, int b) => Evex(Map0F, P66, 0xDB, dst, a, Reg(b));
+
+    /// <summary>vpord ymm<paramref name="dst"/>, ymm<paramref name="a"/>, ymm<paramref name="b"/>.</summary>
+    public void Vpord(int dst, int a, int b) => Evex(Map0F, P66, 0xEB, dst, a, Reg(b));
+
+    /// <summary>vpshufb ymm<paramref name="dst"/>, ymm<paramref name="table"/>, ymm<paramref name="indexes"/>: a 16-entry
+    /// byte lookup per 128-bit lane.</summary>
+    public void Vpshufb(int dst, int table, int indexes) => Evex(Map0F38, P66, 0x00, dst, table, Reg(indexes));
+
+    /// <summary>vpsrlw ymm<paramref name="dst"/>, ymm<paramref name="src"/>, imm8 (16-bit lanes).</summary>
+    public void VpsrlwImmediate(int dst, int src, byte count) => ShiftImmediate(0x71, 2, dst, src, count);
+
+    /// <summary>vpsllw ymm<paramref name="dst"/>, ymm<paramref name="src"/>, imm8 (16-bit lanes).</summary>
+    public void VpsllwImmediate(int dst, int src, byte count) => ShiftImmediate(0x71, 6, dst, src, count);
+
+    /// <summary>vpslld ymm<paramref name="dst"/>, ymm<paramref name="src"/>, imm8 (32-bit lanes).</summary>
+    public void VpslldImmediate(int dst, int src, byte count) => ShiftImmediate(0x72, 6, dst, src, count);
+
+    // The immediate shifts put an opcode extension in ModRM.reg and their destination in vvvv.
+    private void ShiftImmediate(int opcode, int extension, int dst, int src, byte count)
+    {
+        Evex(Map0F, P66, opcode, extension, dst, Reg(src));
+        Emit(count);
+    }
+
     /// <summary>vpxord ymm<paramref name="dst"/>, ymm<paramref name="dst"/>, ymm<paramref name="dst"/>: zero.</summary>
     public void Zero(int dst) => Evex(Map0F, P66, 0xEF, dst, dst, Reg(dst));
 

@@ -4,6 +4,7 @@ using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
 using Hearth.Core.Gguf;
 using Hearth.Core.Tensors;
+using Hearth.Cpu.Emitted;
 using Hearth.Cpu.Kernels;
 
 namespace Hearth.Cpu.Packed;
@@ -42,6 +43,22 @@ public sealed unsafe class PackedLegacyWeight : PackedWeight
 
     /// <summary>The offset the file's values carry: 8 (Q4_0) or 16 (Q5_0).</summary>
     private int Offset => _five ? 16 : 8;
+
+    /// <summary><see cref="Pack(Weight)"/> for a backend at <paramref name="isa"/>: where it may run the emitted AVX-512
+    /// VNNI tiles (<see cref="CpuIsa.UseEmittedVnni"/>), the tiles take them.</summary>
+    public static PackedLegacyWeight Pack(Weight w, CpuIsa isa)
+    {
+        var p = Pack(w);
+        p._emitted = isa.UseEmittedVnni;
+        return p;
+    }
+
+    private bool _emitted;
+
+    /// <summary>Whether the tiles run the emitted AVX-512 VNNI kernel (<see cref="EmittedKernels"/>).</summary>
+    internal bool UsesEmittedKernel => _emitted;
+
+    private EmittedFormat Format => _five ? EmittedFormat.Q5_0 : EmittedFormat.Q4_0;
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static PackedLegacyWeight Pack(Weight w)
@@ -126,13 +143,20 @@ public sealed unsafe class PackedLegacyWeight : PackedWeight
     /// (−off·S₀, −off·S₁) of <see cref="PackedDots.PairCorrections"/>.</remarks>
     internal override void QuantizeActivation(CpuIsa isa, float* x, sbyte* q, float* d, int* c)
     {
+        if (_emitted)
+        {
+            QuantizeActivations.Q8_0(isa, x, Columns, q, d, c);
+            EmittedKernels.ScaleCorrections(Format, c, Blocks);
+            return;
+        }
         QuantizeActivations.Q8_0(isa, x, Columns, q, d);
         PackedDots.PairCorrections(q, Blocks, c, Offset);
     }
 
     internal override void Tile(int group, int groups, int tokens, sbyte* x, float* xd, int* xc, float* y, long yStride, int rows)
     {
-        if (_five) NibbleDecode<LegacyNibbles<Count5>>.Tile(groups, tokens, GroupQuants(group), GroupScales(group), Blocks, x, xd, xc, y, yStride, rows);
+        if (_emitted) EmittedKernels.Tile(Format, groups, tokens, GroupQuants(group), GroupScales(group), Blocks, x, xd, xc, y, yStride, rows);
+        else if (_five) NibbleDecode<LegacyNibbles<Count5>>.Tile(groups, tokens, GroupQuants(group), GroupScales(group), Blocks, x, xd, xc, y, yStride, rows);
         else NibbleDecode<LegacyNibbles<Count4>>.Tile(groups, tokens, GroupQuants(group), GroupScales(group), Blocks, x, xd, xc, y, yStride, rows);
     }
 }

@@ -2,6 +2,7 @@ using System.Runtime.InteropServices;
 using Hearth.Core.Gguf;
 using Hearth.Core.Quants;
 using Hearth.Core.Tensors;
+using Hearth.Cpu.Emitted;
 using Hearth.Cpu.Kernels;
 
 namespace Hearth.Cpu.Packed;
@@ -38,13 +39,28 @@ public sealed unsafe class PackedTableWeight : PackedWeight
     /// CPU time, interleaved A/B at 2048 × 8192), where the step's table lookup, not its multiplies, bounds the kernel.</remarks>
     public static PackedTableWeight Pack(Weight w) => Pack(w, signed: false);
 
+    /// <summary><see cref="Pack(Weight)"/> for a backend at <paramref name="isa"/>: where it may run the emitted AVX-512
+    /// VNNI tiles (<see cref="CpuIsa.UseEmittedVnni"/>), the tiles take them (MXFP4 with its exponent bytes, as for
+    /// <see cref="Mxfp4Decode"/>).</summary>
+    public static PackedTableWeight Pack(Weight w, CpuIsa isa) => Pack(w, signed: false, emitted: isa.UseEmittedVnni);
+
+    private bool _emitted;
+
+    /// <summary>Whether the tiles run the emitted AVX-512 VNNI kernel (<see cref="EmittedKernels"/>).</summary>
+    internal bool UsesEmittedKernel => _emitted;
+
+    private EmittedFormat Format => !_mxfp4 ? EmittedFormat.Iq4 : _byteScales ? EmittedFormat.Mxfp4Exponents : EmittedFormat.Mxfp4;
+
     /// <param name="signed">Whether the kernel takes the tables' signed values (<see cref="SignedSmallDot"/> for MXFP4,
     /// <see cref="SignedDot"/> for the IQ4 table) rather than value + 128 (<see cref="Offset128Dot"/>); the indexes are
     /// the same either way.</param>
-    internal static PackedTableWeight Pack(Weight w, bool signed)
+    /// <param name="emitted">Whether the tiles run the emitted AVX-512 VNNI kernel (offset layout only).</param>
+    internal static PackedTableWeight Pack(Weight w, bool signed, bool emitted = false)
     {
         if (!Packs(w.Type, w.Columns)) throw new ArgumentException($"weight '{w.Name}' ({w.Type}, {w.Columns} columns) has no table packed layout");
-        var p = new PackedTableWeight(w, signed, byteScales: w.Type == GgmlType.MXFP4 && !signed && Mxfp4Decode.Serves && NormalExponents(w));
+        emitted &= !signed;
+        var p = new PackedTableWeight(w, signed, byteScales: w.Type == GgmlType.MXFP4 && !signed && (Mxfp4Decode.Serves || emitted) && NormalExponents(w));
+        p._emitted = emitted;
         int nb = p.Blocks;
         NativeMemory.Clear(p.Quants, (nuint)((long)p.Groups * nb * QuantBytes));
         float* scales = (float*)p.ScaleData;
@@ -118,7 +134,7 @@ public sealed unsafe class PackedTableWeight : PackedWeight
 
     /// <summary>Whether every tile of this weight runs <see cref="Mxfp4Decode"/> (MXFP4 in the offset layout on AVX2
     /// without AVX-VNNI, with exponent-byte scales).</summary>
-    internal bool UsesMxfp4Kernel => _byteScales;
+    internal bool UsesMxfp4Kernel => _byteScales && !_emitted;
 
     /// <remarks>Without AVX-VNNI the tables' signed values meet activations interleaved with their magnitudes
     /// (<see cref="SignedDot"/>); with it, value + 128 goes through vpdpbusd.</remarks>
@@ -129,6 +145,11 @@ public sealed unsafe class PackedTableWeight : PackedWeight
     internal override void Tile(int group, int groups, int tokens, sbyte* x, float* xd, int* xc, float* y, long yStride, int rows)
     {
         byte* q = GroupQuants(group), s = GroupScales(group);
+        if (_emitted)
+        {
+            EmittedKernels.Tile(Format, groups, tokens, q, s, Blocks, x, xd, xc, y, yStride, rows);
+            return;
+        }
         if (UsesMxfp4Kernel)
         {
             Mxfp4Decode.Tile(groups, tokens, q, s, Blocks, x, xd, xc, y, yStride, rows);

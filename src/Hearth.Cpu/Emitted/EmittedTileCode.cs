@@ -1,0 +1,206 @@
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+using Hearth.Cpu.Packed;
+
+namespace Hearth.Cpu.Emitted;
+
+/// <summary>The packed layouts an emitted tile reads (<see cref="EmittedKernels"/>). Each step's bytes are an unsigned
+/// value + offset (vpdpbusd's unsigned operand) against the token's int8 activations; the accumulator starts at
+/// −offset·Σx, which takes the offset back out exactly.</summary>
+internal enum EmittedFormat
+{
+    /// <summary><see cref="PackedQ8_0Weight"/> (w + 128 bytes), F16 row scales.</summary>
+    Q8_0,
+    /// <summary><see cref="PackedTableWeight"/> IQ4_NL / IQ4_XS: nibble indexes looked up as value + 128, F32 row scales.</summary>
+    Iq4,
+    /// <summary><see cref="PackedTableWeight"/> MXFP4 with F32 row scales (a subnormal block scale somewhere).</summary>
+    Mxfp4,
+    /// <summary><see cref="PackedTableWeight"/> MXFP4 with the file's exponent bytes (e − 1, the F32 exponent field).</summary>
+    Mxfp4Exponents,
+    /// <summary><see cref="PackedLegacyWeight"/> Q4_0: nibbles q = w + 8, F16 row scales.</summary>
+    Q4_0,
+    /// <summary><see cref="PackedLegacyWeight"/> Q5_0: nibbles plus a plane of fifth bits, q = w + 16, F16 row scales.</summary>
+    Q5_0,
+}
+
+/// <summary>Writes the tile kernels of <see cref="EmittedKernels"/>: the structure of <see cref="PackedGemm"/>'s tile
+/// (1..2 8-row groups × 1..4 tokens, each weight step decoded once for all tokens). Per block
+/// each (group, token) int32 accumulator starts at the token's correction, takes one vpdpbusd per 4-column step (the
+/// group's 32 step bytes against a broadcast of the token's 4 activation bytes), then adds into its float accumulator as
+/// fma(float(acc), rowScales·tokenScale, f), the C# tiles' operations in their order.</summary>
+internal static unsafe class EmittedTileCode
+{
+    // Vector registers: float accumulators ymm16–23, int accumulators ymm24–31 ([group][token]); ymm0/1 and ymm10/11 the
+    // groups' decoded steps, ymm2/3 their row scales, ymm4–7 temporaries, ymm8 the lookup table, ymm9 the nibble mask,
+    // ymm12/13 Q5_0's fifth-bit planes, ymm14 a fifth-bit temporary, ymm15 the fifth-bit mask.
+    private static int F(int g, int t) => 16 + g * 4 + t;
+    private static int I(int g, int t) => 24 + g * 4 + t;
+    private static int Low(int g) => g;
+    private static int High(int g) => 10 + g;
+    private const int Table = 8, NibbleMask = 9, FifthMask = 15, FifthTemp = 14;
+    private static int Plane(int g) => 12 + g;
+
+    /// <summary>Bytes of packed values per group and block.</summary>
+    public static int QuantBytes(EmittedFormat f) => f switch { EmittedFormat.Q8_0 => 256, EmittedFormat.Q5_0 => 160, _ => 128 };
+
+    /// <summary>Bytes of row scales per group and block.</summary>
+    public static int ScaleBytes(EmittedFormat f) => f switch
+    {
+        EmittedFormat.Iq4 or EmittedFormat.Mxfp4 => 32,
+        EmittedFormat.Mxfp4Exponents => 8,
+        _ => 16,
+    };
+
+    /// <summary>What the format's step bytes carry above the signed value.</summary>
+    public static int Offset(EmittedFormat f) => f switch { EmittedFormat.Q4_0 => 8, EmittedFormat.Q5_0 => 16, _ => 128 };
+
+    private static bool Nibbles(EmittedFormat f) => f != EmittedFormat.Q8_0;
+
+    private static bool LooksUp(EmittedFormat f) => f is EmittedFormat.Iq4 or EmittedFormat.Mxfp4 or EmittedFormat.Mxfp4Exponents;
+
+    /// <summary>The format's constants, 64-byte aligned for the process: its lookup table in both 128-bit lanes (value +
+    /// 128), the nibble mask, the fifth-bit mask.</summary>
+    public static byte* Constants(EmittedFormat f)
+    {
+        byte* c = (byte*)NativeMemory.AlignedAlloc(96, 64);
+        var table = f == EmittedFormat.Iq4 ? Iq4Table.Table : Mxfp4Table.Table;
+        for (int i = 0; i < 32; i++)
+        {
+            c[i] = LooksUp(f) ? table.GetElement(i) : (byte)0;
+            c[32 + i] = 0x0F;
+            c[64 + i] = 0x10;
+        }
+        return c;
+    }
+
+    public static byte[] Tile(EmittedFormat format, int groups, int tokens)
+    {
+        var a = new X64Assembler();
+        var quants = new[] { Gpr.Rsi, Gpr.Rdx };
+        var scales = new[] { Gpr.Rcx, Gpr.R8 };
+        // System V: the argument block's address arrives in rdi; every register used here is caller-saved.
+        a.MovLoad(Gpr.Rax, Gpr.Rdi, 72);  // constants
+        if (Nibbles(format))
+        {
+            a.VmovdquLoad(Table, Gpr.Rax, 0);
+            a.VmovdquLoad(NibbleMask, Gpr.Rax, 32);
+            if (format == EmittedFormat.Q5_0) a.VmovdquLoad(FifthMask, Gpr.Rax, 64);
+        }
+        a.MovLoad(Gpr.Rsi, Gpr.Rdi, 0);   // group 0's quants
+        a.MovLoad(Gpr.Rdx, Gpr.Rdi, 8);   // group 1's quants
+        a.MovLoad(Gpr.Rcx, Gpr.Rdi, 16);  // group 0's scales
+        a.MovLoad(Gpr.R8, Gpr.Rdi, 24);   // group 1's scales
+        a.MovLoad(Gpr.R9, Gpr.Rdi, 32);   // interleaved activations: step s of token t at 4·(s·tokens + t)
+        a.MovLoad(Gpr.R10, Gpr.Rdi, 40);  // token scales [block][token]
+        a.MovLoad(Gpr.R11, Gpr.Rdi, 48);  // corrections [block][token]
+        a.MovLoad(Gpr.Rax, Gpr.Rdi, 56);  // blocks (≥ 1)
+        a.MovLoad(Gpr.Rdi, Gpr.Rdi, 64);  // output, [group][token][8 rows]
+        for (int g = 0; g < groups; g++)
+            for (int t = 0; t < tokens; t++) a.Zero(F(g, t));
+        int loop = a.Position;
+        for (int g = 0; g < groups; g++)
+            for (int t = 0; t < tokens; t++) a.VpbroadcastdLoad(I(g, t), Gpr.R11, 4 * t);
+        if (Nibbles(format)) NibbleSteps(a, format, groups, tokens, quants);
+        else ByteSteps(a, groups, tokens, quants);
+        for (int g = 0; g < groups; g++) LoadScales(a, format, 2 + g, scales[g]);
+        for (int t = 0; t < tokens; t++)
+            for (int g = 0; g < groups; g++)
+            {
+                a.Vcvtdq2ps(4 + 2 * g, I(g, t));
+                a.VmulpsBroadcast(5 + 2 * g, 2 + g, Gpr.R10, 4 * t);
+                a.Vfmadd231ps(F(g, t), 4 + 2 * g, 5 + 2 * g);
+            }
+        a.AddImmediate(Gpr.Rsi, QuantBytes(format));
+        a.AddImmediate(Gpr.Rdx, QuantBytes(format));
+        a.AddImmediate(Gpr.Rcx, ScaleBytes(format));
+        a.AddImmediate(Gpr.R8, ScaleBytes(format));
+        a.AddImmediate(Gpr.R9, 32 * tokens);
+        a.AddImmediate(Gpr.R10, 4 * tokens);
+        a.AddImmediate(Gpr.R11, 4 * tokens);
+        a.Dec(Gpr.Rax);
+        a.JumpIfNotZero(loop);
+        for (int g = 0; g < groups; g++)
+            for (int t = 0; t < tokens; t++) a.VmovupsStore(Gpr.Rdi, (g * PackedGemm.MaxTokens + t) * 32, F(g, t));
+        a.Vzeroupper();
+        a.Ret();
+        return a.ToArray();
+    }
+
+    /// <summary>Q8_0: step j is the block's bytes 32j.. as they are.</summary>
+    private static void ByteSteps(X64Assembler a, int groups, int tokens, Gpr[] quants)
+    {
+        for (int j = 0; j < 8; j++)
+        {
+            for (int g = 0; g < groups; g++) a.VmovdquLoad(Low(g), quants[g], 32 * j);
+            Dots(a, groups, tokens, j, Low);
+        }
+    }
+
+    /// <summary>Nibble layouts (<see cref="NibbleLayout"/>): bytes 32i.. hold step 2i in their low nibbles and step 2i + 1
+    /// in their high ones; Q5_0 ORs in 16 for step j's bit j of its fifth-bit plane (bytes 128..159), the tables look
+    /// the nibbles up.</summary>
+    private static void NibbleSteps(X64Assembler a, EmittedFormat format, int groups, int tokens, Gpr[] quants)
+    {
+        if (format == EmittedFormat.Q5_0)
+            for (int g = 0; g < groups; g++) a.VmovdquLoad(Plane(g), quants[g], 128);
+        for (int i = 0; i < 4; i++)
+        {
+            for (int g = 0; g < groups; g++)
+            {
+                a.VmovdquLoad(Low(g), quants[g], 32 * i);
+                a.VpsrlwImmediate(High(g), Low(g), 4);
+                a.Vpandd(Low(g), Low(g), NibbleMask);
+                a.Vpandd(High(g), High(g), NibbleMask);
+                if (format == EmittedFormat.Q5_0)
+                {
+                    FifthBits(a, Low(g), Plane(g), 2 * i);
+                    FifthBits(a, High(g), Plane(g), 2 * i + 1);
+                }
+                if (LooksUp(format))
+                {
+                    a.Vpshufb(Low(g), Table, Low(g));
+                    a.Vpshufb(High(g), Table, High(g));
+                }
+            }
+            Dots(a, groups, tokens, 2 * i, Low);
+            Dots(a, groups, tokens, 2 * i + 1, High);
+        }
+    }
+
+    /// <summary>step |= 16 × (bit j of each plane byte): the plane moved so bit j lands on bit 4 (16-bit lanes; a shift
+    /// of at most 4 moves no wanted bit across a byte), masked, ORed in.</summary>
+    private static void FifthBits(X64Assembler a, int step, int plane, int j)
+    {
+        if (j < 4) a.VpsllwImmediate(FifthTemp, plane, (byte)(4 - j));
+        else if (j > 4) a.VpsrlwImmediate(FifthTemp, plane, (byte)(j - 4));
+        a.Vpandd(FifthTemp, j == 4 ? plane : FifthTemp, FifthMask);
+        a.Vpord(step, step, FifthTemp);
+    }
+
+    /// <summary>Every (group, token) accumulator takes step <paramref name="j"/>: the group's step bytes (in
+    /// <paramref name="register"/>(g)) against the token's 4 activation bytes of that step, broadcast from memory.</summary>
+    private static void Dots(X64Assembler a, int groups, int tokens, int j, Func<int, int> register)
+    {
+        for (int t = 0; t < tokens; t++)
+            for (int g = 0; g < groups; g++) a.VpdpbusdBroadcast(I(g, t), register(g), Gpr.R9, (j * tokens + t) * 4);
+    }
+
+    /// <summary>The 8 rows' scales of the block as floats: F16 (exact conversion), F32, or exponent bytes shifted into
+    /// the F32 exponent field.</summary>
+    private static void LoadScales(X64Assembler a, EmittedFormat format, int dst, Gpr source)
+    {
+        switch (format)
+        {
+            case EmittedFormat.Iq4 or EmittedFormat.Mxfp4:
+                a.VmovupsLoad(dst, source, 0);
+                break;
+            case EmittedFormat.Mxfp4Exponents:
+                a.VpmovzxbdLoad(dst, source, 0);
+                a.VpslldImmediate(dst, dst, 23);
+                break;
+            default:
+                a.Vcvtph2psLoad(dst, source, 0);
+                break;
+        }
+    }
+}
