@@ -31,6 +31,9 @@ public sealed class EmittedKernelTests
         yield return Case(a => a.VpsllwImmediate(4, 13, 2), "62 d1 5d 28 71 f5 02");
         yield return Case(a => a.Vpshufb(0, 8, 0), "62 f2 3d 28 00 c0");
         yield return Case(a => a.Vpshufb(11, 8, 11), "62 52 3d 28 00 db");
+        yield return Case(a => a.Vpermb(0, 0, 8), "62 d2 7d 28 8d c0");
+        yield return Case(a => a.Vpermb(11, 11, 8), "62 52 25 28 8d d8");
+        yield return Case(a => a.Vpermb(20, 1, 30), "62 82 75 28 8d e6");
         yield return Case(a => a.VpmovzxbdLoad(2, Gpr.Rcx, 0), "62 f2 7d 28 31 91 00 00 00 00");
         yield return Case(a => a.VpslldImmediate(2, 2, 23), "62 f1 6d 28 72 f2 17");
         yield return Case(a => a.VmovupsLoad(3, Gpr.R8, 0x20), "62 d1 7c 28 10 98 20 00 00 00");
@@ -68,10 +71,13 @@ public sealed class EmittedKernelTests
     [InlineData(GgmlType.IQ4_XS, false)]
     [InlineData(GgmlType.MXFP4, false)]
     [InlineData(GgmlType.MXFP4, true)]
-    public void EmittedTileGivesTheCSharpTilesBits(GgmlType type, bool subnormalScale)
+    [InlineData(GgmlType.IQ4_XS, false, false)]
+    [InlineData(GgmlType.MXFP4, false, false)]
+    public void EmittedTileGivesTheCSharpTilesBits(GgmlType type, bool subnormalScale, bool vbmi = true)
     {
         var isa = SimdPaths.Isa(512, true);
         if (!isa.UseEmittedVnni) return; // needs AVX-512 VNNI on Linux x64 (Zen 4, Ice Lake server and later)
+        vbmi &= EmittedKernels.Vbmi; // the vpermb lookups need AVX-512 VBMI; false runs the vpshufb form
         var r = new Random(2026 + (int)type);
         using var backend = new CpuBackend(2, isa);
         GgmlTypeInfo.TryGetBlock(type, out int blockColumns, out int blockBytes);
@@ -93,7 +99,7 @@ public sealed class EmittedKernelTests
                                         _ => (byte)r.Next(256),
                                     };
                     if (subnormalScale) storage[5 * rowBytes + 17] = 1; // row 5, block 1's E8M0 exponent
-                    var (emitted, csharp) = Pack(w, isa);
+                    var (emitted, csharp) = Pack(w, isa, vbmi);
                     try
                     {
                         foreach (int t in new[] { 1, 2, 3, 4, 5, 7, 9, 16 })
@@ -130,7 +136,7 @@ public sealed class EmittedKernelTests
     };
 
     /// <summary>The weight packed for the emitted kernel and for the C# one.</summary>
-    private static (PackedWeight Emitted, PackedWeight CSharp) Pack(Weight w, CpuIsa isa)
+    private static (PackedWeight Emitted, PackedWeight CSharp) Pack(Weight w, CpuIsa isa, bool vbmi)
     {
         switch (w.Type)
         {
@@ -150,7 +156,7 @@ public sealed class EmittedKernelTests
             }
             default:
             {
-                var e = PackedTableWeight.Pack(w, isa);
+                var e = PackedTableWeight.Pack(w, signed: false, emitted: isa.UseEmittedVnni, vbmi);
                 var c = PackedTableWeight.Pack(w);
                 Assert.True(e.UsesEmittedKernel && !c.UsesEmittedKernel);
                 return (e, c);

@@ -42,16 +42,22 @@ internal static unsafe class EmittedKernels
         public byte* Constants;
     }
 
+    /// <summary>Whether the table formats look their nibbles up with vpermb (AVX-512 VBMI: Ice Lake, Zen 4 and later),
+    /// 4 operations per two steps, rather than vpshufb with masks, 6 (Cascade Lake has VNNI without VBMI).</summary>
+    public static bool Vbmi { get; } = Avx512Vbmi.VL.IsSupported;
+
+    // Per format, with and without VBMI: [2·format + vbmi].
     private static readonly Lazy<nint[]>[] Kernels =
-        [.. Enum.GetValues<EmittedFormat>().Select(f => new Lazy<nint[]>(() => Load(f)))];
+        [.. Enum.GetValues<EmittedFormat>().SelectMany(f => new[] { false, true }.Select(v => new Lazy<nint[]>(() => Load(f, v))))];
 
     private static readonly Lazy<nint[]> ConstantBlocks = new(() => [.. Enum.GetValues<EmittedFormat>().Select(f => (nint)EmittedTileCode.Constants(f))]);
 
     /// <summary>y[u, 8g .. 8g+8) for g &lt; groups (1..2), u &lt; tokens (1..4): the arguments and results of the
     /// format's C# tile (<see cref="PackedGemm.Tile{TF}"/>, <see cref="NibbleDecode{TF}.Tile"/>), except that the
     /// corrections <paramref name="xc"/> are the int32 −offset·Σx of each block (<see cref="EmittedTileCode.Offset"/>).</summary>
+    /// <param name="vbmi">Whether the table formats use vpermb (<see cref="Vbmi"/>; false runs the vpshufb form anywhere).</param>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Tile(EmittedFormat format, int groups, int tokens, byte* q, byte* scales, int nb, sbyte* x, float* xd, int* xc, float* y, long yStride, int rows)
+    public static void Tile(EmittedFormat format, bool vbmi, int groups, int tokens, byte* q, byte* scales, int nb, sbyte* x, float* xd, int* xc, float* y, long yStride, int rows)
     {
         float* output = stackalloc float[2 * PackedGemm.MaxTokens * 8];
         var args = new TileArgs
@@ -62,7 +68,7 @@ internal static unsafe class EmittedKernels
             Constants = (byte*)ConstantBlocks.Value[(int)format],
         };
         // The kernel is a leaf of a few microseconds that never calls back into the runtime: no GC transition.
-        var kernel = (delegate* unmanaged[SuppressGCTransition]<TileArgs*, void>)Kernels[(int)format].Value[(groups - 1) * PackedGemm.MaxTokens + tokens - 1];
+        var kernel = (delegate* unmanaged[SuppressGCTransition]<TileArgs*, void>)Kernels[2 * (int)format + (vbmi ? 1 : 0)].Value[(groups - 1) * PackedGemm.MaxTokens + tokens - 1];
         kernel(&args);
         for (int g = 0; g < groups; g++)
             for (int t = 0; t < tokens; t++)
@@ -80,12 +86,12 @@ internal static unsafe class EmittedKernels
 
     /// <summary>Every tile shape's code for one format in one executable mapping; entry points by shape
     /// (groups − 1)·4 + tokens − 1.</summary>
-    private static nint[] Load(EmittedFormat format)
+    private static nint[] Load(EmittedFormat format, bool vbmi)
     {
         var parts = new List<byte[]>();
         for (int groups = 1; groups <= PackedGemm.MaxGroups; groups++)
             for (int tokens = 1; tokens <= PackedGemm.MaxTokens; tokens++)
-                parts.Add(EmittedTileCode.Tile(format, groups, tokens));
+                parts.Add(EmittedTileCode.Tile(format, groups, tokens, vbmi));
         const int align = 64;
         var all = new byte[parts.Sum(p => (p.Length + align - 1) / align * align)];
         var offsets = new int[parts.Count];

@@ -66,6 +66,10 @@ internal sealed class X64Assembler
     /// byte lookup per 128-bit lane.</summary>
     public void Vpshufb(int dst, int table, int indexes) => Evex(Map0F38, P66, 0x00, dst, table, Reg(indexes));
 
+    /// <summary>vpermb ymm<paramref name="dst"/>, ymm<paramref name="indexes"/>, ymm<paramref name="table"/>: a 32-entry
+    /// byte lookup across the register by each index byte's low 5 bits (AVX-512 VBMI).</summary>
+    public void Vpermb(int dst, int indexes, int table) => Evex(Map0F38, P66, 0x8D, dst, indexes, Reg(table));
+
     /// <summary>vpsrlw ymm<paramref name="dst"/>, ymm<paramref name="src"/>, imm8 (16-bit lanes).</summary>
     public void VpsrlwImmediate(int dst, int src, byte count) => ShiftImmediate(0x71, 2, dst, src, count);
 

@@ -155,7 +155,7 @@ public sealed unsafe class PackedLegacyWeight : PackedWeight
 
     internal override void Tile(int group, int groups, int tokens, sbyte* x, float* xd, int* xc, float* y, long yStride, int rows)
     {
-        if (_emitted) EmittedKernels.Tile(Format, groups, tokens, GroupQuants(group), GroupScales(group), Blocks, x, xd, xc, y, yStride, rows);
+        if (_emitted) EmittedKernels.Tile(Format, vbmi: false, groups, tokens, GroupQuants(group), GroupScales(group), Blocks, x, xd, xc, y, yStride, rows);
         else if (_five) NibbleDecode<LegacyNibbles<Count5>>.Tile(groups, tokens, GroupQuants(group), GroupScales(group), Blocks, x, xd, xc, y, yStride, rows);
         else NibbleDecode<LegacyNibbles<Count4>>.Tile(groups, tokens, GroupQuants(group), GroupScales(group), Blocks, x, xd, xc, y, yStride, rows);
     }

@@ -133,7 +133,7 @@ public sealed unsafe class PackedQ8_0Weight : PackedWeight
     internal override void Tile(int group, int groups, int tokens, sbyte* x, float* xd, int* xc, float* y, long yStride, int rows)
     {
         // Q4_0 and Q5_0 values are small enough for a block's products to add up in int16.
-        if (_emitted) EmittedKernels.Tile(EmittedFormat.Q8_0, groups, tokens, GroupQuants(group), GroupScales(group), Blocks, x, xd, xc, y, yStride, rows);
+        if (_emitted) EmittedKernels.Tile(EmittedFormat.Q8_0, vbmi: false, groups, tokens, GroupQuants(group), GroupScales(group), Blocks, x, xd, xc, y, yStride, rows);
         else if (Signed && Type != GgmlType.Q8_0) PackedGemm.Tile<Q8_0Format<SignedSmallDot>>(groups, tokens, GroupQuants(group), GroupScales(group), Blocks, x, xd, xc, y, yStride, rows);
         else if (Signed) PackedGemm.Tile<Q8_0Format<SignedDot>>(groups, tokens, GroupQuants(group), GroupScales(group), Blocks, x, xd, xc, y, yStride, rows);
         else PackedGemm.Tile<Q8_0Format<Offset128Dot>>(groups, tokens, GroupQuants(group), GroupScales(group), Blocks, x, xd, xc, y, yStride, rows);

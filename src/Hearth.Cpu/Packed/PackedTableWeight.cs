@@ -42,9 +42,9 @@ public sealed unsafe class PackedTableWeight : PackedWeight
     /// <summary><see cref="Pack(Weight)"/> for a backend at <paramref name="isa"/>: where it may run the emitted AVX-512
     /// VNNI tiles (<see cref="CpuIsa.UseEmittedVnni"/>), the tiles take them (MXFP4 with its exponent bytes, as for
     /// <see cref="Mxfp4Decode"/>).</summary>
-    public static PackedTableWeight Pack(Weight w, CpuIsa isa) => Pack(w, signed: false, emitted: isa.UseEmittedVnni);
+    public static PackedTableWeight Pack(Weight w, CpuIsa isa) => Pack(w, signed: false, emitted: isa.UseEmittedVnni, vbmi: EmittedKernels.Vbmi);
 
-    private bool _emitted;
+    private bool _emitted, _vbmi;
 
     /// <summary>Whether the tiles run the emitted AVX-512 VNNI kernel (<see cref="EmittedKernels"/>).</summary>
     internal bool UsesEmittedKernel => _emitted;
@@ -55,12 +55,14 @@ public sealed unsafe class PackedTableWeight : PackedWeight
     /// <see cref="SignedDot"/> for the IQ4 table) rather than value + 128 (<see cref="Offset128Dot"/>); the indexes are
     /// the same either way.</param>
     /// <param name="emitted">Whether the tiles run the emitted AVX-512 VNNI kernel (offset layout only).</param>
-    internal static PackedTableWeight Pack(Weight w, bool signed, bool emitted = false)
+    /// <param name="vbmi">Whether that kernel looks the nibbles up with vpermb (<see cref="EmittedKernels.Vbmi"/>).</param>
+    internal static PackedTableWeight Pack(Weight w, bool signed, bool emitted = false, bool vbmi = false)
     {
         if (!Packs(w.Type, w.Columns)) throw new ArgumentException($"weight '{w.Name}' ({w.Type}, {w.Columns} columns) has no table packed layout");
         emitted &= !signed;
         var p = new PackedTableWeight(w, signed, byteScales: w.Type == GgmlType.MXFP4 && !signed && (Mxfp4Decode.Serves || emitted) && NormalExponents(w));
         p._emitted = emitted;
+        p._vbmi = emitted && vbmi;
         int nb = p.Blocks;
         NativeMemory.Clear(p.Quants, (nuint)((long)p.Groups * nb * QuantBytes));
         float* scales = (float*)p.ScaleData;
@@ -147,7 +149,7 @@ public sealed unsafe class PackedTableWeight : PackedWeight
         byte* q = GroupQuants(group), s = GroupScales(group);
         if (_emitted)
         {
-            EmittedKernels.Tile(Format, groups, tokens, q, s, Blocks, x, xd, xc, y, yStride, rows);
+            EmittedKernels.Tile(Format, _vbmi, groups, tokens, q, s, Blocks, x, xd, xc, y, yStride, rows);
             return;
         }
         if (UsesMxfp4Kernel)
