@@ -34,6 +34,13 @@ public sealed class EmittedKernelTests
         yield return Case(a => a.Vpermb(0, 0, 8), "62 d2 7d 28 8d c0");
         yield return Case(a => a.Vpermb(11, 11, 8), "62 52 25 28 8d d8");
         yield return Case(a => a.Vpermb(20, 1, 30), "62 82 75 28 8d e6");
+        yield return Case(a => a.Vpmulld(20, 20, 2), "62 e2 5d 20 40 e2");
+        yield return Case(a => a.Vpaddd(24, 24, 20), "62 21 3d 20 fe c4");
+        yield return Case(a => a.Vfmadd231psBroadcast(16, 3, Gpr.R11, 4), "62 c2 65 38 b8 83 04 00 00 00");
+        yield return Case(a => a.VmovdquStore(Gpr.Rdx, 0x40, 1), "62 f1 7e 28 7f 8a 40 00 00 00");
+        yield return Case(a => a.MovImmediate(Gpr.R8, 8), "49 c7 c0 08 00 00 00");
+        yield return Case(a => a.Vmulps(3, 5, 3), "62 f1 54 28 59 db");
+        yield return Case(a => a.AddImmediate(Gpr.Rdx, -0x1000), "48 81 c2 00 f0 ff ff");
         yield return Case(a => a.VpmovzxbdLoad(2, Gpr.Rcx, 0), "62 f2 7d 28 31 91 00 00 00 00");
         yield return Case(a => a.VpslldImmediate(2, 2, 23), "62 f1 6d 28 72 f2 17");
         yield return Case(a => a.VmovupsLoad(3, Gpr.R8, 0x20), "62 d1 7c 28 10 98 20 00 00 00");
@@ -71,6 +78,8 @@ public sealed class EmittedKernelTests
     [InlineData(GgmlType.IQ4_XS, false)]
     [InlineData(GgmlType.MXFP4, false)]
     [InlineData(GgmlType.MXFP4, true)]
+    [InlineData(GgmlType.Q4_K, false)]
+    [InlineData(GgmlType.Q5_K, false)]
     [InlineData(GgmlType.IQ4_XS, false, false)]
     [InlineData(GgmlType.MXFP4, false, false)]
     public void EmittedTileGivesTheCSharpTilesBits(GgmlType type, bool subnormalScale, bool vbmi = true)
@@ -132,7 +141,8 @@ public sealed class EmittedKernelTests
     private static int ScaleBytes(GgmlType type) => type switch
     {
         GgmlType.MXFP4 => 1, GgmlType.Q5_0 => 2, // Q5_0's fifth bits (bytes 2..5) take the extremes too
-        GgmlType.IQ4_XS => 8, _ => 2,
+        GgmlType.IQ4_XS => 8, GgmlType.Q4_K or GgmlType.Q5_K => 4, // K-quants: the 12 scale bytes take the extremes too
+        _ => 2,
     };
 
     /// <summary>The weight packed for the emitted kernel and for the C# one.</summary>
@@ -151,6 +161,13 @@ public sealed class EmittedKernelTests
             {
                 var e = PackedLegacyWeight.Pack(w, isa);
                 var c = PackedLegacyWeight.Pack(w);
+                Assert.True(e.UsesEmittedKernel && !c.UsesEmittedKernel);
+                return (e, c);
+            }
+            case GgmlType.Q4_K or GgmlType.Q5_K:
+            {
+                var e = PackedKQuantWeight.Pack(w, isa);
+                var c = PackedKQuantWeight.Pack(w);
                 Assert.True(e.UsesEmittedKernel && !c.UsesEmittedKernel);
                 return (e, c);
             }

@@ -40,6 +40,7 @@ internal static unsafe class EmittedKernels
         public long Blocks;
         public float* Output;
         public byte* Constants;
+        public byte* Scratch;
     }
 
     /// <summary>Whether the table formats look their nibbles up with vpermb (AVX-512 VBMI: Ice Lake, Zen 4 and later),
@@ -75,6 +76,35 @@ internal static unsafe class EmittedKernels
                 PackedGemm.Store(Vector256.Load(output + (g * PackedGemm.MaxTokens + t) * 8), y + g * 8 + t * yStride, rows - g * 8);
     }
 
+    // Q4_K and Q5_K: one group per call, [5·five + tokens − 1] → entry (tokens 1..4).
+    private static readonly Lazy<nint[]> KQuantKernels = new(() => LoadAll(
+        [.. new[] { false, true }.SelectMany(five => Enumerable.Range(1, PackedGemm.MaxTokens).Select(t => EmittedKQuantCode.Tile(five, t)))]));
+
+    private static readonly Lazy<nint> KQuantConstants = new(() => (nint)EmittedKQuantCode.Constants());
+
+    /// <summary>y[u, 8g .. 8g+8) for g &lt; groups (1..2), u &lt; tokens (1..4) of a <see cref="PackedKQuantWeight"/> (Q4_K,
+    /// or Q5_K with <paramref name="five"/>): the arguments and results of <see cref="KQuantMaddubs"/>' tile, each group
+    /// a call (<paramref name="quantStride"/> and <paramref name="scaleStride"/> bytes after the previous).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void KQuantTile(bool five, int groups, int tokens, byte* q, long quantStride, byte* scales, long scaleStride, int supers,
+        sbyte* x, float* xd, int* xc, float* y, long yStride, int rows)
+    {
+        float* output = stackalloc float[PackedGemm.MaxTokens * 8];
+        byte* scratch = stackalloc byte[EmittedKQuantCode.ScratchBytes];
+        var kernel = (delegate* unmanaged[SuppressGCTransition]<TileArgs*, void>)KQuantKernels.Value[(five ? PackedGemm.MaxTokens : 0) + tokens - 1];
+        for (int g = 0; g < groups; g++)
+        {
+            var args = new TileArgs
+            {
+                Quants = q + g * quantStride, Scales = scales + g * scaleStride, X = x, TokenScales = xd, Corrections = xc,
+                Blocks = supers, Output = output, Constants = (byte*)KQuantConstants.Value, Scratch = scratch,
+            };
+            kernel(&args);
+            for (int t = 0; t < tokens; t++)
+                PackedGemm.Store(Vector256.Load(output + t * 8), y + g * 8 + t * yStride, rows - g * 8);
+        }
+    }
+
     /// <summary>The int32 corrections the emitted tile of <paramref name="format"/> starts from, in place: from Q8_0's
     /// −128·Σq per block (what <see cref="QuantizeActivations.Q8_0"/> writes) to −offset·Σq.</summary>
     public static void ScaleCorrections(EmittedFormat format, int* c, int blocks)
@@ -92,6 +122,12 @@ internal static unsafe class EmittedKernels
         for (int groups = 1; groups <= PackedGemm.MaxGroups; groups++)
             for (int tokens = 1; tokens <= PackedGemm.MaxTokens; tokens++)
                 parts.Add(EmittedTileCode.Tile(format, groups, tokens, vbmi));
+        return LoadAll(parts);
+    }
+
+    /// <summary>Code pieces in one executable mapping, each 64-byte aligned; their entry points in order.</summary>
+    private static nint[] LoadAll(IReadOnlyList<byte[]> parts)
+    {
         const int align = 64;
         var all = new byte[parts.Sum(p => (p.Length + align - 1) / align * align)];
         var offsets = new int[parts.Count];

@@ -43,6 +43,9 @@ internal sealed class X64Assembler
     /// <summary>vcvtdq2ps ymm<paramref name="dst"/>, ymm<paramref name="src"/>.</summary>
     public void Vcvtdq2ps(int dst, int src) => Evex(Map0F, NoPrefix, 0x5B, dst, 0, Reg(src));
 
+    /// <summary>vmulps ymm<paramref name="dst"/>, ymm<paramref name="a"/>, ymm<paramref name="b"/>.</summary>
+    public void Vmulps(int dst, int a, int b) => Evex(Map0F, NoPrefix, 0x59, dst, a, Reg(b));
+
     /// <summary>vmulps ymm<paramref name="dst"/>, ymm<paramref name="a"/>, dword [base + disp]{1to8}.</summary>
     public void VmulpsBroadcast(int dst, int a, Gpr b, int disp) => Evex(Map0F, NoPrefix, 0x59, dst, a, Mem(b, disp), broadcast: true);
 
@@ -86,6 +89,19 @@ internal sealed class X64Assembler
         Emit(count);
     }
 
+    /// <summary>vpmulld ymm<paramref name="dst"/>, ymm<paramref name="a"/>, ymm<paramref name="b"/>: low 32 bits of each
+    /// lane's product.</summary>
+    public void Vpmulld(int dst, int a, int b) => Evex(Map0F38, P66, 0x40, dst, a, Reg(b));
+
+    /// <summary>vpaddd ymm<paramref name="dst"/>, ymm<paramref name="a"/>, ymm<paramref name="b"/>.</summary>
+    public void Vpaddd(int dst, int a, int b) => Evex(Map0F, P66, 0xFE, dst, a, Reg(b));
+
+    /// <summary>vfmadd231ps ymm<paramref name="dst"/>, ymm<paramref name="a"/>, dword [base + disp]{1to8}.</summary>
+    public void Vfmadd231psBroadcast(int dst, int a, Gpr b, int disp) => Evex(Map0F38, P66, 0xB8, dst, a, Mem(b, disp), broadcast: true);
+
+    /// <summary>vmovdqu32 [base + disp], ymm<paramref name="src"/>.</summary>
+    public void VmovdquStore(Gpr b, int disp, int src) => Evex(Map0F, PF3, 0x7F, src, 0, Mem(b, disp));
+
     /// <summary>vpxord ymm<paramref name="dst"/>, ymm<paramref name="dst"/>, ymm<paramref name="dst"/>: zero.</summary>
     public void Zero(int dst) => Evex(Map0F, P66, 0xEF, dst, dst, Reg(dst));
 
@@ -95,6 +111,15 @@ internal sealed class X64Assembler
         Rex(w: true, r: (int)dst >= 8, b: (int)b >= 8);
         Emit(0x8B);
         ModRmMemory((int)dst, b, disp);
+    }
+
+    /// <summary>mov r64, imm32 (sign-extended).</summary>
+    public void MovImmediate(Gpr dst, int value)
+    {
+        Rex(w: true, r: false, b: (int)dst >= 8);
+        Emit(0xC7);
+        Emit(0xC0 | ((int)dst & 7)); // ModRM: register direct, /0
+        Emit32(value);
     }
 
     /// <summary>add r64, imm32 (sign-extended).</summary>
