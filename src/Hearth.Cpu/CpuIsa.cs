@@ -46,9 +46,10 @@ public readonly record struct CpuIsa
     /// <summary>Packed weights go through the packed kernels.</summary>
     internal bool UsePacked => AllowVnni && PackedAvailable && Use256;
 
-    /// <summary>Packed Q8_0 runs the tile kernel emitted for AVX-512 VNNI (<see cref="Emitted.EmittedKernels"/>): the
-    /// 512 rung of a machine that has it.</summary>
-    internal bool UseEmittedVnni => UsePacked && Use512 && Emitted.EmittedKernels.Vnni512Supported;
+    /// <summary>The packed int8 formats run the tile kernels emitted for AVX-512 VNNI (<see cref="Emitted.EmittedKernels"/>):
+    /// the top rung of a machine that has it (they use ymm registers only, so this includes machines where .NET does not
+    /// accelerate Vector512); lower rungs keep the C# kernels, which tests then compare them with.</summary>
+    internal bool UseEmittedVnni => UsePacked && Bits == DetectedBits && Emitted.EmittedKernels.Vnni512Supported;
 
     /// <summary>Effective path name, for logs and benchmark labels.</summary>
     public string PathName => Use512 ? (UseEmittedVnni ? "avx512+vnni" : "avx512") : Use256 ? (UseVnni ? "avx2+vnni" : UsePacked ? "avx2+packed" : "avx2") : Use128 ? "sse" : "scalar";

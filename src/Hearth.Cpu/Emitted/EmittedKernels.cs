@@ -17,16 +17,31 @@ internal static unsafe class EmittedKernels
 {
     /// <summary>Whether the emitted AVX-512 VNNI kernels run here: Linux x64 (the System V calling convention they are
     /// written for), AVX-512 F/BW/VL enabled in the runtime (DOTNET_EnableAVX512=0 turns them off with the rest of
-    /// AVX-512), the CPU's AVX512_VNNI bit (CPUID leaf 7, ECX bit 11), and HEARTH_EMITTED_KERNELS not "0".</summary>
-    public static bool Vnni512Supported { get; } = Detect();
+    /// AVX-512), the CPU's AVX512_VNNI bit (CPUID leaf 7, ECX bit 11), HEARTH_EMITTED_KERNELS not "0", and pages that
+    /// may be made executable (a one-instruction function is loaded and called; where a policy forbids it, the C#
+    /// kernels run and <see cref="Unavailable"/> says why).</summary>
+    public static bool Vnni512Supported => Unavailable == null;
 
-    private static bool Detect()
+    /// <summary>Why the emitted kernels do not run here, or null where they do.</summary>
+    public static string? Unavailable { get; } = Detect();
+
+    private static string? Detect()
     {
-        if (!OperatingSystem.IsLinux() || RuntimeInformation.ProcessArchitecture != Architecture.X64) return false;
-        if (!Avx512F.VL.IsSupported || !Avx512BW.IsSupported) return false;
-        if (Environment.GetEnvironmentVariable("HEARTH_EMITTED_KERNELS") == "0") return false;
+        if (!OperatingSystem.IsLinux() || RuntimeInformation.ProcessArchitecture != Architecture.X64) return "not Linux x64";
+        if (!Avx512F.VL.IsSupported || !Avx512BW.IsSupported) return "no AVX-512 F/BW/VL";
+        if (Environment.GetEnvironmentVariable("HEARTH_EMITTED_KERNELS") == "0") return "HEARTH_EMITTED_KERNELS=0";
         (_, _, int ecx, _) = X86Base.CpuId(7, 0);
-        return (ecx & 1 << 11) != 0;
+        if ((ecx & 1 << 11) == 0) return "no AVX512_VNNI";
+        try
+        {
+            var ret = (delegate* unmanaged[SuppressGCTransition]<void>)ExecutableMemory.Load([0xC3]);
+            ret();
+        }
+        catch (InvalidOperationException e)
+        {
+            return e.Message; // mmap or mprotect refused: the C# kernels serve instead
+        }
+        return null;
     }
 
     /// <summary>What an emitted tile reads; the fields' offsets are fixed in <see cref="EmittedTileCode"/>.</summary>
