@@ -116,16 +116,7 @@ public sealed class EmittedKernelTests
                             var x = extremes
                                 ? Enumerable.Range(0, t * k).Select(i => (i / k % 3) switch { 0 => 1f, 1 => -1f, _ => r.Next(2) == 0 ? 1f : -1f }).ToArray()
                                 : TestData.Floats(r, t * k, 3f);
-                            using var xt = TestData.Tensor(x, t, k);
-                            using var ya = new CpuTensor(t, n);
-                            using var yb = new CpuTensor(t, n);
-                            backend.MatMul(xt, csharp, ya, t);
-                            backend.MatMul(xt, emitted, yb, t);
-                            var expected = TestData.Read(ya, t);
-                            var got = TestData.Read(yb, t);
-                            for (int i = 0; i < expected.Length; i++)
-                                Assert.True(BitConverter.SingleToInt32Bits(expected[i]) == BitConverter.SingleToInt32Bits(got[i]),
-                                    $"{type} k={k} n={n} t={t} extremes={extremes} [{i / n}, {i % n}]: {got[i]} vs {expected[i]}");
+                            PackedSignedLayoutTests.SameBits(backend, x, t, csharp, emitted, n, k, $"{type} k={k} n={n} extremes={extremes}");
                         }
                     }
                     finally

@@ -218,7 +218,7 @@ public sealed class PackedSignedLayoutTests
 
     /// <summary>x (t × k) through both weights: every output of <paramref name="b"/> must have
     /// <paramref name="a"/>'s bits. Returns b's outputs.</summary>
-    private static float[] SameBits(CpuBackend backend, float[] x, int t, Weight a, Weight b, int n, int k, string what)
+    internal static float[] SameBits(CpuBackend backend, float[] x, int t, Weight a, Weight b, int n, int k, string what)
     {
         using var xt = TestData.Tensor(x, t, k);
         using var ya = new CpuTensor(t, n);

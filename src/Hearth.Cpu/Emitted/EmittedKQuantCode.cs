@@ -81,8 +81,8 @@ internal static class EmittedKQuantCode
             a.Vpandd(High, High, Mask0F);
             if (five)
             {
-                FifthBits(a, Low, 2 * i);
-                FifthBits(a, High, 2 * i + 1);
+                EmittedTileCode.FifthBits(a, Low, Plane, FifthTemp, Mask10, 2 * i);
+                EmittedTileCode.FifthBits(a, High, Plane, FifthTemp, Mask10, 2 * i + 1);
             }
             for (int t = 0; t < n; t++) a.VpdpbusdBroadcast(Sub(t), Low, Gpr.R9, (2 * i * n + t) * 4);
             for (int t = 0; t < n; t++) a.VpdpbusdBroadcast(Sub(t), High, Gpr.R9, ((2 * i + 1) * n + t) * 4);
@@ -149,12 +149,4 @@ internal static class EmittedKQuantCode
         a.VmovdquStore(Gpr.Rdx, 96, Temp);
     }
 
-    /// <summary>step |= 16 × (bit j of each plane byte), as <see cref="EmittedTileCode"/>'s Q5_0.</summary>
-    private static void FifthBits(X64Assembler a, int step, int j)
-    {
-        if (j < 4) a.VpsllwImmediate(FifthTemp, Plane, (byte)(4 - j));
-        else if (j > 4) a.VpsrlwImmediate(FifthTemp, Plane, (byte)(j - 4));
-        a.Vpandd(FifthTemp, j == 4 ? Plane : FifthTemp, Mask10);
-        a.Vpord(step, step, FifthTemp);
-    }
 }

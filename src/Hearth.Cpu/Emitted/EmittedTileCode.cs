@@ -161,8 +161,8 @@ internal static unsafe class EmittedTileCode
                 a.Vpandd(High(g), High(g), NibbleMask);
                 if (format == EmittedFormat.Q5_0)
                 {
-                    FifthBits(a, Low(g), Plane(g), 2 * i);
-                    FifthBits(a, High(g), Plane(g), 2 * i + 1);
+                    FifthBits(a, Low(g), Plane(g), FifthTemp, FifthMask, 2 * i);
+                    FifthBits(a, High(g), Plane(g), FifthTemp, FifthMask, 2 * i + 1);
                 }
                 if (LooksUp(format))
                 {
@@ -175,14 +175,15 @@ internal static unsafe class EmittedTileCode
         }
     }
 
-    /// <summary>step |= 16 × (bit j of each plane byte): the plane moved so bit j lands on bit 4 (16-bit lanes; a shift
-    /// of at most 4 moves no wanted bit across a byte), masked, ORed in.</summary>
-    private static void FifthBits(X64Assembler a, int step, int plane, int j)
+    /// <summary>step |= 16 × (bit j of each plane byte), for the layouts that keep fifth bits in a plane per step (Q5_0,
+    /// Q5_K): the plane moved so bit j lands on bit 4 (16-bit lanes; a shift of at most 4 moves no wanted bit across a
+    /// byte), masked by <paramref name="mask"/> (0x10 bytes), ORed in.</summary>
+    internal static void FifthBits(X64Assembler a, int step, int plane, int temp, int mask, int j)
     {
-        if (j < 4) a.VpsllwImmediate(FifthTemp, plane, (byte)(4 - j));
-        else if (j > 4) a.VpsrlwImmediate(FifthTemp, plane, (byte)(j - 4));
-        a.Vpandd(FifthTemp, j == 4 ? plane : FifthTemp, FifthMask);
-        a.Vpord(step, step, FifthTemp);
+        if (j < 4) a.VpsllwImmediate(temp, plane, (byte)(4 - j));
+        else if (j > 4) a.VpsrlwImmediate(temp, plane, (byte)(j - 4));
+        a.Vpandd(temp, j == 4 ? plane : temp, mask);
+        a.Vpord(step, step, temp);
     }
 
     /// <summary>Every (group, token) accumulator takes step <paramref name="j"/>: the group's step bytes (in

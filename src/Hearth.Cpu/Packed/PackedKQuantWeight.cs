@@ -35,17 +35,7 @@ public sealed unsafe class PackedKQuantWeight : PackedWeight
 
     /// <summary><see cref="Pack(Weight)"/> for a backend at <paramref name="isa"/>: where it may run the emitted AVX-512
     /// VNNI tiles (<see cref="CpuIsa.UseEmittedVnni"/>), the tiles take them.</summary>
-    public static PackedKQuantWeight Pack(Weight w, CpuIsa isa)
-    {
-        var p = Pack(w);
-        p._emitted = isa.UseEmittedVnni;
-        return p;
-    }
-
-    private bool _emitted;
-
-    /// <summary>Whether the tiles run the emitted AVX-512 VNNI kernel (<see cref="Emitted.EmittedKernels.KQuantTile"/>).</summary>
-    internal bool UsesEmittedKernel => _emitted;
+    public static PackedKQuantWeight Pack(Weight w, CpuIsa isa) => Emitting(Pack(w), isa.UseEmittedVnni);
 
     public static PackedKQuantWeight Pack(Weight w)
     {
@@ -133,7 +123,7 @@ public sealed unsafe class PackedKQuantWeight : PackedWeight
         // One token (decode) stays on the C# kernel: the emitted one's per-sub-block scale work (vpmulld, the mins'
         // conversions) outweighs its single vpdpbusd per step there (1B Q4_K decode 0.92–0.96×, prompt 1.18–1.19×,
         // interleaved). Both give the same bits, so a sequence alone and in a batch still agree.
-        if (_emitted && tokens > 1) Emitted.EmittedKernels.KQuantTile(_five, groups, tokens, q, quantBytes, s, scaleBytes, supers, x, xd, xc, y, yStride, rows);
+        if (UsesEmittedKernel && tokens > 1) Emitted.EmittedKernels.KQuantTile(_five, groups, tokens, q, quantBytes, s, scaleBytes, supers, x, xd, xc, y, yStride, rows);
         else if (_five) GroupTile.Groups<KQuantMaddubs.Kernel<Count5>>(groups, tokens, q, quantBytes, s, scaleBytes, supers, x, xd, xc, y, yStride, rows);
         else GroupTile.Groups<KQuantMaddubs.Kernel<Count4>>(groups, tokens, q, quantBytes, s, scaleBytes, supers, x, xd, xc, y, yStride, rows);
     }

@@ -46,17 +46,7 @@ public sealed unsafe class PackedLegacyWeight : PackedWeight
 
     /// <summary><see cref="Pack(Weight)"/> for a backend at <paramref name="isa"/>: where it may run the emitted AVX-512
     /// VNNI tiles (<see cref="CpuIsa.UseEmittedVnni"/>), the tiles take them.</summary>
-    public static PackedLegacyWeight Pack(Weight w, CpuIsa isa)
-    {
-        var p = Pack(w);
-        p._emitted = isa.UseEmittedVnni;
-        return p;
-    }
-
-    private bool _emitted;
-
-    /// <summary>Whether the tiles run the emitted AVX-512 VNNI kernel (<see cref="EmittedKernels"/>).</summary>
-    internal bool UsesEmittedKernel => _emitted;
+    public static PackedLegacyWeight Pack(Weight w, CpuIsa isa) => Emitting(Pack(w), isa.UseEmittedVnni);
 
     private EmittedFormat Format => _five ? EmittedFormat.Q5_0 : EmittedFormat.Q4_0;
 
@@ -143,7 +133,7 @@ public sealed unsafe class PackedLegacyWeight : PackedWeight
     /// (−off·S₀, −off·S₁) of <see cref="PackedDots.PairCorrections"/>.</remarks>
     internal override void QuantizeActivation(CpuIsa isa, float* x, sbyte* q, float* d, int* c)
     {
-        if (_emitted)
+        if (UsesEmittedKernel)
         {
             QuantizeActivations.Q8_0(isa, x, Columns, q, d, c);
             EmittedKernels.ScaleCorrections(Format, c, Blocks);
@@ -155,7 +145,7 @@ public sealed unsafe class PackedLegacyWeight : PackedWeight
 
     internal override void Tile(int group, int groups, int tokens, sbyte* x, float* xd, int* xc, float* y, long yStride, int rows)
     {
-        if (_emitted) EmittedKernels.Tile(Format, vbmi: false, groups, tokens, GroupQuants(group), GroupScales(group), Blocks, x, xd, xc, y, yStride, rows);
+        if (UsesEmittedKernel) EmittedKernels.Tile(Format, vbmi: false, groups, tokens, GroupQuants(group), GroupScales(group), Blocks, x, xd, xc, y, yStride, rows);
         else if (_five) NibbleDecode<LegacyNibbles<Count5>>.Tile(groups, tokens, GroupQuants(group), GroupScales(group), Blocks, x, xd, xc, y, yStride, rows);
         else NibbleDecode<LegacyNibbles<Count4>>.Tile(groups, tokens, GroupQuants(group), GroupScales(group), Blocks, x, xd, xc, y, yStride, rows);
     }

@@ -43,14 +43,8 @@ public sealed unsafe class PackedQ8_0Weight : PackedWeight
     public static PackedQ8_0Weight Pack(Weight w, CpuIsa isa)
     {
         var p = Pack(w);
-        p._emitted = isa.UseEmittedVnni && !p.Signed;
-        return p;
+        return Emitting(p, isa.UseEmittedVnni && !p.Signed);
     }
-
-    private bool _emitted;
-
-    /// <summary>Whether the tiles run the emitted AVX-512 VNNI kernel (<see cref="EmittedKernels"/>).</summary>
-    internal bool UsesEmittedKernel => _emitted;
 
     /// <param name="preferSigned">Store w rather than w + 128 where the matrix allows (no −128): the layout of the
     /// AVX2 kernel; tests take both layouts on one machine to compare them bit for bit.</param>
@@ -133,7 +127,7 @@ public sealed unsafe class PackedQ8_0Weight : PackedWeight
     internal override void Tile(int group, int groups, int tokens, sbyte* x, float* xd, int* xc, float* y, long yStride, int rows)
     {
         // Q4_0 and Q5_0 values are small enough for a block's products to add up in int16.
-        if (_emitted) EmittedKernels.Tile(EmittedFormat.Q8_0, vbmi: false, groups, tokens, GroupQuants(group), GroupScales(group), Blocks, x, xd, xc, y, yStride, rows);
+        if (UsesEmittedKernel) EmittedKernels.Tile(EmittedFormat.Q8_0, vbmi: false, groups, tokens, GroupQuants(group), GroupScales(group), Blocks, x, xd, xc, y, yStride, rows);
         else if (Signed && Type != GgmlType.Q8_0) PackedGemm.Tile<Q8_0Format<SignedSmallDot>>(groups, tokens, GroupQuants(group), GroupScales(group), Blocks, x, xd, xc, y, yStride, rows);
         else if (Signed) PackedGemm.Tile<Q8_0Format<SignedDot>>(groups, tokens, GroupQuants(group), GroupScales(group), Blocks, x, xd, xc, y, yStride, rows);
         else PackedGemm.Tile<Q8_0Format<Offset128Dot>>(groups, tokens, GroupQuants(group), GroupScales(group), Blocks, x, xd, xc, y, yStride, rows);

@@ -44,10 +44,7 @@ public sealed unsafe class PackedTableWeight : PackedWeight
     /// <see cref="Mxfp4Decode"/>).</summary>
     public static PackedTableWeight Pack(Weight w, CpuIsa isa) => Pack(w, signed: false, emitted: isa.UseEmittedVnni, vbmi: EmittedKernels.Vbmi);
 
-    private bool _emitted, _vbmi;
-
-    /// <summary>Whether the tiles run the emitted AVX-512 VNNI kernel (<see cref="EmittedKernels"/>).</summary>
-    internal bool UsesEmittedKernel => _emitted;
+    private bool _vbmi;
 
     private EmittedFormat Format => !_mxfp4 ? EmittedFormat.Iq4 : _byteScales ? EmittedFormat.Mxfp4Exponents : EmittedFormat.Mxfp4;
 
@@ -61,7 +58,7 @@ public sealed unsafe class PackedTableWeight : PackedWeight
         if (!Packs(w.Type, w.Columns)) throw new ArgumentException($"weight '{w.Name}' ({w.Type}, {w.Columns} columns) has no table packed layout");
         emitted &= !signed;
         var p = new PackedTableWeight(w, signed, byteScales: w.Type == GgmlType.MXFP4 && !signed && (Mxfp4Decode.Serves || emitted) && NormalExponents(w));
-        p._emitted = emitted;
+        p.UsesEmittedKernel = emitted;
         p._vbmi = emitted && vbmi;
         int nb = p.Blocks;
         NativeMemory.Clear(p.Quants, (nuint)((long)p.Groups * nb * QuantBytes));
@@ -136,7 +133,7 @@ public sealed unsafe class PackedTableWeight : PackedWeight
 
     /// <summary>Whether every tile of this weight runs <see cref="Mxfp4Decode"/> (MXFP4 in the offset layout on AVX2
     /// without AVX-VNNI, with exponent-byte scales).</summary>
-    internal bool UsesMxfp4Kernel => _byteScales && !_emitted;
+    internal bool UsesMxfp4Kernel => _byteScales && !UsesEmittedKernel;
 
     /// <remarks>Without AVX-VNNI the tables' signed values meet activations interleaved with their magnitudes
     /// (<see cref="SignedDot"/>); with it, value + 128 goes through vpdpbusd.</remarks>
@@ -147,7 +144,7 @@ public sealed unsafe class PackedTableWeight : PackedWeight
     internal override void Tile(int group, int groups, int tokens, sbyte* x, float* xd, int* xc, float* y, long yStride, int rows)
     {
         byte* q = GroupQuants(group), s = GroupScales(group);
-        if (_emitted)
+        if (UsesEmittedKernel)
         {
             EmittedKernels.Tile(Format, _vbmi, groups, tokens, q, s, Blocks, x, xd, xc, y, yStride, rows);
             return;

@@ -63,6 +63,18 @@ public abstract unsafe class PackedWeight : Weight, IDisposable
         };
     }
 
+    /// <summary>Whether the tiles run the kernels emitted for AVX-512 VNNI (<see cref="Emitted.EmittedKernels"/>) rather
+    /// than the C# ones; set at packing for the backend's <see cref="CpuIsa"/> (<see cref="CpuIsa.UseEmittedVnni"/>).
+    /// Both give the same bits.</summary>
+    internal bool UsesEmittedKernel { get; private protected set; }
+
+    /// <summary><paramref name="packed"/>, whose tiles now run the emitted kernels where <paramref name="emitted"/>.</summary>
+    private protected static T Emitting<T>(T packed, bool emitted) where T : PackedWeight
+    {
+        packed.UsesEmittedKernel = emitted;
+        return packed;
+    }
+
     /// <summary>Whether <see cref="RestoreRow"/> can give back a row's GGUF bytes (layouts that keep exactly the file's
     /// bytes). Embedding lookups then read this copy, and the mapping's pages can leave memory for good.</summary>
     internal virtual bool RestoresRows => false;
