@@ -75,6 +75,15 @@ internal static unsafe class EmittedKernels
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Tile(EmittedFormat format, bool vbmi, int groups, int tokens, byte* q, byte* scales, int nb, sbyte* x, float* xd, int* xc, float* y, long yStride, int rows)
     {
+        if (groups == 2 && tokens == 1)
+        {
+            // One token (decode) is memory-bound: one group at a time streams two arrays (values, scales) instead of
+            // four, which this machine's prefetchers follow better (gpt-oss-20b MXFP4 decode 8.4–8.6 → 9.2–10.3 tok/s,
+            // three interleaved pairs on Zen 4). Each group's sums are the same either way.
+            Tile(format, vbmi, 1, 1, q, scales, nb, x, xd, xc, y, yStride, Math.Min(rows, 8));
+            Tile(format, vbmi, 1, 1, q + (long)nb * EmittedTileCode.QuantBytes(format), scales + (long)nb * EmittedTileCode.ScaleBytes(format), nb, x, xd, xc, y + 8, yStride, rows - 8);
+            return;
+        }
         float* output = stackalloc float[2 * PackedGemm.MaxTokens * 8];
         var args = new TileArgs
         {
