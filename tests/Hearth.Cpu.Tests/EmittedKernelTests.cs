@@ -66,6 +66,16 @@ public sealed class EmittedKernelTests
         Assert.Equal(expected, string.Join(' ', a.ToArray().Select(b => b.ToString("x2"))));
     }
 
+    /// <summary>The generators load the argument block's fields at fixed offsets: they must be the struct's.</summary>
+    [Fact]
+    public void ArgumentOffsetsAreTheStructs()
+    {
+        foreach (var field in typeof(EmittedKernels.TileArgs).GetFields())
+            Assert.Equal((int)System.Runtime.InteropServices.Marshal.OffsetOf<EmittedKernels.TileArgs>(field.Name),
+                (int)typeof(EmittedKernels.Offsets).GetField(field.Name)!.GetValue(null)!);
+        Assert.Equal(typeof(EmittedKernels.TileArgs).GetFields().Length, typeof(EmittedKernels.Offsets).GetFields().Length);
+    }
+
     /// <summary>Every tile shape (1..2 groups × 1..4 tokens, partial groups, one block and many) through the emitted
     /// kernel and through the format's C# tile, in one backend: the same bits. Random weights, and the extremes (bytes
     /// all 0x00, all 0xFF, or all 0x80 / 0x81 / 0x7F for Q8_0, every activation ±127 with or against them) where an

@@ -48,19 +48,19 @@ internal static class EmittedKQuantCode
         var a = new X64Assembler();
         int n = tokens;
         // System V: the argument block (EmittedKernels.TileArgs) arrives in rdi; every register used is caller-saved.
-        a.MovLoad(Gpr.Rax, Gpr.Rdi, 72);  // constants
+        a.MovLoad(Gpr.Rax, Gpr.Rdi, EmittedKernels.Offsets.Constants);
         a.VmovdquLoad(Mask0F, Gpr.Rax, 0);
         if (five) a.VmovdquLoad(Mask10, Gpr.Rax, 32);
         a.VmovdquLoad(Mask3F, Gpr.Rax, 64);
         a.VmovdquLoad(Mask30, Gpr.Rax, 96);
-        a.MovLoad(Gpr.Rsi, Gpr.Rdi, 0);   // the group's first sub-block of values
-        a.MovLoad(Gpr.Rcx, Gpr.Rdi, 16);  // the group's first super-block of scales
-        a.MovLoad(Gpr.R9, Gpr.Rdi, 32);   // interleaved activations
-        a.MovLoad(Gpr.R10, Gpr.Rdi, 40);  // token scales [sub-block][token] (a super-block's are all the same)
-        a.MovLoad(Gpr.R11, Gpr.Rdi, 48);  // corrections [sub-block][token], F32 −(token scale)·Σx
-        a.MovLoad(Gpr.Rdx, Gpr.Rdi, 80);  // scratch for the unpacked scales and mins
-        a.MovLoad(Gpr.Rax, Gpr.Rdi, 56);  // super-blocks (≥ 1)
-        a.MovLoad(Gpr.Rdi, Gpr.Rdi, 64);  // output, [token][8 rows]
+        a.MovLoad(Gpr.Rsi, Gpr.Rdi, EmittedKernels.Offsets.Quants);   // the group's first sub-block of values
+        a.MovLoad(Gpr.Rcx, Gpr.Rdi, EmittedKernels.Offsets.Scales);  // the group's first super-block of scales
+        a.MovLoad(Gpr.R9, Gpr.Rdi, EmittedKernels.Offsets.X);   // interleaved activations
+        a.MovLoad(Gpr.R10, Gpr.Rdi, EmittedKernels.Offsets.TokenScales);  // token scales [sub-block][token] (a super-block's are all the same)
+        a.MovLoad(Gpr.R11, Gpr.Rdi, EmittedKernels.Offsets.Corrections);  // corrections [sub-block][token], F32 −(token scale)·Σx
+        a.MovLoad(Gpr.Rdx, Gpr.Rdi, EmittedKernels.Offsets.Scratch);  // scratch for the unpacked scales and mins
+        a.MovLoad(Gpr.Rax, Gpr.Rdi, EmittedKernels.Offsets.Blocks);  // super-blocks (≥ 1)
+        a.MovLoad(Gpr.Rdi, Gpr.Rdi, EmittedKernels.Offsets.Output);  // output, [token][8 rows]
         for (int t = 0; t < n; t++) a.Zero(F(t));
 
         int superLoop = a.Position;

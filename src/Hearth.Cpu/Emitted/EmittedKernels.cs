@@ -44,11 +44,11 @@ internal static unsafe class EmittedKernels
         return null;
     }
 
-    /// <summary>What an emitted tile reads; the fields' offsets are fixed in <see cref="EmittedTileCode"/>.</summary>
+    /// <summary>What an emitted tile reads, at the offsets the generators load from (<see cref="Offsets"/>).</summary>
     [StructLayout(LayoutKind.Sequential)]
     internal struct TileArgs
     {
-        public byte* Quants, Quants2, Scales, Scales2;
+        public byte* Quants, Scales;
         public sbyte* X;
         public float* TokenScales;
         public int* Corrections;
@@ -56,6 +56,12 @@ internal static unsafe class EmittedKernels
         public float* Output;
         public byte* Constants;
         public byte* Scratch;
+    }
+
+    /// <summary>Byte offsets of <see cref="TileArgs"/>' fields.</summary>
+    internal static class Offsets
+    {
+        public const int Quants = 0, Scales = 8, X = 16, TokenScales = 24, Corrections = 32, Blocks = 40, Output = 48, Constants = 56, Scratch = 64;
     }
 
     /// <summary>Whether the table formats look their nibbles up with vpermb (AVX-512 VBMI: Ice Lake, Zen 4 and later),
@@ -70,34 +76,26 @@ internal static unsafe class EmittedKernels
 
     /// <summary>y[u, 8g .. 8g+8) for g &lt; groups (1..2), u &lt; tokens (1..4): the arguments and results of the
     /// format's C# tile (<see cref="PackedGemm.Tile{TF}"/>, <see cref="NibbleDecode{TF}.Tile"/>), except that the
-    /// corrections <paramref name="xc"/> are the int32 −offset·Σx of each block (<see cref="EmittedTileCode.Offset"/>).</summary>
+    /// corrections <paramref name="xc"/> are the int32 −offset·Σx of each block (<see cref="EmittedTileCode.Offset"/>).
+    /// The groups run one after the other (<see cref="EmittedTileCode"/>).</summary>
     /// <param name="vbmi">Whether the table formats use vpermb (<see cref="Vbmi"/>; false runs the vpshufb form anywhere).</param>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Tile(EmittedFormat format, bool vbmi, int groups, int tokens, byte* q, byte* scales, int nb, sbyte* x, float* xd, int* xc, float* y, long yStride, int rows)
     {
-        if (groups == 2 && tokens == 1)
-        {
-            // One token (decode) is memory-bound: one group at a time streams two arrays (values, scales) instead of
-            // four, which this machine's prefetchers follow better (gpt-oss-20b MXFP4 decode 8.4–8.6 → 9.2–10.3 tok/s,
-            // three interleaved pairs on Zen 4). Each group's sums are the same either way.
-            Tile(format, vbmi, 1, 1, q, scales, nb, x, xd, xc, y, yStride, Math.Min(rows, 8));
-            Tile(format, vbmi, 1, 1, q + (long)nb * EmittedTileCode.QuantBytes(format), scales + (long)nb * EmittedTileCode.ScaleBytes(format), nb, x, xd, xc, y + 8, yStride, rows - 8);
-            return;
-        }
-        float* output = stackalloc float[2 * PackedGemm.MaxTokens * 8];
-        var args = new TileArgs
-        {
-            Quants = q, Quants2 = q + (long)nb * EmittedTileCode.QuantBytes(format),
-            Scales = scales, Scales2 = scales + (long)nb * EmittedTileCode.ScaleBytes(format),
-            X = x, TokenScales = xd, Corrections = xc, Blocks = nb, Output = output,
-            Constants = (byte*)ConstantBlocks.Value[(int)format],
-        };
+        float* output = stackalloc float[PackedGemm.MaxTokens * 8];
         // The kernel is a leaf of a few microseconds that never calls back into the runtime: no GC transition.
-        var kernel = (delegate* unmanaged[SuppressGCTransition]<TileArgs*, void>)Kernels[2 * (int)format + (vbmi ? 1 : 0)].Value[(groups - 1) * PackedGemm.MaxTokens + tokens - 1];
-        kernel(&args);
+        var kernel = (delegate* unmanaged[SuppressGCTransition]<TileArgs*, void>)Kernels[2 * (int)format + (vbmi ? 1 : 0)].Value[tokens - 1];
         for (int g = 0; g < groups; g++)
+        {
+            var args = new TileArgs
+            {
+                Quants = q + g * (long)nb * EmittedTileCode.QuantBytes(format), Scales = scales + g * (long)nb * EmittedTileCode.ScaleBytes(format),
+                X = x, TokenScales = xd, Corrections = xc, Blocks = nb, Output = output, Constants = (byte*)ConstantBlocks.Value[(int)format],
+            };
+            kernel(&args);
             for (int t = 0; t < tokens; t++)
-                PackedGemm.Store(Vector256.Load(output + (g * PackedGemm.MaxTokens + t) * 8), y + g * 8 + t * yStride, rows - g * 8);
+                PackedGemm.Store(Vector256.Load(output + t * 8), y + g * 8 + t * yStride, rows - g * 8);
+        }
     }
 
     // Q4_K and Q5_K: one group per call, [5·five + tokens − 1] → entry (tokens 1..4).
@@ -138,16 +136,9 @@ internal static unsafe class EmittedKernels
         for (int b = 0; b < blocks; b++) c[b] = c[b] / 128 * offset; // exact: c[b] is −128·Σq
     }
 
-    /// <summary>Every tile shape's code for one format in one executable mapping; entry points by shape
-    /// (groups − 1)·4 + tokens − 1.</summary>
-    private static nint[] Load(EmittedFormat format, bool vbmi)
-    {
-        var parts = new List<byte[]>();
-        for (int groups = 1; groups <= PackedGemm.MaxGroups; groups++)
-            for (int tokens = 1; tokens <= PackedGemm.MaxTokens; tokens++)
-                parts.Add(EmittedTileCode.Tile(format, groups, tokens, vbmi));
-        return LoadAll(parts);
-    }
+    /// <summary>Every token count's code for one format in one executable mapping; entry points by tokens − 1.</summary>
+    private static nint[] Load(EmittedFormat format, bool vbmi) =>
+        LoadAll([.. Enumerable.Range(1, PackedGemm.MaxTokens).Select(tokens => EmittedTileCode.Tile(format, tokens, vbmi))]);
 
     /// <summary>Code pieces in one executable mapping, each 64-byte aligned; their entry points in order.</summary>
     private static nint[] LoadAll(IReadOnlyList<byte[]> parts)

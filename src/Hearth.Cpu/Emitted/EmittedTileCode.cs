@@ -23,22 +23,20 @@ internal enum EmittedFormat
     Q5_0,
 }
 
-/// <summary>Writes the tile kernels of <see cref="EmittedKernels"/>: the structure of <see cref="PackedGemm"/>'s tile
-/// (1..2 8-row groups × 1..4 tokens, each weight step decoded once for all tokens). Per block
-/// each (group, token) int32 accumulator starts at the token's correction, takes one vpdpbusd per 4-column step (the
-/// group's 32 step bytes against a broadcast of the token's 4 activation bytes), then adds into its float accumulator as
-/// fma(float(acc), rowScales·tokenScale, f), the C# tiles' operations in their order.</summary>
+/// <summary>Writes the tile kernels of <see cref="EmittedKernels"/>: one 8-row group × 1..4 tokens, each weight step
+/// decoded once for all tokens (the structure of <see cref="PackedGemm"/>'s tile; two-group tiles are two calls, which
+/// measured as fast for prompts and faster where memory-bound, two streams instead of four). Per block each token's int32
+/// accumulator starts at its correction, takes one vpdpbusd per 4-column step (the group's 32 step bytes against a
+/// broadcast of the token's 4 activation bytes), then adds into its float accumulator as fma(float(acc),
+/// rowScales·tokenScale, f), the C# tiles' operations in their order.</summary>
 internal static unsafe class EmittedTileCode
 {
-    // Vector registers: float accumulators ymm16–23, int accumulators ymm24–31 ([group][token]); ymm0/1 and ymm10/11 the
-    // groups' decoded steps, ymm2/3 their row scales, ymm4–7 temporaries, ymm8 the lookup table, ymm9 the nibble mask,
-    // ymm12/13 Q5_0's fifth-bit planes, ymm14 a fifth-bit temporary, ymm15 the fifth-bit mask.
-    private static int F(int g, int t) => 16 + g * 4 + t;
-    private static int I(int g, int t) => 24 + g * 4 + t;
-    private static int Low(int g) => g;
-    private static int High(int g) => 10 + g;
-    private const int Table = 8, NibbleMask = 9, FifthMask = 15, FifthTemp = 14;
-    private static int Plane(int g) => 12 + g;
+    // Vector registers: float accumulators ymm16–19, int accumulators ymm24–27 (per token); ymm0 / ymm10 the decoded
+    // steps, ymm2 the row scales, ymm4/5 temporaries, ymm8 the lookup table, ymm9 the nibble mask, ymm12 Q5_0's
+    // fifth-bit plane, ymm14 a fifth-bit temporary, ymm15 the fifth-bit mask.
+    private static int F(int t) => 16 + t;
+    private static int I(int t) => 24 + t;
+    private const int Low = 0, High = 10, Scales = 2, Table = 8, NibbleMask = 9, Plane = 12, FifthTemp = 14, FifthMask = 15;
 
     /// <summary>Bytes of packed values per group and block.</summary>
     public static int QuantBytes(EmittedFormat f) => f switch { EmittedFormat.Q8_0 => 256, EmittedFormat.Q5_0 => 160, _ => 128 };
@@ -73,108 +71,95 @@ internal static unsafe class EmittedTileCode
         return c;
     }
 
-    public static byte[] Tile(EmittedFormat format, int groups, int tokens, bool vbmi)
+    public static byte[] Tile(EmittedFormat format, int tokens, bool vbmi)
     {
         var a = new X64Assembler();
-        var quants = new[] { Gpr.Rsi, Gpr.Rdx };
-        var scales = new[] { Gpr.Rcx, Gpr.R8 };
         // System V: the argument block's address arrives in rdi; every register used here is caller-saved.
-        a.MovLoad(Gpr.Rax, Gpr.Rdi, 72);  // constants
+        a.MovLoad(Gpr.Rax, Gpr.Rdi, EmittedKernels.Offsets.Constants);
         if (Nibbles(format))
         {
             a.VmovdquLoad(Table, Gpr.Rax, 0);
             a.VmovdquLoad(NibbleMask, Gpr.Rax, 32);
             if (format == EmittedFormat.Q5_0) a.VmovdquLoad(FifthMask, Gpr.Rax, 64);
         }
-        a.MovLoad(Gpr.Rsi, Gpr.Rdi, 0);   // group 0's quants
-        a.MovLoad(Gpr.Rdx, Gpr.Rdi, 8);   // group 1's quants
-        a.MovLoad(Gpr.Rcx, Gpr.Rdi, 16);  // group 0's scales
-        a.MovLoad(Gpr.R8, Gpr.Rdi, 24);   // group 1's scales
-        a.MovLoad(Gpr.R9, Gpr.Rdi, 32);   // interleaved activations: step s of token t at 4·(s·tokens + t)
-        a.MovLoad(Gpr.R10, Gpr.Rdi, 40);  // token scales [block][token]
-        a.MovLoad(Gpr.R11, Gpr.Rdi, 48);  // corrections [block][token]
-        a.MovLoad(Gpr.Rax, Gpr.Rdi, 56);  // blocks (≥ 1)
-        a.MovLoad(Gpr.Rdi, Gpr.Rdi, 64);  // output, [group][token][8 rows]
-        for (int g = 0; g < groups; g++)
-            for (int t = 0; t < tokens; t++) a.Zero(F(g, t));
+        a.MovLoad(Gpr.Rsi, Gpr.Rdi, EmittedKernels.Offsets.Quants);   // the group's quants
+        a.MovLoad(Gpr.Rcx, Gpr.Rdi, EmittedKernels.Offsets.Scales);  // the group's scales
+        a.MovLoad(Gpr.R9, Gpr.Rdi, EmittedKernels.Offsets.X);   // interleaved activations: step s of token t at 4·(s·tokens + t)
+        a.MovLoad(Gpr.R10, Gpr.Rdi, EmittedKernels.Offsets.TokenScales);  // token scales [block][token]
+        a.MovLoad(Gpr.R11, Gpr.Rdi, EmittedKernels.Offsets.Corrections);  // corrections [block][token]
+        a.MovLoad(Gpr.Rax, Gpr.Rdi, EmittedKernels.Offsets.Blocks);  // blocks (≥ 1)
+        a.MovLoad(Gpr.Rdi, Gpr.Rdi, EmittedKernels.Offsets.Output);  // output, [token][8 rows]
+        for (int t = 0; t < tokens; t++) a.Zero(F(t));
         int loop = a.Position;
-        for (int g = 0; g < groups; g++)
-            for (int t = 0; t < tokens; t++) a.VpbroadcastdLoad(I(g, t), Gpr.R11, 4 * t);
-        if (Nibbles(format)) NibbleSteps(a, format, groups, tokens, quants, vbmi);
-        else ByteSteps(a, groups, tokens, quants);
-        for (int g = 0; g < groups; g++) LoadScales(a, format, 2 + g, scales[g]);
+        for (int t = 0; t < tokens; t++) a.VpbroadcastdLoad(I(t), Gpr.R11, 4 * t);
+        if (Nibbles(format)) NibbleSteps(a, format, tokens, vbmi);
+        else ByteSteps(a, tokens);
+        LoadScales(a, format, Scales, Gpr.Rcx);
         for (int t = 0; t < tokens; t++)
-            for (int g = 0; g < groups; g++)
-            {
-                a.Vcvtdq2ps(4 + 2 * g, I(g, t));
-                a.VmulpsBroadcast(5 + 2 * g, 2 + g, Gpr.R10, 4 * t);
-                a.Vfmadd231ps(F(g, t), 4 + 2 * g, 5 + 2 * g);
-            }
+        {
+            a.Vcvtdq2ps(4, I(t));
+            a.VmulpsBroadcast(5, Scales, Gpr.R10, 4 * t);
+            a.Vfmadd231ps(F(t), 4, 5);
+        }
         a.AddImmediate(Gpr.Rsi, QuantBytes(format));
-        a.AddImmediate(Gpr.Rdx, QuantBytes(format));
         a.AddImmediate(Gpr.Rcx, ScaleBytes(format));
-        a.AddImmediate(Gpr.R8, ScaleBytes(format));
         a.AddImmediate(Gpr.R9, 32 * tokens);
         a.AddImmediate(Gpr.R10, 4 * tokens);
         a.AddImmediate(Gpr.R11, 4 * tokens);
         a.Dec(Gpr.Rax);
         a.JumpIfNotZero(loop);
-        for (int g = 0; g < groups; g++)
-            for (int t = 0; t < tokens; t++) a.VmovupsStore(Gpr.Rdi, (g * PackedGemm.MaxTokens + t) * 32, F(g, t));
+        for (int t = 0; t < tokens; t++) a.VmovupsStore(Gpr.Rdi, 32 * t, F(t));
         a.Vzeroupper();
         a.Ret();
         return a.ToArray();
     }
 
     /// <summary>Q8_0: step j is the block's bytes 32j.. as they are.</summary>
-    private static void ByteSteps(X64Assembler a, int groups, int tokens, Gpr[] quants)
+    private static void ByteSteps(X64Assembler a, int tokens)
     {
         for (int j = 0; j < 8; j++)
         {
-            for (int g = 0; g < groups; g++) a.VmovdquLoad(Low(g), quants[g], 32 * j);
-            Dots(a, groups, tokens, j, Low);
+            a.VmovdquLoad(Low, Gpr.Rsi, 32 * j);
+            Dots(a, tokens, j, Low);
         }
     }
 
     /// <summary>Nibble layouts (<see cref="NibbleLayout"/>): bytes 32i.. hold step 2i in their low nibbles and step 2i + 1
     /// in their high ones; Q5_0 ORs in 16 for step j's bit j of its fifth-bit plane (bytes 128..159), the tables look
     /// the nibbles up.</summary>
-    private static void NibbleSteps(X64Assembler a, EmittedFormat format, int groups, int tokens, Gpr[] quants, bool vbmi)
+    private static void NibbleSteps(X64Assembler a, EmittedFormat format, int tokens, bool vbmi)
     {
-        if (format == EmittedFormat.Q5_0)
-            for (int g = 0; g < groups; g++) a.VmovdquLoad(Plane(g), quants[g], 128);
+        if (format == EmittedFormat.Q5_0) a.VmovdquLoad(Plane, Gpr.Rsi, 128);
         for (int i = 0; i < 4; i++)
         {
-            for (int g = 0; g < groups; g++)
+            a.VmovdquLoad(Low, Gpr.Rsi, 32 * i);
+            a.VpsrlwImmediate(High, Low, 4);
+            if (LooksUp(format) && vbmi)
             {
-                a.VmovdquLoad(Low(g), quants[g], 32 * i);
-                a.VpsrlwImmediate(High(g), Low(g), 4);
-                if (LooksUp(format) && vbmi)
-                {
-                    // vpermb reads an index's low 5 bits and the table holds its 16 entries twice, so the nibbles need
-                    // no masking: 4 operations per two steps where vpshufb (which zeroes on bit 7) takes 6.
-                    a.Vpermb(Low(g), Low(g), Table);
-                    a.Vpermb(High(g), High(g), Table);
-                    continue;
-                }
-                a.Vpandd(Low(g), Low(g), NibbleMask);
-                a.Vpandd(High(g), High(g), NibbleMask);
+                // vpermb reads an index's low 5 bits and the table holds its 16 entries twice, so the nibbles need no
+                // masking: 4 operations per two steps where vpshufb (which zeroes on bit 7) takes 6.
+                a.Vpermb(Low, Low, Table);
+                a.Vpermb(High, High, Table);
+            }
+            else
+            {
+                a.Vpandd(Low, Low, NibbleMask);
+                a.Vpandd(High, High, NibbleMask);
                 if (format == EmittedFormat.Q5_0)
                 {
-                    FifthBits(a, Low(g), Plane(g), FifthTemp, FifthMask, 2 * i);
-                    FifthBits(a, High(g), Plane(g), FifthTemp, FifthMask, 2 * i + 1);
+                    FifthBits(a, Low, Plane, FifthTemp, FifthMask, 2 * i);
+                    FifthBits(a, High, Plane, FifthTemp, FifthMask, 2 * i + 1);
                 }
                 if (LooksUp(format))
                 {
-                    a.Vpshufb(Low(g), Table, Low(g));
-                    a.Vpshufb(High(g), Table, High(g));
+                    a.Vpshufb(Low, Table, Low);
+                    a.Vpshufb(High, Table, High);
                 }
             }
-            Dots(a, groups, tokens, 2 * i, Low);
-            Dots(a, groups, tokens, 2 * i + 1, High);
+            Dots(a, tokens, 2 * i, Low);
+            Dots(a, tokens, 2 * i + 1, High);
         }
     }
-
     /// <summary>step |= 16 × (bit j of each plane byte), for the layouts that keep fifth bits in a plane per step (Q5_0,
     /// Q5_K): the plane moved so bit j lands on bit 4 (16-bit lanes; a shift of at most 4 moves no wanted bit across a
     /// byte), masked by <paramref name="mask"/> (0x10 bytes), ORed in.</summary>
@@ -186,12 +171,11 @@ internal static unsafe class EmittedTileCode
         a.Vpord(step, step, temp);
     }
 
-    /// <summary>Every (group, token) accumulator takes step <paramref name="j"/>: the group's step bytes (in
-    /// <paramref name="register"/>(g)) against the token's 4 activation bytes of that step, broadcast from memory.</summary>
-    private static void Dots(X64Assembler a, int groups, int tokens, int j, Func<int, int> register)
+    /// <summary>Every token's accumulator takes step <paramref name="j"/>: the step bytes in <paramref name="register"/>
+    /// against the token's 4 activation bytes of that step, broadcast from memory.</summary>
+    private static void Dots(X64Assembler a, int tokens, int j, int register)
     {
-        for (int t = 0; t < tokens; t++)
-            for (int g = 0; g < groups; g++) a.VpdpbusdBroadcast(I(g, t), register(g), Gpr.R9, (j * tokens + t) * 4);
+        for (int t = 0; t < tokens; t++) a.VpdpbusdBroadcast(I(t), register, Gpr.R9, (j * tokens + t) * 4);
     }
 
     /// <summary>The 8 rows' scales of the block as floats: F16 (exact conversion), F32, or exponent bytes shifted into
