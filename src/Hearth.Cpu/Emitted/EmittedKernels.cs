@@ -80,25 +80,12 @@ internal static unsafe class EmittedKernels
     /// The groups run one after the other (<see cref="EmittedTileCode"/>).</summary>
     /// <param name="vbmi">Whether the table formats use vpermb (<see cref="Vbmi"/>; false runs the vpshufb form anywhere).</param>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Tile(EmittedFormat format, bool vbmi, int groups, int tokens, byte* q, byte* scales, int nb, sbyte* x, float* xd, int* xc, float* y, long yStride, int rows)
-    {
-        float* output = stackalloc float[PackedGemm.MaxTokens * 8];
-        // The kernel is a leaf of a few microseconds that never calls back into the runtime: no GC transition.
-        var kernel = (delegate* unmanaged[SuppressGCTransition]<TileArgs*, void>)Kernels[2 * (int)format + (vbmi ? 1 : 0)].Value[tokens - 1];
-        for (int g = 0; g < groups; g++)
-        {
-            var args = new TileArgs
-            {
-                Quants = q + g * (long)nb * EmittedTileCode.QuantBytes(format), Scales = scales + g * (long)nb * EmittedTileCode.ScaleBytes(format),
-                X = x, TokenScales = xd, Corrections = xc, Blocks = nb, Output = output, Constants = (byte*)ConstantBlocks.Value[(int)format],
-            };
-            kernel(&args);
-            for (int t = 0; t < tokens; t++)
-                PackedGemm.Store(Vector256.Load(output + t * 8), y + g * 8 + t * yStride, rows - g * 8);
-        }
-    }
+    public static void Tile(EmittedFormat format, bool vbmi, int groups, int tokens, byte* q, byte* scales, int nb, sbyte* x, float* xd, int* xc, float* y, long yStride, int rows) =>
+        Groups(Kernels[2 * (int)format + (vbmi ? 1 : 0)].Value[tokens - 1], groups, tokens,
+            q, (long)nb * EmittedTileCode.QuantBytes(format), scales, (long)nb * EmittedTileCode.ScaleBytes(format), nb,
+            x, xd, xc, (byte*)ConstantBlocks.Value[(int)format], null, y, yStride, rows);
 
-    // Q4_K and Q5_K: one group per call, [5·five + tokens − 1] → entry (tokens 1..4).
+    // Q4_K and Q5_K: entry [4·five + tokens − 1] (tokens 1..4), one group per call.
     private static readonly Lazy<nint[]> KQuantKernels = new(() => LoadAll(
         [.. new[] { false, true }.SelectMany(five => Enumerable.Range(1, PackedGemm.MaxTokens).Select(t => EmittedKQuantCode.Tile(five, t)))]));
 
@@ -111,15 +98,27 @@ internal static unsafe class EmittedKernels
     public static void KQuantTile(bool five, int groups, int tokens, byte* q, long quantStride, byte* scales, long scaleStride, int supers,
         sbyte* x, float* xd, int* xc, float* y, long yStride, int rows)
     {
-        float* output = stackalloc float[PackedGemm.MaxTokens * 8];
         byte* scratch = stackalloc byte[EmittedKQuantCode.ScratchBytes];
-        var kernel = (delegate* unmanaged[SuppressGCTransition]<TileArgs*, void>)KQuantKernels.Value[(five ? PackedGemm.MaxTokens : 0) + tokens - 1];
+        Groups(KQuantKernels.Value[(five ? PackedGemm.MaxTokens : 0) + tokens - 1], groups, tokens, q, quantStride, scales, scaleStride, supers,
+            x, xd, xc, (byte*)KQuantConstants.Value, scratch, y, yStride, rows);
+    }
+
+    /// <summary>One emitted kernel on <paramref name="groups"/> consecutive 8-row groups (each <paramref name="quantStride"/>
+    /// and <paramref name="scaleStride"/> bytes after the previous), its outputs stored to y (the last group cut to the
+    /// <paramref name="rows"/> left).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Groups(nint code, int groups, int tokens, byte* q, long quantStride, byte* scales, long scaleStride, long blocks,
+        sbyte* x, float* xd, int* xc, byte* constants, byte* scratch, float* y, long yStride, int rows)
+    {
+        float* output = stackalloc float[PackedGemm.MaxTokens * 8];
+        // The kernel is a leaf of a few microseconds that never calls back into the runtime: no GC transition.
+        var kernel = (delegate* unmanaged[SuppressGCTransition]<TileArgs*, void>)code;
         for (int g = 0; g < groups; g++)
         {
             var args = new TileArgs
             {
                 Quants = q + g * quantStride, Scales = scales + g * scaleStride, X = x, TokenScales = xd, Corrections = xc,
-                Blocks = supers, Output = output, Constants = (byte*)KQuantConstants.Value, Scratch = scratch,
+                Blocks = blocks, Output = output, Constants = constants, Scratch = scratch,
             };
             kernel(&args);
             for (int t = 0; t < tokens; t++)
