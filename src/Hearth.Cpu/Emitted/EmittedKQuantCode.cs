@@ -53,14 +53,9 @@ internal static class EmittedKQuantCode
         if (five) a.VmovdquLoad(Mask10, Gpr.Rax, 32);
         a.VmovdquLoad(Mask3F, Gpr.Rax, 64);
         a.VmovdquLoad(Mask30, Gpr.Rax, 96);
-        a.MovLoad(Gpr.Rsi, Gpr.Rdi, EmittedKernels.Offsets.Quants);   // the group's first sub-block of values
-        a.MovLoad(Gpr.Rcx, Gpr.Rdi, EmittedKernels.Offsets.Scales);  // the group's first super-block of scales
-        a.MovLoad(Gpr.R9, Gpr.Rdi, EmittedKernels.Offsets.X);   // interleaved activations
-        a.MovLoad(Gpr.R10, Gpr.Rdi, EmittedKernels.Offsets.TokenScales);  // token scales [sub-block][token] (a super-block's are all the same)
-        a.MovLoad(Gpr.R11, Gpr.Rdi, EmittedKernels.Offsets.Corrections);  // corrections [sub-block][token], F32 −(token scale)·Σx
-        a.MovLoad(Gpr.Rdx, Gpr.Rdi, EmittedKernels.Offsets.Scratch);  // scratch for the unpacked scales and mins
-        a.MovLoad(Gpr.Rax, Gpr.Rdi, EmittedKernels.Offsets.Blocks);  // super-blocks (≥ 1)
-        a.MovLoad(Gpr.Rdi, Gpr.Rdi, EmittedKernels.Offsets.Output);  // output, [token][8 rows]
+        // Blocks are super-blocks here; the token scales and corrections (F32 −(token scale)·Σx) are per sub-block,
+        // a super-block's token scales all the same; the scratch takes the unpacked scales and mins.
+        EmittedTileCode.LoadArguments(a, scratch: true);
         for (int t = 0; t < n; t++) a.Zero(F(t));
 
         int superLoop = a.Position;
@@ -115,11 +110,7 @@ internal static class EmittedKQuantCode
         a.AddImmediate(Gpr.Rcx, SuperScaleBytes);
         a.Dec(Gpr.Rax);
         a.JumpIfNotZero(superLoop);
-
-        for (int t = 0; t < n; t++) a.VmovupsStore(Gpr.Rdi, 32 * t, F(t));
-        a.Vzeroupper();
-        a.Ret();
-        return a.ToArray();
+        return EmittedTileCode.Finish(a, n);
     }
 
     /// <summary>The 8 rows' 6-bit scales and mins of the super-block at rcx into the scratch at rdx, sc[8·sub + r] at

@@ -76,7 +76,8 @@ internal static unsafe class EmittedKernels
 
     /// <summary>y[u, 8g .. 8g+8) for g &lt; groups (1..2), u &lt; tokens (1..4): the arguments and results of the
     /// format's C# tile (<see cref="PackedGemm.Tile{TF}"/>, <see cref="NibbleDecode{TF}.Tile"/>), except that the
-    /// corrections <paramref name="xc"/> are the int32 −offset·Σx of each block (<see cref="EmittedTileCode.Offset"/>).
+    /// corrections <paramref name="xc"/> are the int32 −offset·Σx of each block, offset being what the format's step
+    /// bytes carry above the signed value (Q4_0 8, Q5_0 16, the others 128; <see cref="ScaleCorrections"/>).
     /// The groups run one after the other (<see cref="EmittedTileCode"/>).</summary>
     /// <param name="vbmi">Whether the table formats use vpermb (<see cref="Vbmi"/>; false runs the vpshufb form anywhere).</param>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -126,12 +127,10 @@ internal static unsafe class EmittedKernels
         }
     }
 
-    /// <summary>The int32 corrections the emitted tile of <paramref name="format"/> starts from, in place: from Q8_0's
-    /// −128·Σq per block (what <see cref="QuantizeActivations.Q8_0"/> writes) to −offset·Σq.</summary>
-    public static void ScaleCorrections(EmittedFormat format, int* c, int blocks)
+    /// <summary>The int32 corrections an emitted tile starts from for a layout whose values carry <paramref name="offset"/>,
+    /// in place: from Q8_0's −128·Σq per block (what <see cref="QuantizeActivations.Q8_0"/> writes) to −offset·Σq.</summary>
+    public static void ScaleCorrections(int offset, int* c, int blocks)
     {
-        int offset = EmittedTileCode.Offset(format);
-        if (offset == 128) return;
         for (int b = 0; b < blocks; b++) c[b] = c[b] / 128 * offset; // exact: c[b] is −128·Σq
     }
 

@@ -49,9 +49,6 @@ internal static unsafe class EmittedTileCode
         _ => 16,
     };
 
-    /// <summary>What the format's step bytes carry above the signed value.</summary>
-    public static int Offset(EmittedFormat f) => f switch { EmittedFormat.Q4_0 => 8, EmittedFormat.Q5_0 => 16, _ => 128 };
-
     private static bool Nibbles(EmittedFormat f) => f != EmittedFormat.Q8_0;
 
     private static bool LooksUp(EmittedFormat f) => f is EmittedFormat.Iq4 or EmittedFormat.Mxfp4 or EmittedFormat.Mxfp4Exponents;
@@ -82,13 +79,7 @@ internal static unsafe class EmittedTileCode
             a.VmovdquLoad(NibbleMask, Gpr.Rax, 32);
             if (format == EmittedFormat.Q5_0) a.VmovdquLoad(FifthMask, Gpr.Rax, 64);
         }
-        a.MovLoad(Gpr.Rsi, Gpr.Rdi, EmittedKernels.Offsets.Quants);   // the group's quants
-        a.MovLoad(Gpr.Rcx, Gpr.Rdi, EmittedKernels.Offsets.Scales);  // the group's scales
-        a.MovLoad(Gpr.R9, Gpr.Rdi, EmittedKernels.Offsets.X);   // interleaved activations: step s of token t at 4·(s·tokens + t)
-        a.MovLoad(Gpr.R10, Gpr.Rdi, EmittedKernels.Offsets.TokenScales);  // token scales [block][token]
-        a.MovLoad(Gpr.R11, Gpr.Rdi, EmittedKernels.Offsets.Corrections);  // corrections [block][token]
-        a.MovLoad(Gpr.Rax, Gpr.Rdi, EmittedKernels.Offsets.Blocks);  // blocks (≥ 1)
-        a.MovLoad(Gpr.Rdi, Gpr.Rdi, EmittedKernels.Offsets.Output);  // output, [token][8 rows]
+        LoadArguments(a, scratch: false);
         for (int t = 0; t < tokens; t++) a.Zero(F(t));
         int loop = a.Position;
         for (int t = 0; t < tokens; t++) a.VpbroadcastdLoad(I(t), Gpr.R11, 4 * t);
@@ -108,10 +99,33 @@ internal static unsafe class EmittedTileCode
         a.AddImmediate(Gpr.R11, 4 * tokens);
         a.Dec(Gpr.Rax);
         a.JumpIfNotZero(loop);
+        return Finish(a, tokens);
+    }
+
+    /// <summary>Every emitted tile's end: the tokens' float accumulators (ymm16 + t, in every generator) to the output at
+    /// rdi ([token][8 rows]), vzeroupper, ret; the finished code.</summary>
+    internal static byte[] Finish(X64Assembler a, int tokens)
+    {
         for (int t = 0; t < tokens; t++) a.VmovupsStore(Gpr.Rdi, 32 * t, F(t));
         a.Vzeroupper();
         a.Ret();
         return a.ToArray();
+    }
+
+    /// <summary>The argument block's pointers and count into the registers every emitted tile uses (after the kernel has
+    /// read its constants through rdi): rsi the group's values, rcx its scales, r9 the interleaved activations (step s
+    /// of token t at 4·(s·tokens + t)), r10 the token scales and r11 the corrections ([block][token]), rdx the scratch
+    /// where the kernel takes one, rax the blocks (≥ 1), and rdi, last, the output ([token][8 rows]).</summary>
+    internal static void LoadArguments(X64Assembler a, bool scratch)
+    {
+        a.MovLoad(Gpr.Rsi, Gpr.Rdi, EmittedKernels.Offsets.Quants);
+        a.MovLoad(Gpr.Rcx, Gpr.Rdi, EmittedKernels.Offsets.Scales);
+        a.MovLoad(Gpr.R9, Gpr.Rdi, EmittedKernels.Offsets.X);
+        a.MovLoad(Gpr.R10, Gpr.Rdi, EmittedKernels.Offsets.TokenScales);
+        a.MovLoad(Gpr.R11, Gpr.Rdi, EmittedKernels.Offsets.Corrections);
+        if (scratch) a.MovLoad(Gpr.Rdx, Gpr.Rdi, EmittedKernels.Offsets.Scratch);
+        a.MovLoad(Gpr.Rax, Gpr.Rdi, EmittedKernels.Offsets.Blocks);
+        a.MovLoad(Gpr.Rdi, Gpr.Rdi, EmittedKernels.Offsets.Output);
     }
 
     /// <summary>Q8_0: step j is the block's bytes 32j.. as they are.</summary>

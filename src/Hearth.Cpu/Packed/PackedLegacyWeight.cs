@@ -20,6 +20,8 @@ namespace Hearth.Cpu.Packed;
 /// int16 adds end exact. The same integers, hence the same bits, as the layouts that widen the values to int8
 /// (<see cref="PackedQ8_0Weight"/>, which AVX-VNNI machines keep: vpdpbusd on the offset bytes is one instruction per
 /// step there too).</para>
+/// <para>On AVX-512 VNNI machines the same layout runs the emitted tile (<see cref="EmittedKernels"/>): vpdpbusd on q
+/// with int32 accumulators starting at −off·Σx (<see cref="EmittedKernels.ScaleCorrections"/>).</para>
 /// <para>Against those 34 bytes per row and block, decode streams 47 % (Q4_0) or 35 % (Q5_0) fewer bytes, and the
 /// step is one instruction per token fewer than the sign trick of the signed layout.</para></summary>
 public sealed unsafe class PackedLegacyWeight : PackedWeight
@@ -136,7 +138,7 @@ public sealed unsafe class PackedLegacyWeight : PackedWeight
         if (UsesEmittedKernel)
         {
             QuantizeActivations.Q8_0(isa, x, Columns, q, d, c);
-            EmittedKernels.ScaleCorrections(Format, c, Blocks);
+            EmittedKernels.ScaleCorrections(Offset, c, Blocks);
             return;
         }
         QuantizeActivations.Q8_0(isa, x, Columns, q, d);

@@ -11,8 +11,9 @@ namespace Hearth.Cpu.Packed;
 /// <see cref="NibbleTableFormat{TTable, TDot}"/>: rows in groups of 8, 32-column blocks of table indexes as nibbles
 /// (<see cref="NibbleLayout"/>, the file's own 4 bits), then the 8 rows' F32 block scales (IQ4_NL: d; IQ4_XS:
 /// d·(ls − 32); MXFP4: the E8M0 half scale, which F16 could not hold for every exponent). MXFP4 for
-/// <see cref="Mxfp4Decode"/> keeps the file's one exponent byte per row and block instead (as e − 1, the half scale's
-/// F32 exponent field): a fifth of the bytes the kernel streams at batched decode, where it is memory-bound.</summary>
+/// <see cref="Mxfp4Decode"/> or the emitted AVX-512 VNNI tile (<see cref="EmittedKernels"/>, which runs every table
+/// format here on such machines) keeps the file's one exponent byte per row and block instead (as e − 1, the half
+/// scale's F32 exponent field): a fifth of the bytes the kernel streams at batched decode, where it is memory-bound.</summary>
 public sealed unsafe class PackedTableWeight : PackedWeight
 {
     private const int QuantBytes = 128;
