@@ -6,8 +6,10 @@ using Hearth.Benchmarks;
 // gpt-oss-20b expert FFN at decode, one by one vs grouped: dotnet run -c Release --project bench/Hearth.Benchmarks -- moe-decode [rounds] [threads]
 // gpt-oss-20b experts at batched decode (GB/s of touched experts): dotnet run -c Release --project bench/Hearth.Benchmarks -- moe-batch [rounds] [threads] [streams]
 // MXFP4 micro-kernels in L1, AVX2 kernel vs generic tile: dotnet run -c Release --project bench/Hearth.Benchmarks -- mxfp4-tiles
+// Emitted AVX-512 VNNI tiles in L1 (GMAC/s per thread): dotnet run -c Release --project bench/Hearth.Benchmarks -- emitted-tiles
 if (args is ["mask-trace"]) MaskTrace.Run();
 else if (args is ["moe-decode", ..]) MoeDecodeTrace.Run(args);
 else if (args is ["moe-batch", ..]) MoeBatchTrace.Run(args);
 else if (args is ["mxfp4-tiles"]) Mxfp4TileTrace.Run();
+else if (args is ["emitted-tiles"]) EmittedTileTrace.Run();
 else BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);

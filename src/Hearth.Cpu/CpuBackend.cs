@@ -279,7 +279,7 @@ public sealed unsafe class CpuBackend : IBackend, IEncoderAttention, IGroupedMat
     {
         var g = C(gate); var u = C(up); var cy = C(y);
         CheckRows(g, rows); CheckRows(u, rows); CheckRows(cy, rows);
-        ElementwiseKernels.SwiGluOai(g.Data, u.Data, cy.Data, (long)rows * g.Columns, alpha, limit);
+        ElementwiseKernels.SwiGluOai(_isa, g.Data, u.Data, cy.Data, (long)rows * g.Columns, alpha, limit);
     }
 
     public void GeGlu(Tensor gate, Tensor up, Tensor y, int rows)

@@ -53,6 +53,10 @@ public sealed class EmittedKernelTests
         yield return Case(a => a.Dec(Gpr.R9), "49 ff c9");
         yield return Case(a => { a.Dec(Gpr.Rax); a.JumpIfNotZero(0); }, "48 ff c8 0f 85 f7 ff ff ff"); // back to the dec
         yield return Case(a => { a.Vzeroupper(); a.Ret(); }, "c5 f8 77 c3");
+        yield return Case(a => a.Prefetcht0(Gpr.Rsi, 0x600), "0f 18 8e 00 06 00 00");
+        yield return Case(a => a.Prefetcht0(Gpr.Rcx, 0x60), "0f 18 89 60 00 00 00");
+        yield return Case(a => a.Prefetcht0(Gpr.R12, 0x40), "41 0f 18 8c 24 40 00 00 00");
+        yield return Case(a => a.Prefetcht0(Gpr.R9, 0x10), "41 0f 18 89 10 00 00 00");
     }
 
     private static object[] Case(Action<X64Assembler> emit, string bytes) => [emit, bytes];

@@ -22,7 +22,7 @@ internal static class BenchOfflineCommand
         var device = new Option<string>("--device") { Description = "cpu, cuda or auto", DefaultValueFactory = _ => "cpu" };
         device.AcceptOnlyFromAmong(DeviceSelection.Choices);
         var lora = new Option<string[]>("--lora") { Description = "LoRA adapter GGUF; repeat for several. Instead of the usual figures: N streams on the base vs N streams round-robin over the adapters", Arity = ArgumentArity.ZeroOrMore };
-        var rounds = new Option<int>("--rounds") { Description = "With --lora: interleaved base/adapter rounds", DefaultValueFactory = _ => 3 };
+        var rounds = new Option<int>("--rounds") { Description = "Interleaved rounds: of the decode-step comparison (1 sequence, then all), or with --lora of base and adapters", DefaultValueFactory = _ => 3 };
         var command = new Command("bench-offline", "Benchmark the engine in-process on a GGUF file: batching speed-up, prefix-cache TTFT, KV waste")
         {
             model, requests, inputLen, outputLen, prefixLen, threads, device, lora, rounds,
@@ -42,6 +42,7 @@ internal static class BenchOfflineCommand
                 InputLength = parse.GetValue(inputLen),
                 OutputLength = parse.GetValue(outputLen),
                 PrefixLength = parse.GetValue(prefixLen),
+                StepRounds = parse.GetValue(rounds),
             };
             output.WriteLine($"model {Path.GetFileName(path)} ({forward.Shape.Architecture}, context {forward.Shape.ContextLength}) on {backend.Name}");
             if (parse.GetValue(lora) is { Length: > 0 } files)
@@ -58,7 +59,7 @@ internal static class BenchOfflineCommand
             var r = OfflineBenchmark.Run(forward, tokenizer, options, log: line => output.WriteLine("  " + line));
             output.WriteLine($"output tokens/s, one at a time:        {r.SequentialTokensPerSecond,10:F1}");
             output.WriteLine($"output tokens/s, {r.Requests,3} concurrent:       {r.ConcurrentTokensPerSecond,10:F1}   ({r.BatchingSpeedup:F2}x)");
-            output.WriteLine($"decode step, 1 sequence (median):      {r.SingleDecodeStepMs,10:F2} ms");
+            output.WriteLine($"decode step, 1 sequence (median):      {r.SingleDecodeStepMs,10:F2} ms   (rounds alternated with the next line)");
             output.WriteLine($"decode step, {r.Requests,3} sequences (median):  {r.BatchedDecodeStepMs,10:F2} ms   ({r.DecodeStepSpeedup:F2}x decode tokens/s)");
             output.WriteLine($"TTFT, first request ({r.PrefixLength}-token prefix): {r.FirstTtftMs,10:F2} ms");
             output.WriteLine($"TTFT, second request sharing it:       {r.SharedPrefixTtftMs,10:F2} ms   ({r.PrefixTtftSpeedup:F1}x faster, {r.SharedPrefixCachedTokens} tokens cached)");

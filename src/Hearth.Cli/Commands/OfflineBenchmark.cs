@@ -14,6 +14,10 @@ internal sealed record OfflineBenchmarkOptions
     /// <summary>Length of the shared prefix in the time-to-first-token test.</summary>
     public int PrefixLength { get; init; } = 1000;
     public int Seed { get; init; } = 1;
+    /// <summary>Rounds of the decode-step comparison (one sequence, then all of them, per round).</summary>
+    public int StepRounds { get; init; } = 3;
+    /// <summary>Pure decode steps timed per side and round.</summary>
+    public int StepsPerRound { get; init; } = 8;
 }
 
 /// <summary>Figures of one offline benchmark run.</summary>
@@ -26,7 +30,7 @@ internal sealed record OfflineBenchmarkResult(
 {
     public double BatchingSpeedup => ConcurrentTokensPerSecond / SequentialTokensPerSecond;
     /// <summary>Decode tokens/s of one step over all <see cref="Requests"/> running sequences against one step of a
-    /// single sequence (median decode-only steps of the two runs).</summary>
+    /// single sequence (medians of the interleaved decode-step rounds).</summary>
     public double DecodeStepSpeedup => Requests * SingleDecodeStepMs / BatchedDecodeStepMs;
     public double PrefixTtftSpeedup => FirstTtftMs / SharedPrefixTtftMs;
 }
@@ -42,8 +46,8 @@ internal static class OfflineBenchmark
         engineOptions ??= new EngineOptions { MaxNumSeqs = Math.Max(options.Requests, 16) };
         var engine = new LlmEngine(model, tokenizer, engineOptions);
         int context = engine.MaxModelLength;
-        if (options.Requests < 1 || options.InputLength < 1 || options.OutputLength < 1)
-            throw new ArgumentException("requests, input length and output length must be ≥ 1");
+        if (options.Requests < 1 || options.InputLength < 1 || options.OutputLength < 1 || options.StepRounds < 1 || options.StepsPerRound < 1)
+            throw new ArgumentException("requests, input length, output length and rounds must be ≥ 1");
         if (options.InputLength + options.OutputLength > context)
             throw new ArgumentException($"input + output length ({options.InputLength + options.OutputLength}) exceeds the model context ({context})");
         var rng = new Random(options.Seed);
@@ -54,10 +58,9 @@ internal static class OfflineBenchmark
         RunToEnd(engine, [RandomTokens(8)], sampling with { MaxTokens = 4 }); // warm-up (JIT, buffers)
 
         log?.Invoke($"one at a time: {options.Requests} × ({options.InputLength} in, {options.OutputLength} out)");
-        var singleSteps = new List<double>();
         var sw = Stopwatch.StartNew();
         for (int i = 0; i < options.Requests; i++)
-            RunToEnd(engine, [RandomTokens(options.InputLength)], sampling, stepTimes: singleSteps, decodeWidth: 1);
+            RunToEnd(engine, [RandomTokens(options.InputLength)], sampling);
         double sequential = options.Requests * options.OutputLength / sw.Elapsed.TotalSeconds;
 
         log?.Invoke($"concurrent: {options.Requests} requests at once");
@@ -65,15 +68,27 @@ internal static class OfflineBenchmark
         var prompts = Enumerable.Range(0, options.Requests).Select(_ => RandomTokens(options.InputLength)).ToArray();
         double unusedSum = 0;
         int steps = 0;
-        var batchedSteps = new List<double>();
         sw.Restart();
         RunToEnd(engine, prompts, sampling, () =>
         {
             unusedSum += engine.KvUnusedFraction();
             steps++;
-        }, batchedSteps, options.Requests);
+        });
         double concurrent = options.Requests * options.OutputLength / sw.Elapsed.TotalSeconds;
         long preemptions = engine.GetStats().PreemptionsTotal - preemptionsBefore;
+
+        // Decode steps of one sequence and of all of them, alternated round by round: memory bandwidth on a shared
+        // machine drifts over tens of seconds, and comparing two phases a minute apart measured the drift as much as
+        // the batching (the same build gave 2.1× to 3.1× for gpt-oss-20b at 16 streams, run to run).
+        log?.Invoke($"decode steps: 1 and {options.Requests} sequences alternated, {options.StepRounds} rounds of {options.StepsPerRound} steps");
+        var singleSteps = new List<double>();
+        var batchedSteps = new List<double>();
+        for (int round = 0; round < options.StepRounds; round++)
+        {
+            singleSteps.AddRange(TimeDecodeSteps(engine, [RandomTokens(options.InputLength)], sampling, options.StepsPerRound));
+            batchedSteps.AddRange(TimeDecodeSteps(engine, [.. Enumerable.Range(0, options.Requests).Select(_ => RandomTokens(options.InputLength))],
+                sampling, options.StepsPerRound));
+        }
 
         // Mixed lengths: prompts of 1..2·input and outputs of 1..2·output tokens, so sequences end and grow out of
         // step; the mean share of held KV slots that hold no token over every step.
@@ -106,35 +121,56 @@ internal static class OfflineBenchmark
     }
 
     /// <summary>Runs the prompts to completion (see <see cref="StepToEnd"/>).</summary>
-    private static void RunToEnd(LlmEngine engine, int[][] prompts, SamplingParams sampling, Action? afterStep = null,
-        List<double>? stepTimes = null, int decodeWidth = 0)
+    private static void RunToEnd(LlmEngine engine, int[][] prompts, SamplingParams sampling, Action? afterStep = null)
     {
         foreach (var p in prompts) engine.AddRequest(new GenerationRequest("bench", p, sampling));
-        StepToEnd(engine, afterStep, stepTimes, decodeWidth);
+        StepToEnd(engine, afterStep);
     }
 
-    /// <summary>Steps the engine until every request has finished (a failed request fails the benchmark). When
-    /// <paramref name="stepTimes"/> is given, records the duration of every pure decode step over exactly
-    /// <paramref name="decodeWidth"/> sequences (no prompt tokens scheduled).</summary>
-    private static void StepToEnd(LlmEngine engine, Action? afterStep = null, List<double>? stepTimes = null, int decodeWidth = 0)
+    /// <summary>Steps the engine until every request has finished (a failed request fails the benchmark).</summary>
+    private static void StepToEnd(LlmEngine engine, Action? afterStep = null)
     {
-        var sw = new Stopwatch();
         while (engine.HasUnfinishedRequests)
         {
-            sw.Restart();
-            var outputs = engine.Step().Outputs;
-            double ms = sw.Elapsed.TotalMilliseconds;
-            foreach (var o in outputs)
-                if (o.Delta.Finish == FinishReason.Error) throw new InvalidOperationException("benchmark request failed: " + o.Delta.Error);
-            // A step of w sequences and w tokens is pure decode (a prompt chunk brings more tokens than sequences).
-            if (stepTimes != null && engine.LastStepSequences == decodeWidth && engine.LastStepTokens == decodeWidth) stepTimes.Add(ms);
+            Check(engine.Step().Outputs);
             afterStep?.Invoke();
         }
     }
 
+    private static void Check(IReadOnlyList<RequestOutput> outputs)
+    {
+        foreach (var o in outputs)
+            if (o.Delta.Finish == FinishReason.Error) throw new InvalidOperationException("benchmark request failed: " + o.Delta.Error);
+    }
+
+    /// <summary>Starts the prompts together and times <paramref name="steps"/> pure decode steps over all of them (as many
+    /// sequences as tokens in the step: no prompt chunk rides along), then aborts them. Their token limit leaves room for
+    /// every prompt's prefill to finish while the first ones decode; if they end (or a preemption keeps them from all
+    /// decoding at once) before enough steps, the benchmark fails saying so.</summary>
+    private static List<double> TimeDecodeSteps(LlmEngine engine, int[][] prompts, SamplingParams sampling, int steps)
+    {
+        int width = prompts.Length;
+        int room = engine.MaxModelLength - prompts.Max(p => p.Length);
+        var limited = sampling with { MaxTokens = Math.Min(room, steps + prompts.Sum(p => p.Length) + 8) };
+        var keys = prompts.Select(p => engine.AddRequest(new GenerationRequest("bench-steps", p, limited))).ToList();
+        var times = new List<double>();
+        var sw = new Stopwatch();
+        while (times.Count < steps)
+        {
+            if (!engine.HasUnfinishedRequests)
+                throw new InvalidOperationException($"{width} sequences never decoded together for {steps} steps (only {times.Count}): context or KV cache too small for this shape");
+            sw.Restart();
+            var outputs = engine.Step().Outputs;
+            double ms = sw.Elapsed.TotalMilliseconds;
+            Check(outputs);
+            if (engine.LastStepSequences == width && engine.LastStepTokens == width) times.Add(ms);
+        }
+        foreach (long key in keys) engine.Abort(key);
+        return times;
+    }
+
     private static double Median(List<double> xs)
     {
-        if (xs.Count == 0) return double.NaN;
         xs.Sort();
         return xs[xs.Count / 2];
     }

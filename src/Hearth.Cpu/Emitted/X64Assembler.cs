@@ -131,6 +131,15 @@ internal sealed class X64Assembler
         Emit32(value);
     }
 
+    /// <summary>prefetcht0 byte [base + disp]: the line into every cache level ahead of its use.</summary>
+    public void Prefetcht0(Gpr b, int disp)
+    {
+        if ((int)b >= 8) Rex(w: false, r: false, b: true);
+        Emit(0x0F);
+        Emit(0x18);
+        ModRmMemory(1, b, disp);
+    }
+
     /// <summary>dec r64.</summary>
     public void Dec(Gpr dst)
     {

@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
 using System.Numerics.Tensors;
 
 namespace Hearth.Cpu.Kernels;
@@ -18,11 +20,35 @@ internal static unsafe class ElementwiseKernels
 
     public static void SwiGlu(CpuIsa isa, float* g, float* u, float* y, long n) => SimdLadder.Map<SwiGluOperator>(isa, g, u, 0f, y, n);
 
-    /// <summary>gpt-oss's clamped SwiGLU, as ggml's CPU computes swiglu_oai: scalar (it runs on a few thousand
-    /// values per token, next to matmuls over millions of weights).</summary>
-    public static void SwiGluOai(float* g, float* u, float* y, long n, float alpha, float limit)
+    /// <summary>gpt-oss's clamped SwiGLU, as ggml's CPU computes swiglu_oai: y = g' · σ(α·g') · (u' + 1) with
+    /// g' = min(g, limit), u' = clamp(u, −limit, limit), on every rung of the ladder. Vectorised because at batched
+    /// decode it covers every (token, expert) row: 64 rows × 2,880 per layer at 16 streams of gpt-oss-20b, which scalar
+    /// (MathF.Exp per value, on one thread while the other waits) took ≈ 5% of the step.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void SwiGluOai(CpuIsa isa, float* g, float* u, float* y, long n, float alpha, float limit)
     {
-        for (long i = 0; i < n; i++)
+        long i = 0;
+        if (isa.Use512)
+        {
+            Vector512<float> a = Vector512.Create(-alpha), hi = Vector512.Create(limit), one = Vector512<float>.One;
+            for (; i + 16 <= n; i += 16)
+            {
+                var x = Vector512.Min(Vector512.Load(g + i), hi);
+                var v = Vector512.Min(Vector512.Max(Vector512.Load(u + i), -hi), hi);
+                (x / (one + Vector512.Exp(a * x)) * (v + one)).Store(y + i);
+            }
+        }
+        if (isa.Use256)
+        {
+            Vector256<float> a = Vector256.Create(-alpha), hi = Vector256.Create(limit), one = Vector256<float>.One;
+            for (; i + 8 <= n; i += 8)
+            {
+                var x = Vector256.Min(Vector256.Load(g + i), hi);
+                var v = Vector256.Min(Vector256.Max(Vector256.Load(u + i), -hi), hi);
+                (x / (one + Vector256.Exp(a * x)) * (v + one)).Store(y + i);
+            }
+        }
+        for (; i < n; i++)
         {
             float x = MathF.Min(g[i], limit);
             float v = Math.Clamp(u[i], -limit, limit);
