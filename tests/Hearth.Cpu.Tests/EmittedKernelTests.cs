@@ -57,6 +57,8 @@ public sealed class EmittedKernelTests
         yield return Case(a => a.Prefetcht0(Gpr.Rcx, 0x60), "0f 18 89 60 00 00 00");
         yield return Case(a => a.Prefetcht0(Gpr.R12, 0x40), "41 0f 18 8c 24 40 00 00 00");
         yield return Case(a => a.Prefetcht0(Gpr.R9, 0x10), "41 0f 18 89 10 00 00 00");
+        yield return Case(a => a.Prefetcht1(Gpr.Rsi, 0x1000), "0f 18 96 00 10 00 00");
+        yield return Case(a => a.Prefetcht1(Gpr.R12, 0x40), "41 0f 18 94 24 40 00 00 00");
     }
 
     private static object[] Case(Action<X64Assembler> emit, string bytes) => [emit, bytes];

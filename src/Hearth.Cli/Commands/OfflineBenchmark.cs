@@ -85,9 +85,12 @@ internal static class OfflineBenchmark
         var batchedSteps = new List<double>();
         for (int round = 0; round < options.StepRounds; round++)
         {
-            singleSteps.AddRange(TimeDecodeSteps(engine, [RandomTokens(options.InputLength)], sampling, options.StepsPerRound));
-            batchedSteps.AddRange(TimeDecodeSteps(engine, [.. Enumerable.Range(0, options.Requests).Select(_ => RandomTokens(options.InputLength))],
-                sampling, options.StepsPerRound));
+            var single = TimeDecodeSteps(engine, [RandomTokens(options.InputLength)], sampling, options.StepsPerRound);
+            var batched = TimeDecodeSteps(engine, [.. Enumerable.Range(0, options.Requests).Select(_ => RandomTokens(options.InputLength))],
+                sampling, options.StepsPerRound);
+            log?.Invoke($"  round {round + 1}: 1 sequence {Median(single):F2} ms, {options.Requests} sequences {Median(batched):F2} ms per step");
+            singleSteps.AddRange(single);
+            batchedSteps.AddRange(batched);
         }
 
         // Mixed lengths: prompts of 1..2·input and outputs of 1..2·output tokens, so sequences end and grow out of

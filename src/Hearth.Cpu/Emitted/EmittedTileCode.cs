@@ -103,20 +103,26 @@ internal static unsafe class EmittedTileCode
         return Finish(a, tokens);
     }
 
-    /// <summary>Bytes ahead of the values being read that a multi-token tile prefetches (and its scales as many blocks
-    /// ahead). Where a tile does two to four tokens' work per byte, the hardware prefetcher alone fell behind: gpt-oss-20b's
-    /// experts at 16 streams (moe-batch 4 2 16, Zen 4, interleaved) 424–431 ms per step without, 370–376 ms with both
-    /// streams prefetched 1.5 KB ahead (1 KB and 2–3 KB: 364–395 ms); one thread 727 → 614 ms. One-token tiles keep the
-    /// hardware's alone (no gain at one token, and 1B Q4_0 decode measured no better with it).</summary>
-    internal const int PrefetchDistance = 1536;
+    /// <summary>How far ahead of the values being read a multi-token tile prefetches: into L1 (prefetcht0) and, further,
+    /// into L2 (prefetcht1); the scales as many blocks ahead as the L2 distance. Where a tile does two to four tokens'
+    /// work per byte, the hardware prefetcher alone fell behind: gpt-oss-20b's experts at 16 streams (`moe-batch 4 2 16`,
+    /// Zen 4, interleaved runs) took 424–431 ms per step without software prefetch, 349–370 with the values 1.5 KB ahead
+    /// into L1, 335–347 with 512 bytes into L1 and 4 KB into L2 (other pairs within noise of these); one thread 727 →
+    /// 614 ms with the first. One-token tiles keep the hardware's alone (no gain at one token; 1B Q4_0 decode no
+    /// better with it).</summary>
+    internal const int L1PrefetchDistance = 512, L2PrefetchDistance = 4096;
 
-    /// <summary>prefetcht0 of every 64-byte line of the block <see cref="PrefetchDistance"/> bytes ahead of rsi's values,
-    /// and of the scales (rcx) as many blocks ahead: for loops that step rsi by <paramref name="quantBytes"/> and rcx by
-    /// <paramref name="scaleBytes"/> per block.</summary>
+    /// <summary>The prefetches of one block for loops that step rsi by <paramref name="quantBytes"/> (values) and rcx by
+    /// <paramref name="scaleBytes"/> (scales) per block: every 64-byte line of the values <see cref="L1PrefetchDistance"/>
+    /// and <see cref="L2PrefetchDistance"/> bytes ahead, and the scales' line as many blocks ahead as the latter.</summary>
     internal static void Prefetch(X64Assembler a, int quantBytes, int scaleBytes)
     {
-        for (int line = 0; line < quantBytes; line += 64) a.Prefetcht0(Gpr.Rsi, PrefetchDistance + line);
-        a.Prefetcht0(Gpr.Rcx, PrefetchDistance / quantBytes * scaleBytes);
+        for (int line = 0; line < quantBytes; line += 64)
+        {
+            a.Prefetcht0(Gpr.Rsi, L1PrefetchDistance + line);
+            a.Prefetcht1(Gpr.Rsi, L2PrefetchDistance + line);
+        }
+        a.Prefetcht0(Gpr.Rcx, L2PrefetchDistance / quantBytes * scaleBytes);
     }
 
     /// <summary>Every emitted tile's end: the tokens' float accumulators (ymm16 + t, in every generator) to the output at

@@ -132,12 +132,18 @@ internal sealed class X64Assembler
     }
 
     /// <summary>prefetcht0 byte [base + disp]: the line into every cache level ahead of its use.</summary>
-    public void Prefetcht0(Gpr b, int disp)
+    public void Prefetcht0(Gpr b, int disp) => Prefetch(1, b, disp);
+
+    /// <summary>prefetcht1 byte [base + disp]: the line into L2 (and below) ahead of its use.</summary>
+    public void Prefetcht1(Gpr b, int disp) => Prefetch(2, b, disp);
+
+    // 0F 18 with the hint in ModRM.reg (/1 T0, /2 T1).
+    private void Prefetch(int hint, Gpr b, int disp)
     {
         if ((int)b >= 8) Rex(w: false, r: false, b: true);
         Emit(0x0F);
         Emit(0x18);
-        ModRmMemory(1, b, disp);
+        ModRmMemory(hint, b, disp);
     }
 
     /// <summary>dec r64.</summary>
