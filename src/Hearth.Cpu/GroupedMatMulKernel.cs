@@ -114,14 +114,14 @@ internal sealed unsafe class GroupedMatMulKernel : IParallelJob, IDisposable
         else _pool.Run(this, totalRows);
         _quantizePhase = false;
 
-        // Phase 2: chunks of whole 2-group tiles (as MatMulKernel sizes them per matrix), all products in one run.
+        // Phase 2: chunks of whole 2-group tiles, one share of each product per thread, all products in one run.
         if (_firstChunk.Length < _productCount + 1) _firstChunk = new int[_productCount * 2 + 1];
         long work = 0;
         for (int p = 0; p < _productCount; p++)
         {
             ref var product = ref _products[p];
             int groups = product.W.Groups;
-            product.ChunkRows = PackedGemm.ChunkRows(groups, _pool.ThreadCount);
+            product.ChunkRows = PackedGemm.GroupedChunkRows(groups, _pool.ThreadCount);
             int chunks = (groups * PackedWeight.GroupRows + product.ChunkRows - 1) / product.ChunkRows;
             _firstChunk[p + 1] = _firstChunk[p] + chunks;
             work += (long)product.W.Rows * product.W.Columns * _sources[product.Source].Prepared.Rows;
