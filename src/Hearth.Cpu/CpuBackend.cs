@@ -259,12 +259,12 @@ public sealed unsafe class CpuBackend : IBackend, IEncoderAttention, IGroupedMat
             if (f.Type != GgmlType.F32 || f.Columns * f.Rows < rope.Dimensions / 2) throw new ArgumentException("rope frequency factors must be F32 of dims/2");
             ff = (float*)f.Data;
         }
-        float* cache = (float*)_ropeCache.Ensure(rope.Dimensions * 4L);
+        float* cache = (float*)_ropeCache.Ensure(RopeKernel.CacheFloats(rope.Dimensions) * 4L);
         var y = rope.Yarn;
         var ext = new RopeExtension(rope.Dimensions, rope.FrequencyBase, rope.AttentionFactor, y?.ExtFactor ?? 0,
             y?.OriginalContext ?? 0, y?.BetaFast ?? 0, y?.BetaSlow ?? 0);
         for (int t = 0; t < rows; t++)
-            RopeKernel.Run(cx.Row(t), cx.Columns / headDim, headDim, positions[t], rope.Dimensions, rope.FrequencyBase,
+            RopeKernel.Run(_isa, cx.Row(t), cx.Columns / headDim, headDim, positions[t], rope.Dimensions, rope.FrequencyBase,
                 rope.FrequencyScale, rope.Neox, ff, cache, ext);
     }
 

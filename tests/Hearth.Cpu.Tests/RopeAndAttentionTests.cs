@@ -47,6 +47,40 @@ public sealed class RopeAndAttentionTests
         }
     }
 
+    /// <summary>The rotations on every SIMD rung give the scalar rung's bits: NeoX and normal mode, whole heads of 64 and
+    /// 128 and partial rotation (40 of 64 dims: vector and tail pairs), with frequency factors and YaRN.</summary>
+    [Theory]
+    [MemberData(nameof(Paths))]
+    public unsafe void RopeGivesTheScalarBitsOnEveryRung(int bits, bool vnni)
+    {
+        using var scalar = new CpuBackend(1, SimdPaths.Isa(0, false));
+        using var simd = new CpuBackend(1, SimdPaths.Isa(bits, vnni));
+        var r = new Random(5);
+        int[] positions = [0, 1, 17, 4095, 70000];
+        foreach (bool neox in new[] { false, true })
+            foreach (var (headDim, dims) in new[] { (64, 64), (128, 128), (64, 40) })
+                foreach (bool yarn in new[] { false, true })
+                {
+                    var ff = Enumerable.Range(0, dims / 2).Select(i => 1f + i * 0.25f).ToArray();
+                    var x = TestData.Floats(r, positions.Length * 5 * headDim, 3f);
+                    fixed (float* ffp = ff)
+                    {
+                        var rope = new RopeParameters(dims, 150000f, yarn ? 1f / 32 : 1f, neox,
+                            yarn ? null : new Weight("rope_freqs", GgmlType.F32, 1, dims / 2, (byte*)ffp), yarn ? 1.1f : 1f,
+                            yarn ? new YarnParameters(1f, 4096, 32f, 1f) : null);
+                        using var a = TestData.Tensor(x, positions.Length, 5 * headDim);
+                        using var b = TestData.Tensor(x, positions.Length, 5 * headDim);
+                        scalar.Rope(a, positions.Length, headDim, positions, rope);
+                        simd.Rope(b, positions.Length, headDim, positions, rope);
+                        var expected = TestData.Read(a, positions.Length);
+                        var actual = TestData.Read(b, positions.Length);
+                        for (int i = 0; i < expected.Length; i++)
+                            Assert.True(BitConverter.SingleToInt32Bits(expected[i]) == BitConverter.SingleToInt32Bits(actual[i]),
+                                $"neox={neox} head {headDim} dims {dims} yarn={yarn} [{i}]: {actual[i]} vs {expected[i]}");
+                    }
+                }
+    }
+
     /// <summary>YaRN (ggml's rope_yarn): angles blend interpolation and extrapolation over a ramp between the
     /// correction dims, magnitudes grow by 1 + 0.1·ln(1/scale), times the attention factor.</summary>
     [Fact]
