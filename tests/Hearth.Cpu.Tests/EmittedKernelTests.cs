@@ -58,6 +58,9 @@ public sealed class EmittedKernelTests
         yield return Case(a => a.Prefetcht0(Gpr.R12, 0x40), "41 0f 18 8c 24 40 00 00 00");
         yield return Case(a => a.Prefetcht0(Gpr.R9, 0x10), "41 0f 18 89 10 00 00 00");
         yield return Case(a => a.Prefetcht1(Gpr.Rsi, 0x1000), "0f 18 96 00 10 00 00");
+        yield return Case(a => a.VpdpbusdReg(24, 0, 12), "62 42 7d 28 50 c4");
+        yield return Case(a => a.VpdpbusdReg(31, 3, 15), "62 42 65 28 50 ff");
+        yield return Case(a => a.VpdpbusdReg(28, 2, 14), "62 42 6d 28 50 e6");
         yield return Case(a => a.Prefetcht1(Gpr.R12, 0x40), "41 0f 18 94 24 40 00 00 00");
     }
 

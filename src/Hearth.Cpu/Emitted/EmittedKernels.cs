@@ -56,12 +56,14 @@ internal static unsafe class EmittedKernels
         public float* Output;
         public byte* Constants;
         public byte* Scratch;
+        /// <summary>Two-group tiles (<see cref="EmittedPairCode"/>): the second group's values and scales.</summary>
+        public byte* Quants2, Scales2;
     }
 
     /// <summary>Byte offsets of <see cref="TileArgs"/>' fields.</summary>
     internal static class Offsets
     {
-        public const int Quants = 0, Scales = 8, X = 16, TokenScales = 24, Corrections = 32, Blocks = 40, Output = 48, Constants = 56, Scratch = 64;
+        public const int Quants = 0, Scales = 8, X = 16, TokenScales = 24, Corrections = 32, Blocks = 40, Output = 48, Constants = 56, Scratch = 64, Quants2 = 72, Scales2 = 80;
     }
 
     /// <summary>Whether the table formats look their nibbles up with vpermb (AVX-512 VBMI: Ice Lake, Zen 4 and later),
@@ -81,10 +83,43 @@ internal static unsafe class EmittedKernels
     /// The groups run one after the other (<see cref="EmittedTileCode"/>).</summary>
     /// <param name="vbmi">Whether the table formats use vpermb (<see cref="Vbmi"/>; false runs the vpshufb form anywhere).</param>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Tile(EmittedFormat format, bool vbmi, int groups, int tokens, byte* q, byte* scales, int nb, sbyte* x, float* xd, int* xc, float* y, long yStride, int rows) =>
-        Groups(Kernels[2 * (int)format + (vbmi ? 1 : 0)].Value[tokens - 1], groups, tokens,
-            q, (long)nb * EmittedTileCode.QuantBytes(format), scales, (long)nb * EmittedTileCode.ScaleBytes(format), nb,
-            x, xd, xc, (byte*)ConstantBlocks.Value[(int)format], null, y, yStride, rows);
+    public static void Tile(EmittedFormat format, bool vbmi, int groups, int tokens, byte* q, byte* scales, int nb, sbyte* x, float* xd, int* xc, float* y, long yStride, int rows)
+    {
+        long quantStride = (long)nb * EmittedTileCode.QuantBytes(format), scaleStride = (long)nb * EmittedTileCode.ScaleBytes(format);
+        var constants = (byte*)ConstantBlocks.Value[(int)format];
+        if (groups == 2 && tokens > 1 && EmittedPairCode.Serves(format))
+        {
+            Pair(PairKernels[2 * (int)format + (vbmi ? 1 : 0)].Value[tokens - 2], tokens, q, quantStride, scales, scaleStride, nb,
+                x, xd, xc, constants, y, yStride, rows);
+            return;
+        }
+        Groups(Kernels[2 * (int)format + (vbmi ? 1 : 0)].Value[tokens - 1], groups, tokens, q, quantStride, scales, scaleStride, nb,
+            x, xd, xc, constants, null, y, yStride, rows);
+    }
+
+    // Two-group kernels for 2..4 tokens, per format with and without VBMI (formats without one: an empty list).
+    private static readonly Lazy<nint[]>[] PairKernels =
+        [.. Enum.GetValues<EmittedFormat>().SelectMany(f => new[] { false, true }.Select(v => new Lazy<nint[]>(() => EmittedPairCode.Serves(f)
+            ? LoadAll([.. Enumerable.Range(2, PackedGemm.MaxTokens - 1).Select(t => EmittedPairCode.Tile(f, t, v))])
+            : [])))];
+
+    /// <summary>One two-group kernel call (<see cref="EmittedPairCode"/>), its outputs stored to y (the second group cut to
+    /// the <paramref name="rows"/> left).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Pair(nint code, int tokens, byte* q, long quantStride, byte* scales, long scaleStride, long blocks,
+        sbyte* x, float* xd, int* xc, byte* constants, float* y, long yStride, int rows)
+    {
+        float* output = stackalloc float[PackedGemm.MaxTokens * 16];
+        var args = new TileArgs
+        {
+            Quants = q, Scales = scales, Quants2 = q + quantStride, Scales2 = scales + scaleStride, X = x, TokenScales = xd,
+            Corrections = xc, Blocks = blocks, Output = output, Constants = constants,
+        };
+        ((delegate* unmanaged[SuppressGCTransition]<TileArgs*, void>)code)(&args);
+        for (int t = 0; t < tokens; t++)
+            for (int g = 0; g < 2; g++)
+                PackedGemm.Store(Vector256.Load(output + 16 * t + 8 * g), y + g * 8 + t * yStride, rows - g * 8);
+    }
 
     // Q4_K and Q5_K: entry [4·five + tokens − 1] (tokens 1..4), one group per call.
     private static readonly Lazy<nint[]> KQuantKernels = new(() => LoadAll(

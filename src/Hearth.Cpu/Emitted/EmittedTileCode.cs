@@ -115,14 +115,14 @@ internal static unsafe class EmittedTileCode
     /// <summary>The prefetches of one block for loops that step rsi by <paramref name="quantBytes"/> (values) and rcx by
     /// <paramref name="scaleBytes"/> (scales) per block: every 64-byte line of the values <see cref="L1PrefetchDistance"/>
     /// and <see cref="L2PrefetchDistance"/> bytes ahead, and the scales' line as many blocks ahead as the latter.</summary>
-    internal static void Prefetch(X64Assembler a, int quantBytes, int scaleBytes)
+    internal static void Prefetch(X64Assembler a, int quantBytes, int scaleBytes, Gpr quants = Gpr.Rsi, Gpr scales = Gpr.Rcx)
     {
         for (int line = 0; line < quantBytes; line += 64)
         {
-            a.Prefetcht0(Gpr.Rsi, L1PrefetchDistance + line);
-            a.Prefetcht1(Gpr.Rsi, L2PrefetchDistance + line);
+            a.Prefetcht0(quants, L1PrefetchDistance + line);
+            a.Prefetcht1(quants, L2PrefetchDistance + line);
         }
-        a.Prefetcht0(Gpr.Rcx, L2PrefetchDistance / quantBytes * scaleBytes);
+        a.Prefetcht0(scales, L2PrefetchDistance / quantBytes * scaleBytes);
     }
 
     /// <summary>Every emitted tile's end: the tokens' float accumulators (ymm16 + t, in every generator) to the output at
@@ -217,7 +217,7 @@ internal static unsafe class EmittedTileCode
 
     /// <summary>The 8 rows' scales of the block as floats: F16 (exact conversion), F32, or exponent bytes shifted into
     /// the F32 exponent field.</summary>
-    private static void LoadScales(X64Assembler a, EmittedFormat format, int dst, Gpr source)
+    internal static void LoadScales(X64Assembler a, EmittedFormat format, int dst, Gpr source)
     {
         switch (format)
         {

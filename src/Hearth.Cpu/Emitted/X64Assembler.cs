@@ -28,6 +28,9 @@ internal sealed class X64Assembler
     /// int32 lane, dst + the 4 products of <paramref name="unsigned"/>'s u8 with the broadcast s8.</summary>
     public void VpdpbusdBroadcast(int dst, int unsigned, Gpr b, int disp) => Evex(Map0F38, P66, 0x50, dst, unsigned, Mem(b, disp), broadcast: true);
 
+    /// <summary>vpdpbusd ymm<paramref name="dst"/>, ymm<paramref name="unsigned"/>, ymm<paramref name="signed"/>.</summary>
+    public void VpdpbusdReg(int dst, int unsigned, int signed) => Evex(Map0F38, P66, 0x50, dst, unsigned, Reg(signed));
+
     /// <summary>vpbroadcastd ymm<paramref name="dst"/>, dword [base + disp].</summary>
     public void VpbroadcastdLoad(int dst, Gpr b, int disp) => Evex(Map0F38, P66, 0x58, dst, 0, Mem(b, disp));
 
