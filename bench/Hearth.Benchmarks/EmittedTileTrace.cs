@@ -1,5 +1,3 @@
-using System.Diagnostics;
-using System.Runtime.InteropServices;
 using Hearth.Cpu.Emitted;
 
 namespace Hearth.Benchmarks;
@@ -19,12 +17,12 @@ internal static unsafe class EmittedTileTrace
             Console.WriteLine($"no emitted kernels here: {EmittedKernels.Unavailable}");
             return;
         }
-        byte* q = Alloc(2 * Blocks * 256);
-        byte* scales = Alloc(2 * Blocks * 32);
-        sbyte* x = (sbyte*)Alloc(4 * Blocks * 32);
-        float* xd = (float*)Alloc(4 * Blocks * 4);
-        int* xc = (int*)Alloc(4 * Blocks * 4);
-        float* y = (float*)Alloc(4 * 16 * 4);
+        byte* q = TileRate.Alloc(2 * Blocks * 256);
+        byte* scales = TileRate.Alloc(2 * Blocks * 32);
+        sbyte* x = (sbyte*)TileRate.Alloc(4 * Blocks * 32);
+        float* xd = (float*)TileRate.Alloc(4 * Blocks * 4);
+        int* xc = (int*)TileRate.Alloc(4 * Blocks * 4);
+        float* y = (float*)TileRate.Alloc(4 * 16 * 4);
         var r = new Random(1);
         for (int i = 0; i < 2 * Blocks * 256; i++) q[i] = (byte)r.Next(256);
         for (int i = 0; i < 2 * Blocks * 8; i++) scales[i] = 120;
@@ -34,25 +32,8 @@ internal static unsafe class EmittedTileTrace
             for (int tokens = 1; tokens <= 4; tokens++)
             {
                 int t = tokens;
-                double rate = Rate(t, () => EmittedKernels.Tile(format, EmittedKernels.Vbmi, 2, t, q, scales, Blocks, x, xd, xc, y, 16, 16));
+                double rate = TileRate.Measure(t, Blocks, () => EmittedKernels.Tile(format, EmittedKernels.Vbmi, 2, t, q, scales, Blocks, x, xd, xc, y, 16, 16));
                 Console.WriteLine($"{format} 2 groups × {t} tokens: {rate,6:F1} GMAC/s");
             }
     }
-
-    /// <summary>GMAC/s of a 2-group × <paramref name="tokens"/> tile, best of 3 timed runs after a warm-up.</summary>
-    private static double Rate(int tokens, Action tile)
-    {
-        long iters = 200_000 / tokens;
-        double best = 0;
-        for (int run = 0; run < 4; run++)
-        {
-            long start = Stopwatch.GetTimestamp();
-            for (long i = 0; i < iters; i++) tile();
-            double rate = iters * 2.0 * 8 * Blocks * 32 * tokens / Stopwatch.GetElapsedTime(start).TotalSeconds / 1e9;
-            if (run > 0) best = Math.Max(best, rate);
-        }
-        return best;
-    }
-
-    private static byte* Alloc(int bytes) => (byte*)NativeMemory.AlignedAlloc((nuint)bytes, 64);
 }

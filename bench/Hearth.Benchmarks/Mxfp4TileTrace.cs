@@ -1,5 +1,3 @@
-using System.Diagnostics;
-using System.Runtime.InteropServices;
 using Hearth.Cpu.Packed;
 
 namespace Hearth.Benchmarks;
@@ -20,13 +18,13 @@ internal static unsafe class Mxfp4TileTrace
             Console.WriteLine("this machine has AVX-VNNI (or no AVX2): the generic tile serves MXFP4, nothing to compare");
             return;
         }
-        byte* q = Alloc(2 * Blocks * 128);
-        byte* byteScales = Alloc(2 * Blocks * 8);
-        float* floatScales = (float*)Alloc(2 * Blocks * 32);
-        sbyte* x = (sbyte*)Alloc(4 * Blocks * 32);
-        float* xd = (float*)Alloc(4 * Blocks * 4);
-        int* xc = (int*)Alloc(4 * Blocks * 4);
-        float* y = (float*)Alloc(4 * 16 * 4);
+        byte* q = TileRate.Alloc(2 * Blocks * 128);
+        byte* byteScales = TileRate.Alloc(2 * Blocks * 8);
+        float* floatScales = (float*)TileRate.Alloc(2 * Blocks * 32);
+        sbyte* x = (sbyte*)TileRate.Alloc(4 * Blocks * 32);
+        float* xd = (float*)TileRate.Alloc(4 * Blocks * 4);
+        int* xc = (int*)TileRate.Alloc(4 * Blocks * 4);
+        float* y = (float*)TileRate.Alloc(4 * 16 * 4);
         var r = new Random(1);
         for (int i = 0; i < 2 * Blocks * 128; i++) q[i] = (byte)r.Next(256);
         for (int i = 0; i < 2 * Blocks * 8; i++) { byteScales[i] = 120; floatScales[i] = 0.01f; }
@@ -35,26 +33,9 @@ internal static unsafe class Mxfp4TileTrace
         for (int tokens = 1; tokens <= 4; tokens++)
         {
             int t = tokens;
-            double generic = Rate(t, () => PackedGemm.Tile<NibbleTableFormat<Mxfp4Table, Offset128Dot>>(2, t, q, (byte*)floatScales, Blocks, x, xd, xc, y, 16, 16));
-            double kernel = Rate(t, () => Mxfp4Decode.Tile(2, t, q, byteScales, Blocks, x, xd, xc, y, 16, 16));
+            double generic = TileRate.Measure(t, Blocks, () => PackedGemm.Tile<NibbleTableFormat<Mxfp4Table, Offset128Dot>>(2, t, q, (byte*)floatScales, Blocks, x, xd, xc, y, 16, 16));
+            double kernel = TileRate.Measure(t, Blocks, () => Mxfp4Decode.Tile(2, t, q, byteScales, Blocks, x, xd, xc, y, 16, 16));
             Console.WriteLine($"2 groups × {t} tokens: generic tile {generic,5:F1}, Mxfp4Decode {kernel,5:F1} GMAC/s ({kernel / generic:F2}×)");
         }
     }
-
-    /// <summary>GMAC/s of a 2-group × <paramref name="tokens"/> tile, best of 3 timed runs after a warm-up.</summary>
-    private static double Rate(int tokens, Action tile)
-    {
-        long iters = 100_000 / tokens;
-        double best = 0;
-        for (int run = 0; run < 4; run++)
-        {
-            long start = Stopwatch.GetTimestamp();
-            for (long i = 0; i < iters; i++) tile();
-            double rate = iters * 2.0 * 8 * Blocks * 32 * tokens / Stopwatch.GetElapsedTime(start).TotalSeconds / 1e9;
-            if (run > 0) best = Math.Max(best, rate);
-        }
-        return best;
-    }
-
-    private static byte* Alloc(int bytes) => (byte*)NativeMemory.AlignedAlloc((nuint)bytes, 64);
 }
