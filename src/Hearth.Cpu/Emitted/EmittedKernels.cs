@@ -80,7 +80,8 @@ internal static unsafe class EmittedKernels
     /// format's C# tile (<see cref="PackedGemm.Tile{TF}"/>, <see cref="NibbleDecode{TF}.Tile"/>), except that the
     /// corrections <paramref name="xc"/> are the int32 −offset·Σx of each block, offset being what the format's step
     /// bytes carry above the signed value (Q4_0 8, Q5_0 16, the others 128; <see cref="ScaleCorrections"/>).
-    /// The groups run one after the other (<see cref="EmittedTileCode"/>).</summary>
+    /// Two groups of 2..4 tokens run in one pass where the format has a pair tile (<see cref="EmittedPairCode"/>),
+    /// otherwise the groups run one after the other (<see cref="EmittedTileCode"/>).</summary>
     /// <param name="vbmi">Whether the table formats use vpermb (<see cref="Vbmi"/>; false runs the vpshufb form anywhere).</param>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Tile(EmittedFormat format, bool vbmi, int groups, int tokens, byte* q, byte* scales, int nb, sbyte* x, float* xd, int* xc, float* y, long yStride, int rows)

@@ -24,8 +24,9 @@ internal enum EmittedFormat
 }
 
 /// <summary>Writes the tile kernels of <see cref="EmittedKernels"/>: one 8-row group × 1..4 tokens, each weight step
-/// decoded once for all tokens (the structure of <see cref="PackedGemm"/>'s tile; two-group tiles are two calls, which
-/// measured as fast for prompts and faster where memory-bound, two streams instead of four). Per block each token's int32
+/// decoded once for all tokens (the structure of <see cref="PackedGemm"/>'s tile; a two-group tile of one token is two
+/// calls, faster where memory-bound, two streams instead of four; from two tokens up most formats take
+/// <see cref="EmittedPairCode"/>'s one-pass two-group tile). Per block each token's int32
 /// accumulator starts at its correction, takes one vpdpbusd per 4-column step (the group's 32 step bytes against a
 /// broadcast of the token's 4 activation bytes), then adds into its float accumulator as fma(float(acc),
 /// rowScales·tokenScale, f), the C# tiles' operations in their order.</summary>
