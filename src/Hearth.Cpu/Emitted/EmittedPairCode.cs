@@ -19,7 +19,7 @@ internal static class EmittedPairCode
     private static int Step(int g, bool high) => 2 * g + (high ? 1 : 0);
     private static int Scales(int g) => 4 + g;
     private static int Broadcast(int t) => 12 + t;
-    private const int Temp = 6, Temp2 = 7, Table = 8, NibbleMask = 9;
+    private const int Temp = 6, Temp2 = 7, Table = EmittedTileCode.Table, NibbleMask = EmittedTileCode.NibbleMask;
 
     /// <summary>Whether the format has a two-group tile.</summary>
     public static bool Serves(EmittedFormat f) => f != EmittedFormat.Q5_0;
@@ -53,22 +53,7 @@ internal static class EmittedPairCode
             for (int i = 0; i < 4; i++)
             {
                 for (int g = 0; g < 2; g++)
-                {
-                    int low = Step(g, false), high = Step(g, true);
-                    a.VmovdquLoad(low, g == 0 ? Gpr.Rsi : Gpr.R8, 32 * i);
-                    a.VpsrlwImmediate(high, low, 4);
-                    if (format != EmittedFormat.Q4_0 && vbmi)
-                    {
-                        a.Vpermb(low, low, Table);
-                        a.Vpermb(high, high, Table);
-                        continue;
-                    }
-                    a.Vpandd(low, low, NibbleMask);
-                    a.Vpandd(high, high, NibbleMask);
-                    if (format == EmittedFormat.Q4_0) continue;
-                    a.Vpshufb(low, Table, low);
-                    a.Vpshufb(high, Table, high);
-                }
+                    EmittedTileCode.DecodeNibbles(a, format, vbmi, g == 0 ? Gpr.Rsi : Gpr.R8, i, Step(g, false), Step(g, true));
                 Dots(a, tokens, 2 * i, high: false);
                 Dots(a, tokens, 2 * i + 1, high: true);
             }

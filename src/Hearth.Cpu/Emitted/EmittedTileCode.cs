@@ -37,7 +37,11 @@ internal static unsafe class EmittedTileCode
     // fifth-bit plane, ymm14 a fifth-bit temporary, ymm15 the fifth-bit mask.
     private static int F(int t) => 16 + t;
     private static int I(int t) => 24 + t;
-    private const int Low = 0, High = 10, Scales = 2, Table = 8, NibbleMask = 9, Plane = 12, FifthTemp = 14, FifthMask = 15;
+    private const int Low = 0, High = 10, Scales = 2, Plane = 12, FifthTemp = 14, FifthMask = 15;
+
+    /// <summary>The lookup table and nibble mask registers, loaded from <see cref="Constants"/> by every generator of
+    /// nibble formats (this one's and <see cref="EmittedPairCode"/>'s) and read by <see cref="DecodeNibbles"/>.</summary>
+    internal const int Table = 8, NibbleMask = 9;
 
     /// <summary>Bytes of packed values per group and block.</summary>
     public static int QuantBytes(EmittedFormat f) => f switch { EmittedFormat.Q8_0 => 256, EmittedFormat.Q5_0 => 160, _ => 128 };
@@ -170,34 +174,42 @@ internal static unsafe class EmittedTileCode
         if (format == EmittedFormat.Q5_0) a.VmovdquLoad(Plane, Gpr.Rsi, 128);
         for (int i = 0; i < 4; i++)
         {
-            a.VmovdquLoad(Low, Gpr.Rsi, 32 * i);
-            a.VpsrlwImmediate(High, Low, 4);
-            if (LooksUp(format) && vbmi)
-            {
-                // vpermb reads an index's low 5 bits and the table holds its 16 entries twice, so the nibbles need no
-                // masking: 4 operations per two steps where vpshufb (which zeroes on bit 7) takes 6.
-                a.Vpermb(Low, Low, Table);
-                a.Vpermb(High, High, Table);
-            }
-            else
-            {
-                a.Vpandd(Low, Low, NibbleMask);
-                a.Vpandd(High, High, NibbleMask);
-                if (format == EmittedFormat.Q5_0)
-                {
-                    FifthBits(a, Low, Plane, FifthTemp, FifthMask, 2 * i);
-                    FifthBits(a, High, Plane, FifthTemp, FifthMask, 2 * i + 1);
-                }
-                if (LooksUp(format))
-                {
-                    a.Vpshufb(Low, Table, Low);
-                    a.Vpshufb(High, Table, High);
-                }
-            }
+            DecodeNibbles(a, format, vbmi, Gpr.Rsi, i, Low, High);
             Dots(a, tokens, 2 * i, Low);
             Dots(a, tokens, 2 * i + 1, High);
         }
     }
+
+    /// <summary>Steps 2i and 2i + 1 of a nibble layout's block at <paramref name="values"/> into <paramref name="low"/>
+    /// and <paramref name="high"/> as vpdpbusd's unsigned bytes: the nibbles looked up in the table (ymm8) for the table
+    /// formats, or masked (ymm9) and, for Q5_0, given their fifth bits from the plane (ymm12, loaded by the caller).
+    /// Every generator of nibble formats decodes through here (<see cref="EmittedPairCode"/> too).</summary>
+    internal static void DecodeNibbles(X64Assembler a, EmittedFormat format, bool vbmi, Gpr values, int i, int low, int high)
+    {
+        a.VmovdquLoad(low, values, 32 * i);
+        a.VpsrlwImmediate(high, low, 4);
+        if (LooksUp(format) && vbmi)
+        {
+            // vpermb reads an index's low 5 bits and the table holds its 16 entries twice, so the nibbles need no
+            // masking: 4 operations per two steps where vpshufb (which zeroes on bit 7) takes 6.
+            a.Vpermb(low, low, Table);
+            a.Vpermb(high, high, Table);
+            return;
+        }
+        a.Vpandd(low, low, NibbleMask);
+        a.Vpandd(high, high, NibbleMask);
+        if (format == EmittedFormat.Q5_0)
+        {
+            FifthBits(a, low, Plane, FifthTemp, FifthMask, 2 * i);
+            FifthBits(a, high, Plane, FifthTemp, FifthMask, 2 * i + 1);
+        }
+        if (LooksUp(format))
+        {
+            a.Vpshufb(low, Table, low);
+            a.Vpshufb(high, Table, high);
+        }
+    }
+
     /// <summary>step |= 16 × (bit j of each plane byte), for the layouts that keep fifth bits in a plane per step (Q5_0,
     /// Q5_K): the plane moved so bit j lands on bit 4 (16-bit lanes; a shift of at most 4 moves no wanted bit across a
     /// byte), masked by <paramref name="mask"/> (0x10 bytes), ORed in.</summary>
