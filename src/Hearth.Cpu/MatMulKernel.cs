@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics.X86;
 using Hearth.Core.Gguf;
 using Hearth.Core.Tensors;
 using Hearth.Cpu.Kernels;
@@ -25,6 +26,7 @@ internal sealed unsafe class MatMulKernel : IParallelJob, IDisposable
     private int* _xbs;
     private float* _xp; // F16 decode: the activation prepared by F16Decode.Prepare
     private PackedWeight? _packed;
+    private CompactBF16Weight? _compact;
     private PackedActivation _xPacked;
 
     private readonly CpuIsa _isa;
@@ -49,6 +51,7 @@ internal sealed unsafe class MatMulKernel : IParallelJob, IDisposable
         _inline = (long)_n * _k * rows <= InlineWork;
         long k = _k;
         _packed = _isa.UsePacked ? w as PackedWeight : null;
+        _compact = _isa.Use512 && Avx512Vbmi.IsSupported ? w as CompactBF16Weight : null;
         if (_packed != null)
         {
             // The packed kernels' tile layout: interleaved int8 values, then per block a token scale and a correction.
@@ -125,6 +128,7 @@ internal sealed unsafe class MatMulKernel : IParallelJob, IDisposable
         if (_quantizePhase) { Quantize(chunk, thread); return; }
         int n0 = chunk * _chunkRows, n1 = Math.Min(_n, n0 + _chunkRows);
         if (_packed != null) { _xPacked.Tiles(_packed, n0, n1, _y, _n); return; }
+        if (_compact != null) { CompactRows(n0, n1, thread); return; }
         // F32 on AVX-512 takes the panel kernel at one token too: a decode step then gives a batch's bits (F16 and
         // BF16 have their own decode kernel in the same order, below).
         if (FloatPanelGemm.Supports(_isa, _w.Type) && (_t > 1 || _w.Type == GgmlType.F32))
@@ -180,6 +184,17 @@ internal sealed unsafe class MatMulKernel : IParallelJob, IDisposable
         for (; n + FloatPanelGemm.RowTile <= n1; n += FloatPanelGemm.RowTile)
             F16Decode.Rows4<TH>((ushort*)_w.Row(n), _w.RowBytes / 2, _k, xp, _xf, _y + n);
         if (n < n1) FloatPanelGemm.Rows(_isa, _w.Type, _w.Data, _w.RowBytes, n, n1, _k, _xf, 1, _y, _n, Panel(thread));
+    }
+
+    /// <summary>A compact BF16 weight (<see cref="CompactBF16Weight"/>): a batch through the panel kernel widening the compact
+    /// blocks; decode four rows at a time in the panel kernel's order, the chunk's last rows through the panel kernel.</summary>
+    private void CompactRows(int n0, int n1, int thread)
+    {
+        int n = n0;
+        if (_t == 1)
+            for (; n + FloatPanelGemm.RowTile <= n1; n += FloatPanelGemm.RowTile)
+                CompactBF16Decode.Rows4(_compact!, n, _xf, _y + n);
+        if (n < n1) FloatPanelGemm.Rows(_isa, _w.Type, _w.Data, _w.RowBytes, n, n1, _k, _xf, _t, _y, _n, Panel(thread), _compact);
     }
 
     /// <summary>The thread's scratch for <see cref="FloatPanelGemm"/>'s widened rows.</summary>

@@ -21,8 +21,10 @@ internal static unsafe class FloatPanelGemm
     /// <summary>y[t, n] for n in [n0, n1) and every t &lt; tokens.</summary>
     /// <param name="x">Activations, tokens × k, already rounded to the weight's dot type.</param>
     /// <param name="panel">Per-thread scratch of at least RowTile·<see cref="ColumnBlock"/> floats.</param>
+    /// <param name="compact">The weight's compact BF16 form, widened instead of <paramref name="w"/> where given.</param>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Rows(CpuIsa isa, GgmlType type, byte* w, long rowBytes, int n0, int n1, int k, float* x, int tokens, float* y, int yStride, float* panel)
+    public static void Rows(CpuIsa isa, GgmlType type, byte* w, long rowBytes, int n0, int n1, int k, float* x, int tokens, float* y, int yStride, float* panel,
+        Packed.CompactBF16Weight? compact = null)
     {
         // Blocked so a tile's working set (4 panel rows + 6 activation rows of one column block, 40 KB) stays in L1:
         // unblocked, every FMA pair streamed from L2 and the kernel ran at half its FMA rate.
@@ -38,13 +40,15 @@ internal static unsafe class FloatPanelGemm
                 int n = n0;
                 for (; n + RowTile <= n1; n += RowTile)
                 {
-                    Widen(type, w + n * rowBytes, rowBytes, RowTile, c0, kc, panel);
+                    if (compact != null) CompactBF16Decode.Widen(compact, n, RowTile, c0, kc, panel);
+                    else Widen(type, w + n * rowBytes, rowBytes, RowTile, c0, kc, panel);
                     for (int t = t0; t < t1; t += TokenTile)
                         Tile(Math.Min(TokenTile, t1 - t), panel, kc, x + (long)t * k + c0, k, y + (long)t * yStride + n, yStride, accumulate);
                 }
                 for (; n < n1; n++)
                 {
-                    Widen(type, w + n * rowBytes, rowBytes, 1, c0, kc, panel);
+                    if (compact != null) CompactBF16Decode.Widen(compact, n, 1, c0, kc, panel);
+                    else Widen(type, w + n * rowBytes, rowBytes, 1, c0, kc, panel);
                     for (int t = t0; t < t1; t++)
                     {
                         float d = DotF32.Dot(isa, panel, x + (long)t * k + c0, kc);

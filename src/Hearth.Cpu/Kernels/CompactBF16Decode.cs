@@ -1,0 +1,115 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+using Hearth.Cpu.Packed;
+
+namespace Hearth.Cpu.Kernels;
+
+/// <summary>Products with a <see cref="CompactBF16Weight"/> on AVX-512 with VBMI: each 64-column block back to its 64 exact
+/// F32 values in column order (four vectors of 16), then the same FMAs in the same order as <see cref="F16Decode"/>
+/// and <see cref="FloatPanelGemm"/> run on the file's BF16, so the compact form gives the same bits as the plain one,
+/// at decode and in a batch alike.</summary>
+internal static unsafe class CompactBF16Decode
+{
+    /// <summary>Block <paramref name="block"/> of a row (its slot and header) as the F32 values of columns 0..15, 16..31,
+    /// 32..47, 48..63: the nibbles widened to 16-bit lanes and split into one index byte each (vpmovzxbw, shift, bit
+    /// select), looked up in the base's high-byte table (vpermb), interleaved with the low bytes into BF16 words and
+    /// those with zeros into F32 (vpunpck*; the slot's position order makes these lane-wise interleaves come out in
+    /// column order).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Block(in Source w, long block, out Vector512<float> v0, out Vector512<float> v1, out Vector512<float> v2, out Vector512<float> v3)
+    {
+        byte header = w.Headers[block];
+        byte* slot = w.Slots + block * CompactBF16Weight.SlotBytes;
+        if (header == CompactBF16Weight.Exception)
+        {
+            // Inline, as a call taking the four outputs by reference would keep them in memory on every path.
+            ushort* raw = w.Exceptions + (long)*(int*)slot * CompactBF16Weight.BlockColumns;
+            v0 = Widen(raw); v1 = Widen(raw + 16); v2 = Widen(raw + 32); v3 = Widen(raw + 48);
+            return;
+        }
+        var words = Avx512BW.ConvertToVector512Int16(Vector256.Load(slot)).AsUInt16();
+        // Word p = nibble byte p: its low byte keeps the low nibble (plus a copy in bits 4..7, which only pick one of
+        // the table's four identical lanes), its high byte gets the high nibble.
+        var indexes = Vector512.ConditionalSelect(Vector512.Create((ushort)0x000F), words, words << 4).AsByte();
+        var table = Avx512F.BroadcastVector128ToVector512((int*)(w.HighBytes + header * 16)).AsByte();
+        var high = Avx512Vbmi.PermuteVar64x8(table, indexes);
+        var low = Vector512.Load(slot + 32);
+        var a = Avx512BW.UnpackLow(low, high).AsUInt16();
+        var b = Avx512BW.UnpackHigh(low, high).AsUInt16();
+        var zero = Vector512<ushort>.Zero;
+        v0 = Avx512BW.UnpackLow(zero, a).AsSingle();
+        v1 = Avx512BW.UnpackHigh(zero, a).AsSingle();
+        v2 = Avx512BW.UnpackLow(zero, b).AsSingle();
+        v3 = Avx512BW.UnpackHigh(zero, b).AsSingle();
+    }
+
+    /// <summary>A compact weight's pointers, read once per call (the loops then keep them in registers).</summary>
+    public readonly struct Source(CompactBF16Weight w)
+    {
+        public readonly byte* Slots = w.Slots, Headers = w.Headers, HighBytes = CompactBF16Weight.HighBytes;
+        public readonly ushort* Exceptions = w.Exceptions;
+        public readonly int Blocks = w.Blocks;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<float> Widen(ushort* h) => (Avx512F.ConvertToVector512UInt32(Vector256.Load(h)) << 16).AsSingle();
+
+    /// <summary>Columns [c0, c0 + kc) (whole blocks) of <paramref name="count"/> rows from <paramref name="n"/> as F32,
+    /// kc apart in <paramref name="panel"/>: <see cref="FloatPanelGemm"/>'s widening of a compact weight.</summary>
+    public static void Widen(CompactBF16Weight weight, int n, int count, int c0, int kc, float* panel)
+    {
+        var w = new Source(weight);
+        for (int r = 0; r < count; r++)
+        {
+            float* d = panel + (long)r * kc;
+            for (int i = 0; i < kc; i += CompactBF16Weight.BlockColumns)
+            {
+                Block(w, weight.Position(n + r, (c0 + i) / CompactBF16Weight.BlockColumns), out var v0, out var v1, out var v2, out var v3);
+                v0.Store(d + i); v1.Store(d + i + 16); v2.Store(d + i + 32); v3.Store(d + i + 48);
+            }
+        }
+    }
+
+    /// <summary>Rows n..n + 3 (a whole group of <see cref="CompactBF16Weight.GroupRows"/>) · x → y[0..4), as
+    /// <see cref="F16Decode.Rows4{TH}"/> sums them: per column block of <see cref="FloatPanelGemm.ColumnBlock"/>, each
+    /// row's 16 lanes over the block's vectors in order, the four rows reduced together, the blocks' sums added to y in
+    /// order (every column is in a whole vector here). The group's blocks are interleaved, so the four rows' chains of
+    /// FMAs run side by side from one stream: one row's chain alone (four FMAs per 64 columns, each waiting on the
+    /// last) bounded the kernel.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void Rows4(CompactBF16Weight weight, int n, float* x, float* y)
+    {
+        const int cb = FloatPanelGemm.ColumnBlock, per = cb / CompactBF16Weight.BlockColumns;
+        var w = new Source(weight);
+        int k = weight.Columns;
+        long first = weight.Position(n, 0);
+        for (int c0 = 0, j = 0; c0 < k; c0 += cb)
+        {
+            Vector512<float> a0 = default, a1 = default, a2 = default, a3 = default;
+            for (int end = Math.Min(w.Blocks, j + per); j < end; j++)
+            {
+                long at = first + 4L * j;
+                float* xj = x + j * CompactBF16Weight.BlockColumns;
+                a0 = Accumulate(w, at, xj, a0);
+                a1 = Accumulate(w, at + 1, xj, a1);
+                a2 = Accumulate(w, at + 2, xj, a2);
+                a3 = Accumulate(w, at + 3, xj, a3);
+            }
+            var s = VectorSums.Sum4(a0, a1, a2, a3);
+            if (c0 > 0) s += Vector128.Load(y);
+            s.Store(y);
+        }
+    }
+
+    /// <summary>a + one block's 64 columns · x, vector by vector in column order.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<float> Accumulate(in Source w, long block, float* x, Vector512<float> a)
+    {
+        Block(w, block, out var v0, out var v1, out var v2, out var v3);
+        a = Vector512.FusedMultiplyAdd(v0, Vector512.Load(x), a);
+        a = Vector512.FusedMultiplyAdd(v1, Vector512.Load(x + 16), a);
+        a = Vector512.FusedMultiplyAdd(v2, Vector512.Load(x + 32), a);
+        return Vector512.FusedMultiplyAdd(v3, Vector512.Load(x + 48), a);
+    }
+}

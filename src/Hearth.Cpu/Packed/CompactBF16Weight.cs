@@ -1,0 +1,160 @@
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+using Hearth.Core.Gguf;
+using Hearth.Core.Tensors;
+
+namespace Hearth.Cpu.Packed;
+
+/// <summary>A BF16 matrix held losslessly in 12 bits a weight instead of 16, for the AVX-512 float kernels
+/// (<see cref="Kernels.CompactBF16Decode"/> at decode, <see cref="Kernels.FloatPanelGemm"/>'s widening at prompts).
+/// Decode of a BF16 model streams every weight once per token and runs at the machine's memory bandwidth, so reading
+/// a quarter fewer bytes is a quarter less time; prompts are compute-bound and pay one decode per widened panel.
+///
+/// <para>Why it is lossless: a BF16 is a sign, an 8-bit exponent and 7 mantissa bits. Its low byte (the exponent's
+/// lowest bit and the mantissa) is kept as it is; its high byte (sign and the exponent's top 7 bits) is a nibble: the
+/// sign and a 3-bit code, 0..6 for "the block's largest top-7 exponent minus 0..6", 7 for "top-7 exponent 0" (zeros
+/// and the tiniest values). Trained weights in a block of 64 span a few binades, so the window of 14 binades holds
+/// all but rare blocks; a block it does not hold (a nonzero value 2^13 times smaller than the block's largest, or
+/// infinities beside small values) is kept whole as an exception. Every block decodes to the file's exact bits.</para>
+///
+/// <para>Layout, per row of <see cref="Blocks"/> blocks of 64 columns: <see cref="Headers"/> holds each block's base
+/// (its largest top-7 exponent) or <see cref="Exception"/>; each block's 96-byte slot in <see cref="Slots"/> holds 32
+/// nibble bytes (positions 2p and 2p + 1 in byte p's low and high nibble) and 64 low bytes, or, for an exception, the
+/// index of its 64 raw BF16 in <see cref="Exceptions"/>. Positions are ordered so the decoder's byte and word
+/// interleaves (vpunpck*, within 128-bit lanes) yield columns in order (<see cref="ColumnAt"/>).</para>
+///
+/// <para><see cref="Weight.Data"/> stays the file's BF16 (the mapping), for embedding lookups and the lower SIMD rungs.</para></summary>
+public sealed unsafe class CompactBF16Weight : Weight, IDisposable
+{
+    public const int BlockColumns = 64, SlotBytes = 96;
+    /// <summary>The header of a block kept whole in <see cref="Exceptions"/>.</summary>
+    public const byte Exception = 0xFF;
+    private const int ZeroCode = 7, WindowCodes = 7;
+
+    private CompactBF16Weight(Weight source, byte* slots, byte* headers, ushort* exceptions)
+        : base(source.Name, source.Type, source.Rows, source.Columns, source.Data)
+    {
+        Slots = slots;
+        Headers = headers;
+        Exceptions = exceptions;
+    }
+
+    public byte* Slots { get; private set; }
+    public byte* Headers { get; private set; }
+    public ushort* Exceptions { get; private set; }
+    public int Blocks => Columns / BlockColumns;
+    /// <summary>Bytes the compact form holds (slots, headers, exceptions): compare with <see cref="Weight.RowBytes"/> · rows.</summary>
+    public long CompactBytes { get; private set; }
+
+    /// <summary>The decoder's lookup of a nibble (sign · 8 + code) to the BF16's high byte, per block base: 128 bases ×
+    /// 16 bytes, broadcast into all four 128-bit lanes by the decoder (vpermb reads 6 index bits; the two above the
+    /// nibble select a lane's copy).</summary>
+    internal static readonly byte* HighBytes = BuildHighBytes();
+
+    /// <summary>Whether a BF16 matrix is held compact on this backend: the AVX-512 float kernels with VBMI's byte
+    /// permute, whole 64-column blocks, and not turned off by HEARTH_COMPACT_BF16=0.</summary>
+    public static bool Compacts(Weight w, CpuIsa isa) =>
+        w.Type == GgmlType.BF16 && w.Rows > 1 && w.Columns % BlockColumns == 0 && isa.Use512 && Avx512Vbmi.IsSupported
+        && Environment.GetEnvironmentVariable("HEARTH_COMPACT_BF16") != "0";
+
+    public static CompactBF16Weight? TryCompact(Weight w, CpuIsa isa) => Compacts(w, isa) ? Compact(w) : null;
+
+    /// <summary>The compact form of a BF16 matrix (any shape with whole 64-column blocks; no machine requirement).</summary>
+    public static CompactBF16Weight Compact(Weight w)
+    {
+        if (w.Type != GgmlType.BF16 || w.Columns % BlockColumns != 0)
+            throw new ArgumentException($"weight '{w.Name}' ({w.Type}, {w.Columns} columns) has no compact BF16 form");
+        int perRow = w.Columns / BlockColumns;
+        long blocks = (long)w.Rows * perRow;
+        byte* slots = HostMemory.Allocate(blocks * SlotBytes);
+        byte* headers = HostMemory.Allocate(blocks);
+        var exceptions = new List<long>(); // source block (row · perRow + block) of each exception
+        ushort* source = (ushort*)w.Data;
+        for (int row = 0; row < w.Rows; row++)
+            for (int j = 0; j < perRow; j++)
+            {
+                long at = Position(w.Rows, perRow, row, j), from = (long)row * perRow + j;
+                if (TryEncode(source + from * BlockColumns, slots + at * SlotBytes, out headers[at])) continue;
+                headers[at] = Exception;
+                *(int*)(slots + at * SlotBytes) = exceptions.Count;
+                exceptions.Add(from);
+            }
+        long exceptionBytes = exceptions.Count * (long)BlockColumns * 2;
+        ushort* raw = (ushort*)HostMemory.Allocate(Math.Max(exceptionBytes, 1));
+        for (int i = 0; i < exceptions.Count; i++)
+            Buffer.MemoryCopy(source + exceptions[i] * BlockColumns, raw + (long)i * BlockColumns, BlockColumns * 2, BlockColumns * 2);
+        return new CompactBF16Weight(w, slots, headers, raw) { CompactBytes = blocks * (SlotBytes + 1) + exceptionBytes };
+    }
+
+    /// <summary>Rows are stored in groups of <see cref="GroupRows"/> (the last may be smaller) with their blocks
+    /// interleaved: block j of the group's rows side by side, then block j + 1. A 4-row decode then reads one sequential
+    /// stream while it runs four independent chains of FMAs (one per row); two streams per core (two rows, or two
+    /// column ranges of one row, read side by side) ran at half the speed on Zen 4.</summary>
+    public const int GroupRows = 4;
+
+    /// <summary>Where block <paramref name="block"/> of row <paramref name="row"/> is, in slots (and headers).</summary>
+    public static long Position(int rows, int perRow, int row, int block)
+    {
+        int group = row / GroupRows, inGroup = Math.Min(GroupRows, rows - group * GroupRows);
+        return (long)group * GroupRows * perRow + (long)block * inGroup + row % GroupRows;
+    }
+
+    /// <summary><see cref="Position(int, int, int, int)"/> in this weight.</summary>
+    public long Position(int row, int block) => Position(Rows, Blocks, row, block);
+
+    /// <summary>Which column of its block the value at slot position <paramref name="p"/> is: the decoder's vpunpcklbw /
+    /// vpunpckhbw then vpunpcklwd / vpunpckhwd put position 16ℓ + 4j + i (ℓ the 128-bit lane) at element 4ℓ + i of
+    /// output vector j, which must hold column 16j + 4ℓ + i.</summary>
+    public static int ColumnAt(int p) => 16 * (p % 16 / 4) + 4 * (p / 16) + p % 4;
+
+    /// <summary>One block into its slot, or false where its exponents do not fit one window.</summary>
+    private static bool TryEncode(ushort* values, byte* slot, out byte header)
+    {
+        // The largest top-7 exponent, and whether every nonzero one lies within the window below it.
+        var mask = Vector512.Create((ushort)0x7F);
+        var e0 = Vector512.ShiftRightLogical(Vector512.Load(values), 8) & mask;
+        var e1 = Vector512.ShiftRightLogical(Vector512.Load(values + 32), 8) & mask;
+        var m = Vector512.Max(e0, e1);
+        var m256 = Vector256.Max(m.GetLower(), m.GetUpper());
+        var m128 = Vector128.Max(m256.GetLower(), m256.GetUpper());
+        int top = 0;
+        for (int i = 0; i < 8; i++) top = Math.Max(top, m128.GetElement(i));
+        header = (byte)top;
+        var floor = Vector512.Create((ushort)Math.Max(top - (WindowCodes - 1), 0));
+        var outside = Vector512.LessThan(e0, floor) & ~Vector512.Equals(e0, Vector512<ushort>.Zero)
+                    | Vector512.LessThan(e1, floor) & ~Vector512.Equals(e1, Vector512<ushort>.Zero);
+        if (outside != Vector512<ushort>.Zero) return false;
+        for (int p = 0; p < BlockColumns; p++)
+        {
+            ushort v = values[ColumnAt(p)];
+            int e = (v >> 8) & 0x7F;
+            int nibble = (v >> 15) << 3 | (e == 0 ? ZeroCode : top - e);
+            if (p % 2 == 0) slot[p / 2] = (byte)nibble;
+            else slot[p / 2] |= (byte)(nibble << 4);
+            slot[32 + p] = (byte)v;
+        }
+        return true;
+    }
+
+    private static byte* BuildHighBytes()
+    {
+        byte* t = HostMemory.Allocate(128 * 16);
+        for (int top = 0; top < 128; top++)
+            for (int nibble = 0; nibble < 16; nibble++)
+            {
+                int code = nibble & 7, sign = nibble >> 3;
+                int e = code == ZeroCode ? 0 : Math.Max(top - code, 0); // codes below exponent 0 never occur
+                t[top * 16 + nibble] = (byte)(sign << 7 | e);
+            }
+        return t;
+    }
+
+    public void Dispose()
+    {
+        HostMemory.Free(Slots);
+        HostMemory.Free(Headers);
+        HostMemory.Free((byte*)Exceptions);
+        Slots = Headers = null;
+        Exceptions = null;
+    }
+}

@@ -1,0 +1,165 @@
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+using Hearth.Core.Gguf;
+using Hearth.Core.Tensors;
+using Hearth.Cpu.Kernels;
+using Hearth.Cpu.Packed;
+
+namespace Hearth.Cpu.Tests;
+
+/// <summary>The lossless 12-bit BF16 form (<see cref="CompactBF16Weight"/>): every block holds the file's exact bits
+/// (read back by a scalar reading of the documented layout, and by the AVX-512 decoder), blocks the window cannot hold
+/// are kept whole, and products with it are bit for bit those of the plain BF16 copy, alone and in batches.</summary>
+public sealed unsafe class CompactBF16Tests
+{
+    /// <summary>Trained-like values (a few binades), and in one block of each row one of the awkward cases: zeros of both signs, subnormals,
+    /// infinities and NaNs, a block spanning more binades than the window (kept whole), the smallest exponents (a base
+    /// below the window's width), one huge value among small ones.</summary>
+    private static ushort[] Values(Random r, int rows, int k)
+    {
+        var v = new ushort[rows * k];
+        for (int row = 0; row < rows; row++)
+        {
+            float scale = MathF.Pow(2, r.Next(-8, 3)) * 0.02f;
+            for (int i = row * k; i < (row + 1) * k; i++)
+                v[i] = (ushort)(BitConverter.SingleToUInt32Bits((float)(r.NextDouble() * 2 - 1) * scale) >> 16);
+        }
+        ushort[] specials = [0x0000, 0x8000, 0x0001, 0x807F, 0x0080, 0x7F80, 0xFF80, 0x7FC1, 0x7F7F, 0xFF7F, 0x3F80];
+        for (int row = 0; row < rows; row++)
+        {
+            int at = row * k + r.Next(k / 64) * 64;
+            switch (row % 4)
+            {
+                case 0: for (int i = 0; i < 64; i++) v[at + i] = specials[r.Next(specials.Length)]; break;
+                case 1: for (int i = 0; i < 64; i++) v[at + i] = (ushort)(r.Next(2) << 15 | r.Next(0, 6) << 7 | r.Next(128)); break;
+                case 2: v[at + r.Next(64)] = 0x7F00; break; // 2^127 beside values of 2^-6: far outside the window
+                default: for (int i = 0; i < 64; i++) v[at + i] = (ushort)(r.Next(0x10000)); break;
+            }
+        }
+        return v;
+    }
+
+    private static Weight Plain(ushort[] values, int rows, int k, out byte[] storage)
+    {
+        storage = GC.AllocateArray<byte>(values.Length * 2, pinned: true);
+        Buffer.BlockCopy(values, 0, storage, 0, storage.Length);
+        fixed (byte* p = storage) return new Weight("w", GgmlType.BF16, rows, k, p);
+    }
+
+    public static TheoryData<int, int> Shapes => new() { { 4, 64 }, { 29, 576 }, { 64, 2880 }, { 9, 2048 } };
+
+    [Theory]
+    [MemberData(nameof(Shapes))]
+    public void EveryBlockHoldsTheFilesBits(int rows, int k)
+    {
+        var values = Values(new Random(rows * k), rows, k);
+        var plain = Plain(values, rows, k, out var storage);
+        using var c = CompactBF16Weight.Compact(plain);
+        int whole = 0;
+        for (int row = 0; row < rows; row++)
+            for (int j = 0; j < c.Blocks; j++)
+            {
+                long at = c.Position(row, j);
+                byte header = c.Headers[at];
+                byte* slot = c.Slots + at * CompactBF16Weight.SlotBytes;
+                for (int p = 0; p < 64; p++)
+                {
+                    int column = CompactBF16Weight.ColumnAt(p);
+                    ushort expected = values[row * k + j * 64 + column], got;
+                    if (header == CompactBF16Weight.Exception)
+                        got = c.Exceptions[*(int*)slot * 64L + column];
+                    else
+                    {
+                        int nibble = (slot[p / 2] >> (4 * (p % 2))) & 15;
+                        got = (ushort)(CompactBF16Weight.HighBytes[header * 16 + nibble] << 8 | slot[32 + p]);
+                    }
+                    Assert.True(expected == got, $"row {row} block {j} column {column}: 0x{expected:X4} stored as 0x{got:X4}");
+                }
+                if (header == CompactBF16Weight.Exception) whole++;
+            }
+        // The far-apart values force whole blocks; beside each row's awkward block, values uniform in (−s, s) leave
+        // a block whole only where one lies below s·2^-13 (≈ 0.8 % of blocks).
+        Assert.InRange(whole, 1, rows + rows * c.Blocks / 20);
+        Assert.Equal((long)rows * c.Blocks * 97 + whole * 128L, c.CompactBytes);
+        GC.KeepAlive(storage);
+    }
+
+    [CompactKernelTheory]
+    [MemberData(nameof(Shapes))]
+    public void TheDecoderGivesTheFilesBits(int rows, int k)
+    {
+        var values = Values(new Random(7 + rows * k), rows, k);
+        var plain = Plain(values, rows, k, out var storage);
+        using var c = CompactBF16Weight.Compact(plain);
+        var source = new CompactBF16Decode.Source(c);
+        for (int row = 0; row < rows; row++)
+            for (int j = 0; j < c.Blocks; j++)
+            {
+                CompactBF16Decode.Block(source, c.Position(row, j), out var v0, out var v1, out var v2, out var v3);
+                Vector512<float>[] v = [v0, v1, v2, v3];
+                for (int column = 0; column < 64; column++)
+                    Assert.Equal((uint)values[row * k + j * 64 + column] << 16, BitConverter.SingleToUInt32Bits(v[column / 16].GetElement(column % 16)));
+            }
+        GC.KeepAlive(storage);
+    }
+
+    /// <summary>Products with the compact form equal the plain copy's bit for bit: decode (one token, the 4-row kernel
+    /// and the chunk's last rows through the panel kernel) and batches of 2..7 (the panel kernel widening compact
+    /// blocks), on shapes with partial row groups and a short last column block.</summary>
+    [CompactKernelTheory]
+    [MemberData(nameof(Shapes))]
+    public void ProductsGiveThePlainCopysBits(int rows, int k)
+    {
+        var r = new Random(11 + rows + k);
+        var values = Values(r, rows, k);
+        var plain = Plain(values, rows, k, out var storage);
+        using var backend = new CpuBackend(2);
+        using var compact = CompactBF16Weight.Compact(plain);
+        using var copy = CopiedWeight.Copy(plain);
+        // NaN and infinity rows make NaN sums; compare bits, which equal NaNs of equal payload too.
+        for (int t = 1; t <= 7; t++)
+        {
+            var x = TestData.Floats(r, t * k, 2f);
+            using var xt = TestData.Tensor(x, t, k);
+            using var y1 = new CpuTensor(t, rows);
+            using var y2 = new CpuTensor(t, rows);
+            backend.MatMul(xt, compact, y1, t);
+            backend.MatMul(xt, copy, y2, t);
+            var a = TestData.Read(y1, t);
+            var b = TestData.Read(y2, t);
+            for (int i = 0; i < a.Length; i++)
+                Assert.True(BitConverter.SingleToUInt32Bits(a[i]) == BitConverter.SingleToUInt32Bits(b[i]), $"{t} tokens, output {i}: {a[i]} vs {b[i]}");
+        }
+        GC.KeepAlive(storage);
+    }
+
+    [Fact]
+    public void TheBackendHoldsBF16CompactWhereItsKernelsRun()
+    {
+        var values = Values(new Random(3), 8, 128);
+        var plain = Plain(values, 8, 128, out var storage);
+        bool runs = Avx512Vbmi.IsSupported && CpuIsa.DetectedBits >= 512 && Environment.GetEnvironmentVariable("HEARTH_COMPACT_BF16") != "0";
+        using (var top = new CpuBackend(1))
+            Assert.Equal(runs, top.AdoptWeight(plain) is CompactBF16Weight);
+        using (var avx2 = new CpuBackend(1, new CpuIsa(256)))
+            Assert.IsType<CopiedWeight>(avx2.AdoptWeight(plain));
+        // Columns that are not whole 64-column blocks keep the plain copy.
+        var odd = Plain(Values(new Random(4), 8, 96)[..(8 * 96)], 8, 96, out var storage2);
+        using (var top = new CpuBackend(1))
+            Assert.IsType<CopiedWeight>(top.AdoptWeight(odd));
+        Assert.Throws<ArgumentException>(() => CompactBF16Weight.Compact(odd));
+        GC.KeepAlive(storage);
+        GC.KeepAlive(storage2);
+    }
+}
+
+/// <summary>A theory that runs the compact BF16 kernels: skipped, saying why, on machines without AVX-512 (accelerated)
+/// and VBMI.</summary>
+public sealed class CompactKernelTheoryAttribute : TheoryAttribute
+{
+    public CompactKernelTheoryAttribute()
+    {
+        if (!Avx512Vbmi.IsSupported || CpuIsa.DetectedBits < 512)
+            Skip = "the compact BF16 kernels need AVX-512 with VBMI, which this machine lacks";
+    }
+}
