@@ -92,7 +92,8 @@ public sealed unsafe class CpuBackend : IBackend, IEncoderAttention, IGroupedMat
     public Weight AdoptWeight(Weight weight)
     {
         if (weight.Rows <= 1) return weight;
-        Weight adopted = (Weight?)PackedWeight.TryPack(weight, _isa) ?? (Weight?)CompactBF16Weight.TryCompact(weight, _isa) ?? CopiedWeight.Copy(weight);
+        Weight adopted = (Weight?)PackedWeight.TryPack(weight, _isa) ?? (Weight?)CompactBF16Weight.TryCompact(weight, _isa)
+            ?? (Weight?)GroupedHalfWeight.TryGroup(weight, _isa) ?? CopiedWeight.Copy(weight);
         lock (_ownedWeights) _ownedWeights.Add((IDisposable)adopted);
         return adopted;
     }

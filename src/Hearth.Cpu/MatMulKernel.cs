@@ -27,6 +27,7 @@ internal sealed unsafe class MatMulKernel : IParallelJob, IDisposable
     private float* _xp; // F16 decode: the activation prepared by F16Decode.Prepare
     private PackedWeight? _packed;
     private CompactBF16Weight? _compact;
+    private GroupedHalfWeight? _grouped;
     private PackedActivation _xPacked;
 
     private readonly CpuIsa _isa;
@@ -52,6 +53,7 @@ internal sealed unsafe class MatMulKernel : IParallelJob, IDisposable
         long k = _k;
         _packed = _isa.UsePacked ? w as PackedWeight : null;
         _compact = _isa.Use512 && Avx512Vbmi.IsSupported ? w as CompactBF16Weight : null;
+        _grouped = F16Decode.Available(_isa) ? w as GroupedHalfWeight : null;
         if (_packed != null)
         {
             // The packed kernels' tile layout: interleaved int8 values, then per block a token scale and a correction.
@@ -129,6 +131,12 @@ internal sealed unsafe class MatMulKernel : IParallelJob, IDisposable
         int n0 = chunk * _chunkRows, n1 = Math.Min(_n, n0 + _chunkRows);
         if (_packed != null) { _xPacked.Tiles(_packed, n0, n1, _y, _n); return; }
         if (_compact != null) { CompactRows(n0, n1, thread); return; }
+        if (_grouped != null)
+        {
+            if (_w.Type == GgmlType.F16) GroupedRows<F16Widening>(n0, n1, thread);
+            else GroupedRows<BF16Widening>(n0, n1, thread);
+            return;
+        }
         // F32 on AVX-512 takes the panel kernel at one token too: a decode step then gives a batch's bits (F16 and
         // BF16 have their own decode kernel in the same order, below).
         if (FloatPanelGemm.Supports(_isa, _w.Type) && (_t > 1 || _w.Type == GgmlType.F32))
@@ -195,6 +203,20 @@ internal sealed unsafe class MatMulKernel : IParallelJob, IDisposable
             for (; n + FloatPanelGemm.RowTile <= n1; n += FloatPanelGemm.RowTile)
                 CompactBF16Decode.Rows4(_compact!, n, _xf, _y + n);
         if (n < n1) FloatPanelGemm.Rows(_isa, _w.Type, _w.Data, _w.RowBytes, n, n1, _k, _xf, _t, _y, _n, Panel(thread), _compact);
+    }
+
+    /// <summary>A grouped F16 / BF16 copy (<see cref="GroupedHalfWeight"/>): as <see cref="CompactRows"/>, with
+    /// <see cref="F16Decode.GroupRows4{TH}"/> at decode.</summary>
+    private void GroupedRows<TH>(int n0, int n1, int thread) where TH : struct, IHalfWidening
+    {
+        int n = n0;
+        if (_t == 1)
+        {
+            float* xp = TH.Prescale == 1f ? _xf : _xp;
+            for (; n + FloatPanelGemm.RowTile <= n1; n += FloatPanelGemm.RowTile)
+                F16Decode.GroupRows4<TH>(_grouped!, n, xp, _y + n);
+        }
+        if (n < n1) FloatPanelGemm.Rows(_isa, _w.Type, _w.Data, _w.RowBytes, n, n1, _k, _xf, _t, _y, _n, Panel(thread), _grouped);
     }
 
     /// <summary>The thread's scratch for <see cref="FloatPanelGemm"/>'s widened rows.</summary>

@@ -71,12 +71,10 @@ internal static unsafe class CompactBF16Decode
         }
     }
 
-    /// <summary>Rows n..n + 3 (a whole group of <see cref="CompactBF16Weight.GroupRows"/>) · x → y[0..4), as
+    /// <summary>Rows n..n + 3 (a whole group of <see cref="RowGroups"/>) · x → y[0..4), as
     /// <see cref="F16Decode.Rows4{TH}"/> sums them: per column block of <see cref="FloatPanelGemm.ColumnBlock"/>, each
     /// row's 16 lanes over the block's vectors in order, the four rows reduced together, the blocks' sums added to y in
-    /// order (every column is in a whole vector here). The group's blocks are interleaved, so the four rows' chains of
-    /// FMAs run side by side from one stream: one row's chain alone (four FMAs per 64 columns, each waiting on the
-    /// last) bounded the kernel.</summary>
+    /// order (every column is in a whole vector here); the group's four chains of FMAs side by side from one stream.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Rows4(CompactBF16Weight weight, int n, float* x, float* y)
     {

@@ -1,6 +1,7 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
+using Hearth.Cpu.Packed;
 
 namespace Hearth.Cpu.Kernels;
 
@@ -54,6 +55,42 @@ internal static unsafe class F16Decode
             if (c > 0) s += Vector128.Load(y);
             s.Store(y);
         }
+    }
+
+    /// <summary><see cref="Rows4{TH}"/> for rows n..n + 3, a whole group of a <see cref="GroupedHalfWeight"/>: the same sums in
+    /// the same order, the group's four chains of FMAs side by side from one stream (<see cref="RowGroups"/>).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void GroupRows4<TH>(GroupedHalfWeight w, int n, float* xp, float* y) where TH : struct, IHalfWidening
+    {
+        const int cb = FloatPanelGemm.ColumnBlock, per = cb / GroupedHalfWeight.BlockColumns, bc = GroupedHalfWeight.BlockColumns;
+        int k = w.Columns, blocks = w.Blocks;
+        ushort* first = w.Values + w.Position(n, 0) * bc;
+        for (int c0 = 0, j = 0; c0 < k; c0 += cb)
+        {
+            Vector512<float> a0 = default, a1 = default, a2 = default, a3 = default;
+            for (int end = Math.Min(blocks, j + per); j < end; j++)
+            {
+                ushort* at = first + 4L * j * bc;
+                float* xj = xp + j * bc;
+                a0 = Block64<TH>(at, xj, a0);
+                a1 = Block64<TH>(at + bc, xj, a1);
+                a2 = Block64<TH>(at + 2 * bc, xj, a2);
+                a3 = Block64<TH>(at + 3 * bc, xj, a3);
+            }
+            var s = VectorSums.Sum4(a0, a1, a2, a3);
+            if (c0 > 0) s += Vector128.Load(y);
+            s.Store(y);
+        }
+    }
+
+    /// <summary>a + 64 columns · x, 16 at a time in order.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<float> Block64<TH>(ushort* w, float* xp, Vector512<float> a) where TH : struct, IHalfWidening
+    {
+        a = Vector512.FusedMultiplyAdd(TH.Widen(Avx512F.ConvertToVector512Int32(Vector256.Load((short*)w))), Vector512.Load(xp), a);
+        a = Vector512.FusedMultiplyAdd(TH.Widen(Avx512F.ConvertToVector512Int32(Vector256.Load((short*)(w + 16)))), Vector512.Load(xp + 16), a);
+        a = Vector512.FusedMultiplyAdd(TH.Widen(Avx512F.ConvertToVector512Int32(Vector256.Load((short*)(w + 32)))), Vector512.Load(xp + 32), a);
+        return Vector512.FusedMultiplyAdd(TH.Widen(Avx512F.ConvertToVector512Int32(Vector256.Load((short*)(w + 48)))), Vector512.Load(xp + 48), a);
     }
 
     /// <summary>One row's accumulator over a column block's whole 16-column vectors, summed in order as the panel kernel

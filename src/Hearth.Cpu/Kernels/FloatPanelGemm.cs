@@ -21,10 +21,10 @@ internal static unsafe class FloatPanelGemm
     /// <summary>y[t, n] for n in [n0, n1) and every t &lt; tokens.</summary>
     /// <param name="x">Activations, tokens × k, already rounded to the weight's dot type.</param>
     /// <param name="panel">Per-thread scratch of at least RowTile·<see cref="ColumnBlock"/> floats.</param>
-    /// <param name="compact">The weight's compact BF16 form, widened instead of <paramref name="w"/> where given.</param>
+    /// <param name="copy">The weight's own copy (grouped or compact), widened instead of <paramref name="w"/> where given.</param>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Rows(CpuIsa isa, GgmlType type, byte* w, long rowBytes, int n0, int n1, int k, float* x, int tokens, float* y, int yStride, float* panel,
-        Packed.CompactBF16Weight? compact = null)
+        Packed.IWidensRows? copy = null)
     {
         // Blocked so a tile's working set (4 panel rows + 6 activation rows of one column block, 40 KB) stays in L1:
         // unblocked, every FMA pair streamed from L2 and the kernel ran at half its FMA rate.
@@ -40,14 +40,14 @@ internal static unsafe class FloatPanelGemm
                 int n = n0;
                 for (; n + RowTile <= n1; n += RowTile)
                 {
-                    if (compact != null) CompactBF16Decode.Widen(compact, n, RowTile, c0, kc, panel);
+                    if (copy != null) copy.Widen(n, RowTile, c0, kc, panel);
                     else Widen(type, w + n * rowBytes, rowBytes, RowTile, c0, kc, panel);
                     for (int t = t0; t < t1; t += TokenTile)
                         Tile(Math.Min(TokenTile, t1 - t), panel, kc, x + (long)t * k + c0, k, y + (long)t * yStride + n, yStride, accumulate);
                 }
                 for (; n < n1; n++)
                 {
-                    if (compact != null) CompactBF16Decode.Widen(compact, n, 1, c0, kc, panel);
+                    if (copy != null) copy.Widen(n, 1, c0, kc, panel);
                     else Widen(type, w + n * rowBytes, rowBytes, 1, c0, kc, panel);
                     for (int t = t0; t < t1; t++)
                     {
@@ -69,30 +69,33 @@ internal static unsafe class FloatPanelGemm
         {
             byte* s = src + r * rowBytes;
             float* d = panel + (long)r * kc;
-            int i = 0;
             switch (type)
             {
                 case GgmlType.F32:
                     Buffer.MemoryCopy((float*)s + c0, d, kc * 4L, kc * 4L);
                     break;
-                case GgmlType.F16:
-                {
-                    ushort* h = (ushort*)s + c0;
-                    for (; i + 16 <= kc; i += 16)
-                        HalfBits.ToFloat(Avx512F.ConvertToVector512UInt32(Vector256.Load(h + i))).Store(d + i);
-                    for (; i < kc; i++) d[i] = HalfBits.ToFloat(h[i]);
+                default:
+                    WidenHalves(type, (ushort*)s + c0, kc, d);
                     break;
-                }
-                default: // BF16: the top half of an F32
-                {
-                    ushort* h = (ushort*)s + c0;
-                    for (; i + 16 <= kc; i += 16)
-                        (Avx512F.ConvertToVector512UInt32(Vector256.Load(h + i)) << 16).AsSingle().Store(d + i);
-                    for (; i < kc; i++) d[i] = BitConverter.UInt32BitsToSingle((uint)h[i] << 16);
-                    break;
-                }
             }
         }
+    }
+
+    /// <summary><paramref name="count"/> F16 or BF16 values as F32.</summary>
+    public static void WidenHalves(GgmlType type, ushort* h, int count, float* d)
+    {
+        int i = 0;
+        if (type == GgmlType.F16)
+        {
+            for (; i + 16 <= count; i += 16)
+                HalfBits.ToFloat(Avx512F.ConvertToVector512UInt32(Vector256.Load(h + i))).Store(d + i);
+            for (; i < count; i++) d[i] = HalfBits.ToFloat(h[i]);
+            return;
+        }
+        // BF16: the top half of an F32.
+        for (; i + 16 <= count; i += 16)
+            (Avx512F.ConvertToVector512UInt32(Vector256.Load(h + i)) << 16).AsSingle().Store(d + i);
+        for (; i < count; i++) d[i] = BitConverter.UInt32BitsToSingle((uint)h[i] << 16);
     }
 
     private static void Tile(int tokens, float* w, int k, float* x, long xStride, float* y, long yStride, bool accumulate)

@@ -24,7 +24,7 @@ namespace Hearth.Cpu.Packed;
 /// interleaves (vpunpck*, within 128-bit lanes) yield columns in order (<see cref="ColumnAt"/>).</para>
 ///
 /// <para><see cref="Weight.Data"/> stays the file's BF16 (the mapping), for embedding lookups and the lower SIMD rungs.</para></summary>
-public sealed unsafe class CompactBF16Weight : Weight, IDisposable
+public sealed unsafe class CompactBF16Weight : Weight, IDisposable, IWidensRows
 {
     public const int BlockColumns = 64, SlotBytes = 96;
     /// <summary>The header of a block kept whole in <see cref="Exceptions"/>.</summary>
@@ -73,7 +73,7 @@ public sealed unsafe class CompactBF16Weight : Weight, IDisposable
         for (int row = 0; row < w.Rows; row++)
             for (int j = 0; j < perRow; j++)
             {
-                long at = Position(w.Rows, perRow, row, j), from = (long)row * perRow + j;
+                long at = RowGroups.Position(w.Rows, perRow, row, j), from = (long)row * perRow + j;
                 if (TryEncode(source + from * BlockColumns, slots + at * SlotBytes, out headers[at])) continue;
                 headers[at] = Exception;
                 *(int*)(slots + at * SlotBytes) = exceptions.Count;
@@ -86,21 +86,10 @@ public sealed unsafe class CompactBF16Weight : Weight, IDisposable
         return new CompactBF16Weight(w, slots, headers, raw) { CompactBytes = blocks * (SlotBytes + 1) + exceptionBytes };
     }
 
-    /// <summary>Rows are stored in groups of <see cref="GroupRows"/> (the last may be smaller) with their blocks
-    /// interleaved: block j of the group's rows side by side, then block j + 1. A 4-row decode then reads one sequential
-    /// stream while it runs four independent chains of FMAs (one per row); two streams per core (two rows, or two
-    /// column ranges of one row, read side by side) ran at half the speed on Zen 4.</summary>
-    public const int GroupRows = 4;
+    /// <summary>Where block <paramref name="block"/> of row <paramref name="row"/> is, in slots and headers (<see cref="RowGroups"/>).</summary>
+    public long Position(int row, int block) => RowGroups.Position(Rows, Blocks, row, block);
 
-    /// <summary>Where block <paramref name="block"/> of row <paramref name="row"/> is, in slots (and headers).</summary>
-    public static long Position(int rows, int perRow, int row, int block)
-    {
-        int group = row / GroupRows, inGroup = Math.Min(GroupRows, rows - group * GroupRows);
-        return (long)group * GroupRows * perRow + (long)block * inGroup + row % GroupRows;
-    }
-
-    /// <summary><see cref="Position(int, int, int, int)"/> in this weight.</summary>
-    public long Position(int row, int block) => Position(Rows, Blocks, row, block);
+    public void Widen(int n, int count, int c0, int kc, float* panel) => Kernels.CompactBF16Decode.Widen(this, n, count, c0, kc, panel);
 
     /// <summary>Which column of its block the value at slot position <paramref name="p"/> is: the decoder's vpunpcklbw /
     /// vpunpckhbw then vpunpcklwd / vpunpckhwd put position 16ℓ + 4j + i (ℓ the 128-bit lane) at element 4ℓ + i of

@@ -7,10 +7,10 @@ using Hearth.Cpu.Packed;
 
 namespace Hearth.Cpu.Tests;
 
-/// <summary>The lossless 12-bit BF16 form (<see cref="CompactBF16Weight"/>): every block holds the file's exact bits
+/// <summary>The AVX-512 float kernels' own copies of F16/BF16 matrices. The lossless 12-bit BF16 form (<see cref="CompactBF16Weight"/>): every block holds the file's exact bits
 /// (read back by a scalar reading of the documented layout, and by the AVX-512 decoder), blocks the window cannot hold
 /// are kept whole, and products with it are bit for bit those of the plain BF16 copy, alone and in batches.</summary>
-public sealed unsafe class CompactBF16Tests
+public sealed unsafe class HalfCopyTests
 {
     /// <summary>Trained-like values (a few binades), and in one block of each row one of the awkward cases: zeros of both signs, subnormals,
     /// infinities and NaNs, a block spanning more binades than the window (kept whole), the smallest exponents (a base
@@ -133,6 +133,33 @@ public sealed unsafe class CompactBF16Tests
         GC.KeepAlive(storage);
     }
 
+    /// <summary>The grouped copies of F16 and BF16 (<see cref="GroupedHalfWeight"/>, the file's values in row groups)
+    /// give the plain copy's bits too, alone and in batches.</summary>
+    [GroupedKernelTheory]
+    [MemberData(nameof(Shapes))]
+    public void GroupedCopiesGiveThePlainCopysBits(int rows, int k)
+    {
+        var r = new Random(13 + rows + k);
+        using var backend = new CpuBackend(2);
+        foreach (var type in new[] { GgmlType.F16, GgmlType.BF16 })
+        {
+            var (plain, storage) = TestData.MakeWeight(r, type, rows, k);
+            using var grouped = GroupedHalfWeight.Group(plain);
+            using var copy = CopiedWeight.Copy(plain);
+            for (int t = 1; t <= 7; t++)
+            {
+                var x = TestData.Floats(r, t * k, 2f);
+                using var xt = TestData.Tensor(x, t, k);
+                using var y1 = new CpuTensor(t, rows);
+                using var y2 = new CpuTensor(t, rows);
+                backend.MatMul(xt, grouped, y1, t);
+                backend.MatMul(xt, copy, y2, t);
+                Assert.Equal(TestData.Read(y2, t), TestData.Read(y1, t));
+            }
+            GC.KeepAlive(storage);
+        }
+    }
+
     [Fact]
     public void TheBackendHoldsBF16CompactWhereItsKernelsRun()
     {
@@ -143,6 +170,11 @@ public sealed unsafe class CompactBF16Tests
             Assert.Equal(runs, top.AdoptWeight(plain) is CompactBF16Weight);
         using (var avx2 = new CpuBackend(1, new CpuIsa(256)))
             Assert.IsType<CopiedWeight>(avx2.AdoptWeight(plain));
+        // F16 takes the grouped copy wherever the AVX-512 float kernels run.
+        var (f16, storage3) = TestData.MakeWeight(new Random(5), GgmlType.F16, 8, 128);
+        using (var top = new CpuBackend(1))
+            Assert.Equal(CpuIsa.DetectedBits >= 512 && Environment.GetEnvironmentVariable("HEARTH_GROUPED_HALF") != "0", top.AdoptWeight(f16) is GroupedHalfWeight);
+        GC.KeepAlive(storage3);
         // Columns that are not whole 64-column blocks keep the plain copy.
         var odd = Plain(Values(new Random(4), 8, 96)[..(8 * 96)], 8, 96, out var storage2);
         using (var top = new CpuBackend(1))
@@ -161,5 +193,15 @@ public sealed class CompactKernelTheoryAttribute : TheoryAttribute
     {
         if (!Avx512Vbmi.IsSupported || CpuIsa.DetectedBits < 512)
             Skip = "the compact BF16 kernels need AVX-512 with VBMI, which this machine lacks";
+    }
+}
+
+/// <summary>A theory that runs the AVX-512 float kernels on grouped copies: skipped, saying why, without AVX-512.</summary>
+public sealed class GroupedKernelTheoryAttribute : TheoryAttribute
+{
+    public GroupedKernelTheoryAttribute()
+    {
+        if (CpuIsa.DetectedBits < 512)
+            Skip = "the grouped F16/BF16 kernels need AVX-512, which this machine lacks";
     }
 }

@@ -6,11 +6,12 @@ using Hearth.Cpu.Packed;
 
 namespace Hearth.Benchmarks;
 
-/// <summary>A BF16 model's matrices held compact (<see cref="CompactBF16Weight"/>) against plain copies: the bytes each
-/// holds, the blocks kept whole, and one decode-step's matrix-vector products over all of them (one token, as decode
-/// runs them), alternating the two forms round by round (the machine's bandwidth drifts).
-/// Run: dotnet run -c Release --project bench/Hearth.Benchmarks -- compact-bf16 FILE.gguf [rounds] [threads]</summary>
-internal static unsafe class CompactBF16Trace
+/// <summary>An F16 or BF16 model's matrices as plain copies of the file's rows, grouped copies (<see cref="GroupedHalfWeight"/>)
+/// and, for BF16, compact ones (<see cref="CompactBF16Weight"/>): the bytes each holds, the blocks kept whole, and one
+/// decode step's matrix-vector products over all of them (one token, as decode runs them), alternating the forms round
+/// by round (the machine's bandwidth drifts).
+/// Run: dotnet run -c Release --project bench/Hearth.Benchmarks -- half-decode FILE.gguf [rounds] [threads]</summary>
+internal static unsafe class HalfDecodeTrace
 {
     public static void Run(string[] args)
     {
@@ -20,11 +21,14 @@ internal static unsafe class CompactBF16Trace
         using var file = GgufFile.Open(path);
         using var backend = new CpuBackend(threads);
         var plain = new List<Weight>();
+        var grouped = new List<Weight>();
         var compact = new List<Weight>();
         long plainBytes = 0, compactBytes = 0, exceptions = 0, blocks = 0;
-        foreach (var info in file.Tensors.Where(t => t.Type == GgmlType.BF16 && t.RowCount > 1))
+        foreach (var info in file.Tensors.Where(t => t.Type is GgmlType.BF16 or GgmlType.F16 && t.RowCount > 1))
         {
             var mapped = Weight.FromGguf(file, info);
+            grouped.Add(GroupedHalfWeight.Group(mapped));
+            if (info.Type != GgmlType.BF16) { plain.Add(CopiedWeight.Copy(mapped)); plainBytes += mapped.RowBytes * mapped.Rows; continue; }
             var c = CompactBF16Weight.Compact(mapped);
             long n = (long)c.Rows * c.Blocks;
             for (long b = 0; b < n; b++) if (c.Headers[b] == CompactBF16Weight.Exception) exceptions++;
@@ -34,7 +38,7 @@ internal static unsafe class CompactBF16Trace
             plainBytes += mapped.RowBytes * mapped.Rows;
             compactBytes += c.CompactBytes;
         }
-        Console.WriteLine($"{plain.Count} BF16 matrices: {plainBytes / 1e9:F3} GB plain, {compactBytes / 1e9:F3} GB compact ({100.0 * compactBytes / plainBytes:F1} %), {exceptions} of {blocks} blocks kept whole");
+        Console.WriteLine($"{plain.Count} F16/BF16 matrices: {plainBytes / 1e9:F3} GB plain, {compactBytes / 1e9:F3} GB compact ({100.0 * compactBytes / plainBytes:F1} %), {exceptions} of {blocks} blocks kept whole");
         int width = plain.Max(w => Math.Max(w.Rows, w.Columns));
         using var x = backend.Allocate(1, width);
         using var y = backend.Allocate(1, width);
@@ -46,17 +50,17 @@ internal static unsafe class CompactBF16Trace
             foreach (var w in ws) backend.MatMul(Slice(backend, x, w.Columns), w, Slice(backend, y, w.Rows), 1);
             return Stopwatch.GetElapsedTime(start).TotalMilliseconds;
         }
-        Step(plain); Step(compact);
+        Step(plain); Step(grouped); Step(compact);
         for (int round = 0; round < rounds; round++)
         {
-            double p = Step(plain), c = Step(compact);
-            Console.WriteLine($"round {round + 1}: plain {p:F1} ms ({plainBytes / 1e6 / p:F1} GB/s), compact {c:F1} ms ({plainBytes / 1e6 / c:F1} GB/s of BF16) → {p / c:F2}×");
+            double p = Step(plain), g = Step(grouped), c = compact.Count > 0 ? Step(compact) : double.NaN;
+            Console.WriteLine($"round {round + 1}: plain {p:F1} ms ({plainBytes / 1e6 / p:F1} GB/s), grouped {g:F1} ms ({plainBytes / 1e6 / g:F1} GB/s) {p / g:F2}×, compact {c:F1} ms ({plainBytes / 1e6 / c:F1} GB/s of the file's bytes) {p / c:F2}×");
         }
         // The kernels alone: one matrix's first 64 rows (256 KB plain, in L2), one thread's rate.
-        var first = Weight.FromGguf(file, file.Tensors.First(t => t.Type == GgmlType.BF16 && t.RowCount > 64));
+        var first = Weight.FromGguf(file, file.Tensors.First(t => t.Type is GgmlType.BF16 or GgmlType.F16 && t.RowCount > 64));
         var small = new Weight("l2", GgmlType.BF16, 64, first.Columns, first.Data);
         var smallPlain = CopiedWeight.Copy(small);
-        var smallCompact = CompactBF16Weight.Compact(small);
+        Weight smallCompact = small.Type == GgmlType.BF16 ? CompactBF16Weight.Compact(small) : GroupedHalfWeight.Group(small);
         using var one = new CpuBackend(1);
         double Rate(Weight w)
         {
@@ -69,7 +73,7 @@ internal static unsafe class CompactBF16Trace
         }
         for (int round = 0; round < 3; round++)
             Console.WriteLine($"in L2, one thread: plain {Rate(smallPlain):F2} G weights/s, compact {Rate(smallCompact):F2}");
-        foreach (var w in plain.Concat(compact)) ((IDisposable)w).Dispose();
+        foreach (var w in plain.Concat(grouped).Concat(compact)) ((IDisposable)w).Dispose();
     }
 
     private static readonly Dictionary<(Tensor, int), Tensor> Slices = [];
