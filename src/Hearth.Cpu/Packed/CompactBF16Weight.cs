@@ -100,9 +100,11 @@ public sealed unsafe class CompactBF16Weight : Weight, IDisposable, IWidensRows
     private static bool TryEncode(ushort* values, byte* slot, out byte header)
     {
         // The largest top-7 exponent, and whether every nonzero one lies within the window below it.
+        var v0 = Vector512.Load(values);
+        var v1 = Vector512.Load(values + 32);
         var mask = Vector512.Create((ushort)0x7F);
-        var e0 = Vector512.ShiftRightLogical(Vector512.Load(values), 8) & mask;
-        var e1 = Vector512.ShiftRightLogical(Vector512.Load(values + 32), 8) & mask;
+        var e0 = Vector512.ShiftRightLogical(v0, 8) & mask;
+        var e1 = Vector512.ShiftRightLogical(v1, 8) & mask;
         var m = Vector512.Max(e0, e1);
         var m256 = Vector256.Max(m.GetLower(), m.GetUpper());
         var m128 = Vector128.Max(m256.GetLower(), m256.GetUpper());
@@ -110,20 +112,22 @@ public sealed unsafe class CompactBF16Weight : Weight, IDisposable, IWidensRows
         for (int i = 0; i < 8; i++) top = Math.Max(top, m128.GetElement(i));
         header = (byte)top;
         var floor = Vector512.Create((ushort)Math.Max(top - (WindowCodes - 1), 0));
-        var outside = Vector512.LessThan(e0, floor) & ~Vector512.Equals(e0, Vector512<ushort>.Zero)
-                    | Vector512.LessThan(e1, floor) & ~Vector512.Equals(e1, Vector512<ushort>.Zero);
-        if (outside != Vector512<ushort>.Zero) return false;
-        for (int p = 0; p < BlockColumns; p++)
-        {
-            ushort v = values[ColumnAt(p)];
-            int e = (v >> 8) & 0x7F;
-            int nibble = (v >> 15) << 3 | (e == 0 ? ZeroCode : top - e);
-            if (p % 2 == 0) slot[p / 2] = (byte)nibble;
-            else slot[p / 2] |= (byte)(nibble << 4);
-            slot[32 + p] = (byte)v;
-        }
+        var zero0 = Vector512.Equals(e0, Vector512<ushort>.Zero);
+        var zero1 = Vector512.Equals(e1, Vector512<ushort>.Zero);
+        if (((Vector512.LessThan(e0, floor) & ~zero0) | (Vector512.LessThan(e1, floor) & ~zero1)) != Vector512<ushort>.Zero) return false;
+        // Nibbles (sign · 8 + code) and low bytes in column order, then moved to their slot positions.
+        var topV = Vector512.Create((ushort)top);
+        var n0 = (v0 >> 15 << 3) | Vector512.ConditionalSelect(zero0, Vector512.Create((ushort)ZeroCode), topV - e0);
+        var n1 = (v1 >> 15 << 3) | Vector512.ConditionalSelect(zero1, Vector512.Create((ushort)ZeroCode), topV - e1);
+        var nibbles = Vector512.Shuffle(Vector512.Narrow(n0, n1), SlotOrder).AsUInt16();
+        var packed = Vector512.Narrow(nibbles & Vector512.Create((ushort)0x0F), Vector512<ushort>.Zero) | Vector512.Narrow(nibbles >> 4 & Vector512.Create((ushort)0xF0), Vector512<ushort>.Zero);
+        packed.GetLower().Store(slot);
+        Vector512.Shuffle(Vector512.Narrow(v0 & Vector512.Create((ushort)0xFF), v1 & Vector512.Create((ushort)0xFF)), SlotOrder).Store(slot + 32);
         return true;
     }
+
+    /// <summary>For each slot position, its column (<see cref="ColumnAt"/>): the shuffle from column order to slot order.</summary>
+    private static readonly Vector512<byte> SlotOrder = Vector512.Create(Enumerable.Range(0, BlockColumns).Select(p => (byte)ColumnAt(p)).ToArray());
 
     private static byte* BuildHighBytes()
     {

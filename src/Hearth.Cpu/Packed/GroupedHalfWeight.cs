@@ -40,9 +40,16 @@ public sealed unsafe class GroupedHalfWeight : Weight, IDisposable, IWidensRows
         ushort* values = (ushort*)HostMemory.Allocate(w.RowBytes * w.Rows);
         ushort* source = (ushort*)w.Data;
         for (int row = 0; row < w.Rows; row++)
-            for (int j = 0; j < perRow; j++)
-                Buffer.MemoryCopy(source + ((long)row * perRow + j) * BlockColumns, values + RowGroups.Position(w.Rows, perRow, row, j) * BlockColumns,
-                    BlockColumns * 2, BlockColumns * 2);
+        {
+            ushort* from = source + (long)row * w.Columns;
+            ushort* to = values + RowGroups.Position(w.Rows, perRow, row, 0) * BlockColumns;
+            long step = (long)RowGroups.Stride(w.Rows, row) * BlockColumns;
+            for (int j = 0; j < perRow; j++, from += BlockColumns, to += step)
+            {
+                Vector512.Store(Vector512.Load(from), to);
+                Vector512.Store(Vector512.Load(from + 32), to + 32);
+            }
+        }
         return new GroupedHalfWeight(w, values);
     }
 
