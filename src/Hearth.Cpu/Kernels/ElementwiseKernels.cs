@@ -25,36 +25,8 @@ internal static unsafe class ElementwiseKernels
     /// decode it covers every (token, expert) row: 64 rows × 2,880 per layer at 16 streams of gpt-oss-20b, which scalar
     /// (MathF.Exp per value, on one thread while the other waits) took ≈ 5% of the step.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void SwiGluOai(CpuIsa isa, float* g, float* u, float* y, long n, float alpha, float limit)
-    {
-        long i = 0;
-        if (isa.Use512)
-        {
-            Vector512<float> a = Vector512.Create(-alpha), hi = Vector512.Create(limit), one = Vector512<float>.One;
-            for (; i + 16 <= n; i += 16)
-            {
-                var x = Vector512.Min(Vector512.Load(g + i), hi);
-                var v = Vector512.Min(Vector512.Max(Vector512.Load(u + i), -hi), hi);
-                (x / (one + Vector512.Exp(a * x)) * (v + one)).Store(y + i);
-            }
-        }
-        if (isa.Use256)
-        {
-            Vector256<float> a = Vector256.Create(-alpha), hi = Vector256.Create(limit), one = Vector256<float>.One;
-            for (; i + 8 <= n; i += 8)
-            {
-                var x = Vector256.Min(Vector256.Load(g + i), hi);
-                var v = Vector256.Min(Vector256.Max(Vector256.Load(u + i), -hi), hi);
-                (x / (one + Vector256.Exp(a * x)) * (v + one)).Store(y + i);
-            }
-        }
-        for (; i < n; i++)
-        {
-            float x = MathF.Min(g[i], limit);
-            float v = Math.Clamp(u[i], -limit, limit);
-            y[i] = x / (1f + MathF.Exp(-alpha * x)) * (v + 1f);
-        }
-    }
+    public static void SwiGluOai(CpuIsa isa, float* g, float* u, float* y, long n, float alpha, float limit) =>
+        SimdLadder.Map<SwiGluOaiOperator>(isa, g, u, alpha, limit, y, n);
 
     public static void GeGlu(CpuIsa isa, float* g, float* u, float* y, long n) => SimdLadder.Map<GeGluOperator>(isa, g, u, 0f, y, n);
 

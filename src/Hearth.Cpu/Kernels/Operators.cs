@@ -3,7 +3,7 @@ using System.Runtime.Intrinsics;
 namespace Hearth.Cpu.Kernels;
 
 /// <summary>An element-wise operator y = f(x, u, s) at every rung of the width ladder (TensorPrimitives style): one
-/// struct per op, run by <see cref="SimdLadder.Map{TOp}"/>. <c>s</c> is a scalar broadcast to every lane (ignored by ops
+/// struct per op, run by <see cref="SimdLadder.Map{TOp}(CpuIsa, float*, float*, float, float*, long)"/>. <c>s</c> is a scalar broadcast to every lane (ignored by ops
 /// that need none).</summary>
 internal interface IMapOperator
 {
@@ -11,6 +11,16 @@ internal interface IMapOperator
     static abstract Vector128<float> Invoke(Vector128<float> x, Vector128<float> u, Vector128<float> s);
     static abstract Vector256<float> Invoke(Vector256<float> x, Vector256<float> u, Vector256<float> s);
     static abstract Vector512<float> Invoke(Vector512<float> x, Vector512<float> u, Vector512<float> s);
+}
+
+/// <summary>An elementwise y = f(x, u, s, t) with two scalar parameters at every rung; run by
+/// <see cref="SimdLadder.Map{TOp}(CpuIsa, float*, float*, float, float, float*, long)"/>.</summary>
+internal interface IMap2Operator
+{
+    static abstract float Invoke(float x, float u, float s, float t);
+    static abstract Vector128<float> Invoke(Vector128<float> x, Vector128<float> u, Vector128<float> s, Vector128<float> t);
+    static abstract Vector256<float> Invoke(Vector256<float> x, Vector256<float> u, Vector256<float> s, Vector256<float> t);
+    static abstract Vector512<float> Invoke(Vector512<float> x, Vector512<float> u, Vector512<float> s, Vector512<float> t);
 }
 
 /// <summary>A reduction acc = f(acc, a, b) over two inputs at every rung, with the combination of two accumulators
@@ -91,6 +101,35 @@ internal readonly struct GeGluOperator : IMapOperator
         x / (Vector256<float>.One + Vector256.Exp(-(Vector256.Create(TwoC) * x * (Vector256<float>.One + Vector256.Create(A) * x * x)))) * u;
     public static Vector512<float> Invoke(Vector512<float> x, Vector512<float> u, Vector512<float> s) =>
         x / (Vector512<float>.One + Vector512.Exp(-(Vector512.Create(TwoC) * x * (Vector512<float>.One + Vector512.Create(A) * x * x)))) * u;
+}
+
+/// <summary>gpt-oss's clamped SwiGLU: g = min(gate, limit), v = clamp(up, −limit, limit), g·σ(alpha·g)·(v + 1), with
+/// s = alpha and t = limit.</summary>
+internal readonly struct SwiGluOaiOperator : IMap2Operator
+{
+    public static float Invoke(float x, float u, float s, float t)
+    {
+        float g = MathF.Min(x, t);
+        return g / (1f + MathF.Exp(-s * g)) * (Math.Clamp(u, -t, t) + 1f);
+    }
+
+    public static Vector128<float> Invoke(Vector128<float> x, Vector128<float> u, Vector128<float> s, Vector128<float> t)
+    {
+        var g = Vector128.Min(x, t);
+        return g / (Vector128<float>.One + Vector128.Exp(-s * g)) * (Vector128.Min(Vector128.Max(u, -t), t) + Vector128<float>.One);
+    }
+
+    public static Vector256<float> Invoke(Vector256<float> x, Vector256<float> u, Vector256<float> s, Vector256<float> t)
+    {
+        var g = Vector256.Min(x, t);
+        return g / (Vector256<float>.One + Vector256.Exp(-s * g)) * (Vector256.Min(Vector256.Max(u, -t), t) + Vector256<float>.One);
+    }
+
+    public static Vector512<float> Invoke(Vector512<float> x, Vector512<float> u, Vector512<float> s, Vector512<float> t)
+    {
+        var g = Vector512.Min(x, t);
+        return g / (Vector512<float>.One + Vector512.Exp(-s * g)) * (Vector512.Min(Vector512.Max(u, -t), t) + Vector512<float>.One);
+    }
 }
 
 /// <summary>e^(x − s): softmax's exponentials with the row maximum s subtracted.</summary>

@@ -23,6 +23,24 @@ internal static unsafe class SimdLadder
         for (; i < n; i++) y[i] = TOp.Invoke(x[i], u[i], s);
     }
 
+    /// <summary>y[i] = op(x[i], u[i], s, t) for i &lt; n: <see cref="Map{TOp}(CpuIsa, float*, float*, float, float*, long)"/>
+    /// for operators with two parameters.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void Map<TOp>(CpuIsa isa, float* x, float* u, float s, float t, float* y, long n) where TOp : struct, IMap2Operator
+    {
+        long i = 0;
+        if (isa.Use512)
+            for (Vector512<float> sv = Vector512.Create(s), tv = Vector512.Create(t); i + 16 <= n; i += 16)
+                TOp.Invoke(Vector512.Load(x + i), Vector512.Load(u + i), sv, tv).Store(y + i);
+        if (isa.Use256)
+            for (Vector256<float> sv = Vector256.Create(s), tv = Vector256.Create(t); i + 8 <= n; i += 8)
+                TOp.Invoke(Vector256.Load(x + i), Vector256.Load(u + i), sv, tv).Store(y + i);
+        if (isa.Use128)
+            for (Vector128<float> sv = Vector128.Create(s), tv = Vector128.Create(t); i + 4 <= n; i += 4)
+                TOp.Invoke(Vector128.Load(x + i), Vector128.Load(u + i), sv, tv).Store(y + i);
+        for (; i < n; i++) y[i] = TOp.Invoke(x[i], u[i], s, t);
+    }
+
     /// <summary>x[i] = op(x[i], x[i], s) in place, returning Σ x[i] (after the op) summed in F64, as softmax needs.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static double MapSum<TOp>(CpuIsa isa, float* x, float s, long n) where TOp : struct, IMapOperator
