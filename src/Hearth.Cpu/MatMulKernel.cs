@@ -52,7 +52,7 @@ internal sealed unsafe class MatMulKernel : IParallelJob, IDisposable
         _inline = (long)_n * _k * rows <= InlineWork;
         long k = _k;
         _packed = _isa.UsePacked ? w as PackedWeight : null;
-        _compact = _isa.Use512 && Avx512Vbmi.IsSupported ? w as CompactBF16Weight : null;
+        _compact = _isa.Use512 ? w as CompactBF16Weight : null;
         _grouped = F16Decode.Available(_isa) ? w as GroupedHalfWeight : null;
         if (_packed != null)
         {
@@ -201,7 +201,8 @@ internal sealed unsafe class MatMulKernel : IParallelJob, IDisposable
         int n = n0;
         if (_t == 1)
             for (; n + FloatPanelGemm.RowTile <= n1; n += FloatPanelGemm.RowTile)
-                CompactBF16Decode.Rows4(_compact!, n, _xf, _y + n);
+                if (Avx512Vbmi.IsSupported) CompactBF16Decode.Rows4<CompactBF16Decode.PermuteLookup>(_compact!, n, _xf, _y + n);
+                else CompactBF16Decode.Rows4<CompactBF16Decode.ShuffleLookup>(_compact!, n, _xf, _y + n);
         if (n < n1) FloatPanelGemm.Rows(_isa, _w.Type, _w.Data, _w.RowBytes, n, n1, _k, _xf, _t, _y, _n, Panel(thread), _compact);
     }
 

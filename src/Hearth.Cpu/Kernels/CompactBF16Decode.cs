@@ -5,7 +5,7 @@ using Hearth.Cpu.Packed;
 
 namespace Hearth.Cpu.Kernels;
 
-/// <summary>Products with a <see cref="CompactBF16Weight"/> on AVX-512 with VBMI: each 64-column block back to its 64 exact
+/// <summary>Products with a <see cref="CompactBF16Weight"/> on AVX-512: each 64-column block back to its 64 exact
 /// F32 values in column order (four vectors of 16), then the same FMAs in the same order as <see cref="F16Decode"/>
 /// and <see cref="FloatPanelGemm"/> run on the file's BF16, so the compact form gives the same bits as the plain one,
 /// at decode and in a batch alike.</summary>
@@ -13,11 +13,11 @@ internal static unsafe class CompactBF16Decode
 {
     /// <summary>Block <paramref name="block"/> of a row (its slot and header) as the F32 values of columns 0..15, 16..31,
     /// 32..47, 48..63: the nibbles widened to 16-bit lanes and split into one index byte each (vpmovzxbw, shift, bit
-    /// select), looked up in the base's high-byte table (vpermb), interleaved with the low bytes into BF16 words and
+    /// select), looked up in the base's high-byte table (<typeparamref name="TL"/>: vpermb, or vpshufb without VBMI), interleaved with the low bytes into BF16 words and
     /// those with zeros into F32 (vpunpck*; the slot's position order makes these lane-wise interleaves come out in
     /// column order).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void Block(in Source w, long block, out Vector512<float> v0, out Vector512<float> v1, out Vector512<float> v2, out Vector512<float> v3)
+    public static void Block<TL>(in Source w, long block, out Vector512<float> v0, out Vector512<float> v1, out Vector512<float> v2, out Vector512<float> v3) where TL : struct, IHighByteLookup
     {
         byte header = w.Headers[block];
         byte* slot = w.Slots + block * CompactBF16Weight.SlotBytes;
@@ -29,11 +29,11 @@ internal static unsafe class CompactBF16Decode
             return;
         }
         var words = Avx512BW.ConvertToVector512Int16(Vector256.Load(slot)).AsUInt16();
-        // Word p = nibble byte p: its low byte keeps the low nibble (plus a copy in bits 4..7, which only pick one of
-        // the table's four identical lanes), its high byte gets the high nibble.
+        // Word p = nibble byte p: its low byte keeps the low nibble (plus a copy in bits 4..7), its high byte gets the
+        // high nibble.
         var indexes = Vector512.ConditionalSelect(Vector512.Create((ushort)0x000F), words, words << 4).AsByte();
         var table = Avx512F.BroadcastVector128ToVector512((int*)(w.HighBytes + header * 16)).AsByte();
-        var high = Avx512Vbmi.PermuteVar64x8(table, indexes);
+        var high = TL.Lookup(table, indexes);
         var low = Vector512.Load(slot + 32);
         var a = Avx512BW.UnpackLow(low, high).AsUInt16();
         var b = Avx512BW.UnpackHigh(low, high).AsUInt16();
@@ -42,6 +42,28 @@ internal static unsafe class CompactBF16Decode
         v1 = Avx512BW.UnpackHigh(zero, a).AsSingle();
         v2 = Avx512BW.UnpackLow(zero, b).AsSingle();
         v3 = Avx512BW.UnpackHigh(zero, b).AsSingle();
+    }
+
+    /// <summary>How a block's 64 index bytes (a nibble in bits 0..3, a copy of it in bits 4..7 where the nibble is a
+    /// byte's low one) look up its base's 16-byte table, broadcast to the four 128-bit lanes.</summary>
+    public interface IHighByteLookup
+    {
+        static abstract Vector512<byte> Lookup(Vector512<byte> table, Vector512<byte> indexes);
+    }
+
+    /// <summary>VBMI's vpermb reads six index bits: the two above the nibble pick one of the table's four copies.</summary>
+    public readonly struct PermuteLookup : IHighByteLookup
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector512<byte> Lookup(Vector512<byte> table, Vector512<byte> indexes) => Avx512Vbmi.PermuteVar64x8(table, indexes);
+    }
+
+    /// <summary>AVX-512BW's vpshufb looks up within each lane and zeroes on bit 7: the copy is masked off first.</summary>
+    public readonly struct ShuffleLookup : IHighByteLookup
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector512<byte> Lookup(Vector512<byte> table, Vector512<byte> indexes) =>
+            Avx512BW.Shuffle(table, indexes & Vector512.Create((byte)0x0F));
     }
 
     /// <summary>A compact weight's pointers, read once per call (the loops then keep them in registers).</summary>
@@ -59,13 +81,19 @@ internal static unsafe class CompactBF16Decode
     /// kc apart in <paramref name="panel"/>: <see cref="FloatPanelGemm"/>'s widening of a compact weight.</summary>
     public static void Widen(CompactBF16Weight weight, int n, int count, int c0, int kc, float* panel)
     {
+        if (Avx512Vbmi.IsSupported) Widen<PermuteLookup>(weight, n, count, c0, kc, panel);
+        else Widen<ShuffleLookup>(weight, n, count, c0, kc, panel);
+    }
+
+    private static void Widen<TL>(CompactBF16Weight weight, int n, int count, int c0, int kc, float* panel) where TL : struct, IHighByteLookup
+    {
         var w = new Source(weight);
         for (int r = 0; r < count; r++)
         {
             float* d = panel + (long)r * kc;
             for (int i = 0; i < kc; i += CompactBF16Weight.BlockColumns)
             {
-                Block(w, weight.Position(n + r, (c0 + i) / CompactBF16Weight.BlockColumns), out var v0, out var v1, out var v2, out var v3);
+                Block<TL>(w, weight.Position(n + r, (c0 + i) / CompactBF16Weight.BlockColumns), out var v0, out var v1, out var v2, out var v3);
                 v0.Store(d + i); v1.Store(d + i + 16); v2.Store(d + i + 32); v3.Store(d + i + 48);
             }
         }
@@ -76,7 +104,7 @@ internal static unsafe class CompactBF16Decode
     /// row's 16 lanes over the block's vectors in order, the four rows reduced together, the blocks' sums added to y in
     /// order (every column is in a whole vector here); the group's four chains of FMAs side by side from one stream.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Rows4(CompactBF16Weight weight, int n, float* x, float* y)
+    public static void Rows4<TL>(CompactBF16Weight weight, int n, float* x, float* y) where TL : struct, IHighByteLookup
     {
         const int cb = FloatPanelGemm.ColumnBlock, per = cb / CompactBF16Weight.BlockColumns;
         var w = new Source(weight);
@@ -89,10 +117,10 @@ internal static unsafe class CompactBF16Decode
             {
                 long at = first + 4L * j;
                 float* xj = x + j * CompactBF16Weight.BlockColumns;
-                a0 = Accumulate(w, at, xj, a0);
-                a1 = Accumulate(w, at + 1, xj, a1);
-                a2 = Accumulate(w, at + 2, xj, a2);
-                a3 = Accumulate(w, at + 3, xj, a3);
+                a0 = Accumulate<TL>(w, at, xj, a0);
+                a1 = Accumulate<TL>(w, at + 1, xj, a1);
+                a2 = Accumulate<TL>(w, at + 2, xj, a2);
+                a3 = Accumulate<TL>(w, at + 3, xj, a3);
             }
             var s = VectorSums.Sum4(a0, a1, a2, a3);
             if (c0 > 0) s += Vector128.Load(y);
@@ -102,9 +130,9 @@ internal static unsafe class CompactBF16Decode
 
     /// <summary>a + one block's 64 columns · x, vector by vector in column order.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector512<float> Accumulate(in Source w, long block, float* x, Vector512<float> a)
+    private static Vector512<float> Accumulate<TL>(in Source w, long block, float* x, Vector512<float> a) where TL : struct, IHighByteLookup
     {
-        Block(w, block, out var v0, out var v1, out var v2, out var v3);
+        Block<TL>(w, block, out var v0, out var v1, out var v2, out var v3);
         a = Vector512.FusedMultiplyAdd(v0, Vector512.Load(x), a);
         a = Vector512.FusedMultiplyAdd(v1, Vector512.Load(x + 16), a);
         a = Vector512.FusedMultiplyAdd(v2, Vector512.Load(x + 32), a);

@@ -47,14 +47,14 @@ public sealed unsafe class CompactBF16Weight : Weight, IDisposable, IWidensRows
     public long CompactBytes { get; private set; }
 
     /// <summary>The decoder's lookup of a nibble (sign · 8 + code) to the BF16's high byte, per block base: 128 bases ×
-    /// 16 bytes, broadcast into all four 128-bit lanes by the decoder (vpermb reads 6 index bits; the two above the
-    /// nibble select a lane's copy).</summary>
+    /// 16 bytes, broadcast into all four 128-bit lanes by the decoder.</summary>
     internal static readonly byte* HighBytes = BuildHighBytes();
 
-    /// <summary>Whether a BF16 matrix is held compact on this backend: the AVX-512 float kernels with VBMI's byte
-    /// permute, whole 64-column blocks, and not turned off by HEARTH_COMPACT_BF16=0.</summary>
+    /// <summary>Whether a BF16 matrix is held compact on this backend: the AVX-512 float kernels (VBMI's vpermb looks up
+    /// the high bytes where the machine has it, AVX-512BW's vpshufb where not), whole 64-column blocks, and not turned
+    /// off by HEARTH_COMPACT_BF16=0.</summary>
     public static bool Compacts(Weight w, CpuIsa isa) =>
-        w.Type == GgmlType.BF16 && w.Rows > 1 && w.Columns % BlockColumns == 0 && isa.Use512 && Avx512Vbmi.IsSupported
+        w.Type == GgmlType.BF16 && w.Rows > 1 && w.Columns % BlockColumns == 0 && isa.Use512
         && Environment.GetEnvironmentVariable("HEARTH_COMPACT_BF16") != "0";
 
     public static CompactBF16Weight? TryCompact(Weight w, CpuIsa isa) => Compacts(w, isa) ? Compact(w) : null;
