@@ -91,9 +91,10 @@ internal static unsafe class CompactBF16Decode
         for (int r = 0; r < count; r++)
         {
             float* d = panel + (long)r * kc;
-            for (int i = 0; i < kc; i += CompactBF16Weight.BlockColumns)
+            long block = weight.Position(n + r, c0 / CompactBF16Weight.BlockColumns), step = RowGroups.Stride(weight.Rows, n + r);
+            for (int i = 0; i < kc; i += CompactBF16Weight.BlockColumns, block += step)
             {
-                Block<TL>(w, weight.Position(n + r, (c0 + i) / CompactBF16Weight.BlockColumns), out var v0, out var v1, out var v2, out var v3);
+                Block<TL>(w, block, out var v0, out var v1, out var v2, out var v3);
                 v0.Store(d + i); v1.Store(d + i + 16); v2.Store(d + i + 32); v3.Store(d + i + 48);
             }
         }
