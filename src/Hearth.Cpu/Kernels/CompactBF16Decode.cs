@@ -100,17 +100,36 @@ internal static unsafe class CompactBF16Decode
         }
     }
 
-    /// <summary>Rows n..n + 3 (a whole group) · x → y[0..4) (<see cref="RowGroupDecode"/>).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // tier-0 code here ran the first decode steps at a third of the speed
-    public static void Rows4<TL>(CompactBF16Weight weight, int n, float* x, float* y) where TL : struct, IHighByteLookup =>
-        RowGroupDecode.Rows4(new Blocks<TL>(weight), weight.Position(n, 0), weight.Blocks, x, y);
-
-    private readonly struct Blocks<TL>(CompactBF16Weight weight) : RowGroupDecode.IBlocks where TL : struct, IHighByteLookup
+    /// <summary>Rows n..n + 3 (a whole group of <see cref="RowGroups"/>) · x → y[0..4), as
+    /// <see cref="F16Decode.Rows4{TH}"/> sums them: per column block of <see cref="FloatPanelGemm.ColumnBlock"/>, each
+    /// row's 16 lanes over the block's vectors in order, the four rows reduced together, the blocks' sums added to y in
+    /// order (every column is in a whole vector here); the group's four chains of FMAs side by side from one stream.
+    /// <see cref="F16Decode.GroupRows4{TH}"/> has the same loop over its own blocks: one generic loop over both (a block
+    /// source's Accumulate, one call deeper) left the block decode out of line in tiered runs, at 10 tokens/s instead of
+    /// 15–16 on the 1B BF16.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void Rows4<TL>(CompactBF16Weight weight, int n, float* x, float* y) where TL : struct, IHighByteLookup
     {
-        private readonly Source _source = new(weight);
-
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public Vector512<float> Accumulate(long block, float* x, Vector512<float> a) => Accumulate<TL>(_source, block, x, a);
+        const int cb = FloatPanelGemm.ColumnBlock, per = cb / CompactBF16Weight.BlockColumns;
+        var w = new Source(weight);
+        int k = weight.Columns;
+        long first = weight.Position(n, 0);
+        for (int c0 = 0, j = 0; c0 < k; c0 += cb)
+        {
+            Vector512<float> a0 = default, a1 = default, a2 = default, a3 = default;
+            for (int end = Math.Min(w.Blocks, j + per); j < end; j++)
+            {
+                long at = first + 4L * j;
+                float* xj = x + j * CompactBF16Weight.BlockColumns;
+                a0 = Accumulate<TL>(w, at, xj, a0);
+                a1 = Accumulate<TL>(w, at + 1, xj, a1);
+                a2 = Accumulate<TL>(w, at + 2, xj, a2);
+                a3 = Accumulate<TL>(w, at + 3, xj, a3);
+            }
+            var s = VectorSums.Sum4(a0, a1, a2, a3);
+            if (c0 > 0) s += Vector128.Load(y);
+            s.Store(y);
+        }
     }
 
     /// <summary>a + one block's 64 columns · x, vector by vector in column order.</summary>

@@ -57,16 +57,30 @@ internal static unsafe class F16Decode
         }
     }
 
-    /// <summary><see cref="Rows4{TH}"/> for rows n..n + 3, a whole group of a <see cref="GroupedHalfWeight"/>
-    /// (<see cref="RowGroupDecode"/>): the same sums in the same order from one stream.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // tier-0 code here ran the first decode steps at a third of the speed
-    public static void GroupRows4<TH>(GroupedHalfWeight w, int n, float* xp, float* y) where TH : struct, IHalfWidening =>
-        RowGroupDecode.Rows4(new GroupedBlocks<TH>(w.Values), w.Position(n, 0), w.Blocks, xp, y);
-
-    private readonly struct GroupedBlocks<TH>(ushort* values) : RowGroupDecode.IBlocks where TH : struct, IHalfWidening
+    /// <summary><see cref="Rows4{TH}"/> for rows n..n + 3, a whole group of a <see cref="GroupedHalfWeight"/>: the same sums in
+    /// the same order, the group's four chains of FMAs side by side from one stream (<see cref="RowGroups"/>).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void GroupRows4<TH>(GroupedHalfWeight w, int n, float* xp, float* y) where TH : struct, IHalfWidening
     {
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public Vector512<float> Accumulate(long block, float* x, Vector512<float> a) => Block64<TH>(values + block * GroupedHalfWeight.BlockColumns, x, a);
+        const int cb = FloatPanelGemm.ColumnBlock, per = cb / GroupedHalfWeight.BlockColumns, bc = GroupedHalfWeight.BlockColumns;
+        int k = w.Columns, blocks = w.Blocks;
+        ushort* first = w.Values + w.Position(n, 0) * bc;
+        for (int c0 = 0, j = 0; c0 < k; c0 += cb)
+        {
+            Vector512<float> a0 = default, a1 = default, a2 = default, a3 = default;
+            for (int end = Math.Min(blocks, j + per); j < end; j++)
+            {
+                ushort* at = first + 4L * j * bc;
+                float* xj = xp + j * bc;
+                a0 = Block64<TH>(at, xj, a0);
+                a1 = Block64<TH>(at + bc, xj, a1);
+                a2 = Block64<TH>(at + 2 * bc, xj, a2);
+                a3 = Block64<TH>(at + 3 * bc, xj, a3);
+            }
+            var s = VectorSums.Sum4(a0, a1, a2, a3);
+            if (c0 > 0) s += Vector128.Load(y);
+            s.Store(y);
+        }
     }
 
     /// <summary>a + 64 columns · x, 16 at a time in order.</summary>
