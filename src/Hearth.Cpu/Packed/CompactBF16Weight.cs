@@ -1,5 +1,4 @@
 using System.Runtime.Intrinsics;
-using System.Runtime.Intrinsics.X86;
 using Hearth.Core.Gguf;
 using Hearth.Core.Tensors;
 
@@ -17,7 +16,8 @@ namespace Hearth.Cpu.Packed;
 /// all but rare blocks; a block it does not hold (a nonzero value 2^13 times smaller than the block's largest, or
 /// infinities beside small values) is kept whole as an exception. Every block decodes to the file's exact bits.</para>
 ///
-/// <para>Layout, per row of <see cref="Blocks"/> blocks of 64 columns: <see cref="Headers"/> holds each block's base
+/// <para>Layout: <see cref="Blocks"/> blocks of 64 columns a row, placed by <see cref="Position"/> (row groups of four with
+/// their blocks interleaved, <see cref="RowGroups"/>). <see cref="Headers"/> holds each block's base
 /// (its largest top-7 exponent) or <see cref="Exception"/>; each block's 96-byte slot in <see cref="Slots"/> holds 32
 /// nibble bytes (positions 2p and 2p + 1 in byte p's low and high nibble) and 64 low bytes, or, for an exception, the
 /// index of its 64 raw BF16 in <see cref="Exceptions"/>. Positions are ordered so the decoder's byte and word
