@@ -130,13 +130,7 @@ internal sealed unsafe class MatMulKernel : IParallelJob, IDisposable
         if (_quantizePhase) { Quantize(chunk, thread); return; }
         int n0 = chunk * _chunkRows, n1 = Math.Min(_n, n0 + _chunkRows);
         if (_packed != null) { _xPacked.Tiles(_packed, n0, n1, _y, _n); return; }
-        if (_compact != null) { CompactRows(n0, n1, thread); return; }
-        if (_grouped != null)
-        {
-            if (_w.Type == GgmlType.F16) GroupedRows<F16Widening>(n0, n1, thread);
-            else GroupedRows<BF16Widening>(n0, n1, thread);
-            return;
-        }
+        if (_compact != null || _grouped != null) { CopyRows(n0, n1, thread); return; }
         // F32 on AVX-512 takes the panel kernel at one token too: a decode step then gives a batch's bits (F16 and
         // BF16 have their own decode kernel in the same order, below).
         if (FloatPanelGemm.Supports(_isa, _w.Type) && (_t > 1 || _w.Type == GgmlType.F32))
@@ -194,30 +188,26 @@ internal sealed unsafe class MatMulKernel : IParallelJob, IDisposable
         if (n < n1) FloatPanelGemm.Rows(_isa, _w.Type, _w.Data, _w.RowBytes, n, n1, _k, _xf, 1, _y, _n, Panel(thread));
     }
 
-    /// <summary>A compact BF16 weight (<see cref="CompactBF16Weight"/>): a batch through the panel kernel widening the compact
-    /// blocks; decode four rows at a time in the panel kernel's order, the chunk's last rows through the panel kernel.</summary>
-    private void CompactRows(int n0, int n1, int thread)
+    /// <summary>The backend's own copy of an F16/BF16 weight (<see cref="CompactBF16Weight"/>, <see cref="GroupedHalfWeight"/>):
+    /// a batch through the panel kernel widening the copy's blocks; decode four rows at a time in the panel kernel's
+    /// order, the chunk's last rows through the panel kernel.</summary>
+    private void CopyRows(int n0, int n1, int thread)
     {
         int n = n0;
         if (_t == 1)
-            for (; n + FloatPanelGemm.RowTile <= n1; n += FloatPanelGemm.RowTile)
-                if (Avx512Vbmi.IsSupported) CompactBF16Decode.Rows4<CompactBF16Decode.PermuteLookup>(_compact!, n, _xf, _y + n);
-                else CompactBF16Decode.Rows4<CompactBF16Decode.ShuffleLookup>(_compact!, n, _xf, _y + n);
-        if (n < n1) FloatPanelGemm.Rows(_isa, _w.Type, _w.Data, _w.RowBytes, n, n1, _k, _xf, _t, _y, _n, Panel(thread), _compact);
+            for (; n + FloatPanelGemm.RowTile <= n1; n += FloatPanelGemm.RowTile) DecodeCopyRows4(n);
+        if (n < n1) FloatPanelGemm.Rows(_isa, _w.Type, _w.Data, _w.RowBytes, n, n1, _k, _xf, _t, _y, _n, Panel(thread), _compact ?? (IWidensRows?)_grouped);
     }
 
-    /// <summary>A grouped F16 / BF16 copy (<see cref="GroupedHalfWeight"/>): as <see cref="CompactRows"/>, with
-    /// <see cref="F16Decode.GroupRows4{TH}"/> at decode.</summary>
-    private void GroupedRows<TH>(int n0, int n1, int thread) where TH : struct, IHalfWidening
+    private void DecodeCopyRows4(int n)
     {
-        int n = n0;
-        if (_t == 1)
+        if (_compact != null)
         {
-            float* xp = TH.Prescale == 1f ? _xf : _xp;
-            for (; n + FloatPanelGemm.RowTile <= n1; n += FloatPanelGemm.RowTile)
-                F16Decode.GroupRows4<TH>(_grouped!, n, xp, _y + n);
+            if (Avx512Vbmi.IsSupported) CompactBF16Decode.Rows4<CompactBF16Decode.PermuteLookup>(_compact, n, _xf, _y + n);
+            else CompactBF16Decode.Rows4<CompactBF16Decode.ShuffleLookup>(_compact, n, _xf, _y + n);
         }
-        if (n < n1) FloatPanelGemm.Rows(_isa, _w.Type, _w.Data, _w.RowBytes, n, n1, _k, _xf, _t, _y, _n, Panel(thread), _grouped);
+        else if (_w.Type == GgmlType.F16) F16Decode.GroupRows4<F16Widening>(_grouped!, n, _xp, _y + n);
+        else F16Decode.GroupRows4<BF16Widening>(_grouped!, n, _xf, _y + n); // BF16 takes the rounded activation as it is
     }
 
     /// <summary>The thread's scratch for <see cref="FloatPanelGemm"/>'s widened rows.</summary>

@@ -145,20 +145,8 @@ public sealed unsafe class HalfCopyTests
     {
         using var backend = new CpuBackend(2);
         using var copy = CopiedWeight.Copy(plain);
-        int rows = plain.Rows, k = plain.Columns;
         for (int t = 1; t <= 7; t++)
-        {
-            var x = TestData.Floats(r, t * k, 2f);
-            using var xt = TestData.Tensor(x, t, k);
-            using var y1 = new CpuTensor(t, rows);
-            using var y2 = new CpuTensor(t, rows);
-            backend.MatMul(xt, own, y1, t);
-            backend.MatMul(xt, copy, y2, t);
-            var a = TestData.Read(y1, t);
-            var b = TestData.Read(y2, t);
-            for (int i = 0; i < a.Length; i++)
-                Assert.True(BitConverter.SingleToUInt32Bits(a[i]) == BitConverter.SingleToUInt32Bits(b[i]), $"{plain.Type}, {t} tokens, output {i}: {a[i]} vs {b[i]}");
-        }
+            PackedSignedLayoutTests.SameBits(backend, TestData.Floats(r, t * plain.Columns, 2f), t, copy, own, plain.Rows, plain.Columns, $"{plain.Type} {own.GetType().Name}");
     }
 
     /// <summary>The grouped copies of F16 and BF16 (<see cref="GroupedHalfWeight"/>, the file's values in row groups)

@@ -21,10 +21,3 @@ public static class RowGroups
     /// <summary>Blocks from one of a row's blocks to its next (the rows in its group).</summary>
     public static int Stride(int rows, int row) => Math.Min(Rows, rows - row / Rows * Rows);
 }
-
-/// <summary>A weight copy that <see cref="Kernels.FloatPanelGemm"/> widens itself (its layout is not the file's).</summary>
-public unsafe interface IWidensRows
-{
-    /// <summary>Columns [c0, c0 + kc) (whole blocks) of rows n..n + count − 1 as F32, kc apart in <paramref name="panel"/>.</summary>
-    void Widen(int n, int count, int c0, int kc, float* panel);
-}
