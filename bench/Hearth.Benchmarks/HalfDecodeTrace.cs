@@ -20,16 +20,21 @@ internal static unsafe class HalfDecodeTrace
         int threads = args.Length > 3 ? int.Parse(args[3]) : 2;
         using var file = GgufFile.Open(path);
         using var backend = new CpuBackend(threads);
+        // The F32 kernels, where the default backend runs BF16 on the emitted vdpbf16ps tile (CpuIsa.UseEmittedBF16).
+        using var f32 = new CpuBackend(threads, new CpuIsa(512, allowVnni: false));
         var plain = new List<Weight>();
         var grouped = new List<Weight>();
         var compact = new List<Weight>();
+        var compactFloat = new List<Weight>(); // ordered for the F32 kernels, where the default backend runs the BF16 tile
+        bool bf16Tile = backend.Name != f32.Name;
         long plainBytes = 0, compactBytes = 0, exceptions = 0, blocks = 0;
         foreach (var info in file.Tensors.Where(t => t.Type is GgmlType.BF16 or GgmlType.F16 && t.RowCount > 1))
         {
             var mapped = Weight.FromGguf(file, info);
             grouped.Add(GroupedHalfWeight.Group(mapped));
             if (info.Type != GgmlType.BF16) { plain.Add(CopiedWeight.Copy(mapped)); plainBytes += mapped.RowBytes * mapped.Rows; continue; }
-            var c = CompactBF16Weight.Compact(mapped);
+            var c = CompactBF16Weight.Compact(mapped, wordOrder: bf16Tile);
+            if (bf16Tile) compactFloat.Add(CompactBF16Weight.Compact(mapped));
             long n = (long)c.Rows * c.Blocks;
             for (long b = 0; b < n; b++) if (c.Headers[b] == CompactBF16Weight.Exception) exceptions++;
             blocks += n;
@@ -44,23 +49,25 @@ internal static unsafe class HalfDecodeTrace
         using var y = backend.Allocate(1, width);
         var r = new Random(5);
         backend.Upload(Enumerable.Range(0, width).Select(_ => (float)(r.NextDouble() * 2 - 1)).ToArray(), x, 0);
-        double Step(List<Weight> ws)
+        double Step(List<Weight> ws, CpuBackend on)
         {
             long start = Stopwatch.GetTimestamp();
-            foreach (var w in ws) backend.MatMul(Slice(backend, x, w.Columns), w, Slice(backend, y, w.Rows), 1);
+            foreach (var w in ws) on.MatMul(Slice(on, x, w.Columns), w, Slice(on, y, w.Rows), 1);
             return Stopwatch.GetElapsedTime(start).TotalMilliseconds;
         }
-        Step(plain); Step(grouped); Step(compact);
+        Step(plain, backend); Step(grouped, backend); Step(compact, backend); Step(compactFloat, f32);
         for (int round = 0; round < rounds; round++)
         {
-            double p = Step(plain), g = Step(grouped), c = compact.Count > 0 ? Step(compact) : double.NaN;
-            Console.WriteLine($"round {round + 1}: plain {p:F1} ms ({plainBytes / 1e6 / p:F1} GB/s), grouped {g:F1} ms ({plainBytes / 1e6 / g:F1} GB/s) {p / g:F2}×, compact {c:F1} ms ({plainBytes / 1e6 / c:F1} GB/s of the file's bytes) {p / c:F2}×");
+            double p = Step(plain, backend), g = Step(grouped, backend), c = compact.Count > 0 ? Step(compact, backend) : double.NaN;
+            double cf = bf16Tile && compact.Count > 0 ? Step(compactFloat, f32) : double.NaN;
+            Console.WriteLine($"round {round + 1}: plain {p:F1} ms ({plainBytes / 1e6 / p:F1} GB/s), grouped {g:F1} ms ({plainBytes / 1e6 / g:F1} GB/s) {p / g:F2}×, compact {c:F1} ms ({plainBytes / 1e6 / c:F1} GB/s of the file's bytes) {p / c:F2}×"
+                + (bf16Tile ? $"; compact on the F32 kernels {cf:F1} ms" : ""));
         }
         // The kernels alone: one matrix's first 64 rows (256 KB plain, in L2), one thread's rate.
         var first = Weight.FromGguf(file, file.Tensors.First(t => t.Type is GgmlType.BF16 or GgmlType.F16 && t.RowCount > 64));
         var small = new Weight("l2", GgmlType.BF16, 64, first.Columns, first.Data);
         var smallPlain = CopiedWeight.Copy(small);
-        Weight smallCompact = small.Type == GgmlType.BF16 ? CompactBF16Weight.Compact(small) : GroupedHalfWeight.Group(small);
+        Weight smallCompact = small.Type == GgmlType.BF16 ? CompactBF16Weight.Compact(small, wordOrder: bf16Tile) : GroupedHalfWeight.Group(small);
         using var one = new CpuBackend(1);
         double Rate(Weight w)
         {
@@ -73,7 +80,7 @@ internal static unsafe class HalfDecodeTrace
         }
         for (int round = 0; round < 3; round++)
             Console.WriteLine($"in L2, one thread: plain {Rate(smallPlain):F2} G weights/s, compact {Rate(smallCompact):F2}");
-        foreach (var w in plain.Concat(grouped).Concat(compact)) ((IDisposable)w).Dispose();
+        foreach (var w in plain.Concat(grouped).Concat(compact).Concat(compactFloat)) ((IDisposable)w).Dispose();
     }
 
     private static readonly Dictionary<(Tensor, int), Tensor> Slices = [];

@@ -51,6 +51,11 @@ public readonly record struct CpuIsa
     /// accelerate Vector512); lower rungs keep the C# kernels, which tests then compare them with.</summary>
     internal bool UseEmittedVnni => UsePacked && Bits == DetectedBits && Emitted.EmittedKernels.Vnni512Supported;
 
+    /// <summary>BF16 products run the emitted AVX512_BF16 tile (<see cref="Kernels.BF16PanelGemm"/>), decode and batches
+    /// alike: the top rung of a machine that has it; lower rungs, and the top one without VNNI allowed, keep the F32
+    /// kernels.</summary>
+    internal bool UseEmittedBF16 => Use512 && AllowVnni && Bits == DetectedBits && Emitted.EmittedKernels.BF16Supported;
+
     /// <summary>Effective path name, for logs and benchmark labels.</summary>
-    public string PathName => Use512 ? (UseEmittedVnni ? "avx512+vnni" : "avx512") : Use256 ? (UseVnni ? "avx2+vnni" : UsePacked ? "avx2+packed" : "avx2") : Use128 ? "sse" : "scalar";
+    public string PathName => Use512 ? (UseEmittedVnni ? UseEmittedBF16 ? "avx512+vnni+bf16" : "avx512+vnni" : "avx512") : Use256 ? (UseVnni ? "avx2+vnni" : UsePacked ? "avx2+packed" : "avx2") : Use128 ? "sse" : "scalar";
 }

@@ -25,6 +25,8 @@ internal sealed unsafe class MatMulKernel : IParallelJob, IDisposable
     private float* _xd;
     private int* _xbs;
     private float* _xp; // F16 decode: the activation prepared by F16Decode.Prepare
+    private ushort* _xw; // BF16 on the emitted BF16 tile: the activation's BF16 words
+    private bool _bf16Tile;
     private PackedWeight? _packed;
     private CompactBF16Weight? _compact;
     private GroupedHalfWeight? _grouped;
@@ -52,8 +54,10 @@ internal sealed unsafe class MatMulKernel : IParallelJob, IDisposable
         _inline = (long)_n * _k * rows <= InlineWork;
         long k = _k;
         _packed = _isa.UsePacked ? w as PackedWeight : null;
-        _compact = _isa.Use512 ? w as CompactBF16Weight : null;
+        // A compact copy ordered for the BF16 tile on a backend without it (tests mixing rungs) reads the file's rows.
+        _compact = _isa.Use512 && w is CompactBF16Weight { WordOrder: false } c ? c : null;
         _grouped = F16Decode.Available(_isa) ? w as GroupedHalfWeight : null;
+        _bf16Tile = BF16PanelGemm.Supports(_isa, w.Type);
         if (_packed != null)
         {
             // The packed kernels' tile layout: interleaved int8 values, then per block a token scale and a correction.
@@ -68,8 +72,9 @@ internal sealed unsafe class MatMulKernel : IParallelJob, IDisposable
                     break;
                 case GgmlType.F16:
                 case GgmlType.BF16:
-                    _xf = (float*)_act.Ensure(rows * k * 4 + k * 4);
+                    _xf = (float*)_act.Ensure(rows * k * 4 + k * 4 + rows * k * 2);
                     _xp = _xf + rows * k;
+                    _xw = (ushort*)(_xp + k);
                     break;
                 case GgmlType.Q8_0:
                 case GgmlType.Q4_0:
@@ -130,6 +135,12 @@ internal sealed unsafe class MatMulKernel : IParallelJob, IDisposable
         if (_quantizePhase) { Quantize(chunk, thread); return; }
         int n0 = chunk * _chunkRows, n1 = Math.Min(_n, n0 + _chunkRows);
         if (_packed != null) { _xPacked.Tiles(_packed, n0, n1, _y, _n); return; }
+        if (_bf16Tile)
+        {
+            ushort* panel = (ushort*)_rowScratch[thread].Ensure(BF16PanelGemm.PanelValues * 2L);
+            BF16PanelGemm.Rows(_w.Data, _w.RowBytes, n0, n1, _k, _xw, _xf, _t, _y, _n, panel, _w as IWidensRows);
+            return;
+        }
         if (_compact != null || _grouped != null) { CopyRows(n0, n1, thread); return; }
         // F32 on AVX-512 takes the panel kernel at one token too: a decode step then gives a batch's bits (F16 and
         // BF16 have their own decode kernel in the same order, below).
@@ -168,6 +179,7 @@ internal sealed unsafe class MatMulKernel : IParallelJob, IDisposable
                 break;
             case GgmlType.BF16:
                 QuantizeActivations.RoundBF16(_isa, x, _k, _xf + t * k);
+                if (_bf16Tile) BF16PanelGemm.Words(_xf + t * k, _k, _xw + t * k);
                 break;
             case GgmlType.Q8_0:
             case GgmlType.Q4_0:

@@ -62,6 +62,17 @@ public sealed class EmittedKernelTests
         yield return Case(a => a.VpdpbusdReg(31, 3, 15), "62 42 65 28 50 ff");
         yield return Case(a => a.VpdpbusdReg(28, 2, 14), "62 42 6d 28 50 e6");
         yield return Case(a => a.Prefetcht1(Gpr.R12, 0x40), "41 0f 18 94 24 40 00 00 00");
+        // The BF16 tile's 512-bit forms (AVX512_BF16's vdpbf16ps; loads, stores and zeroing of zmm).
+        yield return Case(a => a.Vdpbf16ps512(8, 0, 4), "62 72 7e 48 52 c4");
+        yield return Case(a => a.Vdpbf16ps512(31, 3, 4), "62 62 66 48 52 fc");
+        yield return Case(a => a.Vdpbf16ps512(9, 17, 20), "62 32 76 40 52 cc");
+        yield return Case(a => a.VmovupsLoad512(0, Gpr.Rsi, 0x800), "62 f1 7c 48 10 86 00 08 00 00");
+        yield return Case(a => a.VmovupsLoad512(4, Gpr.R11, 0x40), "62 d1 7c 48 10 a3 40 00 00 00");
+        yield return Case(a => a.VmovupsLoad512(2, Gpr.R12, 0x1800), "62 d1 7c 48 10 94 24 00 18 00 00");
+        yield return Case(a => a.VmovupsStore512(Gpr.Rax, 0x5c0, 31), "62 61 7c 48 11 b8 c0 05 00 00");
+        yield return Case(a => a.VmovupsStore512(Gpr.Rax, 0, 8), "62 71 7c 48 11 80 00 00 00 00");
+        yield return Case(a => a.Zero512(8), "62 51 3d 48 ef c0");
+        yield return Case(a => a.Zero512(31), "62 01 05 40 ef ff");
     }
 
     private static object[] Case(Action<X64Assembler> emit, string bytes) => [emit, bytes];

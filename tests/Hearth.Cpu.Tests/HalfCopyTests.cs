@@ -9,7 +9,8 @@ namespace Hearth.Cpu.Tests;
 
 /// <summary>The AVX-512 float kernels' own copies of F16/BF16 matrices. The lossless 12-bit BF16 form (<see cref="CompactBF16Weight"/>): every block holds the file's exact bits
 /// (read back by a scalar reading of the documented layout, and by the AVX-512 decoder), blocks the window cannot hold
-/// are kept whole, and products with it are bit for bit those of the plain BF16 copy, alone and in batches.</summary>
+/// are kept whole, in either slot order (for F32 or for BF16 words), and products with it are bit for bit those of the
+/// plain BF16 copy, alone and in batches, on the BF16 tile and on the F32 kernels.</summary>
 public sealed unsafe class HalfCopyTests
 {
     /// <summary>Trained-like values (a few binades), and in one block of each row one of the awkward cases: zeros of both signs, subnormals,
@@ -52,9 +53,14 @@ public sealed unsafe class HalfCopyTests
     [MemberData(nameof(Shapes))]
     public void EveryBlockHoldsTheFilesBits(int rows, int k)
     {
+        foreach (bool wordOrder in new[] { false, true }) AssertEveryBlock(rows, k, wordOrder);
+    }
+
+    private static void AssertEveryBlock(int rows, int k, bool wordOrder)
+    {
         var values = Values(new Random(rows * k), rows, k);
         var plain = Plain(values, rows, k, out var storage);
-        using var c = CompactBF16Weight.Compact(plain);
+        using var c = CompactBF16Weight.Compact(plain, wordOrder);
         int whole = 0;
         for (int row = 0; row < rows; row++)
             for (int j = 0; j < c.Blocks; j++)
@@ -64,7 +70,7 @@ public sealed unsafe class HalfCopyTests
                 byte* slot = c.Slots + at * CompactBF16Weight.SlotBytes;
                 for (int p = 0; p < 64; p++)
                 {
-                    int column = CompactBF16Weight.ColumnAt(p);
+                    int column = c.ColumnOf(p);
                     ushort expected = values[row * k + j * 64 + column], got;
                     if (header == CompactBF16Weight.Exception)
                         got = c.Exceptions[*(int*)slot * 64L + column];
@@ -73,7 +79,7 @@ public sealed unsafe class HalfCopyTests
                         int nibble = (slot[p / 2] >> (4 * (p % 2))) & 15;
                         got = (ushort)(CompactBF16Weight.HighBytes[header * 16 + nibble] << 8 | slot[32 + p]);
                     }
-                    Assert.True(expected == got, $"row {row} block {j} column {column}: 0x{expected:X4} stored as 0x{got:X4}");
+                    Assert.True(expected == got, $"row {row} block {j} column {column} (word order {wordOrder}): 0x{expected:X4} stored as 0x{got:X4}");
                 }
                 if (header == CompactBF16Weight.Exception) whole++;
             }
@@ -103,6 +109,27 @@ public sealed unsafe class HalfCopyTests
                 CompactBF16Decode.Block<CompactBF16Decode.PermuteLookup>(source, c.Position(row, j), out v0, out v1, out v2, out v3);
                 AssertBlock([v0, v1, v2, v3], values, row * k + j * 64);
             }
+        foreach (bool wordOrder in new[] { false, true })
+        {
+            using var ordered = CompactBF16Weight.Compact(plain, wordOrder);
+            var words = new CompactBF16Decode.Source(ordered);
+            for (int row = 0; row < rows; row++)
+                for (int j = 0; j < c.Blocks; j++)
+                {
+                    long at = ordered.Position(row, j);
+                    byte header = ordered.Headers[at];
+                    byte* slot = ordered.Slots + at * CompactBF16Weight.SlotBytes;
+                    Vector512<ushort> w0, w1;
+                    if (wordOrder) CompactBF16Decode.BlockWords<CompactBF16Decode.ShuffleLookup, CompactBF16Decode.WordSlots>(words, header, slot, out w0, out w1);
+                    else CompactBF16Decode.BlockWords<CompactBF16Decode.ShuffleLookup, CompactBF16Decode.FloatSlots>(words, header, slot, out w0, out w1);
+                    AssertWords(w0, w1, values, row * k + j * 64);
+                    if (!Avx512Vbmi.IsSupported) continue;
+                    if (wordOrder) CompactBF16Decode.BlockWords<CompactBF16Decode.PermuteLookup, CompactBF16Decode.WordSlots>(words, header, slot, out w0, out w1);
+                    else CompactBF16Decode.BlockWords<CompactBF16Decode.PermuteLookup, CompactBF16Decode.FloatSlots>(words, header, slot, out w0, out w1);
+                    AssertWords(w0, w1, values, row * k + j * 64);
+                }
+            if (wordOrder) Assert.Throws<ArgumentException>(() => CompactBF16Decode.Widen(ordered, 0, 1, 0, 64, null));
+        }
         if (Avx512Vbmi.IsSupported)
         {
             var x = TestData.Floats(new Random(8), k, 2f);
@@ -116,6 +143,12 @@ public sealed unsafe class HalfCopyTests
                 }
         }
         GC.KeepAlive(storage);
+    }
+
+    private static void AssertWords(Vector512<ushort> w0, Vector512<ushort> w1, ushort[] values, int first)
+    {
+        for (int column = 0; column < 64; column++)
+            Assert.Equal(values[first + column], (column < 32 ? w0 : w1).GetElement(column % 32));
     }
 
     private static void AssertBlock(Vector512<float>[] v, ushort[] values, int first)
@@ -134,19 +167,28 @@ public sealed unsafe class HalfCopyTests
         var r = new Random(11 + rows + k);
         var values = Values(r, rows, k);
         var plain = Plain(values, rows, k, out var storage);
-        using var compact = CompactBF16Weight.Compact(plain);
-        AssertSameProducts(r, compact, plain);
+        foreach (bool wordOrder in new[] { false, true })
+        {
+            using var compact = CompactBF16Weight.Compact(plain, wordOrder);
+            AssertSameProducts(r, compact, plain);
+        }
         GC.KeepAlive(storage);
     }
 
     /// <summary>1..7 tokens' products with <paramref name="own"/> equal the plain copy's of <paramref name="plain"/> bit
-    /// for bit (NaN and infinity rows make NaN sums: bits compare those too).</summary>
+    /// for bit (NaN and infinity rows make NaN sums: bits compare those too), and a batch large enough to be taken column
+    /// block by column block (<see cref="BF16PanelGemm"/>); on the machine's top rung (the BF16 tile where it has one) and
+    /// on the AVX-512 F32 kernels.</summary>
     private static void AssertSameProducts(Random r, Weight own, Weight plain)
     {
-        using var backend = new CpuBackend(2);
         using var copy = CopiedWeight.Copy(plain);
-        for (int t = 1; t <= 7; t++)
-            PackedSignedLayoutTests.SameBits(backend, TestData.Floats(r, t * plain.Columns, 2f), t, copy, own, plain.Rows, plain.Columns, $"{plain.Type} {own.GetType().Name}");
+        foreach (var isa in new[] { CpuIsa.Detected, new CpuIsa(512, allowVnni: false) })
+        {
+            using var backend = new CpuBackend(2, isa);
+            foreach (int t in new[] { 1, 2, 3, 4, 5, 6, 7, 70 })
+                PackedSignedLayoutTests.SameBits(backend, TestData.Floats(r, t * plain.Columns, 2f), t, copy, own, plain.Rows, plain.Columns,
+                    $"{plain.Type} {own.GetType().Name} on {isa.PathName}");
+        }
     }
 
     /// <summary>The grouped copies of F16 and BF16 (<see cref="GroupedHalfWeight"/>, the file's values in row groups)
@@ -172,7 +214,12 @@ public sealed unsafe class HalfCopyTests
         var plain = Plain(values, 8, 128, out var storage);
         bool runs = CpuIsa.DetectedBits >= 512 && Environment.GetEnvironmentVariable("HEARTH_COMPACT_BF16") != "0";
         using (var top = new CpuBackend(1))
-            Assert.Equal(runs, top.AdoptWeight(plain) is CompactBF16Weight);
+        {
+            var adopted = top.AdoptWeight(plain);
+            Assert.Equal(runs, adopted is CompactBF16Weight);
+            // Its slots in the order the machine's kernels read: BF16 words for the BF16 tile, F32 otherwise.
+            if (adopted is CompactBF16Weight c) Assert.Equal(CpuIsa.Detected.UseEmittedBF16, c.WordOrder);
+        }
         using (var avx2 = new CpuBackend(1, new CpuIsa(256)))
             Assert.IsType<CopiedWeight>(avx2.AdoptWeight(plain));
         // F16 takes the grouped copy wherever the AVX-512 float kernels run.

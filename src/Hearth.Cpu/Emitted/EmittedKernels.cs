@@ -44,6 +44,28 @@ internal static unsafe class EmittedKernels
         return null;
     }
 
+    /// <summary>Whether the emitted BF16 tile runs here (<see cref="EmittedBF16Code"/>): the emitted kernels run and the CPU has
+    /// AVX512_BF16 (CPUID leaf 7 subleaf 1, EAX bit 5: Cooper Lake, Sapphire Rapids, Zen 4 and later).</summary>
+    public static bool BF16Supported { get; } = Unavailable == null && (X86Base.CpuId(7, 1).Eax & 1 << 5) != 0;
+
+    // The BF16 tile per token count (entry tokens − 1).
+    private static readonly Lazy<nint[]> BF16Kernels = new(() => LoadAll([.. Enumerable.Range(1, EmittedBF16Code.MaxTokens).Select(EmittedBF16Code.Tile)]));
+
+    /// <summary>The BF16 tile on four panel rows (<see cref="EmittedBF16Code.PanelRowBytes"/> apart) and
+    /// <paramref name="tokens"/> tokens (<paramref name="xStride"/> values apart) over <paramref name="chunks"/> ≥ 1 chunks
+    /// of 32 columns: the 4 × tokens accumulators to <paramref name="output"/> ([token][row][16 lanes]).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void BF16Tile(int tokens, ushort* panel, ushort* x, long xStride, long chunks, float* output)
+    {
+        var args = new EmittedBF16Code.Args
+        {
+            Panel = panel, X0 = x, X1 = x + xStride, X2 = x + 2 * xStride, X3 = x + 3 * xStride, X4 = x + 4 * xStride, X5 = x + 5 * xStride,
+            Chunks = chunks, Output = output,
+        };
+        // A leaf of microseconds that never calls back into the runtime: no GC transition.
+        ((delegate* unmanaged[SuppressGCTransition]<EmittedBF16Code.Args*, void>)BF16Kernels.Value[tokens - 1])(&args);
+    }
+
     /// <summary>What an emitted tile reads, at the offsets the generators load from (<see cref="Offsets"/>).</summary>
     [StructLayout(LayoutKind.Sequential)]
     internal struct TileArgs

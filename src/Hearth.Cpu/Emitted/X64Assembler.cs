@@ -4,7 +4,8 @@ namespace Hearth.Cpu.Emitted;
 internal enum Gpr { Rax, Rcx, Rdx, Rbx, Rsp, Rbp, Rsi, Rdi, R8, R9, R10, R11, R12, R13, R14, R15 }
 
 /// <summary>A minimal x86-64 assembler for the emitted kernels (<see cref="EmittedKernels"/>): exactly the instructions
-/// they use, 256-bit vector operations in their EVEX form on ymm0–ymm31 and a few 64-bit integer ones. Memory operands
+/// they use, 256-bit vector operations in their EVEX form on ymm0–ymm31 (a few in 512-bit form on zmm, named so) and a
+/// few 64-bit integer ones. Memory operands
 /// are always [base + disp32] (no index, no compressed displacement), which keeps every encoding one rule.</summary>
 /// <remarks>Why this exists: .NET 10 has no intrinsic for AVX-512 VNNI (vpdpbusd in EVEX form, what Zen 4 and Ice Lake
 /// and later server parts have; <c>AvxVnni</c> is the VEX form only newer client parts carry), and int8 dot products
@@ -23,6 +24,8 @@ internal sealed class X64Assembler
     // Opcode maps and mandatory prefixes as EVEX encodes them.
     private const int Map0F = 1, Map0F38 = 2;
     private const int NoPrefix = 0, P66 = 1, PF3 = 2;
+    // EVEX's vector length L'L: 256 bits (ymm, the default) or 512 (zmm).
+    private const int Ymm = 1, Zmm = 2;
 
     /// <summary>vpdpbusd ymm<paramref name="dst"/>, ymm<paramref name="unsigned"/>, dword [base + disp]{1to8}: per
     /// int32 lane, dst + the 4 products of <paramref name="unsigned"/>'s u8 with the broadcast s8.</summary>
@@ -30,6 +33,19 @@ internal sealed class X64Assembler
 
     /// <summary>vpdpbusd ymm<paramref name="dst"/>, ymm<paramref name="unsigned"/>, ymm<paramref name="signed"/>.</summary>
     public void VpdpbusdReg(int dst, int unsigned, int signed) => Evex(Map0F38, P66, 0x50, dst, unsigned, Reg(signed));
+
+    /// <summary>vdpbf16ps zmm<paramref name="dst"/>, zmm<paramref name="a"/>, zmm<paramref name="b"/> (AVX512_BF16): per
+    /// F32 lane, dst + the two products of the lane's BF16 pair in <paramref name="a"/> and in <paramref name="b"/>.</summary>
+    public void Vdpbf16ps512(int dst, int a, int b) => Evex(Map0F38, PF3, 0x52, dst, a, Reg(b), length: Zmm);
+
+    /// <summary>vmovups zmm<paramref name="dst"/>, [base + disp].</summary>
+    public void VmovupsLoad512(int dst, Gpr b, int disp) => Evex(Map0F, NoPrefix, 0x10, dst, 0, Mem(b, disp), length: Zmm);
+
+    /// <summary>vmovups [base + disp], zmm<paramref name="src"/>.</summary>
+    public void VmovupsStore512(Gpr b, int disp, int src) => Evex(Map0F, NoPrefix, 0x11, src, 0, Mem(b, disp), length: Zmm);
+
+    /// <summary>vpxord zmm<paramref name="dst"/>, zmm<paramref name="dst"/>, zmm<paramref name="dst"/>: zero.</summary>
+    public void Zero512(int dst) => Evex(Map0F, P66, 0xEF, dst, dst, Reg(dst), length: Zmm);
 
     /// <summary>vpbroadcastd ymm<paramref name="dst"/>, dword [base + disp].</summary>
     public void VpbroadcastdLoad(int dst, Gpr b, int disp) => Evex(Map0F38, P66, 0x58, dst, 0, Mem(b, disp));
@@ -181,9 +197,9 @@ internal sealed class X64Assembler
 
     private static int Checked(int ymm) => ymm is >= 0 and < 32 ? ymm : throw new ArgumentOutOfRangeException(nameof(ymm), $"ymm{ymm}");
 
-    /// <summary>One EVEX-encoded 256-bit instruction: reg is ModRM.reg, vvvv the second source (0 where unused, which
-    /// encodes as the required 1111b), rm a register or [base + disp32].</summary>
-    private void Evex(int map, int pp, int opcode, int reg, int vvvv, Operand rm, bool broadcast = false)
+    /// <summary>One EVEX-encoded instruction, 256-bit unless <paramref name="length"/> says 512: reg is ModRM.reg, vvvv the
+    /// second source (0 where unused, which encodes as the required 1111b), rm a register or [base + disp32].</summary>
+    private void Evex(int map, int pp, int opcode, int reg, int vvvv, Operand rm, bool broadcast = false, int length = Ymm)
     {
         Checked(reg);
         Checked(vvvv);
@@ -195,8 +211,8 @@ internal sealed class X64Assembler
         Emit((~(reg >> 3) & 1) << 7 | (~rmBit4 & 1) << 6 | (~rmLow3 & 1) << 5 | (~(reg >> 4) & 1) << 4 | map);
         // P1: W (0 for these), vvvv inverted, a fixed 1, pp.
         Emit((~vvvv & 15) << 3 | 1 << 2 | pp);
-        // P2: z = 0, L'L = 01 (256 bits), b (broadcast), V' inverted, aaa = 0 (no mask).
-        Emit(1 << 5 | (broadcast ? 1 : 0) << 4 | (~(vvvv >> 4) & 1) << 3);
+        // P2: z = 0, L'L, b (broadcast), V' inverted, aaa = 0 (no mask).
+        Emit(length << 5 | (broadcast ? 1 : 0) << 4 | (~(vvvv >> 4) & 1) << 3);
         Emit(opcode);
         if (rm.IsMemory) ModRmMemory(reg, rm.Base, rm.Displacement);
         else Emit(0xC0 | (reg & 7) << 3 | (rm.Register & 7));

@@ -28,6 +28,21 @@ internal static unsafe class CompactBF16Decode
             v0 = Widen(raw); v1 = Widen(raw + 16); v2 = Widen(raw + 32); v3 = Widen(raw + 48);
             return;
         }
+        SlotWords<TL>(w, slot, header, out var a, out var b);
+        var zero = Vector512<ushort>.Zero;
+        v0 = Avx512BW.UnpackLow(zero, a).AsSingle();
+        v1 = Avx512BW.UnpackHigh(zero, a).AsSingle();
+        v2 = Avx512BW.UnpackLow(zero, b).AsSingle();
+        v3 = Avx512BW.UnpackHigh(zero, b).AsSingle();
+    }
+
+    /// <summary>A (not excepted) block's BF16 words in slot order: <paramref name="a"/> holds columns 0..31, <paramref name="b"/>
+    /// columns 32..63, each lane ℓ's eight words columns 4ℓ..4ℓ+3 then 16+4ℓ..16+4ℓ+3 (of its half). The nibbles widened
+    /// to 16-bit lanes and split into one index byte each (vpmovzxbw, shift, bit select), looked up in the base's
+    /// high-byte table, interleaved with the low bytes (vpunpck{l,h}bw).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void SlotWords<TL>(in Source w, byte* slot, byte header, out Vector512<ushort> a, out Vector512<ushort> b) where TL : struct, IHighByteLookup
+    {
         var words = Avx512BW.ConvertToVector512Int16(Vector256.Load(slot)).AsUInt16();
         // Word p = nibble byte p: its low byte keeps the low nibble (plus a copy in bits 4..7), its high byte gets the
         // high nibble.
@@ -35,13 +50,84 @@ internal static unsafe class CompactBF16Decode
         var table = Avx512F.BroadcastVector128ToVector512((int*)(w.HighBytes + header * 16)).AsByte();
         var high = TL.Lookup(table, indexes);
         var low = Vector512.Load(slot + 32);
-        var a = Avx512BW.UnpackLow(low, high).AsUInt16();
-        var b = Avx512BW.UnpackHigh(low, high).AsUInt16();
-        var zero = Vector512<ushort>.Zero;
-        v0 = Avx512BW.UnpackLow(zero, a).AsSingle();
-        v1 = Avx512BW.UnpackHigh(zero, a).AsSingle();
-        v2 = Avx512BW.UnpackLow(zero, b).AsSingle();
-        v3 = Avx512BW.UnpackHigh(zero, b).AsSingle();
+        a = Avx512BW.UnpackLow(low, high).AsUInt16();
+        b = Avx512BW.UnpackHigh(low, high).AsUInt16();
+    }
+
+    /// <summary>A block (its header and slot) as BF16 in column order (columns 0..31, 32..63): in a copy in
+    /// <see cref="CompactBF16Weight.WordOrder"/> the slot's words as they come (<typeparamref name="TO"/>), in one ordered for
+    /// F32 each put in place by one vpermw.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void BlockWords<TL, TO>(in Source w, byte header, byte* slot, out Vector512<ushort> w0, out Vector512<ushort> w1)
+        where TL : struct, IHighByteLookup where TO : struct, ISlotOrder
+    {
+        if (header == CompactBF16Weight.Exception)
+        {
+            ushort* raw = w.Exceptions + (long)*(int*)slot * CompactBF16Weight.BlockColumns;
+            w0 = Vector512.Load(raw); w1 = Vector512.Load(raw + 32);
+            return;
+        }
+        SlotWords<TL>(w, slot, header, out var a, out var b);
+        if (TO.Words)
+        {
+            w0 = a; w1 = b;
+            return;
+        }
+        w0 = Avx512BW.PermuteVar32x16(a, WordOrder);
+        w1 = Avx512BW.PermuteVar32x16(b, WordOrder);
+    }
+
+    /// <summary>Which slot order a compact copy has (<see cref="CompactBF16Weight.WordOrder"/>), as a type argument so the
+    /// block loop is compiled for each.</summary>
+    public interface ISlotOrder
+    {
+        static abstract bool Words { get; }
+    }
+
+    public readonly struct WordSlots : ISlotOrder
+    {
+        public static bool Words => true;
+    }
+
+    public readonly struct FloatSlots : ISlotOrder
+    {
+        public static bool Words => false;
+    }
+
+    /// <summary>For each column c of a half block, the word holding it in a copy ordered for F32 (see <see cref="SlotWords{TL}"/>).</summary>
+    private static readonly Vector512<ushort> WordOrder = Vector512.Create(Enumerable.Range(0, 32)
+        .Select(c => (ushort)(c % 16 / 4 * 8 + c / 16 * 4 + c % 4)).ToArray());
+
+    /// <summary>Columns [c0, c0 + kc) (whole blocks) of <paramref name="count"/> rows of the row group at <paramref name="n"/>
+    /// as BF16, <paramref name="stride"/> apart in <paramref name="panel"/>: <see cref="BF16PanelGemm"/>'s panel of a compact
+    /// weight. Blocks are read in the group's order (block j of each row, then j + 1): one stream.</summary>
+    public static void Words(CompactBF16Weight weight, int n, int count, int c0, int kc, ushort* panel, int stride)
+    {
+        if (weight.WordOrder && Avx512Vbmi.IsSupported) Words<PermuteLookup, WordSlots>(weight, n, count, c0, kc, panel, stride);
+        else if (weight.WordOrder) Words<ShuffleLookup, WordSlots>(weight, n, count, c0, kc, panel, stride);
+        else if (Avx512Vbmi.IsSupported) Words<PermuteLookup, FloatSlots>(weight, n, count, c0, kc, panel, stride);
+        else Words<ShuffleLookup, FloatSlots>(weight, n, count, c0, kc, panel, stride);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Words<TL, TO>(CompactBF16Weight weight, int n, int count, int c0, int kc, ushort* panel, int stride)
+        where TL : struct, IHighByteLookup where TO : struct, ISlotOrder
+    {
+        var w = new Source(weight);
+        long first = weight.Position(n, c0 / CompactBF16Weight.BlockColumns);
+        int step = RowGroups.Stride(weight.Rows, n), blocks = kc / CompactBF16Weight.BlockColumns;
+        // Pointers stepped through the group's blocks in order (index arithmetic per block cost a fifth of the time).
+        byte* header = w.Headers + first, slot = w.Slots + first * CompactBF16Weight.SlotBytes;
+        for (int j = 0; j < blocks; j++, header += step, slot += step * CompactBF16Weight.SlotBytes)
+        {
+            ushort* d = panel + j * CompactBF16Weight.BlockColumns;
+            for (int r = 0; r < count; r++, d += stride)
+            {
+                BlockWords<TL, TO>(w, header[r], slot + r * CompactBF16Weight.SlotBytes, out var w0, out var w1);
+                w0.Store(d);
+                w1.Store(d + 32);
+            }
+        }
     }
 
     /// <summary>How a block's 64 index bytes (a nibble in bits 0..3, a copy of it in bits 4..7 where the nibble is a
@@ -66,6 +152,12 @@ internal static unsafe class CompactBF16Decode
             Avx512BW.Shuffle(table, indexes & Vector512.Create((byte)0x0F));
     }
 
+    /// <summary>The F32 decoders read copies ordered for F32 only (a machine's backend makes the order its kernels read).</summary>
+    private static void RequireFloatOrder(CompactBF16Weight weight)
+    {
+        if (weight.WordOrder) throw new ArgumentException($"compact weight '{weight.Name}' is ordered for the BF16 tile, not the F32 kernels");
+    }
+
     /// <summary>A compact weight's pointers, read once per call (the loops then keep them in registers).</summary>
     public readonly struct Source(CompactBF16Weight w)
     {
@@ -81,6 +173,7 @@ internal static unsafe class CompactBF16Decode
     /// kc apart in <paramref name="panel"/>: <see cref="FloatPanelGemm"/>'s widening of a compact weight.</summary>
     public static void Widen(CompactBF16Weight weight, int n, int count, int c0, int kc, float* panel)
     {
+        RequireFloatOrder(weight);
         if (Avx512Vbmi.IsSupported) Widen<PermuteLookup>(weight, n, count, c0, kc, panel);
         else Widen<ShuffleLookup>(weight, n, count, c0, kc, panel);
     }
@@ -111,6 +204,7 @@ internal static unsafe class CompactBF16Decode
     public static void Rows4<TL>(CompactBF16Weight weight, int n, float* x, float* y) where TL : struct, IHighByteLookup
     {
         const int cb = FloatPanelGemm.ColumnBlock, per = cb / CompactBF16Weight.BlockColumns;
+        RequireFloatOrder(weight);
         var w = new Source(weight);
         int k = weight.Columns;
         long first = weight.Position(n, 0);

@@ -21,7 +21,8 @@ namespace Hearth.Cpu.Packed;
 /// (its largest top-7 exponent) or <see cref="Exception"/>; each block's 96-byte slot in <see cref="Slots"/> holds 32
 /// nibble bytes (positions 2p and 2p + 1 in byte p's low and high nibble) and 64 low bytes, or, for an exception, the
 /// index of its 64 raw BF16 in <see cref="Exceptions"/>. Positions are ordered so the decoder's byte and word
-/// interleaves (vpunpck*, within 128-bit lanes) yield columns in order (<see cref="ColumnAt"/>).</para>
+/// interleaves (vpunpck*, within 128-bit lanes) yield columns in order: F32 through two interleaves (<see cref="ColumnAt"/>),
+/// or, in <see cref="WordOrder"/>, BF16 words through one (<see cref="WordColumnAt"/>, for <see cref="Kernels.BF16PanelGemm"/>).</para>
 ///
 /// <para><see cref="Weight.Data"/> stays the file's BF16 (the mapping), for embedding lookups and the lower SIMD rungs.</para></summary>
 public sealed unsafe class CompactBF16Weight : Weight, IDisposable, IWidensRows
@@ -31,13 +32,18 @@ public sealed unsafe class CompactBF16Weight : Weight, IDisposable, IWidensRows
     public const byte Exception = 0xFF;
     private const int ZeroCode = 7, WindowCodes = 7;
 
-    private CompactBF16Weight(Weight source, byte* slots, byte* headers, ushort* exceptions)
+    private CompactBF16Weight(Weight source, byte* slots, byte* headers, ushort* exceptions, bool wordOrder)
         : base(source.Name, source.Type, source.Rows, source.Columns, source.Data)
     {
+        WordOrder = wordOrder;
         Slots = slots;
         Headers = headers;
         Exceptions = exceptions;
     }
+
+    /// <summary>Whether slot positions are ordered for BF16 words (<see cref="WordColumnAt"/>: the machine's BF16 tile
+    /// reads this copy) rather than for F32 (<see cref="ColumnAt"/>: the F32 kernels).</summary>
+    public bool WordOrder { get; }
 
     public byte* Slots { get; private set; }
     public byte* Headers { get; private set; }
@@ -57,10 +63,11 @@ public sealed unsafe class CompactBF16Weight : Weight, IDisposable, IWidensRows
         w.Type == GgmlType.BF16 && w.Rows > 1 && w.Columns % BlockColumns == 0 && isa.Use512
         && Environment.GetEnvironmentVariable("HEARTH_COMPACT_BF16") != "0";
 
-    public static CompactBF16Weight? TryCompact(Weight w, CpuIsa isa) => Compacts(w, isa) ? Compact(w) : null;
+    public static CompactBF16Weight? TryCompact(Weight w, CpuIsa isa) => Compacts(w, isa) ? Compact(w, wordOrder: isa.UseEmittedBF16) : null;
 
-    /// <summary>The compact form of a BF16 matrix (any shape with whole 64-column blocks; no machine requirement).</summary>
-    public static CompactBF16Weight Compact(Weight w)
+    /// <summary>The compact form of a BF16 matrix (any shape with whole 64-column blocks; no machine requirement), its slots
+    /// ordered for the BF16 tile where <paramref name="wordOrder"/>, for the F32 kernels where not.</summary>
+    public static CompactBF16Weight Compact(Weight w, bool wordOrder = false)
     {
         if (w.Type != GgmlType.BF16 || w.Columns % BlockColumns != 0)
             throw new ArgumentException($"weight '{w.Name}' ({w.Type}, {w.Columns} columns) has no compact BF16 form");
@@ -74,7 +81,7 @@ public sealed unsafe class CompactBF16Weight : Weight, IDisposable, IWidensRows
             for (int j = 0; j < perRow; j++)
             {
                 long at = RowGroups.Position(w.Rows, perRow, row, j), from = (long)row * perRow + j;
-                if (TryEncode(source + from * BlockColumns, slots + at * SlotBytes, out headers[at])) continue;
+                if (TryEncode(source + from * BlockColumns, slots + at * SlotBytes, wordOrder ? WordSlotOrder : SlotOrder, out headers[at])) continue;
                 headers[at] = Exception;
                 *(int*)(slots + at * SlotBytes) = exceptions.Count;
                 exceptions.Add(from);
@@ -83,7 +90,7 @@ public sealed unsafe class CompactBF16Weight : Weight, IDisposable, IWidensRows
         ushort* raw = (ushort*)HostMemory.Allocate(Math.Max(exceptionBytes, 1));
         for (int i = 0; i < exceptions.Count; i++)
             Buffer.MemoryCopy(source + exceptions[i] * BlockColumns, raw + (long)i * BlockColumns, BlockColumns * 2, BlockColumns * 2);
-        return new CompactBF16Weight(w, slots, headers, raw) { CompactBytes = blocks * (SlotBytes + 1) + exceptionBytes };
+        return new CompactBF16Weight(w, slots, headers, raw, wordOrder) { CompactBytes = blocks * (SlotBytes + 1) + exceptionBytes };
     }
 
     /// <summary>Where block <paramref name="block"/> of row <paramref name="row"/> is, in slots and headers (<see cref="RowGroups"/>).</summary>
@@ -91,13 +98,23 @@ public sealed unsafe class CompactBF16Weight : Weight, IDisposable, IWidensRows
 
     public void Widen(int n, int count, int c0, int kc, float* panel) => Kernels.CompactBF16Decode.Widen(this, n, count, c0, kc, panel);
 
+    public void Words(int n, int count, int c0, int kc, ushort* panel, int stride) => Kernels.CompactBF16Decode.Words(this, n, count, c0, kc, panel, stride);
+
     /// <summary>Which column of its block the value at slot position <paramref name="p"/> is: the decoder's vpunpcklbw /
     /// vpunpckhbw then vpunpcklwd / vpunpckhwd put position 16ℓ + 4j + i (ℓ the 128-bit lane) at element 4ℓ + i of
     /// output vector j, which must hold column 16j + 4ℓ + i.</summary>
     public static int ColumnAt(int p) => 16 * (p % 16 / 4) + 4 * (p / 16) + p % 4;
 
+    /// <summary>Which column the value at slot position <paramref name="p"/> is in <see cref="WordOrder"/>: vpunpcklbw /
+    /// vpunpckhbw put position 16ℓ + i (ℓ the 128-bit lane, i &lt; 8) at word 8ℓ + i of the first output and 16ℓ + 8 + i
+    /// at word 8ℓ + i of the second, which must hold columns 8ℓ + i and 32 + 8ℓ + i.</summary>
+    public static int WordColumnAt(int p) => p % 16 < 8 ? 8 * (p / 16) + p % 16 : 32 + 8 * (p / 16) + p % 16 - 8;
+
+    /// <summary>Which column of its block the value at slot position <paramref name="p"/> is in this copy.</summary>
+    public int ColumnOf(int p) => WordOrder ? WordColumnAt(p) : ColumnAt(p);
+
     /// <summary>One block into its slot, or false where its exponents do not fit one window.</summary>
-    private static bool TryEncode(ushort* values, byte* slot, out byte header)
+    private static bool TryEncode(ushort* values, byte* slot, Vector512<byte> slotOrder, out byte header)
     {
         // The largest top-7 exponent, and whether every nonzero one lies within the window below it.
         var v0 = Vector512.Load(values);
@@ -119,15 +136,18 @@ public sealed unsafe class CompactBF16Weight : Weight, IDisposable, IWidensRows
         var topV = Vector512.Create((ushort)top);
         var n0 = (v0 >> 15 << 3) | Vector512.ConditionalSelect(zero0, Vector512.Create((ushort)ZeroCode), topV - e0);
         var n1 = (v1 >> 15 << 3) | Vector512.ConditionalSelect(zero1, Vector512.Create((ushort)ZeroCode), topV - e1);
-        var nibbles = Vector512.Shuffle(Vector512.Narrow(n0, n1), SlotOrder).AsUInt16();
+        var nibbles = Vector512.Shuffle(Vector512.Narrow(n0, n1), slotOrder).AsUInt16();
         var packed = Vector512.Narrow(nibbles & Vector512.Create((ushort)0x0F), Vector512<ushort>.Zero) | Vector512.Narrow(nibbles >> 4 & Vector512.Create((ushort)0xF0), Vector512<ushort>.Zero);
         packed.GetLower().Store(slot);
-        Vector512.Shuffle(Vector512.Narrow(v0 & Vector512.Create((ushort)0xFF), v1 & Vector512.Create((ushort)0xFF)), SlotOrder).Store(slot + 32);
+        Vector512.Shuffle(Vector512.Narrow(v0 & Vector512.Create((ushort)0xFF), v1 & Vector512.Create((ushort)0xFF)), slotOrder).Store(slot + 32);
         return true;
     }
 
     /// <summary>For each slot position, its column (<see cref="ColumnAt"/>): the shuffle from column order to slot order.</summary>
     private static readonly Vector512<byte> SlotOrder = Vector512.Create(Enumerable.Range(0, BlockColumns).Select(p => (byte)ColumnAt(p)).ToArray());
+
+    /// <summary><see cref="SlotOrder"/> for <see cref="WordOrder"/> (<see cref="WordColumnAt"/>).</summary>
+    private static readonly Vector512<byte> WordSlotOrder = Vector512.Create(Enumerable.Range(0, BlockColumns).Select(p => (byte)WordColumnAt(p)).ToArray());
 
     private static byte* BuildHighBytes()
     {

@@ -65,6 +65,20 @@ public sealed unsafe class GroupedHalfWeight : Weight, IDisposable, IWidensRows
         }
     }
 
+    public void Words(int n, int count, int c0, int kc, ushort* panel, int stride)
+    {
+        // Block j of each of the group's rows, then j + 1: the group's order, one stream.
+        long first = Position(n, c0 / BlockColumns);
+        int step = RowGroups.Stride(Rows, n);
+        for (int j = 0; j < kc / BlockColumns; j++)
+            for (int r = 0; r < count; r++)
+            {
+                ushort* block = Values + (first + (long)j * step + r) * BlockColumns, d = panel + (long)r * stride + j * BlockColumns;
+                Vector512.Load(block).Store(d);
+                Vector512.Load(block + 32).Store(d + 32);
+            }
+    }
+
     public void Dispose()
     {
         HostMemory.Free((byte*)Values);
