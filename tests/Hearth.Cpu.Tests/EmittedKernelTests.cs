@@ -73,6 +73,30 @@ public sealed class EmittedKernelTests
         yield return Case(a => a.VmovupsStore512(Gpr.Rax, 0, 8), "62 71 7c 48 11 80 00 00 00 00");
         yield return Case(a => a.Zero512(8), "62 51 3d 48 ef c0");
         yield return Case(a => a.Zero512(31), "62 01 05 40 ef ff");
+        // The compact BF16 decode kernel's (EmittedCompactBF16Code).
+        yield return Case(a => a.VpmovzxbwLoad512(5, Gpr.Rsi, 0), "62 f2 7d 48 30 ae 00 00 00 00");
+        yield return Case(a => a.VpmovzxbwLoad512(6, Gpr.R8, 0x60), "62 d2 7d 48 30 b0 60 00 00 00");
+        yield return Case(a => a.VpsllwImmediate512(7, 5, 4), "62 f1 45 48 71 f5 04");
+        yield return Case(a => a.Vpternlogd512(7, 5, 9, 0xd8), "62 d3 55 48 25 f9 d8");
+        yield return Case(a => a.Vbroadcasti32x4Load512(10, Gpr.Rax, 0), "62 72 7d 48 5a 90 00 00 00 00");
+        yield return Case(a => a.Vbroadcasti32x4Load512(10, Gpr.R11, 0x10), "62 52 7d 48 5a 93 10 00 00 00");
+        yield return Case(a => a.Vpermb512(11, 7, 10), "62 52 45 48 8d da");
+        yield return Case(a => a.Vpunpcklbw512(13, 12, 11), "62 51 1d 48 60 eb");
+        yield return Case(a => a.Vpunpckhbw512(14, 12, 11), "62 51 1d 48 68 f3");
+        yield return Case(a => a.Vpunpcklbw512(22, 20, 21), "62 a1 5d 40 60 f5");
+        yield return Case(a => a.MovzxByteLoad(Gpr.Rax, Gpr.Rdx, 2), "0f b6 82 02 00 00 00");
+        yield return Case(a => a.MovzxByteLoad(Gpr.R11, Gpr.R10, 0), "45 0f b6 9a 00 00 00 00");
+        yield return Case(a => a.MovzxByteLoad(Gpr.Rdx, Gpr.R9, 3), "41 0f b6 91 03 00 00 00");
+        yield return Case(a => a.ShiftLeftImmediate(Gpr.Rax, 4), "48 c1 e0 04");
+        yield return Case(a => a.ShiftLeftImmediate(Gpr.R11, 7), "49 c1 e3 07");
+        yield return Case(a => a.Add(Gpr.Rax, Gpr.R9), "4c 01 c8");
+        yield return Case(a => a.Add(Gpr.R11, Gpr.Rcx), "49 01 cb");
+        yield return Case(a => a.Add(Gpr.R10, Gpr.Rdx), "49 01 d2");
+        yield return Case(a => a.CompareImmediate(Gpr.Rcx, 0xff), "48 81 f9 ff 00 00 00");
+        yield return Case(a => a.CompareImmediate(Gpr.R11, 0xff), "49 81 fb ff 00 00 00");
+        yield return Case(a => a.MovsxdLoad(Gpr.Rax, Gpr.Rsi, 0), "48 63 86 00 00 00 00");
+        yield return Case(a => a.MovsxdLoad(Gpr.R11, Gpr.R8, 0x60), "4d 63 98 60 00 00 00");
+        yield return Case(a => { int l = a.NewLabel(); a.JumpIfEqual(l); a.Jump(l); a.Bind(l); }, "0f 84 05 00 00 00 e9 00 00 00 00"); // forward, rel32
     }
 
     private static object[] Case(Action<X64Assembler> emit, string bytes) => [emit, bytes];
@@ -94,6 +118,15 @@ public sealed class EmittedKernelTests
             Assert.Equal((int)System.Runtime.InteropServices.Marshal.OffsetOf<EmittedKernels.TileArgs>(field.Name),
                 (int)typeof(EmittedKernels.Offsets).GetField(field.Name)!.GetValue(null)!);
         Assert.Equal(typeof(EmittedKernels.TileArgs).GetFields().Length, typeof(EmittedKernels.Offsets).GetFields().Length);
+        AssertOffsets(typeof(EmittedBF16Code.Args), typeof(EmittedBF16Code.Offsets));
+        AssertOffsets(typeof(EmittedCompactBF16Code.Args), typeof(EmittedCompactBF16Code.Offsets));
+    }
+
+    private static void AssertOffsets(Type args, Type offsets)
+    {
+        foreach (var field in args.GetFields())
+            Assert.Equal((int)System.Runtime.InteropServices.Marshal.OffsetOf(args, field.Name), (int)offsets.GetField(field.Name)!.GetValue(null)!);
+        Assert.Equal(args.GetFields().Length, offsets.GetFields().Length);
     }
 
     /// <summary>Every tile shape (1..2 groups × 1..4 tokens, partial groups, one block and many) through the emitted

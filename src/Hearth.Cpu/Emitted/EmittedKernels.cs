@@ -66,6 +66,24 @@ internal static unsafe class EmittedKernels
         ((delegate* unmanaged[SuppressGCTransition]<EmittedBF16Code.Args*, void>)BF16Kernels.Value[tokens - 1])(&args);
     }
 
+    private static readonly Lazy<nint> CompactBF16Kernel = new(() => LoadAll([EmittedCompactBF16Code.Rows4()])[0]);
+
+    /// <summary>The four accumulators of rows n..n + 3 (a whole row group) of a compact weight in word order over columns
+    /// [c0, c0 + kc) (whole blocks) against one token's BF16 activation <paramref name="x"/> (at column c0), to
+    /// <paramref name="output"/> ([row][16 lanes]): what <see cref="BF16Tile"/> gives on a panel of the same rows.
+    /// Needs AVX-512 VBMI (<see cref="Vbmi"/>).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void CompactBF16Rows4(CompactBF16Weight w, int n, int c0, int kc, ushort* x, float* output)
+    {
+        long first = w.Position(n, c0 / CompactBF16Weight.BlockColumns);
+        var args = new EmittedCompactBF16Code.Args
+        {
+            Headers = w.Headers + first, Slots = w.Slots + first * CompactBF16Weight.SlotBytes, X = x, HighBytes = CompactBF16Weight.HighBytes,
+            Exceptions = w.Exceptions, Blocks = kc / CompactBF16Weight.BlockColumns, Constants = EmittedCompactBF16Code.Constants, Output = output,
+        };
+        ((delegate* unmanaged[SuppressGCTransition]<EmittedCompactBF16Code.Args*, void>)CompactBF16Kernel.Value)(&args);
+    }
+
     /// <summary>What an emitted tile reads, at the offsets the generators load from (<see cref="Offsets"/>).</summary>
     [StructLayout(LayoutKind.Sequential)]
     internal struct TileArgs

@@ -15,14 +15,24 @@ internal sealed class X64Assembler
 {
     private readonly List<byte> _code = [];
 
-    /// <summary>The code so far.</summary>
-    public byte[] ToArray() => [.. _code];
+    /// <summary>The code so far, its branches to labels resolved.</summary>
+    public byte[] ToArray()
+    {
+        var code = _code.ToArray();
+        foreach (var (at, label) in _fixups)
+        {
+            int target = _labels[label];
+            if (target < 0) throw new InvalidOperationException($"label {label} was never placed");
+            BitConverter.TryWriteBytes(code.AsSpan(at, 4), target - (at + 4)); // relative to the end of the rel32
+        }
+        return code;
+    }
 
     /// <summary>Offset of the next instruction (a branch target).</summary>
     public int Position => _code.Count;
 
     // Opcode maps and mandatory prefixes as EVEX encodes them.
-    private const int Map0F = 1, Map0F38 = 2;
+    private const int Map0F = 1, Map0F38 = 2, Map0F3A = 3;
     private const int NoPrefix = 0, P66 = 1, PF3 = 2;
     // EVEX's vector length L'L: 256 bits (ymm, the default) or 512 (zmm).
     private const int Ymm = 1, Zmm = 2;
@@ -102,10 +112,117 @@ internal sealed class X64Assembler
     public void VpslldImmediate(int dst, int src, byte count) => ShiftImmediate(0x72, 6, dst, src, count);
 
     // The immediate shifts put an opcode extension in ModRM.reg and their destination in vvvv.
-    private void ShiftImmediate(int opcode, int extension, int dst, int src, byte count)
+    private void ShiftImmediate(int opcode, int extension, int dst, int src, byte count, int length = Ymm)
     {
-        Evex(Map0F, P66, opcode, extension, dst, Reg(src));
+        Evex(Map0F, P66, opcode, extension, dst, Reg(src), length: length);
         Emit(count);
+    }
+
+    /// <summary>vpsllw zmm<paramref name="dst"/>, zmm<paramref name="src"/>, imm8 (16-bit lanes).</summary>
+    public void VpsllwImmediate512(int dst, int src, byte count) => ShiftImmediate(0x71, 6, dst, src, count, Zmm);
+
+    /// <summary>vpmovzxbw zmm<paramref name="dst"/>, ymmword [base + disp]: 32 bytes zero-extended to 16-bit lanes.</summary>
+    public void VpmovzxbwLoad512(int dst, Gpr b, int disp) => Evex(Map0F38, P66, 0x30, dst, 0, Mem(b, disp), length: Zmm);
+
+    /// <summary>vpternlogd zmm<paramref name="dst"/>, zmm<paramref name="b"/>, zmm<paramref name="c"/>, imm8: each bit the
+    /// table <paramref name="table"/> at index 4·dst + 2·b + c.</summary>
+    public void Vpternlogd512(int dst, int b, int c, byte table)
+    {
+        Evex(Map0F3A, P66, 0x25, dst, b, Reg(c), length: Zmm);
+        Emit(table);
+    }
+
+    /// <summary>vbroadcasti32x4 zmm<paramref name="dst"/>, xmmword [base + disp]: 16 bytes into all four 128-bit lanes.</summary>
+    public void Vbroadcasti32x4Load512(int dst, Gpr b, int disp) => Evex(Map0F38, P66, 0x5A, dst, 0, Mem(b, disp), length: Zmm);
+
+    /// <summary>vpermb zmm<paramref name="dst"/>, zmm<paramref name="indexes"/>, zmm<paramref name="table"/>: a 64-entry
+    /// byte lookup across the register by each index byte's low 6 bits (AVX-512 VBMI).</summary>
+    public void Vpermb512(int dst, int indexes, int table) => Evex(Map0F38, P66, 0x8D, dst, indexes, Reg(table), length: Zmm);
+
+    /// <summary>vpunpcklbw zmm<paramref name="dst"/>, zmm<paramref name="low"/>, zmm<paramref name="high"/>: per 128-bit lane,
+    /// bytes 0..7 of each interleaved into words (low byte from <paramref name="low"/>).</summary>
+    public void Vpunpcklbw512(int dst, int low, int high) => Evex(Map0F, P66, 0x60, dst, low, Reg(high), length: Zmm);
+
+    /// <summary>vpunpckhbw zmm<paramref name="dst"/>, zmm<paramref name="low"/>, zmm<paramref name="high"/>: bytes 8..15 of
+    /// each lane, as <see cref="Vpunpcklbw512"/>.</summary>
+    public void Vpunpckhbw512(int dst, int low, int high) => Evex(Map0F, P66, 0x68, dst, low, Reg(high), length: Zmm);
+
+    /// <summary>movzx r32, byte [base + disp] (the upper half of the 64-bit register cleared).</summary>
+    public void MovzxByteLoad(Gpr dst, Gpr b, int disp)
+    {
+        if ((int)dst >= 8 || (int)b >= 8) Rex(w: false, r: (int)dst >= 8, b: (int)b >= 8);
+        Emit(0x0F);
+        Emit(0xB6);
+        ModRmMemory((int)dst, b, disp);
+    }
+
+    /// <summary>movsxd r64, dword [base + disp].</summary>
+    public void MovsxdLoad(Gpr dst, Gpr b, int disp)
+    {
+        Rex(w: true, r: (int)dst >= 8, b: (int)b >= 8);
+        Emit(0x63);
+        ModRmMemory((int)dst, b, disp);
+    }
+
+    /// <summary>shl r64, imm8.</summary>
+    public void ShiftLeftImmediate(Gpr dst, byte count)
+    {
+        Rex(w: true, r: false, b: (int)dst >= 8);
+        Emit(0xC1);
+        Emit(0xE0 | ((int)dst & 7)); // ModRM: register direct, /4
+        Emit(count);
+    }
+
+    /// <summary>add r64, r64.</summary>
+    public void Add(Gpr dst, Gpr src)
+    {
+        Rex(w: true, r: (int)src >= 8, b: (int)dst >= 8);
+        Emit(0x01);
+        Emit(0xC0 | ((int)src & 7) << 3 | ((int)dst & 7));
+    }
+
+    /// <summary>cmp r64, imm32 (sign-extended), the 81 /7 form.</summary>
+    public void CompareImmediate(Gpr dst, int value)
+    {
+        Rex(w: true, r: false, b: (int)dst >= 8);
+        Emit(0x81);
+        Emit(0xF8 | ((int)dst & 7)); // ModRM: register direct, /7
+        Emit32(value);
+    }
+
+    /// <summary>A new label for forward branches (<see cref="JumpIfEqual"/>, <see cref="Jump"/>), placed by <see cref="Bind"/>.</summary>
+    public int NewLabel()
+    {
+        _labels.Add(-1);
+        return _labels.Count - 1;
+    }
+
+    /// <summary>Places <paramref name="label"/> at the next instruction.</summary>
+    public void Bind(int label) => _labels[label] = Position;
+
+    /// <summary>je to <paramref name="label"/> (rel32).</summary>
+    public void JumpIfEqual(int label)
+    {
+        Emit(0x0F);
+        Emit(0x84);
+        Fixup(label);
+    }
+
+    /// <summary>jmp to <paramref name="label"/> (rel32).</summary>
+    public void Jump(int label)
+    {
+        Emit(0xE9);
+        Fixup(label);
+    }
+
+    private readonly List<int> _labels = [];
+    private readonly List<(int At, int Label)> _fixups = [];
+
+    // A rel32 to a label, written when the code is taken (the label may come later).
+    private void Fixup(int label)
+    {
+        _fixups.Add((Position, label));
+        Emit32(0);
     }
 
     /// <summary>vpmulld ymm<paramref name="dst"/>, ymm<paramref name="a"/>, ymm<paramref name="b"/>: low 32 bits of each

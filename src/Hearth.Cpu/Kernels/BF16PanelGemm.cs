@@ -46,9 +46,20 @@ internal static unsafe class BF16PanelGemm
             // Few tokens (decode): each row group's column blocks one after the other, so the weights are read as one
             // stream; the tokens' activations stay in L2 throughout. Reading the first column block of every group, then
             // the second (the order below), took twice the time per decode step: the stream restarts every few KB.
+            // One token on a compact copy in word order: whole row groups decoded in registers, no panel (the same sums).
+            var fused = tokens == 1 && EmittedKernels.Vbmi && copy is CompactBF16Weight { WordOrder: true } c ? c : null;
             for (int n = n0; n < n1; n += RowTile)
                 for (int c0 = 0; c0 < k; c0 += ColumnBlock)
+                {
+                    if (fused != null && n + RowTile <= n1 && RowGroups.Stride(fused.Rows, n) == RowTile)
+                    {
+                        int kc = Math.Min(ColumnBlock, k - c0);
+                        EmittedKernels.CompactBF16Rows4(fused, n, c0, kc, xw + c0, acc);
+                        Finish(acc, panel, kc, kc, xf + c0, y + n, RowTile, c0 > 0);
+                        continue;
+                    }
                     Panel(w, rowBytes, n, n1, k, c0, xw, xf, 0, tokens, y, yStride, panel, copy, acc);
+                }
             return;
         }
         // Token blocks of ~256 KB of activations per column block (L2), reusing each panel for all of them.
