@@ -12,7 +12,9 @@ namespace Hearth.Cpu.Emitted;
 /// compositions take two to five (<see cref="PackedDots"/>, <see cref="NibbleDecode{TF}"/>). The packed tiles of the
 /// int8-activation formats (<see cref="EmittedFormat"/>) run here on such machines. Each computes exactly what its C#
 /// tile computes (integer sums are exact, the float steps are the same operations in the same order), so a machine
-/// gives the same bits with and without them.</summary>
+/// gives the same bits with and without them. On machines that also have AVX512_BF16, BF16 products run here too
+/// (<see cref="EmittedBF16Code"/>, <see cref="EmittedCompactBF16Code"/>: vdpbf16ps, two multiply-adds a lane), which have
+/// no C# equal: there every BF16 product of the machine runs them, so a token's bits stay the same alone and in a batch.</summary>
 internal static unsafe class EmittedKernels
 {
     /// <summary>Whether the emitted AVX-512 VNNI kernels run here: Linux x64 (the System V calling convention they are

@@ -8,13 +8,13 @@ namespace Hearth.Cpu.Kernels;
 /// <summary>Products with a <see cref="CompactBF16Weight"/> on AVX-512: each 64-column block back to its 64 exact
 /// F32 values in column order (four vectors of 16), then the same FMAs in the same order as <see cref="F16Decode"/>
 /// and <see cref="FloatPanelGemm"/> run on the file's BF16, so the compact form gives the same bits as the plain one,
-/// at decode and in a batch alike.</summary>
+/// at decode and in a batch alike. On machines with AVX512_BF16 the blocks go back to BF16 words instead
+/// (<see cref="Words"/>, a panel for <see cref="BF16PanelGemm"/>; decode decodes in registers, <see cref="Emitted.EmittedCompactBF16Code"/>).</summary>
 internal static unsafe class CompactBF16Decode
 {
     /// <summary>Block <paramref name="block"/> of a row (its slot and header) as the F32 values of columns 0..15, 16..31,
-    /// 32..47, 48..63: the nibbles widened to 16-bit lanes and split into one index byte each (vpmovzxbw, shift, bit
-    /// select), looked up in the base's high-byte table (<typeparamref name="TL"/>: vpermb, or vpshufb without VBMI), interleaved with the low bytes into BF16 words and
-    /// those with zeros into F32 (vpunpck*; the slot's position order makes these lane-wise interleaves come out in
+    /// 32..47, 48..63: the slot's BF16 words (<see cref="SlotWords{TL}"/>) interleaved with zeros into F32 (vpunpck*; the
+    /// slot's position order, <see cref="CompactBF16Weight.ColumnAt"/>, makes these lane-wise interleaves come out in
     /// column order).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void Block<TL>(in Source w, long block, out Vector512<float> v0, out Vector512<float> v1, out Vector512<float> v2, out Vector512<float> v3) where TL : struct, IHighByteLookup

@@ -12,7 +12,7 @@ namespace Hearth.Cpu.Kernels;
 /// in bits 28..30; masking those off leaves the weight times 2^-112 (exactly, subnormals included), three ops per 16
 /// instead of eight; the activation carries 2^112 (exact, as it is already rounded to F16), so every product is exactly
 /// the panel kernel's w·x. BF16 is the F32's top half: a shift by 16. Column blocks, the 4-row reduction and the tails
-/// are the panel kernel's too.</summary>
+/// are the panel kernel's too. (BF16 on machines with AVX512_BF16 takes <see cref="BF16PanelGemm"/> instead.)</summary>
 internal static unsafe class F16Decode
 {
     public static bool Available(CpuIsa isa) => isa.Use512;

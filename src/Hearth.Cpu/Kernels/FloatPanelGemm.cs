@@ -9,7 +9,8 @@ namespace Hearth.Cpu.Kernels;
 /// into a small per-thread panel and then multiplied against every token, four rows × six tokens at a time
 /// (24 accumulators, one load per FMA pair), so F16 costs the same per MAC as F32 once the batch is larger
 /// than a few tokens. Results for a token's four rows are reduced together and stored as one 4-float vector.
-/// Tokens are taken in blocks whose activations fit in L2, columns in blocks whose tile fits in L1.</summary>
+/// Tokens are taken in blocks whose activations fit in L2, columns in blocks whose tile fits in L1. BF16 on machines
+/// with AVX512_BF16 takes <see cref="BF16PanelGemm"/> instead, decode and batches alike.</summary>
 internal static unsafe class FloatPanelGemm
 {
     public const int RowTile = 4, TokenTile = 6;
