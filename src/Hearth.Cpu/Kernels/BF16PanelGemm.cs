@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using Hearth.Core.Gguf;
 using Hearth.Cpu.Emitted;
 using Hearth.Cpu.Packed;
 
@@ -13,7 +14,8 @@ namespace Hearth.Cpu.Kernels;
 ///
 /// <para>Decode runs the same path with one token, so a sequence's step gives the same bits alone as in a batch; the
 /// copies (plain rows, <see cref="CompactBF16Weight"/>, <see cref="GroupedHalfWeight"/>) give the same panel and so the
-/// same bits. vdpbf16ps adds a lane's two products in its own order and flushes subnormal inputs and results to zero,
+/// same bits (a compact copy's one-token product skips the panel: <see cref="EmittedCompactBF16Code"/> makes the tile's
+/// accumulators from the blocks in registers). vdpbf16ps adds a lane's two products in its own order and flushes subnormal inputs and results to zero,
 /// so its sums differ from the F32 kernels' in the last bits: a machine runs every BF16 product here or none.</para>
 ///
 /// <para>Per column block a row's 16 lanes are reduced with the three other rows' (<see cref="VectorSums.Sum4(Vector512{float}, Vector512{float}, Vector512{float}, Vector512{float})"/>),
@@ -29,7 +31,7 @@ internal static unsafe class BF16PanelGemm
     public const int PanelValues = RowTile * ColumnBlock;
 
     /// <summary>Whether BF16 products run here on this backend (<see cref="CpuIsa.UseEmittedBF16"/>).</summary>
-    public static bool Supports(CpuIsa isa, Hearth.Core.Gguf.GgmlType type) => isa.UseEmittedBF16 && type == Hearth.Core.Gguf.GgmlType.BF16;
+    public static bool Supports(CpuIsa isa, GgmlType type) => isa.UseEmittedBF16 && type == GgmlType.BF16;
 
     /// <summary>y[t, n] for n in [n0, n1) (n0 a multiple of four) and every t &lt; tokens.</summary>
     /// <param name="w">The file's rows, read where <paramref name="copy"/> is null.</param>
@@ -44,9 +46,11 @@ internal static unsafe class BF16PanelGemm
         if ((long)tokens * k * 2 <= SmallBatchBytes)
         {
             // Few tokens (decode): each row group's column blocks one after the other, so the weights are read as one
-            // stream; the tokens' activations stay in L2 throughout. Reading the first column block of every group, then
-            // the second (the order below), took twice the time per decode step: the stream restarts every few KB.
-            // One token on a compact copy in word order: whole row groups decoded in registers, no panel (the same sums).
+            // stream; the tokens' activations stay in L2 throughout. Taking the first column block of every group, then
+            // the second (the order for many tokens, below), made the 1B BF16's decode step 115–140 ms instead of 50–60
+            // (`half-decode`): the stream restarts every few KB.
+            // One token on a compact copy in word order: whole row groups decoded in registers, no panel (the same
+            // sums; 38–42 ms instead of 50–60, the F32 kernels' 43–56).
             var fused = tokens == 1 && EmittedKernels.Vbmi && copy is CompactBF16Weight { WordOrder: true } c ? c : null;
             for (int n = n0; n < n1; n += RowTile)
                 for (int c0 = 0; c0 < k; c0 += ColumnBlock)
