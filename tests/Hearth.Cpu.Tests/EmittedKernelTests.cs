@@ -73,6 +73,8 @@ public sealed class EmittedKernelTests
         yield return Case(a => a.VmovupsStore512(Gpr.Rax, 0, 8), "62 71 7c 48 11 80 00 00 00 00");
         yield return Case(a => a.Zero512(8), "62 51 3d 48 ef c0");
         yield return Case(a => a.Zero512(31), "62 01 05 40 ef ff");
+        yield return Case(a => a.VpmovsxbdLoad(2, Gpr.Rcx, 0x10), "62 f2 7d 28 21 91 10 00 00 00"); // Q6_K's signed block scales
+        yield return Case(a => a.VpmovsxbdLoad(2, Gpr.Rcx, 0x88), "62 f2 7d 28 21 91 88 00 00 00");
         // The compact BF16 decode kernel's (EmittedCompactBF16Code).
         yield return Case(a => a.VpmovzxbwLoad512(5, Gpr.Rsi, 0), "62 f2 7d 48 30 ae 00 00 00 00");
         yield return Case(a => a.VpmovzxbwLoad512(6, Gpr.R8, 0x60), "62 d2 7d 48 30 b0 60 00 00 00");
@@ -143,6 +145,7 @@ public sealed class EmittedKernelTests
     [InlineData(GgmlType.MXFP4, true)]
     [InlineData(GgmlType.Q4_K, false)]
     [InlineData(GgmlType.Q5_K, false)]
+    [InlineData(GgmlType.Q6_K, false)]
     [InlineData(GgmlType.IQ4_XS, false, false)]
     [InlineData(GgmlType.MXFP4, false, false)]
     public void EmittedTileGivesTheCSharpTilesBits(GgmlType type, bool subnormalScale, bool vbmi = true)
@@ -163,7 +166,7 @@ public sealed class EmittedKernelTests
                     if (extremes)
                         for (int row = 0; row < n; row++)
                             for (int b = 0; b < k / blockColumns; b++)
-                                for (int j = ScaleBytes(type); j < blockBytes; j++)
+                                for (int j = ScaleBytes(type); j < ExtremeEnd(type, blockBytes); j++)
                                     storage[row * rowBytes + b * blockBytes + j] = (row % 4, type) switch
                                     {
                                         (0, GgmlType.Q8_0) => 0x80, (1, GgmlType.Q8_0) => 0x81, (2, GgmlType.Q8_0) => 0x7F,
@@ -192,8 +195,12 @@ public sealed class EmittedKernelTests
     }
 
     /// <summary>Bytes before a block's values: its scale(s).</summary>
+    /// <summary>Where a block's bytes that take the extremes end: Q6_K keeps its F16 d (the last two bytes) finite.</summary>
+    private static int ExtremeEnd(GgmlType type, int blockBytes) => type == GgmlType.Q6_K ? blockBytes - 2 : blockBytes;
+
     private static int ScaleBytes(GgmlType type) => type switch
     {
+        GgmlType.Q6_K => 0, // values, high crumbs and the signed block scales all take the extremes
         GgmlType.MXFP4 => 1, GgmlType.Q5_0 => 2, // Q5_0's fifth bits (bytes 2..5) take the extremes too
         GgmlType.IQ4_XS => 8, GgmlType.Q4_K or GgmlType.Q5_K => 4, // K-quants: the 12 scale bytes take the extremes too
         _ => 2,
@@ -215,6 +222,13 @@ public sealed class EmittedKernelTests
             {
                 var e = PackedLegacyWeight.Pack(w, isa);
                 var c = PackedLegacyWeight.Pack(w);
+                Assert.True(e.UsesEmittedKernel && !c.UsesEmittedKernel);
+                return (e, c);
+            }
+            case GgmlType.Q6_K:
+            {
+                var e = PackedQ6_KWeight.Pack(w, isa);
+                var c = PackedQ6_KWeight.Pack(w);
                 Assert.True(e.UsesEmittedKernel && !c.UsesEmittedKernel);
                 return (e, c);
             }

@@ -182,6 +182,20 @@ internal static unsafe class EmittedKernels
             x, xd, xc, (byte*)KQuantConstants.Value, scratch, y, yStride, rows);
     }
 
+    // Q6_K: entry [tokens − 1] (tokens 1..4), one group per call.
+    private static readonly Lazy<nint[]> Q6_KKernels = new(() => LoadAll([.. Enumerable.Range(1, PackedGemm.MaxTokens).Select(EmittedQ6_KCode.Tile)]));
+
+    private static readonly Lazy<nint> Q6_KConstants = new(() => (nint)EmittedQ6_KCode.Constants());
+
+    /// <summary>y[u, 8g .. 8g+8) for g &lt; groups (1..2), u &lt; tokens (1..4) of a <see cref="PackedQ6_KWeight"/>: the
+    /// arguments and results of <see cref="Q6_KMaddubs"/>' tile (<paramref name="xc"/> the Σx of each 16-column block),
+    /// each group a call.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void Q6_KTile(int groups, int tokens, byte* q, long quantStride, byte* scales, long scaleStride, int supers,
+        sbyte* x, float* xd, int* xc, float* y, long yStride, int rows) =>
+        Groups(Q6_KKernels.Value[tokens - 1], groups, tokens, q, quantStride, scales, scaleStride, supers,
+            x, xd, xc, (byte*)Q6_KConstants.Value, null, y, yStride, rows);
+
     /// <summary>One emitted kernel on <paramref name="groups"/> consecutive 8-row groups (each <paramref name="quantStride"/>
     /// and <paramref name="scaleStride"/> bytes after the previous), its outputs stored to y (the last group cut to the
     /// <paramref name="rows"/> left).</summary>

@@ -88,6 +88,9 @@ internal sealed class X64Assembler
     /// <summary>vpmovzxbd ymm<paramref name="dst"/>, qword [base + disp]: 8 bytes zero-extended to int32.</summary>
     public void VpmovzxbdLoad(int dst, Gpr b, int disp) => Evex(Map0F38, P66, 0x31, dst, 0, Mem(b, disp));
 
+    /// <summary>vpmovsxbd ymm<paramref name="dst"/>, qword [base + disp]: 8 bytes sign-extended to int32.</summary>
+    public void VpmovsxbdLoad(int dst, Gpr b, int disp) => Evex(Map0F38, P66, 0x21, dst, 0, Mem(b, disp));
+
     /// <summary>vpandd ymm<paramref name="dst"/>, ymm<paramref name="a"/>, ymm<paramref name="b"/>.</summary>
     public void Vpandd(int dst, int a, int b) => Evex(Map0F, P66, 0xDB, dst, a, Reg(b));
 

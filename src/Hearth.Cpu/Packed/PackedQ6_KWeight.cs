@@ -13,13 +13,18 @@ namespace Hearth.Cpu.Packed;
 /// step j = columns 4j..4j+3 of the 8 rows, vector j/2, low nibble for even j) then two vectors of the high 2 bits
 /// (step j in vector j/4 at bits 2·(j mod 4), row r at bytes 4r..4r+3): 1,536 bytes. Scales per group and
 /// super-block: the 8 rows' F16 d, then their sixteen int8 block scales transposed into 16 planes of 8 bytes (plane b =
-/// block b's scale of rows 0..7): 144 bytes. Value = d·sc·(q − 32), q in 0..63.</summary>
+/// block b's scale of rows 0..7): 144 bytes. Value = d·sc·(q − 32), q in 0..63. On AVX-512 VNNI machines the tiles of
+/// two tokens and more run <see cref="Emitted.EmittedQ6_KCode"/> (the same bits; 2.4–2.6× the C# kernel's rate at 16 and
+/// 64 tokens on the 1B's output matrix, `matmul-batch`).</summary>
 public sealed unsafe class PackedQ6_KWeight : PackedWeight
 {
     private const int SuperQuantBytes = 1536, SuperScaleBytes = 144;
 
     // Base blocks are the 16-column scale blocks (the activation's correction granularity).
     private PackedQ6_KWeight(Weight source) : base(source, 16, SuperQuantBytes / 16, SuperScaleBytes / 16) { }
+
+    /// <summary><see cref="Pack(Weight)"/>, its multi-token tiles on the emitted kernel where the backend runs them.</summary>
+    public static PackedQ6_KWeight Pack(Weight w, CpuIsa isa) => Emitting(Pack(w), isa.UseEmittedVnni);
 
     public static PackedQ6_KWeight Pack(Weight w)
     {
@@ -125,8 +130,13 @@ public sealed unsafe class PackedQ6_KWeight : PackedWeight
     {
         int supers = Columns / 256;
         long quantBytes = (long)supers * SuperQuantBytes, scaleBytes = (long)supers * SuperScaleBytes;
-        GroupTile.Groups<Q6_KMaddubs.Kernel>(groups, tokens, Quants + group * quantBytes, quantBytes, ScaleData + group * scaleBytes, scaleBytes,
-            supers, x, xd, xc, y, yStride, rows);
+        // One token (decode) stays on the C# kernel, as for Q4_K: memory-bound there, and both give the same bits.
+        if (UsesEmittedKernel && tokens > 1)
+            Emitted.EmittedKernels.Q6_KTile(groups, tokens, Quants + group * quantBytes, quantBytes, ScaleData + group * scaleBytes, scaleBytes,
+                supers, x, xd, xc, y, yStride, rows);
+        else
+            GroupTile.Groups<Q6_KMaddubs.Kernel>(groups, tokens, Quants + group * quantBytes, quantBytes, ScaleData + group * scaleBytes, scaleBytes,
+                supers, x, xd, xc, y, yStride, rows);
     }
 }
 

@@ -55,7 +55,7 @@ public abstract unsafe class PackedWeight : Weight, IDisposable
             _ when PackedLegacyWeight.Packs(w.Type, w.Columns) => PackedLegacyWeight.Pack(w, isa),
             GgmlType.Q8_0 or GgmlType.Q4_0 or GgmlType.Q5_0 when w.Columns % 32 == 0 => PackedQ8_0Weight.Pack(w, isa),
             _ when PackedKQuantWeight.Packs(w.Type, w.Columns) => PackedKQuantWeight.Pack(w, isa),
-            GgmlType.Q6_K when w.Columns % 256 == 0 => PackedQ6_KWeight.Pack(w),
+            GgmlType.Q6_K when w.Columns % 256 == 0 => PackedQ6_KWeight.Pack(w, isa),
             _ when PackedLowBitKWeight.Packs(w.Type, w.Columns) => PackedLowBitKWeight.Pack(w),
             _ when PackedScaleMinWeight.Packs(w.Type, w.Columns) => PackedScaleMinWeight.Pack(w),
             _ when PackedTableWeight.Packs(w.Type, w.Columns) => PackedTableWeight.Pack(w, isa),
