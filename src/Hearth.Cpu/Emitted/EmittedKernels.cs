@@ -10,7 +10,8 @@ namespace Hearth.Cpu.Emitted;
 /// <summary>Kernels assembled at first use (<see cref="X64Assembler"/>, <see cref="EmittedTileCode"/>) for an instruction
 /// .NET 10 cannot issue: AVX-512 VNNI's vpdpbusd, one instruction per token and 4-column step of 8 rows where the AVX2
 /// compositions take two to five (<see cref="PackedDots"/>, <see cref="NibbleDecode{TF}"/>). The packed tiles of the
-/// int8-activation formats (<see cref="EmittedFormat"/>) run here on such machines. Each computes exactly what its C#
+/// int8-activation formats (<see cref="EmittedFormat"/>, and from two tokens up the K-quants': <see cref="EmittedKQuantCode"/>,
+/// <see cref="EmittedQ6_KCode"/>) run here on such machines. Each computes exactly what its C#
 /// tile computes (integer sums are exact, the float steps are the same operations in the same order), so a machine
 /// gives the same bits with and without them. On machines that also have AVX512_BF16, BF16 products run here too
 /// (<see cref="EmittedBF16Code"/>, <see cref="EmittedCompactBF16Code"/>: vdpbf16ps, two multiply-adds a lane), which have
