@@ -15,7 +15,7 @@ internal static class CreateCommand
         var name = new Argument<string>("name") { Description = "Name of the new model" };
         var file = new Option<string?>("--file", "-f") { Description = "Path to the Modelfile (default: ./Modelfile)" };
         var synthetic = new Option<string?>("--synthetic") { Description = $"Write a random-weight model of this shape: {string.Join(", ", SyntheticPreset.All.Keys)}" };
-        var quant = new Option<string>("--quant") { Description = $"Weight type of a synthetic model: {string.Join(", ", SyntheticModel.SupportedQuants)}", DefaultValueFactory = _ => "Q8_0" };
+        var quant = new Option<string>("--quant") { Description = $"Weight type of a synthetic model: {SyntheticModel.QuantNames}", DefaultValueFactory = _ => "Q8_0" };
         var vocab = new Option<string?>("--vocab") { Description = "Vocabulary GGUF of a synthetic model (default: the preset's, from ../shared/vocab or tests/fixtures/vocab)" };
         var command = new Command("create", "Create a model from a Modelfile, or a synthetic one") { name, file, synthetic, quant, vocab };
         CommandRunner.SetAction(command, async (parse, ctx, ct) =>
@@ -48,20 +48,21 @@ internal static class CreateCommand
         string? vocabPath, TextWriter output, CancellationToken ct)
     {
         var preset = SyntheticPreset.Get(presetName);
-        if (!Enum.TryParse<GgmlType>(quantText, ignoreCase: true, out var quant) || !SyntheticModel.SupportedQuants.Contains(quant))
-            throw new CliException($"--quant {quantText} is not supported for synthetic models (use {string.Join(", ", SyntheticModel.SupportedQuants)})");
+        if (!SyntheticModel.TryParseQuant(quantText, out var quant, out bool medium))
+            throw new CliException($"--quant {quantText} is not supported for synthetic models (use {SyntheticModel.QuantNames})");
         var vocab = vocabPath is null ? VocabLocator.Find(preset.DefaultVocab) : Path.GetFullPath(vocabPath);
         if (!File.Exists(vocab)) throw new CliException($"vocabulary file not found: {vocab}");
         // Written inside the store so that adopting it as a blob is a rename, not a copy of gigabytes.
         var temp = Path.Combine(store.PartialDir, $"synthetic-{Guid.NewGuid():N}.gguf");
         try
         {
-            await output.WriteLineAsync($"writing synthetic {preset.Name} ({quant})");
-            await Task.Run(() => SyntheticModel.Write(temp, preset, quant, vocab), ct);
+            string quantName = medium ? "Q4_K_M" : quant.ToString();
+            await output.WriteLineAsync($"writing synthetic {preset.Name} ({quantName})");
+            await Task.Run(() => SyntheticModel.Write(temp, preset, quant, vocab, medium: medium), ct);
             await output.WriteLineAsync("verifying sha256 digest");
             var digest = store.AdoptFile(temp, ct);
             await output.WriteLineAsync("writing manifest");
-            return store.Save(name, store.DescribeBlob(digest, $"synthetic {preset.Name} {quant}"));
+            return store.Save(name, store.DescribeBlob(digest, $"synthetic {preset.Name} {quantName}"));
         }
         finally
         {

@@ -17,7 +17,7 @@ internal static class SynthCommand
         var alpha = new Option<float>("--alpha") { Description = "LoRA alpha (adapter.lora.alpha; 0: the scale alone)", DefaultValueFactory = _ => 32f };
         var targets = new Option<string>("--targets") { Description = $"LoRA target matrices, comma-separated: {string.Join(",", SyntheticLora.Targets.Keys)} or all", DefaultValueFactory = _ => "all" };
         var loraStd = new Option<float>("--lora-b-std") { Description = "Standard deviation of the random lora_b values", DefaultValueFactory = _ => 0.05f };
-        var quant = new Option<string>("--quant") { Description = $"Weight type: {string.Join(", ", SyntheticModel.SupportedQuants)}", DefaultValueFactory = _ => "Q8_0" };
+        var quant = new Option<string>("--quant") { Description = $"Weight type: {SyntheticModel.QuantNames}", DefaultValueFactory = _ => "Q8_0" };
         var vocab = new Option<string?>("--vocab") { Description = "Vocabulary GGUF whose tokenizer.* keys are copied (default: the preset's vocabulary from ../shared/vocab or tests/fixtures/vocab)" };
         var output = new Option<string>("--output", "-o") { Description = "Output .gguf file", Required = true };
         var seed = new Option<int>("--seed") { Description = "Random seed", DefaultValueFactory = _ => 1 };
@@ -48,8 +48,8 @@ internal static class SynthCommand
                     return Fail($"unknown --pooling '{poolingName}' (use mean, cls, last or rank)");
                 preset = preset with { Pooling = pooling };
             }
-            if (!Enum.TryParse<GgmlType>(quantName, ignoreCase: true, out var quant) || !SyntheticModel.SupportedQuants.Contains(quant))
-                return Fail($"unsupported --quant '{quantName}' (use {string.Join(", ", SyntheticModel.SupportedQuants)})");
+            if (!SyntheticModel.TryParseQuant(quantName, out var quant, out bool medium))
+                return Fail($"unsupported --quant '{quantName}' (use {SyntheticModel.QuantNames})");
             if (vocabPath is not null && !File.Exists(vocabPath))
                 return Fail($"vocabulary file '{vocabPath}' not found");
             string vocabFile = vocabPath ?? VocabLocator.Find(preset.DefaultVocab);
@@ -57,8 +57,8 @@ internal static class SynthCommand
             if (dir is not null && !Directory.Exists(dir))
                 return Fail($"output folder '{dir}' does not exist");
             var sw = Stopwatch.StartNew();
-            SyntheticModel.Write(output, preset, quant, vocabFile, seed);
-            Console.WriteLine($"wrote {output} ({new FileInfo(output).Length / 1e6:F1} MB, {preset.Name} {quant}, vocab {Path.GetFileName(vocabFile)}) in {sw.Elapsed.TotalSeconds:F1} s");
+            SyntheticModel.Write(output, preset, quant, vocabFile, seed, medium);
+            Console.WriteLine($"wrote {output} ({new FileInfo(output).Length / 1e6:F1} MB, {preset.Name} {(medium ? "Q4_K_M" : quant)}, vocab {Path.GetFileName(vocabFile)}) in {sw.Elapsed.TotalSeconds:F1} s");
             return 0;
         }
         catch (Exception e) when (e is GgufException or IOException or UnauthorizedAccessException or ArgumentException)

@@ -18,14 +18,33 @@ public static class SyntheticModel
         GgmlType.Q2_K, GgmlType.Q3_K, GgmlType.Q5_K, GgmlType.IQ4_NL, GgmlType.IQ4_XS, GgmlType.MXFP4,
     ];
 
+    /// <summary>The names --quant takes: every supported type, and Q4_K_S / Q4_K_M for llama.cpp's two Q4_K mixes (Q4_K alone
+    /// is Q4_K_S: Q6_K embeddings and output; Q4_K_M also gives attn_v and ffn_down Q6_K on the layers
+    /// <see cref="SyntheticTensorPlan.UsesMoreBits"/> picks, as llama-quantize does).</summary>
+    public static string QuantNames => string.Join(", ", SupportedQuants.Select(q => q.ToString()).Append("Q4_K_S").Append("Q4_K_M"));
+
+    /// <summary>A --quant name (<see cref="QuantNames"/>, any case) as a type and whether it is the Q4_K_M mix.</summary>
+    public static bool TryParseQuant(string name, out GgmlType quant, out bool medium)
+    {
+        medium = name.Equals("Q4_K_M", StringComparison.OrdinalIgnoreCase);
+        if (medium || name.Equals("Q4_K_S", StringComparison.OrdinalIgnoreCase))
+        {
+            quant = GgmlType.Q4_K;
+            return true;
+        }
+        return Enum.TryParse(name, ignoreCase: true, out quant) && !int.TryParse(name, out _) && SupportedQuants.Contains(quant);
+    }
+
     /// <summary>Writes the model for <paramref name="preset"/> (a name in <see cref="SyntheticPreset.All"/>).</summary>
     public static void Write(string outputPath, string preset, GgmlType quant, string vocabGgufPath, int seed = 1) =>
         Write(outputPath, SyntheticPreset.Get(preset), quant, vocabGgufPath, seed);
 
-    public static void Write(string outputPath, SyntheticPreset preset, GgmlType quant, string vocabGgufPath, int seed = 1)
+    /// <param name="medium">Q4_K only: llama.cpp's Q4_K_M mix instead of Q4_K_S (<see cref="TryParseQuant"/>).</param>
+    public static void Write(string outputPath, SyntheticPreset preset, GgmlType quant, string vocabGgufPath, int seed = 1, bool medium = false)
     {
         if (!SupportedQuants.Contains(quant))
             throw new ArgumentException($"quantization {quant} is not supported for synthetic models (use {string.Join(", ", SupportedQuants)})");
+        if (medium && quant != GgmlType.Q4_K) throw new ArgumentException($"the _M mix is Q4_K's, not {quant}'s");
         using var vocab = GgufFile.Open(vocabGgufPath);
         string[] tokens = vocab.GetArray<string>("tokenizer.ggml.tokens")
             ?? throw new GgufException($"{vocabGgufPath}: no tokenizer.ggml.tokens array; not a vocabulary file");
@@ -35,7 +54,7 @@ public static class SyntheticModel
         string a = preset.Architecture;
         w.SetString("general.architecture", a);
         w.SetString("general.name", $"synthetic {preset.Name} (random weights, seed {seed})");
-        w.SetUInt32("general.file_type", FileType(quant));
+        w.SetUInt32("general.file_type", medium ? 15u : FileType(quant)); // 15: MOSTLY_Q4_K_M
         w.SetUInt32($"{a}.context_length", (uint)preset.ContextLength);
         w.SetUInt32($"{a}.embedding_length", (uint)preset.EmbeddingLength);
         w.SetUInt32($"{a}.block_count", (uint)preset.BlockCount);
@@ -64,7 +83,7 @@ public static class SyntheticModel
         SyntheticMetadata.WriteArchitectureKeys(w, preset);
         SyntheticMetadata.CopyVocabulary(w, vocab, tokens.Length, vocabSize, preset.ExtraControlTokens);
 
-        foreach (var t in SyntheticTensorPlan.Build(preset, quant, vocabSize))
+        foreach (var t in SyntheticTensorPlan.Build(preset, quant, vocabSize, medium))
         {
             ulong tensorSeed = SyntheticWeights.Hash(t.Name) ^ ((ulong)(uint)seed * 0x9E3779B97F4A7C15UL);
             w.AddTensor(t.Name, t.Type, t.Dimensions, (s, n) => WriteTensor(s, t, tensorSeed));

@@ -23,9 +23,14 @@ internal static class SyntheticTensorPlan
     /// (llama_tensor_get_type: Q2_K, Q3_K and IQ4_XS → IQ4_NL, Q4_K → Q5_0, Q5_K → Q5_1, Q6_K → Q8_0, then F16 where
     /// even that does not fit), so a synthetic file holds what a real one of that shape does (gemma-3-1b's 1,152-wide
     /// matrices are Q5_0 in its Q4_K files).</summary>
-    public static GgmlType WeightType(GgmlType quant, string name, long rowLength)
+    /// <param name="mediumLayers">For Q4_K, llama.cpp's Q4_K_M mix over a model of this many layers (0: Q4_K_S): attn_v and
+    /// ffn_down in Q6_K on the layers <see cref="UsesMoreBits"/> picks.</param>
+    public static GgmlType WeightType(GgmlType quant, string name, long rowLength, int mediumLayers = 0)
     {
         var t = quant == GgmlType.Q4_K && name is "token_embd.weight" or "output.weight" ? GgmlType.Q6_K : quant;
+        if (quant == GgmlType.Q4_K && mediumLayers > 0 && Layer(name) is int layer && (name.EndsWith(".attn_v.weight") || name.EndsWith(".ffn_down.weight"))
+            && UsesMoreBits(layer, mediumLayers))
+            t = GgmlType.Q6_K;
         if (Fits(t, rowLength)) return t;
         var fallback = t switch
         {
@@ -44,13 +49,27 @@ internal static class SyntheticTensorPlan
         }
     }
 
-    public static List<SyntheticTensor> Build(SyntheticPreset p, GgmlType quant, long nVocab)
+    /// <summary>llama.cpp's choice of the layers whose attn_v and ffn_down get more bits in its _M mixes: the first and
+    /// last eighth, and every third layer between.</summary>
+    public static bool UsesMoreBits(int layer, int layers) => layer < layers / 8 || layer >= 7 * layers / 8 || (layer - layers / 8) % 3 == 2;
+
+    /// <summary>The layer of a "blk.N." tensor, or null.</summary>
+    private static int? Layer(string name)
+    {
+        if (!name.StartsWith("blk.", StringComparison.Ordinal)) return null;
+        int dot = name.IndexOf('.', 4);
+        return dot > 4 && int.TryParse(name.AsSpan(4, dot - 4), out int layer) ? layer : null;
+    }
+
+    /// <param name="medium">Q4_K only: llama.cpp's Q4_K_M mix (<see cref="WeightType"/>) instead of Q4_K_S.</param>
+    public static List<SyntheticTensor> Build(SyntheticPreset p, GgmlType quant, long nVocab, bool medium = false)
     {
         if (p.IsEncoder) return BuildEncoder(p, quant, nVocab);
         if (p.Architecture == "gpt-oss") return BuildGptOss(p, quant, nVocab);
         long e = p.EmbeddingLength, q = p.HeadCount * p.HeadDim, kv = p.HeadCountKv * p.HeadDim, ff = p.FeedForwardLength;
         var list = new List<SyntheticTensor>();
-        void W(string name, params long[] dims) => list.Add(new(name, dims, WeightType(quant, name, dims[0]), false, p.WeightStd));
+        int mediumLayers = medium ? p.BlockCount : 0;
+        void W(string name, params long[] dims) => list.Add(new(name, dims, WeightType(quant, name, dims[0], mediumLayers), false, p.WeightStd));
         void V(string name, long n, bool ones) => list.Add(new(name, [n], GgmlType.F32, ones, p.WeightStd));
 
         W("token_embd.weight", e, nVocab);

@@ -96,6 +96,33 @@ public sealed class SyntheticModelTests : IDisposable
     public void RowsThatDoNotFitTakeLlamaCppsFallback(GgmlType quant, string name, long rowLength, GgmlType expected) =>
         Assert.Equal(expected, SyntheticTensorPlan.WeightType(quant, name, rowLength));
 
+    /// <summary>Q4_K_M as llama-quantize writes it for a 16-layer model: attn_v and ffn_down in Q6_K on layers 0, 1, 4, 7,
+    /// 10, 13, 14 and 15 (the first and last eighth, every third between), Q4_K elsewhere; Q4_K_S keeps them Q4_K.</summary>
+    [Fact]
+    public void TheMediumMixGivesAttnVAndFfnDownMoreBitsOnLlamaCppsLayers()
+    {
+        int[] more = [0, 1, 4, 7, 10, 13, 14, 15];
+        for (int layer = 0; layer < 16; layer++)
+        {
+            Assert.Equal(more.Contains(layer), SyntheticTensorPlan.UsesMoreBits(layer, 16));
+            var expected = more.Contains(layer) ? GgmlType.Q6_K : GgmlType.Q4_K;
+            Assert.Equal(expected, SyntheticTensorPlan.WeightType(GgmlType.Q4_K, $"blk.{layer}.attn_v.weight", 2048, mediumLayers: 16));
+            Assert.Equal(expected, SyntheticTensorPlan.WeightType(GgmlType.Q4_K, $"blk.{layer}.ffn_down.weight", 8192, mediumLayers: 16));
+            Assert.Equal(GgmlType.Q4_K, SyntheticTensorPlan.WeightType(GgmlType.Q4_K, $"blk.{layer}.attn_q.weight", 2048, mediumLayers: 16));
+            Assert.Equal(GgmlType.Q4_K, SyntheticTensorPlan.WeightType(GgmlType.Q4_K, $"blk.{layer}.ffn_down.weight", 8192));
+        }
+        // Other types ignore the mix; rows that do not fit Q6_K take its fallback.
+        Assert.Equal(GgmlType.Q8_0, SyntheticTensorPlan.WeightType(GgmlType.Q8_0, "blk.0.attn_v.weight", 2048, mediumLayers: 16));
+        Assert.Equal(GgmlType.Q8_0, SyntheticTensorPlan.WeightType(GgmlType.Q4_K, "blk.0.ffn_down.weight", 6912 + 64, mediumLayers: 16));
+        // The names --quant takes.
+        Assert.True(SyntheticModel.TryParseQuant("q4_k_m", out var quant, out bool medium) && quant == GgmlType.Q4_K && medium);
+        Assert.True(SyntheticModel.TryParseQuant("Q4_K_S", out quant, out medium) && quant == GgmlType.Q4_K && !medium);
+        Assert.True(SyntheticModel.TryParseQuant("Q8_0", out quant, out medium) && quant == GgmlType.Q8_0 && !medium);
+        Assert.False(SyntheticModel.TryParseQuant("Q5_K_M", out _, out _));
+        Assert.False(SyntheticModel.TryParseQuant("8", out _, out _));
+        Assert.False(SyntheticModel.TryParseQuant("Q6_K", out _, out _));
+    }
+
     [Fact]
     public void SameSeedSameBytesOtherSeedOtherWeights()
     {
