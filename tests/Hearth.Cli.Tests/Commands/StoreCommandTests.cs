@@ -151,7 +151,7 @@ public sealed class SyntheticCreateTests : IDisposable
 
     [Theory]
     [InlineData(new[] { "create", "x", "--synthetic", "gpt-9" }, "Error: unknown preset 'gpt-9' (known: llama-3.2-1b, llama-3.1-8b, qwen2.5-0.5b, gemma-3-1b, phi-4-mini, qwen3-30b-a3b, qwen3-30b-a3b-4l, gpt-oss-20b, gpt-oss-20b-4l, tiny-test, tiny-formats, tiny-test-qwen2, tiny-llama, tiny-qwen3, tiny-qwen3-yarn, tiny-gemma3, tiny-gemma2, tiny-phi3, tiny-phi3-long, tiny-qwen3moe, tiny-qwen2moe, tiny-mixtral, tiny-gpt-oss, qwen3-embedding-0.6b, tiny-qwen3-embed, tiny-qwen3-reranker, tiny-bert, tiny-bert-rerank, tiny-nomic-bert, tiny-jina-bert-v2, bge-small, nomic-embed-text-v1.5)\n")]
-    [InlineData(new[] { "create", "x", "--synthetic", "tiny-test", "--quant", "Q6_K" }, "Error: --quant Q6_K is not supported for synthetic models (use F32, F16, BF16, Q8_0, Q4_K, Q4_0, Q5_0, Q4_1, Q5_1, Q2_K, Q3_K, Q5_K, IQ4_NL, IQ4_XS, MXFP4)\n")]
+    [InlineData(new[] { "create", "x", "--synthetic", "tiny-test", "--quant", "Q6_K" }, "Error: --quant Q6_K is not supported for synthetic models (use F32, F16, BF16, Q8_0, Q4_K, Q4_0, Q5_0, Q4_1, Q5_1, Q2_K, Q3_K, Q5_K, IQ4_NL, IQ4_XS, MXFP4, Q4_K_S, Q4_K_M)\n")]
     [InlineData(new[] { "create", "x", "--synthetic", "tiny-test", "-f", "Modelfile" }, "Error: use either --file or --synthetic, not both\n")]
     public async Task BadSyntheticOptionsAreOneLineErrors(string[] args, string error)
     {
