@@ -1,4 +1,5 @@
 using System.Runtime.InteropServices;
+using Hearth.Cpu.Packed;
 
 namespace Hearth.Cpu.Emitted;
 
@@ -19,9 +20,6 @@ internal static unsafe class EmittedQ6_KCode
     private const int Low0 = 0, Low1 = 10, Crumbs = 1, Scales = 2, D = 4, Temp = 3;
     private static readonly int[] Steps = [5, 6, 7, 8];
     private const int Mask0F = 9, MinusThirtyTwo = 11, Mask30 = 13;
-
-    /// <summary>Bytes of values and of scales per group and super-block (<see cref="Packed.PackedQ6_KWeight"/>).</summary>
-    public const int SuperQuantBytes = 1536, SuperScaleBytes = 144;
 
     /// <summary>The kernel's constants, 64-byte aligned for the process: 0x0F and 0x30 bytes, −32 as int32 (32 bytes each).</summary>
     public static byte* Constants()
@@ -84,8 +82,8 @@ internal static unsafe class EmittedQ6_KCode
             a.VmulpsBroadcast(Steps[0], D, Gpr.R10, 4 * t); // d · the super-block's token scale (its first block's)
             a.Vfmadd231ps(F(t), Temp, Steps[0]);
         }
-        a.AddImmediate(Gpr.Rsi, SuperQuantBytes);
-        a.AddImmediate(Gpr.Rcx, SuperScaleBytes);
+        a.AddImmediate(Gpr.Rsi, PackedQ6_KWeight.SuperQuantBytes);
+        a.AddImmediate(Gpr.Rcx, PackedQ6_KWeight.SuperScaleBytes);
         a.AddImmediate(Gpr.R9, 256 * n);
         a.AddImmediate(Gpr.R10, 64 * n);
         a.AddImmediate(Gpr.R11, 64 * n);
@@ -95,26 +93,23 @@ internal static unsafe class EmittedQ6_KCode
     }
 
     /// <summary>A half unit's four steps from its two low-nibble vectors and its crumbs (<see cref="Packed.PackedQ6_KWeight"/>):
-    /// step i = its nibble | crumb i·16 (the crumb at bits 2i of each byte, moved to bits 4–5 by a 16-bit shift).</summary>
+    /// step i = the low (even i) or high (odd i) nibbles of vector i/2 | crumb i·16 (the crumb at bits 2i of each byte,
+    /// moved to bits 4–5 by a 16-bit shift of 4 − 2i).</summary>
     private static void Decode(X64Assembler a)
     {
-        int s0 = Steps[0], s1 = Steps[1], s2 = Steps[2], s3 = Steps[3];
-        a.Vpandd(s0, Low0, Mask0F);
-        a.VpsllwImmediate(Temp, Crumbs, 4);
-        a.Vpandd(Temp, Temp, Mask30);
-        a.Vpord(s0, s0, Temp);
-        a.VpsrlwImmediate(s1, Low0, 4);
-        a.Vpandd(s1, s1, Mask0F);
-        a.VpsllwImmediate(Temp, Crumbs, 2);
-        a.Vpandd(Temp, Temp, Mask30);
-        a.Vpord(s1, s1, Temp);
-        a.Vpandd(s2, Low1, Mask0F);
-        a.Vpandd(Temp, Crumbs, Mask30);
-        a.Vpord(s2, s2, Temp);
-        a.VpsrlwImmediate(s3, Low1, 4);
-        a.Vpandd(s3, s3, Mask0F);
-        a.VpsrlwImmediate(Temp, Crumbs, 2);
-        a.Vpandd(Temp, Temp, Mask30);
-        a.Vpord(s3, s3, Temp);
+        for (int i = 0; i < 4; i++)
+        {
+            int step = Steps[i], low = i < 2 ? Low0 : Low1, shift = 4 - 2 * i;
+            if (i % 2 == 0) a.Vpandd(step, low, Mask0F);
+            else
+            {
+                a.VpsrlwImmediate(step, low, 4);
+                a.Vpandd(step, step, Mask0F);
+            }
+            if (shift > 0) a.VpsllwImmediate(Temp, Crumbs, (byte)shift);
+            else if (shift < 0) a.VpsrlwImmediate(Temp, Crumbs, (byte)-shift);
+            a.Vpandd(Temp, shift == 0 ? Crumbs : Temp, Mask30);
+            a.Vpord(step, step, Temp);
+        }
     }
 }

@@ -112,7 +112,8 @@ internal static unsafe class BF16PanelGemm
     {
         var s = VectorSums.Sum4(Vector512.Load(acc), Vector512.Load(acc + 16), Vector512.Load(acc + 32), Vector512.Load(acc + 48));
         for (int i = from; i < kc; i++)
-            s += Vector128.Create(Float(panel[i]), Float(panel[ColumnBlock + i]), Float(panel[2 * ColumnBlock + i]), Float(panel[3 * ColumnBlock + i])) * x[i];
+            s += Vector128.Create(BF16Widening.ToFloat(panel[i]), BF16Widening.ToFloat(panel[ColumnBlock + i]),
+                BF16Widening.ToFloat(panel[2 * ColumnBlock + i]), BF16Widening.ToFloat(panel[3 * ColumnBlock + i])) * x[i];
         if (rows == RowTile)
         {
             if (accumulate) s += Vector128.Load(y);
@@ -121,9 +122,6 @@ internal static unsafe class BF16PanelGemm
         }
         for (int r = 0; r < rows; r++) y[r] = accumulate ? y[r] + s.GetElement(r) : s.GetElement(r);
     }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static float Float(ushort bf16) => BitConverter.UInt32BitsToSingle((uint)bf16 << 16);
 
     /// <summary>The activations' BF16 words: the top halves of values already rounded to BF16 (<see cref="QuantizeActivations.RoundBF16(CpuIsa, float*, int, float*)"/>).</summary>
     public static void Words(float* rounded, int n, ushort* words)

@@ -18,7 +18,8 @@ namespace Hearth.Cpu.Packed;
 /// 64 tokens on the 1B's output matrix, `matmul-batch`).</summary>
 public sealed unsafe class PackedQ6_KWeight : PackedWeight
 {
-    private const int SuperQuantBytes = 1536, SuperScaleBytes = 144;
+    /// <summary>Bytes of values and of scales per group and super-block (the emitted tile steps by them too).</summary>
+    internal const int SuperQuantBytes = 1536, SuperScaleBytes = 144;
 
     // Base blocks are the 16-column scale blocks (the activation's correction granularity).
     private PackedQ6_KWeight(Weight source) : base(source, 16, SuperQuantBytes / 16, SuperScaleBytes / 16) { }
@@ -130,7 +131,8 @@ public sealed unsafe class PackedQ6_KWeight : PackedWeight
     {
         int supers = Columns / 256;
         long quantBytes = (long)supers * SuperQuantBytes, scaleBytes = (long)supers * SuperScaleBytes;
-        // One token (decode) stays on the C# kernel, as for Q4_K: memory-bound there, and both give the same bits.
+        // One token (decode) stays on the C# kernel, as for Q4_K (whose emitted one-token tile measured slower); both
+        // give the same bits.
         if (UsesEmittedKernel && tokens > 1)
             Emitted.EmittedKernels.Q6_KTile(groups, tokens, Quants + group * quantBytes, quantBytes, ScaleData + group * scaleBytes, scaleBytes,
                 supers, x, xd, xc, y, yStride, rows);
