@@ -184,6 +184,36 @@ internal sealed class X64Assembler
         Emit(0xC0 | ((int)src & 7) << 3 | ((int)dst & 7));
     }
 
+    /// <summary>sub r64, r64.</summary>
+    public void Sub(Gpr dst, Gpr src)
+    {
+        Rex(w: true, r: (int)src >= 8, b: (int)dst >= 8);
+        Emit(0x29);
+        Emit(0xC0 | ((int)src & 7) << 3 | ((int)dst & 7));
+    }
+
+    /// <summary>mov r64, r64.</summary>
+    public void Mov(Gpr dst, Gpr src)
+    {
+        Rex(w: true, r: (int)src >= 8, b: (int)dst >= 8);
+        Emit(0x89);
+        Emit(0xC0 | ((int)src & 7) << 3 | ((int)dst & 7));
+    }
+
+    /// <summary>push r64.</summary>
+    public void Push(Gpr r)
+    {
+        if ((int)r >= 8) Rex(w: false, r: false, b: true);
+        Emit(0x50 | ((int)r & 7));
+    }
+
+    /// <summary>pop r64.</summary>
+    public void Pop(Gpr r)
+    {
+        if ((int)r >= 8) Rex(w: false, r: false, b: true);
+        Emit(0x58 | ((int)r & 7));
+    }
+
     /// <summary>cmp r64, imm32 (sign-extended), the 81 /7 form.</summary>
     public void CompareImmediate(Gpr dst, int value)
     {
