@@ -55,6 +55,10 @@ internal static unsafe class EmittedQ6_KCode
             for (int half = 0; half < 2; half++)
             {
                 int values = unit * 192, block = 2 * unit + half;
+                // Multi-token tiles prefetch each unit's three lines a super-block ahead into L1 and four into L2 (see
+                // EmittedKQuantCode for the measurement); one token keeps the hardware's alone.
+                if (n > 1 && half == 0)
+                    EmittedTileCode.PrefetchValues(a, 192, Gpr.Rsi, PackedQ6_KWeight.SuperQuantBytes + values, 4 * PackedQ6_KWeight.SuperQuantBytes + values);
                 a.VmovdquLoad(Low0, Gpr.Rsi, values + half * 64);
                 a.VmovdquLoad(Low1, Gpr.Rsi, values + half * 64 + 32);
                 a.VmovdquLoad(Crumbs, Gpr.Rsi, values + 128 + half * 32);

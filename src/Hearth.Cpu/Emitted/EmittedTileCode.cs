@@ -122,12 +122,20 @@ internal static unsafe class EmittedTileCode
     /// and <see cref="L2PrefetchDistance"/> bytes ahead, and the scales' line as many blocks ahead as the latter.</summary>
     internal static void Prefetch(X64Assembler a, int quantBytes, int scaleBytes, Gpr quants = Gpr.Rsi, Gpr scales = Gpr.Rcx)
     {
-        for (int line = 0; line < quantBytes; line += 64)
-        {
-            a.Prefetcht0(quants, L1PrefetchDistance + line);
-            a.Prefetcht1(quants, L2PrefetchDistance + line);
-        }
+        PrefetchValues(a, quantBytes, quants);
         a.Prefetcht0(scales, L2PrefetchDistance / quantBytes * scaleBytes);
+    }
+
+    /// <summary>Every 64-byte line of the <paramref name="bytes"/> of values a loop step reads at <paramref name="values"/>,
+    /// <see cref="L1PrefetchDistance"/> bytes ahead into L1 and <see cref="L2PrefetchDistance"/> into L2 (the K-quant
+    /// tiles use it for their values alone: their scales come a super-block at a time, a line per several steps).</summary>
+    internal static void PrefetchValues(X64Assembler a, int bytes, Gpr values = Gpr.Rsi, int l1 = L1PrefetchDistance, int l2 = L2PrefetchDistance)
+    {
+        for (int line = 0; line < bytes; line += 64)
+        {
+            a.Prefetcht0(values, l1 + line);
+            a.Prefetcht1(values, l2 + line);
+        }
     }
 
     /// <summary>Every emitted tile's end: the tokens' float accumulators (ymm16 + t, in every generator) to the output at
