@@ -8,7 +8,9 @@ namespace Hearth.Benchmarks;
 /// MXFP4 experts at random, as a decode step of that many sequences): per layer one gather-ordered grouped gate + up and
 /// one grouped down, as <c>ExpertRunner.RunGrouped</c> runs them. Prints ms per step and the GB/s of the expert bytes
 /// the step touches, to compare with one token (<c>streams</c> = 1) and with the machine's bandwidth.
-/// Run: dotnet run -c Release --project bench/Hearth.Benchmarks -- moe-batch [rounds] [threads] [streams]</summary>
+/// With <c>cached</c> every expert is the same three matrices (held in L3): the step's compute alone, the floor under
+/// the memory-bound figure (Zen 4, 2 threads, 16 streams: 174–195 ms cached against 287–295 streamed at ~31 GB/s).
+/// Run: dotnet run -c Release --project bench/Hearth.Benchmarks -- moe-batch [rounds] [threads] [streams] [cached]</summary>
 internal static class MoeBatchTrace
 {
     private const int Width = 2880, Experts = 32, Used = 4, Layers = 24;
@@ -19,7 +21,8 @@ internal static class MoeBatchTrace
         int threads = args.Length > 2 ? int.Parse(args[2]) : 2;
         int streams = args.Length > 3 ? int.Parse(args[3]) : 16;
         using var backend = new CpuBackend(threads);
-        var (gate, up, down, bias, storage) = MoeDecodeTrace.MakeExperts(backend);
+        bool cached = args.Length > 4 && args[4] == "cached";
+        var (gate, up, down, bias, storage) = MoeDecodeTrace.MakeExperts(backend, cached);
         int rows = streams * Used;
         using var xs = backend.Allocate(rows, Width);
         using var g = backend.Allocate(rows, Width);
@@ -59,7 +62,8 @@ internal static class MoeBatchTrace
             }
         }
         double bytes = (double)touched * 3 * gate[0].RowBytes * gate[0].Rows;
-        Console.WriteLine($"{backend.Name}; {streams} tokens × {Used} of {Experts} experts, {Layers} layers: {touched / (double)Layers:F1} experts per layer, {bytes / 1e9:F2} GB per step");
+        Console.WriteLine($"{backend.Name}; {streams} tokens × {Used} of {Experts} experts, {Layers} layers: {touched / (double)Layers:F1} experts per layer, {bytes / 1e9:F2} GB per step"
+            + (cached ? " (cached: every expert the same 3 matrices, so the GB/s below are L3's)" : ""));
         var times = new List<double>();
         for (int round = 0; round < rounds + 2; round++)
         {

@@ -134,7 +134,10 @@ internal static unsafe class MoeDecodeTrace
 
     /// <summary>32 experts' gate, up and down (and one F32 bias each) adopted by the backend. One random matrix is quantized
     /// and its bytes copied to every expert: the values do not matter for speed, distinct memory does.</summary>
-    internal static (Weight[] Gate, Weight[] Up, Weight[] Down, Weight[] Bias, byte[][] Storage) MakeExperts(CpuBackend backend)
+    /// <summary>32 experts of three random MXFP4 matrices each (biases zero), shared by every "layer" of the traces; with
+    /// <paramref name="cached"/> every expert index names the same three matrices (13 MB, held in this machine's L3), so a
+    /// trace measures the kernels' compute without the memory stream.</summary>
+    internal static (Weight[] Gate, Weight[] Up, Weight[] Down, Weight[] Bias, byte[][] Storage) MakeExperts(CpuBackend backend, bool cached = false)
     {
         var r = new Random(1);
         long rowBytes = GgmlTypeInfo.RowBytes(GgmlType.MXFP4, Width);
@@ -158,7 +161,8 @@ internal static unsafe class MoeDecodeTrace
         var gate = new Weight[Experts]; var up = new Weight[Experts]; var down = new Weight[Experts]; var bias = new Weight[Experts];
         for (int e = 0; e < Experts; e++)
         {
-            gate[e] = Adopt(); up[e] = Adopt(); down[e] = Adopt();
+            if (cached && e > 0) (gate[e], up[e], down[e]) = (gate[0], up[0], down[0]);
+            else (gate[e], up[e], down[e]) = (Adopt(), Adopt(), Adopt());
             fixed (byte* p = biasBytes) bias[e] = new Weight("bias", GgmlType.F32, 1, Width, p + e * Width * 4);
         }
         return (gate, up, down, bias, [.. storage]);

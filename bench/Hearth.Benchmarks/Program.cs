@@ -4,7 +4,7 @@ using Hearth.Benchmarks;
 // Micro-benchmarks: dotnet run -c Release --project bench/Hearth.Benchmarks -- --filter '*'
 // Grammar mask p50/p99 over a document: dotnet run -c Release --project bench/Hearth.Benchmarks -- mask-trace
 // gpt-oss-20b expert FFN at decode, one by one vs grouped: dotnet run -c Release --project bench/Hearth.Benchmarks -- moe-decode [rounds] [threads]
-// gpt-oss-20b experts at batched decode (GB/s of touched experts): dotnet run -c Release --project bench/Hearth.Benchmarks -- moe-batch [rounds] [threads] [streams]
+// gpt-oss-20b experts at batched decode (GB/s of touched experts): dotnet run -c Release --project bench/Hearth.Benchmarks -- moe-batch [rounds] [threads] [streams] [cached]
 // MXFP4 micro-kernels in L1, AVX2 kernel vs generic tile: dotnet run -c Release --project bench/Hearth.Benchmarks -- mxfp4-tiles
 // Emitted AVX-512 VNNI tiles in L1 (GMAC/s per thread): dotnet run -c Release --project bench/Hearth.Benchmarks -- emitted-tiles
 // A model's matrices at batches of 1/4/16/64 tokens (GMAC/s, GB/s): dotnet run -c Release --project bench/Hearth.Benchmarks -- matmul-batch FILE.gguf [rounds] [threads]
