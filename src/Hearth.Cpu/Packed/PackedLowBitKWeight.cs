@@ -158,6 +158,19 @@ internal static unsafe class LowBitKMaddubs
             byte* planes = scales + (three ? 16 : 32);
             for (int pair = 0; pair < 8; pair++)
             {
+                // Multi-token tiles prefetch their values as the emitted tiles do (L1 512 B, L2 4 KB ahead; one token keeps
+                // the hardware's alone). 1B Q3_K, `matmul-batch`, in-process A/B, means of 10: 4 tokens 34.8 vs 36.4 and
+                // 40.6 vs 45.2 ms, 16 tokens 130.0 vs 135.7 and 153.5 vs 155.6 ms.
+                if (n > 1)
+                {
+                    Sse.Prefetch0(q + 512);
+                    Sse.Prefetch1(q + 4096);
+                    if (three)
+                    {
+                        Sse.Prefetch0(q + 512 + 64);
+                        Sse.Prefetch1(q + 4096 + 64);
+                    }
+                }
                 var high = three ? Vector256.Load(q + 64) : default;
                 Block<TN, TBits>(Vector256.Load(q), high, 0, planes, dm, x, xc, ref i0, ref i1, ref i2, ref i3, ref f0, ref f1, ref f2, ref f3);
                 Block<TN, TBits>(Vector256.Load(q + 32), high, 4, planes + 8, dm, x + 16 * n, xc + n, ref i0, ref i1, ref i2, ref i3, ref f0, ref f1, ref f2, ref f3);
