@@ -133,8 +133,7 @@ internal static unsafe class MoeDecodeTrace
     }
 
     /// <summary>32 experts' gate, up and down (and one F32 bias each) adopted by the backend. One random matrix is quantized
-    /// and its bytes copied to every expert: the values do not matter for speed, distinct memory does.</summary>
-    /// <summary>32 experts of three random MXFP4 matrices each (biases zero), shared by every "layer" of the traces; with
+    /// and its bytes copied to every expert: the values do not matter for speed, distinct memory does. With
     /// <paramref name="cached"/> every expert index names the same three matrices (13 MB, held in this machine's L3), so a
     /// trace measures the kernels' compute without the memory stream.</summary>
     internal static (Weight[] Gate, Weight[] Up, Weight[] Down, Weight[] Bias, byte[][] Storage) MakeExperts(CpuBackend backend, bool cached = false)

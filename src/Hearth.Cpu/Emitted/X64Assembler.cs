@@ -177,41 +177,33 @@ internal sealed class X64Assembler
     }
 
     /// <summary>add r64, r64.</summary>
-    public void Add(Gpr dst, Gpr src)
-    {
-        Rex(w: true, r: (int)src >= 8, b: (int)dst >= 8);
-        Emit(0x01);
-        Emit(0xC0 | ((int)src & 7) << 3 | ((int)dst & 7));
-    }
+    public void Add(Gpr dst, Gpr src) => RegisterToRegister(0x01, dst, src);
 
     /// <summary>sub r64, r64.</summary>
-    public void Sub(Gpr dst, Gpr src)
-    {
-        Rex(w: true, r: (int)src >= 8, b: (int)dst >= 8);
-        Emit(0x29);
-        Emit(0xC0 | ((int)src & 7) << 3 | ((int)dst & 7));
-    }
+    public void Sub(Gpr dst, Gpr src) => RegisterToRegister(0x29, dst, src);
 
     /// <summary>mov r64, r64.</summary>
-    public void Mov(Gpr dst, Gpr src)
+    public void Mov(Gpr dst, Gpr src) => RegisterToRegister(0x89, dst, src);
+
+    // The "op r/m64, r64" form with a register destination: REX.W, the opcode, ModRM register direct (reg = src).
+    private void RegisterToRegister(int opcode, Gpr dst, Gpr src)
     {
         Rex(w: true, r: (int)src >= 8, b: (int)dst >= 8);
-        Emit(0x89);
+        Emit(opcode);
         Emit(0xC0 | ((int)src & 7) << 3 | ((int)dst & 7));
     }
 
     /// <summary>push r64.</summary>
-    public void Push(Gpr r)
-    {
-        if ((int)r >= 8) Rex(w: false, r: false, b: true);
-        Emit(0x50 | ((int)r & 7));
-    }
+    public void Push(Gpr r) => RegisterInOpcode(0x50, r);
 
     /// <summary>pop r64.</summary>
-    public void Pop(Gpr r)
+    public void Pop(Gpr r) => RegisterInOpcode(0x58, r);
+
+    // The one-byte forms that carry the register in the opcode's low 3 bits (REX.B for r8–r15).
+    private void RegisterInOpcode(int opcode, Gpr r)
     {
         if ((int)r >= 8) Rex(w: false, r: false, b: true);
-        Emit(0x58 | ((int)r & 7));
+        Emit(opcode | ((int)r & 7));
     }
 
     /// <summary>cmp r64, imm32 (sign-extended), the 81 /7 form.</summary>

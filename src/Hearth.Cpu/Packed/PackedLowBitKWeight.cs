@@ -3,6 +3,7 @@ using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
 using Hearth.Core.Gguf;
 using Hearth.Core.Tensors;
+using Hearth.Cpu.Emitted;
 using Hearth.Cpu.Kernels;
 
 namespace Hearth.Cpu.Packed;
@@ -158,17 +159,17 @@ internal static unsafe class LowBitKMaddubs
             byte* planes = scales + (three ? 16 : 32);
             for (int pair = 0; pair < 8; pair++)
             {
-                // Multi-token tiles prefetch their values as the emitted tiles do (L1 512 B, L2 4 KB ahead; one token keeps
+                // Multi-token tiles prefetch their values as the emitted tiles do (their L1 and L2 distances; one token keeps
                 // the hardware's alone). 1B Q3_K, `matmul-batch`, in-process A/B, means of 10: 4 tokens 34.8 vs 36.4 and
                 // 40.6 vs 45.2 ms, 16 tokens 130.0 vs 135.7 and 153.5 vs 155.6 ms.
                 if (n > 1)
                 {
-                    Sse.Prefetch0(q + 512);
-                    Sse.Prefetch1(q + 4096);
+                    Sse.Prefetch0(q + EmittedTileCode.L1PrefetchDistance);
+                    Sse.Prefetch1(q + EmittedTileCode.L2PrefetchDistance);
                     if (three)
                     {
-                        Sse.Prefetch0(q + 512 + 64);
-                        Sse.Prefetch1(q + 4096 + 64);
+                        Sse.Prefetch0(q + EmittedTileCode.L1PrefetchDistance + 64);
+                        Sse.Prefetch1(q + EmittedTileCode.L2PrefetchDistance + 64);
                     }
                 }
                 var high = three ? Vector256.Load(q + 64) : default;
